@@ -26,15 +26,15 @@ struct Table {
     enum class Source : unsigned char { File, Inline };
     std::string name;
     Source source = Source::Inline;
-    std::string path;                                        ///< Source::File
-    std::vector<std::string> list;                           ///< Source::Inline, list form
-    std::vector<std::pair<std::string, std::string>> map;    ///< Source::Inline, key = value form
+    std::string path;                                     ///< Source::File
+    std::vector<std::string> list;                        ///< Source::Inline, list form
+    std::vector<std::pair<std::string, std::string>> map; ///< Source::Inline, key = value form
     Location where;
 };
 
 /// listen on <address-or-interface> [port <n>]
 struct Listen {
-    std::string address;            ///< as written: an IPv4/IPv6 address, "localhost", an interface
+    std::string address; ///< as written: an IPv4/IPv6 address, "localhost", an interface
     std::optional<std::uint16_t> port; ///< default 25 when absent
     Location where;
 };
@@ -59,7 +59,7 @@ struct MatchFrom {
 struct MatchFor {
     enum class Kind : unsigned char { Local, Any, Domain };
     Kind kind = Kind::Local;
-    std::string domain;                    ///< Kind::Domain with a literal domain
+    std::string domain;                      ///< Kind::Domain with a literal domain
     std::optional<std::string> domain_table; ///< Kind::Domain with <table>
 };
 

@@ -32,4 +32,8 @@ using FormatLookup = std::function<std::optional<std::string>(std::string_view n
 [[nodiscard]] std::variant<std::string, FormatError> expand_format(std::string_view format,
                                                                    FormatLookup const& lookup);
 
+/// Checks the syntax of `format` without values (variables, modifiers, slices, braces, "~"), as
+/// the configuration parser does for a maildir path. Returns the first error, if any.
+[[nodiscard]] std::optional<FormatError> check_format(std::string_view format);
+
 } // namespace smtpd::conf

@@ -72,4 +72,8 @@ struct Command {
 /// The verb's name as RFC 5321 spells it ("HELO", "MAIL", ...).
 [[nodiscard]] std::string_view verb_name(Verb verb);
 
+/// The verb a command line starts with (case-insensitive, its leading run of letters), when
+/// it is one of Verb; used to pick the reply to a line whose arguments did not parse.
+[[nodiscard]] std::optional<Verb> command_verb(std::string_view line);
+
 } // namespace smtpd::grammar

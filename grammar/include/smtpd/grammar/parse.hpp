@@ -33,7 +33,7 @@ struct ParseError {
 /// A value of T or a ParseError.
 template <class T> class Parsed {
   public:
-    Parsed(T value) : v_(std::move(value)) {}       // NOLINT(google-explicit-constructor)
+    Parsed(T value) : v_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
     Parsed(ParseError error) : v_(std::move(error)) {} // NOLINT(google-explicit-constructor)
 
     [[nodiscard]] bool ok() const noexcept { return v_.index() == 0; }

@@ -1,0 +1,259 @@
+// parse_config / load_config: lexes smtpd.conf one statement at a time (a statement ends at a
+// newline outside braces), expanding macros defined so far, parses it with the X3 grammar of
+// conf_def.hpp (instantiated here, once) and applies it through ConfigBuilder. After an error the
+// parser goes on with the next line, like OpenSMTPD's "grammar error '\n'" rule, and reports every
+// error. Never throws: x3::expectation_failure is caught here and becomes a ConfError.
+// Depends on: conf_def.hpp, conf_build.hpp, conf_lexer.hpp and the standard library.
+#include "conf.hpp"
+
+#include "conf_build.hpp"
+#include "conf_def.hpp"
+#include "conf_lexer.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+namespace smtpd::conf::rules {
+BOOST_SPIRIT_INSTANTIATE(statement_type, TokenIt, x3::unused_type)
+} // namespace smtpd::conf::rules
+
+namespace smtpd::conf {
+
+std::string ConfError::to_string() const {
+    return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) +
+           ": " + message;
+}
+
+namespace {
+
+// Like a compiler's error limit; also bounds the work on pathological input.
+constexpr std::size_t kMaxErrors = 100;
+
+// OpenSMTPD directives that this implementation does not have yet.
+constexpr auto kUnsupported =
+    std::to_array<std::string_view>({"bounce", "ca", "filter", "include", "mda", "mta", "pki",
+                                     "proc", "queue", "scheduler", "smtp", "srs"});
+
+std::string describe(Token const& t) {
+    switch (t.kind) {
+    case Token::Kind::Newline:
+        return "end of line";
+    case Token::Kind::End:
+        return "end of file";
+    default:
+        return quote_for_message(t.text);
+    }
+}
+
+/// One statement's tokens and how to go on after an error in it.
+class StatementParser {
+  public:
+    StatementParser(std::vector<Token> const& tokens, ConfigBuilder& builder)
+        : tokens_(tokens), builder_(builder) {}
+
+    /// Parses and applies the statement. On a syntax error, returns the index of the token after
+    /// which lexing should resume (a newline inside the statement), if any.
+    std::optional<std::size_t> run() {
+        if (assigns_to_keyword()) {
+            builder_.error(tokens_.front(), "macro name " +
+                                                quote_for_message(tokens_.front().text) +
+                                                " is a keyword");
+            return resume_point(0);
+        }
+        auto it = tokens_.begin();
+        rules::Statement statement;
+        try {
+            if (!boost::spirit::x3::parse(it, tokens_.end(), rules::statement, statement)) {
+                no_directive();
+                return resume_point(0);
+            }
+        } catch (boost::spirit::x3::expectation_failure<rules::TokenIt> const& e) {
+            auto const index = static_cast<std::size_t>(e.where() - tokens_.begin());
+            expectation_error(std::min(index, tokens_.size() - 1), e.which());
+            return resume_point(index);
+        }
+        if (it != tokens_.end()) {
+            builder_.error(*it, "unexpected " + describe(*it));
+            return resume_point(static_cast<std::size_t>(it - tokens_.begin()));
+        }
+        builder_.apply(statement, tokens_.front());
+        return std::nullopt;
+    }
+
+  private:
+    // "listen = x": parse.y would see the LISTEN token; say what was meant.
+    [[nodiscard]] bool assigns_to_keyword() const {
+        return tokens_.size() > 1 && tokens_[0].kind == Token::Kind::Word &&
+               rules::is_keyword(tokens_[0].text) && tokens_[1].kind == Token::Kind::Punct &&
+               tokens_[1].text == "=";
+    }
+
+    void no_directive() {
+        Token const& first = tokens_.front();
+        Token const& second = tokens_[std::min<std::size_t>(1, tokens_.size() - 1)];
+        if (first.kind == Token::Kind::String) {
+            builder_.error(second, "expected \"=\" after " + describe(first));
+        } else if (first.kind != Token::Kind::Word) {
+            builder_.error(first, "unexpected " + describe(first));
+        } else if (std::find(kUnsupported.begin(), kUnsupported.end(), first.text) !=
+                   kUnsupported.end()) {
+            builder_.error(first, "directive " + describe(first) + " is not supported");
+        } else {
+            builder_.error(first, "unknown directive " + describe(first));
+        }
+    }
+
+    void expectation_error(std::size_t index, std::string const& which) {
+        Token const& at = tokens_[index];
+        if (at.kind == Token::Kind::End) {
+            if (auto const brace = unclosed_brace(index)) {
+                builder_.error(tokens_[*brace], "unterminated \"{\"");
+                return;
+            }
+        }
+        std::string after;
+        for (std::size_t i = index; i-- > 0;) {
+            if (tokens_[i].kind != Token::Kind::Newline) {
+                after = " after " + describe(tokens_[i]);
+                break;
+            }
+        }
+        if (which == rules::kEndOfLine) {
+            builder_.error(at, "unexpected " + describe(at) + after);
+        } else {
+            builder_.error(at, "expected " + which + after);
+        }
+    }
+
+    [[nodiscard]] std::optional<std::size_t> unclosed_brace(std::size_t end) const {
+        std::vector<std::size_t> open;
+        for (std::size_t i = 0; i < end; ++i) {
+            if (tokens_[i].kind == Token::Kind::Punct && tokens_[i].text == "{") {
+                open.push_back(i);
+            } else if (tokens_[i].kind == Token::Kind::Punct && tokens_[i].text == "}" &&
+                       !open.empty()) {
+                open.pop_back();
+            }
+        }
+        return open.empty() ? std::nullopt : std::optional<std::size_t>(open.back());
+    }
+
+    // Resume on the error's own line if it starts there, else on the next line, provided that
+    // line is still inside this statement (a brace block); otherwise after the whole statement.
+    [[nodiscard]] std::optional<std::size_t> resume_point(std::size_t index) const {
+        std::size_t const last = tokens_.size() - 1;
+        if (index > 0 && index <= last && tokens_[index - 1].kind == Token::Kind::Newline) {
+            return index - 1;
+        }
+        for (std::size_t i = index; i < last; ++i) {
+            if (tokens_[i].kind == Token::Kind::Newline) {
+                return i;
+            }
+        }
+        return std::nullopt;
+    }
+
+    std::vector<Token> const& tokens_;
+    ConfigBuilder& builder_;
+};
+
+enum class Collected : unsigned char { Statement, LexError, Done };
+
+// Reads one statement: tokens up to a newline outside braces (included) or the end of the file.
+Collected collect(Lexer& lexer, ConfigBuilder& builder, std::vector<Token>& tokens) {
+    MacroLookup const macros = [&builder](std::string_view name) { return builder.macro(name); };
+    tokens.clear();
+    std::size_t depth = 0;
+    for (;;) {
+        Token token = lexer.next(macros);
+        switch (token.kind) {
+        case Token::Kind::Error:
+            builder.error(token, token.text);
+            lexer.skip_line();
+            return Collected::LexError;
+        case Token::Kind::End:
+            if (tokens.empty()) {
+                return Collected::Done;
+            }
+            tokens.push_back(std::move(token));
+            return Collected::Statement;
+        case Token::Kind::Newline:
+            if (tokens.empty()) {
+                continue; // a blank or comment line
+            }
+            tokens.push_back(std::move(token));
+            if (depth == 0) {
+                return Collected::Statement;
+            }
+            continue;
+        case Token::Kind::Word:
+        case Token::Kind::Punct:
+            // Inside braces a keyword or another '{' is always an error: end the statement there
+            // so that recovery (and the work done) does not run to the end of the file.
+            if (depth > 0 && (token.text == "{" ||
+                              (token.kind == Token::Kind::Word && rules::is_keyword(token.text)))) {
+                tokens.push_back(std::move(token));
+                return Collected::Statement;
+            }
+            if (token.kind == Token::Kind::Punct && token.text == "{") {
+                ++depth;
+            } else if (token.kind == Token::Kind::Punct && token.text == "}" && depth > 0) {
+                --depth;
+            }
+            break;
+        default:
+            break;
+        }
+        tokens.push_back(std::move(token));
+    }
+}
+
+} // namespace
+
+ConfResult parse_config(std::string_view text, std::string_view file,
+                        std::map<std::string, std::string> const& defines) {
+    ConfigBuilder builder(file, defines);
+    Lexer lexer(text);
+    std::vector<Token> tokens;
+    for (;;) {
+        Collected const got = collect(lexer, builder, tokens);
+        if (got == Collected::Done) {
+            break;
+        }
+        if (builder.error_count() >= kMaxErrors) {
+            builder.give_up();
+            break;
+        }
+        if (got == Collected::LexError) {
+            continue;
+        }
+        if (auto const resume = StatementParser(tokens, builder).run()) {
+            Token const& newline = tokens[*resume];
+            lexer.resume_at(newline.offset + 1, newline.line + 1);
+        }
+    }
+    return std::move(builder).finish();
+}
+
+ConfResult load_config(std::string const& path, std::map<std::string, std::string> const& defines) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        int const saved = errno;
+        ConfResult result;
+        result.errors.push_back(ConfError{Location{path, 0, 0}, std::string("cannot open file: ") +
+                                                                    std::strerror(saved)});
+        return result;
+    }
+    std::string const text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (in.bad()) {
+        ConfResult result;
+        result.errors.push_back(ConfError{Location{path, 0, 0}, "cannot read file"});
+        return result;
+    }
+    return parse_config(text, path, defines);
+}
+
+} // namespace smtpd::conf

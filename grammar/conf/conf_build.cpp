@@ -1,0 +1,302 @@
+// The semantic checks of smtpd.conf (see conf_build.hpp). Error messages name the offending
+// value in double quotes and, for duplicates, where the first definition is.
+// Depends on: conf_build.hpp, format.hpp and the standard library.
+#include "conf_build.hpp"
+
+#include "format.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <utility>
+
+namespace smtpd::conf {
+
+namespace {
+
+constexpr std::size_t kShownLength = 60;
+
+std::optional<std::uint16_t> parse_port(std::string_view text) {
+    // parse.y accepts a service name too; these are the ones an MTA listens on.
+    constexpr std::array<std::pair<std::string_view, std::uint16_t>, 3> kServices = {
+        {{"smtp", 25}, {"smtps", 465}, {"submission", 587}}};
+    for (auto const& [name, port] : kServices) {
+        if (text == name) {
+            return port;
+        }
+    }
+    if (text.empty() || text.size() > 5 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return std::nullopt;
+    }
+    unsigned long const n = std::stoul(std::string(text));
+    if (n < 1 || n > 65535) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint16_t>(n);
+}
+
+bool is_macro_name(std::string_view name) {
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               c == '_';
+    });
+}
+
+} // namespace
+
+std::string quote_for_message(std::string_view text) {
+    std::string out = "\"";
+    for (std::size_t i = 0; i < text.size() && i < kShownLength; ++i) {
+        auto const c = static_cast<unsigned char>(text[i]);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20 || c >= 0x7f) {
+            std::array<char, 8> buf{};
+            std::snprintf(buf.data(), buf.size(), "\\x%02X", static_cast<unsigned>(c));
+            out += buf.data();
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    if (text.size() > kShownLength) {
+        out += "...";
+    }
+    return out + "\"";
+}
+
+ConfigBuilder::ConfigBuilder(std::string_view file,
+                             std::map<std::string, std::string> const& defines)
+    : file_(file), defines_(defines.begin(), defines.end()) {
+    config_.macros = defines;
+}
+
+Location ConfigBuilder::where(Token const& t) const {
+    return Location{file_, t.line, t.column};
+}
+
+void ConfigBuilder::error(Token const& at, std::string message) {
+    errors_.push_back(ConfError{where(at), std::move(message)});
+}
+
+void ConfigBuilder::give_up() {
+    Location const last = errors_.empty() ? Location{file_, 1, 1} : errors_.back().where;
+    errors_.push_back(ConfError{last, "too many errors, giving up"});
+}
+
+std::optional<std::string> ConfigBuilder::macro(std::string_view name) const {
+    auto const it = config_.macros.find(std::string(name));
+    if (it == config_.macros.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+void ConfigBuilder::apply(rules::Statement const& statement, Token const& first) {
+    first_ = &first;
+    boost::apply_visitor(*this, statement.get());
+    first_ = nullptr;
+}
+
+ConfResult ConfigBuilder::finish() && {
+    ConfResult result;
+    if (errors_.empty()) {
+        result.config = std::move(config_);
+    }
+    result.errors = std::move(errors_);
+    return result;
+}
+
+// varset. A -D definition wins over the file's (parse.y symset() with persist).
+void ConfigBuilder::operator()(rules::MacroDef const& s) {
+    if (!is_macro_name(s.name.text)) {
+        error(s.name, "invalid macro name " + quote_for_message(s.name.text) +
+                          ": only letters, digits and \"_\" are allowed");
+        return;
+    }
+    if (rules::is_keyword(s.name.text)) {
+        error(s.name, "macro name " + quote_for_message(s.name.text) + " is a keyword");
+        return;
+    }
+    if (defines_.find(s.name.text) == defines_.end()) {
+        config_.macros[s.name.text] = s.value.text;
+    }
+}
+
+void ConfigBuilder::operator()(rules::ListenStmt const& s) {
+    Listen listen{s.address.text, std::nullopt, where(*first_)};
+    bool ok = true;
+    if (s.address.text.empty()) {
+        error(s.address, "empty address or interface");
+        ok = false;
+    }
+    if (s.port) {
+        listen.port = parse_port(s.port->text);
+        if (!listen.port) {
+            error(*s.port, "invalid port " + quote_for_message(s.port->text) +
+                               ": expected a number between 1 and 65535");
+            ok = false;
+        }
+    }
+    if (ok) {
+        config_.listeners.push_back(std::move(listen));
+    }
+}
+
+bool ConfigBuilder::table_exists(Token const& name) {
+    bool const found = std::any_of(config_.tables.begin(), config_.tables.end(),
+                                   [&](Table const& t) { return t.name == name.text; });
+    if (!found) {
+        error(name, "undefined table " + quote_for_message(name.text) +
+                        " (tables must be declared before use)");
+    }
+    return found;
+}
+
+// parse.y: "/path" is a file; "backend:config" names a backend, whose config must be absolute.
+bool ConfigBuilder::table_source(Table& table, Token const& source) {
+    std::string_view const text = source.text;
+    if (!text.empty() && text.front() == '/') {
+        table.path = text;
+        return true;
+    }
+    auto const colon = text.find(':');
+    if (colon == std::string_view::npos) {
+        error(source, "invalid table source " + quote_for_message(text) +
+                          ": expected file:/path or { ... }");
+        return false;
+    }
+    if (text.substr(0, colon) != "file") {
+        error(source, "unsupported table backend " + quote_for_message(text.substr(0, colon)) +
+                          ": only file: is supported");
+        return false;
+    }
+    if (colon + 1 >= text.size() || text[colon + 1] != '/') {
+        error(source, "invalid table source " + quote_for_message(text) +
+                          ": the file path must be absolute");
+        return false;
+    }
+    table.path = text.substr(colon + 1);
+    return true;
+}
+
+void ConfigBuilder::operator()(rules::TableStmt const& s) {
+    auto const previous = std::find_if(config_.tables.begin(), config_.tables.end(),
+                                       [&](Table const& t) { return t.name == s.name.text; });
+    if (previous != config_.tables.end()) {
+        error(s.name, "table " + quote_for_message(s.name.text) + " is already defined at line " +
+                          std::to_string(previous->where.line));
+        return;
+    }
+    if (s.name.text.empty()) {
+        error(s.name, "empty table name");
+        return;
+    }
+    Table table;
+    table.name = s.name.text;
+    table.where = where(*first_);
+    auto const& body = s.body.get();
+    if (auto const* source = boost::get<Token>(&body)) {
+        table.source = Table::Source::File;
+        if (!table_source(table, *source)) {
+            return;
+        }
+    } else if (auto const* list = boost::get<std::vector<Token>>(&body)) {
+        for (auto const& t : *list) {
+            table.list.push_back(t.text);
+        }
+    } else if (auto const* map = boost::get<std::vector<rules::KeyValue>>(&body)) {
+        for (auto const& kv : *map) {
+            table.map.emplace_back(kv.key.text, kv.value.text);
+        }
+    }
+    config_.tables.push_back(std::move(table));
+}
+
+void ConfigBuilder::operator()(rules::ActionStmt const& s) {
+    auto const previous = std::find_if(config_.actions.begin(), config_.actions.end(),
+                                       [&](Action const& a) { return a.name == s.name.text; });
+    if (previous != config_.actions.end()) {
+        error(s.name, "action " + quote_for_message(s.name.text) + " is already defined at line " +
+                          std::to_string(previous->where.line));
+        return;
+    }
+    if (s.name.text.empty()) {
+        error(s.name, "empty action name");
+        return;
+    }
+    Action action;
+    action.name = s.name.text;
+    action.where = where(*first_);
+    bool ok = true;
+    if (s.path) {
+        if (auto const bad = check_format(s.path->text)) {
+            error(*s.path,
+                  "invalid maildir path " + quote_for_message(s.path->text) + ": " + bad->message);
+            ok = false;
+        }
+        action.path = s.path->text;
+    }
+    if (s.virtual_table) {
+        ok = table_exists(*s.virtual_table) && ok;
+        action.virtual_table = s.virtual_table->text;
+    }
+    if (ok) {
+        config_.actions.push_back(std::move(action));
+    }
+}
+
+void ConfigBuilder::operator()(rules::MatchStmt const& s) {
+    // parse.y: without "from", "from local"; without "for", "for local".
+    Match match{MatchFrom{MatchFrom::Kind::Local},
+                MatchFor{MatchFor::Kind::Local, {}, {}},
+                {},
+                where(*first_)};
+    bool ok = true;
+    bool seen_from = false;
+    bool seen_for = false;
+    for (auto const& option : s.options) {
+        bool const is_from = option.keyword.text == "from";
+        bool& seen = is_from ? seen_from : seen_for;
+        if (seen) {
+            error(option.keyword, "\"" + option.keyword.text +
+                                      "\" already specified for this "
+                                      "match rule");
+            ok = false;
+            continue;
+        }
+        seen = true;
+        std::string const& kind = option.dest.kind.text;
+        if (is_from) {
+            match.from.kind = kind == "any" ? MatchFrom::Kind::Any : MatchFrom::Kind::Local;
+        } else if (kind != "domain") {
+            match.for_.kind = kind == "any" ? MatchFor::Kind::Any : MatchFor::Kind::Local;
+        } else if (option.dest.domain) {
+            auto const& spec = *option.dest.domain;
+            match.for_.kind = MatchFor::Kind::Domain;
+            if (spec.is_table) {
+                ok = table_exists(spec.value) && ok;
+                match.for_.domain_table = spec.value.text;
+            } else if (spec.value.text.empty()) {
+                error(spec.value, "empty domain");
+                ok = false;
+            } else {
+                match.for_.domain = spec.value.text;
+            }
+        }
+    }
+    auto const action = std::find_if(config_.actions.begin(), config_.actions.end(),
+                                     [&](Action const& a) { return a.name == s.action.text; });
+    if (action == config_.actions.end()) {
+        error(s.action, "undefined action " + quote_for_message(s.action.text) +
+                            " (an action must be declared before the match rules that use it)");
+        ok = false;
+    }
+    match.action = s.action.text;
+    if (ok) {
+        config_.matches.push_back(std::move(match));
+    }
+}
+
+} // namespace smtpd::conf

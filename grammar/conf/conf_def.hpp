@@ -1,0 +1,287 @@
+// The smtpd.conf statement grammar, Spirit X3 over the tokens of conf_lexer.hpp (one statement, its
+// terminating newline included), after OpenSMTPD 6.8's parse.y; rule names follow parse.y's.
+// Every expectation point names what it wanted, so an x3::expectation_failure gives the message
+// and the token (hence file:line:column) of the error. Semantic checks live in conf.cpp.
+// Declared and defined here; instantiated once, in conf.cpp.
+// Depends on: conf_lexer.hpp, Boost.Spirit X3 and Boost.Fusion.
+#pragma once
+
+#include "conf_lexer.hpp"
+
+#include <boost/fusion/include/adapt_struct.hpp>
+#include <boost/optional.hpp>
+#include <boost/spirit/home/x3.hpp>
+#include <boost/spirit/home/x3/support/ast/variant.hpp>
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smtpd::conf::rules {
+
+namespace x3 = boost::spirit::x3;
+
+using TokenIt = std::vector<Token>::const_iterator;
+
+/// name = value
+struct MacroDef {
+    Token name;
+    Token value;
+};
+/// listen on <address> [port <n>]
+struct ListenStmt {
+    Token address;
+    boost::optional<Token> port;
+};
+/// k = v inside a table's braces
+struct KeyValue {
+    Token key;
+    Token value;
+};
+/// A source (file:/path, /path), a list, or a mapping.
+using TableBody = x3::variant<Token, std::vector<Token>, std::vector<KeyValue>>;
+/// table <name> <body>
+struct TableStmt {
+    Token name;
+    TableBody body;
+};
+/// action <name> maildir [<path>] [virtual <table>]
+struct ActionStmt {
+    Token name;
+    boost::optional<Token> path;
+    boost::optional<Token> virtual_table;
+};
+/// domain <d> or domain <table>
+struct DomainSpec {
+    Token value;
+    bool is_table = false;
+};
+/// local | any | domain <spec>
+struct MatchDest {
+    Token kind;
+    boost::optional<DomainSpec> domain;
+};
+/// from <dest> | for <dest>
+struct MatchOption {
+    Token keyword;
+    MatchDest dest;
+};
+/// match <options> action <name>
+struct MatchStmt {
+    std::vector<MatchOption> options;
+    Token action;
+};
+using Statement = x3::variant<MacroDef, ListenStmt, TableStmt, ActionStmt, MatchStmt>;
+
+/// OpenSMTPD 6.8's keywords: unquoted, they are never strings (parse.y lookup()).
+// clang-format off
+inline constexpr auto kKeywords = std::to_array<std::string_view>({
+    "action", "alias", "any", "auth", "auth-optional", "backup", "bounce", "bypass", "ca", "cert",
+    "chain", "chroot", "ciphers", "commit", "compression", "connect", "data", "data-line", "dhe",
+    "disconnect", "domain", "ehlo", "encryption", "expand-only", "fcrdns", "filter", "for",
+    "forward-only", "from", "group", "helo", "helo-src", "host", "hostname", "hostnames",
+    "include", "inet4", "inet6", "junk", "key", "limit", "listen", "lmtp", "local", "mail-from",
+    "maildir", "mask-src", "masquerade", "match", "max-deferred", "max-message-size", "mbox",
+    "mda", "mta", "mx", "no-dsn", "no-verify", "noop", "on", "phase", "pki", "port", "proc",
+    "proc-exec", "proxy-v2", "queue", "quit", "rcpt-to", "rdns", "received-auth", "recipient",
+    "regex", "reject", "relay", "report", "rewrite", "rset", "scheduler", "senders", "smtp",
+    "smtp-in", "smtp-out", "smtps", "socket", "src", "srs", "sub-addr-delim", "table", "tag",
+    "tagged", "tls", "tls-require", "ttl", "user", "userbase", "verify", "virtual",
+    "warn-interval", "wrapper"});
+// clang-format on
+
+inline bool is_keyword(std::string_view word) {
+    return std::find(kKeywords.begin(), kKeywords.end(), word) != kKeywords.end();
+}
+
+/// A bare keyword; with Capture, its token is the attribute.
+template <bool Capture> struct KeywordParser : x3::parser<KeywordParser<Capture>> {
+    using attribute_type = std::conditional_t<Capture, Token, x3::unused_type>;
+    static bool const has_attribute = Capture;
+    std::array<std::string_view, 3> words{};
+
+    template <class It, class Ctx, class RCtx, class Attr>
+    bool parse(It& first, It const& last, Ctx const&, RCtx&, Attr& attr) const {
+        if (first == last || first->kind != Token::Kind::Word ||
+            std::find(words.begin(), words.end(), first->text) == words.end()) {
+            return false;
+        }
+        if constexpr (Capture) {
+            x3::traits::move_to(Token(*first), attr);
+        }
+        ++first;
+        return true;
+    }
+};
+
+/// OpenSMTPD's STRING: a quoted string, or a bare word that is not a keyword.
+struct ValueParser : x3::parser<ValueParser> {
+    using attribute_type = Token;
+    static bool const has_attribute = true;
+    std::string_view what; ///< for messages: "expected <what>"
+
+    template <class It, class Ctx, class RCtx, class Attr>
+    bool parse(It& first, It const& last, Ctx const&, RCtx&, Attr& attr) const {
+        if (first == last || !(first->kind == Token::Kind::String ||
+                               (first->kind == Token::Kind::Word && !is_keyword(first->text)))) {
+            return false;
+        }
+        x3::traits::move_to(Token(*first), attr);
+        ++first;
+        return true;
+    }
+};
+
+/// One punctuation token such as '=' or '{'; or, with c == '\n', a newline; with c == 0, the end
+/// of the statement (a newline or the end of the file).
+struct PunctParser : x3::parser<PunctParser> {
+    using attribute_type = x3::unused_type;
+    static bool const has_attribute = false;
+    char c = 0;
+
+    template <class It, class Ctx, class RCtx, class Attr>
+    bool parse(It& first, It const& last, Ctx const&, RCtx&, Attr&) const {
+        if (first == last) {
+            return false;
+        }
+        bool const ok = c == 0
+                            ? first->kind == Token::Kind::Newline || first->kind == Token::Kind::End
+                        : c == '\n' ? first->kind == Token::Kind::Newline
+                                    : first->kind == Token::Kind::Punct && first->text[0] == c;
+        if (ok) {
+            ++first;
+        }
+        return ok;
+    }
+};
+
+inline constexpr char const* kEndOfLine = "end of line";
+
+constexpr KeywordParser<false> kw(std::string_view w) {
+    return {{}, {w, {}, {}}};
+}
+constexpr KeywordParser<true> kwt(std::string_view a, std::string_view b = {},
+                                  std::string_view c = {}) {
+    return {{}, {a, b, c}};
+}
+constexpr ValueParser value(std::string_view what) {
+    return {{}, what};
+}
+constexpr PunctParser punct(char c) {
+    return {{}, c};
+}
+inline constexpr PunctParser nl{{}, '\n'};
+inline constexpr PunctParser eol{{}, 0};
+
+} // namespace smtpd::conf::rules
+
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MacroDef, name, value)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ListenStmt, address, port)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::KeyValue, key, value)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::TableStmt, name, body)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ActionStmt, name, path, virtual_table)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::DomainSpec, value, is_table)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MatchDest, kind, domain)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MatchOption, keyword, dest)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MatchStmt, options, action)
+
+namespace boost::spirit::x3 {
+// What each primitive wanted, as it appears in "expected <what> after ...".
+template <bool Capture> struct get_info<smtpd::conf::rules::KeywordParser<Capture>> {
+    using result_type = std::string;
+    std::string operator()(smtpd::conf::rules::KeywordParser<Capture> const& p) const {
+        std::string out;
+        for (auto w : p.words) {
+            if (!w.empty()) {
+                out.append(out.empty() ? "\"" : " or \"").append(w).append("\"");
+            }
+        }
+        return out;
+    }
+};
+template <> struct get_info<smtpd::conf::rules::ValueParser> {
+    using result_type = std::string;
+    std::string operator()(smtpd::conf::rules::ValueParser const& p) const {
+        return std::string(p.what);
+    }
+};
+template <> struct get_info<smtpd::conf::rules::PunctParser> {
+    using result_type = std::string;
+    std::string operator()(smtpd::conf::rules::PunctParser const& p) const {
+        if (p.c == 0) {
+            return smtpd::conf::rules::kEndOfLine;
+        }
+        std::string out(3, '"'); // GCC 12's -Wrestrict misfires on "\"" + std::string(...)
+        out[1] = p.c;
+        return out;
+    }
+};
+} // namespace boost::spirit::x3
+
+namespace smtpd::conf::rules {
+
+using statement_type = x3::rule<class statement_class, Statement>;
+BOOST_SPIRIT_DECLARE(statement_type)
+
+// The rule names are the "<what>" of "expected <what> after ...".
+x3::rule<class varset_class, MacroDef> const varset = "a macro definition";
+x3::rule<class listen_class, ListenStmt> const listen = "a listen directive";
+x3::rule<class keyval_class, KeyValue> const keyval = "key = value";
+x3::rule<class keyval_next_class, KeyValue> const keyval_next = "key = value";
+x3::rule<class keyval_list_class, std::vector<KeyValue>> const keyval_list = "key = value";
+x3::rule<class string_list_class, std::vector<Token>> const string_list = "a value";
+x3::rule<class tableval_list_class, TableBody> const tableval_list = "a value";
+x3::rule<class table_body_class, TableBody> const table_body = "\"{\" or a table source";
+x3::rule<class table_class, TableStmt> const table = "a table directive";
+x3::rule<class tableref_class, Token> const tableref = "a table reference \"<name>\"";
+x3::rule<class action_class, ActionStmt> const action = "an action directive";
+x3::rule<class domain_spec_class, DomainSpec> const domain_spec = "a domain or \"<table>\"";
+x3::rule<class from_dest_class, MatchDest> const from_dest = "\"local\" or \"any\"";
+x3::rule<class for_dest_class, MatchDest> const for_dest = "\"local\", \"any\" or \"domain\"";
+x3::rule<class match_option_class, MatchOption> const match_option = "a match option";
+x3::rule<class match_action_class> const match_action = "\"from\", \"for\" or \"action\"";
+x3::rule<class close_brace_class> const close_brace = "\",\" or \"}\"";
+x3::rule<class match_class, MatchStmt> const match = "a match directive";
+statement_type const statement = "a directive";
+
+auto const optnl = *nl;
+// parse.y: comma = ',' | nl | empty (we also allow newlines after the ',')
+auto const comma = (punct(',') >> optnl) | +nl;
+
+// varset: STRING '=' STRING
+auto const varset_def = (value("a macro name") >> punct('=')) > value("a macro value") > eol;
+// listen: LISTEN ON STRING [PORT STRING]
+auto const listen_def = kw("listen") > kw("on") > value("an address or interface") >
+                        -(kw("port") > value("a port number")) > eol;
+// keyval: STRING '=' STRING
+auto const keyval_def = (value("a key") >> punct('=')) > value("a value");
+auto const keyval_next_def = value("a key") > punct('=') > value("a value");
+auto const keyval_list_def = keyval >> *(-comma >> keyval_next);
+auto const string_list_def = value("a value") >> *(-comma >> value("a value"));
+auto const tableval_list_def = keyval_list | string_list;
+auto const close_brace_def = punct('}');
+auto const table_body_def =
+    (punct('{') > optnl > tableval_list > optnl > close_brace) | value("a table source");
+// table: TABLE STRING STRING | TABLE STRING '{' tableval_list '}'
+auto const table_def = kw("table") > value("a table name") > table_body > eol;
+// tableref: '<' STRING '>'
+auto const tableref_def = punct('<') > value("a table name") > punct('>');
+// dispatcher: ACTION STRING MAILDIR [STRING] [VIRTUAL tableref]
+auto const action_def = kw("action") > value("an action name") > kw("maildir") > -value("a path") >
+                        -(kw("virtual") > tableref) > eol;
+auto const domain_spec_def = (tableref >> x3::attr(true)) | (value("a domain") >> x3::attr(false));
+auto const from_dest_def = kwt("local", "any") >> x3::attr(boost::optional<DomainSpec>());
+auto const for_dest_def = from_dest | (kwt("domain") > domain_spec);
+auto const match_option_def = (kwt("from") > from_dest) | (kwt("for") > for_dest);
+auto const match_action_def = kw("action");
+// match: MATCH match_options ACTION STRING
+auto const match_def = kw("match") > *match_option > match_action > value("an action name") > eol;
+auto const statement_def = varset | listen | table | action | match;
+
+BOOST_SPIRIT_DEFINE(varset, listen, keyval, keyval_next, keyval_list, string_list, tableval_list,
+                    close_brace, table_body, table, tableref, action, domain_spec, from_dest,
+                    for_dest, match_option, match_action, match, statement)
+
+} // namespace smtpd::conf::rules

@@ -1,0 +1,101 @@
+// POSIX file helpers. Every failure is returned as the errno of the call that failed.
+#include "common/fs.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace smtpd::rt {
+
+void Fd::reset() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+        fd_ = -1;
+    }
+}
+
+Result<Fd> open_file(std::string const& path, int flags, unsigned mode) {
+    int const fd = ::open(path.c_str(), flags | O_CLOEXEC, static_cast<mode_t>(mode));
+    if (fd < 0) {
+        return last_error();
+    }
+    return Fd(fd);
+}
+
+Result<void> write_all(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        ssize_t const n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return last_error();
+        }
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return success();
+}
+
+Result<void> write_file_synced(std::string const& path, std::string_view content, int extra_flags) {
+    auto fd = open_file(path, O_WRONLY | O_CREAT | extra_flags, 0600);
+    if (!fd) {
+        return fd.error();
+    }
+    if (auto r = write_all(fd.value().get(), content); !r) {
+        return r.error();
+    }
+    return sync_fd(fd.value().get());
+}
+
+Result<void> sync_fd(int fd) {
+    if (::fsync(fd) != 0) {
+        return last_error();
+    }
+    return success();
+}
+
+Result<void> sync_dir(std::string const& path) {
+    auto dir = open_file(path, O_RDONLY | O_DIRECTORY);
+    if (!dir) {
+        return dir.error();
+    }
+    return sync_fd(dir.value().get());
+}
+
+Result<void> make_dirs(std::string const& path, unsigned mode) {
+    for (std::size_t pos = 1; pos <= path.size(); ++pos) {
+        if (pos != path.size() && path[pos] != '/') {
+            continue;
+        }
+        std::string const prefix = path.substr(0, pos);
+        if (::mkdir(prefix.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST) {
+            return last_error();
+        }
+    }
+    return success();
+}
+
+Result<std::string> read_file(std::string const& path) {
+    auto fd = open_file(path, O_RDONLY);
+    if (!fd) {
+        return fd.error();
+    }
+    std::string out;
+    char buf[65536];
+    for (;;) {
+        ssize_t const n = ::read(fd.value().get(), buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return last_error();
+        }
+        if (n == 0) {
+            return out;
+        }
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+} // namespace smtpd::rt

@@ -1,0 +1,56 @@
+// Small POSIX file helpers shared by the spool and the deliveries: an owning file descriptor,
+// whole writes, and the fsync rules of durability (a file, then the directory holding its name).
+// Depends on: common/result.hpp.
+#pragma once
+
+#include "common/result.hpp"
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace smtpd::rt {
+
+/// An owning file descriptor.
+class Fd {
+  public:
+    Fd() = default;
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    Fd& operator=(Fd&& other) noexcept {
+        if (this != &other) {
+            reset();
+            fd_ = std::exchange(other.fd_, -1);
+        }
+        return *this;
+    }
+    Fd(Fd const&) = delete;
+    Fd& operator=(Fd const&) = delete;
+    ~Fd() { reset(); }
+
+    [[nodiscard]] int get() const { return fd_; }
+    [[nodiscard]] bool valid() const { return fd_ >= 0; }
+    void reset();
+
+  private:
+    int fd_ = -1;
+};
+
+/// Opens `path` with open(2) flags and mode; O_CLOEXEC is always added.
+[[nodiscard]] Result<Fd> open_file(std::string const& path, int flags, unsigned mode = 0600);
+/// Writes all of `bytes`, retrying short writes and EINTR.
+[[nodiscard]] Result<void> write_all(int fd, std::string_view bytes);
+/// Creates `path` (open flags O_WRONLY|O_CREAT plus `extra_flags`, mode 0600), writes `content`
+/// and fsyncs it. The caller syncs the directory when the name must be durable too.
+[[nodiscard]] Result<void> write_file_synced(std::string const& path, std::string_view content,
+                                             int extra_flags);
+/// fsync(2) of an open file.
+[[nodiscard]] Result<void> sync_fd(int fd);
+/// Opens a directory and fsyncs it, making the names in it durable.
+[[nodiscard]] Result<void> sync_dir(std::string const& path);
+/// mkdir -p with `mode` for the directories it creates.
+[[nodiscard]] Result<void> make_dirs(std::string const& path, unsigned mode);
+/// Reads a whole file.
+[[nodiscard]] Result<std::string> read_file(std::string const& path);
+
+} // namespace smtpd::rt

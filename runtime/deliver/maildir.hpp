@@ -1,0 +1,30 @@
+// Delivery into a Maildir (the maildir(5) layout: tmp/, new/, cur/). The file is written under
+// tmp/ with a unique name, fsynced, renamed into new/, and new/ is fsynced: once this returns
+// success the message is durable in the mailbox and the queue may drop its copy.
+// Depends on: common/.
+#pragma once
+
+#include "common/result.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace smtpd::rt {
+
+/// What to write: header lines to prepend (LF line ends) and the spooled message file, whose
+/// CRLF line ends are converted to LF as mail readers expect of a Maildir.
+struct MaildirDelivery {
+    std::string maildir; ///< absolute path of the Maildir
+    std::string prepend; ///< e.g. "Return-Path: <a@b>\nDelivered-To: c@d\n"
+    std::string message_path;
+};
+
+/// Delivers; returns the path of the new file under new/.
+[[nodiscard]] Result<std::string> deliver_maildir(MaildirDelivery const& delivery,
+                                                  std::string_view hostname);
+
+/// Converts every CRLF of `crlf_text` to LF, leaving bare CR and bare LF as they are; `pending_cr`
+/// carries a CR that ended the previous chunk.
+[[nodiscard]] std::string crlf_to_lf(std::string_view crlf_text, bool& pending_cr);
+
+} // namespace smtpd::rt

@@ -1,0 +1,39 @@
+// Received: header construction. RFC 5321 §4.4: "from" the client's HELO name and address, "by"
+// our name, "with" SMTP or ESMTP (RFC 3848), "id" the queue id, "for" the single recipient.
+#include "dispatcher/received.hpp"
+
+#include <array>
+#include <fmt/format.h>
+
+namespace smtpd::rt {
+
+std::string rfc5322_date(std::time_t when) {
+    std::tm tm{};
+    localtime_r(&when, &tm);
+    std::array<char, 64> buf{};
+    std::size_t const n = std::strftime(buf.data(), buf.size(), "%a, %d %b %Y %H:%M:%S %z", &tm);
+    return {buf.data(), n};
+}
+
+namespace {
+
+// RFC 5321 §4.1.3: an IPv6 address literal carries the "IPv6:" tag.
+std::string address_literal(std::string_view ip) {
+    return ip.find(':') == std::string_view::npos ? fmt::format("[{}]", ip)
+                                                  : fmt::format("[IPv6:{}]", ip);
+}
+
+} // namespace
+
+std::string received_header(ReceivedInfo const& info) {
+    std::string out = fmt::format("Received: from {} ({})\r\n\tby {} (smtpd) with {} id {}",
+                                  info.helo, address_literal(info.client_ip), info.hostname,
+                                  info.esmtp ? "ESMTP" : "SMTP", info.id);
+    if (!info.single_recipient.empty()) {
+        out += fmt::format("\r\n\tfor <{}>", info.single_recipient);
+    }
+    out += fmt::format(";\r\n\t{}\r\n", rfc5322_date(info.when));
+    return out;
+}
+
+} // namespace smtpd::rt

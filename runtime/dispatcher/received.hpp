@@ -1,0 +1,28 @@
+// The trace header an SMTP server adds to each message it accepts (RFC 5321 §4.4), in the form
+// OpenSMTPD writes it, and the RFC 5322 §3.3 date it ends with.
+// Depends on: the standard library only.
+#pragma once
+
+#include <ctime>
+#include <string>
+#include <string_view>
+
+namespace smtpd::rt {
+
+struct ReceivedInfo {
+    std::string helo;
+    std::string client_ip;
+    std::string hostname; ///< ours
+    bool esmtp = false;
+    std::string id;
+    std::string single_recipient; ///< the "for" clause, only when there is one recipient
+    std::time_t when = 0;
+};
+
+/// "Received: from ... by ... with ... id ...; date" with CRLF line ends and folded lines.
+[[nodiscard]] std::string received_header(ReceivedInfo const& info);
+
+/// RFC 5322 §3.3 date-time in local time, e.g. "Tue, 24 Nov 2026 07:36:24 +0000".
+[[nodiscard]] std::string rfc5322_date(std::time_t when);
+
+} // namespace smtpd::rt

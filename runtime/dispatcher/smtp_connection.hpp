@@ -1,0 +1,34 @@
+// One SMTP server connection: moves bytes between the socket and the framer, feeds events to
+// the session machine, and performs the actions it returns (replies, lookups, spooling).
+// Replies are batched and written when no complete command is left in the input (RFC 2920).
+// The dispatcher role of OpenSMTPD; the lookups and the spool are reached through narrow
+// interfaces (Resolver, Spool, QueueRunner) so they can move to their own processes.
+// Depends on: statemachine/, lookup/, spool/, queue/, Boost.Asio.
+#pragma once
+
+#include "lookup/resolver.hpp"
+#include "queue/queue_runner.hpp"
+#include "spool/spool.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <utility>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace smtpd::rt {
+
+/// What every connection shares.
+struct ServerContext {
+    std::string hostname;
+    Resolver const& resolver;
+    Spool& spool;
+    QueueRunner& queue;
+    std::chrono::seconds command_timeout{300}; ///< RFC 5321 §4.5.3.2.7: at least 5 minutes
+};
+
+/// Starts serving an accepted socket; the connection keeps itself alive until it closes.
+void serve_connection(boost::asio::ip::tcp::socket socket, ServerContext& context);
+
+} // namespace smtpd::rt

@@ -1,0 +1,173 @@
+// The durable queue's file operations. See spool.hpp for the layout and the commit order.
+#include "spool/spool.hpp"
+
+#include "common/random_id.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace smtpd::rt {
+
+namespace {
+
+constexpr unsigned kDirMode = 0700;
+
+std::vector<std::string> list_dir(std::string const& path) {
+    std::vector<std::string> names;
+    DIR* dir = ::opendir(path.c_str());
+    if (dir == nullptr) {
+        return names;
+    }
+    while (dirent const* entry = ::readdir(dir)) {
+        std::string name = entry->d_name;
+        if (name != "." && name != "..") {
+            names.push_back(std::move(name));
+        }
+    }
+    ::closedir(dir);
+    return names;
+}
+
+void remove_tree(std::string const& dir) {
+    for (auto const& name : list_dir(dir)) {
+        std::string const path = dir + "/" + name;
+        if (::unlink(path.c_str()) != 0 && errno == EISDIR) {
+            remove_tree(path);
+        }
+    }
+    ::rmdir(dir.c_str());
+}
+
+bool exists(std::string const& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+} // namespace
+
+void IncomingMessage::write(std::string_view bytes) {
+    if (error_) {
+        return;
+    }
+    if (auto r = write_all(fd_.get(), bytes); !r) {
+        error_ = r.error();
+    }
+}
+
+Result<Spool> Spool::open(std::string root) {
+    Spool spool(std::move(root));
+    for (auto const& dir : {spool.root_, spool.incoming_dir(), spool.queue_dir()}) {
+        if (auto r = make_dirs(dir, kDirMode); !r) {
+            return r.error();
+        }
+    }
+    return spool;
+}
+
+Result<IncomingMessage> Spool::begin() {
+    for (;;) {
+        std::string id = random_id();
+        std::string const dir = incoming_dir() + "/" + id;
+        if (::mkdir(dir.c_str(), kDirMode) != 0) {
+            if (errno == EEXIST) {
+                continue;
+            }
+            return last_error();
+        }
+        auto fd = open_file(dir + "/message", O_WRONLY | O_CREAT | O_EXCL, 0600);
+        if (!fd) {
+            ::rmdir(dir.c_str());
+            return fd.error();
+        }
+        return IncomingMessage(std::move(id), std::move(fd).value());
+    }
+}
+
+Result<void> Spool::commit(IncomingMessage& message, QueuedEnvelope const& envelope) {
+    if (message.error_) {
+        return message.error_;
+    }
+    std::string const dir = incoming_dir() + "/" + message.id_;
+    if (auto r = sync_fd(message.fd_.get()); !r) {
+        return r.error();
+    }
+    message.fd_.reset();
+    if (auto r = write_file_synced(dir + "/envelope", encode_envelope(envelope), O_EXCL); !r) {
+        return r.error();
+    }
+    if (auto r = sync_dir(dir); !r) {
+        return r.error();
+    }
+    std::string const target = queue_dir() + "/" + message.id_;
+    if (::rename(dir.c_str(), target.c_str()) != 0) {
+        return last_error();
+    }
+    if (auto r = sync_dir(queue_dir()); !r) {
+        return r.error();
+    }
+    return sync_dir(incoming_dir());
+}
+
+void Spool::abort(IncomingMessage& message) {
+    message.fd_.reset();
+    remove_tree(incoming_dir() + "/" + message.id_);
+}
+
+std::vector<std::string> Spool::recover() {
+    for (auto const& name : list_dir(incoming_dir())) {
+        remove_tree(incoming_dir() + "/" + name);
+    }
+    std::vector<std::string> ids;
+    for (auto const& name : list_dir(queue_dir())) {
+        std::string const dir = queue_dir() + "/" + name;
+        if (exists(dir + "/envelope") && exists(dir + "/message")) {
+            ids.push_back(name);
+        } else {
+            remove_tree(dir); // removal after delivery was interrupted
+        }
+    }
+    return ids;
+}
+
+Result<QueuedEnvelope> Spool::load_envelope(std::string const& id) const {
+    auto text = read_file(queue_dir() + "/" + id + "/envelope");
+    if (!text) {
+        return text.error();
+    }
+    auto envelope = decode_envelope(text.value());
+    if (!envelope) {
+        return std::make_error_code(std::errc::illegal_byte_sequence);
+    }
+    return *envelope;
+}
+
+Result<void> Spool::update_envelope(QueuedEnvelope const& envelope) {
+    std::string const dir = queue_dir() + "/" + envelope.id;
+    std::string const tmp = dir + "/envelope.new";
+    if (auto r = write_file_synced(tmp, encode_envelope(envelope), O_TRUNC); !r) {
+        return r.error();
+    }
+    if (::rename(tmp.c_str(), (dir + "/envelope").c_str()) != 0) {
+        return last_error();
+    }
+    return sync_dir(dir);
+}
+
+std::string Spool::message_path(std::string const& id) const {
+    return queue_dir() + "/" + id + "/message";
+}
+
+Result<void> Spool::remove(std::string const& id) {
+    std::string const dir = queue_dir() + "/" + id;
+    if (::unlink((dir + "/envelope").c_str()) != 0) {
+        return last_error();
+    }
+    remove_tree(dir);
+    return sync_dir(queue_dir());
+}
+
+} // namespace smtpd::rt

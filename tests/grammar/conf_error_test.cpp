@@ -1,0 +1,218 @@
+// Tests of parse_config's errors: one table row per error kind with the exact
+// "file:line:column: message" of the first error, plus recovery (several errors reported) and
+// robustness (any bytes give errors with line and column >= 1, never a crash).
+// Depends on: grammar/conf/conf.hpp, GoogleTest.
+#include "conf/conf.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+
+namespace smtpd::conf {
+namespace {
+
+struct ErrorCase {
+    char const* id;
+    std::string text;
+    std::string first_error;
+};
+
+// clang-format off
+ErrorCase const kErrorCases[] = {
+    {"ListenWithoutOn", "listen\n", "smtpd.conf:1:7: expected \"on\" after \"listen\""},
+    {"ListenWrongWord", "   listen  lo\n", "smtpd.conf:1:12: expected \"on\" after \"listen\""},
+    {"ListenWithoutAddress", "listen on\n", "smtpd.conf:1:10: expected an address or interface after \"on\""},
+    {"ListenPortZero", "listen on lo port 0\n", "smtpd.conf:1:19: invalid port \"0\": expected a number between 1 and 65535"},
+    {"ListenPortTooBig", "listen on lo port 65536\n", "smtpd.conf:1:19: invalid port \"65536\": expected a number between 1 and 65535"},
+    {"ListenPortNotANumber", "listen on lo port x25\n", "smtpd.conf:1:19: invalid port \"x25\": expected a number between 1 and 65535"},
+    {"ListenPortMissing", "listen on lo port\n", "smtpd.conf:1:18: expected a port number after \"port\""},
+    {"ListenTrailingGarbage", "listen on lo bar\n", "smtpd.conf:1:14: unexpected \"bar\" after \"lo\""},
+    {"ListenPortTwice", "listen on lo port 25 port 26\n", "smtpd.conf:1:22: unexpected \"port\" after \"25\""},
+    {"UnknownDirective", "listen on lo\n\n\n# c\n\nlisten on lo\nrelay via x\n", "smtpd.conf:7:1: unknown directive \"relay\""},
+    {"UnsupportedDirective", "pki mx.example.org cert \"/x\"\n", "smtpd.conf:1:1: directive \"pki\" is not supported"},
+    {"UndefinedMacro", "listen on $nope\n", "smtpd.conf:1:11: macro \"nope\" is not defined"},
+    {"DollarWithoutName", "listen on $\n", "smtpd.conf:1:11: expected a macro name after \"$\""},
+    {"UnterminatedString", "action \"x maildir\n", "smtpd.conf:1:8: unterminated quoted string"},
+    {"UnterminatedBrace", "table t { a, b", "smtpd.conf:1:9: unterminated \"{\""},
+    {"BraceNotClosedBeforeNextDirective", "table t { a\nlisten on lo\n", "smtpd.conf:2:1: expected \",\" or \"}\" after \"a\""},
+    {"EmptyBraces", "table t {}\n", "smtpd.conf:1:10: expected a value after \"{\""},
+    {"ListEntryInMap", "table t { a = b, c }\n", "smtpd.conf:1:20: expected \"=\" after \"c\""},
+    {"MapEntryInList", "table t { a, b = c }\n", "smtpd.conf:1:16: expected \",\" or \"}\" after \"b\""},
+    {"TableWithoutSource", "table t\n", "smtpd.conf:1:8: expected \"{\" or a table source after \"t\""},
+    {"DuplicateTable", "table t { a }\ntable t { b }\n", "smtpd.conf:2:7: table \"t\" is already defined at line 1"},
+    {"DuplicateAction", "action a maildir\naction a maildir\n", "smtpd.conf:2:8: action \"a\" is already defined at line 1"},
+    {"UndefinedVirtualTable", "action x maildir virtual <nope>\n", "smtpd.conf:1:27: undefined table \"nope\" (tables must be declared before use)"},
+    {"VirtualWithoutAngleBrackets", "action x maildir virtual nope\n", "smtpd.conf:1:26: expected a table reference \"<name>\" after \"virtual\""},
+    {"UndefinedDomainTable", "action a maildir\nmatch for domain <nope> action a\n", "smtpd.conf:2:19: undefined table \"nope\" (tables must be declared before use)"},
+    {"ActionDeclaredAfterMatch", "match from any action \"later\"\naction later maildir\n", "smtpd.conf:1:23: undefined action \"later\" (an action must be declared before the match rules that use it)"},
+    {"MatchFromUnknown", "action a maildir\nmatch from foo action a\n", "smtpd.conf:2:12: expected \"local\" or \"any\" after \"from\""},
+    {"MatchDomainMissing", "action a maildir\nmatch for domain\n", "smtpd.conf:2:17: expected a domain or \"<table>\" after \"domain\""},
+    {"MatchFromTwice", "action a maildir\nmatch from any from local action a\n", "smtpd.conf:2:16: \"from\" already specified for this match rule"},
+    {"MatchWithoutAction", "action a maildir\nmatch from any for any\n", "smtpd.conf:2:23: expected \"from\", \"for\" or \"action\" after \"any\""},
+    {"MacroNamedLikeKeyword", "listen = lo\n", "smtpd.conf:1:1: macro name \"listen\" is a keyword"},
+    {"MacroNameWithDash", "\"a-b\" = x\n", "smtpd.conf:1:1: invalid macro name \"a-b\": only letters, digits and \"_\" are allowed"},
+    {"MacroWithoutValue", "a =\n", "smtpd.conf:1:4: expected a macro value after \"=\""},
+    {"QuotedStringWithoutAssignment", "\"foo\" bar\n", "smtpd.conf:1:7: expected \"=\" after \"foo\""},
+    {"UnsupportedMethod", "action x mbox\n", "smtpd.conf:1:10: expected \"maildir\" after \"x\""},
+    {"BareKeywordAsName", "action local maildir\n", "smtpd.conf:1:8: expected an action name after \"action\""},
+    {"BadMaildirFormat", "action x maildir \"%{rcpt.nope}\"\n", "smtpd.conf:1:18: invalid maildir path \"%{rcpt.nope}\": unknown variable \"rcpt.nope\""},
+    {"UnsupportedTableBackend", "table t db:/etc/x.db\n", "smtpd.conf:1:9: unsupported table backend \"db\": only file: is supported"},
+    {"RelativeTableFile", "table t file:relative\n", "smtpd.conf:1:9: invalid table source \"file:relative\": the file path must be absolute"},
+    {"TableSourceWithoutBackend", "table t foo\n", "smtpd.conf:1:9: invalid table source \"foo\": expected file:/path or { ... }"},
+    {"CarriageReturn", "listen on lo\r\n", "smtpd.conf:1:13: unexpected byte 0x0D"},
+    {"NulOutsideQuotes", std::string("listen\0on lo\n", 13), "smtpd.conf:1:7: unexpected byte 0x00"},
+    {"NulInsideQuotes", std::string("action \"a\0b\" maildir\n", 21), "smtpd.conf:1:10: NUL byte in quoted string"},
+    {"NonAsciiBareWord", "listen on caf\xc3\xa9\n", "smtpd.conf:1:14: unexpected byte 0xC3"},
+    {"ErrorInMacroValueIsAtTheDollar", "p = abc\nlisten on lo port $p\n", "smtpd.conf:2:19: invalid port \"abc\": expected a number between 1 and 65535"},
+    {"ColumnAfterContinuation", "listen on lo \\\n   bar\n", "smtpd.conf:2:4: unexpected \"bar\" after \"lo\""},
+    {"StringTooLong", "listen on " + std::string(9000, 'a') + "\n", "smtpd.conf:1:11: string too long"},
+    {"GarbageAfterBrace", "table t { a } b\n", "smtpd.conf:1:15: unexpected \"b\" after \"}\""},
+    {"StrayClosingBrace", "}\n", "smtpd.conf:1:1: unexpected \"}\""},
+    {"OpeningBraceAtStart", "{ a }\n", "smtpd.conf:1:1: unexpected \"{\""},
+    {"EmptyDomain", "action a maildir\nmatch for domain \"\" action a\n", "smtpd.conf:2:18: empty domain"},
+};
+// clang-format on
+
+void PrintTo(ErrorCase const& c, std::ostream* os) {
+    *os << c.id;
+}
+
+class ConfErrors : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(ConfErrors, FirstErrorHasExactPositionAndMessage) {
+    ConfResult r = parse_config(GetParam().text, "smtpd.conf");
+    EXPECT_FALSE(r.ok());
+    ASSERT_FALSE(r.errors.empty());
+    EXPECT_EQ(r.errors[0].to_string(), GetParam().first_error);
+}
+
+INSTANTIATE_TEST_SUITE_P(Rows, ConfErrors, ::testing::ValuesIn(kErrorCases),
+                         [](auto const& info) { return std::string(info.param.id); });
+
+std::vector<std::string> all_errors(std::string_view text) {
+    std::vector<std::string> out;
+    for (auto const& e : parse_config(text, "smtpd.conf").errors) {
+        out.push_back(e.to_string());
+    }
+    return out;
+}
+
+TEST(ConfRecovery, ReportsEveryErrorAndGoesOnAtTheNextLine) {
+    EXPECT_EQ(all_errors("listen\nlisten on lo\nrelay\naction a mbox\nlisten on $x\n"
+                         "listen on lo port 0\n"),
+              (std::vector<std::string>{
+                  "smtpd.conf:1:7: expected \"on\" after \"listen\"",
+                  "smtpd.conf:3:1: unknown directive \"relay\"",
+                  "smtpd.conf:4:10: expected \"maildir\" after \"a\"",
+                  "smtpd.conf:5:11: macro \"x\" is not defined",
+                  "smtpd.conf:6:19: invalid port \"0\": expected a number between 1 and 65535",
+              }));
+}
+
+TEST(ConfRecovery, UnclosedBraceDoesNotHideTheNextDirectives) {
+    EXPECT_EQ(all_errors("table t { a\nlisten on lo\nrelay\n"),
+              (std::vector<std::string>{
+                  "smtpd.conf:2:1: expected \",\" or \"}\" after \"a\"",
+                  "smtpd.conf:3:1: unknown directive \"relay\"",
+              }));
+}
+
+TEST(ConfRecovery, ErrorInsideBracesResumesOnTheNextLine) {
+    auto const errors = all_errors("table t {\n a =\n}\nlisten on lo\nrelay\n");
+    ASSERT_EQ(errors.size(), 3u);
+    EXPECT_EQ(errors[0], "smtpd.conf:2:5: expected a value after \"=\"");
+    EXPECT_EQ(errors[1], "smtpd.conf:3:1: unexpected \"}\"");
+    EXPECT_EQ(errors[2], "smtpd.conf:5:1: unknown directive \"relay\"");
+}
+
+TEST(ConfRecovery, UnterminatedStringSkipsOnlyItsLine) {
+    EXPECT_EQ(all_errors("action \"a maildir\nrelay\n"),
+              (std::vector<std::string>{"smtpd.conf:1:8: unterminated quoted string",
+                                        "smtpd.conf:2:1: unknown directive \"relay\""}));
+}
+
+TEST(ConfRecovery, AStatementWithAnErrorAddsNothing) {
+    ConfResult r = parse_config("table t { a }\naction x maildir virtual <nope>\n"
+                                "match for any action x\n",
+                                "smtpd.conf");
+    EXPECT_FALSE(r.ok());
+    ASSERT_EQ(r.errors.size(), 2u);
+    EXPECT_EQ(r.errors[1].to_string(),
+              "smtpd.conf:3:22: undefined action \"x\" (an action must be declared before the "
+              "match rules that use it)");
+}
+
+TEST(ConfRecovery, StopsAfterOneHundredErrors) {
+    std::string text;
+    for (int i = 0; i < 150; ++i) {
+        text += "relay\n";
+    }
+    auto const errors = all_errors(text);
+    ASSERT_EQ(errors.size(), 101u);
+    EXPECT_EQ(errors[99], "smtpd.conf:100:1: unknown directive \"relay\"");
+    EXPECT_EQ(errors[100], "smtpd.conf:100:1: too many errors, giving up");
+}
+
+TEST(ConfRobustness, ManyUnclosedBracesStayCheap) {
+    std::string text;
+    for (int i = 0; i < 20000; ++i) {
+        text += "{\n";
+    }
+    auto const errors = all_errors(text);
+    ASSERT_EQ(errors.size(), 101u);
+    EXPECT_EQ(errors[0], "smtpd.conf:1:1: unexpected \"{\"");
+    EXPECT_EQ(all_errors("table t {\n" + text).size(), 101u);
+}
+
+// A small deterministic generator: config fragments and raw bytes glued at random.
+TEST(ConfRobustness, AnyBytesGiveErrorsWithPositions) {
+    std::vector<std::string> const pieces = {"listen",
+                                             " on ",
+                                             "lo",
+                                             " port ",
+                                             "25",
+                                             "\n",
+                                             "{",
+                                             "}",
+                                             ",",
+                                             "=",
+                                             "\"",
+                                             "'",
+                                             "$x",
+                                             "x = y\n",
+                                             "table t ",
+                                             "action a maildir",
+                                             "match from any for domain ",
+                                             "<t>",
+                                             "#",
+                                             "\\\n",
+                                             "\\",
+                                             std::string(1, '\0'),
+                                             "\xff",
+                                             "\r",
+                                             "\t",
+                                             "action \"a\" maildir\n",
+                                             "$"};
+    std::uint32_t state = 12345;
+    auto next = [&state] {
+        state = state * 1103515245u + 12345u;
+        return state >> 8;
+    };
+    for (int round = 0; round < 3000; ++round) {
+        std::string text;
+        auto const n = next() % 24;
+        for (std::uint32_t i = 0; i < n; ++i) {
+            text += pieces[next() % pieces.size()];
+        }
+        ConfResult r = parse_config(text, "f", {{"x", "lo port 1 {"}});
+        EXPECT_EQ(r.ok(), r.errors.empty());
+        for (auto const& e : r.errors) {
+            ASSERT_GE(e.where.line, 1u) << text;
+            ASSERT_GE(e.where.column, 1u) << text;
+        }
+    }
+}
+
+} // namespace
+} // namespace smtpd::conf

@@ -1,0 +1,85 @@
+// Tests of parse_table_file (grammar/conf/table_file.hpp): table(5) "file:" tables, list and
+// mapping forms, comments, OpenSMTPD's ':' separator, and the line:column of errors.
+// Depends on: grammar/conf/table_file.hpp, GoogleTest.
+#include "conf/table_file.hpp"
+
+#include <gtest/gtest.h>
+
+namespace smtpd::conf {
+namespace {
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+TableData parse_ok(std::string_view text) {
+    TableResult r = parse_table_file(text, "aliases");
+    EXPECT_FALSE(r.error.has_value()) << (r.error ? r.error->to_string() : "");
+    return r.table.value_or(TableData{});
+}
+
+TEST(TableFile, EmptyFileIsAnEmptyTable) {
+    TableData t = parse_ok("");
+    EXPECT_TRUE(t.list.empty());
+    EXPECT_TRUE(t.map.empty());
+}
+
+TEST(TableFile, ListEntries) {
+    TableData t = parse_ok("example.org\n  example.net  \n\n# comment\n\tlast");
+    EXPECT_EQ(t.list, (std::vector<std::string>{"example.org", "example.net", "last"}));
+    EXPECT_TRUE(t.map.empty());
+}
+
+TEST(TableFile, MappingValueRunsToEndOfLine) {
+    TableData t = parse_ok("root  bob, alice\npostmaster\troot\n");
+    EXPECT_EQ(t.map, (Pairs{{"root", "bob, alice"}, {"postmaster", "root"}}));
+    EXPECT_TRUE(t.list.empty());
+}
+
+TEST(TableFile, ColonSeparatorAsInAliasesFiles) {
+    TableData t = parse_ok("root: bob\nabuse:root\nweb:  a:b\n");
+    EXPECT_EQ(t.map, (Pairs{{"root", "bob"}, {"abuse", "root"}, {"web", "a:b"}}));
+}
+
+TEST(TableFile, HashOnlyStartsACommentAtTheStartOfALine) {
+    TableData t = parse_ok("  # indented comment\nkey value # not a comment\n");
+    EXPECT_EQ(t.map, (Pairs{{"key", "value # not a comment"}}));
+}
+
+TEST(TableFile, CrLfLinesAndTrailingBlanksAreTrimmed) {
+    TableData t = parse_ok("a b \r\nc d\r\n");
+    EXPECT_EQ(t.map, (Pairs{{"a", "b"}, {"c", "d"}}));
+}
+
+TEST(TableFile, ListEntryInMappingIsAnErrorWithPosition) {
+    TableResult r = parse_table_file("a b\n\n  lonely\n", "t");
+    ASSERT_TRUE(r.error.has_value());
+    EXPECT_FALSE(r.table.has_value());
+    EXPECT_EQ(r.error->to_string(), "t:3:3: list entry \"lonely\" in a table of key-value "
+                                    "entries (the first entry, at line 1, has a value)");
+}
+
+TEST(TableFile, MappingEntryInListIsAnErrorWithPosition) {
+    TableResult r = parse_table_file("# list\none\n two 2\n", "t");
+    ASSERT_TRUE(r.error.has_value());
+    EXPECT_EQ(r.error->to_string(), "t:3:2: key-value entry \"two\" in a list table (the "
+                                    "first entry, at line 2, has no value)");
+}
+
+TEST(TableFile, EmptyKeyIsAnError) {
+    TableResult r = parse_table_file("ok\n:value\n", "t");
+    ASSERT_TRUE(r.error.has_value());
+    EXPECT_EQ(r.error->to_string(), "t:2:1: empty key");
+}
+
+TEST(TableFile, NulByteIsAnError) {
+    TableResult r = parse_table_file(std::string("a\nb\0c\n", 6), "t");
+    ASSERT_TRUE(r.error.has_value());
+    EXPECT_EQ(r.error->to_string(), "t:2:2: NUL byte in table file");
+}
+
+TEST(TableFile, InvalidUtf8IsOpaqueData) {
+    TableData t = parse_ok("caf\xc3 \xff\xfe\n");
+    EXPECT_EQ(t.map, (Pairs{{"caf\xc3", "\xff\xfe"}}));
+}
+
+} // namespace
+} // namespace smtpd::conf

@@ -1,0 +1,80 @@
+"""The smtpd command line: -n checks a configuration and reports errors as file:line:column,
+-D defines macros, -h prints usage; the spool is recovered at start."""
+import os
+import subprocess
+import tempfile
+import unittest
+
+from harness import SMTPD, Smtpd
+
+
+def run(*args):
+    return subprocess.run([SMTPD, *args], capture_output=True, text=True, timeout=30)
+
+
+class CliTest(unittest.TestCase):
+
+    def write(self, text):
+        d = tempfile.TemporaryDirectory()
+        self.addCleanup(d.cleanup)
+        path = os.path.join(d.name, "smtpd.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_check_mode_accepts_a_valid_configuration(self):
+        path = self.write('listen on 127.0.0.1 port 2525\naction "l" maildir "/tmp/M"\n'
+                          'match from local for local action "l"\n')
+        r = run("-n", "-f", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("configuration OK", r.stderr)
+
+    def test_check_mode_reports_file_line_column(self):
+        path = self.write('listen on 127.0.0.1 port 2525\n\nfrobnicate all the things\n')
+        r = run("-n", "-f", path)
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, "^" + path + r":3:1: ")
+
+    def test_define_overrides_a_macro(self):
+        path = self.write('portnum = 99999\nlisten on 127.0.0.1 port $portnum\n')
+        self.assertEqual(run("-n", "-f", path).returncode, 1)
+        r = run("-n", "-f", path, "-D", "portnum=2526")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_help_prints_usage(self):
+        r = run("-h")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("usage: smtpd", r.stdout)
+
+    def test_unknown_flag_fails(self):
+        self.assertEqual(run("-Z").returncode, 1)
+
+
+class RecoveryTest(unittest.TestCase):
+    """A message committed to the spool before a stop is delivered at the next start; a
+    half-received one is dropped."""
+
+    def test_committed_message_is_delivered_after_restart(self):
+        s = Smtpd()
+        self.addCleanup(s.cleanup)
+        msg_id = "00000000feedface"
+        qdir = os.path.join(s.spool, "queue", msg_id)
+        os.makedirs(qdir)
+        os.makedirs(os.path.join(s.spool, "incoming", "00000000deadbeef"))
+        with open(os.path.join(s.spool, "incoming", "00000000deadbeef", "message"), "w") as f:
+            f.write("never acknowledged")
+        with open(os.path.join(qdir, "message"), "wb") as f:
+            f.write(b"Subject: recovered-message\r\n\r\nsurvived a restart\r\n")
+        with open(os.path.join(qdir, "envelope"), "w") as f:
+            f.write("version 1\nid %s\ncreated 1700000000\nhelo c.example\nclient 127.0.0.1\n"
+                    "local 1\nsender a@example.org\nrcpt b@localhost %s %s\nattempts 0\nerror \n"
+                    % (msg_id, "nobody", s.maildir))
+        s.start()
+        got = s.find_delivered(b"recovered-message")
+        self.assertTrue(got.endswith(b"\n\nsurvived a restart\n"))
+        self.assertTrue(s.queue_is_empty())
+        self.assertEqual(os.listdir(os.path.join(s.spool, "incoming")), [])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
