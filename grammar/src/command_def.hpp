@@ -282,7 +282,7 @@ auto const IPv4_address_literal_def = Snum >> x3::repeat(3)['.' >> Snum];
 // IPv6-address-literal = "IPv6:" IPv6-addr
 auto const IPv6_address_literal_def = abnf_string("IPv6:") >> IPv6_addr;
 // General-address-literal = Standardized-tag ":" 1*dcontent
-// XXX(#grammar): narrower than the ABNF: a tag spelled "IPv6" is not a General-address-literal.
+// XXX(#4): narrower than the ABNF: a tag spelled "IPv6" is not a General-address-literal.
 // RFC 5321 §4.1.3 requires tags registered with IANA; "IPv6" is registered with the syntax of
 // IPv6-address-literal, so "[IPv6:1:2:3:4:5:6:7:8:9]" must be an error, not a general literal.
 auto const General_address_literal_def =
