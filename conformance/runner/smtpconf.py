@@ -68,21 +68,27 @@ class Expect:
             if not parts:
                 raise CaseError("empty expectation in %r" % spec)
             code = parts[0]
-            enhanced = parts[1] if len(parts) > 1 else None
+            keywords = [p[1:].upper() for p in parts[1:] if p.startswith("+")]
+            rest = [p for p in parts[1:] if not p.startswith("+")]
+            enhanced = rest[0] if rest else None
             if code not in ("closed", "any") and not re.fullmatch(r"[2-5][0-9x][0-9x]", code):
                 raise CaseError("bad reply code pattern %r" % code)
-            self.alternatives.append((code, enhanced))
+            self.alternatives.append((code, enhanced, keywords))
 
     def accepts_close(self):
-        return any(code == "closed" for code, _ in self.alternatives)
+        return any(code == "closed" for code, _, _ in self.alternatives)
 
     def matches(self, code, lines):
-        for want, enhanced in self.alternatives:
+        # RFC 5321 §4.1.1.1: an EHLO reply names one extension keyword per line after the first.
+        offered = {line[4:].split(" ", 1)[0].upper() for line in lines[1:] if len(line) > 4}
+        for want, enhanced, keywords in self.alternatives:
             if want == "any":
                 return True
             if want == "closed":
                 continue
             if not all(w in ("x", c) for w, c in zip(want, code)):
+                continue
+            if not all(k in offered for k in keywords):
                 continue
             if enhanced is None:
                 return True
