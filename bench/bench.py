@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""The side-by-side benchmark: our smtpd, OpenSMTPD 6.8 and Postfix 3.7 in one run, alternating,
+driven by Postfix's smtp-source over loopback, all delivering to a Maildir. Run on demand (never
+in CI), as root, after .ci/build and .ci/refs:
+
+    sudo python3 bench/bench.py [--quick] [--out docs/performance.md]
+
+Figures per server: accept throughput with 20 concurrent sessions (a new connection per message,
+and reused connections with smtp-source -d), one-session throughput, memory (PSS summed over all
+server processes) idle and with 500 idle connections, and server CPU seconds per 1,000 messages.
+Each figure is printed with the ratios ours/OpenSMTPD and ours/Postfix; the table goes to
+docs/performance.md with the machine and the date.
+"""
+import argparse
+import datetime
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "conformance"))
+import refservers  # noqa: E402
+
+POSTFIX = os.path.join(ROOT, "build/refs/postfix")
+SMTP_SOURCE = os.path.join(POSTFIX, "usr/sbin/smtp-source")
+MESSAGE_SIZE = 4096
+
+
+def smtp_source(port, sessions, messages, reuse):
+    env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(POSTFIX, "usr/lib/postfix"))
+    cmd = [SMTP_SOURCE, "-s", str(sessions), "-m", str(messages), "-l", str(MESSAGE_SIZE),
+           "-f", "bench@example.org", "-t", "rcpt@localhost"]
+    if reuse:
+        cmd.append("-d")
+    start = time.monotonic()
+    subprocess.run(cmd + ["127.0.0.1:%d" % port], env=env, check=True, timeout=1800,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - start
+
+
+def pss_kib(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/smaps_rollup" % pid) as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def cpu_seconds(pids):
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+        except OSError:
+            pass
+    return total / ticks
+
+
+def idle_connections(port, count):
+    socks = []
+    for _ in range(count):
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        s.recv(512)  # the greeting: the server has set the session up
+        socks.append(s)
+    return socks
+
+
+def measure(server, scale):
+    """All figures for one server, already started."""
+    figures = {}
+    n = scale["messages"]
+    figures["accept_new_conn"] = n / smtp_source(server.port, 20, n, reuse=False)
+    figures["accept_reused"] = n / smtp_source(server.port, 20, n, reuse=True)
+    figures["one_session"] = scale["single"] / smtp_source(server.port, 1, scale["single"], True)
+    cpu_before = cpu_seconds(server.pids())
+    smtp_source(server.port, 20, 1000, reuse=True)
+    figures["cpu_per_1000"] = cpu_seconds(server.pids()) - cpu_before
+    time.sleep(1)
+    idle = pss_kib(server.pids())
+    socks = idle_connections(server.port, scale["idle"])
+    time.sleep(1)
+    loaded = pss_kib(server.pids())
+    for s in socks:
+        s.close()
+    figures["pss_idle_kib"] = idle
+    figures["pss_busy_kib"] = loaded
+    figures["kib_per_conn"] = (loaded - idle) / scale["idle"]
+    return figures
+
+
+ROWS = [
+    ("accept_new_conn", "accept, 20 sessions, new connection per message (msg/s)", True),
+    ("accept_reused", "accept, 20 reused sessions (msg/s)", True),
+    ("one_session", "one session, sequential (msg/s)", True),
+    ("cpu_per_1000", "server CPU seconds per 1,000 messages", False),
+    ("pss_idle_kib", "memory idle, PSS of all processes (KiB)", False),
+    ("pss_busy_kib", "memory with idle connections open (KiB)", False),
+    ("kib_per_conn", "memory per idle connection (KiB)", False),
+]
+
+
+def ratio(a, b):
+    return "%.2f" % (a / b) if a and b else "n/a"
+
+
+def main(argv):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="small counts, for a smoke run")
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds per server")
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs/performance.md"))
+    args = ap.parse_args(argv)
+    scale = ({"messages": 500, "single": 100, "idle": 50} if args.quick
+             else {"messages": 5000, "single": 1000, "idle": 500})
+    servers = {
+        "ours": lambda: refservers.Ours(os.path.join(ROOT, "build/release/runtime/smtpd")),
+        "opensmtpd": lambda: refservers.OpenSmtpd(os.path.join(ROOT, "build/refs/opensmtpd")),
+        "postfix": lambda: refservers.Postfix(POSTFIX),
+    }
+    results = {name: [] for name in servers}
+    durable = {}
+    failures = {}
+    for round_no in range(args.rounds):
+        for name, make in servers.items():  # alternate: one server at a time, round after round
+            server = make()
+            try:
+                server.start()
+                durable[name] = server.durable_250
+                figures = measure(server, scale)
+                results[name].append(figures)
+                print("round %d %-10s %s" % (round_no + 1, name,
+                      " ".join("%s=%.1f" % kv for kv in figures.items())), flush=True)
+            except Exception as e:  # a reference that cannot run is reported, not fatal
+                failures[name] = str(e)
+                print("round %d %-10s FAILED: %s" % (round_no + 1, name, e), flush=True)
+            finally:
+                server.stop()
+
+    def best(name, key, higher):
+        values = [r[key] for r in results[name]]
+        if not values:
+            return None
+        return max(values) if higher else min(values)
+
+    lines = ["| figure | ours | OpenSMTPD 6.8 | Postfix 3.7 | ours/OpenSMTPD | ours/Postfix |",
+             "|---|---|---|---|---|---|"]
+    for key, label, higher in ROWS:
+        o, s, p = (best(n, key, higher) for n in ("ours", "opensmtpd", "postfix"))
+        cell = lambda v: "%.1f" % v if v is not None else "n/a"  # noqa: E731
+        lines.append("| %s | %s | %s | %s | %s | %s |" % (label, cell(o), cell(s), cell(p),
+                                                         ratio(o, s), ratio(o, p)))
+    durability = ", ".join("%s: %s" % (n, "durable (fsync before 250)" if d else "not durable")
+                           for n, d in durable.items())
+    text = "\n".join([
+        "# Performance",
+        "",
+        "Generated by `bench/bench.py` on %s (%s, %d cores, %s). Messages of %d octets from "
+        "Postfix's smtp-source over loopback, every server delivering to a Maildir; servers "
+        "measured one at a time, alternating, best of %d round(s)%s." % (
+            datetime.date.today().isoformat(), platform.platform(), os.cpu_count(),
+            platform.machine(), MESSAGE_SIZE, args.rounds, " (--quick counts)" if args.quick else ""),
+        "",
+        "Whether the 250 is durable: %s." % durability,
+        "",
+        *lines,
+        "",
+        *("- %s could not be measured: %s" % (n, e) for n, e in failures.items()),
+        "",
+        "Targets (reported, never asserted): accept throughput >= 2x Postfix in both connection "
+        "modes, one-session throughput >= 2x Postfix, memory per idle connection <= 32 KiB.",
+        ""])
+    print(text)
+    with open(args.out, "w") as f:
+        f.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
