@@ -97,11 +97,13 @@ class Server:
     durable_250 = False
 
     def __init__(self):
-        self.dir = None
-        self.port = None
-        self.maildir = None
+        # The tree exists before start(), so a caller can prepare files in it (a spool to recover).
+        self.dir = tempfile.mkdtemp(prefix="ref-%s-" % self.name)
+        os.chmod(self.dir, 0o755)
+        self.port = free_port()
+        self.maildir = os.path.join(self.dir, "Maildir")
+        self.log_path = os.path.join(self.dir, "server.log")
         self.proc = None
-        self.log_path = None
         self._log = None
 
     # -- subclasses: prepare() writes the configuration, command() the argv to start
@@ -115,11 +117,6 @@ class Server:
         return None
 
     def start(self, timeout=30):
-        self.dir = tempfile.mkdtemp(prefix="ref-%s-" % self.name)
-        os.chmod(self.dir, 0o755)
-        self.port = free_port()
-        self.maildir = os.path.join(self.dir, "Maildir")
-        self.log_path = os.path.join(self.dir, "server.log")
         self.prepare()
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT,
@@ -206,12 +203,12 @@ match from any for local action "local"
         super().__init__()
         self.binary = os.path.abspath(binary)
         self.verbose = verbose
+        self.config = os.path.join(self.dir, "smtpd.conf")
+        self.spool = os.path.join(self.dir, "spool")
 
     def prepare(self):
         if not os.access(self.binary, os.X_OK):
             raise StartError("no smtpd binary at %s (run .ci/build)" % self.binary)
-        self.config = os.path.join(self.dir, "smtpd.conf")
-        self.spool = os.path.join(self.dir, "spool")
         with open(self.config, "w") as f:
             f.write(self.CONFIG.format(maildir=self.maildir, port=self.port,
                                        user=pwd.getpwuid(os.getuid()).pw_name))

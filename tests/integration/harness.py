@@ -5,81 +5,24 @@ The configuration accepts mail for localhost and this host's name and delivers e
 to one Maildir through a virtual catch-all mapping to the user running the tests.
 """
 import os
-import pwd
 import re
-import signal
 import socket
-import subprocess
-import tempfile
+import sys
 import time
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../../conformance"))
+import refservers  # noqa: E402
+
 SMTPD = os.environ.get("SMTPD_BIN", os.path.join(os.path.dirname(__file__), "../../build/asan/runtime/smtpd"))
 
-CONFIG = """\
-# integration test configuration
-maildir_path = "{maildir}"
-table vusers {{ "@" = "{user}" }}
-listen on 127.0.0.1 port {port}
-action "local" maildir $maildir_path virtual <vusers>
-match from any for local action "local"
-"""
 
+class Smtpd(refservers.Ours):
+    """Our smtpd with -v, started and stopped by conformance/refservers.py, plus what the tests
+    read back: the log, the Maildir, the queue."""
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Smtpd:
-    """One smtpd process with its own directory tree."""
-
-    def __init__(self, config_template=CONFIG):
-        self.dir = tempfile.TemporaryDirectory(prefix="smtpd-it-")
-        self.port = free_port()
-        self.maildir = os.path.join(self.dir.name, "Maildir")
-        self.spool = os.path.join(self.dir.name, "spool")
-        self.config = os.path.join(self.dir.name, "smtpd.conf")
-        self.log_path = os.path.join(self.dir.name, "smtpd.log")
-        user = pwd.getpwuid(os.getuid()).pw_name
-        with open(self.config, "w") as f:
-            f.write(config_template.format(maildir=self.maildir, user=user, port=self.port))
-        self.proc = None
-
-    def start(self):
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [SMTPD, "-d", "-v", "-f", self.config, "-S", self.spool],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("smtpd exited with %d:\n%s" % (self.proc.returncode, self.read_log()))
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                    s.recv(512)
-                    s.sendall(b"QUIT\r\n")
-                    s.recv(512)
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("smtpd did not start listening:\n" + self.read_log())
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if getattr(self, "log", None):
-            self.log.close()
-
-    def cleanup(self):
-        self.stop()
-        self.dir.cleanup()
+    def __init__(self):
+        super().__init__(SMTPD, verbose=True)
 
     def read_log(self):
         with open(self.log_path, errors="replace") as f:
@@ -179,11 +122,9 @@ def split_delivered(message):
 class SmtpdTestCase(unittest.TestCase):
     """Starts one smtpd for the test class."""
 
-    config_template = CONFIG
-
     @classmethod
     def setUpClass(cls):
-        cls.smtpd = Smtpd(cls.config_template).start()
+        cls.smtpd = Smtpd().start()
 
     @classmethod
     def tearDownClass(cls):
