@@ -195,14 +195,16 @@ class Ours(Server):
 maildir_path = "{maildir}"
 table vusers {{ "@" = "{user}" }}
 listen on 127.0.0.1 port {port}
+{extra}
 action "local" maildir $maildir_path virtual <vusers>
 match from any for local action "local"
 """
 
-    def __init__(self, binary, verbose=False):
+    def __init__(self, binary, verbose=False, extra_config=""):
         super().__init__()
         self.binary = os.path.abspath(binary)
         self.verbose = verbose
+        self.extra_config = extra_config
         self.config = os.path.join(self.dir, "smtpd.conf")
         self.spool = os.path.join(self.dir, "spool")
 
@@ -211,7 +213,8 @@ match from any for local action "local"
             raise StartError("no smtpd binary at %s (run .ci/build)" % self.binary)
         with open(self.config, "w") as f:
             f.write(self.CONFIG.format(maildir=self.maildir, port=self.port,
-                                       user=pwd.getpwuid(os.getuid()).pw_name))
+                                       user=pwd.getpwuid(os.getuid()).pw_name,
+                                       extra=self.extra_config))
 
     def command(self):
         return [self.binary, "-d"] + (["-v"] if self.verbose else []) + \

@@ -4,6 +4,7 @@
 // Depends on: the standard library only.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -71,6 +72,12 @@ struct Match {
     Location where;
 };
 
+/// smtp limit max-rcpt <n> | max-mails <n>: the session limits (OpenSMTPD's defaults otherwise).
+struct SmtpLimits {
+    std::optional<std::size_t> max_rcpt;  ///< recipients per transaction (default 1000)
+    std::optional<std::size_t> max_mails; ///< messages per session (default 100)
+};
+
 /// A whole configuration, in file order within each kind.
 struct Config {
     std::map<std::string, std::string> macros; ///< after -D overrides
@@ -78,6 +85,7 @@ struct Config {
     std::vector<Listen> listeners;
     std::vector<Action> actions;
     std::vector<Match> matches;
+    SmtpLimits smtp_limits;
 };
 
 } // namespace smtpd::conf

@@ -35,7 +35,7 @@ constexpr std::size_t kMaxErrors = 100;
 // OpenSMTPD directives that this implementation does not have yet.
 constexpr auto kUnsupported =
     std::to_array<std::string_view>({"bounce", "ca", "filter", "include", "mda", "mta", "pki",
-                                     "proc", "queue", "scheduler", "smtp", "srs"});
+                                     "proc", "queue", "scheduler", "srs"});
 
 std::string describe(Token const& t) {
     switch (t.kind) {

@@ -16,6 +16,24 @@ namespace {
 
 constexpr std::size_t kShownLength = 60;
 
+/// A decimal number in [low, high], digits only (no sign, no spaces).
+std::optional<std::size_t> parse_number(std::string_view text, std::size_t low, std::size_t high) {
+    std::size_t n = 0;
+    for (char const c : text) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        n = n * 10 + static_cast<std::size_t>(c - '0');
+        if (n > high) {
+            return std::nullopt;
+        }
+    }
+    if (text.empty() || n < low) {
+        return std::nullopt;
+    }
+    return n;
+}
+
 std::optional<std::uint16_t> parse_port(std::string_view text) {
     // parse.y accepts a service name too; these are the ones an MTA listens on.
     constexpr std::array<std::pair<std::string_view, std::uint16_t>, 3> kServices = {
@@ -25,15 +43,11 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
             return port;
         }
     }
-    if (text.empty() || text.size() > 5 ||
-        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    auto const n = parse_number(text, 1, 65535);
+    if (!n) {
         return std::nullopt;
     }
-    unsigned long const n = std::stoul(std::string(text));
-    if (n < 1 || n > 65535) {
-        return std::nullopt;
-    }
-    return static_cast<std::uint16_t>(n);
+    return static_cast<std::uint16_t>(*n);
 }
 
 bool is_macro_name(std::string_view name) {
@@ -296,6 +310,32 @@ void ConfigBuilder::operator()(rules::MatchStmt const& s) {
     match.action = s.action.text;
     if (ok) {
         config_.matches.push_back(std::move(match));
+    }
+}
+
+// smtp limit: parse.y's opt_limit_smtp names max-rcpt and max-mails; each may be repeated, the
+// last one wins.
+void ConfigBuilder::operator()(rules::SmtpLimitStmt const& s) {
+    constexpr std::size_t kMaxLimit = 1000000;
+    for (auto const& pair : s.limits) {
+        std::optional<std::size_t>* target = nullptr;
+        if (pair.name.text == "max-rcpt") {
+            target = &config_.smtp_limits.max_rcpt;
+        } else if (pair.name.text == "max-mails") {
+            target = &config_.smtp_limits.max_mails;
+        } else {
+            error(pair.name, "invalid session limit " + quote_for_message(pair.name.text) +
+                                 ": expected \"max-rcpt\" or \"max-mails\"");
+            continue;
+        }
+        auto const n = parse_number(pair.number.text, 1, kMaxLimit);
+        if (!n) {
+            error(pair.number, "invalid " + pair.name.text + " " +
+                                   quote_for_message(pair.number.text) +
+                                   ": expected a number between 1 and 1000000");
+            continue;
+        }
+        *target = n;
     }
 }
 

@@ -40,6 +40,7 @@ class ConfigBuilder {
     void operator()(rules::TableStmt const& s);
     void operator()(rules::ActionStmt const& s);
     void operator()(rules::MatchStmt const& s);
+    void operator()(rules::SmtpLimitStmt const& s);
 
   private:
     [[nodiscard]] Location where(Token const& t) const;

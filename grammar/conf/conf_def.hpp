@@ -35,6 +35,15 @@ struct ListenStmt {
     Token address;
     boost::optional<Token> port;
 };
+/// <name> <number> after "smtp limit"
+struct LimitPair {
+    Token name;
+    Token number;
+};
+/// smtp limit <name> <number> [<name> <number> ...]
+struct SmtpLimitStmt {
+    std::vector<LimitPair> limits;
+};
 /// k = v inside a table's braces
 struct KeyValue {
     Token key;
@@ -73,7 +82,8 @@ struct MatchStmt {
     std::vector<MatchOption> options;
     Token action;
 };
-using Statement = x3::variant<MacroDef, ListenStmt, TableStmt, ActionStmt, MatchStmt>;
+using Statement =
+    x3::variant<MacroDef, ListenStmt, TableStmt, ActionStmt, MatchStmt, SmtpLimitStmt>;
 
 /// OpenSMTPD 6.8's keywords: unquoted, they are never strings (parse.y lookup()).
 // clang-format off
@@ -179,6 +189,8 @@ inline constexpr PunctParser eol{{}, 0};
 
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MacroDef, name, value)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ListenStmt, address, port)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::LimitPair, name, number)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::SmtpLimitStmt, limits)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::KeyValue, key, value)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::TableStmt, name, body)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ActionStmt, name, path, virtual_table)
@@ -244,6 +256,9 @@ x3::rule<class match_option_class, MatchOption> const match_option = "a match op
 x3::rule<class match_action_class> const match_action = "\"from\", \"for\" or \"action\"";
 x3::rule<class close_brace_class> const close_brace = "\",\" or \"}\"";
 x3::rule<class match_class, MatchStmt> const match = "a match directive";
+x3::rule<class limit_pair_class, LimitPair> const limit_pair = "a session limit";
+x3::rule<class limit_list_class, std::vector<LimitPair>> const limit_list = "a session limit";
+x3::rule<class smtp_class, SmtpLimitStmt> const smtp = "an smtp directive";
 statement_type const statement = "a directive";
 
 auto const optnl = *nl;
@@ -278,10 +293,15 @@ auto const match_option_def = (kwt("from") > from_dest) | (kwt("for") > for_dest
 auto const match_action_def = kw("action");
 // match: MATCH match_options ACTION STRING
 auto const match_def = kw("match") > *match_option > match_action > value("an action name") > eol;
-auto const statement_def = varset | listen | table | action | match;
+// smtp: SMTP LIMIT limits_smtp; limits_smtp: (STRING NUMBER)+
+auto const limit_pair_def = value("\"max-rcpt\" or \"max-mails\"") > value("a number");
+auto const limit_list_def = +limit_pair;
+auto const smtp_def = kw("smtp") > kw("limit") > limit_list > eol;
+auto const statement_def = varset | listen | table | action | match | smtp;
 
 BOOST_SPIRIT_DEFINE(varset, listen, keyval, keyval_next, keyval_list, string_list, tableval_list,
                     close_brace, table_body, table, tableref, action, domain_spec, from_dest,
-                    for_dest, match_option, match_action, match, statement)
+                    for_dest, match_option, match_action, match, limit_pair, limit_list, smtp,
+                    statement)
 
 } // namespace smtpd::conf::rules

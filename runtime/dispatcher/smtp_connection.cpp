@@ -59,6 +59,7 @@ class Connection {
     Connection(tcp::socket socket, ServerContext& ctx)
         : socket_(std::move(socket)), timer_(socket_.get_executor()), ctx_(ctx),
           framer_(grammar::kMaxCommandLine, grammar::kMaxTextLine), id_(random_id()) {
+        session_.params = ctx_.session_params;
         boost::system::error_code ec;
         auto const remote = socket_.remote_endpoint(ec);
         if (!ec) {

@@ -8,6 +8,7 @@
 
 #include "lookup/resolver.hpp"
 #include "queue/queue_runner.hpp"
+#include "smtpd/sm/session.hpp"
 #include "spool/spool.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -25,6 +26,7 @@ struct ServerContext {
     Resolver const& resolver;
     Spool& spool;
     QueueRunner& queue;
+    sm::SessionParams session_params{};        ///< smtp limit max-rcpt / max-mails
     std::chrono::seconds command_timeout{300}; ///< RFC 5321 §4.5.3.2.7: at least 5 minutes
 };
 

@@ -134,6 +134,10 @@ int run(Options const& o) {
     boost::asio::io_context io;
     rt::QueueRunner queue(io, spool.value(), hostname);
     rt::ServerContext context{hostname, *resolver, spool.value(), queue};
+    context.session_params.max_recipients =
+        config.smtp_limits.max_rcpt.value_or(context.session_params.max_recipients);
+    context.session_params.max_messages =
+        config.smtp_limits.max_mails.value_or(context.session_params.max_messages);
     if (!rt::start_listeners(io, config.listeners, context, error)) {
         std::fprintf(stderr, "%s\n", error.c_str());
         return 1;

@@ -55,6 +55,18 @@ TEST(ConfParser, ListenOnAddressesAndNamesWithPorts) {
     EXPECT_EQ(c.listeners[3].port, 1);
 }
 
+TEST(ConfParser, SmtpLimitsDefaultToUnset) {
+    Config c = parse_ok("listen on lo\n");
+    EXPECT_FALSE(c.smtp_limits.max_rcpt.has_value());
+    EXPECT_FALSE(c.smtp_limits.max_mails.has_value());
+}
+
+TEST(ConfParser, SmtpLimitTakesSeveralPairsAndTheLastOneWins) {
+    Config c = parse_ok("smtp limit max-mails 500 max-rcpt 50\nsmtp limit max-mails 7\n");
+    EXPECT_EQ(c.smtp_limits.max_rcpt, 50u);
+    EXPECT_EQ(c.smtp_limits.max_mails, 7u);
+}
+
 TEST(ConfParser, ListenPortAcceptsMailServiceNames) {
     // Unquoted, "smtp" and "smtps" are keywords (as in OpenSMTPD); quoted, they are names.
     Config c = parse_ok("listen on lo port submission\nlisten on lo port \"smtps\"\n");

@@ -21,8 +21,8 @@ class Smtpd(refservers.Ours):
     """Our smtpd with -v, started and stopped by conformance/refservers.py, plus what the tests
     read back: the log, the Maildir, the queue."""
 
-    def __init__(self):
-        super().__init__(SMTPD, verbose=True)
+    def __init__(self, extra_config=""):
+        super().__init__(SMTPD, verbose=True, extra_config=extra_config)
 
     def read_log(self):
         with open(self.log_path, errors="replace") as f:
@@ -122,9 +122,11 @@ def split_delivered(message):
 class SmtpdTestCase(unittest.TestCase):
     """Starts one smtpd for the test class."""
 
+    EXTRA_CONFIG = ""  # smtpd.conf lines a test class adds
+
     @classmethod
     def setUpClass(cls):
-        cls.smtpd = Smtpd().start()
+        cls.smtpd = Smtpd(cls.EXTRA_CONFIG).start()
 
     @classmethod
     def tearDownClass(cls):

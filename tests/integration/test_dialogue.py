@@ -107,5 +107,37 @@ class DialogueTest(SmtpdTestCase):
         self.assertEqual(self.smtpd.all_delivered(b"cut-off"), [])
 
 
+class SessionLimitsTest(SmtpdTestCase):
+    """smtp limit max-rcpt / max-mails from smtpd.conf reach the session."""
+
+    EXTRA_CONFIG = "smtp limit max-rcpt 3 max-mails 2"
+
+    def send_message(self, d, marker):
+        self.assertEqual(d.command(b"MAIL FROM:<a@example.org>\r\n")[0], 250)
+        self.assertEqual(d.command(b"RCPT TO:<b@localhost>\r\n")[0], 250)
+        self.assertEqual(d.command(b"DATA\r\n")[0], 354)
+        self.assertEqual(d.command(b"Subject: " + marker + b"\r\n\r\nx\r\n.\r\n")[0], 250)
+
+    def test_max_rcpt_refuses_the_fourth_recipient(self):
+        d = self.dialogue()
+        d.command(b"EHLO client.example\r\n")
+        d.command(b"MAIL FROM:<a@example.org>\r\n")
+        for n in range(3):
+            self.assertEqual(d.command(b"RCPT TO:<r%d@localhost>\r\n" % n)[0], 250)
+        code, lines = d.command(b"RCPT TO:<r3@localhost>\r\n")
+        self.assertEqual((code, lines[0][:9]), (452, "452 4.5.3"))
+
+    def test_max_mails_refuses_the_third_message_of_a_session(self):
+        d = self.dialogue()
+        d.command(b"EHLO client.example\r\n")
+        self.send_message(d, b"limit-one")
+        self.send_message(d, b"limit-two")
+        code, lines = d.command(b"MAIL FROM:<a@example.org>\r\n")
+        self.assertEqual((code, lines[0][:9]), (452, "452 4.5.3"))
+        d2 = self.dialogue()  # the limit is per session
+        d2.command(b"EHLO client.example\r\n")
+        self.send_message(d2, b"limit-three")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
