@@ -85,6 +85,12 @@ class Connection {
                 }
                 handle(sm::to_event(std::move(*frame)));
             }
+            if (commit_pending_) {
+                commit_pending_ = false;
+                sm::QueueVerdict verdict = co_await commit();
+                handle(std::move(verdict));
+                continue;
+            }
             if (!co_await flush() || session_.state == sm::State::Closed) {
                 break;
             }
@@ -203,46 +209,69 @@ class Connection {
         }
     }
 
-    void perform(sm::CommitMessage const&) {
-        internal_.emplace_back(commit());
-        message_.reset();
-        destinations_.clear();
+    // The session now waits in AwaitQueue; run() performs the commit and feeds back the verdict.
+    void perform(sm::CommitMessage const&) { commit_pending_ = true; }
+
+    /// Makes the message durable on a disk worker while this connection waits (and the others
+    /// go on), then schedules its delivery. The verdict becomes the reply: 250 only if durable.
+    asio::awaitable<sm::QueueVerdict> commit() {
+        using Kind = sm::QueueVerdict::Kind;
+        std::optional<IncomingMessage> message = std::exchange(message_, std::nullopt);
+        auto destinations = std::exchange(destinations_, {});
+        if (!message || !envelope_) {
+            log_warn("{} queue: cannot open message: {}", id_, open_error_.message());
+            co_return sm::QueueVerdict{no_space(open_error_) ? Kind::NoSpace : Kind::TempFail, {}};
+        }
+        auto env = queued_envelope(message->id(), *envelope_, destinations);
+        if (!env) {
+            ctx_.spool.abort(*message);
+            co_return sm::QueueVerdict{Kind::TempFail, {}};
+        }
+        // Named locals, not temporaries in the co_await expression: g++ 12 mis-destroys those.
+        auto work = [&spool = ctx_.spool, m = std::move(*message),
+                     e = *env]() mutable -> std::error_code {
+            if (auto r = spool.commit(m, e); !r) {
+                spool.abort(m);
+                return r.error();
+            }
+            return {};
+        };
+        auto committing = ctx_.disk.run(std::move(work));
+        std::error_code const error = co_await std::move(committing);
+        if (error) {
+            log_warn("{} queue: commit failed for msgid={}: {}", id_, env->id, error.message());
+            co_return sm::QueueVerdict{no_space(error) ? Kind::NoSpace : Kind::TempFail, {}};
+        }
+        log_info("{} smtp message msgid={} size={} nrcpt={} proto={}", id_, env->id, message_size_,
+                 env->recipients.size(), envelope_->esmtp ? "ESMTP" : "SMTP");
+        ctx_.queue.schedule(env->id);
+        co_return sm::QueueVerdict{Kind::Queued, env->id};
     }
 
-    sm::QueueVerdict commit() {
-        using Kind = sm::QueueVerdict::Kind;
-        if (!message_ || !envelope_) {
-            log_warn("{} queue: cannot open message: {}", id_, open_error_.message());
-            return {no_space(open_error_) ? Kind::NoSpace : Kind::TempFail, {}};
-        }
-        QueuedEnvelope env{message_->id(),
+    /// The envelope to queue: the session's sender and recipients with the destination each
+    /// recipient resolved to at RCPT time; none if a recipient has no destination (a bug).
+    std::optional<QueuedEnvelope>
+    queued_envelope(std::string const& id, sm::Envelope const& envelope,
+                    std::map<std::string, Destination> const& destinations) {
+        QueuedEnvelope env{id,
                            std::time(nullptr),
-                           envelope_->helo,
+                           envelope.helo,
                            client_ip_,
                            client_local_,
-                           path_address(envelope_->sender),
+                           path_address(envelope.sender),
                            {},
                            0,
                            {}};
-        for (auto const& path : envelope_->recipients) {
+        for (auto const& path : envelope.recipients) {
             auto const [local, domain] = split_recipient(path, ctx_.hostname);
-            auto const d = destinations_.find(local + "@" + domain);
-            if (d == destinations_.end()) {
+            auto const d = destinations.find(local + "@" + domain);
+            if (d == destinations.end()) {
                 log_error("{} queue: no destination for <{}@{}>", id_, local, domain);
-                ctx_.spool.abort(*message_);
-                return {Kind::TempFail, {}};
+                return std::nullopt;
             }
             env.recipients.push_back({local + "@" + domain, d->second.user, d->second.maildir});
         }
-        if (auto r = ctx_.spool.commit(*message_, env); !r) {
-            log_warn("{} queue: commit failed for msgid={}: {}", id_, env.id, r.error().message());
-            ctx_.spool.abort(*message_);
-            return {no_space(r.error()) ? Kind::NoSpace : Kind::TempFail, {}};
-        }
-        log_info("{} smtp message msgid={} size={} nrcpt={} proto={}", id_, env.id, message_size_,
-                 env.recipients.size(), envelope_->esmtp ? "ESMTP" : "SMTP");
-        ctx_.queue.schedule(env.id);
-        return {Kind::Queued, env.id};
+        return env;
     }
 
     void perform(sm::AbortMessage const&) {
@@ -276,6 +305,7 @@ class Connection {
     std::optional<sm::Envelope> envelope_;
     std::map<std::string, Destination> destinations_;
     std::size_t message_size_ = 0;
+    bool commit_pending_ = false;
 };
 
 } // namespace

@@ -6,6 +6,7 @@
 // Depends on: statemachine/, lookup/, spool/, queue/, Boost.Asio.
 #pragma once
 
+#include "common/disk_workers.hpp"
 #include "lookup/resolver.hpp"
 #include "queue/queue_runner.hpp"
 #include "smtpd/sm/session.hpp"
@@ -26,6 +27,7 @@ struct ServerContext {
     Resolver const& resolver;
     Spool& spool;
     QueueRunner& queue;
+    DiskWorkers& disk;
     sm::SessionParams session_params{};        ///< smtp limit max-rcpt / max-mails
     std::chrono::seconds command_timeout{300}; ///< RFC 5321 §4.5.3.2.7: at least 5 minutes
 };

@@ -24,7 +24,7 @@ std::chrono::seconds retry_delay(unsigned attempts) {
 } // namespace
 
 void QueueRunner::schedule(std::string id) {
-    boost::asio::post(io_, [this, id = std::move(id)] { deliver(id); });
+    disk_.post([this, id = std::move(id)] { deliver(id); });
 }
 
 void QueueRunner::recover() {
@@ -38,11 +38,14 @@ void QueueRunner::recover() {
 }
 
 void QueueRunner::retry_later(std::string id, unsigned attempts) {
-    auto timer = std::make_shared<boost::asio::steady_timer>(io_, retry_delay(attempts));
-    timer->async_wait([this, timer, id = std::move(id)](boost::system::error_code ec) {
-        if (!ec) {
-            deliver(id);
-        }
+    // Called on a disk worker; the timer lives on the event loop.
+    boost::asio::post(io_, [this, id = std::move(id), attempts]() mutable {
+        auto timer = std::make_shared<boost::asio::steady_timer>(io_, retry_delay(attempts));
+        timer->async_wait([this, timer, id = std::move(id)](boost::system::error_code ec) {
+            if (!ec) {
+                schedule(id);
+            }
+        });
     });
 }
 
