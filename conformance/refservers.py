@@ -260,7 +260,7 @@ class Postfix(Server):
         super().__init__()
         self.prefix = os.path.abspath(prefix)
         self.process_limit = process_limit
-        self.extra_main_cf = extra_main_cf
+        self.extra_main_cf = extra_main_cf  # main.cf lines; a parameter set here replaces ours
         self.tls = tls  # STARTTLS offered (self-signed prime256v1 certificate, made with openssl)
 
     def env(self):
@@ -346,6 +346,7 @@ biff = no
 """.format(conf=self.conf_dir, queue=self.queue_dir, data=self.data_dir, lib=lib,
            prefix=self.prefix, dir=self.dir, domain=DOMAIN, uid=uid, gid=gid,
            limit=self.process_limit, extra=self.extra_main_cf)
+        main_cf = last_setting_wins(main_cf)
         services = list(self.SERVICES)
         if self.tls:
             key, cert = os.path.join(self.conf_dir, "key.pem"), os.path.join(self.conf_dir, "cert.pem")
@@ -472,6 +473,28 @@ exec {binary} -d -f {config}
 
     def version(self):
         return "OpenSMTPD 6.8.0p2 (Debian %s)" % _deb_version(self.prefix, "opensmtpd")
+
+
+def last_setting_wins(main_cf):
+    """main.cf text keeping, for each parameter, only its last setting (with its continuation
+    lines): what Postfix uses anyway, minus its "overriding earlier entry" warning. Every Postfix
+    process logs that warning at start-up, before its logging is set up, to postlogd's datagram
+    socket; where net.unix.max_dgram_qlen is small (10 in this sandbox) a few processes starting
+    at once fill it, postlogd blocks sending its own warnings to itself, and the whole instance
+    hangs before answering 220."""
+    logical = []  # [key or None, [physical lines]]
+    for line in main_cf.splitlines(keepends=True):
+        stripped = line.strip()
+        if line[:1] in (" ", "\t") and stripped and not stripped.startswith("#") and logical:
+            logical[-1][1].append(line)
+            continue
+        key = None
+        if stripped and not stripped.startswith("#") and "=" in line:
+            key = line.split("=", 1)[0].strip()
+        logical.append([key, [line]])
+    last = {key: i for i, (key, _) in enumerate(logical) if key}
+    return "".join("".join(lines) for i, (key, lines) in enumerate(logical)
+                   if not key or last[key] == i)
 
 
 def _deb_version(prefix, pkg):
