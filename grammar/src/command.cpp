@@ -1,61 +1,48 @@
-// The one translation unit that instantiates the RFC 5321 command grammar (command_def.hpp), and
-// command.hpp on top of it: verb dispatch (RFC 5321 §4.1.1), X3 expectation failures turned into
-// ParseErrors, and the size limits of RFC 5321 §4.5.3.1 checked after a successful parse.
-// Invariant: nothing X3 throws leaves this file; every entry point returns a value or an error.
-// Depends on: command_def.hpp, smtpd/grammar/limits.hpp.
+// command.hpp on top of the generated ASCII grammar (grammar/gen/ascii.spec): verb dispatch
+// (RFC 5321 §4.1.1), the typed values built from the captured rules, the furthest failure of a
+// refused line as its ParseError, and the size limits of RFC 5321 §4.5.3.1 checked after a
+// successful parse. Whether a line is accepted is decided by the generated parsers alone.
+// Depends on: the generated ascii/rules.hpp, smtpd/grammar/limits.hpp.
 #include "smtpd/grammar/command.hpp"
 
-#include "command_def.hpp"
+#include "ascii/rules.hpp"
 #include "smtpd/grammar/limits.hpp"
 
 #include <array>
 #include <cstddef>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace smtpd::grammar {
 
-namespace rfc5321 {
-using iterator_type = char const*;
-BOOST_SPIRIT_INSTANTIATE(decltype(ehlo), iterator_type, abnf::context_type)
-BOOST_SPIRIT_INSTANTIATE(decltype(helo), iterator_type, abnf::context_type)
-BOOST_SPIRIT_INSTANTIATE(decltype(mail), iterator_type, abnf::context_type)
-BOOST_SPIRIT_INSTANTIATE(decltype(rcpt), iterator_type, abnf::context_type)
-BOOST_SPIRIT_INSTANTIATE(decltype(data), iterator_type, abnf::context_type)
-BOOST_SPIRIT_INSTANTIATE(decltype(rset), iterator_type, abnf::context_type)
-BOOST_SPIRIT_INSTANTIATE(decltype(vrfy), iterator_type, abnf::context_type)
-BOOST_SPIRIT_INSTANTIATE(decltype(help), iterator_type, abnf::context_type)
-BOOST_SPIRIT_INSTANTIATE(decltype(noop), iterator_type, abnf::context_type)
-BOOST_SPIRIT_INSTANTIATE(decltype(quit), iterator_type, abnf::context_type)
-BOOST_SPIRIT_INSTANTIATE(decltype(Mailbox), iterator_type, abnf::context_type)
-BOOST_SPIRIT_INSTANTIATE(decltype(Domain), iterator_type, abnf::context_type)
-} // namespace rfc5321
-
 namespace {
 
-namespace x3 = boost::spirit::x3;
+namespace ascii = gen::ascii;
+using abnf_x3::Capture;
+using Cap = ascii::Cap;
 
 struct VerbRow {
     std::string_view name;
     Verb verb;
+    ascii::Entry entry;
 };
 
 // RFC 5321 §4.1.1: the verbs we implement. EXPN, STARTTLS, AUTH, BDAT, ... are unknown for now.
-constexpr std::array<VerbRow, 10> kVerbs{{{"HELO", Verb::Helo},
-                                          {"EHLO", Verb::Ehlo},
-                                          {"MAIL", Verb::Mail},
-                                          {"RCPT", Verb::Rcpt},
-                                          {"DATA", Verb::Data},
-                                          {"RSET", Verb::Rset},
-                                          {"NOOP", Verb::Noop},
-                                          {"QUIT", Verb::Quit},
-                                          {"VRFY", Verb::Vrfy},
-                                          {"HELP", Verb::Help}}};
+constexpr std::array<VerbRow, 10> kVerbs{{{"HELO", Verb::Helo, ascii::Entry::rfc5321_helo},
+                                          {"EHLO", Verb::Ehlo, ascii::Entry::rfc5321_ehlo},
+                                          {"MAIL", Verb::Mail, ascii::Entry::rfc5321_mail},
+                                          {"RCPT", Verb::Rcpt, ascii::Entry::rfc5321_rcpt},
+                                          {"DATA", Verb::Data, ascii::Entry::rfc5321_data},
+                                          {"RSET", Verb::Rset, ascii::Entry::rfc5321_rset},
+                                          {"NOOP", Verb::Noop, ascii::Entry::rfc5321_noop},
+                                          {"QUIT", Verb::Quit, ascii::Entry::rfc5321_quit},
+                                          {"VRFY", Verb::Vrfy, ascii::Entry::rfc5321_vrfy},
+                                          {"HELP", Verb::Help, ascii::Entry::rfc5321_help}}};
 
-constexpr bool is_alpha(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+constexpr char fold(char c) {
+    return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
 }
 
 // RFC 5321 §2.4: verbs are not case sensitive.
@@ -64,49 +51,170 @@ bool same_ignoring_case(std::string_view a, std::string_view b) {
         return false;
     }
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (abnf::abnf_string::fold(a[i]) != abnf::abnf_string::fold(b[i])) {
+        if (fold(a[i]) != fold(b[i])) {
             return false;
         }
     }
     return true;
 }
 
-/// How many octets at `at` match the ABNF quoted string `quoted` (with its quotes).
-std::size_t matched_prefix(std::string const& quoted, std::string_view rest) {
-    std::string_view const literal = std::string_view(quoted).substr(1, quoted.size() - 2);
-    std::size_t n = 0;
-    while (n < literal.size() && n < rest.size() &&
-           abnf::abnf_string::fold(literal[n]) == abnf::abnf_string::fold(rest[n])) {
-        ++n;
+/// The captures of one accepted input, read in input order.
+class Captures {
+  public:
+    Captures(std::string_view input, std::vector<Capture> list)
+        : input_(input), list_(std::move(list)) {}
+
+    [[nodiscard]] std::vector<Capture> const& all() const { return list_; }
+    [[nodiscard]] std::string text(Capture const& c) const { return std::string(c.in(input_)); }
+    [[nodiscard]] Capture const* first(Cap id) const {
+        for (auto const& c : list_) {
+            if (c.id == static_cast<std::uint16_t>(id)) {
+                return &c;
+            }
+        }
+        return nullptr;
     }
-    return n;
+    [[nodiscard]] std::string_view input() const { return input_; }
+
+  private:
+    std::string_view input_;
+    std::vector<Capture> list_;
+};
+
+bool is(Capture const& c, Cap id) {
+    return c.id == static_cast<std::uint16_t>(id);
 }
 
-/// Parses all of `text` with `parser` into `attr`. An expectation failure becomes a Syntax error
-/// at the failed '>' naming the rule that was expected, or if that was no rule (a literal) the
-/// innermost rule holding it, or else `fallback`.
-template <class Parser, class Attr>
-std::optional<ParseError> run(std::string_view text, Parser const& parser, Attr& attr,
-                              std::string_view fallback) {
-    char const* first = text.data();
-    char const* const last = first + text.size();
-    abnf::Failure failure;
-    try {
-        if (x3::parse(first, last, x3::with<abnf::failure_tag>(std::ref(failure))[parser], attr)) {
-            return std::nullopt;
+bool inside(Capture const& inner, Capture const* outer) {
+    return outer != nullptr && inner.begin >= outer->begin && inner.end <= outer->end;
+}
+
+/// Parses all of `text` as `entry`; the captures, or the furthest failure as a ParseError.
+std::variant<Captures, ParseError> run(ascii::Entry entry, std::string_view text,
+                                       std::string_view fallback) {
+    std::vector<Capture> list;
+    abnf_x3::Failure failure;
+    if (ascii::parse(entry, text, list, &failure)) {
+        return Captures(text, std::move(list));
+    }
+    return ParseError{failure.offset, failure.rule.empty() ? fallback : failure.rule,
+                      ErrorKind::Syntax};
+}
+
+/// Snum = 1*3DIGIT: "representing a decimal integer value in the range 0 through 255".
+bool snums_in_range(std::string_view ipv4) {
+    unsigned value = 0;
+    for (char const c : ipv4) {
+        if (c == '.') {
+            value = 0;
+        } else if ((value = value * 10 + static_cast<unsigned>(c - '0')) > 255) {
+            return false;
         }
-        return ParseError{0, fallback, ErrorKind::Syntax};
-    } catch (x3::expectation_failure<char const*> const& e) {
-        auto offset = static_cast<std::size_t>(e.where() - text.data());
-        std::string const which = e.which();
-        std::string_view rule = rfc5321::rule_named(which);
-        if (rule.empty()) {
-            rule = failure.enclosing.empty() ? fallback : failure.enclosing;
+    }
+    return true;
+}
+
+/// RFC 5321 §4.1.3 in prose: IPv6-comp has "no more than 6 groups in addition to the '::'",
+/// IPv6v4-comp "no more than 4 groups in addition to the '::' and IPv4-address-literal".
+bool ipv6_groups_in_range(std::string_view addr) {
+    auto const dot = addr.find('.');
+    std::string_view const hex =
+        addr.substr(0, dot == std::string_view::npos ? addr.size() : addr.rfind(':', dot) + 1);
+    if (hex.find("::") == std::string_view::npos) {
+        return true; // IPv6-full and IPv6v4-full: the ABNF counts their groups exactly
+    }
+    std::size_t groups = 0;
+    for (std::size_t i = 0; i < hex.size(); ++i) {
+        groups += (hex[i] != ':' && (i == 0 || hex[i - 1] == ':')) ? 1 : 0;
+    }
+    return groups <= (dot == std::string_view::npos ? 6U : 4U);
+}
+
+/// What RFC 5321 §4.1.3 says of address literals beyond their ABNF: Snums up to 255, the group
+/// counts of the compressed IPv6 forms, and "IPv6" being the registered tag of IPv6 addresses
+/// (so "[IPv6:...]" must be an IPv6-address-literal, not any General-address-literal).
+bool literal_valid(std::string_view literal) {
+    std::string_view const inner = literal.substr(1, literal.size() - 2); // "[" ... "]"
+    std::vector<Capture> ignored;
+    if (ascii::parse(ascii::Entry::rfc5321_ipv4_address_literal, inner, ignored)) {
+        return snums_in_range(inner);
+    }
+    if (inner.size() >= 5 && same_ignoring_case(inner.substr(0, 5), "IPv6:")) {
+        bool const with_ipv4 = inner.find('.') != std::string_view::npos;
+        return ascii::parse(ascii::Entry::rfc5321_ipv6_address_literal, inner, ignored) &&
+               ipv6_groups_in_range(inner.substr(5)) &&
+               (!with_ipv4 || snums_in_range(inner.substr(inner.rfind(':') + 1)));
+    }
+    return true; // a General-address-literal: its content is its standard's business
+}
+
+/// Mailbox = Local-part "@" ( Domain / address-literal ), from its captures outside `route`.
+std::optional<Mailbox> mailbox_of(Captures const& caps, Capture const* route) {
+    Mailbox m;
+    bool found = false;
+    for (auto const& c : caps.all()) {
+        if (inside(c, route)) {
+            continue;
         }
-        if (which.size() >= 2 && which.front() == '"') {
-            offset += matched_prefix(which, text.substr(offset));
+        if (is(c, Cap::rfc5321_local_part)) {
+            m.local_part = caps.text(c);
+            found = true;
+        } else if (is(c, Cap::rfc5321_domain) || is(c, Cap::rfc5321_address_literal)) {
+            m.domain = caps.text(c);
+            m.domain_is_literal = is(c, Cap::rfc5321_address_literal);
+            if (!found) {
+                // rcpt's "<Postmaster@" Domain ">": the local-part is the literal before "@".
+                constexpr std::size_t kPostmaster = std::string_view("Postmaster").size();
+                m.local_part =
+                    std::string(caps.input().substr(c.begin - 1 - kPostmaster, kPostmaster));
+            }
+            return m;
         }
-        return ParseError{offset, rule, ErrorKind::Syntax};
+    }
+    return std::nullopt;
+}
+
+/// Path (with its source route), "<>" or "<Postmaster>", and the parameters after it.
+void path_and_params(Verb verb, Captures const& caps, Command& command) {
+    Capture const* route = caps.first(Cap::rfc5321_a_d_l);
+    for (auto const& c : caps.all()) {
+        if (is(c, Cap::rfc5321_domain) && inside(c, route)) {
+            command.path.source_route.push_back(caps.text(c));
+        } else if (is(c, Cap::rfc5321_esmtp_keyword)) {
+            command.params.push_back({caps.text(c), std::nullopt});
+        } else if (is(c, Cap::rfc5321_esmtp_value) && !command.params.empty()) {
+            command.params.back().value = caps.text(c);
+        }
+    }
+    command.path.mailbox = mailbox_of(caps, route);
+    command.path.postmaster = verb == Verb::Rcpt && !command.path.mailbox;
+}
+
+void build(Verb verb, Captures const& caps, Command& command) {
+    switch (verb) {
+    case Verb::Helo:
+    case Verb::Ehlo:
+        for (auto const& c : caps.all()) {
+            if (is(c, Cap::rfc5321_domain) || is(c, Cap::rfc5321_address_literal)) {
+                command.domain = caps.text(c);
+            }
+        }
+        break;
+    case Verb::Mail:
+    case Verb::Rcpt:
+        path_and_params(verb, caps, command);
+        break;
+    case Verb::Noop:
+    case Verb::Vrfy:
+    case Verb::Help:
+        if (auto const* s = caps.first(Cap::rfc5321_string)) {
+            command.text = caps.text(*s);
+        }
+        break;
+    case Verb::Data:
+    case Verb::Rset:
+    case Verb::Quit:
+        break;
     }
 }
 
@@ -153,33 +261,6 @@ std::optional<ParseError> check_path(Path const& path, std::size_t at) {
     return std::nullopt;
 }
 
-std::optional<ParseError> parse_arguments(Verb verb, std::string_view line, Command& command) {
-    namespace g = rfc5321;
-    switch (verb) {
-    case Verb::Helo:
-        return run(line, g::helo, command, g::helo.name);
-    case Verb::Ehlo:
-        return run(line, g::ehlo, command, g::ehlo.name);
-    case Verb::Mail:
-        return run(line, g::mail, command, g::mail.name);
-    case Verb::Rcpt:
-        return run(line, g::rcpt, command, g::rcpt.name);
-    case Verb::Data:
-        return run(line, g::data, command, g::data.name);
-    case Verb::Rset:
-        return run(line, g::rset, command, g::rset.name);
-    case Verb::Noop:
-        return run(line, g::noop, command, g::noop.name);
-    case Verb::Quit:
-        return run(line, g::quit, command, g::quit.name);
-    case Verb::Vrfy:
-        return run(line, g::vrfy, command, g::vrfy.name);
-    case Verb::Help:
-        return run(line, g::help, command, g::help.name);
-    }
-    return ParseError{0, "command", ErrorKind::UnknownVerb};
-}
-
 } // namespace
 
 Parsed<Command> parse_command(std::string_view line) {
@@ -187,7 +268,8 @@ Parsed<Command> parse_command(std::string_view line) {
     // parameters follow and <CRLF> otherwise." The verb is the leading run of ALPHA; what
     // follows it is the command rule's business (so "DATA\0" is a Syntax error, "DATAX" unknown).
     std::size_t n = 0;
-    while (n < line.size() && is_alpha(line[n])) {
+    while (n < line.size() &&
+           ((line[n] >= 'A' && line[n] <= 'Z') || (line[n] >= 'a' && line[n] <= 'z'))) {
         ++n;
     }
     VerbRow const* row = nullptr;
@@ -199,16 +281,28 @@ Parsed<Command> parse_command(std::string_view line) {
     if (row == nullptr) {
         return ParseError{0, "command", ErrorKind::UnknownVerb};
     }
-    Command command;
-    if (auto error = parse_arguments(row->verb, line, command)) {
+    // The command rules include their CRLF, which the framer has taken off.
+    std::string const whole = std::string(line) + "\r\n";
+    auto parsed = run(row->entry, whole, row->name);
+    if (auto const* error = std::get_if<ParseError>(&parsed)) {
         return *error;
     }
+    Command command;
     command.verb = row->verb;
+    build(row->verb, std::get<Captures>(parsed), command);
     if (command.verb == Verb::Mail || command.verb == Verb::Rcpt) {
         // The path starts right after the colon of "MAIL FROM:" / "RCPT TO:".
         if (auto error = check_path(command.path, line.find(':') + 1)) {
             return *error;
         }
+    }
+    if (command.domain.starts_with('[') && !literal_valid(command.domain)) {
+        return ParseError{n + 1, "address-literal", ErrorKind::Syntax};
+    }
+    if (auto const& m = command.path.mailbox;
+        m && m->domain_is_literal && !literal_valid(m->domain)) {
+        return ParseError{line.find(m->domain, line.find(':')), "address-literal",
+                          ErrorKind::Syntax};
     }
     if ((command.verb == Verb::Helo || command.verb == Verb::Ehlo) &&
         command.domain.size() > kMaxDomain) {
@@ -219,28 +313,32 @@ Parsed<Command> parse_command(std::string_view line) {
 }
 
 Parsed<Mailbox> parse_mailbox(std::string_view text) {
-    Mailbox mailbox;
-    if (auto error = run(text, x3::eps > rfc5321::Mailbox > x3::eoi, mailbox, "Mailbox")) {
+    auto parsed = run(ascii::Entry::rfc5321_mailbox, text, "Mailbox");
+    if (auto const* error = std::get_if<ParseError>(&parsed)) {
         return *error;
     }
-    if (auto error = check_mailbox(mailbox, 0)) {
+    auto mailbox = mailbox_of(std::get<Captures>(parsed), nullptr);
+    if (!mailbox) {
+        return ParseError{0, "Mailbox", ErrorKind::Syntax};
+    }
+    if (mailbox->domain_is_literal && !literal_valid(mailbox->domain)) {
+        return ParseError{mailbox->local_part.size() + 1, "address-literal", ErrorKind::Syntax};
+    }
+    if (auto error = check_mailbox(*mailbox, 0)) {
         return *error;
     }
-    return mailbox;
+    return *mailbox;
 }
 
 Parsed<std::string> parse_domain(std::string_view text) {
-    std::string domain;
-    auto const capture = [&domain](auto& ctx) { domain = rfc5321::text_of(x3::_attr(ctx)); };
-    x3::unused_type none;
-    if (auto error =
-            run(text, x3::eps > x3::raw[rfc5321::Domain][capture] > x3::eoi, none, "Domain")) {
+    auto parsed = run(ascii::Entry::rfc5321_domain, text, "Domain");
+    if (auto const* error = std::get_if<ParseError>(&parsed)) {
         return *error;
     }
-    if (domain.size() > kMaxDomain) {
+    if (text.size() > kMaxDomain) {
         return ParseError{0, "Domain", ErrorKind::DomainTooLong};
     }
-    return domain;
+    return std::string(text);
 }
 
 std::string_view verb_name(Verb verb) {

@@ -7,7 +7,17 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string_view>
+
+namespace smtpd::grammar {
+
+/// ParseErrors in test failures as {offset, "rule", kind}.
+inline void PrintTo(ParseError const& e, std::ostream* os) {
+    *os << "{" << e.offset << ", \"" << e.rule << "\", kind " << static_cast<int>(e.kind) << "}";
+}
+
+} // namespace smtpd::grammar
 
 namespace smtpd::grammar::testing {
 

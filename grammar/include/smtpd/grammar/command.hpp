@@ -1,6 +1,7 @@
 // The typed value of one SMTP command line (RFC 5321 §4.1.1) and its parser. This header is the
-// stable public face of the command grammar: the parsers behind it are hand-written X3 rules for
-// now and will be generated from grammar/abnf/ without changing this interface.
+// stable public face of the command grammar: the parsers behind it are generated from
+// grammar/abnf/ (grammar/gen/ascii.spec); a refused line's ParseError gives the furthest offset
+// the parse reached and the rule it was in there.
 // Depends on: the standard library; parse.hpp.
 #pragma once
 
