@@ -2,9 +2,12 @@
 # on each grammar spec, and adds the generated translation units to smtpd_grammar. The output
 # stays in the build tree (build/.../grammar/gen/<variant>/).
 file(GLOB SMTPD_ABNFGEN_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/gen/*.cpp)
-add_executable(smtpd_abnfgen ${SMTPD_ABNFGEN_SOURCES})
-target_include_directories(smtpd_abnfgen PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
-target_link_libraries(smtpd_abnfgen PRIVATE smtpd_abnf)
+list(REMOVE_ITEM SMTPD_ABNFGEN_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/gen/main.cpp)
+add_library(smtpd_abnfgen_lib STATIC ${SMTPD_ABNFGEN_SOURCES})
+target_include_directories(smtpd_abnfgen_lib PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(smtpd_abnfgen_lib PUBLIC smtpd_abnf)
+add_executable(smtpd_abnfgen ${CMAKE_CURRENT_SOURCE_DIR}/gen/main.cpp)
+target_link_libraries(smtpd_abnfgen PRIVATE smtpd_abnfgen_lib)
 
 file(GLOB SMTPD_ABNF_FILES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/abnf/*.abnf)
 file(GLOB SMTPD_OVERRIDE_FILES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/overrides/*)

@@ -184,9 +184,7 @@ void Analysis::collect_reachable(std::vector<Key> const& entries) {
         if (auto const* rule = grammar_.find(key)) {
             std::set<Key> refs;
             collect_refs(rule->definition, refs);
-            for (auto it = refs.rbegin(); it != refs.rend(); ++it) {
-                todo.push_back(*it);
-            }
+            todo.insert(todo.end(), refs.rbegin(), refs.rend());
         }
     }
 }

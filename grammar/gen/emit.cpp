@@ -151,7 +151,7 @@ struct Generator::Check {
             return;
         }
         if (a.nullable(child)) {
-            problems.push_back("a repetition of an element that can match the empty string");
+            problems.emplace_back("a repetition of an element that can match the empty string");
         } else if ((a.first(child) & after.bytes).any()) {
             problems.push_back("a repetition may take bytes that can follow it (" +
                                describe(a.first(child) & after.bytes) + ")");
@@ -166,7 +166,7 @@ struct Generator::Check {
         return dfa && prefix_free(*dfa);
     }
 
-    std::string overlap(Node const& n) const {
+    [[nodiscard]] std::string overlap(Node const& n) const {
         ByteSet seen;
         ByteSet both;
         for (auto const& alt : n.children) {
@@ -190,12 +190,12 @@ void Generator::decide(Key const& key) {
     Decision d;
     auto const* rule = analysis_.grammar().find(key);
     if (rule == nullptr) {
-        d.reasons.push_back("undefined rule");
+        d.reasons.emplace_back("undefined rule");
         decisions_[key] = std::move(d);
         return;
     }
     if (analysis_.recursive(key)) {
-        d.reasons.push_back("recursive rules are not supported");
+        d.reasons.emplace_back("recursive rules are not supported");
     } else {
         Check check{*this, d.reasons};
         check.node(rule->definition, analysis_.follow(key), {});

@@ -142,7 +142,9 @@ std::string Generator::definitions() const {
                 << expr(rule->definition, analysis_.follow(key)) << "];\n";
             break;
         case Mode::Dfa:
-            out << "// Not PEG: " << d.reasons.front() << "\n" << dfa_tables(key, *d.dfa);
+            if (d.dfa) {
+                out << "// Not PEG: " << d.reasons.front() << "\n" << dfa_tables(key, *d.dfa);
+            }
             break;
         case Mode::Override:
         case Mode::Refused:

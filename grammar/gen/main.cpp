@@ -131,10 +131,15 @@ int run(std::map<std::string, std::string> const& args) {
     for (auto const& key : by_mode[abnfgen::Mode::Override]) {
         overridden += " " + key;
     }
-    std::printf("smtpd_abnfgen %s: %zu rules: %zu generated as PEG, %zu as DFA, %zu overridden%s\n",
-                spec.variant.c_str(), gen.decisions().size(), by_mode[abnfgen::Mode::Peg].size(),
-                by_mode[abnfgen::Mode::Dfa].size(), by_mode[abnfgen::Mode::Override].size(),
-                overridden.empty() ? "" : (" (" + overridden.substr(1) + ")").c_str());
+    char summary[512];
+    std::snprintf(
+        summary, sizeof summary,
+        "smtpd_abnfgen %s: %zu rules: %zu generated as PEG, %zu as DFA, %zu overridden%s\n",
+        spec.variant.c_str(), gen.decisions().size(), by_mode[abnfgen::Mode::Peg].size(),
+        by_mode[abnfgen::Mode::Dfa].size(), by_mode[abnfgen::Mode::Override].size(),
+        overridden.empty() ? "" : (" (" + overridden.substr(1) + ")").c_str());
+    std::fputs(summary, stdout);
+    write_if_changed(out / "summary.txt", summary);
     return 0;
 }
 

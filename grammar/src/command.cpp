@@ -105,9 +105,8 @@ std::variant<Captures, ParseError> run(ascii::Entry entry, std::string_view text
 bool snums_in_range(std::string_view ipv4) {
     unsigned value = 0;
     for (char const c : ipv4) {
-        if (c == '.') {
-            value = 0;
-        } else if ((value = value * 10 + static_cast<unsigned>(c - '0')) > 255) {
+        value = c == '.' ? 0 : value * 10 + static_cast<unsigned>(c - '0');
+        if (value > 255) {
             return false;
         }
     }

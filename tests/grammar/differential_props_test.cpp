@@ -13,6 +13,7 @@
 #include <rapidcheck.h>
 
 #include <cstdio>
+#include <set>
 
 namespace smtpd::grammar {
 namespace {
@@ -61,18 +62,19 @@ TEST(DifferentialProps, StringsFromTheAbnfAreAcceptedByBothAndCoverEveryAlternat
     });
     EXPECT_TRUE(ok);
     std::printf("differential: %zu strings drawn from the ABNF, all accepted by both\n", cases);
-    std::size_t alternatives = 0;
+    std::set<oracle::AlternativeId> alternatives;
     for (std::size_t e = 0; e < ascii::kEntryCount; ++e) {
-        abnf::Key const key(ascii::entry_rule(static_cast<ascii::Entry>(e)));
-        for (auto const& alt : oracle.alternatives(key)) {
-            ++alternatives;
-            EXPECT_NE(oracle.coverage().count(alt), 0U)
-                << "never exercised: alternative " << alt.alternative << " of alternation "
-                << alt.alternation << " of " << alt.rule;
-        }
+        auto const all =
+            oracle.alternatives(abnf::Key(ascii::entry_rule(static_cast<ascii::Entry>(e))));
+        alternatives.insert(all.begin(), all.end());
     }
-    std::printf("coverage: %zu alternatives of the rules the entries use, %zu exercised\n",
-                alternatives, oracle.coverage().size());
+    for (auto const& alt : alternatives) {
+        EXPECT_NE(oracle.coverage().count(alt), 0U)
+            << "never exercised: alternative " << alt.alternative << " of alternation "
+            << alt.alternation << " of " << alt.rule;
+    }
+    std::printf("coverage: %zu alternatives in the rules the entries use, %zu exercised\n",
+                alternatives.size(), oracle.coverage().size());
 }
 
 TEST(DifferentialProps, MutatedStringsGetTheSameVerdictFromBoth) {

@@ -1,0 +1,124 @@
+// Tests of the generator's decisions (grammar/gen/): which rules it reads as PEG, which as a DFA,
+// which it refuses, on small grammars written inline; and the automaton checks behind them.
+// Depends on: grammar/gen/, grammar/reader/, GoogleTest.
+#include "gen/analysis.hpp"
+#include "gen/automaton.hpp"
+#include "gen/emit.hpp"
+#include "reader/abnf.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace smtpd::abnfgen {
+namespace {
+
+constexpr std::string_view kCore = "ALPHA = %x41-5A / %x61-7A\n"
+                                   "DIGIT = %x30-39\n";
+
+/// A grammar from text (file "g"), its entries and captures, and the generator's decisions.
+struct Gen {
+    abnf::Grammar grammar;
+    std::unique_ptr<Analysis> analysis;
+    std::unique_ptr<Generator> generator;
+
+    Gen(std::string const& text, std::vector<abnf::Key> entries,
+        std::vector<abnf::Key> captures = {}, std::set<abnf::Key> overrides = {}) {
+        auto file = abnf::read(text, "g");
+        EXPECT_TRUE(file.file.has_value());
+        auto linked = abnf::link({*file.file});
+        EXPECT_TRUE(linked.grammar.has_value());
+        grammar = std::move(*linked.grammar);
+        analysis = std::make_unique<Analysis>(grammar, entries);
+        generator = std::make_unique<Generator>(
+            *analysis, Spec{"t", {"g"}, std::move(entries), std::move(captures)},
+            std::move(overrides));
+    }
+    [[nodiscard]] Mode mode(abnf::Key const& key) const {
+        return generator->decisions().at(key).mode;
+    }
+    [[nodiscard]] std::string definitions() const { return generator->definitions(); }
+};
+
+TEST(AbnfgenDecisions, DisjointAlternativesAndRepetitionsArePeg) {
+    Gen g(std::string(kCore) + "top = word *(\".\" word)\n"
+                               "word = 1*ALPHA / 1*DIGIT\n",
+          {"g:top"});
+    EXPECT_EQ(g.mode("g:top"), Mode::Peg);
+    EXPECT_EQ(g.mode("g:word"), Mode::Peg);
+}
+
+TEST(AbnfgenDecisions, LdhStrBecomesALongestMatchDfa) {
+    Gen g(std::string(kCore) + "top = Ldh-str \".\"\n"
+                               "Ldh-str = *( ALPHA / DIGIT / \"-\" ) Let-dig\n"
+                               "Let-dig = ALPHA / DIGIT\n",
+          {"g:top"});
+    EXPECT_EQ(g.mode("g:ldh-str"), Mode::Dfa);
+    EXPECT_NE(g.definitions().find("abnf_x3::dfa("), std::string::npos);
+}
+
+TEST(AbnfgenDecisions, OverlappingAlternativesAreDistributedOverAPrefixFreeSuffix) {
+    // ("a" / "ab") "c": not LL(1), not prefix-free alone; with "c" inside each it is.
+    Gen g("s = ( \"a\" / \"ab\" ) \"c\"\n", {"g:s"}, {"g:s"});
+    EXPECT_EQ(g.mode("g:s"), Mode::Peg);
+    EXPECT_NE(g.definitions().find("(abnf_x3::literal(\"a\", false) >> abnf_x3::literal(\"c\", "
+                                   "false)) | (abnf_x3::literal(\"ab\", false)"),
+              std::string::npos)
+        << g.definitions();
+}
+
+TEST(AbnfgenDecisions, RefusesWhatNeitherPegNorDfaCanReadAndAcceptsAListedOverride) {
+    // x = "a" / "ab" followed by "b": PEG would take "a" of "ab"; the DFA would too ("b" may
+    // follow x and extends "a" to "ab"); x is captured, so t cannot be a DFA either.
+    std::string const text = "t = x \"b\"\n"
+                             "x = \"a\" / \"ab\"\n";
+    Gen refused(text, {"g:t"}, {"g:x"});
+    EXPECT_EQ(refused.mode("g:x"), Mode::Refused);
+    EXPECT_FALSE(refused.generator->decisions().at("g:x").reasons.empty());
+    Gen overridden(text, {"g:t"}, {"g:x"}, {"g:x"});
+    EXPECT_EQ(overridden.mode("g:x"), Mode::Override);
+    EXPECT_NE(overridden.definitions().find("#include \"overrides/g_x.hpp\""), std::string::npos);
+}
+
+TEST(AbnfgenDecisions, ProseIsRefused) {
+    Gen g("t = <anything>\n", {"g:t"});
+    EXPECT_EQ(g.mode("g:t"), Mode::Refused);
+}
+
+TEST(AbnfgenAutomaton, PrefixFreeAndLongestMatch) {
+    Gen g("pf = \"ab\" / \"ac\"\n"
+          "np = \"a\" / \"ab\"\n"
+          "star = *\"a\"\n",
+          {"g:pf", "g:np", "g:star"});
+    std::string why;
+    auto const dfa = [&](char const* key) {
+        return build_dfa(*g.analysis, {&g.grammar.find(key)->definition}, 1000, why).value();
+    };
+    EXPECT_TRUE(prefix_free(dfa("g:pf")));
+    EXPECT_FALSE(prefix_free(dfa("g:np")));
+    EXPECT_EQ(longest_match(dfa("g:np"), "abx"), 2);
+    EXPECT_EQ(longest_match(dfa("g:np"), "x"), -1);
+    EXPECT_EQ(longest_match(dfa("g:star"), "aaab"), 3);
+    ByteSet b;
+    b.set('b');
+    EXPECT_FALSE(longest_match_exact(dfa("g:np"), b)); // "a" then "b" extends to "ab"
+    ByteSet c;
+    c.set('c');
+    EXPECT_TRUE(longest_match_exact(dfa("g:np"), c));
+}
+
+TEST(AbnfgenAnalysis, FollowSetsSeeThroughNullableElements) {
+    Gen g("t = a [b] c\n"
+          "a = \"a\"\n"
+          "b = \"b\"\n"
+          "c = \"c\"\n",
+          {"g:t"});
+    Follow const f = g.analysis->follow("g:a");
+    EXPECT_TRUE(f.bytes.test('b'));
+    EXPECT_TRUE(f.bytes.test('c'));
+    EXPECT_FALSE(f.end);
+    EXPECT_TRUE(g.analysis->follow("g:c").end);
+}
+
+} // namespace
+} // namespace smtpd::abnfgen
