@@ -8,6 +8,7 @@
 #include "ascii/rules.hpp"
 #include "oracle/oracle.hpp"
 #include "oracle/spec.hpp"
+#include "smtpd/grammar/command.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
@@ -22,6 +23,8 @@ namespace ascii = gen::ascii;
 
 constexpr std::size_t kCasesPerProperty = 100000;
 constexpr std::size_t kBatch = kCasesPerProperty / 100; // rapidcheck runs 100 cases by default
+// The first entries of ascii.spec are the command lines (ehlo ... quit).
+constexpr std::size_t kCommands = 11;
 
 /// The grammar the generator was given.
 abnf::Grammar const& spec_grammar() {
@@ -96,6 +99,36 @@ TEST(DifferentialProps, MutatedStringsGetTheSameVerdictFromBoth) {
     EXPECT_TRUE(ok);
     std::printf("differential: %zu mutated strings, same verdict from both (%zu accepted)\n", cases,
                 accepted);
+}
+
+TEST(DifferentialProps, ParsePrintParseIsTheIdentityOnCommands) {
+    abnf::Grammar const& grammar = spec_grammar();
+    ASSERT_EQ(ascii::entry_rule(static_cast<ascii::Entry>(kCommands - 1)), "rfc5321:quit");
+    std::size_t cases = 0;
+    std::size_t refused = 0;
+    bool const ok = rc::check("parse(format(parse(line))) == parse(line)", [&] {
+        for (std::size_t i = 0; i < kBatch; ++i) {
+            auto const entry = static_cast<ascii::Entry>(
+                *rc::gen::inRange<std::uint16_t>(0, static_cast<std::uint16_t>(kCommands)));
+            auto line = *abnf::testing::matching(grammar, abnf::Key(ascii::entry_rule(entry)));
+            line.resize(line.size() -
+                        2); // the rule's CRLF: parse_command takes the line without it
+            ++cases;
+            auto const parsed = parse_command(line);
+            if (!parsed) { // a limit, a prose rule of RFC 5321 §4.1.3, or EXPN (not implemented)
+                ++refused;
+                continue;
+            }
+            auto const again = parse_command(format_command(parsed.value()));
+            RC_ASSERT(again.ok());
+            RC_ASSERT(again.value() == parsed.value());
+        }
+    });
+    EXPECT_TRUE(ok);
+    std::printf("differential: %zu command lines parsed, formatted and parsed again (%zu refused "
+                "by limits and prose rules)\n",
+                cases, refused);
+    EXPECT_LT(refused, cases / 4);
 }
 
 } // namespace

@@ -70,6 +70,13 @@ struct Command {
 /// Parses a whole string as a Domain (RFC 5321 §4.1.2).
 [[nodiscard]] Parsed<std::string> parse_domain(std::string_view text);
 
+/// The command line (without CRLF) that parses back to `command`: the verb in upper case, the
+/// arguments as they were sent. For the client side, and for round-trip tests.
+[[nodiscard]] std::string format_command(Command const& command);
+
+/// The path as sent: "<>", "<Postmaster>", or "<" [route ":"] local-part "@" domain ">".
+[[nodiscard]] std::string format_path(Path const& path);
+
 /// The verb's name as RFC 5321 spells it ("HELO", "MAIL", ...).
 [[nodiscard]] std::string_view verb_name(Verb verb);
 

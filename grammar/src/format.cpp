@@ -1,0 +1,50 @@
+// format_command / format_path (command.hpp): typed commands back to RFC 5321 §4.1.1 lines.
+// Invariant (tested with ABNF-derived lines): parse_command(format_command(c)) gives back c.
+// Depends on: smtpd/grammar/command.hpp.
+#include "smtpd/grammar/command.hpp"
+
+#include <string>
+
+namespace smtpd::grammar {
+
+std::string format_path(Path const& path) {
+    if (!path.mailbox) {
+        return path.postmaster ? "<Postmaster>" : "<>";
+    }
+    std::string out = "<";
+    for (std::size_t i = 0; i < path.source_route.size(); ++i) {
+        out += (i == 0 ? "@" : ",@") + path.source_route[i];
+    }
+    if (!path.source_route.empty()) {
+        out += ':';
+    }
+    return out + path.mailbox->local_part + "@" + path.mailbox->domain + ">";
+}
+
+std::string format_command(Command const& command) {
+    std::string out(verb_name(command.verb));
+    switch (command.verb) {
+    case Verb::Helo:
+    case Verb::Ehlo:
+        return out + " " + command.domain;
+    case Verb::Mail:
+    case Verb::Rcpt:
+        out += command.verb == Verb::Mail ? " FROM:" : " TO:";
+        out += format_path(command.path);
+        for (auto const& param : command.params) {
+            out += " " + param.keyword + (param.value ? "=" + *param.value : std::string());
+        }
+        return out;
+    case Verb::Vrfy:
+    case Verb::Help:
+    case Verb::Noop:
+        return command.text.empty() ? out : out + " " + command.text;
+    case Verb::Data:
+    case Verb::Rset:
+    case Verb::Quit:
+        break;
+    }
+    return out;
+}
+
+} // namespace smtpd::grammar
