@@ -59,7 +59,10 @@ class Nfa {
         case NodeKind::Group:
             return build(node.children.front(), from);
         case NodeKind::Option: {
-            std::size_t const out = build(node.children.front(), from);
+            // A fresh exit: the child's own exit may have edges of its own (a loop), and the
+            // epsilon that skips the option must not lead into them.
+            std::size_t const out = add();
+            link(build(node.children.front(), from), out);
             link(from, out);
             return out;
         }
@@ -302,6 +305,30 @@ bool longest_match_exact(Dfa const& dfa, ByteSet const& follow) {
             auto const t = dfa.next[s][dfa.byte_class[b]];
             if (follow.test(b) && t >= 0 && dfa.live[static_cast<std::size_t>(t)]) {
                 return false;
+            }
+        }
+    }
+    return true;
+}
+
+bool disjoint(Dfa const& a, Dfa const& b) {
+    // Breadth-first over the pairs of states both automata reach on the same input.
+    std::set<std::pair<std::int32_t, std::int32_t>> seen{{0, 0}};
+    std::vector<std::pair<std::int32_t, std::int32_t>> todo{{0, 0}};
+    while (!todo.empty()) {
+        auto const [x, y] = todo.back();
+        todo.pop_back();
+        auto const xs = static_cast<std::size_t>(x);
+        auto const ys = static_cast<std::size_t>(y);
+        if (a.accepting[xs] && b.accepting[ys]) {
+            return false;
+        }
+        for (unsigned byte = 0; byte < 256; ++byte) {
+            auto const nx = a.next[xs][a.byte_class[byte]];
+            auto const ny = b.next[ys][b.byte_class[byte]];
+            if (nx >= 0 && ny >= 0 && a.live[static_cast<std::size_t>(nx)] &&
+                b.live[static_cast<std::size_t>(ny)] && seen.insert({nx, ny}).second) {
+                todo.emplace_back(nx, ny);
             }
         }
     }

@@ -38,6 +38,9 @@ struct Dfa {
 /// longest match is the only one a parse in that context can use.
 [[nodiscard]] bool longest_match_exact(Dfa const& dfa, ByteSet const& follow);
 
+/// True if no string is in both languages.
+[[nodiscard]] bool disjoint(Dfa const& a, Dfa const& b);
+
 /// The longest prefix of `input` the DFA accepts, or -1.
 [[nodiscard]] long longest_match(Dfa const& dfa, std::string_view input);
 

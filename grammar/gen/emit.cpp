@@ -77,7 +77,7 @@ struct Generator::Check {
             option(n, after, suffix);
             break;
         case NodeKind::Repetition:
-            repetition(n, after);
+            repetition(n, after, suffix);
             break;
         case NodeKind::ProseVal:
             problems.push_back("a prose-val <" + n.text + "> cannot be generated");
@@ -144,7 +144,10 @@ struct Generator::Check {
                            describe(a.first(child) & after.bytes) + ")");
     }
 
-    void repetition(Node const& n, Follow const& after) {
+    /// A repetition is exact under greedy PEG if its element cannot start with what follows it,
+    /// or if the element's language and that of the rest of its concatenation are disjoint and
+    /// their union prefix-free (then at each step at most one of "again" and "stop" can match).
+    void repetition(Node const& n, Follow const& after, std::vector<Node const*> const& suffix) {
         Analysis const& a = gen.analysis_;
         Node const& child = n.children.front();
         if (n.min == n.max) {
@@ -152,10 +155,29 @@ struct Generator::Check {
         }
         if (a.nullable(child)) {
             problems.emplace_back("a repetition of an element that can match the empty string");
-        } else if ((a.first(child) & after.bytes).any()) {
+        } else if ((a.first(child) & after.bytes).any() && !stops_exactly(child, suffix)) {
             problems.push_back("a repetition may take bytes that can follow it (" +
                                describe(a.first(child) & after.bytes) + ")");
         }
+    }
+
+    bool stops_exactly(Node const& child, std::vector<Node const*> const& suffix) {
+        if (suffix.empty()) {
+            return false;
+        }
+        Node rest;
+        rest.kind = NodeKind::Concatenation;
+        for (Node const* s : suffix) {
+            rest.children.push_back(*s);
+        }
+        Node both;
+        both.kind = NodeKind::Alternation;
+        both.children = {child, rest};
+        std::string why;
+        auto const one = build_dfa(gen.analysis_, {&child}, kMaxDfaStates, why);
+        auto const other = build_dfa(gen.analysis_, suffix, kMaxDfaStates, why);
+        auto const union_dfa = build_dfa(gen.analysis_, {&both}, kMaxDfaStates, why);
+        return one && other && union_dfa && disjoint(*one, *other) && prefix_free(*union_dfa);
     }
 
     bool prefix_free_with(Node const& n, std::vector<Node const*> const& suffix) {

@@ -36,6 +36,7 @@ EventKind kind_of_error(grammar::ErrorKind kind) {
     case grammar::ErrorKind::UnknownVerb:
         return EventKind::Unknown;
     case grammar::ErrorKind::LineTooLong:
+    case grammar::ErrorKind::ReplyTooLong: // a reply's error; no command line has it
         return EventKind::LineTooLong;
     case grammar::ErrorKind::PathTooLong:
     case grammar::ErrorKind::LocalPartTooLong:

@@ -80,6 +80,22 @@ TEST(AbnfgenDecisions, RefusesWhatNeitherPegNorDfaCanReadAndAcceptsAListedOverri
     EXPECT_NE(overridden.definitions().find("#include \"overrides/g_x.hpp\""), std::string::npos);
 }
 
+TEST(AbnfgenDecisions, RepetitionStopsExactlyBeforeADisjointPrefixFreeSuffix) {
+    // RFC 5321's Reply-line: continuation lines and the last line start alike ("2"), but differ
+    // at the fourth byte and end at CRLF, so greedy repetition stops where ABNF must.
+    Gen g("reply = *( code \"-\" text %x0D.0A ) code [ %x20 text ] %x0D.0A\n"
+          "code = %x32-35 %x30-35 %x30-39\n"
+          "text = 1*%x20-7E\n",
+          {"g:reply"}, {"g:code"});
+    EXPECT_EQ(g.mode("g:reply"), Mode::Peg);
+    // The same with a last line that could also be a continuation line is refused.
+    Gen h("reply = *( code \"-\" text %x0D.0A ) code [ \"-\" text ] %x0D.0A\n"
+          "code = %x32-35 %x30-35 %x30-39\n"
+          "text = 1*%x20-7E\n",
+          {"g:reply"}, {"g:code"});
+    EXPECT_EQ(h.mode("g:reply"), Mode::Refused);
+}
+
 TEST(AbnfgenDecisions, ProseIsRefused) {
     Gen g("t = <anything>\n", {"g:t"});
     EXPECT_EQ(g.mode("g:t"), Mode::Refused);
@@ -105,6 +121,17 @@ TEST(AbnfgenAutomaton, PrefixFreeAndLongestMatch) {
     ByteSet c;
     c.set('c');
     EXPECT_TRUE(longest_match_exact(dfa("g:np"), c));
+}
+
+TEST(Regression, SkippingAnOptionDoesNotEnterTheLoopInsideIt) {
+    // [ " " 1*"x" ] "." once let "-." through: the skip edge led into the 1*"x" loop state.
+    Gen g("t = \"a\" [ \" \" 1*\"x\" ] \".\"\n", {"g:t"});
+    std::string why;
+    auto const dfa = build_dfa(*g.analysis, {&g.grammar.find("g:t")->definition}, 1000, why);
+    ASSERT_TRUE(dfa.has_value());
+    EXPECT_EQ(longest_match(*dfa, "a."), 2);
+    EXPECT_EQ(longest_match(*dfa, "a xx."), 5);
+    EXPECT_EQ(longest_match(*dfa, "ax."), -1);
 }
 
 TEST(AbnfgenAnalysis, FollowSetsSeeThroughNullableElements) {

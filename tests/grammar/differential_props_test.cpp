@@ -9,6 +9,7 @@
 #include "oracle/oracle.hpp"
 #include "oracle/spec.hpp"
 #include "smtpd/grammar/command.hpp"
+#include "smtpd/grammar/reply.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
@@ -129,6 +130,31 @@ TEST(DifferentialProps, ParsePrintParseIsTheIdentityOnCommands) {
                 "by limits and prose rules)\n",
                 cases, refused);
     EXPECT_LT(refused, cases / 4);
+}
+
+TEST(DifferentialProps, ParseFormatParseIsTheIdentityOnReplies) {
+    abnf::Grammar const& grammar = spec_grammar();
+    std::size_t cases = 0;
+    std::size_t refused = 0;
+    bool const ok =
+        rc::check("parse_reply(format_reply(parse_reply(text))) == parse_reply(text)", [&] {
+            for (std::size_t i = 0; i < kBatch; ++i) {
+                auto const text = *abnf::testing::matching(grammar, "rfc5321:reply-line");
+                ++cases;
+                auto const parsed = parse_reply(text);
+                if (!parsed) { // lines with different codes (RFC 5321 §4.2.1), or the limits
+                    ++refused;
+                    continue;
+                }
+                auto const again = parse_reply(format_reply(parsed.value()));
+                RC_ASSERT(again.ok());
+                RC_ASSERT(again.value() == parsed.value());
+            }
+        });
+    EXPECT_TRUE(ok);
+    std::printf("differential: %zu replies parsed, formatted and parsed again (%zu refused: mixed "
+                "codes)\n",
+                cases, refused);
 }
 
 } // namespace

@@ -10,6 +10,11 @@ namespace smtpd::grammar {
 inline constexpr std::size_t kMaxCommandLine = 512;
 /// RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets including the CRLF.
 inline constexpr std::size_t kMaxTextLine = 1000;
+/// RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets including the CRLF.
+inline constexpr std::size_t kMaxReplyLine = 512;
+/// Ours: a reply of more lines than this is refused (an endless reply must not grow forever;
+/// the longest real ones, EHLO's, have a few dozen).
+inline constexpr std::size_t kMaxReplyLines = 100;
 /// RFC 5321 §4.5.3.1.3: a reverse- or forward-path is at most 256 octets including the brackets.
 inline constexpr std::size_t kMaxPath = 256;
 /// RFC 5321 §4.5.3.1.1: the server must accept local-parts of up to 64 octets.

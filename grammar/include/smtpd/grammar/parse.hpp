@@ -19,6 +19,7 @@ enum class ErrorKind : unsigned char {
     PathTooLong,      ///< RFC 5321 §4.5.3.1.3: 256 octets incl. the angle brackets
     LocalPartTooLong, ///< RFC 5321 §4.5.3.1.1: 64 octets (refusing longer ones is allowed)
     DomainTooLong,    ///< RFC 5321 §4.5.3.1.2: 255 octets (refusing longer ones is allowed)
+    ReplyTooLong,     ///< a server reply of more than kMaxReplyLines lines (client side)
 };
 
 /// Where and why a parse failed: offset into the input, and the RFC rule that did not match.
