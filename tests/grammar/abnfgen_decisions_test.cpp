@@ -101,6 +101,49 @@ TEST(AbnfgenDecisions, ProseIsRefused) {
     EXPECT_EQ(g.mode("g:t"), Mode::Refused);
 }
 
+TEST(AbnfgenDecisions, RefusesRecursionNullableRepetitionsAndGreedyOptions) {
+    Gen recursive("t = \"(\" [t] \")\"\n", {"g:t"});
+    EXPECT_EQ(recursive.mode("g:t"), Mode::Refused);
+    EXPECT_EQ(recursive.generator->decisions().at("g:t").reasons.front(),
+              "recursive rules are not supported");
+    // *( [x] ) repeats something empty; [ "a" 1*"b" ] "a": the option may take the "a" of the end.
+    Gen nullable("t = *( [\"x\"] ) \"y\"\n", {"g:t"}, {"g:t"});
+    EXPECT_NE(nullable.generator->decisions().at("g:t").reasons.front().find("empty string"),
+              std::string::npos);
+    Gen option("t = u \"a\"\nu = [ \"a\" ]\n", {"g:t"}, {"g:u"});
+    EXPECT_EQ(option.mode("g:u"), Mode::Refused);
+}
+
+TEST(AbnfgenFiles, HeaderAndSourceListTheEntriesAndCaptures) {
+    Gen g(std::string(kCore) + "t = 1*ALPHA \"=\" n\nn = 1*DIGIT\n", {"g:t", "g:n"}, {"g:n"});
+    std::string const header = g.generator->header();
+    EXPECT_NE(header.find("enum class Entry : std::uint16_t {\n    g_t,\n    g_n,\n};"),
+              std::string::npos)
+        << header;
+    EXPECT_NE(header.find("kEntryCount = 2;"), std::string::npos);
+    EXPECT_NE(header.find("enum class Cap : std::uint16_t {\n    g_n,\n};"), std::string::npos);
+    std::string const source = g.generator->source();
+    EXPECT_NE(source.find("case Entry::g_n:\n        return run(g_n, input, captures, failure);"),
+              std::string::npos)
+        << source;
+    EXPECT_NE(source.find("return \"g:t\";"), std::string::npos);
+    EXPECT_NE(g.definitions().find("BOOST_SPIRIT_DEFINE(g_t)"), std::string::npos);
+}
+
+TEST(AbnfgenSpec, ReadsItsFourDirectivesAndReportsTheRest) {
+    std::vector<std::string> errors;
+    Spec const spec = read_spec("# comment\nvariant v\nfiles a b\nentry a:x\ncapture a:y b:z\n",
+                                "v.spec", errors);
+    EXPECT_TRUE(errors.empty());
+    EXPECT_EQ(spec.variant, "v");
+    EXPECT_EQ(spec.files, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(spec.entries, (std::vector<abnf::Key>{"a:x"}));
+    EXPECT_EQ(spec.captures, (std::vector<abnf::Key>{"a:y", "b:z"}));
+    (void)read_spec("files a\nbogus x\n", "w.spec", errors);
+    EXPECT_EQ(errors, (std::vector<std::string>{"w.spec:2: unknown or malformed line",
+                                                "w.spec: no \"variant\" line"}));
+}
+
 TEST(AbnfgenAutomaton, PrefixFreeAndLongestMatch) {
     Gen g("pf = \"ab\" / \"ac\"\n"
           "np = \"a\" / \"ab\"\n"
