@@ -12,7 +12,7 @@ target_link_libraries(smtpd_abnfgen PRIVATE smtpd_abnfgen_lib)
 file(GLOB SMTPD_ABNF_FILES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/abnf/*.abnf)
 file(GLOB SMTPD_OVERRIDE_FILES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/overrides/*)
 set(SMTPD_GEN_DIR ${CMAKE_CURRENT_BINARY_DIR}/gen)
-foreach(variant ascii)
+foreach(variant ascii utf8)
   set(out ${SMTPD_GEN_DIR}/${variant})
   add_custom_command(
     OUTPUT ${out}/rules.hpp ${out}/rules_def.hpp ${out}/rules.cpp

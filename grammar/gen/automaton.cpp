@@ -88,8 +88,9 @@ class Nfa {
         case NodeKind::NumSeq:
             return numbers(node, from);
         case NodeKind::ProseVal:
-            fail("a prose-val has no language");
-            return from;
+            // Matches nothing (as in the oracle): a fresh state with no way in. A rule that is
+            // only prose is refused before any automaton is built (emit.cpp).
+            return add();
         }
         return from;
     }

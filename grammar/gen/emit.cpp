@@ -14,6 +14,7 @@ using abnf::NodeKind;
 namespace {
 
 constexpr std::size_t kMaxDfaStates = 20000;
+constexpr std::string_view kProse = "a prose-val cannot be generated: <";
 
 std::string describe(ByteSet const& set) {
     std::string out;
@@ -66,6 +67,7 @@ bool has_letter(std::string_view text) {
 struct Generator::Check {
     Generator& gen;
     std::vector<std::string>& problems;
+    bool in_alternation = false;
 
     void node(Node const& n, Follow const& after, std::vector<Node const*> const& suffix) {
         Analysis const& a = gen.analysis_;
@@ -80,12 +82,18 @@ struct Generator::Check {
             repetition(n, after, suffix);
             break;
         case NodeKind::ProseVal:
-            problems.push_back("a prose-val <" + n.text + "> cannot be generated");
+            // Prose as one alternative among others (a prose rule extended with "=/" by an
+            // override's ABNF shape) matches nothing; anywhere else it cannot be generated.
+            if (!in_alternation) {
+                problems.push_back(std::string(kProse) + n.text + ">");
+            }
             return;
         default:
             break;
         }
         if (n.kind == NodeKind::Concatenation) {
+            bool const outer = in_alternation;
+            in_alternation = false;
             std::size_t i = 0;
             a.for_each_child(n, after, [&](Node const& child, Follow const& f) {
                 std::vector<Node const*> rest;
@@ -94,12 +102,16 @@ struct Generator::Check {
                 }
                 node(child, f, rest);
             });
+            in_alternation = outer;
             return;
         }
         bool const group = n.kind == NodeKind::Group;
+        bool const outer = in_alternation;
+        in_alternation = n.kind == NodeKind::Alternation;
         a.for_each_child(n, after, [&](Node const& child, Follow const& f) {
             node(child, f, group ? suffix : std::vector<Node const*>{});
         });
+        in_alternation = outer;
     }
 
     /// An alternation is deterministic under PEG if it is LL(1), or if its language (alone or
@@ -228,15 +240,18 @@ void Generator::decide(Key const& key) {
         auto const closure = analysis_.closure(key);
         bool const inner_capture = std::any_of(closure.begin(), closure.end(),
                                                [&](Key const& k) { return captured_.count(k); });
+        bool const prose = std::any_of(d.reasons.begin(), d.reasons.end(),
+                                       [](auto const& r) { return r.starts_with(kProse); });
         std::string why;
-        if (!inner_capture) {
+        if (!inner_capture && !prose) {
             d.dfa = build_dfa(analysis_, {&rule->definition}, kMaxDfaStates, why);
         }
         if (d.dfa && longest_match_exact(*d.dfa, analysis_.follow(key).bytes)) {
             d.mode = Mode::Dfa;
         } else {
             d.dfa.reset();
-            d.reasons.push_back(inner_capture ? "as a DFA: a captured rule lies inside"
+            d.reasons.push_back(prose           ? "as a DFA: it is prose"
+                                : inner_capture ? "as a DFA: a captured rule lies inside"
                                 : !why.empty()
                                     ? "as a DFA: " + why
                                     : "as a DFA: a byte that can follow the rule extends a match");

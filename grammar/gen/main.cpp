@@ -85,9 +85,12 @@ int run(std::map<std::string, std::string> const& args) {
     }
     fs::path const overrides = args.at("--overrides");
     std::set<abnf::Key> const allowed = read_allowed(overrides / "allowed.txt");
+    // An override is X3 code (<ident>.hpp) for a rule the generator refuses, or the ABNF shape
+    // (<ident>.abnf, loaded by a spec's "files") of a rule the RFCs give only in prose.
     std::map<std::string, abnf::Key> allowed_files;
     for (auto const& key : allowed) {
         allowed_files[abnfgen::Generator::ident(key) + ".hpp"] = key;
+        allowed_files[abnfgen::Generator::ident(key) + ".abnf"] = key;
     }
     for (auto const& entry : fs::directory_iterator(overrides)) {
         auto const name = entry.path().filename().string();
@@ -115,7 +118,8 @@ int run(std::map<std::string, std::string> const& args) {
                    !fs::exists(overrides / (abnfgen::Generator::ident(key) + ".hpp"))) {
             errors.push_back("override for " + key + " is allowed but " +
                              abnfgen::Generator::ident(key) + ".hpp is missing");
-        } else if (d.mode != abnfgen::Mode::Override && allowed.count(key) != 0) {
+        } else if (d.mode != abnfgen::Mode::Override && allowed.count(key) != 0 &&
+                   fs::exists(overrides / (abnfgen::Generator::ident(key) + ".hpp"))) {
             errors.push_back("override for " + key +
                              " is not needed: the rule is generated; remove it from the list");
         }
@@ -131,10 +135,17 @@ int run(std::map<std::string, std::string> const& args) {
     for (auto const& key : by_mode[abnfgen::Mode::Override]) {
         overridden += " " + key;
     }
+    for (auto const& key : allowed) { // rules generated from an override's ABNF shape
+        if (gen.decisions().count(key) != 0 &&
+            fs::exists(overrides / (abnfgen::Generator::ident(key) + ".abnf"))) {
+            overridden += " " + key + "(ABNF)";
+            by_mode[abnfgen::Mode::Override].push_back(key);
+        }
+    }
     char summary[512];
     std::snprintf(
         summary, sizeof summary,
-        "smtpd_abnfgen %s: %zu rules: %zu generated as PEG, %zu as DFA, %zu overridden%s\n",
+        "smtpd_abnfgen %s: %zu rules: %zu generated as PEG, %zu as DFA; %zu overridden%s\n",
         spec.variant.c_str(), gen.decisions().size(), by_mode[abnfgen::Mode::Peg].size(),
         by_mode[abnfgen::Mode::Dfa].size(), by_mode[abnfgen::Mode::Override].size(),
         overridden.empty() ? "" : (" (" + overridden.substr(1) + ")").c_str());

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <vector>
 
 namespace smtpd::abnf::testing {
 
@@ -16,8 +17,16 @@ constexpr unsigned kMaxDepth = 64;
 void emit(Grammar const& grammar, Node const& node, unsigned depth, std::string& out) {
     switch (node.kind) {
     case NodeKind::Alternation: {
-        auto const i = *rc::gen::inRange<std::size_t>(0, node.children.size());
-        emit(grammar, node.children[i], depth, out);
+        // A prose alternative (a prose rule extended by an override's ABNF shape) has no strings.
+        std::vector<Node const*> choices;
+        for (auto const& c : node.children) {
+            if (c.kind != NodeKind::ProseVal) {
+                choices.push_back(&c);
+            }
+        }
+        RC_PRE(!choices.empty());
+        auto const i = *rc::gen::inRange<std::size_t>(0, choices.size());
+        emit(grammar, *choices[i], depth, out);
         break;
     }
     case NodeKind::Concatenation:
