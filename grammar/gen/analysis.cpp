@@ -157,18 +157,6 @@ void collect_refs(Node const& node, std::set<Key>& out) {
     }
 }
 
-bool contains_prose(Node const& node) {
-    if (node.kind == NodeKind::ProseVal) {
-        return true;
-    }
-    for (auto const& c : node.children) {
-        if (contains_prose(c)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 } // namespace
 
 void Analysis::collect_reachable(std::vector<Key> const& entries) {
@@ -238,18 +226,6 @@ std::set<Key> Analysis::closure(Key const& rule) const {
 
 bool Analysis::recursive(Key const& rule) const {
     return closure(rule).count(rule) != 0;
-}
-
-bool Analysis::has_prose(Key const& rule) const {
-    auto keys = closure(rule);
-    keys.insert(rule);
-    for (auto const& key : keys) {
-        auto const* r = grammar_.find(key);
-        if (r != nullptr && contains_prose(r->definition)) {
-            return true;
-        }
-    }
-    return false;
 }
 
 } // namespace smtpd::abnfgen

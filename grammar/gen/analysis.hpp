@@ -46,8 +46,6 @@ class Analysis {
     [[nodiscard]] std::set<abnf::Key> closure(abnf::Key const& rule) const;
     /// True if some rule reachable from `rule` refers back to it.
     [[nodiscard]] bool recursive(abnf::Key const& rule) const;
-    /// True if `rule` or a rule it uses contains a prose-val (<...>): no language to analyse.
-    [[nodiscard]] bool has_prose(abnf::Key const& rule) const;
 
     [[nodiscard]] abnf::Grammar const& grammar() const { return grammar_; }
 

@@ -96,6 +96,33 @@ TEST(AbnfgenDecisions, RepetitionStopsExactlyBeforeADisjointPrefixFreeSuffix) {
     EXPECT_EQ(h.mode("g:reply"), Mode::Refused);
 }
 
+TEST(AbnfgenDecisions, AnOptionThatOverlapsItsSuffixIsDistributedToo) {
+    // [ "a" "b" ] "a" "c"  ->  ("a" "b" "a" "c") / ("a" "c"): prefix-free, so PEG.
+    Gen g("t = [ %x61 %x62 ] %x61 %x63\n", {"g:t"});
+    EXPECT_EQ(g.mode("g:t"), Mode::Peg);
+    EXPECT_NE(g.definitions().find("| (abnf_x3::literal(\"a\", true) >> abnf_x3::literal(\"c\", "
+                                   "true))"),
+              std::string::npos)
+        << g.definitions();
+}
+
+TEST(AbnfgenDecisions, ANullableAlternativeGoesLastAndGroupsAreTransparent) {
+    Gen g("t = ( %x61 %x62 ) ( *%x62 / %x61 ) %x63\n", {"g:t"});
+    EXPECT_EQ(g.mode("g:t"), Mode::Peg);
+    EXPECT_NE(g.definitions().find("(abnf_x3::literal(\"a\", true) | *(abnf_x3::literal(\"b\", "
+                                   "true)))"),
+              std::string::npos)
+        << g.definitions();
+}
+
+TEST(AbnfgenDecisions, LiteralsWithControlBytesAreEscaped) {
+    Gen g("t = *%x0D %x0D.0A\n", {"g:t"});
+    EXPECT_EQ(g.mode("g:t"), Mode::Dfa); // *CR then CR: greedy PEG would take the last CR
+    EXPECT_NE(g.generator->decisions().at("g:t").reasons.front().find("%x0D"), std::string::npos);
+    Gen h("t = %x0D.0A %x00\n", {"g:t"});
+    EXPECT_NE(h.definitions().find("\"\\015\\012\""), std::string::npos) << h.definitions();
+}
+
 TEST(AbnfgenDecisions, ProseIsRefused) {
     Gen g("t = <anything>\n", {"g:t"});
     EXPECT_EQ(g.mode("g:t"), Mode::Refused);
