@@ -67,7 +67,6 @@ bool has_letter(std::string_view text) {
 struct Generator::Check {
     Generator& gen;
     std::vector<std::string>& problems;
-    bool in_alternation = false;
 
     void node(Node const& n, Follow const& after, std::vector<Node const*> const& suffix) {
         Analysis const& a = gen.analysis_;
@@ -82,18 +81,12 @@ struct Generator::Check {
             repetition(n, after, suffix);
             break;
         case NodeKind::ProseVal:
-            // Prose as one alternative among others (a prose rule extended with "=/" by an
-            // override's ABNF shape) matches nothing; anywhere else it cannot be generated.
-            if (!in_alternation) {
-                problems.push_back(std::string(kProse) + n.text + ">");
-            }
+            problems.push_back(std::string(kProse) + n.text + ">");
             return;
         default:
             break;
         }
         if (n.kind == NodeKind::Concatenation) {
-            bool const outer = in_alternation;
-            in_alternation = false;
             std::size_t i = 0;
             a.for_each_child(n, after, [&](Node const& child, Follow const& f) {
                 std::vector<Node const*> rest;
@@ -102,16 +95,17 @@ struct Generator::Check {
                 }
                 node(child, f, rest);
             });
-            in_alternation = outer;
             return;
         }
         bool const group = n.kind == NodeKind::Group;
-        bool const outer = in_alternation;
-        in_alternation = n.kind == NodeKind::Alternation;
         a.for_each_child(n, after, [&](Node const& child, Follow const& f) {
+            // A prose alternative (a prose rule extended with "=/" by an override's ABNF shape)
+            // matches nothing and needs no check; prose anywhere else cannot be generated.
+            if (n.kind == NodeKind::Alternation && child.kind == NodeKind::ProseVal) {
+                return;
+            }
             node(child, f, group ? suffix : std::vector<Node const*>{});
         });
-        in_alternation = outer;
     }
 
     /// An alternation is deterministic under PEG if it is LL(1), or if its language (alone or
@@ -237,9 +231,7 @@ void Generator::decide(Key const& key) {
     if (d.reasons.empty()) {
         d.mode = Mode::Peg;
     } else {
-        auto const closure = analysis_.closure(key);
-        bool const inner_capture = std::any_of(closure.begin(), closure.end(),
-                                               [&](Key const& k) { return captured_.count(k); });
+        bool const inner_capture = captures_inside(key);
         bool const prose = std::any_of(d.reasons.begin(), d.reasons.end(),
                                        [](auto const& r) { return r.starts_with(kProse); });
         std::string why;
@@ -269,14 +261,15 @@ std::string Generator::ident(Key const& key) {
     return out;
 }
 
+bool Generator::captures_inside(Key const& rule) const {
+    auto const closure = analysis_.closure(rule);
+    return std::any_of(closure.begin(), closure.end(),
+                       [&](Key const& k) { return captured_.count(k) != 0; });
+}
+
 bool Generator::has_capture(Node const& node) const {
     if (node.kind == NodeKind::RuleRef) {
-        if (captured_.count(node.name) != 0) {
-            return true;
-        }
-        auto const closure = analysis_.closure(node.name);
-        return std::any_of(closure.begin(), closure.end(),
-                           [&](Key const& k) { return captured_.count(k) != 0; });
+        return captured_.count(node.name) != 0 || captures_inside(node.name);
     }
     return std::any_of(node.children.begin(), node.children.end(),
                        [&](Node const& c) { return has_capture(c); });

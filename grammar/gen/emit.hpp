@@ -60,6 +60,8 @@ class Generator {
     [[nodiscard]] std::string concatenation(abnf::Node const& node, Follow const& after) const;
     [[nodiscard]] std::string dfa_tables(abnf::Key const& key, Dfa const& dfa) const;
     [[nodiscard]] bool has_capture(abnf::Node const& node) const;
+    /// True if a rule `rule` uses, directly or not, is captured.
+    [[nodiscard]] bool captures_inside(abnf::Key const& rule) const;
 
     Analysis const& analysis_;
     Spec spec_;

@@ -19,6 +19,10 @@ struct Capture {
     [[nodiscard]] std::string_view in(std::string_view input) const {
         return input.substr(begin, end - begin);
     }
+    /// True if this capture is of `rule`, a generated grammar's Cap value.
+    template <class CapId> [[nodiscard]] bool is(CapId rule) const {
+        return id == static_cast<std::uint16_t>(rule);
+    }
 };
 
 /// Where a refused input stopped making sense: the furthest offset any attempt reached, and the

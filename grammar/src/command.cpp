@@ -41,6 +41,16 @@ constexpr std::array<VerbRow, 10> kVerbs{{{"HELO", Verb::Helo, ascii::Entry::rfc
                                           {"VRFY", Verb::Vrfy, ascii::Entry::rfc5321_vrfy},
                                           {"HELP", Verb::Help, ascii::Entry::rfc5321_help}}};
 
+constexpr bool verbs_indexed_by_verb() {
+    for (std::size_t i = 0; i < kVerbs.size(); ++i) {
+        if (static_cast<std::size_t>(kVerbs[i].verb) != i) {
+            return false;
+        }
+    }
+    return true;
+}
+static_assert(verbs_indexed_by_verb(), "kVerbs is in the order of Verb");
+
 constexpr char fold(char c) {
     return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
 }
@@ -68,7 +78,7 @@ class Captures {
     [[nodiscard]] std::string text(Capture const& c) const { return std::string(c.in(input_)); }
     [[nodiscard]] Capture const* first(Cap id) const {
         for (auto const& c : list_) {
-            if (c.id == static_cast<std::uint16_t>(id)) {
+            if (c.is(id)) {
                 return &c;
             }
         }
@@ -80,10 +90,6 @@ class Captures {
     std::string_view input_;
     std::vector<Capture> list_;
 };
-
-bool is(Capture const& c, Cap id) {
-    return c.id == static_cast<std::uint16_t>(id);
-}
 
 bool inside(Capture const& inner, Capture const* outer) {
     return outer != nullptr && inner.begin >= outer->begin && inner.end <= outer->end;
@@ -155,12 +161,12 @@ std::optional<Mailbox> mailbox_of(Captures const& caps, Capture const* route) {
         if (inside(c, route)) {
             continue;
         }
-        if (is(c, Cap::rfc5321_local_part)) {
+        if (c.is(Cap::rfc5321_local_part)) {
             m.local_part = caps.text(c);
             found = true;
-        } else if (is(c, Cap::rfc5321_domain) || is(c, Cap::rfc5321_address_literal)) {
+        } else if (c.is(Cap::rfc5321_domain) || c.is(Cap::rfc5321_address_literal)) {
             m.domain = caps.text(c);
-            m.domain_is_literal = is(c, Cap::rfc5321_address_literal);
+            m.domain_is_literal = c.is(Cap::rfc5321_address_literal);
             if (!found) {
                 // rcpt's "<Postmaster@" Domain ">": the local-part is the literal before "@".
                 constexpr std::size_t kPostmaster = std::string_view("Postmaster").size();
@@ -177,11 +183,11 @@ std::optional<Mailbox> mailbox_of(Captures const& caps, Capture const* route) {
 void path_and_params(Verb verb, Captures const& caps, Command& command) {
     Capture const* route = caps.first(Cap::rfc5321_a_d_l);
     for (auto const& c : caps.all()) {
-        if (is(c, Cap::rfc5321_domain) && inside(c, route)) {
+        if (c.is(Cap::rfc5321_domain) && inside(c, route)) {
             command.path.source_route.push_back(caps.text(c));
-        } else if (is(c, Cap::rfc5321_esmtp_keyword)) {
+        } else if (c.is(Cap::rfc5321_esmtp_keyword)) {
             command.params.push_back({caps.text(c), std::nullopt});
-        } else if (is(c, Cap::rfc5321_esmtp_value) && !command.params.empty()) {
+        } else if (c.is(Cap::rfc5321_esmtp_value) && !command.params.empty()) {
             command.params.back().value = caps.text(c);
         }
     }
@@ -194,7 +200,7 @@ void build(Verb verb, Captures const& caps, Command& command) {
     case Verb::Helo:
     case Verb::Ehlo:
         for (auto const& c : caps.all()) {
-            if (is(c, Cap::rfc5321_domain) || is(c, Cap::rfc5321_address_literal)) {
+            if (c.is(Cap::rfc5321_domain) || c.is(Cap::rfc5321_address_literal)) {
                 command.domain = caps.text(c);
             }
         }
@@ -263,23 +269,13 @@ std::optional<ParseError> check_path(Path const& path, std::size_t at) {
 } // namespace
 
 Parsed<Command> parse_command(std::string_view line) {
-    // RFC 5321 §4.1.1: "The commands themselves are alphabetic characters terminated by <SP> if
-    // parameters follow and <CRLF> otherwise." The verb is the leading run of ALPHA; what
-    // follows it is the command rule's business (so "DATA\0" is a Syntax error, "DATAX" unknown).
-    std::size_t n = 0;
-    while (n < line.size() &&
-           ((line[n] >= 'A' && line[n] <= 'Z') || (line[n] >= 'a' && line[n] <= 'z'))) {
-        ++n;
-    }
-    VerbRow const* row = nullptr;
-    for (VerbRow const& candidate : kVerbs) {
-        if (same_ignoring_case(candidate.name, line.substr(0, n))) {
-            row = &candidate;
-        }
-    }
-    if (row == nullptr) {
+    // The verb is the leading run of ALPHA (command_verb); what follows it is the command
+    // rule's business (so "DATA\0" is a Syntax error, "DATAX" unknown).
+    auto const verb = command_verb(line);
+    if (!verb) {
         return ParseError{0, "command", ErrorKind::UnknownVerb};
     }
+    VerbRow const* const row = &kVerbs.at(static_cast<std::size_t>(*verb));
     // The command rules include their CRLF, which the framer has taken off.
     std::string const whole = std::string(line) + "\r\n";
     auto parsed = run(row->entry, whole, row->name);
@@ -296,7 +292,7 @@ Parsed<Command> parse_command(std::string_view line) {
         }
     }
     if (command.domain.starts_with('[') && !literal_valid(command.domain)) {
-        return ParseError{n + 1, "address-literal", ErrorKind::Syntax};
+        return ParseError{row->name.size() + 1, "address-literal", ErrorKind::Syntax};
     }
     if (auto const& m = command.path.mailbox;
         m && m->domain_is_literal && !literal_valid(m->domain)) {
@@ -306,7 +302,8 @@ Parsed<Command> parse_command(std::string_view line) {
     if ((command.verb == Verb::Helo || command.verb == Verb::Ehlo) &&
         command.domain.size() > kMaxDomain) {
         bool const literal = command.domain.front() == '[';
-        return ParseError{n + 1, literal ? "address-literal" : "Domain", ErrorKind::DomainTooLong};
+        return ParseError{row->name.size() + 1, literal ? "address-literal" : "Domain",
+                          ErrorKind::DomainTooLong};
     }
     return command;
 }
@@ -341,12 +338,7 @@ Parsed<std::string> parse_domain(std::string_view text) {
 }
 
 std::string_view verb_name(Verb verb) {
-    for (VerbRow const& row : kVerbs) {
-        if (row.verb == verb) {
-            return row.name;
-        }
-    }
-    return {};
+    return kVerbs.at(static_cast<std::size_t>(verb)).name;
 }
 
 } // namespace smtpd::grammar

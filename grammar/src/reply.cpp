@@ -18,10 +18,6 @@ namespace ascii = gen::ascii;
 using abnf_x3::Capture;
 using Cap = ascii::Cap;
 
-bool is(Capture const& c, Cap id) {
-    return c.id == static_cast<std::uint16_t>(id);
-}
-
 unsigned number(std::string_view digits) {
     unsigned n = 0;
     for (char const c : digits) {
@@ -70,14 +66,14 @@ std::optional<ParseError> check_limits(std::string_view text) {
 Parsed<Reply> build_reply(std::string_view text, std::vector<Capture> const& caps) {
     Reply reply;
     for (auto const& c : caps) {
-        if (is(c, Cap::rfc5321_reply_code)) {
+        if (c.is(Cap::rfc5321_reply_code)) {
             unsigned const code = number(c.in(text));
             if (!reply.lines.empty() && code != reply.code) {
                 return ParseError{c.begin, "Reply-code", ErrorKind::Syntax};
             }
             reply.code = code;
             reply.lines.emplace_back();
-        } else if (is(c, Cap::rfc5321_textstring) && !reply.lines.empty()) {
+        } else if (c.is(Cap::rfc5321_textstring) && !reply.lines.empty()) {
             reply.lines.back() = std::string(c.in(text));
         }
     }
@@ -115,9 +111,9 @@ Parsed<EhloLine> parse_ehlo_line(std::string_view text) {
     }
     EhloLine line;
     for (auto const& c : caps) {
-        if (is(c, Cap::rfc5321_ehlo_keyword)) {
+        if (c.is(Cap::rfc5321_ehlo_keyword)) {
             line.keyword = std::string(c.in(text));
-        } else if (is(c, Cap::rfc5321_ehlo_param)) {
+        } else if (c.is(Cap::rfc5321_ehlo_param)) {
             line.params.emplace_back(c.in(text));
         }
     }
