@@ -338,15 +338,20 @@ class Reader {
                 return false;
             }
         }
-        if (alternatives.size() == 1) {
-            out = std::move(alternatives.front());
-            return true;
-        }
-        out = Node{};
-        out.kind = NodeKind::Alternation;
-        out.children = std::move(alternatives);
-        out.where = start;
+        out = joined(NodeKind::Alternation, std::move(alternatives), start);
         return true;
+    }
+
+    /// One element as itself; several as a node of `kind` holding them.
+    static Node joined(NodeKind kind, std::vector<Node> parts, SourcePos const& start) {
+        if (parts.size() == 1) {
+            return std::move(parts.front());
+        }
+        Node node;
+        node.kind = kind;
+        node.children = std::move(parts);
+        node.where = start;
+        return node;
     }
 
     // concatenation = repetition *(1*c-wsp repetition)
@@ -374,14 +379,7 @@ class Reader {
                 return false;
             }
         }
-        if (elements.size() == 1) {
-            out = std::move(elements.front());
-            return true;
-        }
-        out = Node{};
-        out.kind = NodeKind::Concatenation;
-        out.children = std::move(elements);
-        out.where = start;
+        out = joined(NodeKind::Concatenation, std::move(elements), start);
         return true;
     }
 

@@ -170,59 +170,62 @@ TEST(DifferentialProps, Utf8MutatedStringsGetTheSameVerdictFromBoth) {
     mutated_strings_get_the_same_verdict(kUtf8);
 }
 
-TEST(DifferentialProps, ParsePrintParseIsTheIdentityOnCommands) {
-    abnf::Grammar const& grammar = spec_grammar(kAscii);
-    ASSERT_EQ(ascii::entry_rule(static_cast<ascii::Entry>(kCommands - 1)), "rfc5321:quit");
+struct RoundTrips {
     std::size_t cases = 0;
-    std::size_t refused = 0;
-    bool const ok = rc::check("parse(format(parse(line))) == parse(line)", [&] {
+    std::size_t refused = 0; ///< inputs `parse` refused: nothing to format
+};
+
+/// parse(format(parse(x))) == parse(x) for kCasesPerProperty inputs drawn by `draw`.
+template <class Draw, class Parse, class Format>
+RoundTrips round_trips(char const* what, Draw draw, Parse parse, Format format) {
+    RoundTrips r;
+    bool const ok = rc::check(what, [&] {
         for (std::size_t i = 0; i < kBatch; ++i) {
-            auto const entry = static_cast<ascii::Entry>(
-                *rc::gen::inRange<std::uint16_t>(0, static_cast<std::uint16_t>(kCommands)));
-            auto line = *abnf::testing::matching(grammar, abnf::Key(ascii::entry_rule(entry)));
-            line.resize(line.size() -
-                        2); // the rule's CRLF: parse_command takes the line without it
-            ++cases;
-            auto const parsed = parse_command(line);
-            if (!parsed) { // a limit, a prose rule of RFC 5321 §4.1.3, or EXPN (not implemented)
-                ++refused;
+            auto const input = draw();
+            ++r.cases;
+            auto const parsed = parse(input);
+            if (!parsed) {
+                ++r.refused;
                 continue;
             }
-            auto const again = parse_command(format_command(parsed.value()));
+            auto const again = parse(format(parsed.value()));
             RC_ASSERT(again.ok());
             RC_ASSERT(again.value() == parsed.value());
         }
     });
     EXPECT_TRUE(ok);
+    return r;
+}
+
+TEST(DifferentialProps, ParsePrintParseIsTheIdentityOnCommands) {
+    abnf::Grammar const& grammar = spec_grammar(kAscii);
+    ASSERT_EQ(ascii::entry_rule(static_cast<ascii::Entry>(kCommands - 1)), "rfc5321:quit");
+    auto const draw = [&] {
+        auto const entry = static_cast<ascii::Entry>(
+            *rc::gen::inRange<std::uint16_t>(0, static_cast<std::uint16_t>(kCommands)));
+        auto line = *abnf::testing::matching(grammar, abnf::Key(ascii::entry_rule(entry)));
+        line.resize(line.size() - 2); // the rule's CRLF: parse_command takes the line without it
+        return line;
+    };
+    // Refused: a limit, a prose rule of RFC 5321 §4.1.3, or EXPN (not implemented).
+    RoundTrips const r = round_trips("parse(format(parse(line))) == parse(line)", draw,
+                                     parse_command, format_command);
     std::printf("differential: %zu command lines parsed, formatted and parsed again (%zu refused "
                 "by limits and prose rules)\n",
-                cases, refused);
-    EXPECT_LT(refused, cases / 4);
+                r.cases, r.refused);
+    EXPECT_LT(r.refused, r.cases / 4);
 }
 
 TEST(DifferentialProps, ParseFormatParseIsTheIdentityOnReplies) {
     abnf::Grammar const& grammar = spec_grammar(kAscii);
-    std::size_t cases = 0;
-    std::size_t refused = 0;
-    bool const ok =
-        rc::check("parse_reply(format_reply(parse_reply(text))) == parse_reply(text)", [&] {
-            for (std::size_t i = 0; i < kBatch; ++i) {
-                auto const text = *abnf::testing::matching(grammar, "rfc5321:reply-line");
-                ++cases;
-                auto const parsed = parse_reply(text);
-                if (!parsed) { // lines with different codes (RFC 5321 §4.2.1), or the limits
-                    ++refused;
-                    continue;
-                }
-                auto const again = parse_reply(format_reply(parsed.value()));
-                RC_ASSERT(again.ok());
-                RC_ASSERT(again.value() == parsed.value());
-            }
-        });
-    EXPECT_TRUE(ok);
+    auto const draw = [&] { return *abnf::testing::matching(grammar, "rfc5321:reply-line"); };
+    // Refused: lines with different codes (RFC 5321 §4.2.1), or the limits.
+    RoundTrips const r =
+        round_trips("parse_reply(format_reply(parse_reply(text))) == parse_reply(text)", draw,
+                    parse_reply, format_reply);
     std::printf("differential: %zu replies parsed, formatted and parsed again (%zu refused: mixed "
                 "codes)\n",
-                cases, refused);
+                r.cases, r.refused);
 }
 
 } // namespace
