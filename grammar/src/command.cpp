@@ -7,12 +7,18 @@
 
 #include "ascii/rules.hpp"
 #include "smtpd/grammar/limits.hpp"
+#include "src/ascii_case.hpp"
+#include "utf8/rules.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace smtpd::grammar {
@@ -20,26 +26,36 @@ namespace smtpd::grammar {
 namespace {
 
 namespace ascii = gen::ascii;
+namespace utf8 = gen::utf8;
 using abnf_x3::Capture;
 using Cap = ascii::Cap;
 
+/// A verb, its name, and the generated entries that parse its line: the ASCII grammar's, and
+/// the SMTPUTF8 grammar's where RFC 6531 §3.3 changes its arguments (std::nullopt elsewhere).
 struct VerbRow {
     std::string_view name;
     Verb verb;
     ascii::Entry entry;
+    std::optional<utf8::Entry> utf8_entry;
 };
 
-// RFC 5321 §4.1.1: the verbs we implement. EXPN, STARTTLS, AUTH, BDAT, ... are unknown for now.
-constexpr std::array<VerbRow, 10> kVerbs{{{"HELO", Verb::Helo, ascii::Entry::rfc5321_helo},
-                                          {"EHLO", Verb::Ehlo, ascii::Entry::rfc5321_ehlo},
-                                          {"MAIL", Verb::Mail, ascii::Entry::rfc5321_mail},
-                                          {"RCPT", Verb::Rcpt, ascii::Entry::rfc5321_rcpt},
-                                          {"DATA", Verb::Data, ascii::Entry::rfc5321_data},
-                                          {"RSET", Verb::Rset, ascii::Entry::rfc5321_rset},
-                                          {"NOOP", Verb::Noop, ascii::Entry::rfc5321_noop},
-                                          {"QUIT", Verb::Quit, ascii::Entry::rfc5321_quit},
-                                          {"VRFY", Verb::Vrfy, ascii::Entry::rfc5321_vrfy},
-                                          {"HELP", Verb::Help, ascii::Entry::rfc5321_help}}};
+// RFC 5321 §4.1.1, then RFC 3207 §4, RFC 4954 §4, RFC 3030 §2.
+constexpr std::array<VerbRow, kVerbCount> kVerbs{{
+    {"HELO", Verb::Helo, ascii::Entry::rfc5321_helo, std::nullopt},
+    {"EHLO", Verb::Ehlo, ascii::Entry::rfc5321_ehlo, std::nullopt},
+    {"MAIL", Verb::Mail, ascii::Entry::rfc5321_mail, utf8::Entry::rfc5321_mail},
+    {"RCPT", Verb::Rcpt, ascii::Entry::rfc5321_rcpt, utf8::Entry::rfc5321_rcpt},
+    {"DATA", Verb::Data, ascii::Entry::rfc5321_data, std::nullopt},
+    {"RSET", Verb::Rset, ascii::Entry::rfc5321_rset, std::nullopt},
+    {"NOOP", Verb::Noop, ascii::Entry::rfc5321_noop, std::nullopt},
+    {"QUIT", Verb::Quit, ascii::Entry::rfc5321_quit, std::nullopt},
+    {"VRFY", Verb::Vrfy, ascii::Entry::rfc5321_vrfy, utf8::Entry::rfc6531_vrfy},
+    {"HELP", Verb::Help, ascii::Entry::rfc5321_help, std::nullopt},
+    {"EXPN", Verb::Expn, ascii::Entry::rfc5321_expn, utf8::Entry::rfc6531_expn},
+    {"STARTTLS", Verb::Starttls, ascii::Entry::rfc3207_starttls, std::nullopt},
+    {"AUTH", Verb::Auth, ascii::Entry::rfc4954_auth_line, std::nullopt},
+    {"BDAT", Verb::Bdat, ascii::Entry::rfc3030_bdat_cmd, std::nullopt},
+}};
 
 constexpr bool verbs_indexed_by_verb() {
     for (std::size_t i = 0; i < kVerbs.size(); ++i) {
@@ -51,22 +67,19 @@ constexpr bool verbs_indexed_by_verb() {
 }
 static_assert(verbs_indexed_by_verb(), "kVerbs is in the order of Verb");
 
-constexpr char fold(char c) {
-    return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+// The SMTPUTF8 grammar captures the rules the typed values are built from with the same ids
+// (utf8.spec lists them in ascii.spec's order), so one builder reads both.
+template <class A, class U> constexpr bool same_id(A a, U u) {
+    return static_cast<std::uint16_t>(a) == static_cast<std::uint16_t>(u);
 }
-
-// RFC 5321 §2.4: verbs are not case sensitive.
-bool same_ignoring_case(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (fold(a[i]) != fold(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
+static_assert(same_id(Cap::rfc5321_domain, utf8::Cap::rfc5321_domain) &&
+                  same_id(Cap::rfc5321_address_literal, utf8::Cap::rfc5321_address_literal) &&
+                  same_id(Cap::rfc5321_a_d_l, utf8::Cap::rfc5321_a_d_l) &&
+                  same_id(Cap::rfc5321_local_part, utf8::Cap::rfc5321_local_part) &&
+                  same_id(Cap::rfc5321_esmtp_keyword, utf8::Cap::rfc5321_esmtp_keyword) &&
+                  same_id(Cap::rfc5321_esmtp_value, utf8::Cap::rfc5321_esmtp_value) &&
+                  same_id(Cap::rfc5321_string, utf8::Cap::rfc5321_string),
+              "utf8.spec captures in ascii.spec's order");
 
 /// The captures of one accepted input, read in input order.
 class Captures {
@@ -95,12 +108,20 @@ bool inside(Capture const& inner, Capture const* outer) {
     return outer != nullptr && inner.begin >= outer->begin && inner.end <= outer->end;
 }
 
-/// Parses all of `text` as `entry`; the captures, or the furthest failure as a ParseError.
-std::variant<Captures, ParseError> run(ascii::Entry entry, std::string_view text,
+/// Parses all of `text` as `entry` of the ASCII or the SMTPUTF8 grammar; the captures, or the
+/// furthest failure as a ParseError.
+template <class Entry>
+std::variant<Captures, ParseError> run(Entry entry, std::string_view text,
                                        std::string_view fallback) {
     std::vector<Capture> list;
     abnf_x3::Failure failure;
-    if (ascii::parse(entry, text, list, &failure)) {
+    bool ok = false;
+    if constexpr (std::is_same_v<Entry, utf8::Entry>) {
+        ok = utf8::parse(entry, text, list, &failure);
+    } else {
+        ok = ascii::parse(entry, text, list, &failure);
+    }
+    if (ok) {
         return Captures(text, std::move(list));
     }
     return ParseError{failure.offset, failure.rule.empty() ? fallback : failure.rule,
@@ -144,7 +165,7 @@ bool literal_valid(std::string_view literal) {
     if (ascii::parse(ascii::Entry::rfc5321_ipv4_address_literal, inner, ignored)) {
         return snums_in_range(inner);
     }
-    if (inner.size() >= 5 && same_ignoring_case(inner.substr(0, 5), "IPv6:")) {
+    if (inner.size() >= 5 && ascii_case::equal(inner.substr(0, 5), "IPv6:")) {
         bool const with_ipv4 = inner.find('.') != std::string_view::npos;
         return ascii::parse(ascii::Entry::rfc5321_ipv6_address_literal, inner, ignored) &&
                ipv6_groups_in_range(inner.substr(5)) &&
@@ -195,31 +216,62 @@ void path_and_params(Verb verb, Captures const& caps, Command& command) {
     command.path.postmaster = verb == Verb::Rcpt && !command.path.mailbox;
 }
 
+/// A decimal number as a count of octets; one too large for uint64_t saturates, so that it is
+/// over any limit (RFC 3030 chunk-size is 1*DIGIT, unbounded).
+std::uint64_t saturating_decimal(std::string_view digits) {
+    constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+    std::uint64_t value = 0;
+    for (char const c : digits) {
+        auto const digit = static_cast<std::uint64_t>(c - '0');
+        if (value > (kMax - digit) / 10) {
+            return kMax;
+        }
+        value = value * 10 + digit;
+    }
+    return value;
+}
+
 void build(Verb verb, Captures const& caps, Command& command) {
-    switch (verb) {
-    case Verb::Helo:
-    case Verb::Ehlo:
-        for (auto const& c : caps.all()) {
+    for (auto const& c : caps.all()) {
+        switch (verb) {
+        case Verb::Helo:
+        case Verb::Ehlo:
             if (c.is(Cap::rfc5321_domain) || c.is(Cap::rfc5321_address_literal)) {
                 command.domain = caps.text(c);
             }
+            break;
+        case Verb::Noop:
+        case Verb::Vrfy:
+        case Verb::Help:
+        case Verb::Expn:
+            if (c.is(Cap::rfc5321_string)) {
+                command.text = caps.text(c);
+            }
+            break;
+        case Verb::Auth:
+            if (c.is(Cap::rfc4954_sasl_mech)) {
+                command.mechanism = caps.text(c);
+            } else if (c.is(Cap::rfc4954_initial_response)) {
+                command.initial_response = caps.text(c);
+            }
+            break;
+        case Verb::Bdat:
+            if (c.is(Cap::rfc3030_chunk_size)) {
+                command.chunk_size = saturating_decimal(caps.text(c));
+            }
+            command.last = command.last || c.is(Cap::rfc3030_end_marker);
+            break;
+        case Verb::Mail:
+        case Verb::Rcpt:
+        case Verb::Data:
+        case Verb::Rset:
+        case Verb::Quit:
+        case Verb::Starttls:
+            break;
         }
-        break;
-    case Verb::Mail:
-    case Verb::Rcpt:
+    }
+    if (verb == Verb::Mail || verb == Verb::Rcpt) {
         path_and_params(verb, caps, command);
-        break;
-    case Verb::Noop:
-    case Verb::Vrfy:
-    case Verb::Help:
-        if (auto const* s = caps.first(Cap::rfc5321_string)) {
-            command.text = caps.text(*s);
-        }
-        break;
-    case Verb::Data:
-    case Verb::Rset:
-    case Verb::Quit:
-        break;
     }
 }
 
@@ -268,23 +320,24 @@ std::optional<ParseError> check_path(Path const& path, std::size_t at) {
 
 } // namespace
 
-Parsed<Command> parse_command(std::string_view line) {
+Parsed<Command> parse_command(std::string_view line, Syntax syntax) {
     // The verb is the leading run of ALPHA (command_verb); what follows it is the command
     // rule's business (so "DATA\0" is a Syntax error, "DATAX" unknown).
     auto const verb = command_verb(line);
     if (!verb) {
         return ParseError{0, "command", ErrorKind::UnknownVerb};
     }
-    VerbRow const* const row = &kVerbs.at(static_cast<std::size_t>(*verb));
+    VerbRow const& row = kVerbs.at(static_cast<std::size_t>(*verb));
     // The command rules include their CRLF, which the framer has taken off.
     std::string const whole = std::string(line) + "\r\n";
-    auto parsed = run(row->entry, whole, row->name);
+    auto parsed = syntax == Syntax::Utf8 && row.utf8_entry ? run(*row.utf8_entry, whole, row.name)
+                                                           : run(row.entry, whole, row.name);
     if (auto const* error = std::get_if<ParseError>(&parsed)) {
         return *error;
     }
     Command command;
-    command.verb = row->verb;
-    build(row->verb, std::get<Captures>(parsed), command);
+    command.verb = row.verb;
+    build(row.verb, std::get<Captures>(parsed), command);
     if (command.verb == Verb::Mail || command.verb == Verb::Rcpt) {
         // The path starts right after the colon of "MAIL FROM:" / "RCPT TO:".
         if (auto error = check_path(command.path, line.find(':') + 1)) {
@@ -292,7 +345,7 @@ Parsed<Command> parse_command(std::string_view line) {
         }
     }
     if (command.domain.starts_with('[') && !literal_valid(command.domain)) {
-        return ParseError{row->name.size() + 1, "address-literal", ErrorKind::Syntax};
+        return ParseError{row.name.size() + 1, "address-literal", ErrorKind::Syntax};
     }
     if (auto const& m = command.path.mailbox;
         m && m->domain_is_literal && !literal_valid(m->domain)) {
@@ -302,14 +355,15 @@ Parsed<Command> parse_command(std::string_view line) {
     if ((command.verb == Verb::Helo || command.verb == Verb::Ehlo) &&
         command.domain.size() > kMaxDomain) {
         bool const literal = command.domain.front() == '[';
-        return ParseError{row->name.size() + 1, literal ? "address-literal" : "Domain",
+        return ParseError{row.name.size() + 1, literal ? "address-literal" : "Domain",
                           ErrorKind::DomainTooLong};
     }
     return command;
 }
 
-Parsed<Mailbox> parse_mailbox(std::string_view text) {
-    auto parsed = run(ascii::Entry::rfc5321_mailbox, text, "Mailbox");
+Parsed<Mailbox> parse_mailbox(std::string_view text, Syntax syntax) {
+    auto parsed = syntax == Syntax::Utf8 ? run(utf8::Entry::rfc5321_mailbox, text, "Mailbox")
+                                         : run(ascii::Entry::rfc5321_mailbox, text, "Mailbox");
     if (auto const* error = std::get_if<ParseError>(&parsed)) {
         return *error;
     }
@@ -326,8 +380,9 @@ Parsed<Mailbox> parse_mailbox(std::string_view text) {
     return *mailbox;
 }
 
-Parsed<std::string> parse_domain(std::string_view text) {
-    auto parsed = run(ascii::Entry::rfc5321_domain, text, "Domain");
+Parsed<std::string> parse_domain(std::string_view text, Syntax syntax) {
+    auto parsed = syntax == Syntax::Utf8 ? run(utf8::Entry::rfc5321_domain, text, "Domain")
+                                         : run(ascii::Entry::rfc5321_domain, text, "Domain");
     if (auto const* error = std::get_if<ParseError>(&parsed)) {
         return *error;
     }
@@ -339,6 +394,21 @@ Parsed<std::string> parse_domain(std::string_view text) {
 
 std::string_view verb_name(Verb verb) {
     return kVerbs.at(static_cast<std::size_t>(verb)).name;
+}
+
+std::optional<Verb> command_verb(std::string_view line) {
+    // RFC 5321 §4.1.1: the verb is the leading run of letters; §2.4: in any case.
+    auto const letters = std::find_if(line.begin(), line.end(), [](char c) {
+        char const u = ascii_case::upper(c);
+        return u < 'A' || u > 'Z';
+    });
+    std::string_view const word = line.substr(0, static_cast<std::size_t>(letters - line.begin()));
+    for (VerbRow const& row : kVerbs) {
+        if (ascii_case::equal(word, row.name)) {
+            return row.verb;
+        }
+    }
+    return std::nullopt;
 }
 
 } // namespace smtpd::grammar

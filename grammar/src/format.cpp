@@ -38,10 +38,18 @@ std::string format_command(Command const& command) {
     case Verb::Vrfy:
     case Verb::Help:
     case Verb::Noop:
+    case Verb::Expn:
         return command.text.empty() ? out : out + " " + command.text;
+    case Verb::Auth:
+        out += " " + command.mechanism;
+        return command.initial_response ? out + " " + *command.initial_response : out;
+    case Verb::Bdat:
+        out += " " + std::to_string(command.chunk_size);
+        return command.last ? out + " LAST" : out;
     case Verb::Data:
     case Verb::Rset:
     case Verb::Quit:
+    case Verb::Starttls:
         break;
     }
     return out;

@@ -27,9 +27,11 @@ constexpr std::array<std::string_view, kEventKindCount> kEventNames{
     "QueueVerdict", "Timeout",
     "PeerClosed"};
 
-constexpr std::array kVerbKinds{EventKind::Helo, EventKind::Ehlo, EventKind::Mail, EventKind::Rcpt,
-                                EventKind::Data, EventKind::Rset, EventKind::Noop, EventKind::Quit,
-                                EventKind::Vrfy, EventKind::Help};
+// XXX(#5): EXPN, STARTTLS, AUTH and BDAT parse, but the session does not implement them yet.
+constexpr std::array<EventKind, grammar::kVerbCount> kVerbKinds{
+    EventKind::Helo,    EventKind::Ehlo,    EventKind::Mail,    EventKind::Rcpt,   EventKind::Data,
+    EventKind::Rset,    EventKind::Noop,    EventKind::Quit,    EventKind::Vrfy,   EventKind::Help,
+    EventKind::Unknown, EventKind::Unknown, EventKind::Unknown, EventKind::Unknown};
 
 EventKind kind_of_error(grammar::ErrorKind kind) {
     switch (kind) {

@@ -18,11 +18,11 @@ namespace {
 using namespace std::string_view_literals;
 
 Command accepted(std::string_view line) {
-    return testing::expect_accepted(parse_command, line);
+    return testing::expect_accepted([](std::string_view l) { return parse_command(l); }, line);
 }
 
 ParseError refused(std::string_view line) {
-    return testing::expect_refused(parse_command, line);
+    return testing::expect_refused([](std::string_view l) { return parse_command(l); }, line);
 }
 
 /// A syntactically valid Domain of exactly `n` octets (63-octet labels).
@@ -205,9 +205,8 @@ TEST(CommandGrammar, RefusesVrfyWithoutString) {
 }
 
 TEST(CommandGrammar, ReportsUnknownVerbs) {
-    for (auto line : {"EXPN staff"sv, "STARTTLS"sv, "AUTH PLAIN"sv, "BDAT 10 LAST"sv, "XYZZY"sv,
-                      ""sv, " MAIL FROM:<>"sv, "DATAX"sv, "MAILFROM:<a@b>"sv, "\xc3\xa9HLO x"sv,
-                      "X-FOO"sv, "\r\n"sv}) {
+    for (auto line : {"XYZZY"sv, "STARTTLSX"sv, "AUTHPLAIN"sv, "EXP"sv, ""sv, " MAIL FROM:<>"sv,
+                      "DATAX"sv, "MAILFROM:<a@b>"sv, "\xc3\xa9HLO x"sv, "X-FOO"sv, "\r\n"sv}) {
         EXPECT_EQ(refused(line), (ParseError{0, "command", ErrorKind::UnknownVerb})) << line;
     }
 }
@@ -234,6 +233,10 @@ TEST(CommandGrammar, VerbNamesAreSpelledAsInRfc5321) {
     EXPECT_EQ(verb_name(Verb::Quit), "QUIT");
     EXPECT_EQ(verb_name(Verb::Vrfy), "VRFY");
     EXPECT_EQ(verb_name(Verb::Help), "HELP");
+    EXPECT_EQ(verb_name(Verb::Expn), "EXPN");
+    EXPECT_EQ(verb_name(Verb::Starttls), "STARTTLS");
+    EXPECT_EQ(verb_name(Verb::Auth), "AUTH");
+    EXPECT_EQ(verb_name(Verb::Bdat), "BDAT");
 }
 
 TEST(CommandLimits, AcceptsPathOf256Octets) {

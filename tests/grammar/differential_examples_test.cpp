@@ -64,6 +64,22 @@ constexpr Example kExamples[] = {
     {"abc", ascii::Entry::rfc4954_initial_response, false},
     {"*", ascii::Entry::rfc4954_cancel_response, true},
     {"**", ascii::Entry::rfc4954_cancel_response, false},
+    // RFC 4954 §4, §7 examples: the AUTH line (sasl-mech of RFC 4422 §3.1) and later lines
+    {"AUTH PLAIN dGVzdAB0ZXN0ADEyMzQ=\r\n", ascii::Entry::rfc4954_auth_line, true},
+    {"AUTH PLAIN\r\n", ascii::Entry::rfc4954_auth_line, true},
+    {"AUTH DIGEST-MD5\r\n", ascii::Entry::rfc4954_auth_line, true},
+    {"AUTH PLAIN =\r\n", ascii::Entry::rfc4954_auth_line, true},
+    {"AUTH plain\r\n", ascii::Entry::rfc4954_auth_line, false},
+    {"AUTH ABCDEFGHIJKLMNOPQRSTU\r\n", ascii::Entry::rfc4954_auth_line, false},
+    {"AUTH PLAIN dGVzdA\r\n", ascii::Entry::rfc4954_auth_line, false},
+    {"dGVzdAB0ZXN0ADEyMzQ=\r\n", ascii::Entry::rfc4954_auth_response_line, true},
+    {"\r\n", ascii::Entry::rfc4954_auth_response_line, true},
+    {"*\r\n", ascii::Entry::rfc4954_auth_response_line, true},
+    {"* \r\n", ascii::Entry::rfc4954_auth_response_line, false},
+    // RFC 3207 §4: "STARTTLS" with no parameters
+    {"STARTTLS\r\n", ascii::Entry::rfc3207_starttls, true},
+    {"StartTLS\r\n", ascii::Entry::rfc3207_starttls, true},
+    {"STARTTLS \r\n", ascii::Entry::rfc3207_starttls, false},
     // RFC 3030 §2: BDAT chunk-size [ SP end-marker ] CRLF
     {"BDAT 1000 LAST\r\n", ascii::Entry::rfc3030_bdat_cmd, true},
     {"BDAT 0\r\n", ascii::Entry::rfc3030_bdat_cmd, true},

@@ -7,6 +7,7 @@
 
 #include "smtpd/grammar/parse.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,8 +15,30 @@
 
 namespace smtpd::grammar {
 
-/// The commands of RFC 5321 §4.1.1 that this server implements.
-enum class Verb : unsigned char { Helo, Ehlo, Mail, Rcpt, Data, Rset, Noop, Quit, Vrfy, Help };
+/// The commands of RFC 5321 §4.1.1, then those of the extensions: STARTTLS (RFC 3207), AUTH
+/// (RFC 4954), BDAT (RFC 3030).
+enum class Verb : unsigned char {
+    Helo,
+    Ehlo,
+    Mail,
+    Rcpt,
+    Data,
+    Rset,
+    Noop,
+    Quit,
+    Vrfy,
+    Help,
+    Expn,
+    Starttls,
+    Auth,
+    Bdat,
+};
+inline constexpr std::size_t kVerbCount = static_cast<std::size_t>(Verb::Bdat) + 1;
+
+/// Which grammar reads a command's arguments: RFC 5321's ASCII one, or RFC 6531's, in which
+/// local-parts and domains may hold UTF-8 (used in a transaction whose MAIL carries SMTPUTF8,
+/// RFC 6531 §3.4; only MAIL, RCPT, VRFY and EXPN differ).
+enum class Syntax : unsigned char { Ascii, Utf8 };
 
 /// Mailbox = Local-part "@" ( Domain / address-literal )   (RFC 5321 §4.1.2)
 struct Mailbox {
@@ -47,28 +70,51 @@ struct EsmtpParam {
 
 /// One parsed command. Which fields are meaningful depends on the verb:
 /// HELO/EHLO: `domain` (a Domain, or for EHLO an address-literal with brackets);
-/// MAIL/RCPT: `path` and `params`; VRFY/HELP/NOOP: `text` (the String argument, may be empty).
+/// MAIL/RCPT: `path` and `params`; VRFY/EXPN/HELP/NOOP: `text` (the String argument, may be
+/// empty); AUTH: `mechanism` and `initial_response`; BDAT: `chunk_size` and `last`.
 struct Command {
     Verb verb = Verb::Noop;
     std::string domain;
     Path path;
     std::vector<EsmtpParam> params;
     std::string text;
+    std::string mechanism;                       ///< sasl-mech, upper case (RFC 4422 §3.1)
+    std::optional<std::string> initial_response; ///< as sent: base64, or "=" for an empty one
+    std::uint64_t chunk_size = 0;                ///< saturates at the largest uint64_t
+    bool last = false;                           ///< BDAT ... LAST
 
     friend bool operator==(Command const&, Command const&) = default;
+};
+
+/// A client's answer to a 334 challenge of AUTH (RFC 4954 §4): "*" cancels the exchange,
+/// anything else is base64 (possibly empty), decoded here.
+struct SaslResponse {
+    bool cancel = false;
+    std::string decoded;
+
+    friend bool operator==(SaslResponse const&, SaslResponse const&) = default;
 };
 
 /// Parses one command line without its CRLF. Verbs and the "FROM:"/"TO:" keywords are
 /// case-insensitive (RFC 5321 §2.4). Errors: UnknownVerb when the verb is not one of Verb,
 /// Syntax when the arguments do not match the RFC 5321 §4.1 grammar, PathTooLong when a path
-/// exceeds kMaxPath. The line length limit is the framer's business, not this function's.
-[[nodiscard]] Parsed<Command> parse_command(std::string_view line);
+/// exceeds kMaxPath. The line length limit (limits.hpp) is the caller's business.
+[[nodiscard]] Parsed<Command> parse_command(std::string_view line, Syntax syntax = Syntax::Ascii);
+
+/// Parses one line of the client's side of an AUTH exchange, without its CRLF (RFC 4954 §4:
+/// base64, possibly empty, or "*").
+[[nodiscard]] Parsed<SaslResponse> parse_sasl_response(std::string_view line);
+
+/// Decodes an AUTH initial-response as sent ("=" is the empty response, RFC 4954 §4); nullopt
+/// when it is not base64.
+[[nodiscard]] std::optional<std::string> decode_initial_response(std::string_view text);
 
 /// Parses a whole string as a Mailbox (RFC 5321 §4.1.2), e.g. for tables and tests.
-[[nodiscard]] Parsed<Mailbox> parse_mailbox(std::string_view text);
+[[nodiscard]] Parsed<Mailbox> parse_mailbox(std::string_view text, Syntax syntax = Syntax::Ascii);
 
-/// Parses a whole string as a Domain (RFC 5321 §4.1.2).
-[[nodiscard]] Parsed<std::string> parse_domain(std::string_view text);
+/// Parses a whole string as a Domain (RFC 5321 §4.1.2; with U-labels under RFC 6531).
+[[nodiscard]] Parsed<std::string> parse_domain(std::string_view text,
+                                               Syntax syntax = Syntax::Ascii);
 
 /// The command line (without CRLF) that parses back to `command`: the verb in upper case, the
 /// arguments as they were sent. For the client side, and for round-trip tests.
@@ -77,7 +123,7 @@ struct Command {
 /// The path as sent: "<>", "<Postmaster>", or "<" [route ":"] local-part "@" domain ">".
 [[nodiscard]] std::string format_path(Path const& path);
 
-/// The verb's name as RFC 5321 spells it ("HELO", "MAIL", ...).
+/// The verb's name as its RFC spells it ("HELO", "MAIL", "STARTTLS", ...).
 [[nodiscard]] std::string_view verb_name(Verb verb);
 
 /// The verb a command line starts with (case-insensitive, its leading run of letters), when
