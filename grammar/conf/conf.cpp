@@ -14,7 +14,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 
 namespace smtpd::conf::rules {
 BOOST_SPIRIT_INSTANTIATE(statement_type, TokenIt, x3::unused_type)
@@ -37,15 +36,12 @@ constexpr auto kUnsupported =
     std::to_array<std::string_view>({"bounce", "ca", "filter", "include", "mda", "mta", "pki",
                                      "proc", "queue", "scheduler", "srs"});
 
+// A token named in a message. It is never a Newline or the End: every statement rule ends with
+// `eol`, which accepts either, so an expectation never fails at one with kEndOfLine; the first
+// token of a statement is neither (collect() skips blank lines); and the "after" token of
+// expectation_error() skips newlines and comes before the last token, the only possible End.
 std::string describe(Token const& t) {
-    switch (t.kind) {
-    case Token::Kind::Newline:
-        return "end of line";
-    case Token::Kind::End:
-        return "end of file";
-    default:
-        return quote_for_message(t.text);
-    }
+    return quote_for_message(t.text);
 }
 
 /// One statement's tokens and how to go on after an error in it.
@@ -128,24 +124,24 @@ class StatementParser {
         }
     }
 
+    // The tokens before an expectation failure at the End were all accepted by the grammar, which
+    // accepts one "{" (a table body's) and no "}" after it (the "}" would have closed the body,
+    // and the statement would then end at the End): the last "{" among them is the unclosed one.
     [[nodiscard]] std::optional<std::size_t> unclosed_brace(std::size_t end) const {
-        std::vector<std::size_t> open;
-        for (std::size_t i = 0; i < end; ++i) {
+        for (std::size_t i = end; i-- > 0;) {
             if (tokens_[i].kind == Token::Kind::Punct && tokens_[i].text == "{") {
-                open.push_back(i);
-            } else if (tokens_[i].kind == Token::Kind::Punct && tokens_[i].text == "}" &&
-                       !open.empty()) {
-                open.pop_back();
+                return i;
             }
         }
-        return open.empty() ? std::nullopt : std::optional<std::size_t>(open.back());
+        return std::nullopt;
     }
 
     // Resume on the error's own line if it starts there, else on the next line, provided that
     // line is still inside this statement (a brace block); otherwise after the whole statement.
     [[nodiscard]] std::optional<std::size_t> resume_point(std::size_t index) const {
         std::size_t const last = tokens_.size() - 1;
-        if (index > 0 && index <= last && tokens_[index - 1].kind == Token::Kind::Newline) {
+        // index <= tokens_.size(): it comes from an iterator into tokens_.
+        if (index > 0 && tokens_[index - 1].kind == Token::Kind::Newline) {
             return index - 1;
         }
         for (std::size_t i = index; i < last; ++i) {
@@ -247,7 +243,13 @@ ConfResult load_config(std::string const& path, std::map<std::string, std::strin
                                                                     std::strerror(saved)});
         return result;
     }
-    std::string const text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    // istream::read turns a read error (EISDIR for a directory) into badbit; reading through
+    // istreambuf_iterator would let basic_filebuf's std::ios_base::failure escape instead.
+    std::string text;
+    std::array<char, 4096> chunk{};
+    while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
+        text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+    }
     if (in.bad()) {
         ConfResult result;
         result.errors.push_back(ConfError{Location{path, 0, 0}, "cannot read file"});

@@ -338,15 +338,15 @@ struct Oracle::Engine {
             if (task.leave) {
                 deriving.erase({op.rule, task.at, task.end});
             } else if (op.kind == NodeKind::RuleRef) {
-                if (op.rule != kNoRule && deriving.emplace(op.rule, task.at, task.end).second) {
+                // Every task spans a match, so a reference here names a rule (kNoRule matches
+                // nothing) and a Group or non-empty Option has its child.
+                if (deriving.emplace(op.rule, task.at, task.end).second) {
                     todo.push_back({&op, task.at, task.end, true});
                     todo.push_back({&bodies[op.rule], task.at, task.end, false});
                 }
             } else if (op.kind == NodeKind::Group ||
                        (op.kind == NodeKind::Option && task.at != task.end)) {
-                if (!op.children.empty()) {
-                    todo.push_back({&op.children.front(), task.at, task.end, false});
-                }
+                todo.push_back({&op.children.front(), task.at, task.end, false});
             } else if (op.kind == NodeKind::Alternation) {
                 for (std::size_t i = 0; i < op.children.size(); ++i) {
                     if (reaches(op.children[i], task.at, task.end)) {
@@ -403,10 +403,8 @@ struct Oracle::Engine {
     }
 
     // The fewest repetitions (at least min) that span the task, as exact-count frontiers.
+    // `op` matched the task's span, so it has its element (a childless one matches nothing).
     std::vector<std::uint32_t> split_repetition(Op const& op, Task const& task) {
-        if (op.children.empty()) {
-            return {};
-        }
         std::vector<Ends> layers(1, Ends{task.at}); // frontiers; from a fixed point on, the last
         bool fixed = false;
         std::uint64_t target = 0;

@@ -77,6 +77,22 @@ ErrorCase const kErrorCases[] = {
     {"StrayClosingBrace", "}\n", "smtpd.conf:1:1: unexpected \"}\""},
     {"OpeningBraceAtStart", "{ a }\n", "smtpd.conf:1:1: unexpected \"{\""},
     {"EmptyDomain", "action a maildir\nmatch for domain \"\" action a\n", "smtpd.conf:2:18: empty domain"},
+    {"ListenEmptyAddress", "listen on \"\"\n", "smtpd.conf:1:11: empty address or interface"},
+    {"ListenPortEmpty", "listen on lo port \"\"\n", "smtpd.conf:1:19: invalid port \"\": expected a number between 1 and 65535"},
+    {"ListenAtEndOfFileWithoutAddress", "listen on", "smtpd.conf:1:10: expected an address or interface after \"on\""},
+    {"SmtpLimitEmptyNumber", "smtp limit max-rcpt ''\n", "smtpd.conf:1:21: invalid max-rcpt \"\": expected a number between 1 and 1000000"},
+    {"MacroNameEmpty", "\"\" = x\n", "smtpd.conf:1:1: invalid macro name \"\": only letters, digits and \"_\" are allowed"},
+    {"MacroNameWithTilde", "a~b = x\n", "smtpd.conf:1:1: invalid macro name \"a~b\": only letters, digits and \"_\" are allowed"},
+    {"MacroNameWithCaret", "\"A^B\" = x\n", "smtpd.conf:1:1: invalid macro name \"A^B\": only letters, digits and \"_\" are allowed"},
+    {"QuotedKeywordAsMacroName", "\"listen\" = lo\n", "smtpd.conf:1:1: macro name \"listen\" is a keyword"},
+    {"TableEmptyName", "table \"\" { a }\n", "smtpd.conf:1:7: empty table name"},
+    {"TableEmptySource", "table t \"\"\n", "smtpd.conf:1:9: invalid table source \"\": expected file:/path or { ... }"},
+    {"TableFileWithoutPath", "table t file:\n", "smtpd.conf:1:9: invalid table source \"file:\": the file path must be absolute"},
+    {"ActionEmptyName", "action \"\" maildir\n", "smtpd.conf:1:8: empty action name"},
+    {"LongNameIsCutShortInMessages", "action x maildir virtual <" + std::string(61, 'n') + ">\n", "smtpd.conf:1:27: undefined table \"" + std::string(60, 'n') + "...\" (tables must be declared before use)"},
+    {"DeleteByte", "listen on lo\x7f\n", "smtpd.conf:1:13: unexpected byte 0x7F"},
+    {"QuotedStringTooLong", "listen on \"" + std::string(8097, 'a') + "\"\n", "smtpd.conf:1:11: string too long"},
+    {"MacroNameTooLong", "listen on $" + std::string(8097, 'm') + "\n", "smtpd.conf:1:11: string too long"},
 };
 // clang-format on
 
@@ -218,6 +234,35 @@ TEST(ConfRobustness, AnyBytesGiveErrorsWithPositions) {
             ASSERT_GE(e.where.column, 1u) << text;
         }
     }
+}
+
+TEST(ConfRecovery, ActionWithBadPathIsNotAddedEvenWithAValidVirtualTable) {
+    EXPECT_EQ(all_errors("table t { a }\naction x maildir \"%{nope}\" virtual <t>\n"
+                         "match for any action x\n"),
+              (std::vector<std::string>{
+                  "smtpd.conf:2:18: invalid maildir path \"%{nope}\": unknown variable \"nope\"",
+                  "smtpd.conf:3:22: undefined action \"x\" (an action must be declared before the "
+                  "match rules that use it)",
+              }));
+}
+
+TEST(ConfRecovery, MatchWithARepeatedOptionIsRejectedEvenWithAValidDomainTable) {
+    ConfResult r = parse_config("table t { example.org }\naction a maildir\n"
+                                "match from any from local for domain <t> action a\n",
+                                "smtpd.conf");
+    EXPECT_FALSE(r.ok());
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].to_string(),
+              "smtpd.conf:3:16: \"from\" already specified for this match rule");
+}
+
+TEST(ConfRecovery, QuotedStringAtTheLimitIsAccepted) {
+    constexpr std::size_t kLongest = 8096; // OpenSMTPD's lexer buffer
+    std::string const address(kLongest, 'a');
+    ConfResult r = parse_config("listen on \"" + address + "\"\n", "smtpd.conf");
+    ASSERT_TRUE(r.ok()) << r.errors[0].to_string();
+    ASSERT_EQ(r.config->listeners.size(), 1u);
+    EXPECT_EQ(r.config->listeners[0].address, address);
 }
 
 } // namespace

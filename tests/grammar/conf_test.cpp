@@ -331,5 +331,20 @@ TEST(ConfLoad, ReadsAndParsesAFile) {
     std::remove(path.c_str());
 }
 
+TEST(ConfLocation, EqualityComparesFileLineAndColumn) {
+    Location const here{"smtpd.conf", 3, 13};
+    EXPECT_EQ(here, (Location{"smtpd.conf", 3, 13}));
+    EXPECT_NE(here, (Location{"other.conf", 3, 13}));
+    EXPECT_NE(here, (Location{"smtpd.conf", 4, 13}));
+    EXPECT_NE(here, (Location{"smtpd.conf", 3, 14}));
+}
+
+TEST(ConfMacros, NamesMayHoldUppercaseLettersDigitsAndUnderscores) {
+    Config c = parse_ok("Lo_Addr2 = lo\nlisten on $Lo_Addr2\n");
+    EXPECT_EQ(c.macros.at("Lo_Addr2"), "lo");
+    ASSERT_EQ(c.listeners.size(), 1u);
+    EXPECT_EQ(c.listeners[0].address, "lo");
+}
+
 } // namespace
 } // namespace smtpd::conf

@@ -81,5 +81,18 @@ TEST(TableFile, InvalidUtf8IsOpaqueData) {
     EXPECT_EQ(t.map, (Pairs{{"caf\xc3", "\xff\xfe"}}));
 }
 
+TEST(TableFile, VerticalTabAndFormFeedAreBlanks) {
+    TableData t = parse_ok("\v\fkey\v value\f\v\n");
+    EXPECT_EQ(t.map, (Pairs{{"key\v", "value"}}));
+    EXPECT_EQ(parse_ok("\fsolo\v\n").list, (std::vector<std::string>{"solo"}));
+}
+
+TEST(TableFile, ColonAfterBlanksIsASeparatorOnlyBeforeABlank) {
+    // As table_static.c: ": " between key and value is skipped, a ':' before anything else
+    // starts the value.
+    TableData t = parse_ok("root : bob\nweb :x\nabuse :\n");
+    EXPECT_EQ(t.map, (Pairs{{"root", "bob"}, {"web", ":x"}, {"abuse", ":"}}));
+}
+
 } // namespace
 } // namespace smtpd::conf
