@@ -1,9 +1,22 @@
-# Runs EXPORTER and fails unless its output equals the file EXPECTED (generated docs are current).
-execute_process(COMMAND ${EXPORTER} OUTPUT_VARIABLE actual RESULT_VARIABLE rc)
+# Runs EXPORTER (with the optional MODE argument) and fails unless its output equals the file
+# EXPECTED, or, when BEGIN and END are given, the part of EXPECTED between those two marker lines
+# (generated docs are current).
+execute_process(COMMAND ${EXPORTER} ${MODE} OUTPUT_VARIABLE actual RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "${EXPORTER} failed: ${rc}")
+  message(FATAL_ERROR "${EXPORTER} ${MODE} failed: ${rc}")
 endif()
 file(READ ${EXPECTED} expected)
+if(DEFINED BEGIN)
+  string(FIND "${expected}" "${BEGIN}\n" from)
+  string(FIND "${expected}" "${END}" to)
+  if(from EQUAL -1 OR to EQUAL -1)
+    message(FATAL_ERROR "${EXPECTED} lacks the markers ${BEGIN} and ${END}")
+  endif()
+  string(LENGTH "${BEGIN}\n" skip)
+  math(EXPR from "${from} + ${skip}")
+  math(EXPR length "${to} - ${from}")
+  string(SUBSTRING "${expected}" ${from} ${length} expected)
+endif()
 if(NOT actual STREQUAL expected)
-  message(FATAL_ERROR "${EXPECTED} is stale: regenerate it with ${EXPORTER} > ${EXPECTED}")
+  message(FATAL_ERROR "${EXPECTED} is stale: regenerate it with ${EXPORTER} ${MODE}")
 endif()

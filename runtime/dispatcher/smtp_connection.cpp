@@ -34,6 +34,12 @@ namespace {
 
 constexpr std::size_t kReadBuffer = 16384;
 
+/// The framer's line limit is the longest any advertised set allows; to_event then holds each
+/// verb to its own (grammar::max_command_line).
+constexpr grammar::Extensions kEveryExtension{
+    grammar::Extension::Size, grammar::Extension::EightBitMime, grammar::Extension::Dsn,
+    grammar::Extension::SmtpUtf8, grammar::Extension::Auth};
+
 bool is_loopback(asio::ip::address const& a) {
     if (a.is_v6() && a.to_v6().is_v4_mapped()) {
         return a.to_v6().to_v4().is_loopback();
@@ -58,7 +64,9 @@ class Connection {
   public:
     Connection(tcp::socket socket, ServerContext& ctx)
         : socket_(std::move(socket)), timer_(socket_.get_executor()), ctx_(ctx),
-          framer_(grammar::kMaxCommandLine, grammar::kMaxTextLine), id_(random_id()) {
+          framer_(grammar::max_command_line(kEveryExtension), grammar::kMaxTextLine,
+                  grammar::kMaxSaslLine),
+          id_(random_id()) {
         session_.params = ctx_.session_params;
         boost::system::error_code ec;
         auto const remote = socket_.remote_endpoint(ec);
@@ -83,7 +91,7 @@ class Connection {
                 if (!frame) {
                     break;
                 }
-                handle(sm::to_event(std::move(*frame)));
+                handle(sm::to_event(std::move(*frame), sm::line_context(session_)));
             }
             if (commit_pending_) {
                 commit_pending_ = false;
@@ -173,6 +181,19 @@ class Connection {
 
     void perform(sm::SetFramerMode const& a) { framer_.set_mode(a.mode); }
 
+    void perform(sm::ReadChunk const& a) { framer_.read_chunk(a.octets, a.skip); }
+
+    // XXX(#5): STARTTLS and AUTH are offered only once their listener options are wired; until
+    // then a session never asks for them, and these answers are the safe ones.
+    void perform(sm::StartTls const&) {
+        framer_.discard_buffered();
+        internal_.emplace_back(sm::TlsDone{false});
+    }
+
+    void perform(sm::CheckCredentials const&) {
+        internal_.emplace_back(sm::AuthVerdict{sm::AuthVerdict::Kind::TempFail});
+    }
+
     void perform(sm::CheckRecipient const& a) {
         auto const [local, domain] = split_recipient(a.recipient, ctx_.hostname);
         Resolution r = ctx_.resolver.resolve(local, domain, client_local_);
@@ -197,7 +218,7 @@ class Connection {
         ReceivedInfo info{a.envelope.helo, client_ip_,    ctx_.hostname,     a.envelope.esmtp,
                           message_->id(),  std::string(), std::time(nullptr)};
         if (a.envelope.recipients.size() == 1) {
-            info.single_recipient = path_address(a.envelope.recipients.front());
+            info.single_recipient = path_address(a.envelope.recipients.front().path);
         }
         message_->write(received_header(info));
     }
@@ -262,8 +283,8 @@ class Connection {
                            {},
                            0,
                            {}};
-        for (auto const& path : envelope.recipients) {
-            auto const [local, domain] = split_recipient(path, ctx_.hostname);
+        for (auto const& recipient : envelope.recipients) {
+            auto const [local, domain] = split_recipient(recipient.path, ctx_.hostname);
             auto const d = destinations.find(local + "@" + domain);
             if (d == destinations.end()) {
                 log_error("{} queue: no destination for <{}@{}>", id_, local, domain);

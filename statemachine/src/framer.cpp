@@ -3,6 +3,7 @@
 // the end of the previous text line (or the 354 reply, for an empty message).
 #include "smtpd/sm/framer.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace smtpd::sm {
@@ -13,8 +14,8 @@ constexpr std::string_view kCrlf = "\r\n";
 
 } // namespace
 
-Framer::Framer(std::size_t max_line, std::size_t max_text_line)
-    : max_line_(max_line), max_text_line_(max_text_line) {}
+Framer::Framer(std::size_t max_line, std::size_t max_text_line, std::size_t max_auth_line)
+    : max_line_(max_line), max_text_line_(max_text_line), max_auth_line_(max_auth_line) {}
 
 void Framer::push(std::string_view bytes) {
     compact();
@@ -31,6 +32,12 @@ void Framer::set_mode(FramerMode mode) {
     }
 }
 
+void Framer::read_chunk(std::uint64_t octets, bool skip) {
+    mode_ = skip ? FramerMode::SkipChunk : FramerMode::Chunk;
+    chunk_left_ = octets;
+    chunk_size_ = octets;
+}
+
 void Framer::discard_buffered() {
     buf_.clear();
     pos_ = 0;
@@ -44,7 +51,39 @@ void Framer::compact() {
 }
 
 std::optional<Frame> Framer::next() {
-    return mode_ == FramerMode::Command ? next_command() : next_data();
+    switch (mode_) {
+    case FramerMode::Data:
+        return next_data();
+    case FramerMode::Chunk:
+    case FramerMode::SkipChunk:
+        return next_chunk();
+    case FramerMode::Command:
+    case FramerMode::AuthLine:
+        break;
+    }
+    return next_command();
+}
+
+// RFC 3030 §2: the chunk is exactly chunk-size octets after the BDAT line's CRLF, whatever they
+// are; no dot-stuffing, no line structure. A refused chunk is still read, and dropped (§2: "MUST
+// accept and discard the associated message data before sending the appropriate 5XX or 4XX").
+std::optional<Frame> Framer::next_chunk() {
+    if (chunk_left_ == 0) {
+        mode_ = FramerMode::Command;
+        return ChunkEndFrame{chunk_size_};
+    }
+    std::size_t const available = buf_.size() - pos_;
+    if (available == 0) {
+        return std::nullopt;
+    }
+    auto const take = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_left_, available));
+    std::size_t const at = pos_;
+    pos_ += take;
+    chunk_left_ -= take;
+    if (mode_ == FramerMode::SkipChunk) {
+        return next_chunk();
+    }
+    return DataChunkFrame{buf_.substr(at, take)};
 }
 
 // RFC 5321 §4.5.3.1.4: the maximum total length of a command line including the <CRLF> is 512
@@ -55,7 +94,7 @@ std::optional<Frame> Framer::next_command() {
     if (end == std::string_view::npos) {
         // Without a CRLF we can still know the line is too long: keep at most one byte (a
         // possible CR) and remember that the line is being discarded.
-        if (discarding_ || view.size() >= max_line_) {
+        if (discarding_ || view.size() >= line_limit()) {
             discarding_ = true;
             bool const keep_cr = !view.empty() && view.back() == '\r';
             pos_ = buf_.size() - (keep_cr ? 1 : 0);
@@ -63,7 +102,7 @@ std::optional<Frame> Framer::next_command() {
         return std::nullopt;
     }
     pos_ += end + kCrlf.size();
-    if (discarding_ || end + kCrlf.size() > max_line_) {
+    if (discarding_ || end + kCrlf.size() > line_limit()) {
         discarding_ = false;
         return LineTooLongFrame{};
     }

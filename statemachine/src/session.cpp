@@ -1,10 +1,12 @@
 // The step engine: finds the first row of server_table() that matches (state, event kind, guard)
 // and applies it; otherwise the per-event default (h11): 503 for a command out of order, an
-// error value for an internal event that cannot happen now. Also event classification.
+// error value for an internal event that cannot happen now. Two rules hold for every row:
+// a reply of 4xx/5xx to a command counts as an error (the too-many-errors row closes the
+// session at the limit), and a BDAT answered without reading its chunk has the chunk skipped
+// first and its reply deferred until then (RFC 3030 §2).
 #include "smtpd/sm/session.hpp"
 
 #include <array>
-#include <type_traits>
 #include <utility>
 
 namespace smtpd::sm {
@@ -12,127 +14,208 @@ namespace smtpd::sm {
 namespace {
 
 constexpr std::array<std::string_view, kStateCount> kStateNames{
-    "Start", "Connected", "Greeted", "Transaction", "AwaitRcpt", "Data", "AwaitQueue", "Closed"};
-
-constexpr std::array<std::string_view, kEventKindCount> kEventNames{
-    "Connected",    "Helo",
-    "Ehlo",         "Mail",
-    "Rcpt",         "Data",
-    "Rset",         "Noop",
-    "Quit",         "Vrfy",
-    "Help",         "Unknown",
-    "SyntaxError",  "ArgumentTooLong",
-    "LineTooLong",  "DataChunk",
-    "DataEnd",      "RcptVerdict",
-    "QueueVerdict", "Timeout",
-    "PeerClosed"};
-
-// XXX(#5): EXPN, STARTTLS, AUTH and BDAT parse, but the session does not implement them yet.
-constexpr std::array<EventKind, grammar::kVerbCount> kVerbKinds{
-    EventKind::Helo,    EventKind::Ehlo,    EventKind::Mail,    EventKind::Rcpt,   EventKind::Data,
-    EventKind::Rset,    EventKind::Noop,    EventKind::Quit,    EventKind::Vrfy,   EventKind::Help,
-    EventKind::Unknown, EventKind::Unknown, EventKind::Unknown, EventKind::Unknown};
-
-EventKind kind_of_error(grammar::ErrorKind kind) {
-    switch (kind) {
-    case grammar::ErrorKind::UnknownVerb:
-        return EventKind::Unknown;
-    case grammar::ErrorKind::LineTooLong:
-    case grammar::ErrorKind::ReplyTooLong: // a reply's error; no command line has it
-        return EventKind::LineTooLong;
-    case grammar::ErrorKind::PathTooLong:
-    case grammar::ErrorKind::LocalPartTooLong:
-    case grammar::ErrorKind::DomainTooLong:
-        return EventKind::ArgumentTooLong;
-    case grammar::ErrorKind::Syntax:
-        break;
-    }
-    return EventKind::SyntaxError;
-}
-
-/// Events a client causes by sending a command line: out of order, they get 503.
-bool is_command_kind(EventKind k) {
-    return k >= EventKind::Helo && k <= EventKind::LineTooLong;
-}
+    "Start",         "Connected",     "Greeted",   "Transaction", "AwaitRcpt", "Data",
+    "Chunk",         "Chunking",      "SkipChunk", "AwaitQueue",  "AwaitTls",  "AuthPlain",
+    "AuthLoginUser", "AuthLoginPass", "AwaitAuth", "Closed"};
 
 bool is_command_state(State s) {
-    return s == State::Connected || s == State::Greeted || s == State::Transaction;
+    return s == State::Connected || s == State::Greeted || s == State::Transaction ||
+           s == State::Chunking;
 }
 
-std::string reply_arg(Event const& event) {
+std::string reply_arg(ReplyId id, Event const& event) {
     if (auto const* c = std::get_if<CommandEvent>(&event)) {
-        return c->command.domain;
+        return c->command.domain; // HELO/EHLO: the client's name
     }
     if (auto const* q = std::get_if<QueueVerdict>(&event)) {
         return q->queue_id;
     }
+    if (auto const* chunk = std::get_if<ChunkEnd>(&event); chunk && id == ReplyId::ChunkAccepted) {
+        return std::to_string(chunk->octets);
+    }
     return {};
 }
+
+/// The EHLO keywords with their parameters (RFC 5321 §4.1.1.1, RFC 1870 §4, RFC 4954 §3).
+std::vector<std::string> ehlo_lines(Session const& s) {
+    std::vector<std::string> lines;
+    for (std::size_t i = 0; i < grammar::kExtensionCount; ++i) {
+        auto const e = static_cast<grammar::Extension>(i);
+        if (!s.advertised.has(e)) {
+            continue;
+        }
+        std::string line(grammar::extension_keyword(e));
+        if (e == grammar::Extension::Size) {
+            line += " " + std::to_string(s.params.max_message_size);
+        } else if (e == grammar::Extension::Auth) {
+            line += " PLAIN LOGIN";
+        }
+        lines.push_back(std::move(line));
+    }
+    return lines;
+}
+
+Reply make_reply(ReplyId id, Session const& after, Event const& event) {
+    Reply reply{id, reply_arg(id, event), {}};
+    if (id == ReplyId::EhloOk) {
+        reply.lines = ehlo_lines(after);
+    }
+    return reply;
+}
+
+/// Where a row sends the session.
+State target(Row const& row, Session const& s) {
+    switch (row.to) {
+    case State::Same:
+        return s.state;
+    case State::Back:
+        return s.resume;
+    default:
+        return row.to;
+    }
+}
+
+/// Applies a fired row (or the default, as a row) to the session.
+Step apply(Row const& row, Session session, Event const& event, EventKind kind) {
+    Actions effects;
+    row.effect.fn(session, event, effects);
+    State const to = target(row, session);
+    Actions out;
+    bool const reply_to_command = is_command_kind(kind) || kind == EventKind::AuthResponse ||
+                                  kind == EventKind::AuthCancel ||
+                                  kind == EventKind::AuthBadResponse;
+    if (row.reply != ReplyId::None && reply_to_command && reply_text(row.reply).code >= 400) {
+        ++session.errors;
+    }
+    auto const* bdat = std::get_if<CommandEvent>(&event);
+    if (kind == EventKind::Bdat && bdat != nullptr && to != State::Chunk && to != State::Closed) {
+        // RFC 3030 §2: "MUST accept and discard the associated message data before sending the
+        // appropriate 5XX or 4XX code".
+        session.deferred = row.reply;
+        session.resume = to;
+        session.state = State::SkipChunk;
+        out.emplace_back(ReadChunk{bdat->command.chunk_size, true});
+    } else {
+        if (row.reply != ReplyId::None) {
+            out.emplace_back(ReplyAction{make_reply(row.reply, session, event)});
+        }
+        session.state = to;
+    }
+    for (auto& a : effects) {
+        out.push_back(std::move(a));
+    }
+    return Step{std::move(session), std::move(out), StepError::None, row.id};
+}
+
+void no_effect(Session&, Event const&, Actions&) {}
+
+// RFC 5321 §4.1.4 / §4.2.4: a command in the wrong order gets 503 and changes nothing.
+constexpr Row kBadSequence{{},
+                           {},
+                           {},
+                           State::Same,
+                           ReplyId::BadSequence,
+                           Effect{"nothing", &no_effect, {}},
+                           "default-bad-sequence"};
 
 } // namespace
 
 std::string_view state_name(State state) {
-    return state == State::Same ? "Same" : kStateNames.at(static_cast<std::size_t>(state));
+    switch (state) {
+    case State::Same:
+        return "Same";
+    case State::Back:
+        return "Back";
+    default:
+        return kStateNames.at(static_cast<std::size_t>(state));
+    }
 }
 
-std::string_view event_kind_name(EventKind kind) {
-    return kEventNames.at(static_cast<std::size_t>(kind));
+LineContext line_context(Session const& session) {
+    bool const auth = session.state == State::AuthPlain || session.state == State::AuthLoginUser ||
+                      session.state == State::AuthLoginPass;
+    return LineContext{session.advertised, session.mail.smtputf8, auth,
+                       session.params.max_message_size};
 }
 
-EventKind kind_of(Event const& event) {
-    return std::visit(
-        [](auto const& e) -> EventKind {
-            using T = std::decay_t<decltype(e)>;
-            if constexpr (std::is_same_v<T, Connected>) {
-                return EventKind::Connected;
-            } else if constexpr (std::is_same_v<T, CommandEvent>) {
-                return kVerbKinds.at(static_cast<std::size_t>(e.command.verb));
-            } else if constexpr (std::is_same_v<T, BadCommand>) {
-                return kind_of_error(e.error.kind);
-            } else if constexpr (std::is_same_v<T, LineTooLong>) {
-                return EventKind::LineTooLong;
-            } else if constexpr (std::is_same_v<T, DataChunk>) {
-                return EventKind::DataChunk;
-            } else if constexpr (std::is_same_v<T, DataEnd>) {
-                return EventKind::DataEnd;
-            } else if constexpr (std::is_same_v<T, RcptVerdict>) {
-                return EventKind::RcptVerdict;
-            } else if constexpr (std::is_same_v<T, QueueVerdict>) {
-                return EventKind::QueueVerdict;
-            } else if constexpr (std::is_same_v<T, Timeout>) {
-                return EventKind::Timeout;
-            } else {
-                static_assert(std::is_same_v<T, PeerClosed>);
-                return EventKind::PeerClosed;
+grammar::Extensions offered_extensions(Session const& s) {
+    using grammar::Extension;
+    grammar::Extensions x{Extension::Pipelining,   Extension::Size,
+                          Extension::EightBitMime, Extension::EnhancedStatusCodes,
+                          Extension::SmtpUtf8,     Extension::Chunking,
+                          Extension::Help};
+    if (s.params.dsn) {
+        x = x.with(Extension::Dsn);
+    }
+    // RFC 3207 §4.2: not after the handshake; AUTH only over TLS, as OpenSMTPD.
+    if (s.params.tls_offered && !s.tls) {
+        x = x.with(Extension::StartTls);
+    }
+    if (s.params.auth != AuthPolicy::None && s.tls && !s.auth_user) {
+        x = x.with(Extension::Auth);
+    }
+    return x;
+}
+
+EventSet possible_events(State state) {
+    using K = EventKind;
+    EventSet events{K::Timeout, K::PeerClosed};
+    auto add = [&events](std::initializer_list<K> kinds) {
+        for (K k : kinds) {
+            events.bits |= EventSet{k}.bits;
+        }
+    };
+    switch (state) {
+    case State::Start:
+        add({K::Connected});
+        break;
+    case State::Connected:
+    case State::Greeted:
+    case State::Transaction:
+    case State::Chunking:
+        for (std::size_t k = 0; k < kEventKindCount; ++k) {
+            if (is_command_kind(static_cast<K>(k))) {
+                add({static_cast<K>(k)});
             }
-        },
-        event);
-}
-
-Event to_event(Frame frame) {
-    return std::visit(
-        [](auto&& f) -> Event {
-            using T = std::decay_t<decltype(f)>;
-            if constexpr (std::is_same_v<T, LineFrame>) {
-                auto parsed = grammar::parse_command(f.text);
-                if (parsed) {
-                    return CommandEvent{std::move(parsed).value()};
-                }
-                return BadCommand{parsed.error(), grammar::command_verb(f.text)};
-            } else if constexpr (std::is_same_v<T, LineTooLongFrame>) {
-                return LineTooLong{};
-            } else if constexpr (std::is_same_v<T, DataChunkFrame>) {
-                return DataChunk{std::move(f.bytes)};
-            } else {
-                static_assert(std::is_same_v<T, DataEndFrame>);
-                return DataEnd{f.line_too_long, f.octets};
-            }
-        },
-        std::move(frame));
+        }
+        break;
+    case State::AwaitRcpt:
+        add({K::RcptAccepted, K::RcptUnknownUser, K::RcptRelayDenied, K::RcptTempFail});
+        break;
+    case State::Data:
+        add({K::DataChunk, K::DataEnd});
+        break;
+    case State::Chunk:
+        add({K::DataChunk, K::ChunkEnd});
+        break;
+    case State::SkipChunk:
+        add({K::ChunkEnd});
+        break;
+    case State::AwaitQueue:
+        add({K::Queued, K::QueueNoSpace, K::QueueTempFail});
+        break;
+    case State::AwaitTls:
+        add({K::TlsDone, K::TlsFailed});
+        break;
+    case State::AuthPlain:
+    case State::AuthLoginUser:
+    case State::AuthLoginPass:
+        add({K::AuthResponse, K::AuthCancel, K::AuthBadResponse, K::LineTooLong});
+        break;
+    case State::AwaitAuth:
+        add({K::AuthAccepted, K::AuthRejected, K::AuthTempFail});
+        break;
+    case State::Closed:
+    case State::Same:
+    case State::Back:
+        return EventSet{};
+    }
+    return events;
 }
 
 bool awaiting_answer(Session const& session) {
-    return session.state == State::AwaitRcpt || session.state == State::AwaitQueue;
+    return session.state == State::AwaitRcpt || session.state == State::AwaitQueue ||
+           session.state == State::AwaitAuth || session.state == State::AwaitTls;
 }
 
 Step step(Session session, Event const& event) {
@@ -141,23 +224,13 @@ Step step(Session session, Event const& event) {
     }
     EventKind const kind = kind_of(event);
     for (Row const& row : server_table()) {
-        if (row.on != kind || !row.from.contains(session.state) || !row.guard.fn(session, event)) {
-            continue;
+        if (row.on.contains(kind) && row.from.contains(session.state) &&
+            row.guard.holds(session, event)) {
+            return apply(row, std::move(session), event, kind);
         }
-        Actions out;
-        if (row.reply != ReplyId::None) {
-            out.emplace_back(ReplyAction{Reply{row.reply, reply_arg(event)}});
-        }
-        row.effect.fn(session, event, out);
-        if (row.to != State::Same) {
-            session.state = row.to;
-        }
-        return Step{std::move(session), std::move(out), StepError::None, row.id};
     }
     if (is_command_kind(kind) && is_command_state(session.state)) {
-        // RFC 5321 §4.1.4 / §4.2.4: a command in the wrong order gets 503 and changes nothing.
-        Actions out{ReplyAction{Reply{ReplyId::BadSequence, {}}}};
-        return Step{std::move(session), std::move(out), StepError::None, "default-bad-sequence"};
+        return apply(kBadSequence, std::move(session), event, kind);
     }
     return Step{std::move(session), {}, StepError::UnexpectedEvent, "default-unexpected"};
 }

@@ -18,8 +18,9 @@ EventKind kind_of_line(std::string line) {
 TEST(Events, CommandLinesBecomeTheirVerbsOrTheirErrors) {
     EXPECT_EQ(kind_of_line("EHLO client.example"), EventKind::Ehlo);
     EXPECT_EQ(kind_of_line("mail from:<a@b>"), EventKind::Mail);
+    EXPECT_EQ(kind_of_line("DATA x"), EventKind::SyntaxError);
     EXPECT_EQ(kind_of_line("XYZZY"), EventKind::Unknown);
-    EXPECT_EQ(kind_of_line("MAIL FROM: <a@b>"), EventKind::SyntaxError);
+    EXPECT_EQ(kind_of_line("MAIL FROM: <a@b>"), EventKind::MailSyntax);
     EXPECT_EQ(kind_of_line("MAIL FROM:<" + std::string(65, 'x') + "@b>"),
               EventKind::ArgumentTooLong);
     auto const bad = to_event(LineFrame{"RCPT TO:<a@@b>"});

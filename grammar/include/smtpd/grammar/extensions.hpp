@@ -57,3 +57,15 @@ class Extensions {
 };
 
 } // namespace smtpd::grammar
+
+namespace smtpd::grammar {
+
+/// The esmtp-value rules of the extensions' MAIL and RCPT parameters, checked against the
+/// generated grammar: RFC 1870 size-value, RFC 6152 body-value, RFC 3461 notify-esmtp-value,
+/// ret-value, xtext (ENVID) and original-recipient-address (ORCPT), RFC 4954 xtext (AUTH=).
+enum class ValueRule : unsigned char { Size, Body, Notify, Ret, Xtext, Orcpt, AuthXtext };
+
+/// True if all of `text` matches the rule.
+[[nodiscard]] bool matches_value(ValueRule rule, std::string_view text);
+
+} // namespace smtpd::grammar

@@ -1,4 +1,5 @@
-// The framer: bytes in, command lines, data chunks and data ends out. Pure: no I/O, no clock.
+// The framer: bytes in, command lines, data chunks and data ends out (DATA, and BDAT chunks
+// counted in octets, RFC 3030 §2). Pure: no I/O, no clock.
 // Invariant (Beast's parsegrind as a contract): any split of the same byte stream into push()
 // calls yields the same sequence of frames, once adjacent DataChunks are merged.
 // RFC 5321 §2.3.8 and §4.1.1.4: only CRLF ends a line, and only CRLF "." CRLF ends DATA; a bare
@@ -7,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,17 +41,36 @@ struct DataEndFrame {
     friend bool operator==(DataEndFrame const&, DataEndFrame const&) = default;
 };
 
-using Frame = std::variant<LineFrame, LineTooLongFrame, DataChunkFrame, DataEndFrame>;
+/// The last octet of a BDAT chunk was read (or skipped); the framer is back in Command mode.
+struct ChunkEndFrame {
+    std::uint64_t octets = 0;
+    friend bool operator==(ChunkEndFrame const&, ChunkEndFrame const&) = default;
+};
 
-/// How the framer reads the bytes it holds. The session decides when to switch (after 354).
-enum class FramerMode : unsigned char { Command, Data };
+using Frame =
+    std::variant<LineFrame, LineTooLongFrame, DataChunkFrame, DataEndFrame, ChunkEndFrame>;
+
+/// How the framer reads the bytes it holds. The session decides when to switch (after 354, after
+/// a BDAT line, during an AUTH exchange). Data and chunks return to Command by themselves.
+enum class FramerMode : unsigned char {
+    Command,   ///< CRLF-terminated command lines
+    Data,      ///< DATA content up to CRLF.CRLF
+    Chunk,     ///< a BDAT chunk: its octets as DataChunkFrames, then a ChunkEndFrame
+    SkipChunk, ///< a refused BDAT chunk: its octets dropped, then a ChunkEndFrame
+    AuthLine,  ///< lines of an AUTH exchange, up to the longer SASL limit (RFC 4954 §4)
+};
 
 /// Splits an SMTP byte stream into frames. Pull-based so that a mode switch decided by the
 /// session applies exactly from the next byte on, even when the client pipelined (RFC 2920).
 class Framer {
   public:
-    /// `max_line` is the command-line limit including CRLF; `max_text_line` the DATA one.
-    explicit Framer(std::size_t max_line, std::size_t max_text_line);
+    /// `max_line` is the command-line limit including CRLF; `max_text_line` the DATA one;
+    /// `max_auth_line` the limit of a line in an AUTH exchange.
+    explicit Framer(std::size_t max_line, std::size_t max_text_line,
+                    std::size_t max_auth_line = kDefaultMaxAuthLine);
+
+    /// RFC 4954 §4: 12,288 octets for the lines of an AUTH exchange.
+    static constexpr std::size_t kDefaultMaxAuthLine = 12288;
 
     /// Appends received bytes.
     void push(std::string_view bytes);
@@ -57,6 +78,8 @@ class Framer {
     [[nodiscard]] std::optional<Frame> next();
     /// Switches mode; takes effect at the next unread byte.
     void set_mode(FramerMode mode);
+    /// Reads (or with `skip`, drops) the next `octets` octets as a BDAT chunk.
+    void read_chunk(std::uint64_t octets, bool skip);
     /// Drops every buffered byte not yet framed (RFC 3207 §4.2 after STARTTLS).
     void discard_buffered();
 
@@ -67,6 +90,10 @@ class Framer {
   private:
     std::optional<Frame> next_command();
     std::optional<Frame> next_data();
+    std::optional<Frame> next_chunk();
+    [[nodiscard]] std::size_t line_limit() const {
+        return mode_ == FramerMode::AuthLine ? max_auth_line_ : max_line_;
+    }
     void compact();
 
     std::string buf_;
@@ -74,11 +101,14 @@ class Framer {
     FramerMode mode_ = FramerMode::Command;
     std::size_t max_line_;
     std::size_t max_text_line_;
-    bool discarding_ = false;     ///< inside an over-long command line, waiting for its CRLF
-    bool at_line_start_ = true;   ///< DATA: the next byte starts a text line
-    std::size_t line_length_ = 0; ///< DATA: octets of the current text line so far (with the dot)
-    bool line_too_long_ = false;  ///< DATA: some line of this message was too long
-    std::size_t octets_ = 0;      ///< DATA: unstuffed octets so far
+    std::size_t max_auth_line_;
+    std::uint64_t chunk_left_ = 0; ///< Chunk/SkipChunk: octets still to come
+    std::uint64_t chunk_size_ = 0; ///< Chunk/SkipChunk: the chunk's declared size
+    bool discarding_ = false;      ///< inside an over-long command line, waiting for its CRLF
+    bool at_line_start_ = true;    ///< DATA: the next byte starts a text line
+    std::size_t line_length_ = 0;  ///< DATA: octets of the current text line so far (with the dot)
+    bool line_too_long_ = false;   ///< DATA: some line of this message was too long
+    std::size_t octets_ = 0;       ///< DATA: unstuffed octets so far
 };
 
 } // namespace smtpd::sm

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace smtpd::sm {
 
@@ -19,10 +20,30 @@ enum class ReplyId : unsigned char {
     RecipientOk,
     StartData,
     MessageAccepted,
+    ChunkAccepted,
     Bye,
     Help,
     CannotVerify,
+    CannotExpand,
+    ReadyForTls,
+    TlsAlreadyActive,
+    TlsRequired,
+    AuthRequired,
+    AuthChallenge,
+    AuthUsername,
+    AuthPassword,
+    AuthOk,
+    AuthFailed,
+    AuthTempFail,
+    AuthCancelled,
+    AuthBadResponse,
+    AuthLineTooLong,
+    AuthMechanismUnknown,
+    AuthNeedsTls,
+    AlreadyAuthenticated,
+    NotImplemented,
     BadSequence,
+    NoValidRecipients,
     Unrecognized,
     LineTooLong,
     ArgumentSyntax,
@@ -30,6 +51,10 @@ enum class ReplyId : unsigned char {
     RecipientSyntax,
     ArgumentTooLong,
     ParameterNotImplemented,
+    ParameterInvalid,
+    MessageTooBig,
+    SenderNonAscii,
+    RecipientNonAscii,
     UnknownUser,
     RelayDenied,
     LookupTempFail,
@@ -39,6 +64,7 @@ enum class ReplyId : unsigned char {
     QueueNoSpace,
     QueueTempFail,
     Timeout,
+    TooManyErrors,
 };
 
 /// One row of the reply table.
@@ -48,11 +74,12 @@ struct ReplyText {
     std::string_view text;
 };
 
-/// A reply to send: its id plus the one variable part some replies have (the client's HELO name,
-/// the queue id).
+/// A reply to send: its id plus the variable parts some replies have: `arg` (the client's HELO
+/// name, the queue id, a chunk's size) and `lines` (the EHLO keywords, RFC 5321 §4.1.1.1).
 struct Reply {
     ReplyId id = ReplyId::None;
     std::string arg;
+    std::vector<std::string> lines;
     friend bool operator==(Reply const&, Reply const&) = default;
 };
 
