@@ -8,6 +8,7 @@
 #include "ascii/rules.hpp"
 #include "smtpd/grammar/limits.hpp"
 #include "src/ascii_case.hpp"
+#include "src/idna.hpp"
 #include "utf8/rules.hpp"
 
 #include <algorithm>
@@ -172,6 +173,12 @@ bool literal_valid(std::string_view literal) {
                (!with_ipv4 || snums_in_range(inner.substr(inner.rfind(':') + 1)));
     }
     return true; // a General-address-literal: its content is its standard's business
+}
+
+/// The checks the RFCs state beyond the ABNF: address literals (RFC 5321 §4.1.3), U-labels
+/// (RFC 6531 §3.3, RFC 5891).
+bool domain_valid(Mailbox const& m) {
+    return m.domain_is_literal ? literal_valid(m.domain) : u_labels_valid(m.domain);
 }
 
 /// Mailbox = Local-part "@" ( Domain / address-literal ), from its captures outside `route`.
@@ -347,10 +354,9 @@ Parsed<Command> parse_command(std::string_view line, Syntax syntax) {
     if (command.domain.starts_with('[') && !literal_valid(command.domain)) {
         return ParseError{row.name.size() + 1, "address-literal", ErrorKind::Syntax};
     }
-    if (auto const& m = command.path.mailbox;
-        m && m->domain_is_literal && !literal_valid(m->domain)) {
-        return ParseError{line.find(m->domain, line.find(':')), "address-literal",
-                          ErrorKind::Syntax};
+    if (auto const& m = command.path.mailbox; m && !domain_valid(*m)) {
+        return ParseError{line.find(m->domain, line.find(':')),
+                          m->domain_is_literal ? "address-literal" : "U-label", ErrorKind::Syntax};
     }
     if ((command.verb == Verb::Helo || command.verb == Verb::Ehlo) &&
         command.domain.size() > kMaxDomain) {
@@ -371,8 +377,10 @@ Parsed<Mailbox> parse_mailbox(std::string_view text, Syntax syntax) {
     if (!mailbox) {
         return ParseError{0, "Mailbox", ErrorKind::Syntax};
     }
-    if (mailbox->domain_is_literal && !literal_valid(mailbox->domain)) {
-        return ParseError{mailbox->local_part.size() + 1, "address-literal", ErrorKind::Syntax};
+    if (!domain_valid(*mailbox)) {
+        return ParseError{mailbox->local_part.size() + 1,
+                          mailbox->domain_is_literal ? "address-literal" : "U-label",
+                          ErrorKind::Syntax};
     }
     if (auto error = check_mailbox(*mailbox, 0)) {
         return *error;
@@ -388,6 +396,9 @@ Parsed<std::string> parse_domain(std::string_view text, Syntax syntax) {
     }
     if (text.size() > kMaxDomain) {
         return ParseError{0, "Domain", ErrorKind::DomainTooLong};
+    }
+    if (!u_labels_valid(text)) {
+        return ParseError{0, "U-label", ErrorKind::Syntax};
     }
     return std::string(text);
 }

@@ -19,9 +19,9 @@ using Kind = EventKind;
 /// The event as the kind a row was keyed on; the table hands a predicate or effect only events
 /// of the kinds its rows name, so the fallback (an empty value) is never read in practice.
 template <class T> T const& as(Event const& e) {
-    static T const kNone{};
+    static T const none{};
     auto const* p = std::get_if<T>(&e);
-    return p != nullptr ? *p : kNone;
+    return p != nullptr ? *p : none;
 }
 
 grammar::Command const& command(Event const& e) {
@@ -149,13 +149,13 @@ constexpr auto kPreds = std::to_array<PredInfo>({
 static_assert(kPreds.size() == kPredCount, "one PredInfo per Pred");
 
 constexpr bool preds_in_enum_order() {
-    auto const names = std::to_array<std::string_view>({
-        "tls_active",      "authenticated",    "has_recipients",    "esmtp",
-        "tls_offered",     "tls_required",     "auth_offered",      "auth_required",
-        "recipient_limit", "message_limit",    "too_many_errors",   "params_unknown",
-        "params_invalid",  "size_exceeded",    "non_ascii",         "mechanism_unknown",
-        "mechanism_login", "initial_response", "plain_malformed",   "last_chunk",
-        "chunk_too_big",   "message_too_big",  "text_line_too_long"});
+    auto const names = std::to_array<std::string_view>(
+        {"tls_active",      "authenticated",    "has_recipients",    "esmtp",
+         "tls_offered",     "tls_required",     "auth_offered",      "auth_required",
+         "recipient_limit", "message_limit",    "too_many_errors",   "params_unknown",
+         "params_invalid",  "size_exceeded",    "non_ascii",         "mechanism_unknown",
+         "mechanism_login", "initial_response", "plain_malformed",   "last_chunk",
+         "chunk_too_big",   "message_too_big",  "text_line_too_long"});
     static_assert(names.size() == kPredCount);
     for (std::size_t i = 0; i < kPredCount; ++i) {
         if (kPreds.at(i).name != names.at(i)) {

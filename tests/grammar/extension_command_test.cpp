@@ -150,6 +150,34 @@ TEST(Utf8Syntax, StillRefusesMalformedUtf8AndAsciiOnlyVerbs) {
     EXPECT_EQ(accepted("DATA", Syntax::Utf8).verb, Verb::Data);
 }
 
+TEST(Utf8Syntax, ULabelsMustBeValidIdna2008) {
+    // RFC 6531 §3.3: a U-label as RFC 5890 defines it; RFC 5891 §4.2: NFC, lower case, no
+    // disallowed code point, bidi rules.
+    EXPECT_TRUE(parse_domain("\xe6\x97\xa5\xe6\x9c\xac.example", Syntax::Utf8).ok());
+    EXPECT_TRUE(parse_domain("stra\xc3\x9f"
+                             "e.example",
+                             Syntax::Utf8)
+                    .ok());
+    EXPECT_EQ(parse_domain("B\xc3\x9c"
+                           "CHER.example",
+                           Syntax::Utf8)
+                  .error(),
+              (ParseError{0, "U-label", ErrorKind::Syntax}));
+    EXPECT_FALSE(parse_domain("u\xcc\x88"
+                              "ber.example",
+                              Syntax::Utf8)
+                     .ok()); // not NFC
+    EXPECT_EQ(refused("RCPT TO:<a@B\xc3\x9c"
+                      "CHER.example>",
+                      Syntax::Utf8),
+              (ParseError{11, "U-label", ErrorKind::Syntax}));
+    EXPECT_EQ(parse_mailbox("a@u\xcc\x88"
+                            "ber.example",
+                            Syntax::Utf8)
+                  .error(),
+              (ParseError{2, "U-label", ErrorKind::Syntax}));
+}
+
 TEST(Utf8Syntax, MailboxAndDomainEntries) {
     EXPECT_FALSE(parse_mailbox("j\xc3\xb6rg@example.com").ok());
     EXPECT_EQ(parse_mailbox("j\xc3\xb6rg@example.com", Syntax::Utf8).value().local_part,

@@ -18,7 +18,6 @@ namespace {
 using RK = RcptVerdict::Kind;
 using QK = QueueVerdict::Kind;
 using AK = AuthVerdict::Kind;
-using grammar::Extension;
 
 grammar::Path path(std::string local, std::string domain) {
     grammar::Path p;
@@ -206,7 +205,7 @@ std::map<std::string_view, std::function<Scenario()>> const& scenarios() {
         {"bdat", [] { return on(in(State::Chunking), "BDAT 0 LAST"); }},
         {"chunk-data",
          [] {
-             return Scenario{in(State::Chunk), DataChunk{"\x00\x01\r"}};
+             return Scenario{in(State::Chunk), DataChunk{std::string("\x00\x01\r", 3)}};
          }},
         {"chunk-last",
          [] {
@@ -360,7 +359,7 @@ TEST_P(ServerTableRow, DeclaredModelEffectIsTheRealOne) {
     std::uint8_t const before = fact_bits(sc.session);
     std::uint8_t const after = fact_bits(result.next);
     FactChange const& m = row.effect.model;
-    std::uint8_t expected = static_cast<std::uint8_t>((before | m.set) & ~m.clear);
+    auto expected = static_cast<std::uint8_t>((before | m.set) & ~m.clear);
     if (row.id == "greet") { // its TLS comes from the listener (smtps), as in the model
         expected =
             result.next.tls
@@ -405,7 +404,7 @@ TEST(ServerTable, RowIdsAreUnique) {
 
 /// One event of each kind, for the totality check.
 Event sample(EventKind kind) {
-    static std::map<EventKind, Event> const kSamples = [] {
+    static std::map<EventKind, Event> const samples = [] {
         std::map<EventKind, Event> m;
         Session const s = secure();
         for (auto const* line :
@@ -440,7 +439,7 @@ Event sample(EventKind kind) {
         m.emplace(EventKind::PeerClosed, PeerClosed{});
         return m;
     }();
-    return kSamples.at(kind);
+    return samples.at(kind);
 }
 
 TEST(ServerTable, EveryPossibleEventHasARowOrTheDefault) {
