@@ -1,0 +1,357 @@
+// The client (relay) SMTP session, sans I/O: one message to one server, replies in, commands and
+// per-recipient results out. client_step() is pure; the transition table (client_table.cpp) is
+// the only place client transitions live, rows as in the server's table: {from, on, guard, to,
+// send, effect, id}, the first match wins. Two decision states (Ready, RcptDone) are left at once
+// by the engine's own Proceed event, so "record what the server said" and "decide what to send"
+// are separate rows. Every recipient gets exactly one ClientRecipientResult, then ClientDone.
+// RFC 5321 §3.3, §4.2 (reply classes), RFC 2920 §3.1, RFC 3207, RFC 4954, RFC 1870, RFC 6152,
+// RFC 6531, RFC 3461, RFC 3030, RFC 2033 (LMTP). Depends on: grammar/, action.hpp,
+// client_reply.hpp.
+#pragma once
+
+#include "smtpd/grammar/extensions.hpp"
+#include "smtpd/grammar/reply.hpp"
+#include "smtpd/sm/action.hpp"
+#include "smtpd/sm/client_reply.hpp"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace smtpd::sm {
+
+enum class ClientState : unsigned char {
+    Greeting,      ///< connected; waiting for the 220
+    Ehlo,          ///< EHLO (LHLO under LMTP) sent
+    Helo,          ///< EHLO refused with 5xx; HELO sent
+    Ready,         ///< decision: STARTTLS, AUTH, or the transaction (left at once)
+    StartTls,      ///< STARTTLS sent
+    Handshake,     ///< the runtime runs the TLS handshake; waiting for ClientTlsDone
+    AuthLoginUser, ///< AUTH LOGIN sent; waiting for 334
+    AuthLoginPass, ///< the user name sent; waiting for 334
+    AuthResult,    ///< AUTH PLAIN with its initial response, or LOGIN's password, sent
+    Mail,          ///< MAIL sent (with the RCPTs and DATA when pipelining)
+    Rcpt,          ///< waiting for the reply to recipient `rcpt_replies`
+    RcptDone,      ///< decision: next RCPT, DATA, BDAT or QUIT (left at once)
+    Data,          ///< DATA sent; waiting for 354
+    Content,       ///< the message sent; waiting for its reply (LMTP: one per accepted RCPT)
+    Discard,       ///< pipelined, no recipient accepted, DATA got 354: "." sent (RFC 2920 §3.1)
+    Quit,          ///< QUIT sent; whatever comes, close
+    Closed,        ///< done: ClientDone was emitted
+    Same,          ///< pseudo-state in table rows: stay where you are
+};
+inline constexpr std::size_t kClientStateCount = static_cast<std::size_t>(ClientState::Closed) + 1;
+
+[[nodiscard]] std::string_view client_state_name(ClientState state);
+
+/// `relay ... tls`: none, opportunistic (use it when offered), required (fail without it).
+enum class ClientTlsPolicy : unsigned char { None, Opportunistic, Required };
+
+struct ClientCredentials {
+    std::string user;
+    std::string password;
+};
+
+/// What is fixed for the session: the relay's configuration.
+struct ClientParams {
+    std::string helo = "localhost"; ///< our name in EHLO/HELO/LHLO
+    bool lmtp = false;              ///< RFC 2033: LHLO, no HELO, one DATA reply per recipient
+    ClientTlsPolicy tls = ClientTlsPolicy::Opportunistic;
+    bool implicit_tls = false; ///< smtps: TLS from the first byte
+    std::optional<ClientCredentials> credentials;
+    bool auth_in_clear = false; ///< allow AUTH without TLS (not OpenSMTPD's default)
+};
+
+/// The message to relay. `content` has CRLF line ends and is not dot-stuffed.
+struct ClientMessage {
+    grammar::Path sender;
+    std::vector<Recipient> recipients; ///< with their DSN options (RFC 3461 §4)
+    MailOptions mail;                  ///< body (8BITMIME), smtputf8, ret, envid; size is ours
+    std::string content;
+};
+
+/// What the server's EHLO reply offered (RFC 5321 §4.1.1.1).
+struct ClientOffer {
+    grammar::Extensions extensions;
+    std::uint64_t size_limit = 0; ///< RFC 1870 §4: SIZE's parameter; 0 = none given
+    bool auth_plain = false;      ///< AUTH lists PLAIN (RFC 4616)
+    bool auth_login = false;      ///< AUTH lists LOGIN
+};
+
+/// Reads the EHLO reply's lines after the first (grammar::parse_ehlo_line); unknown ones skip.
+[[nodiscard]] ClientOffer parse_offer(grammar::Reply const& ehlo_reply);
+
+enum class ClientOutcome : unsigned char { Delivered, TempFail, PermFail };
+
+// --- events ---
+
+/// A whole reply from the server (ClientReplyAssembler).
+struct ClientReply {
+    grammar::Reply reply;
+};
+/// The server's bytes were not a reply; the stream is no longer trusted.
+struct ClientBadReply {
+    ClientReplyError error = ClientReplyError::Malformed;
+};
+/// The handshake that ClientStartTls asked for is over.
+struct ClientTlsDone {
+    bool ok = true;
+};
+struct ClientTimeout {};
+struct ClientPeerClosed {};
+/// The engine's own event: leaves a decision state. The runtime never sends it.
+struct ClientProceed {};
+
+using ClientEvent = std::variant<ClientReply, ClientBadReply, ClientTlsDone, ClientTimeout,
+                                 ClientPeerClosed, ClientProceed>;
+
+/// Event kinds as rows name them: replies by class (RFC 5321 §4.2.1), 421 apart (§3.8: the
+/// server is closing, whatever the command was).
+enum class ClientEventKind : unsigned char {
+    Positive,     ///< 2yz
+    Intermediate, ///< 3yz
+    Transient,    ///< 4yz but 421
+    Permanent,    ///< 5yz
+    Closing,      ///< 421
+    BadReply,
+    TlsDone,
+    TlsFailed,
+    Timeout,
+    PeerClosed,
+    Proceed,
+};
+inline constexpr std::size_t kClientEventKindCount =
+    static_cast<std::size_t>(ClientEventKind::Proceed) + 1;
+
+[[nodiscard]] ClientEventKind client_kind_of(ClientEvent const& event);
+[[nodiscard]] std::string_view client_event_kind_name(ClientEventKind kind);
+
+// --- actions ---
+
+/// Write these bytes (command lines with CRLF, or the message).
+struct ClientSend {
+    std::string bytes;
+};
+/// Run the TLS handshake; answered by ClientTlsDone.
+struct ClientStartTls {};
+/// Close the connection.
+struct ClientClose {};
+/// The fate of recipient `index`, with the reply that decided it (kept for DSNs); a reply made
+/// here (a timeout, a missing extension) has a code and enhanced code like a server's.
+struct ClientRecipientResult {
+    std::size_t index = 0;
+    ClientOutcome outcome = ClientOutcome::TempFail;
+    grammar::Reply reply;
+};
+/// The session is over: the counts of the results above.
+struct ClientDone {
+    std::size_t delivered = 0;
+    std::size_t temp_failed = 0;
+    std::size_t perm_failed = 0;
+};
+
+using ClientAction =
+    std::variant<ClientSend, ClientStartTls, ClientClose, ClientRecipientResult, ClientDone>;
+using ClientActions = std::vector<ClientAction>;
+
+// --- the session ---
+
+struct ClientSession {
+    ClientState state = ClientState::Greeting;
+    ClientParams params;
+    ClientMessage message;
+    ClientOffer offer;                 ///< from the last EHLO/LHLO reply; empty after HELO
+    bool esmtp = false;                ///< EHLO/LHLO accepted
+    bool tls = false;                  ///< TLS active
+    bool tls_tried = false;            ///< STARTTLS was refused: go on in clear (opportunistic)
+    bool authenticated = false;        ///< 235 seen
+    bool pipelined = false;            ///< MAIL, RCPTs (and DATA) went as one group
+    bool content_sent = false;         ///< the message (or the lone ".") was sent
+    bool quit_sent = false;            ///< QUIT was sent
+    std::size_t rcpt_sent = 0;         ///< RCPT commands sent
+    std::size_t rcpt_replies = 0;      ///< RCPT replies read
+    std::vector<std::size_t> accepted; ///< indices of accepted RCPTs, in order
+    std::size_t content_replies = 0;   ///< LMTP: replies read after the message
+    std::vector<std::optional<ClientOutcome>> outcomes; ///< per recipient, once decided
+};
+
+/// A session for this message, waiting for the greeting.
+[[nodiscard]] ClientSession client_session(ClientParams params, ClientMessage message);
+
+enum class ClientStepError : unsigned char { None, UnexpectedEvent, SessionClosed };
+
+struct ClientStep {
+    ClientSession next;
+    ClientActions actions;
+    ClientStepError error = ClientStepError::None;
+    std::vector<std::string_view> rows; ///< the rows that fired: the event's, then a decision's
+};
+
+/// Applies the table to one event (and Proceed while in a decision state).
+[[nodiscard]] ClientStep client_step(ClientSession session, ClientEvent const& event);
+
+/// RFC 5321 §4.5.2: a "." starts every line that starts with "."; bare CR or LF become CRLF
+/// (no server may see the end of data inside the body: the SMTP smuggling class,
+/// CVE-2023-51764); the content ends in CRLF; then the terminating ".\r\n".
+[[nodiscard]] std::string dot_stuff(std::string_view content);
+
+/// RFC 4648 §4 base64, for AUTH (RFC 4954 §4).
+[[nodiscard]] std::string base64_encode(std::string_view bytes);
+
+// --- the table, exposed for tests and docs ---
+
+enum class ClientPred : unsigned char {
+    // facts of the session
+    TlsActive,
+    Authenticated,
+    Pipelined,
+    AnyAccepted,
+    TlsWanted, ///< policy is not none and STARTTLS was not refused
+    // config of the relay and the message
+    Lmtp,
+    TlsRequired,
+    HasCredentials,
+    AuthInClear,
+    HasRecipients,
+    Needs8Bit,
+    NeedsUtf8,
+    // what the server offered
+    StartTlsOffered,
+    AuthPlainOffered,
+    AuthLoginOffered,
+    PipeliningOffered,
+    ChunkingOffered,
+    EightBitOffered,
+    Utf8Offered,
+    TooBig, ///< SIZE given and the message is larger
+    // counters
+    MoreRecipients,
+    MoreLmtpReplies,
+};
+inline constexpr std::size_t kClientPredCount =
+    static_cast<std::size_t>(ClientPred::MoreLmtpReplies) + 1;
+
+struct ClientPredInfo {
+    std::string_view name;
+    bool (*fn)(ClientSession const&);
+};
+[[nodiscard]] ClientPredInfo const& client_pred_info(ClientPred pred);
+
+struct ClientLiteral {
+    ClientPred pred = ClientPred::TlsActive;
+    bool value = true;
+};
+
+/// A conjunction of up to three literals over the session; empty means always.
+struct ClientGuard {
+    std::array<ClientLiteral, 3> literals{};
+    std::uint8_t count = 0;
+
+    constexpr ClientGuard() = default;
+    constexpr ClientGuard(std::initializer_list<ClientLiteral> list) {
+        for (ClientLiteral l : list) {
+            literals.at(count++) = l;
+        }
+    }
+    [[nodiscard]] std::span<ClientLiteral const> terms() const { return {literals.data(), count}; }
+    [[nodiscard]] bool holds(ClientSession const& s) const;
+};
+
+/// The session's facts a row changes (the row tests check the declaration).
+enum class ClientFact : unsigned char {
+    Tls,
+    Esmtp,
+    Authenticated,
+    TlsTried,
+    Pipelined,
+    ContentSent,
+    QuitSent
+};
+[[nodiscard]] std::uint8_t client_fact_bits(ClientSession const& session);
+
+struct ClientFactChange {
+    std::uint8_t set = 0;
+    std::uint8_t clear = 0;
+};
+
+using ClientEffectFn = void (*)(ClientSession&, ClientEvent const&, ClientActions&);
+
+struct ClientEffect {
+    std::string_view name;
+    ClientEffectFn fn;
+    ClientFactChange model;
+};
+
+/// What a row sends, rendered from the session before the row's effect.
+enum class ClientSendKind : unsigned char {
+    None,
+    Ehlo, ///< EHLO, or LHLO under LMTP
+    Helo,
+    StartTls,
+    AuthPlain, ///< AUTH PLAIN <initial response>
+    AuthLogin, ///< AUTH LOGIN
+    LoginUser, ///< base64 user name
+    LoginPass, ///< base64 password
+    Mail,      ///< MAIL FROM with the offered parameters
+    MailGroup, ///< MAIL, every RCPT, and DATA unless CHUNKING (RFC 2920)
+    NextRcpt,  ///< RCPT for recipient rcpt_sent
+    Data,
+    Body, ///< the dot-stuffed message with its "."
+    Bdat, ///< BDAT <size> LAST and the message (RFC 3030)
+    Dot,  ///< a lone "." (RFC 2920 §3.1)
+    Quit,
+};
+[[nodiscard]] std::string_view client_send_name(ClientSendKind kind);
+
+/// The bytes a row sends in this session.
+[[nodiscard]] std::string render_send(ClientSendKind kind, ClientSession const& session);
+
+struct ClientStateSet {
+    std::uint32_t bits = 0;
+    constexpr ClientStateSet(std::initializer_list<ClientState> states) {
+        for (ClientState s : states) {
+            bits |= 1U << static_cast<unsigned>(s);
+        }
+    }
+    [[nodiscard]] constexpr bool contains(ClientState s) const {
+        return ((bits >> static_cast<unsigned>(s)) & 1U) != 0;
+    }
+};
+
+struct ClientEventSet {
+    std::uint32_t bits = 0;
+    constexpr ClientEventSet(std::initializer_list<ClientEventKind> kinds) {
+        for (ClientEventKind k : kinds) {
+            bits |= 1U << static_cast<unsigned>(k);
+        }
+    }
+    [[nodiscard]] constexpr bool contains(ClientEventKind k) const {
+        return ((bits >> static_cast<unsigned>(k)) & 1U) != 0;
+    }
+};
+
+/// In any state of `from`, on any event of `on`, if `guard` holds: send `send`, run `effect`,
+/// go to `to`.
+struct ClientRow {
+    ClientStateSet from;
+    ClientEventSet on;
+    ClientGuard guard;
+    ClientState to;
+    ClientSendKind send;
+    ClientEffect effect;
+    std::string_view id;
+};
+
+[[nodiscard]] std::span<ClientRow const> client_table();
+
+/// The table as markdown rows (docs/statemachine.md, "The client session").
+[[nodiscard]] std::string client_table_markdown();
+
+} // namespace smtpd::sm

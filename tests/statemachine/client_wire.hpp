@@ -1,0 +1,163 @@
+// Test helper: the client session with its reply assembler, driven from server bytes as the
+// runtime drives them; collects what the client sends, the per-recipient results and the end.
+// Also a transcript runner: "S: " lines are the server's, "C: " lines what the client must have
+// sent since, "E: tls-ok|tls-fail|timeout|closed" runtime events (chasquid-style scripts).
+// Depends on: statemachine/ (client.hpp), GoogleTest.
+#pragma once
+
+#include "smtpd/sm/client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace smtpd::sm::testing {
+
+inline grammar::Path client_path(std::string local, std::string domain) {
+    grammar::Path p;
+    p.mailbox = grammar::Mailbox{std::move(local), std::move(domain), false};
+    return p;
+}
+
+/// A message from a@example.org to the given local parts at example.net.
+inline ClientMessage client_message(std::vector<std::string> const& to,
+                                    std::string content = "Subject: hi\r\n\r\nhello\r\n") {
+    ClientMessage m;
+    m.sender = client_path("a", "example.org");
+    for (auto const& local : to) {
+        m.recipients.push_back(Recipient{client_path(local, "example.net"), {}});
+    }
+    m.content = std::move(content);
+    return m;
+}
+
+inline ClientParams client_params(ClientTlsPolicy tls = ClientTlsPolicy::None) {
+    ClientParams p;
+    p.helo = "client.example";
+    p.tls = tls;
+    return p;
+}
+
+struct ClientWire {
+    ClientSession session;
+    ClientReplyAssembler assembler;
+    std::string sent;
+    std::vector<ClientAction> actions; ///< every action, in order
+    std::vector<ClientRecipientResult> results;
+    std::optional<ClientDone> done;
+    std::vector<std::string_view> rows;
+    bool closed = false;
+    bool tls_requested = false;
+    bool unexpected = false; ///< a step returned an error value
+    std::size_t steps = 0;
+
+    explicit ClientWire(ClientParams params = client_params(),
+                        ClientMessage message = client_message({"b"}))
+        : session(client_session(std::move(params), std::move(message))) {}
+
+    void feed(ClientEvent const& event) {
+        ClientStep r = client_step(session, event);
+        ++steps;
+        unexpected = unexpected || r.error != ClientStepError::None;
+        session = std::move(r.next);
+        rows.insert(rows.end(), r.rows.begin(), r.rows.end());
+        for (auto& a : r.actions) {
+            if (auto const* s = std::get_if<ClientSend>(&a)) {
+                sent += s->bytes;
+            } else if (auto const* res = std::get_if<ClientRecipientResult>(&a)) {
+                results.push_back(*res);
+            } else if (auto const* d = std::get_if<ClientDone>(&a)) {
+                done = *d;
+            } else if (std::holds_alternative<ClientClose>(a)) {
+                closed = true;
+            } else if (std::holds_alternative<ClientStartTls>(a)) {
+                tls_requested = true;
+            }
+            actions.push_back(std::move(a));
+        }
+    }
+
+    /// Server bytes through the assembler, each reply (or error) into the session.
+    void server(std::string_view bytes) {
+        while (!bytes.empty() && session.state != ClientState::Closed) {
+            bytes.remove_prefix(assembler.feed(bytes));
+            if (auto r = assembler.take()) {
+                if (auto const* reply = std::get_if<grammar::Reply>(&*r)) {
+                    feed(ClientReply{*reply});
+                } else {
+                    feed(ClientBadReply{std::get<ClientReplyError>(*r)});
+                }
+            }
+        }
+    }
+
+    std::string take_sent() { return std::exchange(sent, std::string()); }
+
+    [[nodiscard]] std::optional<ClientOutcome> outcome(std::size_t index) const {
+        for (auto const& r : results) {
+            if (r.index == index) {
+                return r.outcome;
+            }
+        }
+        return std::nullopt;
+    }
+};
+
+/// The greeting and a plain EHLO (8BITMIME only).
+inline constexpr std::string_view kEhloPlain = "S: 220 mx.example ESMTP\n"
+                                               "C: EHLO client.example\n"
+                                               "S: 250-mx.example\n"
+                                               "S: 250 8BITMIME\n";
+
+/// The session ended with these counts, every recipient decided, no error value.
+inline void expect_done(ClientWire const& w, std::size_t delivered, std::size_t temp,
+                        std::size_t perm) {
+    ASSERT_TRUE(w.done.has_value());
+    EXPECT_EQ(w.done->delivered, delivered);
+    EXPECT_EQ(w.done->temp_failed, temp);
+    EXPECT_EQ(w.done->perm_failed, perm);
+    EXPECT_TRUE(w.closed);
+    EXPECT_EQ(w.session.state, ClientState::Closed);
+    EXPECT_FALSE(w.unexpected);
+    EXPECT_EQ(w.results.size(), w.session.message.recipients.size());
+}
+
+/// Runs a script against the wire; EXPECTs what the client sends at each turn.
+inline void run_transcript(ClientWire& w, std::string_view script) {
+    std::istringstream in{std::string(script)};
+    std::string expected;
+    std::string line;
+    auto check = [&] {
+        EXPECT_EQ(w.take_sent(), expected) << "before line: " << line;
+        expected.clear();
+    };
+    while (std::getline(in, line)) {
+        if (line.size() < 3 || line[1] != ':') {
+            continue;
+        }
+        std::string const text = line.substr(3);
+        if (line[0] == 'C') {
+            expected += text + "\r\n";
+            continue;
+        }
+        check();
+        if (line[0] == 'S') {
+            w.server(text + "\r\n");
+        } else if (text == "tls-ok" || text == "tls-fail") {
+            w.feed(ClientTlsDone{text == "tls-ok"});
+        } else if (text == "timeout") {
+            w.feed(ClientTimeout{});
+        } else if (text == "closed") {
+            w.feed(ClientPeerClosed{});
+        }
+    }
+    line = "(end)";
+    check();
+}
+
+} // namespace smtpd::sm::testing
