@@ -127,7 +127,7 @@ class Server:
                 raise StartError("%s exited with %d: %s" % (self.name, self.proc.returncode,
                                                              self.log_tail()))
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+                with self.connect_probe() as s:
                     s.settimeout(10)
                     banner = s.recv(512)
                     s.sendall(b"QUIT\r\n")
@@ -140,6 +140,11 @@ class Server:
         self.stop()
         raise StartError("%s did not answer 220 on port %d within %ds: %s"
                          % (self.name, self.port, timeout, self.log_tail()))
+
+    def connect_probe(self):
+        """A connection to the server's port for the start-up check (plain TCP; a listener with
+        implicit TLS wraps it)."""
+        return socket.create_connection(("127.0.0.1", self.port), timeout=2)
 
     def pids(self):
         """Every process of the server (the one started and all below it)."""
@@ -194,17 +199,18 @@ class Ours(Server):
     CONFIG = """\
 maildir_path = "{maildir}"
 table vusers {{ "@" = "{user}" }}
-listen on 127.0.0.1 port {port}
 {extra}
+listen on 127.0.0.1 port {port} {listen_options}
 action "local" maildir $maildir_path virtual <vusers>
 match from any for local action "local"
 """
 
-    def __init__(self, binary, verbose=False, extra_config=""):
+    def __init__(self, binary, verbose=False, extra_config="", listen_options=""):
         super().__init__()
         self.binary = os.path.abspath(binary)
         self.verbose = verbose
         self.extra_config = extra_config
+        self.listen_options = listen_options
         self.config = os.path.join(self.dir, "smtpd.conf")
         self.spool = os.path.join(self.dir, "spool")
 
@@ -214,7 +220,8 @@ match from any for local action "local"
         with open(self.config, "w") as f:
             f.write(self.CONFIG.format(maildir=self.maildir, port=self.port,
                                        user=pwd.getpwuid(os.getuid()).pw_name,
-                                       extra=self.extra_config))
+                                       extra=self.extra_config,
+                                       listen_options=self.listen_options))
 
     def command(self):
         return [self.binary, "-d"] + (["-v"] if self.verbose else []) + \

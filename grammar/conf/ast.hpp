@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -33,11 +34,51 @@ struct Table {
     Location where;
 };
 
-/// listen on <address-or-interface> [port <n>]
-struct Listen {
-    std::string address; ///< as written: an IPv4/IPv6 address, "localhost", an interface
-    std::optional<std::uint16_t> port; ///< default 25 when absent
+/// pki <name> cert "<file>" | pki <name> key "<file>": one certificate and its private key. A pki
+/// may be declared over several lines; the name is lowercased (as in OpenSMTPD).
+struct Pki {
+    std::string name;
+    std::optional<std::string> cert_file; ///< PEM: the certificate, then its chain
+    std::optional<std::string> key_file;  ///< PEM: the private key
+    Location where;                       ///< its first declaration
+};
+
+/// ca <name> cert "<file>": certificates trusted to sign client certificates.
+struct Ca {
+    std::string name; ///< lowercased
+    std::string cert_file;
     Location where;
+};
+
+/// listen on <address-or-interface> [options]: port, tls, tls-require [verify], smtps [verify],
+/// pki <name> (repeatable), ca <name>, auth [<table>], auth-optional [<table>], hostname <name>,
+/// no-dsn. The parser has checked every cross-reference: each pki exists and has a certificate
+/// and a key, the ca exists, the auth table exists.
+struct Listen {
+    /// none | tls (STARTTLS offered) | tls-require (STARTTLS before MAIL) | smtps (implicit TLS)
+    enum class TlsMode : unsigned char { None, Starttls, Required, Smtps };
+    /// none | auth (AUTH before MAIL) | auth-optional (AUTH offered)
+    enum class AuthMode : unsigned char { None, Required, Optional };
+
+    static constexpr std::uint16_t kSmtpPort = 25;
+    static constexpr std::uint16_t kSmtpsPort = 465;
+
+    std::string address; ///< as written: an IPv4/IPv6 address, "localhost", an interface
+    std::optional<std::uint16_t> port; ///< as written; see port_or_default()
+    TlsMode tls = TlsMode::None;
+    bool verify = false; ///< tls-require verify / smtps verify: a client certificate is required
+    AuthMode auth = AuthMode::None;
+    std::optional<std::string> auth_table; ///< credentials table; system passwords when absent
+    std::vector<std::string> pkis;         ///< lowercased; the first is the default certificate
+    std::optional<std::string> ca;         ///< lowercased
+    std::optional<std::string> hostname;   ///< the name in the greeting; the host's when absent
+    bool no_dsn = false;                   ///< do not offer DSN (RFC 3461)
+    Location where;
+
+    /// The port to bind: as written, else 465 for smtps and 25 otherwise (as in OpenSMTPD).
+    [[nodiscard]] std::uint16_t port_or_default() const {
+        return port.value_or(tls == TlsMode::Smtps ? kSmtpsPort : kSmtpPort);
+    }
 };
 
 /// action "<name>" maildir ["<path>"] [virtual <table>]
@@ -72,20 +113,44 @@ struct Match {
     Location where;
 };
 
-/// smtp limit max-rcpt <n> | max-mails <n>: the session limits (OpenSMTPD's defaults otherwise).
+/// smtp limit max-rcpt <n> | max-mails <n>, smtp max-message-size <size>: the session limits
+/// (OpenSMTPD's defaults otherwise).
 struct SmtpLimits {
-    std::optional<std::size_t> max_rcpt;  ///< recipients per transaction (default 1000)
-    std::optional<std::size_t> max_mails; ///< messages per session (default 100)
+    /// OpenSMTPD's default max-message-size: 35M.
+    static constexpr std::uint64_t kDefaultMaxMessageSize = std::uint64_t{35} * 1024 * 1024;
+    std::optional<std::size_t> max_rcpt;           ///< recipients per transaction (default 1000)
+    std::optional<std::size_t> max_mails;          ///< messages per session (default 100)
+    std::optional<std::uint64_t> max_message_size; ///< bytes (default kDefaultMaxMessageSize)
 };
 
 /// A whole configuration, in file order within each kind.
 struct Config {
     std::map<std::string, std::string> macros; ///< after -D overrides
     std::vector<Table> tables;
+    std::vector<Pki> pkis;
+    std::vector<Ca> cas;
     std::vector<Listen> listeners;
     std::vector<Action> actions;
     std::vector<Match> matches;
     SmtpLimits smtp_limits;
+
+    /// The pki or ca of that (lowercased) name, or nullptr.
+    [[nodiscard]] Pki const* find_pki(std::string_view name) const {
+        for (auto const& p : pkis) {
+            if (p.name == name) {
+                return &p;
+            }
+        }
+        return nullptr;
+    }
+    [[nodiscard]] Ca const* find_ca(std::string_view name) const {
+        for (auto const& c : cas) {
+            if (c.name == name) {
+                return &c;
+            }
+        }
+        return nullptr;
+    }
 };
 
 } // namespace smtpd::conf

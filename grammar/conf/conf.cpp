@@ -32,9 +32,8 @@ namespace {
 constexpr std::size_t kMaxErrors = 100;
 
 // OpenSMTPD directives that this implementation does not have yet.
-constexpr auto kUnsupported =
-    std::to_array<std::string_view>({"bounce", "ca", "filter", "include", "mda", "mta", "pki",
-                                     "proc", "queue", "scheduler", "srs"});
+constexpr auto kUnsupported = std::to_array<std::string_view>(
+    {"bounce", "filter", "include", "mda", "mta", "proc", "queue", "scheduler", "srs"});
 
 // A token named in a message. It is never a Newline or the End: every statement rule ends with
 // `eol`, which accepts either, so an expectation never fails at one with kEndOfLine; the first

@@ -30,7 +30,8 @@ struct ConfResult {
 /// Parses configuration text. `file` names it in error messages. `defines` are the -D name=value
 /// macros, which take precedence over macros defined in the text (as in OpenSMTPD).
 /// Semantic checks are included: a match naming an undefined action, a reference to an undefined
-/// table or macro, a duplicate action or table name, a port outside 1..65535 are errors.
+/// table, macro, pki or ca, a duplicate action, table or ca name, a port outside 1..65535, a pki
+/// without its certificate or key, inconsistent listen options are errors.
 [[nodiscard]] ConfResult parse_config(std::string_view text, std::string_view file,
                                       std::map<std::string, std::string> const& defines = {});
 

@@ -4,6 +4,7 @@
 #include "conf_build.hpp"
 
 #include "format.hpp"
+#include "numbers.hpp"
 
 #include <algorithm>
 #include <array>
@@ -15,40 +16,6 @@ namespace smtpd::conf {
 namespace {
 
 constexpr std::size_t kShownLength = 60;
-
-/// A decimal number in [low, high], digits only (no sign, no spaces).
-std::optional<std::size_t> parse_number(std::string_view text, std::size_t low, std::size_t high) {
-    std::size_t n = 0;
-    for (char const c : text) {
-        if (c < '0' || c > '9') {
-            return std::nullopt;
-        }
-        n = n * 10 + static_cast<std::size_t>(c - '0');
-        if (n > high) {
-            return std::nullopt;
-        }
-    }
-    if (text.empty() || n < low) {
-        return std::nullopt;
-    }
-    return n;
-}
-
-std::optional<std::uint16_t> parse_port(std::string_view text) {
-    // parse.y accepts a service name too; these are the ones an MTA listens on.
-    constexpr std::array<std::pair<std::string_view, std::uint16_t>, 3> kServices = {
-        {{"smtp", 25}, {"smtps", 465}, {"submission", 587}}};
-    for (auto const& [name, port] : kServices) {
-        if (text == name) {
-            return port;
-        }
-    }
-    auto const n = parse_number(text, 1, 65535);
-    if (!n) {
-        return std::nullopt;
-    }
-    return static_cast<std::uint16_t>(*n);
-}
 
 bool is_macro_name(std::string_view name) {
     return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
@@ -97,6 +64,7 @@ void ConfigBuilder::error(Token const& at, std::string message) {
 void ConfigBuilder::give_up() {
     Location const last = errors_.empty() ? Location{file_, 1, 1} : errors_.back().where;
     errors_.push_back(ConfError{last, "too many errors, giving up"});
+    gave_up_ = true;
 }
 
 std::optional<std::string> ConfigBuilder::macro(std::string_view name) const {
@@ -114,6 +82,9 @@ void ConfigBuilder::apply(rules::Statement const& statement, Token const& first)
 }
 
 ConfResult ConfigBuilder::finish() && {
+    if (!gave_up_) {
+        check_pkis_complete();
+    }
     ConfResult result;
     if (errors_.empty()) {
         result.config = std::move(config_);
@@ -135,26 +106,6 @@ void ConfigBuilder::operator()(rules::MacroDef const& s) {
     }
     if (defines_.find(s.name.text) == defines_.end()) {
         config_.macros[s.name.text] = s.value.text;
-    }
-}
-
-void ConfigBuilder::operator()(rules::ListenStmt const& s) {
-    Listen listen{s.address.text, std::nullopt, where(*first_)};
-    bool ok = true;
-    if (s.address.text.empty()) {
-        error(s.address, "empty address or interface");
-        ok = false;
-    }
-    if (s.port) {
-        listen.port = parse_port(s.port->text);
-        if (!listen.port) {
-            error(*s.port, "invalid port " + quote_for_message(s.port->text) +
-                               ": expected a number between 1 and 65535");
-            ok = false;
-        }
-    }
-    if (ok) {
-        config_.listeners.push_back(std::move(listen));
     }
 }
 
@@ -315,9 +266,9 @@ void ConfigBuilder::operator()(rules::MatchStmt const& s) {
 
 // smtp limit: parse.y's opt_limit_smtp names max-rcpt and max-mails; each may be repeated, the
 // last one wins.
-void ConfigBuilder::operator()(rules::SmtpLimitStmt const& s) {
+void ConfigBuilder::smtp_limits(std::vector<rules::LimitPair> const& limits) {
     constexpr std::size_t kMaxLimit = 1000000;
-    for (auto const& pair : s.limits) {
+    for (auto const& pair : limits) {
         std::optional<std::size_t>* target = nullptr;
         if (pair.name.text == "max-rcpt") {
             target = &config_.smtp_limits.max_rcpt;
@@ -325,7 +276,7 @@ void ConfigBuilder::operator()(rules::SmtpLimitStmt const& s) {
             target = &config_.smtp_limits.max_mails;
         } else {
             error(pair.name, "invalid session limit " + quote_for_message(pair.name.text) +
-                                 ": expected \"max-rcpt\" or \"max-mails\"");
+                                 R"(: expected "max-rcpt" or "max-mails")");
             continue;
         }
         auto const n = parse_number(pair.number.text, 1, kMaxLimit);
@@ -336,6 +287,30 @@ void ConfigBuilder::operator()(rules::SmtpLimitStmt const& s) {
             continue;
         }
         *target = n;
+    }
+}
+
+// smtp max-message-size: parse.y's size, a NUMBER or a STRING read by scan_scaled(3).
+void ConfigBuilder::max_message_size(Token const& size) {
+    auto const bytes = parse_size(size.text);
+    if (!bytes) {
+        error(size, "invalid max-message-size " + quote_for_message(size.text) +
+                        ": expected a number of bytes, optionally followed by K, M or G");
+        return;
+    }
+    if (*bytes == 0) {
+        error(size, "invalid max-message-size " + quote_for_message(size.text) +
+                        ": the size must be at least 1 byte");
+        return;
+    }
+    config_.smtp_limits.max_message_size = bytes;
+}
+
+void ConfigBuilder::operator()(rules::SmtpStmt const& s) {
+    if (s.size) {
+        max_message_size(*s.size);
+    } else {
+        smtp_limits(s.limits);
     }
 }
 

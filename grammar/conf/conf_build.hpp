@@ -1,7 +1,8 @@
 // The semantic half of the smtpd.conf parser: turns each parsed statement (conf_def.hpp) into
 // Config entries, checking what the grammar cannot: macro names, -D precedence, port ranges,
-// duplicate tables and actions, references to undefined tables and actions (which, as in
-// OpenSMTPD, must be declared before use), table sources, maildir path formats.
+// duplicate tables and actions, references to undefined tables, actions, pkis and cas (which, as
+// in OpenSMTPD, must be declared before use), table sources, maildir path formats, sizes, and the
+// consistency of a listener's options (conf_listen.cpp).
 // Invariant: a statement with any error adds nothing to the Config; every error has a token's
 // line:column. Depends on: conf_def.hpp, conf.hpp, format.hpp.
 #pragma once
@@ -40,18 +41,32 @@ class ConfigBuilder {
     void operator()(rules::TableStmt const& s);
     void operator()(rules::ActionStmt const& s);
     void operator()(rules::MatchStmt const& s);
-    void operator()(rules::SmtpLimitStmt const& s);
+    void operator()(rules::SmtpStmt const& s);
+    void operator()(rules::PkiStmt const& s);
+    void operator()(rules::CaStmt const& s);
 
   private:
     [[nodiscard]] Location where(Token const& t) const;
     [[nodiscard]] bool table_exists(Token const& name);
     bool table_source(Table& table, Token const& source);
+    void smtp_limits(std::vector<rules::LimitPair> const& limits);
+    void max_message_size(Token const& size);
+    bool listen_option(Listen& listen, rules::ListenOption const& option,
+                       std::vector<rules::ListenOption const*>& seen);
+    bool listen_value(Listen& listen, std::string const& keyword, Token const& value);
+    bool listen_pki(Listen& listen, Token const& name);
+    bool listen_consistent(Listen const& listen,
+                           std::vector<rules::ListenOption const*> const& seen);
+    [[nodiscard]] std::optional<std::string> tls_name(Token const& name, char const* what);
+    void check_pkis_complete();
 
     std::string file_;
     std::map<std::string, std::string, std::less<>> defines_;
     Config config_;
     std::vector<ConfError> errors_;
     Token const* first_ = nullptr;
+    std::vector<std::string> reported_pkis_; ///< incomplete pkis already named in an error
+    bool gave_up_ = false;
 };
 
 /// `text` in double quotes for a message, with control bytes escaped and long text cut short.

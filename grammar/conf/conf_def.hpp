@@ -30,19 +30,42 @@ struct MacroDef {
     Token name;
     Token value;
 };
-/// listen on <address> [port <n>]
+/// One listen option: its keyword and, for those that take one, the argument (a value, a table
+/// name, or the "verify" keyword).
+struct ListenOption {
+    Token keyword;
+    boost::optional<Token> arg;
+};
+/// listen on <address> [options]
 struct ListenStmt {
     Token address;
-    boost::optional<Token> port;
+    std::vector<ListenOption> options;
+};
+/// cert <file> | key <file> after "pki <name>"
+struct PkiParam {
+    Token keyword;
+    Token file;
+};
+/// pki <name> (cert <file> | key <file>)+
+struct PkiStmt {
+    Token name;
+    std::vector<PkiParam> params;
+};
+/// ca <name> cert <file>
+struct CaStmt {
+    Token name;
+    Token file;
 };
 /// <name> <number> after "smtp limit"
 struct LimitPair {
     Token name;
     Token number;
 };
-/// smtp limit <name> <number> [<name> <number> ...]
-struct SmtpLimitStmt {
+/// smtp limit <name> <number> [<name> <number> ...]  |  smtp max-message-size <size>
+struct SmtpStmt {
+    Token option; ///< "limit" or "max-message-size"
     std::vector<LimitPair> limits;
+    boost::optional<Token> size;
 };
 /// k = v inside a table's braces
 struct KeyValue {
@@ -83,7 +106,7 @@ struct MatchStmt {
     Token action;
 };
 using Statement =
-    x3::variant<MacroDef, ListenStmt, TableStmt, ActionStmt, MatchStmt, SmtpLimitStmt>;
+    x3::variant<MacroDef, ListenStmt, TableStmt, ActionStmt, MatchStmt, SmtpStmt, PkiStmt, CaStmt>;
 
 /// OpenSMTPD 6.8's keywords: unquoted, they are never strings (parse.y lookup()).
 // clang-format off
@@ -188,9 +211,13 @@ inline constexpr PunctParser eol{{}, 0};
 } // namespace smtpd::conf::rules
 
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MacroDef, name, value)
-BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ListenStmt, address, port)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ListenOption, keyword, arg)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ListenStmt, address, options)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::PkiParam, keyword, file)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::PkiStmt, name, params)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::CaStmt, name, file)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::LimitPair, name, number)
-BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::SmtpLimitStmt, limits)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::SmtpStmt, option, limits, size)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::KeyValue, key, value)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::TableStmt, name, body)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ActionStmt, name, path, virtual_table)
@@ -239,7 +266,12 @@ BOOST_SPIRIT_DECLARE(statement_type)
 
 // The rule names are the "<what>" of "expected <what> after ...".
 x3::rule<class varset_class, MacroDef> const varset = "a macro definition";
+x3::rule<class listen_option_class, ListenOption> const listen_option = "a listen option";
 x3::rule<class listen_class, ListenStmt> const listen = "a listen directive";
+x3::rule<class pki_param_class, PkiParam> const pki_param = "\"cert\" or \"key\"";
+x3::rule<class pki_params_class, std::vector<PkiParam>> const pki_params = "\"cert\" or \"key\"";
+x3::rule<class pki_class, PkiStmt> const pki = "a pki directive";
+x3::rule<class ca_class, CaStmt> const ca = "a ca directive";
 x3::rule<class keyval_class, KeyValue> const keyval = "key = value";
 x3::rule<class keyval_next_class, KeyValue> const keyval_next = "key = value";
 x3::rule<class keyval_list_class, std::vector<KeyValue>> const keyval_list = "key = value";
@@ -258,7 +290,8 @@ x3::rule<class close_brace_class> const close_brace = "\",\" or \"}\"";
 x3::rule<class match_class, MatchStmt> const match = "a match directive";
 x3::rule<class limit_pair_class, LimitPair> const limit_pair = "a session limit";
 x3::rule<class limit_list_class, std::vector<LimitPair>> const limit_list = "a session limit";
-x3::rule<class smtp_class, SmtpLimitStmt> const smtp = "an smtp directive";
+x3::rule<class smtp_option_class, SmtpStmt> const smtp_option = "\"limit\" or \"max-message-size\"";
+x3::rule<class smtp_class, SmtpStmt> const smtp = "an smtp directive";
 statement_type const statement = "a directive";
 
 auto const optnl = *nl;
@@ -267,9 +300,22 @@ auto const comma = (punct(',') >> optnl) | +nl;
 
 // varset: STRING '=' STRING
 auto const varset_def = (value("a macro name") >> punct('=')) > value("a macro value") > eol;
-// listen: LISTEN ON STRING [PORT STRING]
-auto const listen_def = kw("listen") > kw("on") > value("an address or interface") >
-                        -(kw("port") > value("a port number")) > eol;
+// opt_if_listen: PORT STRING | PKI STRING | CA STRING | HOSTNAME STRING | TLS | NO_DSN
+//   | TLS_REQUIRE [VERIFY] | SMTPS [VERIFY] | AUTH [tableref] | AUTH_OPTIONAL [tableref]
+auto const listen_option_def =
+    (kwt("port") > value("a port number")) | (kwt("pki") > value("a pki name")) |
+    (kwt("ca") > value("a ca name")) | (kwt("hostname") > value("a host name")) |
+    (kwt("tls", "no-dsn") >> x3::attr(boost::optional<Token>())) |
+    (kwt("tls-require", "smtps") >> -kwt("verify")) | (kwt("auth", "auth-optional") >> -tableref);
+// listen: LISTEN ON STRING opt_if_listen*
+auto const listen_def = kw("listen") > kw("on") > value("an address or interface") > *listen_option
+                        > eol;
+// pki: PKI STRING pki_params; pki_params_opt: CERT STRING | KEY STRING
+auto const pki_param_def = kwt("cert", "key") > value("a file name");
+auto const pki_params_def = +pki_param;
+auto const pki_def = kw("pki") > value("a pki name") > pki_params > eol;
+// ca: CA STRING CERT STRING
+auto const ca_def = kw("ca") > value("a ca name") > kw("cert") > value("a file name") > eol;
 // keyval: STRING '=' STRING
 auto const keyval_def = (value("a key") >> punct('=')) > value("a value");
 auto const keyval_next_def = value("a key") > punct('=') > value("a value");
@@ -293,15 +339,19 @@ auto const match_option_def = (kwt("from") > from_dest) | (kwt("for") > for_dest
 auto const match_action_def = kw("action");
 // match: MATCH match_options ACTION STRING
 auto const match_def = kw("match") > *match_option > match_action > value("an action name") > eol;
-// smtp: SMTP LIMIT limits_smtp; limits_smtp: (STRING NUMBER)+
+// limits_smtp: (STRING NUMBER)+
 auto const limit_pair_def = value("\"max-rcpt\" or \"max-mails\"") > value("a number");
 auto const limit_list_def = +limit_pair;
-auto const smtp_def = kw("smtp") > kw("limit") > limit_list > eol;
-auto const statement_def = varset | listen | table | action | match | smtp;
+// smtp: SMTP LIMIT limits_smtp | SMTP MAX_MESSAGE_SIZE size
+auto const smtp_option_def =
+    ((kwt("limit") > limit_list) >> x3::attr(boost::optional<Token>())) |
+    (kwt("max-message-size") >> x3::attr(std::vector<LimitPair>()) > value("a size"));
+auto const smtp_def = kw("smtp") > smtp_option > eol;
+auto const statement_def = varset | listen | pki | ca | table | action | match | smtp;
 
-BOOST_SPIRIT_DEFINE(varset, listen, keyval, keyval_next, keyval_list, string_list, tableval_list,
-                    close_brace, table_body, table, tableref, action, domain_spec, from_dest,
-                    for_dest, match_option, match_action, match, limit_pair, limit_list, smtp,
-                    statement)
+BOOST_SPIRIT_DEFINE(varset, listen_option, listen, pki_param, pki_params, pki, ca, keyval,
+                    keyval_next, keyval_list, string_list, tableval_list, close_brace, table_body,
+                    table, tableref, action, domain_spec, from_dest, for_dest, match_option,
+                    match_action, match, limit_pair, limit_list, smtp_option, smtp, statement)
 
 } // namespace smtpd::conf::rules

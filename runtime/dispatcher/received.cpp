@@ -23,12 +23,23 @@ std::string address_literal(std::string_view ip) {
                                                   : fmt::format("[IPv6:{}]", ip);
 }
 
+/// RFC 3848's transmission types: SMTP, ESMTP, and with TLS "S", with AUTH "A".
+std::string protocol(ReceivedInfo const& info) {
+    if (!info.esmtp) {
+        return "SMTP";
+    }
+    return fmt::format("ESMTP{}{}", info.tls ? "S" : "", info.authenticated ? "A" : "");
+}
+
 } // namespace
 
 std::string received_header(ReceivedInfo const& info) {
-    std::string out = fmt::format("Received: from {} ({})\r\n\tby {} (smtpd) with {} id {}",
-                                  info.helo, address_literal(info.client_ip), info.hostname,
-                                  info.esmtp ? "ESMTP" : "SMTP", info.id);
+    std::string out =
+        fmt::format("Received: from {} ({})\r\n\tby {} (smtpd) with {} id {}", info.helo,
+                    address_literal(info.client_ip), info.hostname, protocol(info), info.id);
+    if (!info.tls_info.empty()) {
+        out += fmt::format(" ({})", info.tls_info);
+    }
     if (!info.single_recipient.empty()) {
         out += fmt::format("\r\n\tfor <{}>", info.single_recipient);
     }

@@ -17,6 +17,9 @@ struct ReceivedInfo {
     std::string id;
     std::string single_recipient; ///< the "for" clause, only when there is one recipient
     std::time_t when = 0;
+    bool tls = false;           ///< the message came over TLS: "with ESMTPS" (RFC 3848)
+    std::string tls_info;       ///< "TLSv1.3:TLS_AES_256_GCM_SHA384:256", as OpenSMTPD writes it
+    bool authenticated = false; ///< after AUTH: "with ESMTPA" / "ESMTPSA" (RFC 3848)
 };
 
 /// "Received: from ... by ... with ... id ...; date" with CRLF line ends and folded lines.

@@ -6,6 +6,7 @@
 #include "common/log.hpp"
 #include "common/random_id.hpp"
 #include "dispatcher/received.hpp"
+#include "io/smtp_stream.hpp"
 #include "smtpd/grammar/limits.hpp"
 #include "smtpd/sm/session.hpp"
 
@@ -62,14 +63,14 @@ std::string path_address(grammar::Path const& path) {
 
 class Connection {
   public:
-    Connection(tcp::socket socket, ServerContext& ctx)
-        : socket_(std::move(socket)), timer_(socket_.get_executor()), ctx_(ctx),
+    Connection(tcp::socket socket, std::shared_ptr<ListenerContext const> listener)
+        : stream_(std::move(socket)), listener_(std::move(listener)), ctx_(listener_->server),
           framer_(grammar::max_command_line(kEveryExtension), grammar::kMaxTextLine,
                   grammar::kMaxSaslLine),
           id_(random_id()) {
-        session_.params = ctx_.session_params;
+        session_.params = listener_->params;
         boost::system::error_code ec;
-        auto const remote = socket_.remote_endpoint(ec);
+        auto const remote = stream_.socket().remote_endpoint(ec);
         if (!ec) {
             client_ip_ = remote.address().to_string();
             client_local_ = is_loopback(remote.address());
@@ -82,6 +83,10 @@ class Connection {
   private:
     asio::awaitable<void> run() {
         log_info("{} smtp connected address={} host={}", id_, client_ip_, client_ip_);
+        if (session_.params.implicit_tls && !co_await start_tls()) {
+            co_await stream_.close();
+            co_return;
+        }
         handle(sm::Connected{});
         // Not zero-initialised: an idle connection should not pay for pages it never reads into.
         std::array<char, kReadBuffer> buf; // NOLINT(cppcoreguidelines-pro-type-member-init)
@@ -93,17 +98,14 @@ class Connection {
                 }
                 handle(sm::to_event(std::move(*frame), sm::line_context(session_)));
             }
-            if (commit_pending_) {
-                commit_pending_ = false;
-                sm::QueueVerdict verdict = co_await commit();
-                handle(std::move(verdict));
+            if (co_await answer_pending()) {
                 continue;
             }
             if (!co_await flush() || session_.state == sm::State::Closed) {
                 break;
             }
-            auto const n = co_await read_some(buf);
-            if (timed_out_) {
+            auto const n = co_await stream_.read_some(buf, ctx_.command_timeout);
+            if (stream_.timed_out()) {
                 handle(sm::Timeout{});
                 disconnect_reason_ = "timeout";
             } else if (n == 0) {
@@ -114,42 +116,74 @@ class Connection {
             }
         }
         co_await flush();
-        boost::system::error_code ignored;
-        socket_.shutdown(tcp::socket::shutdown_both, ignored);
-        socket_.close(ignored);
+        co_await stream_.close();
         log_info("{} smtp disconnected reason={}", id_, disconnect_reason_);
     }
 
-    asio::awaitable<std::size_t> read_some(std::array<char, kReadBuffer>& buf) {
-        timed_out_ = false;
-        timer_.expires_after(ctx_.command_timeout);
-        timer_.async_wait([this](boost::system::error_code ec) {
-            if (!ec) {
-                timed_out_ = true;
-                boost::system::error_code ignored;
-                socket_.cancel(ignored);
-            }
-        });
-        boost::system::error_code ec;
-        std::size_t const n = co_await socket_.async_read_some(
-            asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
-        timer_.cancel();
-        co_return ec ? 0 : n;
+    /// Performs what the session waits for (a commit, a credential check, a TLS handshake) and
+    /// feeds back its answer; false when nothing was pending.
+    asio::awaitable<bool> answer_pending() {
+        if (commit_pending_) {
+            commit_pending_ = false;
+            sm::QueueVerdict verdict = co_await commit();
+            handle(std::move(verdict));
+            co_return true;
+        }
+        if (credentials_) {
+            auto pending = std::exchange(credentials_, std::nullopt);
+            sm::AuthVerdict verdict = co_await check_credentials(std::move(*pending));
+            handle(verdict);
+            co_return true;
+        }
+        if (tls_pending_) {
+            tls_pending_ = false;
+            // RFC 3207 §4: the 220 goes out in clear text, then the handshake.
+            bool const ok = co_await flush() && co_await start_tls();
+            handle(sm::TlsDone{ok});
+            co_return true;
+        }
+        co_return false;
+    }
+
+    asio::awaitable<bool> start_tls() {
+        if (!listener_->tls) {
+            co_return false;
+        }
+        bool const ok =
+            co_await stream_.handshake(listener_->tls->context(), listener_->tls_timeout);
+        if (ok) {
+            log_info("{} smtp tls ciphers={}", id_, stream_.tls_info());
+        } else {
+            log_info("{} smtp disconnected reason=tls-failure", id_);
+            disconnect_reason_ = "tls-failure";
+        }
+        co_return ok;
+    }
+
+    /// RFC 4954: checks the credentials off the event loop (a password hash costs milliseconds).
+    asio::awaitable<sm::AuthVerdict> check_credentials(sm::CheckCredentials c) {
+        using Kind = sm::AuthVerdict::Kind;
+        auto work = [creds = listener_->credentials, user = c.user, password = c.password] {
+            return creds ? creds->verify(user, password)
+                         : auth::verify_system_password(user, password);
+        };
+        auto checking = ctx_.disk.run(std::move(work));
+        bool const ok = co_await std::move(checking);
+        log_info("{} smtp authentication user={} result={}", id_, c.user, ok ? "ok" : "permfail");
+        co_return sm::AuthVerdict{ok ? Kind::Accepted : Kind::Rejected};
     }
 
     asio::awaitable<bool> flush() {
         if (out_.empty()) {
             co_return true;
         }
-        boost::system::error_code ec;
-        co_await asio::async_write(socket_, asio::buffer(out_),
-                                   asio::redirect_error(asio::use_awaitable, ec));
+        bool const ok = co_await stream_.write(out_);
         out_.clear();
-        if (ec) {
+        if (!ok) {
             handle(sm::PeerClosed{});
             disconnect_reason_ = "write-error";
         }
-        co_return !ec;
+        co_return ok;
     }
 
     void handle(sm::Event event) {
@@ -173,7 +207,7 @@ class Connection {
     }
 
     void perform(sm::ReplyAction const& a) {
-        out_ += sm::render_reply(a.reply, ctx_.hostname);
+        out_ += sm::render_reply(a.reply, listener_->hostname);
         if (a.reply.id == sm::ReplyId::Bye) {
             disconnect_reason_ = "quit";
         }
@@ -183,16 +217,15 @@ class Connection {
 
     void perform(sm::ReadChunk const& a) { framer_.read_chunk(a.octets, a.skip); }
 
-    // XXX(#5): STARTTLS and AUTH are offered only once their listener options are wired; until
-    // then a session never asks for them, and these answers are the safe ones.
+    // RFC 3207 §4.2 (the CVE-2011-0411 class): what the client pipelined after STARTTLS is
+    // dropped; run() flushes the 220 and runs the handshake.
     void perform(sm::StartTls const&) {
         framer_.discard_buffered();
-        internal_.emplace_back(sm::TlsDone{false});
+        tls_pending_ = true;
     }
 
-    void perform(sm::CheckCredentials const&) {
-        internal_.emplace_back(sm::AuthVerdict{sm::AuthVerdict::Kind::TempFail});
-    }
+    // run() checks them on a worker thread; the session waits in AwaitAuth.
+    void perform(sm::CheckCredentials const& a) { credentials_ = a; }
 
     void perform(sm::CheckRecipient const& a) {
         auto const [local, domain] = split_recipient(a.recipient, ctx_.hostname);
@@ -215,8 +248,16 @@ class Connection {
         open_error_.clear();
         message_size_ = 0;
         message_.emplace(std::move(begun).value());
-        ReceivedInfo info{a.envelope.helo, client_ip_,    ctx_.hostname,     a.envelope.esmtp,
-                          message_->id(),  std::string(), std::time(nullptr)};
+        ReceivedInfo info;
+        info.helo = a.envelope.helo;
+        info.client_ip = client_ip_;
+        info.hostname = listener_->hostname;
+        info.esmtp = a.envelope.esmtp;
+        info.id = message_->id();
+        info.when = std::time(nullptr);
+        info.tls = a.envelope.tls;
+        info.tls_info = stream_.tls_info();
+        info.authenticated = a.envelope.auth_user.has_value();
         if (a.envelope.recipients.size() == 1) {
             info.single_recipient = path_address(a.envelope.recipients.front().path);
         }
@@ -309,8 +350,8 @@ class Connection {
         return ec == std::errc::no_space_on_device || ec.value() == EDQUOT;
     }
 
-    tcp::socket socket_;
-    asio::steady_timer timer_;
+    SmtpStream stream_;
+    std::shared_ptr<ListenerContext const> listener_;
     ServerContext& ctx_;
     sm::Framer framer_;
     sm::Session session_;
@@ -319,7 +360,6 @@ class Connection {
     std::string id_;
     std::string client_ip_ = "unknown";
     bool client_local_ = false;
-    bool timed_out_ = false;
     std::string disconnect_reason_ = "disconnect";
     std::optional<IncomingMessage> message_;
     std::error_code open_error_;
@@ -327,13 +367,15 @@ class Connection {
     std::map<std::string, Destination> destinations_;
     std::size_t message_size_ = 0;
     bool commit_pending_ = false;
+    bool tls_pending_ = false;
+    std::optional<sm::CheckCredentials> credentials_;
 };
 
 } // namespace
 
-void serve_connection(tcp::socket socket, ServerContext& context) {
+void serve_connection(tcp::socket socket, std::shared_ptr<ListenerContext const> listener) {
     auto executor = socket.get_executor();
-    auto connection = std::make_shared<Connection>(std::move(socket), context);
+    auto connection = std::make_shared<Connection>(std::move(socket), std::move(listener));
     asio::co_spawn(executor, Connection::serve(std::move(connection)), asio::detached);
 }
 

@@ -6,11 +6,13 @@
 // Depends on: statemachine/, lookup/, spool/, queue/, Boost.Asio.
 #pragma once
 
+#include "auth/credentials.hpp"
 #include "common/disk_workers.hpp"
 #include "lookup/resolver.hpp"
 #include "queue/queue_runner.hpp"
 #include "smtpd/sm/session.hpp"
 #include "spool/spool.hpp"
+#include "tls/tls_config.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <utility>
@@ -32,7 +34,19 @@ struct ServerContext {
     std::chrono::seconds command_timeout{300}; ///< RFC 5321 §4.5.3.2.7: at least 5 minutes
 };
 
+/// What the connections of one `listen on` line share: the session's policies (TLS, AUTH, DSN,
+/// the limits), its TLS context and its credentials.
+struct ListenerContext {
+    ServerContext& server;
+    sm::SessionParams params;
+    std::shared_ptr<tls::ServerTls> tls;                  ///< null without tls / smtps
+    std::shared_ptr<auth::Credentials const> credentials; ///< null: the system's users
+    std::string hostname;                                 ///< the greeting's name
+    std::chrono::seconds tls_timeout{60};                 ///< for a TLS handshake
+};
+
 /// Starts serving an accepted socket; the connection keeps itself alive until it closes.
-void serve_connection(boost::asio::ip::tcp::socket socket, ServerContext& context);
+void serve_connection(boost::asio::ip::tcp::socket socket,
+                      std::shared_ptr<ListenerContext const> listener);
 
 } // namespace smtpd::rt

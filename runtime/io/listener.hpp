@@ -20,9 +20,9 @@ namespace smtpd::rt {
 [[nodiscard]] std::vector<boost::asio::ip::tcp::endpoint>
 listen_endpoints(conf::Listen const& listen, std::string& error);
 
-/// Binds every endpoint of every `listen on` line and starts accepting. Errors as above.
-[[nodiscard]] bool start_listeners(boost::asio::io_context& io,
-                                   std::vector<conf::Listen> const& listens, ServerContext& context,
-                                   std::string& error);
+/// Binds every endpoint of every `listen on` line and starts accepting, each with its TLS
+/// context and credentials loaded. Errors as above.
+[[nodiscard]] bool start_listeners(boost::asio::io_context& io, conf::Config const& config,
+                                   ServerContext& context, std::string& error);
 
 } // namespace smtpd::rt

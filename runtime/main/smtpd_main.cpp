@@ -147,7 +147,9 @@ int run(Options const& o) {
         config.smtp_limits.max_rcpt.value_or(context.session_params.max_recipients);
     context.session_params.max_messages =
         config.smtp_limits.max_mails.value_or(context.session_params.max_messages);
-    if (!rt::start_listeners(io, config.listeners, context, error)) {
+    context.session_params.max_message_size =
+        config.smtp_limits.max_message_size.value_or(conf::SmtpLimits::kDefaultMaxMessageSize);
+    if (!rt::start_listeners(io, config, context, error)) {
         std::fprintf(stderr, "%s\n", error.c_str());
         return 1;
     }

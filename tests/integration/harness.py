@@ -7,6 +7,8 @@ to one Maildir through a virtual catch-all mapping to the user running the tests
 import os
 import re
 import socket
+import ssl
+import subprocess
 import sys
 import time
 import unittest
@@ -21,8 +23,9 @@ class Smtpd(refservers.Ours):
     """Our smtpd with -v, started and stopped by conformance/refservers.py, plus what the tests
     read back: the log, the Maildir, the queue."""
 
-    def __init__(self, extra_config=""):
-        super().__init__(SMTPD, verbose=True, extra_config=extra_config)
+    def __init__(self, extra_config="", listen_options=""):
+        super().__init__(SMTPD, verbose=True, extra_config=extra_config,
+                         listen_options=listen_options)
 
     def read_log(self):
         with open(self.log_path, errors="replace") as f:
@@ -61,6 +64,51 @@ class Smtpd(refservers.Ours):
                 return True
             time.sleep(0.05)
         return False
+
+
+AUTH_USER = "alice"
+AUTH_PASSWORD = "correct horse"
+
+
+def make_certificate(directory, name="mx.test"):
+    """A self-signed certificate and key for `name`, made now with the openssl tool (never a
+    committed key); returns (cert_path, key_path)."""
+    cert, key = os.path.join(directory, name + ".crt"), os.path.join(directory, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=" + name,
+                    "-addext", "subjectAltName=DNS:" + name],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def make_credentials(directory):
+    """A table(5) file with AUTH_USER's sha512-crypt hash (openssl passwd -6)."""
+    digest = subprocess.run(["openssl", "passwd", "-6", AUTH_PASSWORD], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    path = os.path.join(directory, "credentials")
+    with open(path, "w") as f:
+        f.write("%s %s\n" % (AUTH_USER, digest))
+    return path
+
+
+class TlsSmtpd(Smtpd):
+    """Our smtpd with a certificate made at run time, a credentials table, and the listener
+    options given (e.g. "tls pki mx.test auth-optional <creds>")."""
+
+    def __init__(self, listen_options):
+        super().__init__(listen_options=listen_options)
+        self.cert, self.key = make_certificate(self.dir)
+        creds = make_credentials(self.dir)
+        self.extra_config = ('pki mx.test cert "%s"\npki mx.test key "%s"\n'
+                             'table creds file:%s\n' % (self.cert, self.key, creds))
+        self.implicit_tls = "smtps" in listen_options.split()
+
+    def connect_probe(self):
+        raw = super().connect_probe()
+        if not self.implicit_tls:
+            return raw
+        ctx = ssl.create_default_context(cafile=self.cert)
+        return ctx.wrap_socket(raw, server_hostname="mx.test")
 
 
 class Dialogue:
@@ -105,7 +153,7 @@ class Dialogue:
 # The Received: header we add, with the variable parts (id, date) as patterns.
 RECEIVED = re.compile(
     rb"Received: from (?P<helo>\S+) \(\[127\.0\.0\.1\]\)\n"
-    rb"\tby \S+ \(smtpd\) with E?SMTP id (?P<id>[0-9a-f]{16})"
+    rb"\tby \S+ \(smtpd\) with (?P<proto>E?SMTPS?A?) id (?P<id>[0-9a-f]{16})( \([^)]*\))?"
     rb"(\n\tfor <[^>]+>)?;\n"
     rb"\t[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}\n")
 

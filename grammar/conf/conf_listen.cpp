@@ -1,0 +1,271 @@
+// The semantic checks of listen, pki and ca (see conf_build.hpp), after OpenSMTPD 6.8's parse.y:
+// each listen option at most once (pki may be repeated, for SNI), one TLS mode among tls,
+// tls-require and smtps, one of auth and auth-optional; tls, tls-require and smtps need a pki;
+// pki, ca and auth need one of them; a named pki must exist and have a certificate and a key.
+// Pki and ca names are lowercased and must be host names (res_hnok) or "*".
+// Depends on: conf_build.hpp, numbers.hpp and the standard library.
+#include "conf_build.hpp"
+
+#include "numbers.hpp"
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+
+namespace smtpd::conf {
+
+namespace {
+
+std::string lowercase(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    });
+    return out;
+}
+
+bool is_alnum(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// res_hnok(3): letters and digits at the borders of a label; '-' and '_' also inside one.
+bool is_host_name(std::string_view name) {
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        char const c = name[i];
+        if (c == '.') {
+            continue;
+        }
+        bool const border =
+            i == 0 || name[i - 1] == '.' || i + 1 == name.size() || name[i + 1] == '.';
+        if (!is_alnum(c) && (border || (c != '-' && c != '_'))) {
+            return false;
+        }
+    }
+    return !name.empty();
+}
+
+// The option groups whose members exclude each other: the TLS modes, the auth modes.
+std::string_view option_group(std::string_view keyword) {
+    if (keyword == "tls" || keyword == "tls-require" || keyword == "smtps") {
+        return "TLS mode";
+    }
+    if (keyword == "auth" || keyword == "auth-optional") {
+        return "authentication mode";
+    }
+    return keyword;
+}
+
+rules::ListenOption const* find_option(std::vector<rules::ListenOption const*> const& seen,
+                                       std::string_view group) {
+    auto const it = std::find_if(seen.begin(), seen.end(), [&](rules::ListenOption const* o) {
+        return option_group(o->keyword.text) == group;
+    });
+    return it == seen.end() ? nullptr : *it;
+}
+
+constexpr char const* kNeedsTls = R"( requires "tls", "tls-require" or "smtps")";
+
+} // namespace
+
+std::optional<std::string> ConfigBuilder::tls_name(Token const& name, char const* what) {
+    if (name.text != "*" && !is_host_name(name.text)) {
+        error(name, std::string("invalid ") + what + " name " + quote_for_message(name.text) +
+                        ": not a valid domain name");
+        return std::nullopt;
+    }
+    return lowercase(name.text);
+}
+
+// pki: a pki may be declared by several statements; a statement with an error adds nothing.
+void ConfigBuilder::operator()(rules::PkiStmt const& s) {
+    auto const name = tls_name(s.name, "pki");
+    if (!name) {
+        return;
+    }
+    auto const existing = std::find_if(config_.pkis.begin(), config_.pkis.end(),
+                                       [&](Pki const& p) { return p.name == *name; });
+    Pki pki = existing != config_.pkis.end() ? *existing : Pki{*name, {}, {}, where(*first_)};
+    bool ok = true;
+    for (auto const& param : s.params) {
+        bool const is_cert = param.keyword.text == "cert";
+        auto& file = is_cert ? pki.cert_file : pki.key_file;
+        if (file) {
+            error(param.keyword, "\"" + param.keyword.text + "\" already specified for pki " +
+                                     quote_for_message(*name));
+            ok = false;
+        } else if (param.file.text.empty()) {
+            error(param.file, "empty file name");
+            ok = false;
+        } else {
+            file = param.file.text;
+        }
+    }
+    if (!ok) {
+        return;
+    }
+    if (existing != config_.pkis.end()) {
+        *existing = std::move(pki);
+    } else {
+        config_.pkis.push_back(std::move(pki));
+    }
+}
+
+void ConfigBuilder::operator()(rules::CaStmt const& s) {
+    auto const name = tls_name(s.name, "ca");
+    if (!name) {
+        return;
+    }
+    if (Ca const* previous = config_.find_ca(*name)) {
+        error(s.name, "ca " + quote_for_message(*name) + " is already defined at line " +
+                          std::to_string(previous->where.line));
+        return;
+    }
+    if (s.file.text.empty()) {
+        error(s.file, "empty file name");
+        return;
+    }
+    config_.cas.push_back(Ca{*name, s.file.text, where(*first_)});
+}
+
+bool ConfigBuilder::listen_pki(Listen& listen, Token const& name) {
+    std::string const lower = lowercase(name.text);
+    if (std::find(listen.pkis.begin(), listen.pkis.end(), lower) != listen.pkis.end()) {
+        error(name, "pki " + quote_for_message(lower) + " already specified for this listener");
+        return false;
+    }
+    Pki const* pki = config_.find_pki(lower);
+    if (pki == nullptr) {
+        error(name, "undefined pki " + quote_for_message(lower) +
+                        " (a pki must be declared before the listeners that use it)");
+        return false;
+    }
+    if (!pki->cert_file || !pki->key_file) {
+        error(name, "pki " + quote_for_message(lower) + " has no " +
+                        (pki->cert_file ? "key" : "certificate") + " file");
+        reported_pkis_.push_back(lower);
+        return false;
+    }
+    listen.pkis.push_back(lower);
+    return true;
+}
+
+bool ConfigBuilder::listen_option(Listen& listen, rules::ListenOption const& option,
+                                  std::vector<rules::ListenOption const*>& seen) {
+    std::string const& keyword = option.keyword.text;
+    if (keyword != "pki") {
+        std::string_view const group = option_group(keyword);
+        if (auto const* previous = find_option(seen, group)) {
+            if (previous->keyword.text == keyword) {
+                error(option.keyword, "\"" + keyword + "\" already specified for this listener");
+            } else {
+                error(option.keyword, "\"" + keyword + "\" conflicts with \"" +
+                                          previous->keyword.text + "\": a listener has one " +
+                                          std::string(group));
+            }
+            return false;
+        }
+    }
+    seen.push_back(&option);
+    if (option.arg &&
+        (keyword == "port" || keyword == "pki" || keyword == "ca" || keyword == "hostname")) {
+        return listen_value(listen, keyword, *option.arg);
+    }
+    if (keyword == "tls") {
+        listen.tls = Listen::TlsMode::Starttls;
+    } else if (keyword == "tls-require" || keyword == "smtps") {
+        listen.tls = keyword == "smtps" ? Listen::TlsMode::Smtps : Listen::TlsMode::Required;
+        listen.verify = option.arg.has_value(); // the "verify" keyword
+    } else if (keyword == "auth" || keyword == "auth-optional") {
+        listen.auth = keyword == "auth" ? Listen::AuthMode::Required : Listen::AuthMode::Optional;
+        if (option.arg) {
+            listen.auth_table = option.arg->text;
+            return table_exists(*option.arg);
+        }
+    } else { // no-dsn, the only other option of the grammar
+        listen.no_dsn = true;
+    }
+    return true;
+}
+
+// The options with a value: port, pki, ca, hostname.
+bool ConfigBuilder::listen_value(Listen& listen, std::string const& keyword, Token const& value) {
+    if (keyword == "pki") {
+        return listen_pki(listen, value);
+    }
+    if (keyword == "port") {
+        listen.port = parse_port(value.text);
+        if (!listen.port) {
+            error(value, "invalid port " + quote_for_message(value.text) +
+                             ": expected a number between 1 and 65535");
+            return false;
+        }
+    } else if (keyword == "ca") {
+        listen.ca = lowercase(value.text);
+        if (config_.find_ca(*listen.ca) == nullptr) {
+            error(value, "undefined ca " + quote_for_message(*listen.ca) +
+                             " (a ca must be declared before the listeners that use it)");
+            return false;
+        }
+    } else if (value.text.empty()) { // hostname
+        error(value, "empty host name");
+        return false;
+    } else {
+        listen.hostname = value.text;
+    }
+    return true;
+}
+
+// parse.y's create_if_listener: TLS needs a certificate; pki, ca and auth need TLS (OpenSMTPD
+// never lets a password cross the network in the clear).
+bool ConfigBuilder::listen_consistent(Listen const& listen,
+                                      std::vector<rules::ListenOption const*> const& seen) {
+    if (auto const* tls = find_option(seen, "TLS mode")) {
+        if (listen.pkis.empty()) {
+            error(tls->keyword, "\"" + tls->keyword.text +
+                                    "\" requires a certificate: add \"pki <name>\" to this "
+                                    "listener");
+            return false;
+        }
+        return true;
+    }
+    for (std::string_view const needs : {"pki", "ca", "authentication mode"}) {
+        if (auto const* option = find_option(seen, needs)) {
+            error(option->keyword, "\"" + option->keyword.text + "\"" + kNeedsTls);
+            return false;
+        }
+    }
+    return true;
+}
+
+void ConfigBuilder::operator()(rules::ListenStmt const& s) {
+    Listen listen;
+    listen.address = s.address.text;
+    listen.where = where(*first_);
+    bool ok = true;
+    if (s.address.text.empty()) {
+        error(s.address, "empty address or interface");
+        ok = false;
+    }
+    std::vector<rules::ListenOption const*> seen;
+    for (auto const& option : s.options) {
+        ok = listen_option(listen, option, seen) && ok;
+    }
+    if (ok && listen_consistent(listen, seen)) {
+        config_.listeners.push_back(std::move(listen));
+    }
+}
+
+// OpenSMTPD refuses to start with a pki that lacks its certificate or key, used or not.
+void ConfigBuilder::check_pkis_complete() {
+    for (auto const& pki : config_.pkis) {
+        if ((!pki.cert_file || !pki.key_file) &&
+            std::find(reported_pkis_.begin(), reported_pkis_.end(), pki.name) ==
+                reported_pkis_.end()) {
+            errors_.push_back(
+                ConfError{pki.where, "pki " + quote_for_message(pki.name) + " has no " +
+                                         (pki.cert_file ? "key" : "certificate") + " file"});
+        }
+    }
+}
+
+} // namespace smtpd::conf

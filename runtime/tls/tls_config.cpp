@@ -1,0 +1,218 @@
+// ServerTls (see tls_config.hpp). One SSL_CTX per pki, configured alike; the SNI callback, on the
+// first one, moves a handshake to the selected pki's context with SSL_set_SSL_CTX, which swaps
+// the certificate and key (the way libtls serves several keypairs). Every context gets the same
+// verification settings and ca, since the switch also switches the store a client's certificate
+// is checked against.
+// Depends on: tls_config.hpp, key_store.hpp, tls_error.hpp, common/fs.hpp, OpenSSL, Boost.Asio.
+#include "tls/tls_config.hpp"
+
+#include "common/fs.hpp"
+#include "tls/tls_error.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <array>
+#include <limits>
+
+namespace smtpd::rt::tls {
+
+namespace {
+
+struct FreeX509 {
+    void operator()(X509* cert) const { X509_free(cert); }
+};
+struct FreeSslCtx {
+    void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
+};
+struct FreeBio {
+    void operator()(BIO* bio) const { BIO_free(bio); }
+};
+using X509Ptr = std::unique_ptr<X509, FreeX509>;
+using SslCtxPtr = std::unique_ptr<SSL_CTX, FreeSslCtx>;
+
+constexpr std::array<unsigned char, 5> kSessionContext = {'s', 'm', 't', 'p', 'd'};
+
+/// Every PEM certificate in `file`, in order; an error names the file.
+Fallible<std::vector<X509Ptr>> read_certificates(std::string const& file, TlsErrc bad) {
+    auto pem = read_file(file);
+    if (!pem) {
+        return failure(pem.error(), file + ": " + pem.error().message());
+    }
+    std::vector<X509Ptr> certs;
+    std::string const& text = pem.value();
+    if (text.size() <= static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+        std::unique_ptr<BIO, FreeBio> const bio(
+            BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
+        while (bio) {
+            X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+            if (!cert) {
+                break;
+            }
+            certs.push_back(std::move(cert));
+        }
+    }
+    ERR_clear_error(); // the read that ends the loop always fails ("no start line")
+    if (certs.empty()) {
+        return failure(bad, file + ": no PEM certificate");
+    }
+    return certs;
+}
+
+SslCtxPtr new_server_ctx() {
+    SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+    if (!ctx) {
+        return ctx;
+    }
+    SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx.get(), SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                       SSL_OP_CIPHER_SERVER_PREFERENCE);
+    // Sessions are resumed only with the context that made them (needed with client certs).
+    SSL_CTX_set_session_id_context(ctx.get(), kSessionContext.data(), kSessionContext.size());
+    return ctx;
+}
+
+/// The certificate and chain of `files` in `ctx`; returns the leaf.
+Fallible<X509*> use_certificate(SSL_CTX* ctx, PkiFiles const& files) {
+    auto certs = read_certificates(files.cert_file, TlsErrc::BadCertificate);
+    if (!certs) {
+        return certs.error();
+    }
+    auto& chain = certs.value();
+    if (SSL_CTX_use_certificate(ctx, chain.front().get()) != 1) {
+        return failure(TlsErrc::BadCertificate, files.cert_file + ": " + take_openssl_errors());
+    }
+    for (std::size_t i = 1; i < chain.size(); ++i) {
+        if (SSL_CTX_add1_chain_cert(ctx, chain[i].get()) != 1) {
+            return failure(TlsErrc::BadCertificate, files.cert_file + ": " + take_openssl_errors());
+        }
+    }
+    return SSL_CTX_get0_certificate(ctx);
+}
+
+/// Client certificate verification: required and checked against the ca (or the system store).
+Fallible<void> use_verification(SSL_CTX* ctx, ServerTlsConfig const& config) {
+    if (config.ca_file) {
+        auto certs = read_certificates(*config.ca_file, TlsErrc::BadCa);
+        if (!certs) {
+            return certs.error();
+        }
+        X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+        for (auto const& cert : certs.value()) {
+            // The names go into the CertificateRequest, so a client knows which cert to send.
+            if (X509_STORE_add_cert(store, cert.get()) != 1 ||
+                SSL_CTX_add_client_CA(ctx, cert.get()) != 1) {
+                return failure(TlsErrc::BadCa, *config.ca_file + ": " + take_openssl_errors());
+            }
+        }
+    } else if (config.verify && SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        return failure(TlsErrc::BadCa, "system trust store: " + take_openssl_errors());
+    }
+    if (config.verify) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    }
+    return success();
+}
+
+} // namespace
+
+struct ServerTls::Pki {
+    std::string name;
+    SslCtxPtr owned_ctx; ///< empty for pki 0, whose context context_ owns
+    SSL_CTX* ctx = nullptr;
+    X509* cert = nullptr; ///< the leaf, owned by ctx
+};
+
+ServerTls::ServerTls(SSL_CTX* default_ctx) : context_(default_ctx) {}
+
+ServerTls::~ServerTls() = default;
+
+std::string const& ServerTls::pki_name(std::size_t index) const {
+    return pkis_.at(index).name;
+}
+
+Fallible<std::shared_ptr<ServerTls>> ServerTls::create(ServerTlsConfig const& config) {
+    if (config.pkis.empty()) {
+        return failure(TlsErrc::NoPki, "TLS needs at least one pki");
+    }
+    std::vector<SslCtxPtr> contexts;
+    for (std::size_t i = 0; i < config.pkis.size(); ++i) {
+        contexts.push_back(new_server_ctx());
+        if (!contexts.back()) {
+            return failure(TlsErrc::Library, "SSL_CTX_new: " + take_openssl_errors());
+        }
+    }
+    // asio::ssl::context adopts the first context; it throws only for a null handle.
+    std::shared_ptr<ServerTls> tls(new ServerTls(contexts.front().release()));
+    for (std::size_t i = 0; i < config.pkis.size(); ++i) {
+        PkiFiles const& files = config.pkis[i];
+        Pki pki{files.name, std::move(contexts[i]), nullptr, nullptr};
+        pki.ctx = i == 0 ? tls->context_.native_handle() : pki.owned_ctx.get();
+        auto leaf = use_certificate(pki.ctx, files);
+        if (!leaf) {
+            return leaf.error();
+        }
+        pki.cert = leaf.value();
+        auto key = tls->keys_.load(files.key_file, pki.cert, files.cert_file);
+        if (!key) {
+            return key.error();
+        }
+        if (auto attached = tls->keys_.attach(key.value(), pki.ctx); !attached) {
+            return attached.error();
+        }
+        if (auto verification = use_verification(pki.ctx, config); !verification) {
+            return verification.error();
+        }
+        tls->pkis_.push_back(std::move(pki));
+    }
+    SSL_CTX* first = tls->context_.native_handle();
+    SSL_CTX_set_tlsext_servername_callback(first, &ServerTls::on_server_name);
+    SSL_CTX_set_tlsext_servername_arg(first, tls.get());
+    return tls;
+}
+
+std::size_t ServerTls::select(std::string_view server_name) const {
+    for (std::size_t i = 0; i < pkis_.size(); ++i) {
+        if (X509_check_host(pkis_[i].cert, server_name.data(), server_name.size(),
+                            X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, nullptr) == 1) {
+            return i;
+        }
+    }
+    return 0;
+}
+
+int ServerTls::on_server_name(SSL* ssl, int* /*alert*/, void* arg) {
+    auto const* self = static_cast<ServerTls const*>(arg);
+    char const* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (name == nullptr) {
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+    std::size_t const index = self->select(name);
+    if (index != 0 && SSL_set_SSL_CTX(ssl, self->pkis_[index].ctx) == nullptr) {
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    return SSL_TLSEXT_ERR_OK;
+}
+
+ServerTlsConfig server_tls_config(conf::Config const& config, conf::Listen const& listen) {
+    ServerTlsConfig out;
+    for (auto const& name : listen.pkis) {
+        if (conf::Pki const* pki = config.find_pki(name)) {
+            out.pkis.push_back(
+                PkiFiles{pki->name, pki->cert_file.value_or(""), pki->key_file.value_or("")});
+        }
+    }
+    if (listen.ca) {
+        if (conf::Ca const* ca = config.find_ca(*listen.ca)) {
+            out.ca_file = ca->cert_file;
+        }
+    }
+    out.verify = listen.verify;
+    return out;
+}
+
+} // namespace smtpd::rt::tls
