@@ -129,8 +129,7 @@ class Connection {
             handle(std::move(verdict));
             co_return true;
         }
-        if (credentials_) {
-            auto pending = std::exchange(credentials_, std::nullopt);
+        if (auto pending = std::exchange(credentials_, std::nullopt); pending.has_value()) {
             sm::AuthVerdict verdict = co_await check_credentials(std::move(*pending));
             handle(verdict);
             co_return true;
