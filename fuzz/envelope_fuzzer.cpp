@@ -1,5 +1,6 @@
 // Fuzz target: the on-disk envelope decoder. Properties: any bytes give an envelope or nothing;
-// a decoded envelope re-encodes to text that decodes to the same envelope.
+// a decoded envelope (of any version read, 1 or 2) re-encodes, at the current version, to text
+// that decodes to the same envelope.
 #include "spool/envelope.hpp"
 
 #include <cstdint>

@@ -5,6 +5,7 @@
 
 #include "common/log.hpp"
 #include "common/random_id.hpp"
+#include "dispatcher/queued_options.hpp"
 #include "dispatcher/received.hpp"
 #include "io/smtp_stream.hpp"
 #include "smtpd/grammar/limits.hpp"
@@ -332,6 +333,7 @@ class Connection {
             }
             env.recipients.push_back({local + "@" + domain, d->second.user, d->second.maildir});
         }
+        copy_session_options(envelope, env);
         return env;
     }
 

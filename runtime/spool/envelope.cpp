@@ -1,6 +1,9 @@
-// Envelope encoding and its strict decoder. See envelope.hpp for the format.
+// Envelope encoding and its strict decoder. See envelope.hpp for the format. Each single-valued
+// key is one row of kFields (its name, the version that introduced it, how its value is read), so
+// a version 1 file refuses the version 2 keys and every file must have each key of its version.
 #include "spool/envelope.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <fmt/format.h>
@@ -71,22 +74,125 @@ template <class Int> std::optional<Int> to_int(std::string_view s) {
     return v;
 }
 
-// "rcpt <address> <user> <maildir>": three escaped fields, none of which can hold a space.
-std::optional<QueuedRecipient> decode_recipient(std::string_view fields) {
-    std::array<std::string, 3> parts;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
+template <class Int> bool read_int(Int& out, std::string const& value) {
+    auto const v = to_int<Int>(value);
+    if (v) {
+        out = *v;
+    }
+    return v.has_value();
+}
+
+bool take(std::string& out, std::string&& value) {
+    out = std::move(value);
+    return true;
+}
+
+bool read_flag(bool& out, std::string const& value) {
+    if (value != "0" && value != "1") {
+        return false;
+    }
+    out = value == "1";
+    return true;
+}
+
+// A keyword parameter: empty (not given) or one of the spellings the session records.
+bool read_keyword(std::string& out, std::string value, std::string_view a, std::string_view b) {
+    if (!value.empty() && value != a && value != b) {
+        return false;
+    }
+    out = std::move(value);
+    return true;
+}
+
+// RFC 1870 SIZE: empty when not declared.
+bool read_size(std::optional<std::uint64_t>& out, std::string const& value) {
+    if (value.empty()) {
+        out.reset();
+        return true;
+    }
+    auto const v = to_int<std::uint64_t>(value);
+    out = v;
+    return v.has_value();
+}
+
+struct Field {
+    std::string_view key;
+    unsigned since; ///< the first version that has this key
+    bool (*read)(QueuedEnvelope&, std::string&&);
+};
+
+// Every single-valued key but "version"; "rcpt" repeats and is read by decode_recipient.
+constexpr std::array<Field, 16> kFields{{
+    {"id", 1, [](QueuedEnvelope& e, std::string&& v) { return take(e.id, std::move(v)); }},
+    {"created", 1, [](QueuedEnvelope& e, std::string&& v) { return read_int(e.created, v); }},
+    {"helo", 1, [](QueuedEnvelope& e, std::string&& v) { return take(e.helo, std::move(v)); }},
+    {"client", 1,
+     [](QueuedEnvelope& e, std::string&& v) { return take(e.client_address, std::move(v)); }},
+    {"local", 1, [](QueuedEnvelope& e, std::string&& v) { return read_flag(e.client_local, v); }},
+    {"sender", 1, [](QueuedEnvelope& e, std::string&& v) { return take(e.sender, std::move(v)); }},
+    {"attempts", 1, [](QueuedEnvelope& e, std::string&& v) { return read_int(e.attempts, v); }},
+    {"error", 1,
+     [](QueuedEnvelope& e, std::string&& v) { return take(e.last_error, std::move(v)); }},
+    {"auth-user", 2,
+     [](QueuedEnvelope& e, std::string&& v) { return take(e.auth_user, std::move(v)); }},
+    {"tls", 2, [](QueuedEnvelope& e, std::string&& v) { return read_flag(e.tls, v); }},
+    {"body", 2,
+     [](QueuedEnvelope& e, std::string&& v) {
+         return read_keyword(e.body, std::move(v), kBody7Bit, kBody8BitMime);
+     }},
+    {"smtputf8", 2, [](QueuedEnvelope& e, std::string&& v) { return read_flag(e.smtputf8, v); }},
+    {"ret", 2,
+     [](QueuedEnvelope& e, std::string&& v) {
+         return read_keyword(e.ret, std::move(v), kRetFull, kRetHdrs);
+     }},
+    {"envid", 2, [](QueuedEnvelope& e, std::string&& v) { return take(e.envid, std::move(v)); }},
+    {"auth-param", 2,
+     [](QueuedEnvelope& e, std::string&& v) { return take(e.auth_param, std::move(v)); }},
+    {"size", 2, [](QueuedEnvelope& e, std::string&& v) { return read_size(e.declared_size, v); }},
+}};
+
+// "rcpt <address> <user> <maildir>" in version 1, then " <notify> <orcpt>" from version 2:
+// escaped fields, none of which can hold a space.
+std::optional<QueuedRecipient> decode_recipient(std::string_view fields, unsigned version) {
+    std::array<std::string, 5> parts;
+    std::size_t const count = version >= 2 ? 5 : 3;
+    for (std::size_t i = 0; i < count; ++i) {
         auto const sp = fields.find(' ');
-        if ((sp == std::string_view::npos) != (i + 1 == parts.size())) {
+        if ((sp == std::string_view::npos) != (i + 1 == count)) {
             return std::nullopt;
         }
         auto value = unescape(fields.substr(0, sp));
         if (!value) {
             return std::nullopt;
         }
-        parts[i] = std::move(*value);
+        parts.at(i) = std::move(*value);
         fields.remove_prefix(sp == std::string_view::npos ? fields.size() : sp + 1);
     }
-    return QueuedRecipient{std::move(parts[0]), std::move(parts[1]), std::move(parts[2])};
+    QueuedRecipient r{std::move(parts[0]), std::move(parts[1]), std::move(parts[2])};
+    if (count == 5) {
+        auto const notify = to_int<std::uint8_t>(parts[3]);
+        if (!notify || (*notify & ~kQueuedNotifyMask) != 0) {
+            return std::nullopt;
+        }
+        r.notify = *notify;
+        r.orcpt = std::move(parts[4]);
+    }
+    return r;
+}
+
+// Splits "key value\n" off the front of `text`; none if the line has no LF or no space.
+std::optional<std::pair<std::string_view, std::string_view>> next_line(std::string_view& text) {
+    auto const nl = text.find('\n');
+    if (nl == std::string_view::npos) {
+        return std::nullopt; // every line ends with LF; a truncated file is no envelope
+    }
+    std::string_view const line = text.substr(0, nl);
+    text.remove_prefix(nl + 1);
+    auto const sp = line.find(' ');
+    if (sp == std::string_view::npos) {
+        return std::nullopt;
+    }
+    return std::pair{line.substr(0, sp), line.substr(sp + 1)};
 }
 
 } // namespace
@@ -99,8 +205,17 @@ std::string encode_envelope(QueuedEnvelope const& e) {
     out += fmt::format("client {}\n", escape(e.client_address));
     out += fmt::format("local {}\n", e.client_local ? 1 : 0);
     out += fmt::format("sender {}\n", escape(e.sender));
+    out += fmt::format("auth-user {}\n", escape(e.auth_user));
+    out += fmt::format("tls {}\n", e.tls ? 1 : 0);
+    out += fmt::format("body {}\n", escape(e.body));
+    out += fmt::format("smtputf8 {}\n", e.smtputf8 ? 1 : 0);
+    out += fmt::format("ret {}\n", escape(e.ret));
+    out += fmt::format("envid {}\n", escape(e.envid));
+    out += fmt::format("auth-param {}\n", escape(e.auth_param));
+    out += fmt::format("size {}\n", e.declared_size ? fmt::to_string(*e.declared_size) : "");
     for (auto const& r : e.recipients) {
-        out += fmt::format("rcpt {} {} {}\n", escape(r.address), escape(r.user), escape(r.maildir));
+        out += fmt::format("rcpt {} {} {} {} {}\n", escape(r.address), escape(r.user),
+                           escape(r.maildir), unsigned{r.notify}, escape(r.orcpt));
     }
     out += fmt::format("attempts {}\n", e.attempts);
     out += fmt::format("error {}\n", escape(e.last_error));
@@ -108,82 +223,44 @@ std::string encode_envelope(QueuedEnvelope const& e) {
 }
 
 std::optional<QueuedEnvelope> decode_envelope(std::string_view text) {
+    auto const head = next_line(text);
+    if (!head || head->first != "version") {
+        return std::nullopt;
+    }
+    auto const version = to_int<unsigned>(head->second);
+    if (!version || *version < 1 || *version > kEnvelopeVersion) {
+        return std::nullopt;
+    }
     QueuedEnvelope e;
-    std::array<bool, 9> seen{};
-    constexpr std::array<std::string_view, 9> kSingle{
-        "version", "id", "created", "helo", "client", "local", "sender", "attempts", "error"};
-    bool first = true;
+    std::array<bool, kFields.size()> seen{};
     while (!text.empty()) {
-        auto const nl = text.find('\n');
-        if (nl == std::string_view::npos) {
-            return std::nullopt; // every line ends with LF; a truncated file is no envelope
-        }
-        std::string_view const line = text.substr(0, nl);
-        text.remove_prefix(nl + 1);
-        auto const sp = line.find(' ');
-        if (sp == std::string_view::npos) {
+        auto const line = next_line(text);
+        if (!line) {
             return std::nullopt;
         }
-        std::string_view const key = line.substr(0, sp);
-        if (first != (key == "version")) {
-            return std::nullopt;
-        }
-        first = false;
+        std::string_view const key = line->first;
         if (key == "rcpt") {
-            auto recipient = decode_recipient(line.substr(sp + 1));
+            auto recipient = decode_recipient(line->second, *version);
             if (!recipient) {
                 return std::nullopt;
             }
             e.recipients.push_back(std::move(*recipient));
             continue;
         }
-        auto value = unescape(line.substr(sp + 1));
-        if (!value) {
+        auto const field = std::find_if(kFields.begin(), kFields.end(),
+                                        [&](Field const& f) { return f.key == key; });
+        if (field == kFields.end() || field->since > *version) {
             return std::nullopt;
         }
-        std::size_t slot = 0;
-        while (slot < kSingle.size() && kSingle[slot] != key) {
-            ++slot;
-        }
-        if (slot == kSingle.size() || seen[slot]) {
+        auto const slot = static_cast<std::size_t>(field - kFields.begin());
+        auto value = unescape(line->second);
+        if (seen.at(slot) || !value || !field->read(e, std::move(*value))) {
             return std::nullopt;
         }
-        seen[slot] = true;
-        if (key == "version") {
-            if (to_int<unsigned>(*value) != kEnvelopeVersion) {
-                return std::nullopt;
-            }
-        } else if (key == "id") {
-            e.id = std::move(*value);
-        } else if (key == "created") {
-            auto v = to_int<std::int64_t>(*value);
-            if (!v) {
-                return std::nullopt;
-            }
-            e.created = *v;
-        } else if (key == "helo") {
-            e.helo = std::move(*value);
-        } else if (key == "client") {
-            e.client_address = std::move(*value);
-        } else if (key == "local") {
-            if (*value != "0" && *value != "1") {
-                return std::nullopt;
-            }
-            e.client_local = *value == "1";
-        } else if (key == "sender") {
-            e.sender = std::move(*value);
-        } else if (key == "attempts") {
-            auto v = to_int<unsigned>(*value);
-            if (!v) {
-                return std::nullopt;
-            }
-            e.attempts = *v;
-        } else {
-            e.last_error = std::move(*value);
-        }
+        seen.at(slot) = true;
     }
-    for (bool s : seen) {
-        if (!s) {
+    for (std::size_t i = 0; i < kFields.size(); ++i) {
+        if (!seen.at(i) && kFields.at(i).since <= *version) {
             return std::nullopt;
         }
     }

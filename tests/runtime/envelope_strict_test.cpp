@@ -1,0 +1,261 @@
+// The envelope decoder's strictness: version 1 files still decode (an upgrade keeps the queue),
+// version 1 refuses the version 2 fields and version 2 requires them, and unknown keys,
+// duplicates, bad escapes and values out of their range give no envelope; the committed fuzz
+// seeds decode or are refused as their names say.
+#include "spool/envelope.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace smtpd::rt {
+namespace {
+
+// What version 1 wrote (the committed seed fuzz/corpus/envelope/valid).
+constexpr std::string_view kVersion1 = "version 1\n"
+                                       "id 0123456789abcdef\n"
+                                       "created 1700000000\n"
+                                       "helo client.example\n"
+                                       "client 127.0.0.1\n"
+                                       "local 1\n"
+                                       "sender a@example.org\n"
+                                       "rcpt b@localhost root /var/mail/Maildir\n"
+                                       "attempts 0\n"
+                                       "error \n";
+
+QueuedEnvelope version2_sample() {
+    QueuedEnvelope e{
+        "id1", 1, "h", "::1", false, "", {{"c@d", "u", "/m", 6, "rfc822;c+40d"}}, 1, "452 full"};
+    e.auth_user = "bob";
+    e.tls = true;
+    e.body = kBody7Bit;
+    e.ret = kRetFull;
+    e.envid = "e1";
+    e.auth_param = "<>";
+    e.declared_size = 99;
+    return e;
+}
+
+std::vector<std::string> lines_of(std::string const& text) {
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    for (auto nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', start)) {
+        lines.push_back(text.substr(start, nl + 1 - start));
+        start = nl + 1;
+    }
+    return lines;
+}
+
+std::string join(std::vector<std::string> const& lines) {
+    std::string text;
+    for (auto const& line : lines) {
+        text += line;
+    }
+    return text;
+}
+
+std::string replace_line(std::string const& text, std::string_view key, std::string_view line) {
+    auto lines = lines_of(text);
+    for (auto& l : lines) {
+        if (l.starts_with(std::string{key} + " ")) {
+            l = std::string{line} + "\n";
+        }
+    }
+    return join(lines);
+}
+
+TEST(EnvelopeVersion1, DecodesWithTheVersion2FieldsAtTheirDefaults) {
+    auto const decoded = decode_envelope(kVersion1);
+    ASSERT_TRUE(decoded.has_value());
+    QueuedEnvelope const expected{"0123456789abcdef",
+                                  1700000000,
+                                  "client.example",
+                                  "127.0.0.1",
+                                  true,
+                                  "a@example.org",
+                                  {{"b@localhost", "root", "/var/mail/Maildir"}},
+                                  0,
+                                  ""};
+    EXPECT_EQ(*decoded, expected);
+    EXPECT_TRUE(decoded->auth_user.empty());
+    EXPECT_FALSE(decoded->declared_size.has_value());
+    EXPECT_EQ(decoded->recipients[0].notify, 0);
+}
+
+TEST(EnvelopeVersion1, IsRewrittenAsVersion2WithTheSameContent) {
+    auto const decoded = decode_envelope(kVersion1);
+    ASSERT_TRUE(decoded.has_value());
+    std::string const text = encode_envelope(*decoded);
+    EXPECT_TRUE(text.starts_with("version 2\n"));
+    EXPECT_EQ(decode_envelope(text), decoded);
+}
+
+TEST(EnvelopeVersion1, RefusesEachVersion2Key) {
+    for (auto const* line : {"auth-user \n", "tls 0\n", "body \n", "smtputf8 0\n", "ret \n",
+                             "envid \n", "auth-param \n", "size \n"}) {
+        EXPECT_FALSE(decode_envelope(std::string{kVersion1} + line)) << line;
+    }
+}
+
+TEST(EnvelopeVersion1, RefusesAVersion2Recipient) {
+    std::string const text = replace_line(std::string{kVersion1}, "rcpt", "rcpt c@d u /m 0 ");
+    EXPECT_FALSE(decode_envelope(text));
+}
+
+TEST(EnvelopeVersion2, RefusesAVersion1Recipient) {
+    std::string const text =
+        replace_line(encode_envelope(version2_sample()), "rcpt", "rcpt c@d u /m");
+    EXPECT_FALSE(decode_envelope(text));
+}
+
+TEST(EnvelopeVersion2, RefusesRecipientsWithTooFewOrTooManyFields) {
+    std::string const good = encode_envelope(version2_sample());
+    for (auto const* rcpt :
+         {"rcpt c@d u /m 0", "rcpt c@d u /m 0  ", "rcpt c@d u /m 0 x y", "rcpt c@d u", "rcpt "}) {
+        EXPECT_FALSE(decode_envelope(replace_line(good, "rcpt", rcpt))) << rcpt;
+    }
+}
+
+TEST(EnvelopeVersion2, RefusesAFileWithoutAnyOneOfItsFields) {
+    auto const lines = lines_of(encode_envelope(version2_sample()));
+    ASSERT_EQ(lines.size(), 18U);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        auto without = lines;
+        without.erase(without.begin() + static_cast<std::ptrdiff_t>(i));
+        EXPECT_FALSE(decode_envelope(join(without))) << lines[i];
+    }
+}
+
+TEST(EnvelopeVersion2, RefusesADuplicateOfAnySingleField) {
+    auto const lines = lines_of(encode_envelope(version2_sample()));
+    for (auto const& line : lines) {
+        if (line.starts_with("rcpt ")) {
+            continue;
+        }
+        EXPECT_FALSE(decode_envelope(join(lines) + line)) << line;
+    }
+}
+
+TEST(EnvelopeVersion2, TakesFieldsInAnyOrderAfterTheVersion) {
+    auto lines = lines_of(encode_envelope(version2_sample()));
+    std::reverse(lines.begin() + 1, lines.end());
+    EXPECT_EQ(decode_envelope(join(lines)), version2_sample());
+    std::swap(lines[0], lines[1]);
+    EXPECT_FALSE(decode_envelope(join(lines)));
+}
+
+TEST(EnvelopeStrict, RefusesUnknownVersions) {
+    std::string const good = encode_envelope(version2_sample());
+    for (auto const* version : {"version 0", "version 3", "version", "version 2x", "version -1",
+                                "version 4294967298", "version %32 "}) {
+        EXPECT_FALSE(decode_envelope(replace_line(good, "version", version))) << version;
+    }
+    EXPECT_FALSE(decode_envelope("version 2\n"));
+    EXPECT_FALSE(decode_envelope(""));
+}
+
+TEST(EnvelopeStrict, RefusesUnknownKeysAndTruncation) {
+    std::string const good = encode_envelope(version2_sample());
+    EXPECT_FALSE(decode_envelope(good + "color blue\n"));
+    EXPECT_FALSE(decode_envelope(good + "Size 1\n"));
+    EXPECT_FALSE(decode_envelope(good + "auth_user x\n"));
+    EXPECT_FALSE(decode_envelope(good + "version 2\n"));
+    EXPECT_FALSE(decode_envelope(good + "\n"));
+    EXPECT_FALSE(decode_envelope(good + "tls\n"));
+    EXPECT_FALSE(decode_envelope(good.substr(0, good.size() - 1)));
+}
+
+TEST(EnvelopeStrict, RefusesBadEscapesInEveryKindOfField) {
+    std::string const good = encode_envelope(version2_sample());
+    for (auto const& [key, line] : std::vector<std::pair<std::string_view, std::string_view>>{
+             {"helo", "helo a%G1"},
+             {"envid", "envid %4"},
+             {"auth-user", "auth-user %"},
+             {"auth-param", "auth-param a%0a"},
+             {"auth-param", "auth-param a\tb"},
+             {"envid", "envid a b"},
+             {"rcpt", "rcpt c@d u /m 6 rfc822;%zz"},
+             {"rcpt", "rcpt c@d u /m %3 x"},
+             {"error", "error \x7f"},
+         }) {
+        EXPECT_FALSE(decode_envelope(replace_line(good, key, line))) << line;
+    }
+}
+
+TEST(EnvelopeStrict, RefusesValuesOutOfTheirRange) {
+    std::string const good = encode_envelope(version2_sample());
+    for (auto const& [key, line] : std::vector<std::pair<std::string_view, std::string_view>>{
+             {"rcpt", "rcpt c@d u /m 16 x"},
+             {"rcpt", "rcpt c@d u /m 255 x"},
+             {"rcpt", "rcpt c@d u /m 256 x"},
+             {"rcpt", "rcpt c@d u /m -1 x"},
+             {"rcpt", "rcpt c@d u /m FAILURE x"},
+             {"rcpt", "rcpt c@d u /m  x"},
+             {"size", "size x"},
+             {"size", "size -1"},
+             {"size", "size 1k"},
+             {"size", "size 18446744073709551616"},
+             {"size", "size %20"},
+             {"tls", "tls 2"},
+             {"tls", "tls "},
+             {"smtputf8", "smtputf8 yes"},
+             {"body", "body 8bitmime"},
+             {"body", "body BINARYMIME"},
+             {"ret", "ret hdrs"},
+             {"ret", "ret NEVER"},
+         }) {
+        EXPECT_FALSE(decode_envelope(replace_line(good, key, line))) << line;
+    }
+}
+
+TEST(EnvelopeStrict, AcceptsEveryNotifyValueInRange) {
+    std::string const good = encode_envelope(version2_sample());
+    for (unsigned notify = 0; notify < 16; ++notify) {
+        auto const decoded = decode_envelope(
+            replace_line(good, "rcpt", "rcpt c@d u /m " + std::to_string(notify) + " x"));
+        ASSERT_TRUE(decoded.has_value()) << notify;
+        EXPECT_EQ(decoded->recipients[0].notify, notify);
+    }
+}
+
+TEST(EnvelopeStrict, RefusesAnEnvelopeWithoutRecipients) {
+    auto const lines = lines_of(encode_envelope(version2_sample()));
+    std::string text;
+    for (auto const& line : lines) {
+        if (!line.starts_with("rcpt ")) {
+            text += line;
+        }
+    }
+    EXPECT_FALSE(decode_envelope(text));
+}
+
+// The committed fuzz seeds are named after what the decoder must make of them.
+TEST(EnvelopeSeeds, DecodeOrAreRefusedAsTheirNamesSay) {
+    for (auto const& [seed, decodes] : std::vector<std::pair<std::string, bool>>{
+             {"valid", true},
+             {"escaped", true},
+             {"v2-valid", true},
+             {"v2-escaped", true},
+             {"bad-version", false},
+             {"v1-with-v2-key", false},
+             {"v2-missing-auth-param", false},
+             {"v2-notify-out-of-range", false},
+         }) {
+        std::ifstream in(SMTPD_SOURCE_DIR "/fuzz/corpus/envelope/" + seed, std::ios::binary);
+        ASSERT_TRUE(in) << seed;
+        std::string const text{std::istreambuf_iterator<char>(in), {}};
+        EXPECT_EQ(decode_envelope(text).has_value(), decodes) << seed;
+    }
+}
+
+TEST(EnvelopeSeeds, TheVersion1SeedIsWhatVersion1Wrote) {
+    std::ifstream in(SMTPD_SOURCE_DIR "/fuzz/corpus/envelope/valid", std::ios::binary);
+    std::string const text{std::istreambuf_iterator<char>(in), {}};
+    EXPECT_EQ(text, kVersion1);
+}
+
+} // namespace
+} // namespace smtpd::rt
