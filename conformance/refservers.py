@@ -81,6 +81,31 @@ def ensure_group(name):
         return grp.getgrnam(name).gr_gid
 
 
+AUTH_USER = "alice"
+AUTH_PASSWORD = "correct horse"
+
+
+def make_certificate(directory, name="mx.test"):
+    """A self-signed certificate and key for `name`, made now with the openssl tool (never a
+    committed key); returns (cert_path, key_path)."""
+    cert, key = os.path.join(directory, name + ".crt"), os.path.join(directory, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=" + name,
+                    "-addext", "subjectAltName=DNS:" + name],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def make_credentials(directory):
+    """A table(5) file with AUTH_USER's sha512-crypt hash (openssl passwd -6)."""
+    digest = subprocess.run(["openssl", "passwd", "-6", AUTH_PASSWORD], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    path = os.path.join(directory, "credentials")
+    with open(path, "w") as f:
+        f.write("%s %s\n" % (AUTH_USER, digest))
+    return path
+
+
 def make_maildir(path, uid=None, gid=None):
     for sub in ("", "new", "cur", "tmp"):
         d = os.path.join(path, sub)
@@ -205,12 +230,24 @@ action "local" maildir $maildir_path virtual <vusers>
 match from any for local action "local"
 """
 
-    def __init__(self, binary, verbose=False, extra_config="", listen_options=""):
+    def __init__(self, binary, verbose=False, extra_config="", listen_options="", tls_auth=False):
+        """With tls_auth, a certificate and a credentials table made at run time and the listener
+        options "tls pki mx.test auth-optional <creds>" (STARTTLS, then AUTH)."""
         super().__init__()
         self.binary = os.path.abspath(binary)
         self.verbose = verbose
         self.extra_config = extra_config
         self.listen_options = listen_options
+        if tls_auth:
+            self.use_certificate_and_credentials()
+            self.listen_options += " tls pki mx.test auth-optional <creds>"
+
+    def use_certificate_and_credentials(self):
+        """Declares a pki "mx.test" and a table "creds" made now, for the listener options."""
+        self.cert, self.key = make_certificate(self.dir)
+        creds = make_credentials(self.dir)
+        self.extra_config += ('\npki mx.test cert "%s"\npki mx.test key "%s"\n'
+                              'table creds file:%s\n' % (self.cert, self.key, creds))
         self.config = os.path.join(self.dir, "smtpd.conf")
         self.spool = os.path.join(self.dir, "spool")
 

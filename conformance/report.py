@@ -32,7 +32,7 @@ OPENSMTPD_TLS = ("not testable: STARTTLS fails under OpenSSL 3 (6.8's privilege-
                  "engine: \"EVP lib\")")
 
 
-def run_suite(server, tls):
+def run_suite(server, tls, auth=False):
     """Plays every case against a started server; returns {id: result}."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
         out = f.name
@@ -40,6 +40,9 @@ def run_suite(server, tls):
            "--domain", refservers.DOMAIN, "--maildir", server.maildir, "--json", out]
     if tls:
         cmd.append("--tls")
+    if auth:
+        cmd += ["--auth", "--auth-user", refservers.AUTH_USER, "--auth-pass",
+                refservers.AUTH_PASSWORD]
     r = subprocess.run(cmd + [CASES], capture_output=True, text=True, timeout=3600)
     try:
         with open(out) as f:
@@ -120,11 +123,12 @@ def main(argv):
     args = ap.parse_args(argv)
 
     cases = case_list()
-    # What each server is configured with (what the runner is told): Postfix gets STARTTLS
-    # (self-signed ECDSA certificate); ours has no TLS in its runtime yet; OpenSMTPD 6.8's
-    # STARTTLS does not work with OpenSSL 3. None has AUTH configured.
+    # What each server is configured with (what the runner is told): ours gets STARTTLS and AUTH
+    # (a certificate and a credentials table made at run time); Postfix gets STARTTLS
+    # (self-signed ECDSA certificate); OpenSMTPD 6.8's STARTTLS does not work with OpenSSL 3.
     servers = [
-        ("ours", "ours", lambda: refservers.Ours(args.smtpd), {"maildir"}),
+        ("ours", "ours", lambda: refservers.Ours(args.smtpd, tls_auth=True),
+         {"maildir", "tls", "auth"}),
         ("opensmtpd", "OpenSMTPD 6.8",
          lambda: refservers.OpenSmtpd(os.path.join(ROOT, "build/refs/opensmtpd")), {"maildir"}),
         ("postfix", "Postfix 3.7",
@@ -140,7 +144,7 @@ def main(argv):
             server.start()
             versions[key] = server.version()
             print("== %s: port %d, running the suite" % (title, server.port), flush=True)
-            results, stdout = run_suite(server, "tls" in configured)
+            results, stdout = run_suite(server, "tls" in configured, "auth" in configured)
             print(stdout.strip().splitlines()[-1] if stdout.strip() else "(no output)", flush=True)
             if args.keep_json:
                 os.makedirs(args.keep_json, exist_ok=True)
@@ -182,9 +186,10 @@ def main(argv):
         % versions.get("postfix", "?"),
         "- Python %s" % platform.python_version(),
         "",
-        "Configured features: STARTTLS on Postfix only (our runtime has no TLS yet; OpenSMTPD "
-        "6.8's STARTTLS fails with OpenSSL 3, so its TLS cases are \"not testable\"); AUTH on "
-        "none (cases needing it are SKIP). A FAIL cell quotes the runner's reason. Where the RFC "
+        "Configured features: STARTTLS and AUTH on ours (a certificate and a credentials table "
+        "made at run time); STARTTLS on Postfix (no AUTH: its AUTH cases are SKIP); OpenSMTPD "
+        "6.8's STARTTLS fails with OpenSSL 3, so its TLS cases are \"not testable\", and it has "
+        "no AUTH. A FAIL cell quotes the runner's reason. Where the RFC "
         "lets a server accept or refuse, a case accepts both, so a FAIL is a real departure from "
         "the case's expectation (which may still be a case written for our behaviour; see the "
         "case's `note:`).",

@@ -8,7 +8,6 @@ import os
 import re
 import socket
 import ssl
-import subprocess
 import sys
 import time
 import unittest
@@ -66,29 +65,8 @@ class Smtpd(refservers.Ours):
         return False
 
 
-AUTH_USER = "alice"
-AUTH_PASSWORD = "correct horse"
-
-
-def make_certificate(directory, name="mx.test"):
-    """A self-signed certificate and key for `name`, made now with the openssl tool (never a
-    committed key); returns (cert_path, key_path)."""
-    cert, key = os.path.join(directory, name + ".crt"), os.path.join(directory, name + ".key")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                    "-out", cert, "-days", "2", "-subj", "/CN=" + name,
-                    "-addext", "subjectAltName=DNS:" + name],
-                   check=True, capture_output=True)
-    return cert, key
-
-
-def make_credentials(directory):
-    """A table(5) file with AUTH_USER's sha512-crypt hash (openssl passwd -6)."""
-    digest = subprocess.run(["openssl", "passwd", "-6", AUTH_PASSWORD], check=True,
-                            capture_output=True, text=True).stdout.strip()
-    path = os.path.join(directory, "credentials")
-    with open(path, "w") as f:
-        f.write("%s %s\n" % (AUTH_USER, digest))
-    return path
+AUTH_USER = refservers.AUTH_USER
+AUTH_PASSWORD = refservers.AUTH_PASSWORD
 
 
 class TlsSmtpd(Smtpd):
@@ -97,10 +75,7 @@ class TlsSmtpd(Smtpd):
 
     def __init__(self, listen_options):
         super().__init__(listen_options=listen_options)
-        self.cert, self.key = make_certificate(self.dir)
-        creds = make_credentials(self.dir)
-        self.extra_config = ('pki mx.test cert "%s"\npki mx.test key "%s"\n'
-                             'table creds file:%s\n' % (self.cert, self.key, creds))
+        self.use_certificate_and_credentials()
         self.implicit_tls = "smtps" in listen_options.split()
 
     def connect_probe(self):
