@@ -238,6 +238,8 @@ match from any for local action "local"
         self.verbose = verbose
         self.extra_config = extra_config
         self.listen_options = listen_options
+        self.config = os.path.join(self.dir, "smtpd.conf")
+        self.spool = os.path.join(self.dir, "spool")
         if tls_auth:
             self.use_certificate_and_credentials()
             self.listen_options += " tls pki mx.test auth-optional <creds>"
@@ -248,8 +250,6 @@ match from any for local action "local"
         creds = make_credentials(self.dir)
         self.extra_config += ('\npki mx.test cert "%s"\npki mx.test key "%s"\n'
                               'table creds file:%s\n' % (self.cert, self.key, creds))
-        self.config = os.path.join(self.dir, "smtpd.conf")
-        self.spool = os.path.join(self.dir, "spool")
 
     def prepare(self):
         if not os.access(self.binary, os.X_OK):
