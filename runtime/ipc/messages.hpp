@@ -1,0 +1,220 @@
+// The IPC vocabulary between the role processes: one MsgType per message, one struct per message,
+// and kIpcVersion, which is bumped on every change to any of them (a field added, removed,
+// retyped or reordered, an enum value added, a type renumbered). Each struct lists its fields once,
+// in wire order, in `fields()`; the generic codec (ipc/codec.hpp) encodes and decodes from that
+// list. Every request carries a 64-bit request id and its reply echoes it. The wire format is in
+// docs/arch/ipc.md. Depends on: the standard library.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <variant>
+#include <vector>
+
+namespace smtpd::ipc {
+
+/// Bump on every change to a message, an enum or the frame format (docs/arch/ipc.md).
+inline constexpr std::uint16_t kIpcVersion = 1;
+
+using RequestId = std::uint64_t;
+
+/// Wire numbers. A type's value is its index in `Message` plus one (checked in codec.cpp).
+enum class MsgType : std::uint16_t {
+    Hello = 1,
+    Shutdown,
+    LookupRecipient,
+    RecipientResolved,
+    CheckCredentials,
+    CredentialsChecked,
+    MessageCreate,
+    MessageCreated,
+    MessageCommit,
+    MessageCommitted,
+    ScheduleMessage,
+    DeliverRequest,
+    DeliverResult,
+    ControlRequest,
+    ControlReply,
+};
+
+// Enums on the wire are one byte; `last_value` gives the range the decoder accepts.
+enum class Role : std::uint8_t { Parent, Lookup, Queue, Scheduler, Control, Dispatcher };
+/// The same kinds as sm::RcptVerdict::Kind.
+enum class RcptVerdict : std::uint8_t { Accepted, UnknownUser, RelayDenied, TempFail };
+enum class AuthVerdict : std::uint8_t { Accepted, Rejected, TempFail };
+enum class DeliveryStatus : std::uint8_t { Delivered, TempFail, PermFail };
+enum class ControlVerb : std::uint8_t { ShowQueue, ScheduleAll, Pause, Resume, Stop };
+
+constexpr Role last_value(Role /*tag*/) {
+    return Role::Dispatcher;
+}
+constexpr RcptVerdict last_value(RcptVerdict /*tag*/) {
+    return RcptVerdict::TempFail;
+}
+constexpr AuthVerdict last_value(AuthVerdict /*tag*/) {
+    return AuthVerdict::TempFail;
+}
+constexpr DeliveryStatus last_value(DeliveryStatus /*tag*/) {
+    return DeliveryStatus::PermFail;
+}
+constexpr ControlVerb last_value(ControlVerb /*tag*/) {
+    return ControlVerb::Stop;
+}
+
+/// Child -> parent, first frame on each channel: who is speaking, and at which version.
+struct Hello {
+    static constexpr MsgType kType = MsgType::Hello;
+    std::uint16_t version = kIpcVersion;
+    Role role{};
+    static auto fields(auto& m) { return std::tie(m.version, m.role); }
+    friend bool operator==(Hello const&, Hello const&) = default;
+};
+
+/// Parent -> children: finish in-flight work and exit.
+struct Shutdown {
+    static constexpr MsgType kType = MsgType::Shutdown;
+    static auto fields(auto& /*m*/) { return std::tie(); }
+    friend bool operator==(Shutdown const&, Shutdown const&) = default;
+};
+
+/// Dispatcher -> lookup: is local@domain ours, and where does it go?
+struct LookupRecipient {
+    static constexpr MsgType kType = MsgType::LookupRecipient;
+    RequestId id{};
+    std::string local;
+    std::string domain;
+    bool client_local{}; ///< the session came from a local address (`match from local`)
+    static auto fields(auto& m) { return std::tie(m.id, m.local, m.domain, m.client_local); }
+    friend bool operator==(LookupRecipient const&, LookupRecipient const&) = default;
+};
+
+/// Lookup -> dispatcher. `user` and `maildir` are empty unless the verdict is Accepted.
+struct RecipientResolved {
+    static constexpr MsgType kType = MsgType::RecipientResolved;
+    RequestId id{};
+    RcptVerdict verdict{};
+    std::string user;
+    std::string maildir;
+    static auto fields(auto& m) { return std::tie(m.id, m.verdict, m.user, m.maildir); }
+    friend bool operator==(RecipientResolved const&, RecipientResolved const&) = default;
+};
+
+/// Dispatcher -> lookup: RFC 4954 AUTH credentials, checked against the listener's table.
+struct CheckCredentials {
+    static constexpr MsgType kType = MsgType::CheckCredentials;
+    RequestId id{};
+    std::string listener;
+    std::string user;
+    std::string password;
+    static auto fields(auto& m) { return std::tie(m.id, m.listener, m.user, m.password); }
+    friend bool operator==(CheckCredentials const&, CheckCredentials const&) = default;
+};
+
+struct CredentialsChecked {
+    static constexpr MsgType kType = MsgType::CredentialsChecked;
+    RequestId id{};
+    AuthVerdict verdict{};
+    static auto fields(auto& m) { return std::tie(m.id, m.verdict); }
+    friend bool operator==(CredentialsChecked const&, CredentialsChecked const&) = default;
+};
+
+/// Dispatcher -> queue: open a new message in the spool's incoming directory.
+struct MessageCreate {
+    static constexpr MsgType kType = MsgType::MessageCreate;
+    RequestId id{};
+    static auto fields(auto& m) { return std::tie(m.id); }
+    friend bool operator==(MessageCreate const&, MessageCreate const&) = default;
+};
+
+/// Queue -> dispatcher. On success (`error` empty) the frame carries the message file's fd,
+/// open for writing; on failure it carries none and `msgid` is empty.
+struct MessageCreated {
+    static constexpr MsgType kType = MsgType::MessageCreated;
+    RequestId id{};
+    std::string msgid;
+    std::string error;
+    static auto fields(auto& m) { return std::tie(m.id, m.msgid, m.error); }
+    friend bool operator==(MessageCreated const&, MessageCreated const&) = default;
+};
+
+/// Dispatcher -> queue: the content is written; make it durable with this envelope
+/// (spool/envelope.hpp's encoding) before the 250.
+struct MessageCommit {
+    static constexpr MsgType kType = MsgType::MessageCommit;
+    RequestId id{};
+    std::string msgid;
+    std::string envelope;
+    static auto fields(auto& m) { return std::tie(m.id, m.msgid, m.envelope); }
+    friend bool operator==(MessageCommit const&, MessageCommit const&) = default;
+};
+
+struct MessageCommitted {
+    static constexpr MsgType kType = MsgType::MessageCommitted;
+    RequestId id{};
+    bool ok{};
+    std::string error; ///< for the log when !ok
+    static auto fields(auto& m) { return std::tie(m.id, m.ok, m.error); }
+    friend bool operator==(MessageCommitted const&, MessageCommitted const&) = default;
+};
+
+/// Queue -> scheduler: a committed message to deliver. A notification: no reply.
+struct ScheduleMessage {
+    static constexpr MsgType kType = MsgType::ScheduleMessage;
+    std::string msgid;
+    static auto fields(auto& m) { return std::tie(m.msgid); }
+    friend bool operator==(ScheduleMessage const&, ScheduleMessage const&) = default;
+};
+
+/// Scheduler -> queue: deliver these recipients (addresses) of a message now.
+struct DeliverRequest {
+    static constexpr MsgType kType = MsgType::DeliverRequest;
+    RequestId id{};
+    std::string msgid;
+    std::vector<std::string> recipients;
+    static auto fields(auto& m) { return std::tie(m.id, m.msgid, m.recipients); }
+    friend bool operator==(DeliverRequest const&, DeliverRequest const&) = default;
+};
+
+struct DeliverResult {
+    static constexpr MsgType kType = MsgType::DeliverResult;
+    RequestId id{};
+    DeliveryStatus status{};
+    std::string error; ///< the last error, for the envelope and the log
+    static auto fields(auto& m) { return std::tie(m.id, m.status, m.error); }
+    friend bool operator==(DeliverResult const&, DeliverResult const&) = default;
+};
+
+/// Control -> any role: a validated smtpctl request.
+struct ControlRequest {
+    static constexpr MsgType kType = MsgType::ControlRequest;
+    RequestId id{};
+    ControlVerb verb{};
+    std::vector<std::string> args;
+    static auto fields(auto& m) { return std::tie(m.id, m.verb, m.args); }
+    friend bool operator==(ControlRequest const&, ControlRequest const&) = default;
+};
+
+struct ControlReply {
+    static constexpr MsgType kType = MsgType::ControlReply;
+    RequestId id{};
+    bool ok{};
+    std::vector<std::string> lines; ///< the text smtpctl prints
+    static auto fields(auto& m) { return std::tie(m.id, m.ok, m.lines); }
+    friend bool operator==(ControlReply const&, ControlReply const&) = default;
+};
+
+/// Every message, in MsgType order.
+using Message =
+    std::variant<Hello, Shutdown, LookupRecipient, RecipientResolved, CheckCredentials,
+                 CredentialsChecked, MessageCreate, MessageCreated, MessageCommit, MessageCommitted,
+                 ScheduleMessage, DeliverRequest, DeliverResult, ControlRequest, ControlReply>;
+
+inline constexpr std::uint16_t kMsgTypeCount = std::variant_size_v<Message>;
+
+/// The wire type of a message.
+[[nodiscard]] inline MsgType type_of(Message const& m) {
+    return std::visit([](auto const& alt) { return std::decay_t<decltype(alt)>::kType; }, m);
+}
+
+} // namespace smtpd::ipc
