@@ -238,49 +238,54 @@ std::uint64_t saturating_decimal(std::string_view digits) {
     return value;
 }
 
-void build(Verb verb, Captures const& caps, Command& command) {
+// The typed values of each verb from its captures, one small function per kind of command.
+
+void build_domain(Captures const& caps, Command& command) {
     for (auto const& c : caps.all()) {
-        switch (verb) {
-        case Verb::Helo:
-        case Verb::Ehlo:
-            if (c.is(Cap::rfc5321_domain) || c.is(Cap::rfc5321_address_literal)) {
-                command.domain = caps.text(c);
-            }
-            break;
-        case Verb::Noop:
-        case Verb::Vrfy:
-        case Verb::Help:
-        case Verb::Expn:
-            if (c.is(Cap::rfc5321_string)) {
-                command.text = caps.text(c);
-            }
-            break;
-        case Verb::Auth:
-            if (c.is(Cap::rfc4954_sasl_mech)) {
-                command.mechanism = caps.text(c);
-            } else if (c.is(Cap::rfc4954_initial_response)) {
-                command.initial_response = caps.text(c);
-            }
-            break;
-        case Verb::Bdat:
-            if (c.is(Cap::rfc3030_chunk_size)) {
-                command.chunk_size = saturating_decimal(caps.text(c));
-            }
-            command.last = command.last || c.is(Cap::rfc3030_end_marker);
-            break;
-        case Verb::Mail:
-        case Verb::Rcpt:
-        case Verb::Data:
-        case Verb::Rset:
-        case Verb::Quit:
-        case Verb::Starttls:
-            break;
+        if (c.is(Cap::rfc5321_domain) || c.is(Cap::rfc5321_address_literal)) {
+            command.domain = caps.text(c);
         }
     }
-    if (verb == Verb::Mail || verb == Verb::Rcpt) {
-        path_and_params(verb, caps, command);
+}
+
+void build_text(Captures const& caps, Command& command) {
+    if (auto const* s = caps.first(Cap::rfc5321_string)) {
+        command.text = caps.text(*s);
     }
 }
+
+void build_auth(Captures const& caps, Command& command) {
+    if (auto const* m = caps.first(Cap::rfc4954_sasl_mech)) {
+        command.mechanism = caps.text(*m);
+    }
+    if (auto const* r = caps.first(Cap::rfc4954_initial_response)) {
+        command.initial_response = caps.text(*r);
+    }
+}
+
+void build_bdat(Captures const& caps, Command& command) {
+    if (auto const* size = caps.first(Cap::rfc3030_chunk_size)) {
+        command.chunk_size = saturating_decimal(caps.text(*size));
+    }
+    command.last = caps.first(Cap::rfc3030_end_marker) != nullptr;
+}
+
+void build_mail(Captures const& caps, Command& command) {
+    path_and_params(Verb::Mail, caps, command);
+}
+
+void build_rcpt(Captures const& caps, Command& command) {
+    path_and_params(Verb::Rcpt, caps, command);
+}
+
+void build_nothing(Captures const&, Command&) {}
+
+using Builder = void (*)(Captures const&, Command&);
+
+// Indexed by Verb.
+constexpr std::array<Builder, kVerbCount> kBuilders{
+    build_domain,  build_domain, build_mail, build_rcpt, build_nothing, build_nothing, build_text,
+    build_nothing, build_text,   build_text, build_text, build_nothing, build_auth,    build_bdat};
 
 /// Octets of "A-d-l :" as sent: every At-domain is "@" Domain, with a "," between two.
 std::size_t route_octets(Path const& path) {
@@ -327,6 +332,39 @@ std::optional<ParseError> check_path(Path const& path, std::size_t at) {
 
 } // namespace
 
+namespace {
+
+/// MAIL and RCPT: the path's limits and its domain's prose rules (RFC 5321 §4.5.3.1, §4.1.3;
+/// RFC 6531 §3.3). The path starts right after the colon of "MAIL FROM:" / "RCPT TO:".
+std::optional<ParseError> check_path_of(Command const& command, std::string_view line) {
+    if (command.verb != Verb::Mail && command.verb != Verb::Rcpt) {
+        return std::nullopt;
+    }
+    if (auto error = check_path(command.path, line.find(':') + 1)) {
+        return error;
+    }
+    Mailbox const* m = command.path.mailbox ? &*command.path.mailbox : nullptr;
+    if (m != nullptr && !domain_valid(*m)) {
+        return ParseError{line.find(m->domain, line.find(':')),
+                          m->domain_is_literal ? "address-literal" : "U-label", ErrorKind::Syntax};
+    }
+    return std::nullopt;
+}
+
+/// HELO and EHLO: the address literal's prose rules and the domain's length, at `at`.
+std::optional<ParseError> check_domain_of(Command const& command, std::size_t at) {
+    if (command.domain.starts_with('[') && !literal_valid(command.domain)) {
+        return ParseError{at, "address-literal", ErrorKind::Syntax};
+    }
+    if (command.domain.size() > kMaxDomain) {
+        return ParseError{at, command.domain.front() == '[' ? "address-literal" : "Domain",
+                          ErrorKind::DomainTooLong};
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
 Parsed<Command> parse_command(std::string_view line, Syntax syntax) {
     // The verb is the leading run of ALPHA (command_verb); what follows it is the command
     // rule's business (so "DATA\0" is a Syntax error, "DATAX" unknown).
@@ -344,25 +382,12 @@ Parsed<Command> parse_command(std::string_view line, Syntax syntax) {
     }
     Command command;
     command.verb = row.verb;
-    build(row.verb, std::get<Captures>(parsed), command);
-    if (command.verb == Verb::Mail || command.verb == Verb::Rcpt) {
-        // The path starts right after the colon of "MAIL FROM:" / "RCPT TO:".
-        if (auto error = check_path(command.path, line.find(':') + 1)) {
-            return *error;
-        }
+    kBuilders.at(static_cast<std::size_t>(row.verb))(std::get<Captures>(parsed), command);
+    if (auto error = check_path_of(command, line)) {
+        return *error;
     }
-    if (command.domain.starts_with('[') && !literal_valid(command.domain)) {
-        return ParseError{row.name.size() + 1, "address-literal", ErrorKind::Syntax};
-    }
-    if (auto const& m = command.path.mailbox; m && !domain_valid(*m)) {
-        return ParseError{line.find(m->domain, line.find(':')),
-                          m->domain_is_literal ? "address-literal" : "U-label", ErrorKind::Syntax};
-    }
-    if ((command.verb == Verb::Helo || command.verb == Verb::Ehlo) &&
-        command.domain.size() > kMaxDomain) {
-        bool const literal = command.domain.front() == '[';
-        return ParseError{row.name.size() + 1, literal ? "address-literal" : "Domain",
-                          ErrorKind::DomainTooLong};
+    if (auto error = check_domain_of(command, row.name.size() + 1)) {
+        return *error;
     }
     return command;
 }
