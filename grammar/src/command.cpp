@@ -6,8 +6,8 @@
 #include "smtpd/grammar/command.hpp"
 
 #include "ascii/rules.hpp"
+#include "smtpd/grammar/ascii_case.hpp"
 #include "smtpd/grammar/limits.hpp"
-#include "src/ascii_case.hpp"
 #include "src/idna.hpp"
 #include "utf8/rules.hpp"
 

@@ -5,11 +5,12 @@
 // (RFC 3030 §2). Pure functions of the session. Depends on: grammar/ (command.hpp, reply.hpp).
 #include "smtpd/sm/client.hpp"
 
+#include "smtpd/grammar/ascii_case.hpp"
+
 #include "smtpd/grammar/command.hpp"
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <charconv>
 
 namespace smtpd::sm {
@@ -20,13 +21,6 @@ using grammar::Command;
 using grammar::EsmtpParam;
 using grammar::Extension;
 using grammar::Verb;
-
-bool iequal(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::toupper(static_cast<unsigned char>(x)) ==
-               std::toupper(static_cast<unsigned char>(y));
-    });
-}
 
 std::uint64_t size_param(std::vector<std::string> const& params) {
     std::uint64_t n = 0;
@@ -41,7 +35,7 @@ std::uint64_t size_param(std::vector<std::string> const& params) {
 void read_ehlo_line(grammar::EhloLine const& line, ClientOffer& offer) {
     for (std::size_t i = 0; i < grammar::kExtensionCount; ++i) {
         auto const e = static_cast<Extension>(i);
-        if (!iequal(line.keyword, grammar::extension_keyword(e))) {
+        if (!grammar::ascii_case::equal(line.keyword, grammar::extension_keyword(e))) {
             continue;
         }
         offer.extensions = offer.extensions.with(e);
@@ -49,8 +43,8 @@ void read_ehlo_line(grammar::EhloLine const& line, ClientOffer& offer) {
             offer.size_limit = size_param(line.params);
         } else if (e == Extension::Auth) {
             for (auto const& mech : line.params) {
-                offer.auth_plain = offer.auth_plain || iequal(mech, "PLAIN");
-                offer.auth_login = offer.auth_login || iequal(mech, "LOGIN");
+                offer.auth_plain = offer.auth_plain || grammar::ascii_case::equal(mech, "PLAIN");
+                offer.auth_login = offer.auth_login || grammar::ascii_case::equal(mech, "LOGIN");
             }
         }
     }

@@ -5,6 +5,8 @@
 // Keywords and the values of SIZE, BODY, RET, NOTIFY compare case-insensitively (RFC 5321 §2.4).
 #include "smtpd/sm/params.hpp"
 
+#include "smtpd/grammar/ascii_case.hpp"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -17,13 +19,9 @@ namespace {
 using grammar::Extension;
 using grammar::ValueRule;
 
-char upper(char c) {
-    return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
-}
-
 std::string upper(std::string_view s) {
     std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](char c) { return upper(c); });
+    std::transform(out.begin(), out.end(), out.begin(), grammar::ascii_case::upper);
     return out;
 }
 
