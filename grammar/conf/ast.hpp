@@ -1,9 +1,10 @@
-// The abstract syntax of smtpd.conf (OpenSMTPD's language, smtpd.conf(5) of 6.8), as produced by
+// The abstract syntax of smtpd.conf (OpenSMTPD's language, smtpd.conf(5) of 6.8/7.x), as made by
 // the Spirit X3 parser in conf.cpp. Only the subset implemented so far is represented; every other
 // directive is a parse error with file:line:column, never ignored.
 // Depends on: the standard library only.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -81,13 +82,24 @@ struct Listen {
     }
 };
 
-/// action "<name>" maildir ["<path>"] [virtual <table>]
+/// action "<name>" <method> [options], the local delivery methods of smtpd.conf(5):
+///   maildir ["<path>"] [junk] | mbox | lmtp <destination> [rcpt-to] | mda "<command>" |
+///   forward-only
+/// then, in any order and each at most once: alias <table> | virtual <table> (not both),
+/// userbase <table>, user <name> (not with mbox).
 struct Action {
-    enum class Method : unsigned char { Maildir };
+    enum class Method : unsigned char { Maildir, Mbox, Lmtp, Mda, ForwardOnly };
     std::string name;
     Method method = Method::Maildir;
-    std::optional<std::string> path;          ///< unexpanded: may hold ~ and %{...} formats
-    std::optional<std::string> virtual_table; ///< the table name without angle brackets
+    std::optional<std::string> path; ///< Maildir: unexpanded, may hold ~ and %{...} formats
+    bool junk = false;               ///< Maildir: file spam into the Junk folder
+    std::string destination; ///< Lmtp: "host:port", "[ipv6]:port" or "/unix/socket", as written
+    bool rcpt_to = false;    ///< Lmtp: RCPT TO is the original recipient, not the user
+    std::string command;     ///< Mda: unexpanded (expanded at delivery, shell-safe)
+    std::optional<std::string> alias_table;    ///< aliases(5) keyed by user; no angle brackets
+    std::optional<std::string> virtual_table;  ///< keyed by user@domain, user, @domain, @
+    std::optional<std::string> userbase_table; ///< user -> "uid:gid:home"; getpwnam when absent
+    std::optional<std::string> user;           ///< every delivery of this action runs as this user
     Location where;
 };
 
@@ -123,6 +135,12 @@ struct SmtpLimits {
     std::optional<std::uint64_t> max_message_size; ///< bytes (default kDefaultMaxMessageSize)
 };
 
+/// queue ttl and bounce warn-interval, with OpenSMTPD's defaults.
+inline constexpr std::chrono::seconds kDefaultQueueTtl = std::chrono::hours(4 * 24);
+inline constexpr std::chrono::seconds kDefaultBounceWarn = std::chrono::hours(4);
+/// OpenSMTPD's MAX_BOUNCE_WARN.
+inline constexpr std::size_t kMaxBounceWarnIntervals = 4;
+
 /// A whole configuration, in file order within each kind.
 struct Config {
     std::map<std::string, std::string> macros; ///< after -D overrides
@@ -133,6 +151,11 @@ struct Config {
     std::vector<Action> actions;
     std::vector<Match> matches;
     SmtpLimits smtp_limits;
+    /// queue ttl <duration>: how long a message may stay queued before it bounces.
+    std::chrono::seconds queue_ttl = kDefaultQueueTtl;
+    /// bounce warn-interval <duration>[, ...]: when delay notices are sent, counted from the
+    /// message's arrival; at most kMaxBounceWarnIntervals, in the order written.
+    std::vector<std::chrono::seconds> bounce_warn_intervals{kDefaultBounceWarn};
 
     /// The pki or ca of that (lowercased) name, or nullptr.
     [[nodiscard]] Pki const* find_pki(std::string_view name) const {

@@ -1,9 +1,8 @@
 // The semantic checks of smtpd.conf (see conf_build.hpp). Error messages name the offending
 // value in double quotes and, for duplicates, where the first definition is.
-// Depends on: conf_build.hpp, format.hpp and the standard library.
+// Depends on: conf_build.hpp, numbers.hpp and the standard library.
 #include "conf_build.hpp"
 
-#include "format.hpp"
 #include "numbers.hpp"
 
 #include <algorithm>
@@ -177,39 +176,6 @@ void ConfigBuilder::operator()(rules::TableStmt const& s) {
         }
     }
     config_.tables.push_back(std::move(table));
-}
-
-void ConfigBuilder::operator()(rules::ActionStmt const& s) {
-    auto const previous = std::find_if(config_.actions.begin(), config_.actions.end(),
-                                       [&](Action const& a) { return a.name == s.name.text; });
-    if (previous != config_.actions.end()) {
-        error(s.name, "action " + quote_for_message(s.name.text) + " is already defined at line " +
-                          std::to_string(previous->where.line));
-        return;
-    }
-    if (s.name.text.empty()) {
-        error(s.name, "empty action name");
-        return;
-    }
-    Action action;
-    action.name = s.name.text;
-    action.where = where(*first_);
-    bool ok = true;
-    if (s.path) {
-        if (auto const bad = check_format(s.path->text)) {
-            error(*s.path,
-                  "invalid maildir path " + quote_for_message(s.path->text) + ": " + bad->message);
-            ok = false;
-        }
-        action.path = s.path->text;
-    }
-    if (s.virtual_table) {
-        ok = table_exists(*s.virtual_table) && ok;
-        action.virtual_table = s.virtual_table->text;
-    }
-    if (ok) {
-        config_.actions.push_back(std::move(action));
-    }
 }
 
 void ConfigBuilder::operator()(rules::MatchStmt const& s) {

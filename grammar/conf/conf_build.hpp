@@ -1,8 +1,8 @@
 // The semantic half of the smtpd.conf parser: turns each parsed statement (conf_def.hpp) into
 // Config entries, checking what the grammar cannot: macro names, -D precedence, port ranges,
 // duplicate tables and actions, references to undefined tables, actions, pkis and cas (which, as
-// in OpenSMTPD, must be declared before use), table sources, maildir path formats, sizes, and the
-// consistency of a listener's options (conf_listen.cpp).
+// in OpenSMTPD, must be declared before use), table sources, sizes, the consistency of a
+// listener's options (conf_listen.cpp) and of an action's (conf_action.cpp), durations.
 // Invariant: a statement with any error adds nothing to the Config; every error has a token's
 // line:column. Depends on: conf_def.hpp, conf.hpp, format.hpp.
 #pragma once
@@ -44,11 +44,15 @@ class ConfigBuilder {
     void operator()(rules::SmtpStmt const& s);
     void operator()(rules::PkiStmt const& s);
     void operator()(rules::CaStmt const& s);
+    void operator()(rules::QueueStmt const& s);
+    void operator()(rules::BounceStmt const& s);
 
   private:
     [[nodiscard]] Location where(Token const& t) const;
     [[nodiscard]] bool table_exists(Token const& name);
     bool table_source(Table& table, Token const& source);
+    bool action_method(Action& action, rules::ActionMethod const& m);
+    bool action_option(Action& action, rules::ActionOption const& o);
     void smtp_limits(std::vector<rules::LimitPair> const& limits);
     void max_message_size(Token const& size);
     bool listen_option(Listen& listen, rules::ListenOption const& option,
@@ -67,6 +71,7 @@ class ConfigBuilder {
     Token const* first_ = nullptr;
     std::vector<std::string> reported_pkis_; ///< incomplete pkis already named in an error
     bool gave_up_ = false;
+    bool bounce_set_ = false; ///< a bounce directive replaced the default warn-interval
 };
 
 /// `text` in double quotes for a message, with control bytes escaped and long text cut short.

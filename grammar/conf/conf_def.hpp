@@ -79,11 +79,33 @@ struct TableStmt {
     Token name;
     TableBody body;
 };
-/// action <name> maildir [<path>] [virtual <table>]
+/// maildir [<path>] [junk] | mbox | lmtp <destination> [rcpt-to] | mda <command> | forward-only:
+/// the method's keyword, its argument and its flag (junk, rcpt-to), when it has them.
+struct ActionMethod {
+    Token keyword;
+    boost::optional<Token> arg;
+    boost::optional<Token> flag;
+};
+/// alias <table> | virtual <table> | userbase <table> | user <name>
+struct ActionOption {
+    Token keyword;
+    Token arg; ///< the table name (inside its angle brackets) or the user name
+};
+/// action <name> <method> <option>*
 struct ActionStmt {
     Token name;
-    boost::optional<Token> path;
-    boost::optional<Token> virtual_table;
+    ActionMethod method;
+    std::vector<ActionOption> options;
+};
+/// queue ttl <duration>
+struct QueueStmt {
+    Token option;
+    Token value;
+};
+/// bounce warn-interval <duration> [, <duration> ...]
+struct BounceStmt {
+    Token option;
+    std::vector<Token> delays;
 };
 /// domain <d> or domain <table>
 struct DomainSpec {
@@ -105,8 +127,8 @@ struct MatchStmt {
     std::vector<MatchOption> options;
     Token action;
 };
-using Statement =
-    x3::variant<MacroDef, ListenStmt, TableStmt, ActionStmt, MatchStmt, SmtpStmt, PkiStmt, CaStmt>;
+using Statement = x3::variant<MacroDef, ListenStmt, TableStmt, ActionStmt, MatchStmt, SmtpStmt,
+                              PkiStmt, CaStmt, QueueStmt, BounceStmt>;
 
 /// OpenSMTPD 6.8's keywords: unquoted, they are never strings (parse.y lookup()).
 // clang-format off
@@ -220,7 +242,11 @@ BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::LimitPair, name, number)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::SmtpStmt, option, limits, size)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::KeyValue, key, value)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::TableStmt, name, body)
-BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ActionStmt, name, path, virtual_table)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ActionMethod, keyword, arg, flag)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ActionOption, keyword, arg)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ActionStmt, name, method, options)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::QueueStmt, option, value)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::BounceStmt, option, delays)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::DomainSpec, value, is_table)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MatchDest, kind, domain)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MatchOption, keyword, dest)
@@ -280,7 +306,13 @@ x3::rule<class tableval_list_class, TableBody> const tableval_list = "a value";
 x3::rule<class table_body_class, TableBody> const table_body = "\"{\" or a table source";
 x3::rule<class table_class, TableStmt> const table = "a table directive";
 x3::rule<class tableref_class, Token> const tableref = "a table reference \"<name>\"";
+x3::rule<class action_method_class, ActionMethod> const action_method =
+    R"(a delivery method ("maildir", "mbox", "lmtp", "mda" or "forward-only"))";
+x3::rule<class action_option_class, ActionOption> const action_option = "an action option";
 x3::rule<class action_class, ActionStmt> const action = "an action directive";
+x3::rule<class queue_class, QueueStmt> const queue = "a queue directive";
+x3::rule<class delay_list_class, std::vector<Token>> const delay_list = "a duration";
+x3::rule<class bounce_class, BounceStmt> const bounce = "a bounce directive";
 x3::rule<class domain_spec_class, DomainSpec> const domain_spec = "a domain or \"<table>\"";
 x3::rule<class from_dest_class, MatchDest> const from_dest = "\"local\" or \"any\"";
 x3::rule<class for_dest_class, MatchDest> const for_dest = "\"local\", \"any\" or \"domain\"";
@@ -329,9 +361,24 @@ auto const table_body_def =
 auto const table_def = kw("table") > value("a table name") > table_body > eol;
 // tableref: '<' STRING '>'
 auto const tableref_def = punct('<') > value("a table name") > punct('>');
-// dispatcher: ACTION STRING MAILDIR [STRING] [VIRTUAL tableref]
-auto const action_def = kw("action") > value("an action name") > kw("maildir") > -value("a path") >
-                        -(kw("virtual") > tableref) > eol;
+// dispatcher_local_type: MBOX | MAILDIR [STRING] [JUNK] | LMTP STRING [RCPT_TO] | MDA STRING
+//   | FORWARD_ONLY
+auto const no_token = x3::attr(boost::optional<Token>());
+auto const action_method_def = (kwt("maildir") >> -value("a path") >> -kwt("junk")) |
+                               (kwt("mbox", "forward-only") >> no_token >> no_token) |
+                               ((kwt("lmtp") > value("an LMTP destination")) >> -kwt("rcpt-to")) |
+                               ((kwt("mda") > value("a command")) >> no_token);
+// dispatcher_local_option: ALIAS tableref | VIRTUAL tableref | USERBASE tableref | USER STRING
+auto const action_option_def =
+    (kwt("alias", "virtual", "userbase") > tableref) | (kwt("user") > value("a user name"));
+// dispatcher: ACTION STRING dispatcher_local_type dispatcher_local_option*
+auto const action_def = kw("action") > value("an action name") > action_method > *action_option
+                        > eol;
+// queue: QUEUE TTL STRING
+auto const queue_def = kw("queue") > kwt("ttl") > value("a duration") > eol;
+// bounce: BOUNCE WARN_INTERVAL bouncedelays; bouncedelays: bouncedelay (',' bouncedelay)*
+auto const delay_list_def = value("a duration") >> *(punct(',') > value("a duration"));
+auto const bounce_def = kw("bounce") > kwt("warn-interval") > delay_list > eol;
 auto const domain_spec_def = (tableref >> x3::attr(true)) | (value("a domain") >> x3::attr(false));
 auto const from_dest_def = kwt("local", "any") >> x3::attr(boost::optional<DomainSpec>());
 auto const for_dest_def = from_dest | (kwt("domain") > domain_spec);
@@ -347,11 +394,13 @@ auto const smtp_option_def =
     ((kwt("limit") > limit_list) >> x3::attr(boost::optional<Token>())) |
     (kwt("max-message-size") >> x3::attr(std::vector<LimitPair>()) > value("a size"));
 auto const smtp_def = kw("smtp") > smtp_option > eol;
-auto const statement_def = varset | listen | pki | ca | table | action | match | smtp;
+auto const statement_def =
+    varset | listen | pki | ca | table | action | match | smtp | queue | bounce;
 
 BOOST_SPIRIT_DEFINE(varset, listen_option, listen, pki_param, pki_params, pki, ca, keyval,
                     keyval_next, keyval_list, string_list, tableval_list, close_brace, table_body,
-                    table, tableref, action, domain_spec, from_dest, for_dest, match_option,
-                    match_action, match, limit_pair, limit_list, smtp_option, smtp, statement)
+                    table, tableref, action_method, action_option, action, queue, delay_list,
+                    bounce, domain_spec, from_dest, for_dest, match_option, match_action, match,
+                    limit_pair, limit_list, smtp_option, smtp, statement)
 
 } // namespace smtpd::conf::rules

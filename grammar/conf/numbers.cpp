@@ -1,7 +1,7 @@
-// parse_number, parse_port, parse_size (see numbers.hpp). parse_size follows OpenBSD's
-// scan_scaled(3): the unit scales the whole part and the fraction, and fraction digits beyond
-// what can matter are ignored; the result is truncated to whole bytes.
-// Depends on: numbers.hpp and the standard library.
+// parse_number, parse_port, parse_size, parse_duration (see numbers.hpp). parse_size follows
+// OpenBSD's scan_scaled(3): the unit scales the whole part and the fraction, and fraction digits
+// beyond what can matter are ignored; the result is truncated to whole bytes. Depends on:
+// numbers.hpp and the standard library.
 #include "numbers.hpp"
 
 #include <array>
@@ -121,6 +121,26 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
         return std::nullopt;
     }
     return total + scaled_fraction;
+}
+
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+    constexpr std::size_t kIntMax = std::numeric_limits<int>::max();
+    constexpr std::array<std::pair<char, std::size_t>, 4> kUnits = {
+        {{'s', 1}, {'m', 60}, {'h', 60 * 60}, {'d', 24 * 60 * 60}}};
+    if (text.size() < 2) {
+        return std::nullopt;
+    }
+    for (auto const& [unit, factor] : kUnits) {
+        if (text.back() != unit) {
+            continue;
+        }
+        auto const n = parse_number(text.substr(0, text.size() - 1), 1, kIntMax / factor);
+        if (!n) {
+            return std::nullopt;
+        }
+        return std::chrono::seconds(static_cast<std::chrono::seconds::rep>(*n * factor));
+    }
+    return std::nullopt;
 }
 
 } // namespace smtpd::conf

@@ -1,8 +1,9 @@
-// The numbers of smtpd.conf: decimal counts, ports (numbers or the mail service names) and sizes
-// with OpenSMTPD's scaled units (scan_scaled(3): 35M, 1.5G, 512K, 1000).
+// The numbers of smtpd.conf: decimal counts, ports (numbers or the mail service names), sizes
+// with OpenSMTPD's scaled units (scan_scaled(3): 35M, 1.5G, 512K, 1000) and durations (4d, 30m).
 // Pure functions; never throw. Depends on: the standard library only.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -22,5 +23,9 @@ namespace smtpd::conf {
 /// scan_scaled it refuses a sign, blanks, an empty number and anything after the unit; and a
 /// value above INT64_MAX.
 [[nodiscard]] std::optional<std::uint64_t> parse_size(std::string_view text);
+
+/// A duration as parse.y's delaytonum() reads it: a number from 1 followed by one unit, s, m, h
+/// or d ("4d", "90m"), at most INT_MAX seconds in all.
+[[nodiscard]] std::optional<std::chrono::seconds> parse_duration(std::string_view text);
 
 } // namespace smtpd::conf

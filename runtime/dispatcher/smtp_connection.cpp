@@ -8,6 +8,7 @@
 #include "dispatcher/queued_options.hpp"
 #include "dispatcher/received.hpp"
 #include "io/smtp_stream.hpp"
+#include "lookup/queued_destination.hpp"
 #include "smtpd/grammar/limits.hpp"
 #include "smtpd/sm/session.hpp"
 
@@ -231,8 +232,8 @@ class Connection {
         auto const [local, domain] = split_recipient(a.recipient, ctx_.hostname);
         Resolution r = ctx_.resolver.resolve(local, domain, client_local_);
         log_debug("{} lookup: <{}@{}> {}", id_, local, domain, r.reason);
-        if (r.destination) {
-            destinations_[local + "@" + domain] = std::move(*r.destination);
+        if (!r.destinations.empty()) {
+            destinations_[local + "@" + domain] = std::move(r.destinations);
         }
         internal_.emplace_back(sm::RcptVerdict{r.verdict});
     }
@@ -314,7 +315,7 @@ class Connection {
     /// recipient resolved to at RCPT time; none if a recipient has no destination (a bug).
     std::optional<QueuedEnvelope>
     queued_envelope(std::string const& id, sm::Envelope const& envelope,
-                    std::map<std::string, Destination> const& destinations) {
+                    std::map<std::string, std::vector<Destination>> const& destinations) {
         QueuedEnvelope env{id,
                            std::time(nullptr),
                            envelope.helo,
@@ -324,6 +325,9 @@ class Connection {
                            {},
                            0,
                            {}};
+        // Before the recipients: it copies NOTIFY and ORCPT by index, and one recipient may
+        // have several destinations; to_queued copies them instead.
+        copy_session_options(envelope, env);
         for (auto const& recipient : envelope.recipients) {
             auto const [local, domain] = split_recipient(recipient.path, ctx_.hostname);
             auto const d = destinations.find(local + "@" + domain);
@@ -331,9 +335,12 @@ class Connection {
                 log_error("{} queue: no destination for <{}@{}>", id_, local, domain);
                 return std::nullopt;
             }
-            env.recipients.push_back({local + "@" + domain, d->second.user, d->second.maildir});
+            for (Destination const& dest : d->second) {
+                env.recipients.push_back(to_queued(local + "@" + domain, dest,
+                                                   recipient.options.notify,
+                                                   recipient.options.orcpt.value_or("")));
+            }
         }
-        copy_session_options(envelope, env);
         return env;
     }
 
@@ -365,7 +372,7 @@ class Connection {
     std::optional<IncomingMessage> message_;
     std::error_code open_error_;
     std::optional<sm::Envelope> envelope_;
-    std::map<std::string, Destination> destinations_;
+    std::map<std::string, std::vector<Destination>> destinations_;
     std::size_t message_size_ = 0;
     bool commit_pending_ = false;
     bool tls_pending_ = false;

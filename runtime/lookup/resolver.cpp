@@ -1,11 +1,10 @@
-// Recipient resolution over the match rules, in file order, first match wins (smtpd.conf(5)).
-// Virtual tables are searched for "user@domain", "user", "@domain" then "@", as OpenSMTPD does;
-// without one, the user part (lowercased, without a "+tag") must be a system account.
-// RFC 5321 §4.5.1: "Postmaster" must be accepted: without a mapping it goes to root.
+// Recipient resolution over the match rules, in file order, first match wins (smtpd.conf(5)),
+// and the loading of the tables; what a recipient expands to is expansion.cpp's work.
+// Depends on: resolver.hpp, expansion.hpp, common/fs.hpp.
 #include "lookup/resolver.hpp"
 
 #include "common/fs.hpp"
-#include "conf/format.hpp"
+#include "lookup/expansion.hpp"
 
 #include <algorithm>
 #include <pwd.h>
@@ -27,9 +26,13 @@ bool iequals(std::string_view a, std::string_view b) {
     return lowercase(a) == lowercase(b);
 }
 
-std::string without_tag(std::string_view user) {
-    return std::string(user.substr(0, user.find('+')));
+bool table_contains(conf::TableData const& table, std::string_view key) {
+    return std::any_of(table.list.begin(), table.list.end(),
+                       [&](std::string const& v) { return iequals(v, key); }) ||
+           table_get(table, key).has_value();
 }
+
+} // namespace
 
 std::optional<std::string> table_get(conf::TableData const& table, std::string_view key) {
     for (auto const& [k, v] : table.map) {
@@ -40,14 +43,6 @@ std::optional<std::string> table_get(conf::TableData const& table, std::string_v
     return std::nullopt;
 }
 
-bool table_contains(conf::TableData const& table, std::string_view key) {
-    return std::any_of(table.list.begin(), table.list.end(),
-                       [&](std::string const& v) { return iequals(v, key); }) ||
-           table_get(table, key).has_value();
-}
-
-} // namespace
-
 std::optional<UserInfo> find_user(std::string const& name) {
     std::vector<char> buf(16384);
     passwd pw{};
@@ -55,12 +50,12 @@ std::optional<UserInfo> find_user(std::string const& name) {
     if (getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &result) != 0 || result == nullptr) {
         return std::nullopt;
     }
-    return UserInfo{pw.pw_name, pw.pw_dir};
+    return UserInfo{pw.pw_name, pw.pw_dir, pw.pw_uid, pw.pw_gid};
 }
 
 std::optional<Resolver> Resolver::create(conf::Config config, std::string hostname,
-                                         std::string& error) {
-    Resolver r(std::move(config), std::move(hostname));
+                                         std::string& error, ResolverIo io) {
+    Resolver r(std::move(config), std::move(hostname), std::move(io));
     for (auto const& t : r.config_.tables) {
         if (t.source == conf::Table::Source::Inline) {
             r.tables_.emplace(t.name, conf::TableData{t.list, t.map});
@@ -117,78 +112,29 @@ conf::Match const* Resolver::find_match(std::string_view domain, bool client_loc
     return nullptr;
 }
 
-std::optional<std::string> Resolver::virtual_user(std::string const& table,
-                                                  std::string_view local_part,
-                                                  std::string_view domain) const {
-    auto const t = tables_.find(table);
-    if (t == tables_.end()) {
-        return std::nullopt;
-    }
-    std::string const user = lowercase(without_tag(local_part));
-    std::string const dom = lowercase(domain);
-    for (std::string const& key : {user + "@" + dom, user, "@" + dom, std::string("@")}) {
-        if (auto v = table_get(t->second, key)) {
-            return v;
-        }
-    }
-    return std::nullopt;
-}
-
-Resolution Resolver::resolve(std::string_view local_part, std::string_view domain,
-                             bool client_local) const {
-    using Kind = sm::RcptVerdict::Kind;
+conf::Action const* Resolver::find_action(std::string_view domain, bool client_local) const {
     conf::Match const* match = find_match(domain, client_local);
     if (match == nullptr) {
-        return {Kind::RelayDenied, std::nullopt, "no match rule"};
+        return nullptr;
     }
     auto const action =
         std::find_if(config_.actions.begin(), config_.actions.end(),
                      [&](conf::Action const& a) { return a.name == match->action; });
-    if (action == config_.actions.end()) {
-        return {Kind::TempFail, std::nullopt, "action not found"};
+    return action == config_.actions.end() ? nullptr : &*action;
+}
+
+conf::TableData const* Resolver::table(std::string_view name) const {
+    auto const t = tables_.find(name);
+    return t == tables_.end() ? nullptr : &t->second;
+}
+
+Resolution Resolver::resolve(std::string_view local_part, std::string_view domain,
+                             bool client_local) const {
+    conf::Action const* action = find_action(domain, client_local);
+    if (action == nullptr) {
+        return {sm::RcptVerdict::Kind::RelayDenied, {}, "no match rule"};
     }
-    std::string username;
-    if (std::optional<std::string> const& table = action->virtual_table; table.has_value()) {
-        auto v = virtual_user(*table, local_part, domain);
-        if (!v) {
-            return {Kind::UnknownUser, std::nullopt, "no virtual mapping"};
-        }
-        username = *v;
-    } else {
-        username = lowercase(without_tag(local_part));
-    }
-    auto user = find_user(username);
-    if (!user && iequals(username, "postmaster")) {
-        user = find_user("root");
-    }
-    if (!user) {
-        return {Kind::UnknownUser, std::nullopt, "no such user: " + username};
-    }
-    std::string const address = std::string(local_part) + "@" + std::string(domain);
-    auto lookup = [&](std::string_view name) -> std::optional<std::string> {
-        if (name == "user.username") {
-            return user->name;
-        }
-        if (name == "user.directory") {
-            return user->home;
-        }
-        if (name == "rcpt" || name == "dest") {
-            return address;
-        }
-        if (name == "rcpt.user" || name == "dest.user") {
-            return std::string(local_part);
-        }
-        if (name == "rcpt.domain" || name == "dest.domain") {
-            return std::string(domain);
-        }
-        return std::nullopt;
-    };
-    auto path = conf::expand_format(action->path.value_or("~/Maildir"), lookup);
-    if (auto const* err = std::get_if<conf::FormatError>(&path)) {
-        return {Kind::TempFail, std::nullopt, "cannot expand maildir path: " + err->message};
-    }
-    return {Kind::Accepted, Destination{action->name, user->name, std::get<std::string>(path)},
-            "accepted"};
+    return Expansion(*this).run(local_part, domain, *action);
 }
 
 } // namespace smtpd::rt

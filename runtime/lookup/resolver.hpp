@@ -1,45 +1,70 @@
 // Recipient resolution: which match rule of smtpd.conf applies to a recipient, which action it
-// names, which system user the mail is for, and where that user's Maildir is. This is the
-// lookup role's logic (OpenSMTPD's lka); for now it runs in the same process as the sessions.
-// Depends on: grammar/ (conf AST, table files, formats), statemachine/ (RcptVerdict).
+// names, and what the recipient expands to through that action's alias, virtual and userbase
+// tables and the users' ~/.forward files: one Destination per delivery. This is the lookup role's
+// logic (OpenSMTPD's lka); for now it runs in the same process as the sessions. Files outside the
+// tables are read only through ResolverIo, so the privileged parent can open ~/.forward.
+// Depends on: grammar/ (conf AST, table files, formats), statemachine/ (RcptVerdict), aliases.hpp.
 #pragma once
 
-#include "common/result.hpp"
 #include "conf/ast.hpp"
 #include "conf/table_file.hpp"
+#include "lookup/aliases.hpp"
 #include "smtpd/sm/event.hpp"
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace smtpd::rt {
 
-/// Where an accepted recipient's mail goes.
+/// How a Destination is delivered. An alias's /file is Mbox, its |command Mda.
+enum class DeliveryMethod : unsigned char { Maildir, Mbox, Lmtp, Mda };
+
+/// One delivery an accepted recipient resolved to.
 struct Destination {
-    std::string action;
-    std::string user;
-    std::string maildir;
+    std::string action; ///< the smtpd.conf action
+    DeliveryMethod method = DeliveryMethod::Maildir;
+    std::string recipient; ///< the original recipient, local-part@domain as accepted
+    UserInfo user;         ///< the delivery runs as this user (the action's `user` when given)
+    /// Maildir: the expanded path; Mbox: the file (/var/mail/<user>); Lmtp: the destination as
+    /// configured; Mda: the command as configured, expanded only at delivery (shell-safe rules).
+    std::string target;
+    bool junk = false;         ///< Maildir: file into the Junk folder
+    bool lmtp_rcpt_to = false; ///< Lmtp: RCPT TO is `recipient`; else user.name
+    friend bool operator==(Destination const&, Destination const&) = default;
 };
 
 struct Resolution {
     sm::RcptVerdict::Kind verdict = sm::RcptVerdict::Kind::TempFail;
-    std::optional<Destination> destination;
-    std::string reason; ///< for the log
+    std::vector<Destination> destinations; ///< at least one when Accepted, else none
+    std::string reason;                    ///< for the log
 };
 
-/// A system account, as getpwnam(3) gives it.
-struct UserInfo {
-    std::string name;
-    std::string home;
+/// What resolution reads beyond the configuration and its tables. Each member may be replaced:
+/// by tests, and by the privilege-separated daemon, whose root parent opens ~/.forward.
+struct ResolverIo {
+    /// getpwnam(3).
+    std::function<std::optional<UserInfo>(std::string const& name)> find_user;
+    /// The user's ~/.forward; nullopt when there is none, or it is not safe to read.
+    std::function<std::optional<std::string>(UserInfo const& user)> forward_reader;
+    /// An alias :include: file; nullopt when it cannot be read (its values are then skipped).
+    std::function<std::optional<std::string>(std::string const& path)> include_reader;
+    /// Runs the /files and |commands of alias tables (OpenSMTPD's SMTPD_USER).
+    std::string unprivileged_user = "_smtpd";
 };
+
+/// The system's: getpwnam_r, read_forward_file and read_include_file (forward.hpp).
+[[nodiscard]] ResolverIo default_resolver_io();
 
 class Resolver {
   public:
     /// Loads the file tables the configuration names. Errors read "file:line:col: message".
     [[nodiscard]] static std::optional<Resolver> create(conf::Config config, std::string hostname,
-                                                        std::string& error);
+                                                        std::string& error,
+                                                        ResolverIo io = default_resolver_io());
 
     /// Resolves local_part@domain for a client that is (or is not) local.
     [[nodiscard]] Resolution resolve(std::string_view local_part, std::string_view domain,
@@ -48,21 +73,29 @@ class Resolver {
     /// True when `domain` is one of this host's names (`for local` in smtpd.conf).
     [[nodiscard]] bool is_local_domain(std::string_view domain) const;
 
+    /// The action of the first match rule for `domain`, or nullptr.
+    [[nodiscard]] conf::Action const* find_action(std::string_view domain, bool client_local) const;
+    /// A table by name, or nullptr.
+    [[nodiscard]] conf::TableData const* table(std::string_view name) const;
+    [[nodiscard]] ResolverIo const& io() const { return io_; }
+
   private:
-    Resolver(conf::Config config, std::string hostname)
-        : config_(std::move(config)), hostname_(std::move(hostname)) {}
+    Resolver(conf::Config config, std::string hostname, ResolverIo io)
+        : config_(std::move(config)), hostname_(std::move(hostname)), io_(std::move(io)) {}
 
     [[nodiscard]] conf::Match const* find_match(std::string_view domain, bool client_local) const;
-    [[nodiscard]] std::optional<std::string> virtual_user(std::string const& table,
-                                                          std::string_view local_part,
-                                                          std::string_view domain) const;
 
     conf::Config config_;
     std::string hostname_;
+    ResolverIo io_;
     std::map<std::string, conf::TableData, std::less<>> tables_;
 };
 
 /// getpwnam_r(3).
 [[nodiscard]] std::optional<UserInfo> find_user(std::string const& name);
+
+/// The value of `key` in a table's mapping, compared without case; nullopt when absent.
+[[nodiscard]] std::optional<std::string> table_get(conf::TableData const& table,
+                                                   std::string_view key);
 
 } // namespace smtpd::rt

@@ -59,11 +59,15 @@ void QueueRunner::deliver(std::string const& id) {
     std::string const message = spool_.message_path(id);
     while (!envelope.recipients.empty()) {
         QueuedRecipient const& rcpt = envelope.recipients.front();
-        MaildirDelivery const d{rcpt.maildir,
+        MaildirDelivery const d{rcpt.target,
                                 "Return-Path: <" + envelope.sender +
                                     ">\nDelivered-To: " + rcpt.address + "\n",
                                 message};
-        auto delivered = deliver_maildir(d, hostname_);
+        // Only Maildir is delivered so far; other methods wait in the queue as temporary failures.
+        auto delivered =
+            rcpt.method == QueuedRecipient::Method::Maildir
+                ? deliver_maildir(d, hostname_)
+                : Result<std::string>(std::make_error_code(std::errc::function_not_supported));
         if (!delivered) {
             ++envelope.attempts;
             envelope.last_error = delivered.error().message();

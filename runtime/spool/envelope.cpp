@@ -1,6 +1,7 @@
 // Envelope encoding and its strict decoder. See envelope.hpp for the format. Each single-valued
 // key is one row of kFields (its name, the version that introduced it, how its value is read), so
-// a version 1 file refuses the version 2 keys and every file must have each key of its version.
+// an older file refuses the newer keys and every file must have each key of its version. A
+// recipient line has a fixed number of fields per version (kRecipientFields).
 #include "spool/envelope.hpp"
 
 #include <algorithm>
@@ -115,6 +116,11 @@ bool read_size(std::optional<std::uint64_t>& out, std::string const& value) {
     return v.has_value();
 }
 
+// A timestamp of the scheduler: seconds since the epoch, 0 for never; no sign.
+bool read_time(std::int64_t& out, std::string const& value) {
+    return !value.starts_with('-') && read_int(out, value);
+}
+
 struct Field {
     std::string_view key;
     unsigned since; ///< the first version that has this key
@@ -122,7 +128,7 @@ struct Field {
 };
 
 // Every single-valued key but "version"; "rcpt" repeats and is read by decode_recipient.
-constexpr std::array<Field, 16> kFields{{
+constexpr std::array<Field, 18> kFields{{
     {"id", 1, [](QueuedEnvelope& e, std::string&& v) { return take(e.id, std::move(v)); }},
     {"created", 1, [](QueuedEnvelope& e, std::string&& v) { return read_int(e.created, v); }},
     {"helo", 1, [](QueuedEnvelope& e, std::string&& v) { return take(e.helo, std::move(v)); }},
@@ -149,13 +155,57 @@ constexpr std::array<Field, 16> kFields{{
     {"auth-param", 2,
      [](QueuedEnvelope& e, std::string&& v) { return take(e.auth_param, std::move(v)); }},
     {"size", 2, [](QueuedEnvelope& e, std::string&& v) { return read_size(e.declared_size, v); }},
+    {"last-try", 3, [](QueuedEnvelope& e, std::string&& v) { return read_time(e.last_try, v); }},
+    {"last-warn", 3, [](QueuedEnvelope& e, std::string&& v) { return read_time(e.last_warn, v); }},
 }};
 
-// "rcpt <address> <user> <maildir>" in version 1, then " <notify> <orcpt>" from version 2:
-// escaped fields, none of which can hold a space.
+constexpr std::array<std::string_view, 4> kMethods = {"maildir", "mbox", "lmtp", "mda"};
+// The fields of a recipient line in versions 1, 2 and 3.
+constexpr std::array<std::size_t, 3> kRecipientFields = {3, 5, 12};
+constexpr std::size_t kMaxRecipientFields = 12;
+
+std::string_view method_name(QueuedRecipient::Method m) {
+    auto const i = static_cast<std::size_t>(m);
+    return i < kMethods.size() ? kMethods.at(i) : std::string_view("?");
+}
+
+bool read_method(QueuedRecipient::Method& out, std::string const& value) {
+    auto const it = std::find(kMethods.begin(), kMethods.end(), value);
+    if (it == kMethods.end()) {
+        return false;
+    }
+    out = static_cast<QueuedRecipient::Method>(it - kMethods.begin());
+    return true;
+}
+
+// A uid or gid: empty when unknown.
+bool read_id(std::optional<std::uint32_t>& out, std::string const& value) {
+    if (value.empty()) {
+        out.reset();
+        return true;
+    }
+    out = to_int<std::uint32_t>(value);
+    return out.has_value();
+}
+
+std::string id_text(std::optional<std::uint32_t> id) {
+    return id ? fmt::to_string(*id) : std::string();
+}
+
+// The version 3 fields of a recipient: <method> <action> <uid> <gid> <home> <junk> <rcpt-to>.
+bool read_recipient_v3(QueuedRecipient& r, std::array<std::string, kMaxRecipientFields>& parts) {
+    r.action = std::move(parts[6]);
+    r.home = std::move(parts[9]);
+    return read_method(r.method, parts[5]) && read_id(r.uid, parts[7]) &&
+           read_id(r.gid, parts[8]) && read_flag(r.junk, parts[10]) &&
+           read_flag(r.rcpt_to, parts[11]);
+}
+
+// "rcpt <address> <user> <target>" in version 1, then " <notify> <orcpt>" from version 2 and
+// the delivery fields from version 3: escaped fields, none of which can hold a space.
 std::optional<QueuedRecipient> decode_recipient(std::string_view fields, unsigned version) {
-    std::array<std::string, 5> parts;
-    std::size_t const count = version >= 2 ? 5 : 3;
+    std::array<std::string, kMaxRecipientFields> parts;
+    std::size_t const count = kRecipientFields.at(version - 1);
     for (std::size_t i = 0; i < count; ++i) {
         auto const sp = fields.find(' ');
         if ((sp == std::string_view::npos) != (i + 1 == count)) {
@@ -169,13 +219,16 @@ std::optional<QueuedRecipient> decode_recipient(std::string_view fields, unsigne
         fields.remove_prefix(sp == std::string_view::npos ? fields.size() : sp + 1);
     }
     QueuedRecipient r{std::move(parts[0]), std::move(parts[1]), std::move(parts[2])};
-    if (count == 5) {
+    if (count >= 5) {
         auto const notify = to_int<std::uint8_t>(parts[3]);
         if (!notify || (*notify & ~kQueuedNotifyMask) != 0) {
             return std::nullopt;
         }
         r.notify = *notify;
         r.orcpt = std::move(parts[4]);
+    }
+    if (count >= kMaxRecipientFields && !read_recipient_v3(r, parts)) {
+        return std::nullopt;
     }
     return r;
 }
@@ -214,10 +267,14 @@ std::string encode_envelope(QueuedEnvelope const& e) {
     out += fmt::format("auth-param {}\n", escape(e.auth_param));
     out += fmt::format("size {}\n", e.declared_size ? fmt::to_string(*e.declared_size) : "");
     for (auto const& r : e.recipients) {
-        out += fmt::format("rcpt {} {} {} {} {}\n", escape(r.address), escape(r.user),
-                           escape(r.maildir), unsigned{r.notify}, escape(r.orcpt));
+        out += fmt::format("rcpt {} {} {} {} {} {} {} {} {} {} {} {}\n", escape(r.address),
+                           escape(r.user), escape(r.target), unsigned{r.notify}, escape(r.orcpt),
+                           method_name(r.method), escape(r.action), id_text(r.uid), id_text(r.gid),
+                           escape(r.home), r.junk ? 1 : 0, r.rcpt_to ? 1 : 0);
     }
     out += fmt::format("attempts {}\n", e.attempts);
+    out += fmt::format("last-try {}\n", e.last_try);
+    out += fmt::format("last-warn {}\n", e.last_warn);
     out += fmt::format("error {}\n", escape(e.last_error));
     return out;
 }

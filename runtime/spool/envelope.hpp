@@ -1,10 +1,10 @@
 // The on-disk envelope of a queued message: a versioned text format, one "key value" line each,
 // every value %XX-escaped outside visible ASCII (0x21..0x7E) and for '%' itself, so that no byte of
-// an address, a HELO name, an xtext parameter or a remote reply can start a new field (the
+// an address, a HELO name, a path, a command or a remote reply can start a new field (the
 // CVE-2020-8794 class). The decoder is strict (unknown keys, duplicates, bad escapes, a missing
-// field, a value out of its range: no envelope) and fuzzed. Version 2 adds the RFC 3461 DSN
-// parameters (kept for later bounces), BODY, SMTPUTF8, SIZE, TLS and the RFC 4954 §5 identities;
-// version 1 files are still read, with those at their defaults. Depends on: the standard library.
+// field, a value out of its range: no envelope) and fuzzed. Version 3 records how each recipient
+// is delivered (method, run-as user, target, flags) and the scheduler's timestamps; versions 1
+// and 2 are still read, with those at their defaults. Depends on: the standard library.
 #pragma once
 
 #include <cstdint>
@@ -17,18 +17,26 @@ namespace smtpd::rt {
 
 /// The version written. Files of versions 1..kEnvelopeVersion are read.
 ///
-/// Version 2, in the order written (the decoder takes lines in any order after "version"):
-///   version 2
+/// Version 3, in the order written (the decoder takes lines in any order after "version"):
+///   version 3
 ///   id <id>               created <seconds>       helo <name>          client <address>
 ///   local 0|1             sender <path>           (empty for <>)
 ///   auth-user <user>      (empty: not authenticated)
 ///   tls 0|1               body |7BIT|8BITMIME     smtputf8 0|1         ret |FULL|HDRS
 ///   envid <xtext>         auth-param <xtext>      size <octets>        (each may be empty)
-///   rcpt <address> <user> <maildir> <notify 0..15> <orcpt>     (one line per recipient, >= 1)
-///   attempts <count>      error <last error>
-/// Version 1 has neither the keys from auth-user to size nor the last two rcpt fields; a
-/// version 1 file that has any of them is refused, and a version 2 file must have all of them.
-inline constexpr unsigned kEnvelopeVersion = 2;
+///   rcpt <address> <user> <target> <notify 0..15> <orcpt> <method> <action> <uid> <gid>
+///        <home> <junk 0|1> <rcpt-to 0|1>                    (one line per recipient, >= 1)
+///   attempts <count>      last-try <seconds>      last-warn <seconds>  (0: never)
+///   error <last error>
+/// <method> is maildir, mbox, lmtp or mda; <target> is, for each, the expanded Maildir path, the
+/// mbox file, the LMTP destination as configured, or the mda command before its expansion; <uid>
+/// and <gid> are empty when the user is to be looked up at delivery.
+/// Version 2 has neither last-try nor last-warn, and its rcpt lines end after <orcpt>; version 1
+/// also lacks the keys from auth-user to size and its rcpt lines end after <target>. A file that
+/// has a key or a recipient field of a later version than its own is refused, and a file must
+/// have every key of its version. What an older file lacks decodes to: method maildir, action,
+/// home and flags empty or 0, uid and gid unknown, last-try and last-warn 0.
+inline constexpr unsigned kEnvelopeVersion = 3;
 
 /// The values `QueuedEnvelope::body` and `QueuedEnvelope::ret` may hold (RFC 6152, RFC 3461 §4.3);
 /// "" means the parameter was not given.
@@ -46,11 +54,22 @@ inline constexpr std::uint8_t kQueuedNotifyMask = 0x0F;
 
 /// One recipient and where it was resolved to deliver when it was accepted.
 struct QueuedRecipient {
+    /// How the recipient is delivered (smtpd.conf(5) actions; a /file from an alias is Mbox).
+    enum class Method : unsigned char { Maildir, Mbox, Lmtp, Mda };
+
     std::string address;   ///< as accepted: local-part@domain
-    std::string user;      ///< the system user the delivery runs for
-    std::string maildir;   ///< the expanded Maildir path
+    std::string user;      ///< the system user the delivery runs as
+    std::string target;    ///< Maildir path, mbox file, LMTP destination or raw mda command
     std::uint8_t notify{}; ///< RFC 3461 NOTIFY bits (kQueuedNotify*); 0 when not given
     std::string orcpt{};   ///< RFC 3461 ORCPT, addr-type ";" xtext as sent; "" when not given
+    // Version 3.
+    Method method{};                    ///< Maildir in older files
+    std::string action{};               ///< the smtpd.conf action it was resolved by
+    std::optional<std::uint32_t> uid{}; ///< of `user`; unknown in older files
+    std::optional<std::uint32_t> gid{};
+    std::string home{}; ///< `user`'s home directory
+    bool junk{};        ///< Maildir: file into the Junk folder
+    bool rcpt_to{};     ///< Lmtp: RCPT TO is `address` (else `user`)
     friend bool operator==(QueuedRecipient const&, QueuedRecipient const&) = default;
 };
 
@@ -65,7 +84,7 @@ struct QueuedEnvelope {
     unsigned attempts = 0;
     std::string last_error;
     // Version 2. Defaults are what a version 1 file decodes to; each has an initializer so that
-    // positional initializations written for version 1 stay complete.
+    // positional initializations written for version 1 stay complete (so for version 3).
     std::string auth_user{};  ///< the user of a successful AUTH; "" when not authenticated
     bool tls{};               ///< the message was received over TLS
     std::string body{};       ///< "", kBody7Bit or kBody8BitMime (RFC 6152)
@@ -74,14 +93,18 @@ struct QueuedEnvelope {
     std::string envid{};      ///< RFC 3461 §4.4 ENVID xtext as sent; "" when not given
     std::string auth_param{}; ///< RFC 4954 §5 MAIL AUTH= xtext as sent ("<>" included)
     std::optional<std::uint64_t> declared_size{}; ///< RFC 1870 SIZE as declared
+    // Version 3: for the scheduler, seconds since the epoch; 0 means never.
+    std::int64_t last_try{};  ///< the last delivery attempt
+    std::int64_t last_warn{}; ///< the last delay notice sent to the sender
 
     friend bool operator==(QueuedEnvelope const&, QueuedEnvelope const&) = default;
 };
 
-/// Encodes at kEnvelopeVersion. Any bytes in the string fields are safe; `body`, `ret` and
-/// `notify` outside their documented values give text the decoder refuses.
+/// Encodes at kEnvelopeVersion. Any bytes in the string fields are safe; `body`, `ret`, `notify`,
+/// `method` and negative timestamps outside their documented values give text the decoder
+/// refuses.
 [[nodiscard]] std::string encode_envelope(QueuedEnvelope const& envelope);
-/// Decodes a version 1 or 2 envelope; none if anything in it is out of place.
+/// Decodes a version 1, 2 or 3 envelope; none if anything in it is out of place.
 [[nodiscard]] std::optional<QueuedEnvelope> decode_envelope(std::string_view text);
 
 } // namespace smtpd::rt

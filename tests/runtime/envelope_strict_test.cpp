@@ -1,11 +1,13 @@
-// The envelope decoder's strictness: version 1 files still decode (an upgrade keeps the queue),
-// version 1 refuses the version 2 fields and version 2 requires them, and unknown keys,
-// duplicates, bad escapes and values out of their range give no envelope; the committed fuzz
-// seeds decode or are refused as their names say.
+// The envelope decoder's strictness: version 1 and 2 files still decode (an upgrade keeps the
+// queue), an older version refuses the newer fields and each version requires its own, and
+// unknown keys, duplicates, bad escapes and values out of their range give no envelope; the
+// committed fuzz seeds decode or are refused as their names say.
 #include "spool/envelope.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -26,6 +28,39 @@ constexpr std::string_view kVersion1 = "version 1\n"
                                        "attempts 0\n"
                                        "error \n";
 
+// What version 2 wrote (the committed seed fuzz/corpus/envelope/v2-valid has the same form).
+constexpr std::string_view kVersion2 = "version 2\n"
+                                       "id id1\n"
+                                       "created 1\n"
+                                       "helo h\n"
+                                       "client ::1\n"
+                                       "local 0\n"
+                                       "sender \n"
+                                       "auth-user bob\n"
+                                       "tls 1\n"
+                                       "body 7BIT\n"
+                                       "smtputf8 0\n"
+                                       "ret FULL\n"
+                                       "envid e1\n"
+                                       "auth-param <>\n"
+                                       "size 99\n"
+                                       "rcpt c@d u /m 6 rfc822;c+40d\n"
+                                       "attempts 1\n"
+                                       "error 452%20full\n";
+
+// A version 3 recipient line with every field given, but for `field` (1-based after "rcpt").
+std::string rcpt_line(std::size_t field, std::string_view value) {
+    std::array<std::string, 13> f = {"c@d",  "u",   "/m",   "6",    "rfc822;c+40d",
+                                     "lmtp", "act", "1000", "1000", "/home/u",
+                                     "0",    "1",   ""};
+    f.at(field - 1) = std::string(value);
+    std::string line = "rcpt";
+    for (std::size_t i = 0; i < 12; ++i) {
+        line += " " + f.at(i);
+    }
+    return line;
+}
+
 QueuedEnvelope version2_sample() {
     QueuedEnvelope e{
         "id1", 1, "h", "::1", false, "", {{"c@d", "u", "/m", 6, "rfc822;c+40d"}}, 1, "452 full"};
@@ -36,6 +71,20 @@ QueuedEnvelope version2_sample() {
     e.envid = "e1";
     e.auth_param = "<>";
     e.declared_size = 99;
+    return e;
+}
+
+QueuedEnvelope version3_sample() {
+    QueuedEnvelope e = version2_sample();
+    QueuedRecipient& r = e.recipients[0];
+    r.method = QueuedRecipient::Method::Lmtp;
+    r.action = "act";
+    r.uid = 1000;
+    r.gid = 1000;
+    r.home = "/home/u";
+    r.rcpt_to = true;
+    e.last_try = 5;
+    e.last_warn = 3;
     return e;
 }
 
@@ -85,17 +134,18 @@ TEST(EnvelopeVersion1, DecodesWithTheVersion2FieldsAtTheirDefaults) {
     EXPECT_EQ(decoded->recipients[0].notify, 0);
 }
 
-TEST(EnvelopeVersion1, IsRewrittenAsVersion2WithTheSameContent) {
+TEST(EnvelopeVersion1, IsRewrittenAsVersion3WithTheSameContent) {
     auto const decoded = decode_envelope(kVersion1);
     ASSERT_TRUE(decoded.has_value());
     std::string const text = encode_envelope(*decoded);
-    EXPECT_TRUE(text.starts_with("version 2\n"));
+    EXPECT_TRUE(text.starts_with("version 3\n"));
     EXPECT_EQ(decode_envelope(text), decoded);
 }
 
 TEST(EnvelopeVersion1, RefusesEachVersion2Key) {
-    for (auto const* line : {"auth-user \n", "tls 0\n", "body \n", "smtputf8 0\n", "ret \n",
-                             "envid \n", "auth-param \n", "size \n"}) {
+    for (auto const* line :
+         {"auth-user \n", "tls 0\n", "body \n", "smtputf8 0\n", "ret \n", "envid \n",
+          "auth-param \n", "size \n", "last-try 0\n", "last-warn 0\n"}) {
         EXPECT_FALSE(decode_envelope(std::string{kVersion1} + line)) << line;
     }
 }
@@ -105,23 +155,45 @@ TEST(EnvelopeVersion1, RefusesAVersion2Recipient) {
     EXPECT_FALSE(decode_envelope(text));
 }
 
-TEST(EnvelopeVersion2, RefusesAVersion1Recipient) {
-    std::string const text =
-        replace_line(encode_envelope(version2_sample()), "rcpt", "rcpt c@d u /m");
-    EXPECT_FALSE(decode_envelope(text));
+TEST(EnvelopeVersion2, DecodesWithTheVersion3FieldsAtTheirDefaults) {
+    auto const decoded = decode_envelope(kVersion2);
+    ASSERT_TRUE(decoded.has_value());
+    EXPECT_EQ(*decoded, version2_sample());
+    EXPECT_EQ(decoded->recipients[0].method, QueuedRecipient::Method::Maildir);
+    EXPECT_FALSE(decoded->recipients[0].uid.has_value());
+    EXPECT_EQ(decoded->last_try, 0);
 }
 
-TEST(EnvelopeVersion2, RefusesRecipientsWithTooFewOrTooManyFields) {
-    std::string const good = encode_envelope(version2_sample());
-    for (auto const* rcpt :
-         {"rcpt c@d u /m 0", "rcpt c@d u /m 0  ", "rcpt c@d u /m 0 x y", "rcpt c@d u", "rcpt "}) {
+TEST(EnvelopeVersion2, RefusesEachVersion3KeyAndRecipient) {
+    for (auto const* line : {"last-try 0\n", "last-warn 0\n"}) {
+        EXPECT_FALSE(decode_envelope(std::string{kVersion2} + line)) << line;
+    }
+    EXPECT_FALSE(
+        decode_envelope(replace_line(std::string{kVersion2}, "rcpt", rcpt_line(1, "c@d"))));
+}
+
+TEST(EnvelopeVersion2, RefusesAVersion1Recipient) {
+    EXPECT_FALSE(decode_envelope(replace_line(std::string{kVersion2}, "rcpt", "rcpt c@d u /m")));
+}
+
+TEST(EnvelopeVersion3, RefusesAnOlderRecipient) {
+    std::string const good = encode_envelope(version3_sample());
+    EXPECT_FALSE(decode_envelope(replace_line(good, "rcpt", "rcpt c@d u /m")));
+    EXPECT_FALSE(decode_envelope(replace_line(good, "rcpt", "rcpt c@d u /m 6 rfc822;c+40d")));
+    EXPECT_EQ(decode_envelope(replace_line(good, "rcpt", rcpt_line(1, "c@d"))), version3_sample());
+}
+
+TEST(EnvelopeVersion3, RefusesRecipientsWithTooFewOrTooManyFields) {
+    std::string const good = encode_envelope(version3_sample());
+    for (auto const& rcpt : {rcpt_line(12, "1") + " ", rcpt_line(12, "1 x"), rcpt_line(12, ""),
+                             std::string("rcpt c@d u"), std::string("rcpt ")}) {
         EXPECT_FALSE(decode_envelope(replace_line(good, "rcpt", rcpt))) << rcpt;
     }
 }
 
-TEST(EnvelopeVersion2, RefusesAFileWithoutAnyOneOfItsFields) {
-    auto const lines = lines_of(encode_envelope(version2_sample()));
-    ASSERT_EQ(lines.size(), 18U);
+TEST(EnvelopeVersion3, RefusesAFileWithoutAnyOneOfItsFields) {
+    auto const lines = lines_of(encode_envelope(version3_sample()));
+    ASSERT_EQ(lines.size(), 20U);
     for (std::size_t i = 0; i < lines.size(); ++i) {
         auto without = lines;
         without.erase(without.begin() + static_cast<std::ptrdiff_t>(i));
@@ -129,8 +201,8 @@ TEST(EnvelopeVersion2, RefusesAFileWithoutAnyOneOfItsFields) {
     }
 }
 
-TEST(EnvelopeVersion2, RefusesADuplicateOfAnySingleField) {
-    auto const lines = lines_of(encode_envelope(version2_sample()));
+TEST(EnvelopeVersion3, RefusesADuplicateOfAnySingleField) {
+    auto const lines = lines_of(encode_envelope(version3_sample()));
     for (auto const& line : lines) {
         if (line.starts_with("rcpt ")) {
             continue;
@@ -139,26 +211,26 @@ TEST(EnvelopeVersion2, RefusesADuplicateOfAnySingleField) {
     }
 }
 
-TEST(EnvelopeVersion2, TakesFieldsInAnyOrderAfterTheVersion) {
-    auto lines = lines_of(encode_envelope(version2_sample()));
+TEST(EnvelopeVersion3, TakesFieldsInAnyOrderAfterTheVersion) {
+    auto lines = lines_of(encode_envelope(version3_sample()));
     std::reverse(lines.begin() + 1, lines.end());
-    EXPECT_EQ(decode_envelope(join(lines)), version2_sample());
+    EXPECT_EQ(decode_envelope(join(lines)), version3_sample());
     std::swap(lines[0], lines[1]);
     EXPECT_FALSE(decode_envelope(join(lines)));
 }
 
 TEST(EnvelopeStrict, RefusesUnknownVersions) {
-    std::string const good = encode_envelope(version2_sample());
-    for (auto const* version : {"version 0", "version 3", "version", "version 2x", "version -1",
+    std::string const good = encode_envelope(version3_sample());
+    for (auto const* version : {"version 0", "version 4", "version", "version 3x", "version -1",
                                 "version 4294967298", "version %32 "}) {
         EXPECT_FALSE(decode_envelope(replace_line(good, "version", version))) << version;
     }
-    EXPECT_FALSE(decode_envelope("version 2\n"));
+    EXPECT_FALSE(decode_envelope("version 3\n"));
     EXPECT_FALSE(decode_envelope(""));
 }
 
 TEST(EnvelopeStrict, RefusesUnknownKeysAndTruncation) {
-    std::string const good = encode_envelope(version2_sample());
+    std::string const good = encode_envelope(version3_sample());
     EXPECT_FALSE(decode_envelope(good + "color blue\n"));
     EXPECT_FALSE(decode_envelope(good + "Size 1\n"));
     EXPECT_FALSE(decode_envelope(good + "auth_user x\n"));
@@ -169,16 +241,20 @@ TEST(EnvelopeStrict, RefusesUnknownKeysAndTruncation) {
 }
 
 TEST(EnvelopeStrict, RefusesBadEscapesInEveryKindOfField) {
-    std::string const good = encode_envelope(version2_sample());
-    for (auto const& [key, line] : std::vector<std::pair<std::string_view, std::string_view>>{
+    std::string const good = encode_envelope(version3_sample());
+    for (auto const& [key, line] : std::vector<std::pair<std::string_view, std::string>>{
              {"helo", "helo a%G1"},
              {"envid", "envid %4"},
              {"auth-user", "auth-user %"},
              {"auth-param", "auth-param a%0a"},
              {"auth-param", "auth-param a\tb"},
              {"envid", "envid a b"},
-             {"rcpt", "rcpt c@d u /m 6 rfc822;%zz"},
-             {"rcpt", "rcpt c@d u /m %3 x"},
+             {"rcpt", rcpt_line(5, "rfc822;%zz")},
+             {"rcpt", rcpt_line(4, "%3")},
+             {"rcpt", rcpt_line(3, "/m%0")},
+             {"rcpt", rcpt_line(7, "a%")},
+             {"rcpt", rcpt_line(10, "/home/%GG")},
+             {"rcpt", rcpt_line(6, "%6Ctmp")},
              {"error", "error \x7f"},
          }) {
         EXPECT_FALSE(decode_envelope(replace_line(good, key, line))) << line;
@@ -186,14 +262,26 @@ TEST(EnvelopeStrict, RefusesBadEscapesInEveryKindOfField) {
 }
 
 TEST(EnvelopeStrict, RefusesValuesOutOfTheirRange) {
-    std::string const good = encode_envelope(version2_sample());
-    for (auto const& [key, line] : std::vector<std::pair<std::string_view, std::string_view>>{
-             {"rcpt", "rcpt c@d u /m 16 x"},
-             {"rcpt", "rcpt c@d u /m 255 x"},
-             {"rcpt", "rcpt c@d u /m 256 x"},
-             {"rcpt", "rcpt c@d u /m -1 x"},
-             {"rcpt", "rcpt c@d u /m FAILURE x"},
-             {"rcpt", "rcpt c@d u /m  x"},
+    std::string const good = encode_envelope(version3_sample());
+    for (auto const& [key, line] : std::vector<std::pair<std::string_view, std::string>>{
+             {"rcpt", rcpt_line(4, "16")},
+             {"rcpt", rcpt_line(4, "255")},
+             {"rcpt", rcpt_line(4, "256")},
+             {"rcpt", rcpt_line(4, "-1")},
+             {"rcpt", rcpt_line(4, "FAILURE")},
+             {"rcpt", rcpt_line(4, "")},
+             {"rcpt", rcpt_line(6, "MAILDIR")},
+             {"rcpt", rcpt_line(6, "relay")},
+             {"rcpt", rcpt_line(6, "")},
+             {"rcpt", rcpt_line(8, "-1")},
+             {"rcpt", rcpt_line(8, "4294967296")},
+             {"rcpt", rcpt_line(9, "x")},
+             {"rcpt", rcpt_line(11, "2")},
+             {"rcpt", rcpt_line(12, "")},
+             {"last-try", "last-try -1"},
+             {"last-try", "last-try "},
+             {"last-warn", "last-warn 1x"},
+             {"last-warn", "last-warn 9223372036854775808"},
              {"size", "size x"},
              {"size", "size -1"},
              {"size", "size 1k"},
@@ -212,17 +300,17 @@ TEST(EnvelopeStrict, RefusesValuesOutOfTheirRange) {
 }
 
 TEST(EnvelopeStrict, AcceptsEveryNotifyValueInRange) {
-    std::string const good = encode_envelope(version2_sample());
+    std::string const good = encode_envelope(version3_sample());
     for (unsigned notify = 0; notify < 16; ++notify) {
-        auto const decoded = decode_envelope(
-            replace_line(good, "rcpt", "rcpt c@d u /m " + std::to_string(notify) + " x"));
+        auto const decoded =
+            decode_envelope(replace_line(good, "rcpt", rcpt_line(4, std::to_string(notify))));
         ASSERT_TRUE(decoded.has_value()) << notify;
         EXPECT_EQ(decoded->recipients[0].notify, notify);
     }
 }
 
 TEST(EnvelopeStrict, RefusesAnEnvelopeWithoutRecipients) {
-    auto const lines = lines_of(encode_envelope(version2_sample()));
+    auto const lines = lines_of(encode_envelope(version3_sample()));
     std::string text;
     for (auto const& line : lines) {
         if (!line.starts_with("rcpt ")) {
@@ -243,6 +331,11 @@ TEST(EnvelopeSeeds, DecodeOrAreRefusedAsTheirNamesSay) {
              {"v1-with-v2-key", false},
              {"v2-missing-auth-param", false},
              {"v2-notify-out-of-range", false},
+             {"v3-valid", true},
+             {"v3-escaped", true},
+             {"v3-bad-method", false},
+             {"v3-v2-recipient", false},
+             {"v2-with-v3-key", false},
          }) {
         std::ifstream in(SMTPD_SOURCE_DIR "/fuzz/corpus/envelope/" + seed, std::ios::binary);
         ASSERT_TRUE(in) << seed;

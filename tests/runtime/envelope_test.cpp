@@ -1,4 +1,4 @@
-// Envelope encoding, version 2: the exact text written, round trips of every field with any
+// Envelope encoding, version 3: the exact text written, round trips of every field with any
 // bytes in its value, and escaping that keeps injected lines and spaces inside their field.
 #include "spool/envelope.hpp"
 
@@ -30,6 +30,13 @@ QueuedEnvelope sample() {
     e.declared_size = 12345;
     e.recipients[0].notify = kQueuedNotifyFailure | kQueuedNotifyDelay;
     e.recipients[0].orcpt = "rfc822;b+40localhost";
+    e.recipients[0].action = "local";
+    e.recipients[0].uid = 0;
+    e.recipients[0].gid = 0;
+    e.recipients[0].home = "/root";
+    e.recipients[0].junk = true;
+    e.last_try = 1700000100;
+    e.last_warn = 1700000200;
     return e;
 }
 
@@ -41,8 +48,8 @@ std::string all_bytes() {
     return s;
 }
 
-TEST(Envelope, WritesEveryFieldOfVersion2) {
-    EXPECT_EQ(encode_envelope(sample()), "version 2\n"
+TEST(Envelope, WritesEveryFieldOfVersion3) {
+    EXPECT_EQ(encode_envelope(sample()), "version 3\n"
                                          "id 0123456789abcdef\n"
                                          "created 1700000000\n"
                                          "helo client.example\n"
@@ -58,8 +65,10 @@ TEST(Envelope, WritesEveryFieldOfVersion2) {
                                          "auth-param alice+40example.org\n"
                                          "size 12345\n"
                                          "rcpt b@localhost root /var/mail/Maildir 12 "
-                                         "rfc822;b+40localhost\n"
+                                         "rfc822;b+40localhost maildir local 0 0 /root 1 0\n"
                                          "attempts 2\n"
+                                         "last-try 1700000100\n"
+                                         "last-warn 1700000200\n"
                                          "error 421%20try%20later\n");
 }
 
@@ -73,12 +82,14 @@ TEST(Envelope, WritesEmptyValuesForParametersNotGiven) {
     e.envid.clear();
     e.auth_param.clear();
     e.declared_size.reset();
-    e.recipients[0].notify = 0;
-    e.recipients[0].orcpt.clear();
+    e.recipients[0] = {"b@localhost", "root", "/var/mail/Maildir"};
+    e.last_try = 0;
+    e.last_warn = 0;
     std::string const text = encode_envelope(e);
     for (auto const* line :
          {"\nauth-user \n", "\ntls 0\n", "\nbody \n", "\nsmtputf8 0\n", "\nret \n", "\nenvid \n",
-          "\nauth-param \n", "\nsize \n", "\nrcpt b@localhost root /var/mail/Maildir 0 \n"}) {
+          "\nauth-param \n", "\nsize \n", "\nlast-try 0\n", "\nlast-warn 0\n",
+          "\nrcpt b@localhost root /var/mail/Maildir 0  maildir     0 0\n"}) {
         EXPECT_NE(text.find(line), std::string::npos) << line;
     }
     auto const decoded = decode_envelope(text);
@@ -110,8 +121,10 @@ TEST(Envelope, RoundTripsEveryByteInEveryStringField) {
         *field = bytes;
     }
     e.recipients = {{bytes, bytes, bytes, 15, bytes}, {"", "", "", 0, ""}};
+    e.recipients[0].action = bytes;
+    e.recipients[0].home = bytes;
     std::string const text = encode_envelope(e);
-    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 19);
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 21);
     EXPECT_TRUE(std::all_of(text.begin(), text.end(),
                             [](char c) { return c == '\n' || (c >= 0x20 && c < 0x7f); }));
     auto const decoded = decode_envelope(text);
@@ -139,11 +152,45 @@ TEST(Envelope, EscapesNewlinesSoNoFieldCanBeInjected) {
 TEST(Envelope, EscapesSpacesSoNoRecipientFieldCanShift) {
     QueuedEnvelope e = sample();
     e.recipients[0].address = "a b c d e";
-    e.recipients[0].maildir = "/m 15 rfc822;x";
+    e.recipients[0].target = "/m 15 rfc822;x";
+    e.recipients[0].action = "a 1 1";
+    e.recipients[0].home = "/h 0 0";
     e.recipients[0].orcpt = "rfc822;x y";
     auto const decoded = decode_envelope(encode_envelope(e));
     ASSERT_TRUE(decoded.has_value());
     EXPECT_EQ(*decoded, e);
+}
+
+TEST(Envelope, RoundTripsEveryMethodAndItsFlags) {
+    using Method = QueuedRecipient::Method;
+    QueuedEnvelope e = sample();
+    e.recipients.clear();
+    for (auto const method : {Method::Maildir, Method::Mbox, Method::Lmtp, Method::Mda}) {
+        QueuedRecipient r{"a@b", "u", "t"};
+        r.method = method;
+        r.rcpt_to = method == Method::Lmtp;
+        r.junk = method == Method::Maildir;
+        e.recipients.push_back(r);
+    }
+    e.recipients[1].target = "/var/mail/u";
+    e.recipients[2].target = "[::1]:24";
+    e.recipients[3].target = "/usr/bin/procmail -f %{sender}; rm -rf /\nrcpt x";
+    e.recipients[3].uid = 4294967295U;
+    e.recipients[3].gid = 7;
+    std::string const text = encode_envelope(e);
+    EXPECT_NE(text.find(" mbox "), std::string::npos);
+    EXPECT_NE(text.find(" lmtp "), std::string::npos);
+    EXPECT_NE(text.find(" mda  4294967295 7 "), std::string::npos);
+    EXPECT_EQ(decode_envelope(text), e);
+}
+
+TEST(Envelope, RefusesToWriteWhatItCannotRead) {
+    QueuedEnvelope e = sample();
+    e.recipients[0].method = static_cast<QueuedRecipient::Method>(9);
+    EXPECT_FALSE(decode_envelope(encode_envelope(e)));
+    e = sample();
+    e.last_try = -1;
+    EXPECT_FALSE(decode_envelope(encode_envelope(e)));
 }
 
 RC_GTEST_PROP(EnvelopeProps, AnyFieldBytesRoundTrip,
@@ -158,7 +205,7 @@ RC_GTEST_PROP(EnvelopeProps, AnyFieldBytesRoundTrip,
     RC_ASSERT(*decoded == e);
 }
 
-RC_GTEST_PROP(EnvelopeProps, AnyVersion2ValuesRoundTrip,
+RC_GTEST_PROP(EnvelopeProps, AnyVersion2And3ValuesRoundTrip,
               (std::string auth_user, std::string envid, std::string auth_param, std::string orcpt,
                bool has_size, std::uint64_t size, bool tls, bool smtputf8)) {
     QueuedEnvelope e = sample();
@@ -172,6 +219,15 @@ RC_GTEST_PROP(EnvelopeProps, AnyVersion2ValuesRoundTrip,
     e.ret = *rc::gen::element(std::string{}, std::string{kRetFull}, std::string{kRetHdrs});
     auto const notify = *rc::gen::inRange<unsigned>(0, 16);
     e.recipients.push_back({"c@d", "u", "/m", static_cast<std::uint8_t>(notify), orcpt});
+    e.recipients.back().method =
+        static_cast<QueuedRecipient::Method>(*rc::gen::inRange<unsigned>(0, 4));
+    e.recipients.back().action = auth_user;
+    e.recipients.back().home = envid;
+    e.recipients.back().uid =
+        has_size ? std::optional{static_cast<std::uint32_t>(size)} : std::nullopt;
+    e.recipients.back().junk = tls;
+    e.recipients.back().rcpt_to = smtputf8;
+    e.last_try = static_cast<std::int64_t>(size >> 1U);
     auto const decoded = decode_envelope(encode_envelope(e));
     RC_ASSERT(decoded.has_value());
     RC_ASSERT(*decoded == e);

@@ -1,5 +1,9 @@
-// Recipient resolution over match rules and virtual tables, with the current system user.
+// Recipient resolution over match rules and virtual tables with the system's users, and each
+// delivery method's Destination (maildir, mbox, lmtp, mda, forward-only) with a fake system:
+// the run-as user, the userbase table, the `user` option. Alias expansion: aliases_test.cpp.
 #include "lookup/resolver.hpp"
+
+#include "resolver_support.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -8,35 +12,37 @@ namespace smtpd::rt {
 namespace {
 
 using Kind = sm::RcptVerdict::Kind;
+using Method = conf::Action::Method;
+using testing::action;
+using testing::FakeSystem;
+using testing::local_config;
+using testing::make_resolver;
+using testing::map_table;
 
 conf::Config catch_all_config(std::string const& user) {
-    conf::Config c;
-    conf::Table t;
-    t.name = "vusers";
-    t.map = {{"@", user}};
-    c.tables.push_back(t);
-    conf::Action a;
-    a.name = "local";
+    conf::Action a = action("local");
     a.path = "/srv/mail/%{user.username}/Maildir";
     a.virtual_table = "vusers";
-    c.actions.push_back(a);
-    conf::Match m;
-    m.from.kind = conf::MatchFrom::Kind::Any;
-    m.for_.kind = conf::MatchFor::Kind::Local;
-    m.action = "local";
-    c.matches.push_back(m);
-    return c;
+    return local_config({a}, {map_table("vusers", {{"@", user}})});
+}
+
+Destination only(Resolution const& r) {
+    EXPECT_EQ(r.verdict, Kind::Accepted) << r.reason;
+    EXPECT_EQ(r.destinations.size(), 1U);
+    return r.destinations.empty() ? Destination{} : r.destinations[0];
 }
 
 TEST(Resolver, AcceptsAnyUserOfALocalDomainThroughACatchAll) {
     std::string err;
     auto r = Resolver::create(catch_all_config("root"), "mx.example", err);
     ASSERT_TRUE(r) << err;
-    auto const res = r->resolve("anyone", "mx.example", false);
-    EXPECT_EQ(res.verdict, Kind::Accepted);
-    ASSERT_TRUE(res.destination);
-    EXPECT_EQ(res.destination->user, "root");
-    EXPECT_EQ(res.destination->maildir, "/srv/mail/root/Maildir");
+    Destination const d = only(r->resolve("anyone", "mx.example", false));
+    EXPECT_EQ(d.user.name, "root");
+    EXPECT_EQ(d.user.uid, 0U);
+    EXPECT_EQ(d.method, DeliveryMethod::Maildir);
+    EXPECT_EQ(d.target, "/srv/mail/root/Maildir");
+    EXPECT_EQ(d.recipient, "anyone@mx.example");
+    EXPECT_EQ(d.action, "local");
     EXPECT_EQ(r->resolve("x", "LOCALHOST", false).verdict, Kind::Accepted);
 }
 
@@ -74,7 +80,9 @@ TEST(Resolver, AddressCannotSteerTheMaildirPath) {
     std::string err;
     auto r = Resolver::create(c, "mx.example", err);
     ASSERT_TRUE(r);
-    EXPECT_NE(r->resolve("../../etc", "localhost", false).verdict, Kind::Accepted);
+    Resolution const res = r->resolve("../../etc", "localhost", false);
+    EXPECT_EQ(res.verdict, Kind::TempFail);
+    EXPECT_TRUE(res.destinations.empty());
 }
 
 TEST(Resolver, MissingTableFileIsAConfigError) {
@@ -85,6 +93,110 @@ TEST(Resolver, MissingTableFileIsAConfigError) {
     std::string err;
     EXPECT_FALSE(Resolver::create(c, "mx.example", err));
     EXPECT_EQ(err.rfind("smtpd.conf:3:1: ", 0), 0U) << err;
+}
+
+TEST(ResolverMethods, MaildirDefaultsToTheHomeAndKeepsJunk) {
+    conf::Action a = action("m");
+    a.junk = true;
+    Destination const d = only(make_resolver(local_config({a})).resolve("Bob", "localhost", false));
+    EXPECT_EQ(d.target, "/home/bob/Maildir");
+    EXPECT_TRUE(d.junk);
+    EXPECT_EQ(d.user, (UserInfo{"bob", "/home/bob", 1000, 1000}));
+    EXPECT_EQ(d.recipient, "Bob@localhost");
+}
+
+TEST(ResolverMethods, MaildirPathSeesRcptAndDest) {
+    conf::Action a = action("m");
+    a.path = "/v/%{dest.domain}/%{dest.user}/%{rcpt.user}";
+    Destination const d =
+        only(make_resolver(local_config({a})).resolve("bob", "mx.example", false));
+    EXPECT_EQ(d.target, "/v/mx.example/bob/bob");
+}
+
+TEST(ResolverMethods, MboxIsTheUsersSpoolFile) {
+    Destination const d = only(make_resolver(local_config({action("m", Method::Mbox)}))
+                                   .resolve("alice", "localhost", false));
+    EXPECT_EQ(d.method, DeliveryMethod::Mbox);
+    EXPECT_EQ(d.target, "/var/mail/alice");
+    EXPECT_EQ(d.user.name, "alice");
+}
+
+TEST(ResolverMethods, LmtpKeepsTheDestinationAndRcptTo) {
+    conf::Action a = action("l", Method::Lmtp);
+    a.destination = "/run/dovecot/lmtp";
+    a.rcpt_to = true;
+    Destination const d = only(make_resolver(local_config({a})).resolve("bob", "localhost", false));
+    EXPECT_EQ(d.method, DeliveryMethod::Lmtp);
+    EXPECT_EQ(d.target, "/run/dovecot/lmtp");
+    EXPECT_TRUE(d.lmtp_rcpt_to);
+}
+
+TEST(ResolverMethods, MdaKeepsTheCommandUnexpanded) {
+    conf::Action a = action("p", Method::Mda);
+    a.command = "/usr/bin/procmail -f %{sender} -a %{rcpt.user}";
+    Destination const d = only(make_resolver(local_config({a})).resolve("bob", "localhost", false));
+    EXPECT_EQ(d.method, DeliveryMethod::Mda);
+    EXPECT_EQ(d.target, "/usr/bin/procmail -f %{sender} -a %{rcpt.user}");
+}
+
+TEST(ResolverMethods, UserOptionRunsEveryDeliveryAsThatUser) {
+    conf::Action a = action("v");
+    a.user = "vmail";
+    a.path = "%{user.directory}/%{dest.user}";
+    FakeSystem sys;
+    sys.forwards["bob"] = "alice";
+    Destination const d =
+        only(make_resolver(local_config({a}), sys).resolve("bob", "localhost", false));
+    EXPECT_EQ(d.user.name, "vmail"); // and bob's ~/.forward is not read
+    EXPECT_EQ(d.target, "/var/vmail/bob");
+    a.user = "nobody-here";
+    EXPECT_EQ(make_resolver(local_config({a}), sys).resolve("bob", "localhost", false).verdict,
+              Kind::TempFail);
+}
+
+TEST(ResolverUserbase, UsersComeFromTheTable) {
+    conf::Action a = action("m");
+    a.userbase_table = "users";
+    auto const r =
+        make_resolver(local_config({a}, {map_table("users", {{"carol", "3000:3001:/srv/carol"},
+                                                             {"dave", "x:1:/srv/dave"},
+                                                             {"erin", "1:2:relative"},
+                                                             {"frank", "1:2"},
+                                                             {"gina", "4294967296:1:/g"}})}));
+    Destination const d = only(r.resolve("carol", "localhost", false));
+    EXPECT_EQ(d.user, (UserInfo{"carol", "/srv/carol", 3000, 3001}));
+    EXPECT_EQ(d.target, "/srv/carol/Maildir");
+    EXPECT_EQ(r.resolve("bob", "localhost", false).verdict, Kind::UnknownUser); // not getpwnam
+    for (char const* bad : {"dave", "erin", "frank", "gina"}) {
+        EXPECT_EQ(r.resolve(bad, "localhost", false).verdict, Kind::TempFail) << bad;
+    }
+}
+
+TEST(ResolverForwardOnly, AcceptsOnlyAddresses) {
+    conf::Action fwd = action("fwd", Method::ForwardOnly);
+    fwd.alias_table = "aliases";
+    conf::Action mbox = action("mbox", Method::Mbox);
+    conf::Config c = local_config(
+        {fwd, mbox}, {map_table("aliases", {{"list", "bob@lists.example, alice@lists.example"},
+                                            {"bobby", "bob"},
+                                            {"log", "/var/log/mail"}})});
+    conf::Match lists;
+    lists.from.kind = conf::MatchFrom::Kind::Local;
+    lists.for_ = {conf::MatchFor::Kind::Domain, "lists.example", {}};
+    lists.action = "mbox";
+    c.matches.push_back(lists);
+    auto const r = make_resolver(c);
+    Resolution const ok = r.resolve("list", "localhost", false);
+    ASSERT_EQ(ok.verdict, Kind::Accepted) << ok.reason;
+    ASSERT_EQ(ok.destinations.size(), 2U);
+    EXPECT_EQ(ok.destinations[0].action, "mbox");
+    EXPECT_EQ(ok.destinations[0].target, "/var/mail/bob");
+    EXPECT_EQ(ok.destinations[1].target, "/var/mail/alice");
+    EXPECT_EQ(ok.destinations[1].recipient, "list@localhost");
+    // lka_session.c: anything local on a forward-only rule is a temporary failure.
+    for (char const* local : {"bobby", "bob", "log"}) {
+        EXPECT_EQ(r.resolve(local, "localhost", false).verdict, Kind::TempFail) << local;
+    }
 }
 
 } // namespace

@@ -1,0 +1,185 @@
+// The semantic checks of action, queue and bounce (see conf_build.hpp), after OpenSMTPD 7.x's
+// parse.y: a maildir path and an mda command must be valid formats, an lmtp destination a socket
+// path or host:port; each option at most once, alias and virtual exclusive, no user for mbox, and
+// every table declared before use. Durations are delaytonum()'s (numbers.hpp).
+// Depends on: conf_build.hpp, format.hpp, lmtp_destination.hpp, numbers.hpp.
+#include "conf_build.hpp"
+
+#include "format.hpp"
+#include "lmtp_destination.hpp"
+#include "numbers.hpp"
+
+#include <algorithm>
+
+namespace smtpd::conf {
+
+namespace {
+
+constexpr char const* kDurationHelp = ": expected a number followed by s, m, h or d";
+
+Action::Method method_of(std::string const& keyword) {
+    if (keyword == "mbox") {
+        return Action::Method::Mbox;
+    }
+    if (keyword == "lmtp") {
+        return Action::Method::Lmtp;
+    }
+    if (keyword == "mda") {
+        return Action::Method::Mda;
+    }
+    if (keyword == "forward-only") {
+        return Action::Method::ForwardOnly;
+    }
+    return Action::Method::Maildir;
+}
+
+std::optional<std::string>* option_slot(Action& action, std::string const& keyword) {
+    if (keyword == "alias") {
+        return &action.alias_table;
+    }
+    if (keyword == "virtual") {
+        return &action.virtual_table;
+    }
+    if (keyword == "userbase") {
+        return &action.userbase_table;
+    }
+    return &action.user;
+}
+
+} // namespace
+
+bool ConfigBuilder::action_method(Action& action, rules::ActionMethod const& m) {
+    action.method = method_of(m.keyword.text);
+    bool const has_flag = m.flag.has_value();
+    switch (action.method) {
+    case Action::Method::Maildir:
+        action.junk = has_flag;
+        if (m.arg) {
+            action.path = m.arg->text;
+            if (auto const bad = check_format(m.arg->text)) {
+                error(*m.arg, "invalid maildir path " + quote_for_message(m.arg->text) + ": " +
+                                  bad->message);
+                return false;
+            }
+        }
+        return true;
+    case Action::Method::Lmtp:
+        action.rcpt_to = has_flag;
+        action.destination = m.arg->text;
+        if (auto const parsed = parse_lmtp_destination(m.arg->text); !parsed.destination) {
+            error(*m.arg, "invalid LMTP destination " + quote_for_message(m.arg->text) + ": " +
+                              parsed.error);
+            return false;
+        }
+        return true;
+    case Action::Method::Mda:
+        action.command = m.arg->text;
+        if (m.arg->text.empty()) {
+            error(*m.arg, "empty mda command");
+            return false;
+        }
+        if (auto const bad = check_format(m.arg->text)) {
+            error(*m.arg,
+                  "invalid mda command " + quote_for_message(m.arg->text) + ": " + bad->message);
+            return false;
+        }
+        return true;
+    case Action::Method::Mbox:
+    case Action::Method::ForwardOnly:
+        break;
+    }
+    return true;
+}
+
+bool ConfigBuilder::action_option(Action& action, rules::ActionOption const& o) {
+    std::string const& keyword = o.keyword.text;
+    std::optional<std::string>* slot = option_slot(action, keyword);
+    if (slot->has_value()) {
+        error(o.keyword, "\"" + keyword + "\" already specified for this action");
+        return false;
+    }
+    // parse.y: "alias mapping already specified" / "virtual mapping already specified".
+    if ((keyword == "alias" && action.virtual_table) ||
+        (keyword == "virtual" && action.alias_table)) {
+        error(o.keyword, R"("alias" and "virtual" cannot be used together)");
+        return false;
+    }
+    if (keyword == "user") {
+        if (action.method == Action::Method::Mbox) {
+            error(o.keyword, R"("user" may not be specified for an mbox action)");
+            return false;
+        }
+        if (o.arg.text.empty()) {
+            error(o.arg, "empty user name");
+            return false;
+        }
+    } else if (!table_exists(o.arg)) {
+        *slot = o.arg.text; // still counts as given, for the duplicate check
+        return false;
+    }
+    *slot = o.arg.text;
+    return true;
+}
+
+void ConfigBuilder::operator()(rules::ActionStmt const& s) {
+    auto const previous = std::find_if(config_.actions.begin(), config_.actions.end(),
+                                       [&](Action const& a) { return a.name == s.name.text; });
+    if (previous != config_.actions.end()) {
+        error(s.name, "action " + quote_for_message(s.name.text) + " is already defined at line " +
+                          std::to_string(previous->where.line));
+        return;
+    }
+    if (s.name.text.empty()) {
+        error(s.name, "empty action name");
+        return;
+    }
+    Action action;
+    action.name = s.name.text;
+    action.where = where(*first_);
+    bool ok = action_method(action, s.method);
+    for (auto const& option : s.options) {
+        ok = action_option(action, option) && ok;
+    }
+    if (ok) {
+        config_.actions.push_back(std::move(action));
+    }
+}
+
+// parse.y: QUEUE TTL STRING; a later ttl replaces an earlier one.
+void ConfigBuilder::operator()(rules::QueueStmt const& s) {
+    auto const ttl = parse_duration(s.value.text);
+    if (!ttl) {
+        error(s.value, "invalid ttl delay " + quote_for_message(s.value.text) + kDurationHelp);
+        return;
+    }
+    config_.queue_ttl = *ttl;
+}
+
+// parse.y: BOUNCE WARN_INTERVAL bouncedelays. The first bounce directive replaces the default;
+// later ones add intervals, up to MAX_BOUNCE_WARN in all.
+void ConfigBuilder::operator()(rules::BounceStmt const& s) {
+    std::vector<std::chrono::seconds> delays;
+    for (auto const& token : s.delays) {
+        auto const d = parse_duration(token.text);
+        if (!d) {
+            error(token, "invalid bounce delay " + quote_for_message(token.text) + kDurationHelp);
+            return;
+        }
+        delays.push_back(*d);
+    }
+    std::size_t const before = bounce_set_ ? config_.bounce_warn_intervals.size() : 0;
+    if (before + delays.size() > kMaxBounceWarnIntervals) {
+        error(s.delays.at(std::min(s.delays.size(), kMaxBounceWarnIntervals - before)),
+              "too many bounce warn-intervals: at most " + std::to_string(kMaxBounceWarnIntervals) +
+                  " are allowed");
+        return;
+    }
+    if (!bounce_set_) {
+        config_.bounce_warn_intervals.clear();
+        bounce_set_ = true;
+    }
+    config_.bounce_warn_intervals.insert(config_.bounce_warn_intervals.end(), delays.begin(),
+                                         delays.end());
+}
+
+} // namespace smtpd::conf

@@ -1,0 +1,77 @@
+// read_forward_file, read_include_file and default_resolver_io (see forward.hpp and
+// resolver.hpp). The ~/.forward checks are made on the open descriptor (fstat), so the file
+// checked is the file read. Depends on: forward.hpp, resolver.hpp, common/fs.hpp, common/log.hpp.
+#include "lookup/forward.hpp"
+
+#include "common/fs.hpp"
+#include "common/log.hpp"
+#include "lookup/resolver.hpp"
+
+#include <array>
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace smtpd::rt {
+
+namespace {
+
+// secure_file(): owned by the user or root, not writable by group or others.
+bool owned_safely(struct stat const& st, UserInfo const& user) {
+    return (st.st_uid == user.uid || st.st_uid == 0) && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+std::optional<std::string> read_all(int fd) {
+    std::string text;
+    std::array<char, 4096> buf{};
+    for (;;) {
+        ssize_t const n = ::read(fd, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 || text.size() + static_cast<std::size_t>(n) > kMaxForwardFile) {
+            return std::nullopt;
+        }
+        if (n == 0) {
+            return text;
+        }
+        text.append(buf.data(), static_cast<std::size_t>(n));
+    }
+}
+
+} // namespace
+
+std::optional<std::string> read_forward_file(UserInfo const& user) {
+    struct stat home {};
+    if (::stat(user.home.c_str(), &home) != 0 || !S_ISDIR(home.st_mode) ||
+        !owned_safely(home, user)) {
+        return std::nullopt;
+    }
+    std::string const path = user.home + "/.forward";
+    Fd const fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!fd.valid()) {
+        return std::nullopt; // ENOENT: no .forward; ELOOP: a symbolic link, refused
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || !owned_safely(st, user)) {
+        log_warn("lookup: {}: unsafe file, ignored", path);
+        return std::nullopt;
+    }
+    return read_all(fd.get());
+}
+
+std::optional<std::string> read_include_file(std::string const& path) {
+    Fd const fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!fd.valid()) {
+        log_warn("lookup: cannot open include file {}", path);
+        return std::nullopt;
+    }
+    return read_all(fd.get());
+}
+
+ResolverIo default_resolver_io() {
+    return ResolverIo{find_user, read_forward_file, read_include_file, "_smtpd"};
+}
+
+} // namespace smtpd::rt
