@@ -18,7 +18,9 @@ std::string format_path(Path const& path) {
     if (!path.source_route.empty()) {
         out += ':';
     }
-    return out + path.mailbox->local_part + "@" + path.mailbox->domain + ">";
+    // No domain: LMTP's RCPT TO:<user> (RFC 2033 servers such as Dovecot accept a local part).
+    std::string const& domain = path.mailbox->domain;
+    return out + path.mailbox->local_part + (domain.empty() ? "" : "@" + domain) + ">";
 }
 
 std::string format_command(Command const& command) {

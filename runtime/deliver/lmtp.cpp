@@ -1,0 +1,313 @@
+// LMTP delivery: connect (unix socket, or TCP by getaddrinfo trying each address with a
+// non-blocking connect and poll), then the loop: perform the machine's actions (send bytes,
+// close, record the result), read bytes, feed the reply assembler, step the machine on each
+// reply. SO_RCVTIMEO / SO_SNDTIMEO bound each read and write; a timeout becomes ClientTimeout, a
+// failed write or EOF ClientPeerClosed. TLS is not used (local delivery). send(2) with
+// MSG_NOSIGNAL: a peer that went away must not raise SIGPIPE.
+#include "deliver/lmtp.hpp"
+
+#include "common/failure.hpp"
+#include "common/fs.hpp"
+#include "conf/lmtp_destination.hpp"
+#include "smtpd/sm/client.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <memory>
+#include <netdb.h>
+#include <optional>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <variant>
+#include <vector>
+
+namespace smtpd::rt {
+
+namespace {
+
+using Kind = DeliveryOutcome::Kind;
+
+Failure sys_failure(std::string_view what, std::error_code ec) {
+    return failure(ec, fmt::format("{}: {}", what, ec.message()));
+}
+
+timeval to_timeval(std::chrono::milliseconds t) {
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(t.count() / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((t.count() % 1000) * 1000);
+    return tv;
+}
+
+Result<void> set_timeouts(int fd, std::chrono::milliseconds t) {
+    timeval const tv = to_timeval(t);
+    if (::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+        ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0) {
+        return last_error();
+    }
+    return success();
+}
+
+// connect(2) bounded by `timeout`; the socket is left blocking.
+Result<void> connect_bounded(int fd, sockaddr const* addr, socklen_t len,
+                             std::chrono::milliseconds timeout) {
+    int const flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+        return last_error();
+    }
+    if (::connect(fd, addr, len) != 0) {
+        if (errno != EINPROGRESS && errno != EAGAIN) {
+            return last_error();
+        }
+        pollfd p{fd, POLLOUT, 0};
+        int const n = ::poll(&p, 1, static_cast<int>(timeout.count()));
+        if (n <= 0) {
+            return n == 0 ? std::make_error_code(std::errc::timed_out) : last_error();
+        }
+        int err = 0;
+        socklen_t err_len = sizeof err;
+        if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) != 0 || err != 0) {
+            return std::error_code(err != 0 ? err : errno, std::generic_category());
+        }
+    }
+    if (::fcntl(fd, F_SETFL, flags) != 0) {
+        return last_error();
+    }
+    return set_timeouts(fd, timeout);
+}
+
+Fallible<Fd> connect_unix(std::string const& path, std::chrono::milliseconds timeout) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof addr.sun_path) {
+        return sys_failure(path, std::make_error_code(std::errc::filename_too_long));
+    }
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) {
+        return sys_failure(path, last_error());
+    }
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+    auto const* sa = reinterpret_cast<sockaddr const*>(&addr);
+    if (auto r = connect_bounded(fd.get(), sa, sizeof addr, timeout); !r) {
+        return sys_failure("connect to " + path, r.error());
+    }
+    return fd;
+}
+
+Fallible<Fd> connect_tcp(conf::LmtpDestination const& d, std::chrono::milliseconds timeout) {
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
+    addrinfo* list = nullptr;
+    std::string const where = fmt::format("[{}]:{}", d.host, d.port);
+    std::string const port = std::to_string(d.port);
+    if (int const rc = ::getaddrinfo(d.host.c_str(), port.c_str(), &hints, &list)) {
+        return failure(std::make_error_code(std::errc::host_unreachable),
+                       fmt::format("{}: {}", where, ::gai_strerror(rc)));
+    }
+    std::unique_ptr<addrinfo, void (*)(addrinfo*)> const owner(list, ::freeaddrinfo);
+    std::error_code last = std::make_error_code(std::errc::host_unreachable);
+    for (addrinfo const* ai = list; ai != nullptr; ai = ai->ai_next) {
+        Fd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+        if (!fd.valid()) {
+            last = last_error();
+            continue;
+        }
+        auto r = connect_bounded(fd.get(), ai->ai_addr, ai->ai_addrlen, timeout);
+        if (r) {
+            return fd;
+        }
+        last = r.error();
+    }
+    return sys_failure("connect to " + where, last);
+}
+
+// The message as the machine wants it: CRLF line ends (the prepended lines have LF).
+Fallible<std::string> read_content(LmtpDelivery const& d) {
+    std::string content;
+    for (char const c : d.prepend) {
+        content += c == '\n' ? std::string_view("\r\n") : std::string_view(&c, 1);
+    }
+    auto message = read_file(d.message_path);
+    if (!message) {
+        return sys_failure(d.message_path, message.error());
+    }
+    return content + message.value();
+}
+
+grammar::Path to_path(std::string_view address) {
+    grammar::Path path;
+    if (address.empty()) {
+        return path; // <>
+    }
+    auto const at = address.rfind('@');
+    std::string_view const local = at == std::string_view::npos ? address : address.substr(0, at);
+    std::string_view const domain =
+        at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
+    path.mailbox = grammar::Mailbox{std::string(local), std::string(domain), false};
+    return path;
+}
+
+std::string reply_text(grammar::Reply const& reply) {
+    std::string text = std::to_string(reply.code);
+    for (auto const& line : reply.lines) {
+        text += ' ' + line;
+    }
+    return text;
+}
+
+/// The machine and the socket between them: performs actions, turns bytes into events.
+class LmtpConversation {
+  public:
+    LmtpConversation(Fd socket, sm::ClientSession session)
+        : socket_(std::move(socket)), session_(std::move(session)) {}
+
+    /// Runs until the machine closes; the first recipient's result, if any came.
+    [[nodiscard]] std::optional<sm::ClientRecipientResult> run() {
+        while (!closed_) {
+            read_once();
+        }
+        return result_;
+    }
+
+  private:
+    void step(sm::ClientEvent const& event) {
+        sm::ClientStep s = sm::client_step(std::move(session_), event);
+        session_ = std::move(s.next);
+        // Every (state, event) has a row, so an error value means the session is over.
+        closed_ = closed_ || s.error != sm::ClientStepError::None;
+        for (auto const& action : s.actions) {
+            perform(action);
+        }
+    }
+
+    void perform(sm::ClientAction const& action) {
+        if (auto const* send = std::get_if<sm::ClientSend>(&action)) {
+            write_all_or_lost(send->bytes);
+        } else if (auto const* r = std::get_if<sm::ClientRecipientResult>(&action)) {
+            if (!result_) {
+                result_ = *r;
+            }
+        } else if (std::holds_alternative<sm::ClientClose>(action)) {
+            closed_ = true;
+        } else if (std::holds_alternative<sm::ClientStartTls>(action)) {
+            pending_.emplace_back(sm::ClientTlsDone{false}); // never asked for: TLS is off
+        }
+    }
+
+    void write_all_or_lost(std::string_view bytes) {
+        while (!bytes.empty() && !lost_) {
+            ssize_t const n = ::send(socket_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                lost_ = true;
+                pending_.emplace_back(errno == EAGAIN ? sm::ClientEvent{sm::ClientTimeout{}}
+                                                      : sm::ClientEvent{sm::ClientPeerClosed{}});
+                return;
+            }
+            bytes.remove_prefix(static_cast<std::size_t>(n));
+        }
+    }
+
+    void read_once() {
+        if (!pending_.empty()) {
+            auto const event = pending_.front();
+            pending_.erase(pending_.begin());
+            step(event);
+            return;
+        }
+        std::array<char, 4096> buf{};
+        ssize_t const n = ::recv(socket_.get(), buf.data(), buf.size(), 0);
+        if (n < 0 && errno == EINTR) {
+            return;
+        }
+        if (n <= 0) {
+            step(n < 0 && errno == EAGAIN ? sm::ClientEvent{sm::ClientTimeout{}}
+                                          : sm::ClientEvent{sm::ClientPeerClosed{}});
+            return;
+        }
+        feed({buf.data(), static_cast<std::size_t>(n)});
+    }
+
+    void feed(std::string_view bytes) {
+        while (!bytes.empty() && !closed_) {
+            bytes.remove_prefix(assembler_.feed(bytes));
+            auto taken = assembler_.take();
+            if (!taken) {
+                continue;
+            }
+            if (auto const* reply = std::get_if<grammar::Reply>(&*taken)) {
+                step(sm::ClientReply{*reply});
+            } else {
+                step(sm::ClientBadReply{std::get<sm::ClientReplyError>(*taken)});
+            }
+        }
+    }
+
+    Fd socket_;
+    sm::ClientSession session_;
+    sm::ClientReplyAssembler assembler_;
+    std::vector<sm::ClientEvent> pending_; ///< events made here: a failed write, no TLS
+    std::optional<sm::ClientRecipientResult> result_;
+    bool closed_ = false;
+    bool lost_ = false;
+};
+
+Fallible<Fd> connect_destination(LmtpDelivery const& d) {
+    auto const parsed = conf::parse_lmtp_destination(d.destination);
+    if (!parsed.destination) {
+        return failure(std::make_error_code(std::errc::invalid_argument),
+                       fmt::format("destination \"{}\": {}", d.destination, parsed.error));
+    }
+    auto const& dest = *parsed.destination;
+    return dest.unix_socket ? connect_unix(dest.host, d.timeout) : connect_tcp(dest, d.timeout);
+}
+
+Kind kind_of(sm::ClientOutcome outcome) {
+    switch (outcome) {
+    case sm::ClientOutcome::Delivered:
+        return Kind::Ok;
+    case sm::ClientOutcome::PermFail:
+        return Kind::PermFail;
+    case sm::ClientOutcome::TempFail:
+        break;
+    }
+    return Kind::TempFail;
+}
+
+} // namespace
+
+DeliveryOutcome deliver_lmtp(LmtpDelivery const& d) {
+    auto content = read_content(d);
+    if (!content) {
+        return {Kind::TempFail, content.error().message};
+    }
+    auto socket = connect_destination(d);
+    if (!socket) {
+        return {Kind::TempFail, "lmtp: " + socket.error().message};
+    }
+    sm::ClientParams params;
+    params.helo = d.lhlo;
+    params.lmtp = true;
+    params.tls = sm::ClientTlsPolicy::None;
+    sm::ClientMessage message;
+    message.sender = to_path(d.sender);
+    message.recipients.push_back(sm::Recipient{to_path(d.rcpt_to), {}});
+    message.content = std::move(content).value();
+    LmtpConversation conversation(std::move(socket).value(),
+                                  sm::client_session(std::move(params), std::move(message)));
+    auto const result = conversation.run();
+    if (!result) {
+        return {Kind::TempFail, "lmtp: no reply for the recipient"};
+    }
+    return {kind_of(result->outcome), reply_text(result->reply)};
+}
+
+} // namespace smtpd::rt

@@ -1,0 +1,17 @@
+// DeliveryOutcome: how one local delivery (mbox, mda, lmtp) ended, for the queue and the log.
+// Ok: the message is in the mailbox and the queue may drop its copy. TempFail: try again later
+// (RFC 5321 §4.2.1 class 4). PermFail: bounce (class 5), with `text` as the reason in the DSN.
+// Depends on: the standard library only.
+#pragma once
+
+#include <string>
+
+namespace smtpd::rt {
+
+struct DeliveryOutcome {
+    enum class Kind : unsigned char { Ok, TempFail, PermFail };
+    Kind kind = Kind::TempFail;
+    std::string text; ///< for the log and a bounce: "mda exited 75: ...", an LMTP reply line
+};
+
+} // namespace smtpd::rt
