@@ -15,7 +15,7 @@
 namespace smtpd::ipc {
 
 /// Bump on every change to a message, an enum or the frame format (docs/arch/ipc.md).
-inline constexpr std::uint16_t kIpcVersion = 1;
+inline constexpr std::uint16_t kIpcVersion = 2;
 
 using RequestId = std::uint64_t;
 
@@ -36,6 +36,10 @@ enum class MsgType : std::uint16_t {
     DeliverResult,
     ControlRequest,
     ControlReply,
+    ListenerSocket,
+    MessageAbort,
+    LocalDelivery,
+    LocalDeliveryDone,
 };
 
 // Enums on the wire are one byte; `last_value` gives the range the decoder accepts.
@@ -134,7 +138,8 @@ struct MessageCreated {
     RequestId id{};
     std::string msgid;
     std::string error;
-    static auto fields(auto& m) { return std::tie(m.id, m.msgid, m.error); }
+    bool no_space{}; ///< the spool is full (ENOSPC, EDQUOT): the client gets 452 4.3.1
+    static auto fields(auto& m) { return std::tie(m.id, m.msgid, m.error, m.no_space); }
     friend bool operator==(MessageCreated const&, MessageCreated const&) = default;
 };
 
@@ -154,7 +159,8 @@ struct MessageCommitted {
     RequestId id{};
     bool ok{};
     std::string error; ///< for the log when !ok
-    static auto fields(auto& m) { return std::tie(m.id, m.ok, m.error); }
+    bool no_space{};   ///< the spool is full (ENOSPC, EDQUOT)
+    static auto fields(auto& m) { return std::tie(m.id, m.ok, m.error, m.no_space); }
     friend bool operator==(MessageCommitted const&, MessageCommitted const&) = default;
 };
 
@@ -166,13 +172,12 @@ struct ScheduleMessage {
     friend bool operator==(ScheduleMessage const&, ScheduleMessage const&) = default;
 };
 
-/// Scheduler -> queue: deliver these recipients (addresses) of a message now.
+/// Scheduler -> queue: deliver the recipients of a message that are still queued, now.
 struct DeliverRequest {
     static constexpr MsgType kType = MsgType::DeliverRequest;
     RequestId id{};
     std::string msgid;
-    std::vector<std::string> recipients;
-    static auto fields(auto& m) { return std::tie(m.id, m.msgid, m.recipients); }
+    static auto fields(auto& m) { return std::tie(m.id, m.msgid); }
     friend bool operator==(DeliverRequest const&, DeliverRequest const&) = default;
 };
 
@@ -204,11 +209,61 @@ struct ControlReply {
     friend bool operator==(ControlReply const&, ControlReply const&) = default;
 };
 
+/// Parent -> dispatcher: a bound listening socket (the frame's fd) for the `listen on` line
+/// `listen_index` of smtpd.conf (counted from 0). A notification.
+struct ListenerSocket {
+    static constexpr MsgType kType = MsgType::ListenerSocket;
+    std::uint32_t listen_index{};
+    static auto fields(auto& m) { return std::tie(m.listen_index); }
+    friend bool operator==(ListenerSocket const&, ListenerSocket const&) = default;
+};
+
+/// Dispatcher -> queue: a message that will not be committed; its incoming file goes.
+struct MessageAbort {
+    static constexpr MsgType kType = MsgType::MessageAbort;
+    std::string msgid;
+    static auto fields(auto& m) { return std::tie(m.msgid); }
+    friend bool operator==(MessageAbort const&, MessageAbort const&) = default;
+};
+
+/// Queue -> dispatcher -> parent: deliver one recipient of a queued message locally, as `user`.
+/// The frame carries the message file, open for reading. `method` is an action's delivery
+/// method ("maildir", ...), `target` its place (a Maildir path, ...), `prepend` the header
+/// lines to put before the message (LF line ends), `unique` a name derived from the envelope
+/// and the recipient, the same at every attempt, by which a Maildir sees a redelivery.
+struct LocalDelivery {
+    static constexpr MsgType kType = MsgType::LocalDelivery;
+    RequestId id{};
+    std::string msgid;
+    std::string user;
+    std::string method;
+    std::string target;
+    std::string sender;
+    std::string recipient;
+    std::string prepend;
+    std::string unique;
+    static auto fields(auto& m) {
+        return std::tie(m.id, m.msgid, m.user, m.method, m.target, m.sender, m.recipient, m.prepend,
+                        m.unique);
+    }
+    friend bool operator==(LocalDelivery const&, LocalDelivery const&) = default;
+};
+
+struct LocalDeliveryDone {
+    static constexpr MsgType kType = MsgType::LocalDeliveryDone;
+    RequestId id{};
+    DeliveryStatus status{};
+    std::string text; ///< what happened, for the log, the envelope and a bounce
+    static auto fields(auto& m) { return std::tie(m.id, m.status, m.text); }
+    friend bool operator==(LocalDeliveryDone const&, LocalDeliveryDone const&) = default;
+};
+
 /// Every message, in MsgType order.
 using Message =
     std::variant<Hello, Shutdown, LookupRecipient, RecipientResolved, CheckCredentials,
                  CredentialsChecked, MessageCreate, MessageCreated, MessageCommit, MessageCommitted,
-                 ScheduleMessage, DeliverRequest, DeliverResult, ControlRequest, ControlReply>;
+                 ScheduleMessage, DeliverRequest, DeliverResult, ControlRequest, ControlReply,
+                 ListenerSocket, MessageAbort, LocalDelivery, LocalDeliveryDone>;
 
 inline constexpr std::uint16_t kMsgTypeCount = std::variant_size_v<Message>;
 

@@ -58,6 +58,14 @@ void IncomingMessage::write(std::string_view bytes) {
     }
 }
 
+Result<Fd> IncomingMessage::share_fd() const {
+    int const fd = ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+        return last_error();
+    }
+    return Fd(fd);
+}
+
 Result<Spool> Spool::open(std::string root) {
     Spool spool(std::move(root));
     for (auto const& dir : {spool.root_, spool.incoming_dir(), spool.queue_dir()}) {
@@ -131,6 +139,10 @@ std::vector<std::string> Spool::recover() {
         }
     }
     return ids;
+}
+
+std::vector<std::string> Spool::queued_ids() const {
+    return list_dir(queue_dir());
 }
 
 Result<QueuedEnvelope> Spool::load_envelope(std::string const& id) const {

@@ -1,6 +1,7 @@
 """The smtpd command line: -n checks a configuration and reports errors as file:line:column,
 -D defines macros, -h prints usage; the spool is recovered at start."""
 import os
+import pwd
 import subprocess
 import tempfile
 import unittest
@@ -68,7 +69,7 @@ class RecoveryTest(unittest.TestCase):
         with open(os.path.join(qdir, "envelope"), "w") as f:
             f.write("version 1\nid %s\ncreated 1700000000\nhelo c.example\nclient 127.0.0.1\n"
                     "local 1\nsender a@example.org\nrcpt b@localhost %s %s\nattempts 0\nerror \n"
-                    % (msg_id, "nobody", s.maildir))
+                    % (msg_id, pwd.getpwuid(os.getuid()).pw_name, s.maildir))
         s.start()
         got = s.find_delivered(b"recovered-message")
         self.assertTrue(got.endswith(b"\n\nsurvived a restart\n"))
