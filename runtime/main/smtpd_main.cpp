@@ -136,8 +136,7 @@ std::vector<std::string> child_args(DaemonOptions const& o) {
     return args;
 }
 
-int run_role(DaemonOptions const& o, conf::Config const& config) {
-    rt::set_proc_title("smtpd: " + std::string(rt::role_name(*o.role)));
+int role_main(DaemonOptions const& o, conf::Config const& config) {
     switch (*o.role) {
     case rt::Role::Lookup:
         return rt::run_lookup(o, config);
@@ -153,6 +152,21 @@ int run_role(DaemonOptions const& o, conf::Config const& config) {
         break;
     }
     return 1;
+}
+
+int run_role(DaemonOptions const& o, conf::Config const& config) {
+    rt::set_proc_title("smtpd: " + std::string(rt::role_name(*o.role)));
+    rt::RoleInfo const* info = rt::role_info(*o.role);
+    bool const jailed = rt::running_as_root() && info != nullptr && info->jail != rt::Jail::None;
+    int const status = role_main(o, config);
+    if (jailed) {
+        // The role has cleaned up. Exit without the C++ exit handlers: in a chroot there is
+        // no /proc, which the leak checker of a sanitizer build needs, and nothing is left
+        // to do that they could do.
+        std::fflush(nullptr);
+        ::_exit(status);
+    }
+    return status;
 }
 
 int run(DaemonOptions const& o) {

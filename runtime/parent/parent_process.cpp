@@ -17,6 +17,7 @@
 
 #include <csignal>
 #include <map>
+#include <memory>
 #include <sys/wait.h>
 
 namespace smtpd::rt {
@@ -27,6 +28,8 @@ namespace {
 
 /// How long the children get to finish after SIGTERM before SIGKILL.
 constexpr std::chrono::seconds kStopGrace{10};
+/// How long a lost channel waits for its child's exit to be reaped.
+constexpr std::chrono::seconds kLostGrace{2};
 
 class Parent {
   public:
@@ -77,11 +80,21 @@ class Parent {
         }
     }
 
+    /// A channel that ends means its child is dying: its exit, reaped soon, says why. A child
+    /// that closed its channel and lives on is stopped after a grace period all the same.
     void lost(Role peer, std::error_code error) {
-        if (!stopping_) {
-            log_error("smtpd: lost the channel to {}: {}", role_name(peer), error.message());
-            shutdown(1);
+        if (stopping_) {
+            return;
         }
+        log_debug("smtpd: lost the channel to {}: {}", role_name(peer), error.message());
+        auto timer = std::make_shared<asio::steady_timer>(io_, kLostGrace);
+        timer->async_wait([this, timer, peer, error](boost::system::error_code ec) {
+            if (!ec && !stopping_) {
+                log_error("smtpd: lost the channel to {}: {}: stopping", role_name(peer),
+                          error.message());
+                shutdown(1);
+            }
+        });
     }
 
     void wait_signal() {
@@ -121,7 +134,9 @@ class Parent {
             }
             Role const role = it->second;
             children_.erase(it);
-            if (!stopping_) {
+            if (stopping_) {
+                log_debug("smtpd: {} process exited ({})", role_name(role), describe(status));
+            } else {
                 log_error("smtpd: {} process exited ({}): stopping", role_name(role),
                           describe(status));
                 shutdown(1);

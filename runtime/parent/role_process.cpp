@@ -3,6 +3,7 @@
 
 #include "common/log.hpp"
 #include "common/privileges.hpp"
+#include "ipc/error.hpp"
 #include "parent/daemon_options.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -109,9 +110,17 @@ void Peers::greet() {
 
 void Peers::serve(asio::io_context& io, Handler handler, Lost lost) {
     if (!lost) {
+        // A peer's channel ends when that peer exits, on a stop or in a failure the parent
+        // reports with the exit status; this process follows it, quietly.
+        // Anything else (a malformed frame, a socket error) is a fault of its own.
         lost = [self = self_](Role peer, std::error_code error) {
-            fatal(fmt::format("{}: lost the channel to {}: {}", role_name(self), role_name(peer),
-                              error.message()));
+            std::string const what = fmt::format("{}: lost the channel to {}: {}", role_name(self),
+                                                 role_name(peer), error.message());
+            if (error != ipc::IpcErrc::PeerClosed) {
+                fatal(what);
+            }
+            log_debug("{}: exiting", what);
+            ::_exit(1);
         };
     }
     auto shared_handler = std::make_shared<Handler>(std::move(handler));

@@ -46,7 +46,8 @@ class Peers {
     using Handler = std::function<void(Role from, ipc::Received received)>;
     using Lost = std::function<void(Role peer, std::error_code error)>;
     /// Starts one receive loop per channel on `io`. The first frame must be Hello; the others go
-    /// to `handler`. A channel error calls `lost` (by default: fatal).
+    /// to `handler`. A channel error calls `lost` (by default: exit, quietly when the peer
+    /// closed the channel, with a fatal log line otherwise).
     void serve(boost::asio::io_context& io, Handler handler, Lost lost = {});
 
     void close_all();
