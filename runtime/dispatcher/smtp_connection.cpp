@@ -4,6 +4,7 @@
 #include "dispatcher/smtp_connection.hpp"
 
 #include "common/fs.hpp"
+#include "common/kill_point.hpp"
 #include "common/log.hpp"
 #include "common/random_id.hpp"
 #include "dispatcher/queued_options.hpp"
@@ -362,6 +363,7 @@ class Connection {
         }
         log_info("{} smtp message msgid={} size={} nrcpt={} proto={}", id_, env->id, message->size,
                  env->recipients.size(), envelope_->esmtp ? "ESMTP" : "SMTP");
+        kill_point("before-250");
         co_return sm::QueueVerdict{Kind::Queued, env->id};
     }
 

@@ -15,7 +15,7 @@
 namespace smtpd::ipc {
 
 /// Bump on every change to a message, an enum or the frame format (docs/arch/ipc.md).
-inline constexpr std::uint16_t kIpcVersion = 2;
+inline constexpr std::uint16_t kIpcVersion = 3;
 
 using RequestId = std::uint64_t;
 
@@ -40,6 +40,7 @@ enum class MsgType : std::uint16_t {
     MessageAbort,
     LocalDelivery,
     LocalDeliveryDone,
+    NotifySender,
 };
 
 // Enums on the wire are one byte; `last_value` gives the range the decoder accepts.
@@ -49,6 +50,8 @@ enum class RcptVerdict : std::uint8_t { Accepted, UnknownUser, RelayDenied, Temp
 enum class AuthVerdict : std::uint8_t { Accepted, Rejected, TempFail };
 enum class DeliveryStatus : std::uint8_t { Delivered, TempFail, PermFail };
 enum class ControlVerb : std::uint8_t { ShowQueue, ScheduleAll, Pause, Resume, Stop };
+/// What a NotifySender asks for: an RFC 3464 "delayed" or, at expiry, "failed" notice.
+enum class Notice : std::uint8_t { Delayed, Expired };
 
 constexpr Role last_value(Role /*tag*/) {
     return Role::Dispatcher;
@@ -64,6 +67,9 @@ constexpr DeliveryStatus last_value(DeliveryStatus /*tag*/) {
 }
 constexpr ControlVerb last_value(ControlVerb /*tag*/) {
     return ControlVerb::Stop;
+}
+constexpr Notice last_value(Notice /*tag*/) {
+    return Notice::Expired;
 }
 
 /// Child -> parent, first frame on each channel: who is speaking, and at which version.
@@ -164,11 +170,18 @@ struct MessageCommitted {
     friend bool operator==(MessageCommitted const&, MessageCommitted const&) = default;
 };
 
-/// Queue -> scheduler: a committed message to deliver. A notification: no reply.
+/// Queue -> scheduler: a committed (or, at start, recovered) message to deliver, with the times
+/// its envelope records (seconds since the epoch; 0: never). A notification: no reply.
 struct ScheduleMessage {
     static constexpr MsgType kType = MsgType::ScheduleMessage;
     std::string msgid;
-    static auto fields(auto& m) { return std::tie(m.msgid); }
+    std::uint64_t created{};
+    std::uint32_t attempts{};
+    std::uint64_t last_try{};
+    std::uint64_t last_warn{};
+    static auto fields(auto& m) {
+        return std::tie(m.msgid, m.created, m.attempts, m.last_try, m.last_warn);
+    }
     friend bool operator==(ScheduleMessage const&, ScheduleMessage const&) = default;
 };
 
@@ -258,12 +271,23 @@ struct LocalDeliveryDone {
     friend bool operator==(LocalDeliveryDone const&, LocalDeliveryDone const&) = default;
 };
 
+/// Scheduler -> queue: tell the sender of `msgid` that it is delayed (the message stays queued,
+/// and the envelope notes the warning), or that it expired (a failure notice for every recipient
+/// left, then the message goes). A notification.
+struct NotifySender {
+    static constexpr MsgType kType = MsgType::NotifySender;
+    std::string msgid;
+    Notice notice{};
+    static auto fields(auto& m) { return std::tie(m.msgid, m.notice); }
+    friend bool operator==(NotifySender const&, NotifySender const&) = default;
+};
+
 /// Every message, in MsgType order.
 using Message =
     std::variant<Hello, Shutdown, LookupRecipient, RecipientResolved, CheckCredentials,
                  CredentialsChecked, MessageCreate, MessageCreated, MessageCommit, MessageCommitted,
                  ScheduleMessage, DeliverRequest, DeliverResult, ControlRequest, ControlReply,
-                 ListenerSocket, MessageAbort, LocalDelivery, LocalDeliveryDone>;
+                 ListenerSocket, MessageAbort, LocalDelivery, LocalDeliveryDone, NotifySender>;
 
 inline constexpr std::uint16_t kMsgTypeCount = std::variant_size_v<Message>;
 

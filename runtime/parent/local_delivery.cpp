@@ -1,6 +1,7 @@
 // Forking, running and reaping local deliveries.
 #include "parent/local_delivery.hpp"
 
+#include "common/kill_point.hpp"
 #include "common/log.hpp"
 #include "common/privileges.hpp"
 #include "deliver/maildir.hpp"
@@ -77,6 +78,7 @@ ipc::LocalDeliveryDone deliver_locally(ipc::LocalDelivery const& d, int message_
     if (!delivered) {
         return {0, Status::TempFail, delivered.error().message()};
     }
+    kill_point("after-maildir-rename");
     return {0, Status::Delivered, "path=" + delivered.value()};
 }
 

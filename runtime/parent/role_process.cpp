@@ -39,7 +39,8 @@ std::string_view type_name(ipc::Message const& m) {
                                                   "ListenerSocket",
                                                   "MessageAbort",
                                                   "LocalDelivery",
-                                                  "LocalDeliveryDone"};
+                                                  "LocalDeliveryDone",
+                                                  "NotifySender"};
     static_assert(std::size(kNames) == ipc::kMsgTypeCount);
     return kNames[m.index()];
 }

@@ -4,6 +4,7 @@
 #include "queue/queue_process.hpp"
 
 #include "common/disk_workers.hpp"
+#include "common/kill_point.hpp"
 #include "common/log.hpp"
 #include "common/privileges.hpp"
 #include "ipc/request.hpp"
@@ -233,6 +234,7 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
         log_info("delivery: {} for msgid={} to=<{}> user={} method=maildir: {}",
                  done.status == Status::Delivered ? "Ok" : "PermFail", envelope.id, rcpt.address,
                  rcpt.user, done.text);
+        kill_point("before-queue-remove");
         envelope.recipients.erase(envelope.recipients.begin());
         if (std::error_code const error = co_await save(envelope); error) {
             log_error("queue: msgid={} cannot update envelope: {}", envelope.id, error.message());

@@ -1,9 +1,11 @@
-// The scheduler role: a ready list, the deliveries in flight, and a retry timer per message
-// waiting after a temporary failure.
+// The scheduler role: what scheduler/policy.hpp decides, carried out: a ready list, the
+// deliveries in flight, a timer per message waiting for its next attempt, and the notices
+// (delay warnings, expiry) it asks the queue to send.
 #include "scheduler/scheduler_process.hpp"
 
 #include "common/log.hpp"
 #include "parent/role_process.hpp"
+#include "scheduler/policy.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -12,27 +14,44 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 
 namespace smtpd::rt {
 
 namespace asio = boost::asio;
 
-std::chrono::seconds retry_delay(unsigned attempts) {
-    unsigned const shift = std::min(attempts, 6U);
-    return std::min(std::chrono::seconds(60U << shift), std::chrono::seconds(3600));
+namespace {
+
+SysSeconds now() {
+    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
-namespace {
+std::optional<SysSeconds> time_or_none(std::uint64_t seconds) {
+    if (seconds == 0) {
+        return std::nullopt;
+    }
+    return SysSeconds{std::chrono::seconds{static_cast<std::int64_t>(seconds)}};
+}
+
+/// A stable jitter seed per message, so its retries spread and stay reproducible.
+std::uint64_t seed_of(std::string_view msgid) {
+    std::uint64_t seed = 1469598103934665603ULL;
+    for (char const c : msgid) {
+        seed = (seed ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    }
+    return seed | 1U;
+}
 
 class Scheduler {
   public:
-    Scheduler(asio::io_context& io, Peers& peers) : io_(io), peers_(peers) {}
+    Scheduler(asio::io_context& io, Peers& peers, SchedulerConfig config)
+        : io_(io), peers_(peers), config_(std::move(config)) {}
 
     void on_message(Role from, ipc::Received received) {
         auto& m = received.message;
         switch (ipc::type_of(m)) {
         case ipc::MsgType::ScheduleMessage:
-            return schedule(std::get<ipc::ScheduleMessage>(m).msgid);
+            return schedule(std::get<ipc::ScheduleMessage>(m));
         case ipc::MsgType::DeliverResult:
             return finished(std::get<ipc::DeliverResult>(m));
         case ipc::MsgType::ControlRequest:
@@ -44,14 +63,56 @@ class Scheduler {
 
   private:
     struct Entry {
-        unsigned attempts = 0;
-        std::shared_ptr<asio::steady_timer> timer; ///< set while waiting to retry
+        MessageTimes times;
+        std::shared_ptr<asio::steady_timer> timer; ///< set while waiting for its time
     };
 
-    void schedule(std::string const& msgid) {
-        entries_.try_emplace(msgid);
-        ready_.push_back(msgid);
-        start_ready();
+    void schedule(ipc::ScheduleMessage const& m) {
+        Entry& entry = entries_[m.msgid];
+        entry.times = MessageTimes{*time_or_none(std::max<std::uint64_t>(m.created, 1)),
+                                   time_or_none(m.last_try), m.attempts, time_or_none(m.last_warn)};
+        decide(m.msgid, AttemptResult::None);
+    }
+
+    /// Applies the policy (scheduler/policy.hpp) until it says when to deliver, or the message
+    /// is gone.
+    void decide(std::string const& msgid, AttemptResult last) {
+        for (;;) {
+            Entry& entry = entries_[msgid];
+            SysSeconds const t = now();
+            Decision const d = next_step(entry.times, last, t, config_, seed_of(msgid));
+            if (auto const* at = std::get_if<DeliverAt>(&d)) {
+                return deliver_at(msgid, at->at, t);
+            }
+            if (std::holds_alternative<SendWarning>(d)) {
+                peers_.send(Role::Queue, ipc::NotifySender{msgid, ipc::Notice::Delayed});
+                entry.times.last_warning = t;
+                continue;
+            }
+            if (std::holds_alternative<Expire>(d)) {
+                log_info("scheduler: msgid={} expired", msgid);
+                peers_.send(Role::Queue, ipc::NotifySender{msgid, ipc::Notice::Expired});
+            }
+            entries_.erase(msgid);
+            return;
+        }
+    }
+
+    void deliver_at(std::string const& msgid, SysSeconds at, SysSeconds t) {
+        if (at <= t) {
+            ready_.push_back(msgid);
+            start_ready();
+            return;
+        }
+        log_debug("scheduler: msgid={} next attempt in {}s", msgid, (at - t).count());
+        auto timer = std::make_shared<asio::steady_timer>(io_, at - t);
+        entries_[msgid].timer = timer;
+        timer->async_wait([this, msgid](boost::system::error_code ec) {
+            if (!ec) {
+                entries_[msgid].timer.reset();
+                decide(msgid, AttemptResult::None);
+            }
+        });
     }
 
     void start_ready() {
@@ -72,25 +133,14 @@ class Scheduler {
         std::string const msgid = std::move(it->second);
         in_flight_.erase(it);
         if (result.status == ipc::DeliveryStatus::TempFail) {
-            retry(msgid);
+            Entry& entry = entries_[msgid];
+            ++entry.times.attempts;
+            entry.times.last_attempt = now();
+            decide(msgid, AttemptResult::TempFail);
         } else {
             entries_.erase(msgid);
         }
         start_ready();
-    }
-
-    void retry(std::string const& msgid) {
-        Entry& entry = entries_[msgid];
-        auto const delay = retry_delay(entry.attempts++);
-        log_debug("scheduler: msgid={} retry in {}s", msgid, delay.count());
-        entry.timer = std::make_shared<asio::steady_timer>(io_, delay);
-        entry.timer->async_wait([this, msgid](boost::system::error_code ec) {
-            if (!ec) {
-                entries_[msgid].timer.reset();
-                ready_.push_back(msgid);
-                start_ready();
-            }
-        });
     }
 
     /// smtpctl schedule all / pause / resume.
@@ -122,6 +172,7 @@ class Scheduler {
 
     asio::io_context& io_;
     Peers& peers_;
+    SchedulerConfig config_;
     std::map<std::string, Entry> entries_;
     std::deque<std::string> ready_;
     std::map<ipc::RequestId, std::string> in_flight_;
@@ -131,7 +182,7 @@ class Scheduler {
 
 } // namespace
 
-int run_scheduler(DaemonOptions const& options, conf::Config const& /*config*/) {
+int run_scheduler(DaemonOptions const& options, conf::Config const& config) {
     asio::io_context io;
     auto peers = Peers::inherit(io.get_executor(), Role::Scheduler);
     if (!peers) {
@@ -140,7 +191,8 @@ int run_scheduler(DaemonOptions const& options, conf::Config const& /*config*/) 
     if (auto dropped = enter_jail(Role::Scheduler, options); !dropped) {
         fatal(dropped.error().message);
     }
-    Scheduler scheduler(io, peers.value());
+    Scheduler scheduler(io, peers.value(),
+                        SchedulerConfig{config.queue_ttl, config.bounce_warn_intervals});
     peers.value().greet();
     peers.value().serve(
         io, [&scheduler](Role from, ipc::Received r) { scheduler.on_message(from, std::move(r)); });

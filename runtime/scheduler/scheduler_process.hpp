@@ -1,7 +1,8 @@
 // The scheduler role (OpenSMTPD's scheduler): decides when each queued message is delivered and
 // retried. It holds no file and touches no disk: the queue tells it of each committed or
-// recovered message, it answers with delivery requests, at most kMaxInFlight at once, and it
-// waits out a back-off after a temporary failure. Depends on: parent/ (role skeleton), ipc/.
+// recovered message with the times its envelope records, it answers with delivery requests, at
+// most kMaxInFlight at once, waits out the back-off of scheduler/policy.hpp after a temporary
+// failure, and asks the queue for delay warnings and, past `queue ttl`, for the expiry notice. Depends on: parent/ (role skeleton), ipc/.
 #pragma once
 
 #include "conf/ast.hpp"
@@ -13,10 +14,6 @@ namespace smtpd::rt {
 
 /// Deliveries the scheduler has asked of the queue and not yet heard back about.
 inline constexpr std::size_t kMaxInFlight = 32;
-
-/// The wait before the next attempt after `attempts` temporary failures: 1, 2, 4 ... minutes,
-/// at most an hour.
-[[nodiscard]] std::chrono::seconds retry_delay(unsigned attempts);
 
 /// The scheduler role's main; returns the process's exit status.
 [[nodiscard]] int run_scheduler(DaemonOptions const& options, conf::Config const& config);

@@ -1,6 +1,7 @@
 // The durable queue's file operations. See spool.hpp for the layout and the commit order.
 #include "spool/spool.hpp"
 
+#include "common/kill_point.hpp"
 #include "common/random_id.hpp"
 
 #include <cerrno>
@@ -103,6 +104,7 @@ Result<void> Spool::commit(IncomingMessage& message, QueuedEnvelope const& envel
     if (auto r = sync_fd(message.fd_.get()); !r) {
         return r.error();
     }
+    kill_point("after-content-fsync");
     message.fd_.reset();
     if (auto r = write_file_synced(dir + "/envelope", encode_envelope(envelope), O_EXCL); !r) {
         return r.error();
