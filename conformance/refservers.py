@@ -262,7 +262,12 @@ match from any for local action "local"
 
     def command(self):
         return [self.binary, "-d"] + (["-v"] if self.verbose else []) + \
-               ["-f", self.config, "-S", self.spool]
+               ["-f", self.config, "-S", self.spool, "-s", self.socket]
+
+    @property
+    def socket(self):
+        """The control socket: one per instance, so that instances never share one."""
+        return os.path.join(self.dir, "smtpd.sock")
 
 
 class Postfix(Server):

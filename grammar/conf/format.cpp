@@ -68,8 +68,9 @@ struct Spec {
 
 class Expander {
   public:
-    Expander(std::string_view format, FormatLookup const* lookup)
-        : format_(format), lookup_(lookup) {}
+    Expander(std::string_view format, FormatLookup const* lookup,
+             FormatQuote const* quote = nullptr)
+        : format_(format), lookup_(lookup), quote_(quote) {}
 
     std::variant<std::string, FormatError> run() {
         std::size_t i = 0;
@@ -240,6 +241,14 @@ class Expander {
             }
             value = value.substr(static_cast<std::size_t>(b), static_cast<std::size_t>(e - b + 1));
         }
+        if (quote_ != nullptr) {
+            // A command: the value is one quoted word, whatever its bytes (bar control ones).
+            if (auto e = refuse_control(spec.name, value, at)) {
+                return e;
+            }
+            out_ += (*quote_)(value);
+            return std::nullopt;
+        }
         if (auto e = refuse(spec.name, value, at)) {
             return e;
         }
@@ -251,13 +260,21 @@ class Expander {
     }
 
     // The CVE-2020-7247 class: an address must never choose where in the file system we write.
-    static std::optional<FormatError> refuse(std::string const& name, std::string const& value,
-                                             std::size_t at) {
+    static std::optional<FormatError> refuse_control(std::string const& name,
+                                                     std::string const& value, std::size_t at) {
         bool const control = std::any_of(value.begin(), value.end(), [](char c) {
             return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
         });
         if (control) {
             return FormatError{at, "value of \"" + name + "\" contains a control character"};
+        }
+        return std::nullopt;
+    }
+
+    static std::optional<FormatError> refuse(std::string const& name, std::string const& value,
+                                             std::size_t at) {
+        if (auto e = refuse_control(name, value, at)) {
+            return e;
         }
         if (name == kDirectory) {
             if (value.empty() || value[0] != '/') {
@@ -276,6 +293,7 @@ class Expander {
 
     std::string_view format_;
     FormatLookup const* lookup_;
+    FormatQuote const* quote_;
     std::string out_;
     std::vector<std::pair<std::size_t, std::size_t>> empty_; ///< output position, spec offset
 };
@@ -285,6 +303,11 @@ class Expander {
 std::variant<std::string, FormatError> expand_format(std::string_view format,
                                                      FormatLookup const& lookup) {
     return Expander(format, &lookup).run();
+}
+
+std::variant<std::string, FormatError>
+expand_command(std::string_view format, FormatLookup const& lookup, FormatQuote const& quote) {
+    return Expander(format, &lookup, &quote).run();
 }
 
 std::optional<FormatError> check_format(std::string_view format) {

@@ -32,6 +32,16 @@ using FormatLookup = std::function<std::optional<std::string>(std::string_view n
 [[nodiscard]] std::variant<std::string, FormatError> expand_format(std::string_view format,
                                                                    FormatLookup const& lookup);
 
+/// Quotes one expanded value as a single shell word (runtime/deliver/mda.hpp's shell_quote).
+using FormatQuote = std::function<std::string(std::string_view value)>;
+
+/// Expands an `mda` command: as expand_format, but each inserted value (after its modifiers,
+/// OpenSMTPD's escaping and slicing) goes through `quote` instead of the path refusals, so no
+/// byte of an address reaches the shell unquoted (the CVE-2020-7247 class). Control bytes are
+/// still refused.
+[[nodiscard]] std::variant<std::string, FormatError>
+expand_command(std::string_view format, FormatLookup const& lookup, FormatQuote const& quote);
+
 /// Checks the syntax of `format` without values (variables, modifiers, slices, braces, "~"), as
 /// the configuration parser does for a maildir path. Returns the first error, if any.
 [[nodiscard]] std::optional<FormatError> check_format(std::string_view format);

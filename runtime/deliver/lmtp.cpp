@@ -6,6 +6,8 @@
 // MSG_NOSIGNAL: a peer that went away must not raise SIGPIPE.
 #include "deliver/lmtp.hpp"
 
+#include "deliver/message_source.hpp"
+
 #include "common/failure.hpp"
 #include "common/fs.hpp"
 #include "conf/lmtp_destination.hpp"
@@ -133,7 +135,7 @@ Fallible<std::string> read_content(LmtpDelivery const& d) {
     for (char const c : d.prepend) {
         content += c == '\n' ? std::string_view("\r\n") : std::string_view(&c, 1);
     }
-    auto message = read_file(d.message_path);
+    auto message = read_message(d.message_path, d.message_fd);
     if (!message) {
         return sys_failure(d.message_path, message.error());
     }

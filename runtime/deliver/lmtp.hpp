@@ -24,6 +24,7 @@ struct LmtpDelivery {
     std::string message_path;
     std::string lhlo = "localhost";                             ///< our name in LHLO
     std::chrono::milliseconds timeout{std::chrono::minutes(5)}; ///< for each connect, read, write
+    int message_fd = -1; ///< when valid, the message is read from it (deliver/message_source.hpp)
 };
 
 /// Connects, runs one LMTP transaction and QUIT, and reports the recipient's fate.

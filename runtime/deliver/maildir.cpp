@@ -3,13 +3,16 @@
 #include "deliver/maildir.hpp"
 
 #include "common/fs.hpp"
+#include "deliver/message_source.hpp"
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <optional>
 #include <unistd.h>
 
 namespace smtpd::rt {
@@ -18,18 +21,22 @@ namespace {
 
 constexpr unsigned kMaildirMode = 0700;
 
-std::string unique_name(std::string_view hostname) {
-    static std::atomic<unsigned long> counter{0};
-    auto const now = std::chrono::system_clock::now().time_since_epoch();
-    auto const secs = std::chrono::duration_cast<std::chrono::seconds>(now).count();
-    auto const usec = std::chrono::duration_cast<std::chrono::microseconds>(now).count() % 1000000;
+std::string safe_host(std::string_view hostname) {
     std::string host(hostname);
     for (char& c : host) {
         if (c == '/' || c == ':') {
             c = '_';
         }
     }
-    return fmt::format("{}.M{}P{}Q{}.{}", secs, usec, ::getpid(), ++counter, host);
+    return host;
+}
+
+std::string unique_name(std::string_view hostname) {
+    static std::atomic<unsigned long> counter{0};
+    auto const now = std::chrono::system_clock::now().time_since_epoch();
+    auto const secs = std::chrono::duration_cast<std::chrono::seconds>(now).count();
+    auto const usec = std::chrono::duration_cast<std::chrono::microseconds>(now).count() % 1000000;
+    return fmt::format("{}.M{}P{}Q{}.{}", secs, usec, ::getpid(), ++counter, safe_host(hostname));
 }
 
 Result<void> copy_converted(int in, int out) {
@@ -53,6 +60,30 @@ Result<void> copy_converted(int in, int out) {
         }
     }
     return pending_cr ? write_all(out, "\r") : success();
+}
+
+/// The earlier delivery named `name` in new/ or in cur/ (where a reader moves it, adding
+/// ":2,flags"), if any.
+std::optional<std::string> earlier_delivery(std::string const& maildir, std::string const& name) {
+    std::string const in_new = maildir + "/new/" + name;
+    if (::access(in_new.c_str(), F_OK) == 0) {
+        return in_new;
+    }
+    DIR* dir = ::opendir((maildir + "/cur").c_str());
+    if (dir == nullptr) {
+        return std::nullopt;
+    }
+    std::optional<std::string> found;
+    while (dirent const* entry = ::readdir(dir)) {
+        std::string_view const entry_name = entry->d_name;
+        if (entry_name == name ||
+            (entry_name.starts_with(name) && entry_name[name.size()] == ':')) {
+            found = maildir + "/cur/" + std::string(entry_name);
+            break;
+        }
+    }
+    ::closedir(dir);
+    return found;
 }
 
 } // namespace
@@ -84,14 +115,22 @@ Result<std::string> deliver_maildir(MaildirDelivery const& d, std::string_view h
             return r.error();
         }
     }
-    std::string const name = unique_name(hostname);
+    std::string const name =
+        d.unique.empty() ? unique_name(hostname) : d.unique + "." + safe_host(hostname);
+    if (!d.unique.empty()) {
+        if (auto earlier = earlier_delivery(d.maildir, name); earlier) {
+            return *earlier;
+        }
+    }
     std::string const tmp = d.maildir + "/tmp/" + name;
     std::string const dst = d.maildir + "/new/" + name;
-    auto in = open_file(d.message_path, O_RDONLY);
+    auto in = open_message(d.message_path, d.message_fd);
     if (!in) {
         return in.error();
     }
-    auto out = open_file(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    // A tmp/ file of a derived name is a crashed earlier attempt's: it is overwritten.
+    int const exclusive = d.unique.empty() ? O_EXCL : O_TRUNC;
+    auto out = open_file(tmp, O_WRONLY | O_CREAT | exclusive | O_NOFOLLOW, 0600);
     if (!out) {
         return out.error();
     }

@@ -17,9 +17,15 @@ struct MaildirDelivery {
     std::string maildir; ///< absolute path of the Maildir
     std::string prepend; ///< e.g. "Return-Path: <a@b>\nDelivered-To: c@d\n"
     std::string message_path;
+    int message_fd = -1; ///< when valid, read from its start instead of message_path
+    /// When set, the file's name is "<unique>.<host>" and a file of that name already in new/
+    /// or cur/ means this delivery was made before (a crash came between the rename and the
+    /// queue's note of it): nothing is written and the existing path is returned. The queue
+    /// derives it from the envelope, so a redelivery of the same recipient is exactly once.
+    std::string unique;
 };
 
-/// Delivers; returns the path of the new file under new/.
+/// Delivers; returns the path of the new file under new/ (or of the earlier delivery).
 [[nodiscard]] Result<std::string> deliver_maildir(MaildirDelivery const& delivery,
                                                   std::string_view hostname);
 

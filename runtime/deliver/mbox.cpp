@@ -5,6 +5,8 @@
 // after a blank line; quoting every "From " line also protects readers that split on any).
 #include "deliver/mbox.hpp"
 
+#include "deliver/message_source.hpp"
+
 #include "common/failure.hpp"
 #include "common/fs.hpp"
 #include "deliver/maildir.hpp"
@@ -154,7 +156,7 @@ Fallible<void> write_or_fail(int fd, std::string_view bytes, std::string const& 
 
 // The From line, the prepended lines and the message, quoted; a blank line ends it.
 Fallible<void> append_message(int out, MboxDelivery const& d) {
-    auto in = open_file(d.message_path, O_RDONLY);
+    auto in = open_message(d.message_path, d.message_fd);
     if (!in) {
         return failure(in.error(), fmt::format("{}: {}", d.message_path, in.error().message()));
     }

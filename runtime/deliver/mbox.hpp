@@ -23,6 +23,7 @@ struct MboxDelivery {
     std::string prepend; ///< header lines with LF ends, e.g. "Return-Path: <a@b>\n"
     std::string message_path;
     std::time_t when = 0; ///< the date of the From line; 0 means now
+    int message_fd = -1;  ///< when valid, the message is read from it (deliver/message_source.hpp)
 };
 
 /// How long to wait for the locks, and when a dotlock left behind counts as stale.

@@ -5,6 +5,8 @@
 // that does not read its input must not kill us) and any SIGPIPE it raised is consumed after.
 #include "deliver/mda.hpp"
 
+#include "deliver/message_source.hpp"
+
 #include "common/fs.hpp"
 #include "deliver/maildir.hpp"
 
@@ -354,7 +356,7 @@ std::string shell_quote(std::string_view value) {
 }
 
 DeliveryOutcome deliver_mda(MdaDelivery const& delivery) {
-    auto message = open_file(delivery.message_path, O_RDONLY);
+    auto message = open_message(delivery.message_path, delivery.message_fd);
     if (!message) {
         return {Kind::TempFail,
                 fmt::format("{}: {}", delivery.message_path, message.error().message())};

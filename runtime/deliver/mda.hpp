@@ -30,6 +30,7 @@ struct MdaDelivery {
     std::string original_recipient; ///< ORIGINAL_RECIPIENT, and LOCAL / DOMAIN split from it
     std::string extension;          ///< EXTENSION: the sub-address after '+'; omitted if empty
     std::chrono::milliseconds timeout{std::chrono::minutes(10)};
+    int message_fd = -1; ///< when valid, the message is read from it (deliver/message_source.hpp)
 };
 
 /// How much of the command's output is kept: the last line of it is the outcome's text.

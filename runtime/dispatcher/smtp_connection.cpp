@@ -3,14 +3,17 @@
 // internal_ so that they are handled in order, before the next frame is read.
 #include "dispatcher/smtp_connection.hpp"
 
+#include "common/fs.hpp"
+#include "common/kill_point.hpp"
 #include "common/log.hpp"
 #include "common/random_id.hpp"
 #include "dispatcher/queued_options.hpp"
 #include "dispatcher/received.hpp"
 #include "io/smtp_stream.hpp"
-#include "lookup/queued_destination.hpp"
+#include "parent/role_process.hpp"
 #include "smtpd/grammar/limits.hpp"
 #include "smtpd/sm/session.hpp"
+#include "spool/envelope.hpp"
 
 // <utility> before awaitable.hpp: Boost 1.74's Asio needs it under C++20.
 #include <utility>
@@ -63,6 +66,28 @@ std::string path_address(grammar::Path const& path) {
     return path.mailbox ? path.mailbox->local_part + "@" + path.mailbox->domain : std::string();
 }
 
+bool no_space(std::error_code ec) {
+    return ec == std::errc::no_space_on_device || ec.value() == EDQUOT;
+}
+
+/// The content of a message being received, written to the file the queue opened for it.
+/// A write error is kept and makes the commit fail.
+struct MessageFile {
+    std::string msgid;
+    Fd fd;
+    std::error_code error;
+    std::size_t size = 0;
+
+    void write(std::string_view bytes) {
+        if (error) {
+            return;
+        }
+        if (auto r = write_all(fd.get(), bytes); !r) {
+            error = r.error();
+        }
+    }
+};
+
 class Connection {
   public:
     Connection(tcp::socket socket, std::shared_ptr<ListenerContext const> listener)
@@ -93,7 +118,8 @@ class Connection {
         // Not zero-initialised: an idle connection should not pay for pages it never reads into.
         std::array<char, kReadBuffer> buf; // NOLINT(cppcoreguidelines-pro-type-member-init)
         while (session_.state != sm::State::Closed) {
-            while (session_.state != sm::State::Closed && !sm::awaiting_answer(session_)) {
+            while (session_.state != sm::State::Closed && !sm::awaiting_answer(session_) &&
+                   !open_pending_) {
                 auto frame = framer_.next();
                 if (!frame) {
                     break;
@@ -125,6 +151,14 @@ class Connection {
     /// Performs what the session waits for (a commit, a credential check, a TLS handshake) and
     /// feeds back its answer; false when nothing was pending.
     asio::awaitable<bool> answer_pending() {
+        if (auto info = std::exchange(open_pending_, std::nullopt); info.has_value()) {
+            co_await open_message(std::move(*info));
+            co_return true;
+        }
+        if (auto rcpt = std::exchange(recipient_pending_, std::nullopt); rcpt.has_value()) {
+            handle(co_await check_recipient(*rcpt));
+            co_return true;
+        }
         if (commit_pending_) {
             commit_pending_ = false;
             sm::QueueVerdict verdict = co_await commit();
@@ -161,17 +195,63 @@ class Connection {
         co_return ok;
     }
 
-    /// RFC 4954: checks the credentials off the event loop (a password hash costs milliseconds).
+    /// RFC 4954: the lookup role checks the credentials against the listener's table.
     asio::awaitable<sm::AuthVerdict> check_credentials(sm::CheckCredentials c) {
         using Kind = sm::AuthVerdict::Kind;
-        auto work = [creds = listener_->credentials, user = c.user, password = c.password] {
-            return creds ? creds->verify(user, password)
-                         : auth::verify_system_password(user, password);
-        };
-        auto checking = ctx_.disk.run(std::move(work));
-        bool const ok = co_await std::move(checking);
-        log_info("{} smtp authentication user={} result={}", id_, c.user, ok ? "ok" : "permfail");
-        co_return sm::AuthVerdict{ok ? Kind::Accepted : Kind::Rejected};
+        auto checked = co_await ctx_.services.check_credentials(listener_->listen_index, c.user,
+                                                                std::move(c.password));
+        Kind const kind = !checked                                                ? Kind::TempFail
+                          : checked.value().verdict == ipc::AuthVerdict::Accepted ? Kind::Accepted
+                          : checked.value().verdict == ipc::AuthVerdict::Rejected ? Kind::Rejected
+                                                                                  : Kind::TempFail;
+        log_info("{} smtp authentication user={} result={}", id_, c.user,
+                 kind == Kind::Accepted   ? "ok"
+                 : kind == Kind::Rejected ? "permfail"
+                                          : "tempfail");
+        co_return sm::AuthVerdict{kind};
+    }
+
+    /// Asks the lookup role whether a recipient is ours, and where its mail goes.
+    asio::awaitable<sm::RcptVerdict> check_recipient(grammar::Path const& path) {
+        using Kind = sm::RcptVerdict::Kind;
+        auto const [local, domain] = split_recipient(path, ctx_.hostname);
+        auto resolved = co_await ctx_.services.resolve(local, domain, client_local_);
+        if (!resolved) {
+            log_warn("{} lookup: <{}@{}> failed: {}", id_, local, domain,
+                     resolved.error().message());
+            co_return sm::RcptVerdict{Kind::TempFail};
+        }
+        Kind const kind = static_cast<Kind>(resolved.value().verdict);
+        if (kind != Kind::Accepted) {
+            co_return sm::RcptVerdict{kind};
+        }
+        std::vector<QueuedRecipient> destinations;
+        for (auto const& encoded : resolved.value().recipients) {
+            auto decoded = decode_recipient(encoded);
+            if (!decoded) {
+                fatal("dispatcher: lookup sent a recipient that does not decode");
+            }
+            destinations.push_back(std::move(*decoded));
+        }
+        if (destinations.empty()) {
+            fatal("dispatcher: lookup accepted a recipient with no destination");
+        }
+        destinations_[local + "@" + domain] = std::move(destinations);
+        co_return sm::RcptVerdict{kind};
+    }
+
+    /// Asks the queue role for a message file, then writes the Received header into it.
+    asio::awaitable<void> open_message(ReceivedInfo info) {
+        auto created = co_await ctx_.services.create_message();
+        if (!created || !created.value().fd.valid()) {
+            log_warn("{} queue: cannot open a message: {}", id_,
+                     created ? created.value().error : created.error().message());
+            open_no_space_ = created && created.value().no_space;
+            co_return;
+        }
+        message_.emplace(MessageFile{created.value().msgid, std::move(created.value().fd), {}, 0});
+        info.id = message_->msgid;
+        message_->write(received_header(info));
     }
 
     asio::awaitable<bool> flush() {
@@ -228,33 +308,19 @@ class Connection {
     // run() checks them on a worker thread; the session waits in AwaitAuth.
     void perform(sm::CheckCredentials const& a) { credentials_ = a; }
 
-    void perform(sm::CheckRecipient const& a) {
-        auto const [local, domain] = split_recipient(a.recipient, ctx_.hostname);
-        Resolution r = ctx_.resolver.resolve(local, domain, client_local_);
-        log_debug("{} lookup: <{}@{}> {}", id_, local, domain, r.reason);
-        if (!r.destinations.empty()) {
-            destinations_[local + "@" + domain] = std::move(r.destinations);
-        }
-        internal_.emplace_back(sm::RcptVerdict{r.verdict});
-    }
+    // The session waits in AwaitRcpt; run() asks the lookup role.
+    void perform(sm::CheckRecipient const& a) { recipient_pending_ = a.recipient; }
 
+    // run() gets the file from the queue before it reads any more input.
     void perform(sm::OpenMessage const& a) {
         envelope_ = a.envelope;
-        auto begun = ctx_.spool.begin();
-        if (!begun) {
-            open_error_ = begun.error();
-            message_.reset();
-            return;
-        }
-        open_error_.clear();
-        message_size_ = 0;
-        message_.emplace(std::move(begun).value());
+        open_no_space_ = false;
+        message_.reset();
         ReceivedInfo info;
         info.helo = a.envelope.helo;
         info.client_ip = client_ip_;
         info.hostname = listener_->hostname;
         info.esmtp = a.envelope.esmtp;
-        info.id = message_->id();
         info.when = std::time(nullptr);
         info.tls = a.envelope.tls;
         info.tls_info = stream_.tls_info();
@@ -262,52 +328,51 @@ class Connection {
         if (a.envelope.recipients.size() == 1) {
             info.single_recipient = path_address(a.envelope.recipients.front().path);
         }
-        message_->write(received_header(info));
+        open_pending_ = std::move(info);
     }
 
     void perform(sm::WriteData const& a) {
         if (message_) {
             message_->write(a.bytes);
-            message_size_ += a.bytes.size();
+            message_->size += a.bytes.size();
         }
     }
 
     // The session now waits in AwaitQueue; run() performs the commit and feeds back the verdict.
     void perform(sm::CommitMessage const&) { commit_pending_ = true; }
 
-    /// Makes the message durable on a disk worker while this connection waits (and the others
-    /// go on), then schedules its delivery. The verdict becomes the reply: 250 only if durable.
+    /// Hands the envelope to the queue role, which makes message and envelope durable. The
+    /// verdict becomes the reply: 250 only once both are.
     asio::awaitable<sm::QueueVerdict> commit() {
         using Kind = sm::QueueVerdict::Kind;
-        std::optional<IncomingMessage> message = std::exchange(message_, std::nullopt);
+        std::optional<MessageFile> message = std::exchange(message_, std::nullopt);
         auto destinations = std::exchange(destinations_, {});
-        if (!message || !envelope_) {
-            log_warn("{} queue: cannot open message: {}", id_, open_error_.message());
-            co_return sm::QueueVerdict{no_space(open_error_) ? Kind::NoSpace : Kind::TempFail, {}};
+        if (!message || !envelope_ || message->error) {
+            std::error_code const error = message ? message->error : std::error_code();
+            log_warn("{} queue: message not written: {}", id_, error ? error.message() : "no file");
+            if (message) {
+                ctx_.services.abort(message->msgid);
+            }
+            bool const full = no_space(error) || (!message && open_no_space_);
+            co_return sm::QueueVerdict{full ? Kind::NoSpace : Kind::TempFail, {}};
         }
-        auto env = queued_envelope(message->id(), *envelope_, destinations);
+        message->fd.reset();
+        auto env = queued_envelope(message->msgid, *envelope_, destinations);
         if (!env) {
-            ctx_.spool.abort(*message);
+            ctx_.services.abort(message->msgid);
             co_return sm::QueueVerdict{Kind::TempFail, {}};
         }
-        // Named locals, not temporaries in the co_await expression: g++ 12 mis-destroys those.
-        auto work = [&spool = ctx_.spool, m = std::move(*message),
-                     e = *env]() mutable -> std::error_code {
-            if (auto r = spool.commit(m, e); !r) {
-                spool.abort(m);
-                return r.error();
-            }
-            return {};
-        };
-        auto committing = ctx_.disk.run(std::move(work));
-        std::error_code const error = co_await std::move(committing);
-        if (error) {
-            log_warn("{} queue: commit failed for msgid={}: {}", id_, env->id, error.message());
-            co_return sm::QueueVerdict{no_space(error) ? Kind::NoSpace : Kind::TempFail, {}};
+        auto committed = co_await ctx_.services.commit(env->id, encode_envelope(*env));
+        if (!committed || !committed.value().ok) {
+            std::string const why =
+                committed ? committed.value().error : committed.error().message();
+            log_warn("{} queue: commit failed for msgid={}: {}", id_, env->id, why);
+            bool const full = committed && committed.value().no_space;
+            co_return sm::QueueVerdict{full ? Kind::NoSpace : Kind::TempFail, {}};
         }
-        log_info("{} smtp message msgid={} size={} nrcpt={} proto={}", id_, env->id, message_size_,
+        log_info("{} smtp message msgid={} size={} nrcpt={} proto={}", id_, env->id, message->size,
                  env->recipients.size(), envelope_->esmtp ? "ESMTP" : "SMTP");
-        ctx_.queue.schedule(env->id);
+        kill_point("before-250");
         co_return sm::QueueVerdict{Kind::Queued, env->id};
     }
 
@@ -315,7 +380,7 @@ class Connection {
     /// recipient resolved to at RCPT time; none if a recipient has no destination (a bug).
     std::optional<QueuedEnvelope>
     queued_envelope(std::string const& id, sm::Envelope const& envelope,
-                    std::map<std::string, std::vector<Destination>> const& destinations) {
+                    std::map<std::string, std::vector<QueuedRecipient>> const& destinations) {
         QueuedEnvelope env{id,
                            std::time(nullptr),
                            envelope.helo,
@@ -326,7 +391,7 @@ class Connection {
                            0,
                            {}};
         // Before the recipients: it copies NOTIFY and ORCPT by index, and one recipient may
-        // have several destinations; to_queued copies them instead.
+        // have several destinations; they are copied to each below.
         copy_session_options(envelope, env);
         for (auto const& recipient : envelope.recipients) {
             auto const [local, domain] = split_recipient(recipient.path, ctx_.hostname);
@@ -335,10 +400,10 @@ class Connection {
                 log_error("{} queue: no destination for <{}@{}>", id_, local, domain);
                 return std::nullopt;
             }
-            for (Destination const& dest : d->second) {
-                env.recipients.push_back(to_queued(local + "@" + domain, dest,
-                                                   recipient.options.notify,
-                                                   recipient.options.orcpt.value_or("")));
+            for (QueuedRecipient dest : d->second) {
+                dest.notify = recipient.options.notify;
+                dest.orcpt = recipient.options.orcpt.value_or("");
+                env.recipients.push_back(std::move(dest));
             }
         }
         return env;
@@ -346,17 +411,14 @@ class Connection {
 
     void perform(sm::AbortMessage const&) {
         if (message_) {
-            ctx_.spool.abort(*message_);
+            ctx_.services.abort(message_->msgid);
             message_.reset();
         }
+        open_pending_.reset();
         destinations_.clear();
     }
 
     void perform(sm::CloseConnection const&) {}
-
-    static bool no_space(std::error_code ec) {
-        return ec == std::errc::no_space_on_device || ec.value() == EDQUOT;
-    }
 
     SmtpStream stream_;
     std::shared_ptr<ListenerContext const> listener_;
@@ -369,11 +431,12 @@ class Connection {
     std::string client_ip_ = "unknown";
     bool client_local_ = false;
     std::string disconnect_reason_ = "disconnect";
-    std::optional<IncomingMessage> message_;
-    std::error_code open_error_;
+    std::optional<MessageFile> message_;
+    std::optional<ReceivedInfo> open_pending_;
+    bool open_no_space_ = false; ///< the queue could not open a file: the spool is full
+    std::optional<grammar::Path> recipient_pending_;
     std::optional<sm::Envelope> envelope_;
-    std::map<std::string, std::vector<Destination>> destinations_;
-    std::size_t message_size_ = 0;
+    std::map<std::string, std::vector<QueuedRecipient>> destinations_;
     bool commit_pending_ = false;
     bool tls_pending_ = false;
     std::optional<sm::CheckCredentials> credentials_;

@@ -14,7 +14,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fcntl.h>
 #include <memory>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace smtpd::rt {
 
@@ -60,34 +63,12 @@ sm::SessionParams session_params(conf::Listen const& listen, sm::SessionParams p
     return params;
 }
 
-/// The credentials table a listener names (`auth <table>`); null for the system's users.
-std::shared_ptr<auth::Credentials const>
-credentials(conf::Config const& config, conf::Listen const& listen, std::string& error) {
-    if (listen.auth == conf::Listen::AuthMode::None || !listen.auth_table) {
-        return nullptr;
-    }
-    auto const table =
-        std::find_if(config.tables.begin(), config.tables.end(),
-                     [&](conf::Table const& t) { return t.name == *listen.auth_table; });
-    if (table == config.tables.end()) { // the configuration check makes this impossible
-        error = fmt::format("{}: no table <{}>", where(listen.where), *listen.auth_table);
-        return nullptr;
-    }
-    auto loaded = table->source == conf::Table::Source::File
-                      ? auth::Credentials::load(table->path)
-                      : auth::Credentials::from_entries(table->map, "table <" + table->name + ">");
-    if (!loaded.has_value()) {
-        error = fmt::format("{}: {}", where(table->where), loaded.error().message);
-        return nullptr;
-    }
-    return std::make_shared<auth::Credentials const>(std::move(loaded).value());
-}
-
 std::shared_ptr<ListenerContext const> listener_context(conf::Config const& config,
-                                                        conf::Listen const& listen,
-                                                        ServerContext& server, std::string& error) {
+                                                        std::uint32_t index, ServerContext& server,
+                                                        std::string& error) {
+    conf::Listen const& listen = config.listeners.at(index);
     auto ctx = std::make_shared<ListenerContext>(
-        ListenerContext{server, session_params(listen, server.session_params), nullptr, nullptr,
+        ListenerContext{server, index, session_params(listen, server.session_params), nullptr,
                         listen.hostname.value_or(server.hostname)});
     if (listen.tls != conf::Listen::TlsMode::None) {
         auto tls = tls::ServerTls::create(tls::server_tls_config(config, listen));
@@ -96,10 +77,6 @@ std::shared_ptr<ListenerContext const> listener_context(conf::Config const& conf
             return nullptr;
         }
         ctx->tls = std::move(tls).value();
-    }
-    ctx->credentials = credentials(config, listen, error);
-    if (!error.empty()) {
-        return nullptr;
     }
     return ctx;
 }
@@ -122,44 +99,88 @@ std::vector<tcp::endpoint> listen_endpoints(conf::Listen const& listen, std::str
     return {tcp::endpoint(address, port)};
 }
 
-bool start_listeners(asio::io_context& io, conf::Config const& config, ServerContext& context,
-                     std::string& error) {
-    for (auto const& listen : config.listeners) {
+namespace {
+
+Fallible<Fd> bind_endpoint(tcp::endpoint const& endpoint) {
+    asio::io_context io;
+    tcp::acceptor acceptor(io);
+    boost::system::error_code ec;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) {
+        acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    }
+    if (!ec && endpoint.address().is_v6()) {
+        acceptor.set_option(asio::ip::v6_only(true), ec);
+    }
+    if (!ec) {
+        acceptor.bind(endpoint, ec);
+    }
+    if (!ec) {
+        acceptor.listen(std::max(kMinBacklog, int{asio::socket_base::max_listen_connections}), ec);
+    }
+    if (ec) {
+        return failure(std::error_code(ec.value(), std::generic_category()),
+                       fmt::format("cannot listen on {} port {}: {}",
+                                   endpoint.address().to_string(), endpoint.port(), ec.message()));
+    }
+    return Fd(acceptor.release());
+}
+
+} // namespace
+
+Fallible<std::vector<BoundSocket>> bind_listeners(conf::Config const& config) {
+    std::vector<BoundSocket> bound;
+    for (std::uint32_t index = 0; index < config.listeners.size(); ++index) {
+        conf::Listen const& listen = config.listeners[index];
+        std::string error;
         auto const endpoints = listen_endpoints(listen, error);
         if (endpoints.empty()) {
-            return false;
-        }
-        auto const listener = listener_context(config, listen, context, error);
-        if (!listener) {
-            return false;
+            return failure(std::make_error_code(std::errc::invalid_argument), error);
         }
         for (auto const& endpoint : endpoints) {
-            auto acceptor = std::make_shared<tcp::acceptor>(io);
-            boost::system::error_code ec;
-            acceptor->open(endpoint.protocol(), ec);
-            if (!ec) {
-                acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-            }
-            if (!ec && endpoint.address().is_v6()) {
-                acceptor->set_option(asio::ip::v6_only(true), ec);
-            }
-            if (!ec) {
-                acceptor->bind(endpoint, ec);
-            }
-            if (!ec) {
-                acceptor->listen(
-                    std::max(kMinBacklog, int{asio::socket_base::max_listen_connections}), ec);
-            }
-            if (ec) {
-                error = fmt::format("{}: cannot listen on {} port {}: {}", where(listen.where),
-                                    endpoint.address().to_string(), endpoint.port(), ec.message());
-                return false;
+            auto fd = bind_endpoint(endpoint);
+            if (!fd) {
+                return failure(fd.error().code,
+                               fmt::format("{}: {}", where(listen.where), fd.error().message));
             }
             log_info("listener: listening on {} port {}", endpoint.address().to_string(),
                      endpoint.port());
-            asio::co_spawn(io, accept_loop(acceptor, listener), asio::detached);
+            bound.push_back({index, std::move(fd).value()});
         }
     }
+    return bound;
+}
+
+std::vector<std::shared_ptr<ListenerContext const>>
+listener_contexts(conf::Config const& config, ServerContext& server, std::string& error) {
+    std::vector<std::shared_ptr<ListenerContext const>> contexts;
+    for (std::uint32_t index = 0; index < config.listeners.size(); ++index) {
+        auto ctx = listener_context(config, index, server, error);
+        if (!ctx) {
+            return {};
+        }
+        contexts.push_back(std::move(ctx));
+    }
+    return contexts;
+}
+
+bool serve_listener(asio::io_context& io, std::shared_ptr<ListenerContext const> listener,
+                    Fd socket) {
+    auto acceptor = std::make_shared<tcp::acceptor>(io);
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    if (::getsockname(socket.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+        return false;
+    }
+    auto const protocol = address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4();
+    int const raw = ::fcntl(socket.get(), F_DUPFD_CLOEXEC, 0);
+    boost::system::error_code ec;
+    acceptor->assign(protocol, raw, ec);
+    if (ec) {
+        ::close(raw);
+        return false;
+    }
+    asio::co_spawn(io, accept_loop(acceptor, std::move(listener)), asio::detached);
     return true;
 }
 

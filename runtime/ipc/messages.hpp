@@ -15,7 +15,7 @@
 namespace smtpd::ipc {
 
 /// Bump on every change to a message, an enum or the frame format (docs/arch/ipc.md).
-inline constexpr std::uint16_t kIpcVersion = 1;
+inline constexpr std::uint16_t kIpcVersion = 3;
 
 using RequestId = std::uint64_t;
 
@@ -36,6 +36,11 @@ enum class MsgType : std::uint16_t {
     DeliverResult,
     ControlRequest,
     ControlReply,
+    ListenerSocket,
+    MessageAbort,
+    LocalDelivery,
+    LocalDeliveryDone,
+    NotifySender,
 };
 
 // Enums on the wire are one byte; `last_value` gives the range the decoder accepts.
@@ -45,6 +50,8 @@ enum class RcptVerdict : std::uint8_t { Accepted, UnknownUser, RelayDenied, Temp
 enum class AuthVerdict : std::uint8_t { Accepted, Rejected, TempFail };
 enum class DeliveryStatus : std::uint8_t { Delivered, TempFail, PermFail };
 enum class ControlVerb : std::uint8_t { ShowQueue, ScheduleAll, Pause, Resume, Stop };
+/// What a NotifySender asks for: an RFC 3464 "delayed" or, at expiry, "failed" notice.
+enum class Notice : std::uint8_t { Delayed, Expired };
 
 constexpr Role last_value(Role /*tag*/) {
     return Role::Dispatcher;
@@ -60,6 +67,9 @@ constexpr DeliveryStatus last_value(DeliveryStatus /*tag*/) {
 }
 constexpr ControlVerb last_value(ControlVerb /*tag*/) {
     return ControlVerb::Stop;
+}
+constexpr Notice last_value(Notice /*tag*/) {
+    return Notice::Expired;
 }
 
 /// Child -> parent, first frame on each channel: who is speaking, and at which version.
@@ -89,14 +99,15 @@ struct LookupRecipient {
     friend bool operator==(LookupRecipient const&, LookupRecipient const&) = default;
 };
 
-/// Lookup -> dispatcher. `user` and `maildir` are empty unless the verdict is Accepted.
+/// Lookup -> dispatcher (and queue). `recipients` is empty unless the verdict is Accepted: each
+/// destination the address expands to (aliases, ~/.forward), as spool/envelope.hpp's
+/// encode_recipient gives it, so it reaches the queue exactly as resolved.
 struct RecipientResolved {
     static constexpr MsgType kType = MsgType::RecipientResolved;
     RequestId id{};
     RcptVerdict verdict{};
-    std::string user;
-    std::string maildir;
-    static auto fields(auto& m) { return std::tie(m.id, m.verdict, m.user, m.maildir); }
+    std::vector<std::string> recipients;
+    static auto fields(auto& m) { return std::tie(m.id, m.verdict, m.recipients); }
     friend bool operator==(RecipientResolved const&, RecipientResolved const&) = default;
 };
 
@@ -134,7 +145,8 @@ struct MessageCreated {
     RequestId id{};
     std::string msgid;
     std::string error;
-    static auto fields(auto& m) { return std::tie(m.id, m.msgid, m.error); }
+    bool no_space{}; ///< the spool is full (ENOSPC, EDQUOT): the client gets 452 4.3.1
+    static auto fields(auto& m) { return std::tie(m.id, m.msgid, m.error, m.no_space); }
     friend bool operator==(MessageCreated const&, MessageCreated const&) = default;
 };
 
@@ -154,25 +166,32 @@ struct MessageCommitted {
     RequestId id{};
     bool ok{};
     std::string error; ///< for the log when !ok
-    static auto fields(auto& m) { return std::tie(m.id, m.ok, m.error); }
+    bool no_space{};   ///< the spool is full (ENOSPC, EDQUOT)
+    static auto fields(auto& m) { return std::tie(m.id, m.ok, m.error, m.no_space); }
     friend bool operator==(MessageCommitted const&, MessageCommitted const&) = default;
 };
 
-/// Queue -> scheduler: a committed message to deliver. A notification: no reply.
+/// Queue -> scheduler: a committed (or, at start, recovered) message to deliver, with the times
+/// its envelope records (seconds since the epoch; 0: never). A notification: no reply.
 struct ScheduleMessage {
     static constexpr MsgType kType = MsgType::ScheduleMessage;
     std::string msgid;
-    static auto fields(auto& m) { return std::tie(m.msgid); }
+    std::uint64_t created{};
+    std::uint32_t attempts{};
+    std::uint64_t last_try{};
+    std::uint64_t last_warn{};
+    static auto fields(auto& m) {
+        return std::tie(m.msgid, m.created, m.attempts, m.last_try, m.last_warn);
+    }
     friend bool operator==(ScheduleMessage const&, ScheduleMessage const&) = default;
 };
 
-/// Scheduler -> queue: deliver these recipients (addresses) of a message now.
+/// Scheduler -> queue: deliver the recipients of a message that are still queued, now.
 struct DeliverRequest {
     static constexpr MsgType kType = MsgType::DeliverRequest;
     RequestId id{};
     std::string msgid;
-    std::vector<std::string> recipients;
-    static auto fields(auto& m) { return std::tie(m.id, m.msgid, m.recipients); }
+    static auto fields(auto& m) { return std::tie(m.id, m.msgid); }
     friend bool operator==(DeliverRequest const&, DeliverRequest const&) = default;
 };
 
@@ -204,11 +223,68 @@ struct ControlReply {
     friend bool operator==(ControlReply const&, ControlReply const&) = default;
 };
 
+/// Parent -> dispatcher: a bound listening socket (the frame's fd) for the `listen on` line
+/// `listen_index` of smtpd.conf (counted from 0). A notification.
+struct ListenerSocket {
+    static constexpr MsgType kType = MsgType::ListenerSocket;
+    std::uint32_t listen_index{};
+    static auto fields(auto& m) { return std::tie(m.listen_index); }
+    friend bool operator==(ListenerSocket const&, ListenerSocket const&) = default;
+};
+
+/// Dispatcher -> queue: a message that will not be committed; its incoming file goes.
+struct MessageAbort {
+    static constexpr MsgType kType = MsgType::MessageAbort;
+    std::string msgid;
+    static auto fields(auto& m) { return std::tie(m.msgid); }
+    friend bool operator==(MessageAbort const&, MessageAbort const&) = default;
+};
+
+/// Queue -> dispatcher -> parent: deliver one recipient of a queued message locally. The frame
+/// carries the message file, open for reading. `recipient` is the queued recipient (its method,
+/// user and target) as spool/envelope.hpp's encode_recipient gives it; `prepend` the header lines
+/// to put before the message (LF line ends); `unique` a name derived from the envelope and the
+/// recipient, the same at every attempt, by which a Maildir sees a redelivery.
+struct LocalDelivery {
+    static constexpr MsgType kType = MsgType::LocalDelivery;
+    RequestId id{};
+    std::string msgid;
+    std::string sender;
+    std::string recipient;
+    std::string prepend;
+    std::string unique;
+    static auto fields(auto& m) {
+        return std::tie(m.id, m.msgid, m.sender, m.recipient, m.prepend, m.unique);
+    }
+    friend bool operator==(LocalDelivery const&, LocalDelivery const&) = default;
+};
+
+struct LocalDeliveryDone {
+    static constexpr MsgType kType = MsgType::LocalDeliveryDone;
+    RequestId id{};
+    DeliveryStatus status{};
+    std::string text; ///< what happened, for the log, the envelope and a bounce
+    static auto fields(auto& m) { return std::tie(m.id, m.status, m.text); }
+    friend bool operator==(LocalDeliveryDone const&, LocalDeliveryDone const&) = default;
+};
+
+/// Scheduler -> queue: tell the sender of `msgid` that it is delayed (the message stays queued,
+/// and the envelope notes the warning), or that it expired (a failure notice for every recipient
+/// left, then the message goes). A notification.
+struct NotifySender {
+    static constexpr MsgType kType = MsgType::NotifySender;
+    std::string msgid;
+    Notice notice{};
+    static auto fields(auto& m) { return std::tie(m.msgid, m.notice); }
+    friend bool operator==(NotifySender const&, NotifySender const&) = default;
+};
+
 /// Every message, in MsgType order.
 using Message =
     std::variant<Hello, Shutdown, LookupRecipient, RecipientResolved, CheckCredentials,
                  CredentialsChecked, MessageCreate, MessageCreated, MessageCommit, MessageCommitted,
-                 ScheduleMessage, DeliverRequest, DeliverResult, ControlRequest, ControlReply>;
+                 ScheduleMessage, DeliverRequest, DeliverResult, ControlRequest, ControlReply,
+                 ListenerSocket, MessageAbort, LocalDelivery, LocalDeliveryDone, NotifySender>;
 
 inline constexpr std::uint16_t kMsgTypeCount = std::variant_size_v<Message>;
 

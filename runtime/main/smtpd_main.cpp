@@ -1,70 +1,73 @@
 // smtpd(8): the entry point. Parses the OpenSMTPD command line (-d -F -v -f -n -D -h, plus our
-// -S spool directory), loads smtpd.conf, and runs the server: listeners, sessions, the queue.
-// A single process for now; the privilege-separated process model is a later issue.
+// -S spool directory, -s control socket and the internal -x role), loads smtpd.conf, and either
+// runs the parent, which starts every role process, or, with -x, one of those roles.
 // Depends on: grammar/ (conf), runtime/.
+#include "common/host_name.hpp"
 #include "common/log.hpp"
+#include "common/privileges.hpp"
+#include "common/proc_title.hpp"
 #include "conf/conf.hpp"
-#include "io/listener.hpp"
+#include "control/control_process.hpp"
+#include "dispatcher/dispatcher_process.hpp"
+#include "lookup/lookup_process.hpp"
 #include "lookup/resolver.hpp"
-#include "queue/queue_runner.hpp"
-#include "spool/spool.hpp"
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <utility>
+#include "parent/daemon_options.hpp"
+#include "parent/parent_process.hpp"
+#include "parent/topology.hpp"
+#include "queue/queue_process.hpp"
+#include "scheduler/scheduler_process.hpp"
 
 #include <cstdio>
 #include <cstdlib>
-#include <iostream>
-#include <map>
-#include <memory>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
 using namespace smtpd;
-
-// Threads that wait for fsync: enough for every concurrent session of a busy small site to have
-// its commit in flight, so the filesystem can group them.
-constexpr std::size_t kDiskThreads = 16;
-
-constexpr char const* kDefaultConfig = "/etc/smtpd.conf";
-
-struct Options {
-    bool debug = false;      ///< -d: foreground, log to stderr
-    bool foreground = false; ///< -F: foreground, log to syslog
-    bool verbose = false;    ///< -v
-    bool check_only = false; ///< -n
-    std::string config = kDefaultConfig;
-    std::string spool = SMTPD_DEFAULT_SPOOL;
-    std::map<std::string, std::string> defines;
-};
+using rt::DaemonOptions;
 
 void usage(std::FILE* out) {
-    std::fprintf(out, "usage: smtpd [-dFhnv] [-D macro=value] [-f file] [-S spooldir]\n"
+    std::fprintf(out, "usage: smtpd [-dFhnv] [-D macro=value] [-f file] [-S spooldir] "
+                      "[-s socket]\n"
                       "smtpd " SMTPD_VERSION "\n");
 }
 
-std::optional<Options> parse_options(int argc, char** argv) {
-    Options o;
+bool add_define(DaemonOptions& o, std::string const& def) {
+    auto const eq = def.find('=');
+    if (eq == std::string::npos || eq == 0) {
+        std::fprintf(stderr, "smtpd: -D %s: expected name=value\n", def.c_str());
+        return false;
+    }
+    o.defines[def.substr(0, eq)] = def.substr(eq + 1);
+    return true;
+}
+
+bool set_role(DaemonOptions& o, char const* name) {
+    o.role = rt::role_from_name(name);
+    if (!o.role) {
+        std::fprintf(stderr, "smtpd: -x %s: no such role\n", name);
+        return false;
+    }
+    return true;
+}
+
+std::optional<DaemonOptions> parse_options(int argc, char** argv) {
+    DaemonOptions o;
+    bool socket_given = false;
     int ch = 0;
-    while ((ch = ::getopt(argc, argv, "dD:Ff:hnS:v")) != -1) {
+    while ((ch = ::getopt(argc, argv, "dD:Ff:hnS:s:vx:")) != -1) {
+        bool ok = true;
         switch (ch) {
         case 'd':
             o.debug = true;
             break;
-        case 'D': {
-            std::string const def = optarg;
-            auto const eq = def.find('=');
-            if (eq == std::string::npos || eq == 0) {
-                std::fprintf(stderr, "smtpd: -D %s: expected name=value\n", optarg);
-                return std::nullopt;
-            }
-            o.defines[def.substr(0, eq)] = def.substr(eq + 1);
+        case 'D':
+            ok = add_define(o, optarg);
             break;
-        }
         case 'F':
             o.foreground = true;
             break;
@@ -80,10 +83,20 @@ std::optional<Options> parse_options(int argc, char** argv) {
         case 'S':
             o.spool = optarg;
             break;
+        case 's':
+            o.socket = optarg;
+            socket_given = true;
+            break;
         case 'v':
             o.verbose = true;
             break;
+        case 'x':
+            ok = set_role(o, optarg);
+            break;
         default:
+            ok = false;
+        }
+        if (!ok) {
             usage(stderr);
             return std::nullopt;
         }
@@ -92,18 +105,71 @@ std::optional<Options> parse_options(int argc, char** argv) {
         usage(stderr);
         return std::nullopt;
     }
+    // A normal user cannot create /var/run/smtpd.sock: the socket goes into the spool.
+    if (!socket_given && !rt::running_as_root()) {
+        o.socket = o.spool + "/smtpd.sock";
+    }
     return o;
 }
 
-std::string host_name() {
-    char buf[256] = {};
-    if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') {
-        return "localhost";
+/// The command line a child role is re-executed with: the parent's options, paths absolute
+/// (the parent may have changed directory by then).
+std::vector<std::string> child_args(DaemonOptions const& o) {
+    namespace fs = std::filesystem;
+    std::vector<std::string> args{"smtpd"};
+    if (o.debug) {
+        args.emplace_back("-d");
     }
-    return buf;
+    if (o.foreground) {
+        args.emplace_back("-F");
+    }
+    if (o.verbose) {
+        args.emplace_back("-v");
+    }
+    args.insert(args.end(),
+                {"-f", fs::absolute(o.config).string(), "-S", fs::absolute(o.spool).string(), "-s",
+                 fs::absolute(o.socket).string()});
+    for (auto const& [name, value] : o.defines) {
+        args.emplace_back("-D");
+        args.push_back(name + "=" + value);
+    }
+    return args;
 }
 
-int run(Options const& o) {
+int role_main(DaemonOptions const& o, conf::Config const& config) {
+    switch (*o.role) {
+    case rt::Role::Lookup:
+        return rt::run_lookup(o, config);
+    case rt::Role::Queue:
+        return rt::run_queue(o, config);
+    case rt::Role::Scheduler:
+        return rt::run_scheduler(o, config);
+    case rt::Role::Control:
+        return rt::run_control(o, config);
+    case rt::Role::Dispatcher:
+        return rt::run_dispatcher(o, config);
+    case rt::Role::Parent:
+        break;
+    }
+    return 1;
+}
+
+int run_role(DaemonOptions const& o, conf::Config const& config) {
+    rt::set_proc_title("smtpd: " + std::string(rt::role_name(*o.role)));
+    rt::RoleInfo const* info = rt::role_info(*o.role);
+    bool const jailed = rt::running_as_root() && info != nullptr && info->jail != rt::Jail::None;
+    int const status = role_main(o, config);
+    if (jailed) {
+        // The role has cleaned up. Exit without the C++ exit handlers: in a chroot there is
+        // no /proc, which the leak checker of a sanitizer build needs, and nothing is left
+        // to do that they could do.
+        std::fflush(nullptr);
+        ::_exit(status);
+    }
+    return status;
+}
+
+int run(DaemonOptions const& o) {
     auto loaded = conf::load_config(o.config, o.defines);
     if (!loaded.config.has_value()) {
         for (auto const& e : loaded.errors) {
@@ -112,10 +178,12 @@ int run(Options const& o) {
         return 1;
     }
     conf::Config const& config = *loaded.config;
-    std::string const hostname = host_name();
+    rt::log_init(o.debug, o.verbose, "smtpd");
+    if (o.role) {
+        return run_role(o, config);
+    }
     std::string error;
-    auto resolver = rt::Resolver::create(config, hostname, error);
-    if (!resolver) {
+    if (!rt::Resolver::create(config, rt::host_name(), error)) {
         std::fprintf(stderr, "%s\n", error.c_str());
         return 1;
     }
@@ -123,68 +191,18 @@ int run(Options const& o) {
         std::fprintf(stderr, "configuration OK\n");
         return 0;
     }
-    rt::log_init(o.debug, o.verbose, "smtpd");
-    if (::geteuid() == 0) {
-        rt::log_warn("smtpd: running as root in a single process: privilege separation is not "
-                     "implemented yet");
-    } else {
-        rt::log_warn("smtpd: running as a normal user: no privilege drop");
-    }
-    auto spool = rt::Spool::open(o.spool);
-    if (!spool) {
-        std::fprintf(stderr, "smtpd: spool %s: %s\n", o.spool.c_str(),
-                     spool.error().message().c_str());
-        return 1;
-    }
-    boost::asio::io_context io;
-    rt::DiskWorkers disk(kDiskThreads);
-    rt::QueueRunner queue(io, disk, spool.value(), hostname);
-    // However run() ends, the disk workers stop before the queue they work for goes away.
-    std::unique_ptr<rt::DiskWorkers, void (*)(rt::DiskWorkers*)> const stop_disk(
-        &disk, [](rt::DiskWorkers* d) { d->shutdown(); });
-    rt::ServerContext context{hostname, *resolver, spool.value(), queue, disk};
-    context.session_params.max_recipients =
-        config.smtp_limits.max_rcpt.value_or(context.session_params.max_recipients);
-    context.session_params.max_messages =
-        config.smtp_limits.max_mails.value_or(context.session_params.max_messages);
-    context.session_params.max_message_size =
-        config.smtp_limits.max_message_size.value_or(conf::SmtpLimits::kDefaultMaxMessageSize);
-    if (!rt::start_listeners(io, config, context, error)) {
-        std::fprintf(stderr, "%s\n", error.c_str());
-        return 1;
-    }
+    std::vector<std::string> const args = child_args(o);
     if (!o.debug && !o.foreground && ::daemon(0, 0) != 0) {
         std::perror("smtpd: daemon");
         return 1;
     }
-    queue.recover();
-    // SIGTERM/SIGINT: stop. A message is acknowledged only after its commit returned, so a stop
-    // never leaves a partial file that recovery would mistake for an acknowledged message.
-    // SIGHUP is ignored (no reload yet).
-    boost::asio::signal_set stop(io, SIGTERM, SIGINT);
-    stop.async_wait([&io](boost::system::error_code, int sig) {
-        rt::log_info("smtpd: exiting on signal {}", sig);
-        io.stop();
-    });
-    boost::asio::signal_set hup(io, SIGHUP);
-    std::function<void(boost::system::error_code, int)> ignore_hup;
-    ignore_hup = [&](boost::system::error_code ec, int) {
-        if (!ec) {
-            rt::log_info("smtpd: SIGHUP ignored: configuration reload is not implemented");
-            hup.async_wait(ignore_hup);
-        }
-    };
-    hup.async_wait(ignore_hup);
-    rt::log_info("smtpd: ready to accept mail as {}", hostname);
-    io.run();
-    // Work in progress finishes (a commit completes or never happened); queued deliveries are
-    // found again by recovery at the next start.
-    return 0;
+    return rt::run_parent(o, config, args);
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
+    smtpd::rt::init_proc_title(argc, argv);
     auto options = parse_options(argc, argv);
     if (!options) {
         return 1;

@@ -127,7 +127,7 @@ struct Field {
     bool (*read)(QueuedEnvelope&, std::string&&);
 };
 
-// Every single-valued key but "version"; "rcpt" repeats and is read by decode_recipient.
+// Every single-valued key but "version"; "rcpt" repeats and is read by decode_recipient_at.
 constexpr std::array<Field, 18> kFields{{
     {"id", 1, [](QueuedEnvelope& e, std::string&& v) { return take(e.id, std::move(v)); }},
     {"created", 1, [](QueuedEnvelope& e, std::string&& v) { return read_int(e.created, v); }},
@@ -203,7 +203,7 @@ bool read_recipient_v3(QueuedRecipient& r, std::array<std::string, kMaxRecipient
 
 // "rcpt <address> <user> <target>" in version 1, then " <notify> <orcpt>" from version 2 and
 // the delivery fields from version 3: escaped fields, none of which can hold a space.
-std::optional<QueuedRecipient> decode_recipient(std::string_view fields, unsigned version) {
+std::optional<QueuedRecipient> decode_recipient_at(std::string_view fields, unsigned version) {
     std::array<std::string, kMaxRecipientFields> parts;
     std::size_t const count = kRecipientFields.at(version - 1);
     for (std::size_t i = 0; i < count; ++i) {
@@ -250,6 +250,17 @@ std::optional<std::pair<std::string_view, std::string_view>> next_line(std::stri
 
 } // namespace
 
+std::string encode_recipient(QueuedRecipient const& r) {
+    return fmt::format("{} {} {} {} {} {} {} {} {} {} {} {}", escape(r.address), escape(r.user),
+                       escape(r.target), unsigned{r.notify}, escape(r.orcpt), method_name(r.method),
+                       escape(r.action), id_text(r.uid), id_text(r.gid), escape(r.home),
+                       r.junk ? 1 : 0, r.rcpt_to ? 1 : 0);
+}
+
+std::optional<QueuedRecipient> decode_recipient(std::string_view fields) {
+    return decode_recipient_at(fields, kEnvelopeVersion);
+}
+
 std::string encode_envelope(QueuedEnvelope const& e) {
     std::string out = fmt::format("version {}\n", kEnvelopeVersion);
     out += fmt::format("id {}\n", escape(e.id));
@@ -267,10 +278,7 @@ std::string encode_envelope(QueuedEnvelope const& e) {
     out += fmt::format("auth-param {}\n", escape(e.auth_param));
     out += fmt::format("size {}\n", e.declared_size ? fmt::to_string(*e.declared_size) : "");
     for (auto const& r : e.recipients) {
-        out += fmt::format("rcpt {} {} {} {} {} {} {} {} {} {} {} {}\n", escape(r.address),
-                           escape(r.user), escape(r.target), unsigned{r.notify}, escape(r.orcpt),
-                           method_name(r.method), escape(r.action), id_text(r.uid), id_text(r.gid),
-                           escape(r.home), r.junk ? 1 : 0, r.rcpt_to ? 1 : 0);
+        out += "rcpt " + encode_recipient(r) + "\n";
     }
     out += fmt::format("attempts {}\n", e.attempts);
     out += fmt::format("last-try {}\n", e.last_try);
@@ -297,7 +305,7 @@ std::optional<QueuedEnvelope> decode_envelope(std::string_view text) {
         }
         std::string_view const key = line->first;
         if (key == "rcpt") {
-            auto recipient = decode_recipient(line->second, *version);
+            auto recipient = decode_recipient_at(line->second, *version);
             if (!recipient) {
                 return std::nullopt;
             }

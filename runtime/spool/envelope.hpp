@@ -104,6 +104,12 @@ struct QueuedEnvelope {
 /// `method` and negative timestamps outside their documented values give text the decoder
 /// refuses.
 [[nodiscard]] std::string encode_envelope(QueuedEnvelope const& envelope);
+/// One recipient as the fields of its "rcpt" line at kEnvelopeVersion (no key, no LF): how the
+/// lookup role hands resolved recipients to the dispatcher, in the same strict encoding.
+[[nodiscard]] std::string encode_recipient(QueuedRecipient const& recipient);
+/// The reverse of encode_recipient; none if anything is out of place.
+[[nodiscard]] std::optional<QueuedRecipient> decode_recipient(std::string_view fields);
+
 /// Decodes a version 1, 2 or 3 envelope; none if anything in it is out of place.
 [[nodiscard]] std::optional<QueuedEnvelope> decode_envelope(std::string_view text);
 

@@ -1,6 +1,7 @@
 // The durable queue's file operations. See spool.hpp for the layout and the commit order.
 #include "spool/spool.hpp"
 
+#include "common/kill_point.hpp"
 #include "common/random_id.hpp"
 
 #include <cerrno>
@@ -58,6 +59,14 @@ void IncomingMessage::write(std::string_view bytes) {
     }
 }
 
+Result<Fd> IncomingMessage::share_fd() const {
+    int const fd = ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) {
+        return last_error();
+    }
+    return Fd(fd);
+}
+
 Result<Spool> Spool::open(std::string root) {
     Spool spool(std::move(root));
     for (auto const& dir : {spool.root_, spool.incoming_dir(), spool.queue_dir()}) {
@@ -95,6 +104,7 @@ Result<void> Spool::commit(IncomingMessage& message, QueuedEnvelope const& envel
     if (auto r = sync_fd(message.fd_.get()); !r) {
         return r.error();
     }
+    kill_point("after-content-fsync");
     message.fd_.reset();
     if (auto r = write_file_synced(dir + "/envelope", encode_envelope(envelope), O_EXCL); !r) {
         return r.error();
@@ -131,6 +141,10 @@ std::vector<std::string> Spool::recover() {
         }
     }
     return ids;
+}
+
+std::vector<std::string> Spool::queued_ids() const {
+    return list_dir(queue_dir());
 }
 
 Result<QueuedEnvelope> Spool::load_envelope(std::string const& id) const {

@@ -24,6 +24,8 @@ class IncomingMessage {
     [[nodiscard]] std::string const& id() const { return id_; }
     void write(std::string_view bytes);
     [[nodiscard]] std::error_code error() const { return error_; }
+    /// A second descriptor of the content file, for the process that writes the content.
+    [[nodiscard]] Result<Fd> share_fd() const;
 
   private:
     friend class Spool;
@@ -47,6 +49,8 @@ class Spool {
 
     /// Removes incoming leftovers and half-removed entries; returns the ids to deliver.
     [[nodiscard]] std::vector<std::string> recover();
+    /// The ids of the committed messages, in no particular order.
+    [[nodiscard]] std::vector<std::string> queued_ids() const;
     [[nodiscard]] Result<QueuedEnvelope> load_envelope(std::string const& id) const;
     /// Replaces a queued envelope (attempt count, last error) durably.
     [[nodiscard]] Result<void> update_envelope(QueuedEnvelope const& envelope);

@@ -1,8 +1,10 @@
 """The smtpd command line: -n checks a configuration and reports errors as file:line:column,
 -D defines macros, -h prints usage; the spool is recovered at start."""
 import os
+import pwd
 import subprocess
 import tempfile
+import time
 import unittest
 
 from harness import SMTPD, Smtpd
@@ -66,9 +68,10 @@ class RecoveryTest(unittest.TestCase):
         with open(os.path.join(qdir, "message"), "wb") as f:
             f.write(b"Subject: recovered-message\r\n\r\nsurvived a restart\r\n")
         with open(os.path.join(qdir, "envelope"), "w") as f:
-            f.write("version 1\nid %s\ncreated 1700000000\nhelo c.example\nclient 127.0.0.1\n"
+            # Created now: a message older than the queue ttl (4 days) would expire instead.
+            f.write("version 1\nid %s\ncreated %d\nhelo c.example\nclient 127.0.0.1\n"
                     "local 1\nsender a@example.org\nrcpt b@localhost %s %s\nattempts 0\nerror \n"
-                    % (msg_id, "nobody", s.maildir))
+                    % (msg_id, int(time.time()), pwd.getpwuid(os.getuid()).pw_name, s.maildir))
         s.start()
         got = s.find_delivered(b"recovered-message")
         self.assertTrue(got.endswith(b"\n\nsurvived a restart\n"))

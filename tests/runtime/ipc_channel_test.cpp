@@ -46,7 +46,7 @@ asio::awaitable<void> answer_reversed(Channel& lookup, int count) {
     }
     std::reverse(requests.begin(), requests.end());
     for (auto const& r : requests) {
-        auto sent = lookup.send(RecipientResolved{r.id, RcptVerdict::Accepted, r.local, "/m"});
+        auto sent = lookup.send(RecipientResolved{r.id, RcptVerdict::Accepted, {r.local, "/m"}});
         EXPECT_TRUE(sent);
     }
 }
@@ -69,7 +69,7 @@ asio::awaitable<void> ask(Channel& channel, Pending<RecipientResolved>& pending,
     auto reply = co_await pending.async_wait(id, asio::use_awaitable);
     EXPECT_TRUE(reply);
     EXPECT_EQ(reply.value().id, id);
-    answer = reply.value().user;
+    answer = reply.value().recipients.at(0);
 }
 
 TEST(IpcChannel, OutOfOrderRepliesReachTheirRequestsById) {

@@ -36,8 +36,8 @@ TEST(Maildir, DeliversIntoNewWithPrependedLines) {
         ASSERT_TRUE(write_all(fd.value().get(), "Subject: hi\r\n\r\nline\r\n"));
     }
     std::string const maildir = dir.path() + "/Maildir";
-    auto const delivered =
-        deliver_maildir({maildir, "Return-Path: <a@b>\nDelivered-To: c@d\n", message}, "mx");
+    auto const delivered = deliver_maildir(
+        {maildir, "Return-Path: <a@b>\nDelivered-To: c@d\n", message, -1, ""}, "mx");
     ASSERT_TRUE(delivered);
     EXPECT_TRUE(fs::is_directory(maildir + "/cur"));
     EXPECT_TRUE(fs::is_empty(maildir + "/tmp"));
@@ -51,15 +51,55 @@ TEST(Maildir, TwoDeliveriesGetDistinctNames) {
     testing::TempDir dir;
     std::string const message = dir.path() + "/message";
     ASSERT_TRUE(open_file(message, O_WRONLY | O_CREAT, 0600));
-    auto const a = deliver_maildir({dir.path() + "/M", "", message}, "mx");
-    auto const b = deliver_maildir({dir.path() + "/M", "", message}, "mx");
+    auto const a = deliver_maildir({dir.path() + "/M", "", message, -1, ""}, "mx");
+    auto const b = deliver_maildir({dir.path() + "/M", "", message, -1, ""}, "mx");
     ASSERT_TRUE(a && b);
     EXPECT_NE(a.value(), b.value());
 }
 
 TEST(Maildir, MissingMessageIsAnError) {
     testing::TempDir dir;
-    EXPECT_FALSE(deliver_maildir({dir.path() + "/M", "", dir.path() + "/nope"}, "mx"));
+    EXPECT_FALSE(deliver_maildir({dir.path() + "/M", "", dir.path() + "/nope", -1, ""}, "mx"));
+}
+
+TEST(Maildir, ReadsTheMessageFromADescriptorFromItsStart) {
+    testing::TempDir dir;
+    auto fd = open_file(dir.path() + "/message", O_RDWR | O_CREAT, 0600);
+    ASSERT_TRUE(fd);
+    ASSERT_TRUE(write_all(fd.value().get(), "Subject: fd\r\n\r\nbody\r\n"));
+    auto const delivered =
+        deliver_maildir({dir.path() + "/M", "X: 1\n", "", fd.value().get(), ""}, "mx");
+    ASSERT_TRUE(delivered);
+    EXPECT_EQ(read_file(delivered.value()).value(), "X: 1\nSubject: fd\n\nbody\n");
+}
+
+// The crash campaign's property: a redelivery of the same recipient (a crash came after the
+// rename into new/ and before the queue noted it) finds the first copy and writes none.
+TEST(Maildir, ADerivedNameIsDeliveredOnceEvenWhenAskedTwice) {
+    testing::TempDir dir;
+    std::string const message = dir.path() + "/message";
+    ASSERT_TRUE(write_file_synced(message, "Subject: once\r\n\r\n", 0));
+    MaildirDelivery const d{dir.path() + "/M", "", message, -1, "1700000000.Mabc"};
+    auto const first = deliver_maildir(d, "mx");
+    auto const second = deliver_maildir(d, "mx");
+    ASSERT_TRUE(first && second);
+    EXPECT_EQ(first.value(), second.value());
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir.path() + "/M/new"), {}), 1);
+}
+
+TEST(Maildir, ADerivedNameMovedToCurByAReaderStillCountsAsDelivered) {
+    testing::TempDir dir;
+    std::string const message = dir.path() + "/message";
+    ASSERT_TRUE(write_file_synced(message, "Subject: once\r\n\r\n", 0));
+    MaildirDelivery const d{dir.path() + "/M", "", message, -1, "1700000000.Mdef"};
+    auto const first = deliver_maildir(d, "mx");
+    ASSERT_TRUE(first);
+    std::string const seen = dir.path() + "/M/cur/1700000000.Mdef.mx:2,S";
+    fs::rename(first.value(), seen);
+    auto const again = deliver_maildir(d, "mx");
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again.value(), seen);
+    EXPECT_TRUE(fs::is_empty(dir.path() + "/M/new"));
 }
 
 } // namespace

@@ -1,0 +1,159 @@
+// The control role: the socket, one coroutine per smtpctl client, and the routing of requests.
+#include "control/control_process.hpp"
+
+#include "common/log.hpp"
+#include "ipc/request.hpp"
+#include "parent/role_process.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace smtpd::rt {
+
+namespace asio = boost::asio;
+using Protocol = asio::local::stream_protocol;
+
+namespace {
+
+constexpr unsigned kSocketMode = 0666;
+/// A request's arguments, as smtpctl sends them, are few and short.
+constexpr std::size_t kMaxArgs = 16;
+constexpr std::size_t kMaxArgLength = 1024;
+
+/// Which role answers a verb.
+Role answering_role(ipc::ControlVerb verb) {
+    switch (verb) {
+    case ipc::ControlVerb::ShowQueue:
+        return Role::Queue;
+    case ipc::ControlVerb::Stop:
+        return Role::Parent;
+    default:
+        return Role::Scheduler;
+    }
+}
+
+bool valid_args(std::vector<std::string> const& args) {
+    if (args.size() > kMaxArgs) {
+        return false;
+    }
+    return std::all_of(args.begin(), args.end(),
+                       [](std::string const& a) { return a.size() <= kMaxArgLength; });
+}
+
+class Control {
+  public:
+    Control(asio::io_context& io, Peers& peers) : peers_(peers), replies_(io.get_executor()) {}
+
+    void on_message(Role from, ipc::Received received) {
+        auto& m = received.message;
+        if (ipc::type_of(m) != ipc::MsgType::ControlReply) {
+            unexpected(Role::Control, from, m);
+        }
+        auto& reply = std::get<ipc::ControlReply>(m);
+        if (auto r = replies_.complete(reply.id, std::move(reply)); !r) {
+            fatal("control: ControlReply for an unknown request");
+        }
+    }
+
+    asio::awaitable<void> accept_loop(Protocol::acceptor& acceptor) {
+        for (;;) {
+            boost::system::error_code ec;
+            Protocol::socket socket =
+                co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+            if (ec == asio::error::operation_aborted) {
+                co_return;
+            }
+            if (!ec) {
+                asio::co_spawn(acceptor.get_executor(), serve_client(std::move(socket)),
+                               asio::detached);
+            }
+        }
+    }
+
+  private:
+    asio::awaitable<void> serve_client(Protocol::socket socket) {
+        ipc::Channel client(std::move(socket));
+        for (;;) {
+            auto received = co_await client.receive();
+            if (!received) {
+                if (received.error() != ipc::IpcErrc::PeerClosed) {
+                    log_warn("control: client rejected: {}", received.error().message());
+                }
+                break;
+            }
+            auto* request = std::get_if<ipc::ControlRequest>(&received.value().message);
+            if (request == nullptr || received.value().fd.valid() || !valid_args(request->args)) {
+                log_warn("control: client rejected: not a valid request");
+                break;
+            }
+            ipc::RequestId const client_id = request->id;
+            Role const role = answering_role(request->verb);
+            auto reply = co_await ipc::ask(peers_.to(role), replies_, *request);
+            ipc::ControlReply answer =
+                reply ? std::move(reply).value() : ipc::ControlReply{0, false, {"internal error"}};
+            answer.id = client_id;
+            if (!client.send(answer)) {
+                break;
+            }
+        }
+        client.close();
+    }
+
+    Peers& peers_;
+    ipc::Pending<ipc::ControlReply> replies_;
+};
+
+Fallible<Protocol::acceptor> open_socket(asio::io_context& io, std::string const& path) {
+    ::unlink(path.c_str());
+    Protocol::acceptor acceptor(io);
+    boost::system::error_code ec;
+    acceptor.open(Protocol(), ec);
+    if (!ec) {
+        acceptor.bind(Protocol::endpoint(path), ec);
+    }
+    if (!ec) {
+        acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    }
+    if (!ec && ::chmod(path.c_str(), kSocketMode) != 0) {
+        ec.assign(errno, boost::system::generic_category());
+    }
+    if (ec) {
+        return failure(std::error_code(ec.value(), std::generic_category()),
+                       "control socket " + path + ": " + ec.message());
+    }
+    return acceptor;
+}
+
+} // namespace
+
+int run_control(DaemonOptions const& options, conf::Config const& /*config*/) {
+    asio::io_context io;
+    auto peers = Peers::inherit(io.get_executor(), Role::Control);
+    if (!peers) {
+        fatal(peers.error().message);
+    }
+    auto acceptor = open_socket(io, options.socket);
+    if (!acceptor) {
+        fatal(acceptor.error().message);
+    }
+    if (auto dropped = enter_jail(Role::Control, options); !dropped) {
+        fatal(dropped.error().message);
+    }
+    Control control(io, peers.value());
+    peers.value().greet();
+    peers.value().serve(
+        io, [&control](Role from, ipc::Received r) { control.on_message(from, std::move(r)); });
+    asio::co_spawn(io, control.accept_loop(acceptor.value()), asio::detached);
+    on_stop_signals(io, [&io](int) { io.stop(); });
+    io.run();
+    return 0;
+}
+
+} // namespace smtpd::rt

@@ -1,0 +1,17 @@
+// The control role (OpenSMTPD's control process): the unix socket smtpctl talks to, mode 0666
+// as in OpenSMTPD, so every request from it is validated and none is ever fatal: a malformed
+// frame, a wrong version or a message other than ControlRequest closes that client only.
+// Requests go to the role that can answer (show queue: queue; schedule, pause, resume:
+// scheduler; stop: parent) and the reply goes back to the client. Runs as _smtpd chrooted into
+// the empty directory, after creating the socket. Depends on: parent/ (role skeleton), ipc/.
+#pragma once
+
+#include "conf/ast.hpp"
+#include "parent/daemon_options.hpp"
+
+namespace smtpd::rt {
+
+/// The control role's main; returns the process's exit status.
+[[nodiscard]] int run_control(DaemonOptions const& options, conf::Config const& config);
+
+} // namespace smtpd::rt

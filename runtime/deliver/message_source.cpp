@@ -1,0 +1,43 @@
+// Opening the queued message for a delivery.
+#include "deliver/message_source.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace smtpd::rt {
+
+Result<Fd> open_message(std::string const& path, int fd) {
+    if (fd < 0) {
+        return open_file(path, O_RDONLY);
+    }
+    Fd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+    if (!copy.valid() || ::lseek(copy.get(), 0, SEEK_SET) != 0) {
+        return last_error();
+    }
+    return copy;
+}
+
+Result<std::string> read_message(std::string const& path, int fd) {
+    auto in = open_message(path, fd);
+    if (!in) {
+        return in.error();
+    }
+    std::string text;
+    char buf[65536];
+    for (;;) {
+        ssize_t const n = ::read(in.value().get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return last_error();
+        }
+        if (n == 0) {
+            return text;
+        }
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+} // namespace smtpd::rt

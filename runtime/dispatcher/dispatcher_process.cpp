@@ -1,0 +1,69 @@
+// The dispatcher role: listener contexts made before the privilege drop, sockets adopted as the
+// parent sends them, sessions served until a stop signal.
+#include "dispatcher/dispatcher_process.hpp"
+
+#include "common/host_name.hpp"
+#include "common/log.hpp"
+#include "dispatcher/services.hpp"
+#include "io/listener.hpp"
+#include "parent/role_process.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <ctime>
+
+namespace smtpd::rt {
+
+namespace asio = boost::asio;
+
+namespace {
+
+sm::SessionParams session_limits(conf::Config const& config) {
+    sm::SessionParams params;
+    params.max_recipients = config.smtp_limits.max_rcpt.value_or(params.max_recipients);
+    params.max_messages = config.smtp_limits.max_mails.value_or(params.max_messages);
+    params.max_message_size =
+        config.smtp_limits.max_message_size.value_or(conf::SmtpLimits::kDefaultMaxMessageSize);
+    return params;
+}
+
+/// What must be read before the chroot: the zone for Received dates.
+void prepare_for_jail() {
+    ::tzset();
+}
+
+} // namespace
+
+int run_dispatcher(DaemonOptions const& options, conf::Config const& config) {
+    asio::io_context io;
+    auto peers = Peers::inherit(io.get_executor(), Role::Dispatcher);
+    if (!peers) {
+        fatal(peers.error().message);
+    }
+    DispatcherServices services(peers.value(), io.get_executor());
+    ServerContext server{host_name(), services, session_limits(config)};
+    std::string error;
+    auto contexts = listener_contexts(config, server, error);
+    if (!error.empty()) {
+        fatal(error);
+    }
+    prepare_for_jail();
+    if (auto dropped = enter_jail(Role::Dispatcher, options); !dropped) {
+        fatal(dropped.error().message);
+    }
+    services.on_listener([&io, &contexts](std::uint32_t index, Fd socket) {
+        if (index >= contexts.size() || !socket.valid() ||
+            !serve_listener(io, contexts[index], std::move(socket))) {
+            fatal("dispatcher: unusable listener socket from the parent");
+        }
+    });
+    peers.value().greet();
+    peers.value().serve(
+        io, [&services](Role from, ipc::Received r) { services.on_message(from, std::move(r)); });
+    on_stop_signals(io, [&io](int) { io.stop(); });
+    log_info("dispatcher: ready to accept mail as {}", server.hostname);
+    io.run();
+    return 0;
+}
+
+} // namespace smtpd::rt

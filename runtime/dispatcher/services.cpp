@@ -1,0 +1,105 @@
+// The dispatcher's IPC: requests with their Pending replies, and the relay of local deliveries.
+#include "dispatcher/services.hpp"
+
+#include "common/log.hpp"
+#include "ipc/request.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+namespace smtpd::rt {
+
+namespace asio = boost::asio;
+
+DispatcherServices::DispatcherServices(Peers& peers, asio::any_io_executor const& executor)
+    : peers_(peers), executor_(executor), resolved_(executor), checked_(executor),
+      created_(executor), committed_(executor), delivered_(executor) {}
+
+asio::awaitable<Result<ipc::RecipientResolved>>
+DispatcherServices::resolve(std::string local, std::string domain, bool client_local) {
+    ipc::LookupRecipient request{0, std::move(local), std::move(domain), client_local};
+    co_return co_await ipc::ask(peers_.to(Role::Lookup), resolved_, std::move(request));
+}
+
+asio::awaitable<Result<ipc::CredentialsChecked>>
+DispatcherServices::check_credentials(std::uint32_t listen_index, std::string user,
+                                      std::string password) {
+    ipc::CheckCredentials request{0, std::to_string(listen_index), std::move(user),
+                                  std::move(password)};
+    co_return co_await ipc::ask(peers_.to(Role::Lookup), checked_, std::move(request));
+}
+
+asio::awaitable<Result<CreatedMessage>> DispatcherServices::create_message() {
+    co_return co_await ipc::ask(peers_.to(Role::Queue), created_, ipc::MessageCreate{});
+}
+
+asio::awaitable<Result<ipc::MessageCommitted>> DispatcherServices::commit(std::string msgid,
+                                                                          std::string envelope) {
+    ipc::MessageCommit request{0, std::move(msgid), std::move(envelope)};
+    co_return co_await ipc::ask(peers_.to(Role::Queue), committed_, std::move(request));
+}
+
+void DispatcherServices::abort(std::string msgid) {
+    peers_.send(Role::Queue, ipc::MessageAbort{std::move(msgid)});
+}
+
+template <class T>
+void DispatcherServices::complete(ipc::Pending<T>& pending, ipc::RequestId id, T reply) {
+    if (auto r = pending.complete(id, std::move(reply)); !r) {
+        fatal(fmt::format("dispatcher: reply to unknown request {}", id));
+    }
+}
+
+void DispatcherServices::created(ipc::MessageCreated const& m, Fd fd) {
+    if (m.error.empty() && !fd.valid()) {
+        fatal("dispatcher: MessageCreated without its file");
+    }
+    complete(created_, m.id, CreatedMessage{m.msgid, std::move(fd), m.error, m.no_space});
+}
+
+/// Queue -> dispatcher -> parent and back: the parent forks the delivery as the user.
+void DispatcherServices::relay_delivery(ipc::LocalDelivery delivery, Fd message) {
+    asio::co_spawn(
+        executor_,
+        [this, delivery = std::move(delivery),
+         message = std::move(message)]() mutable -> asio::awaitable<void> {
+            ipc::RequestId const queue_id = delivery.id;
+            auto done = co_await ipc::ask(peers_.to(Role::Parent), delivered_, std::move(delivery),
+                                          std::move(message));
+            ipc::LocalDeliveryDone reply =
+                done ? std::move(done).value()
+                     : ipc::LocalDeliveryDone{0, ipc::DeliveryStatus::TempFail,
+                                              "delivery hand-off failed"};
+            reply.id = queue_id;
+            peers_.send(Role::Queue, reply);
+        },
+        asio::detached);
+}
+
+void DispatcherServices::on_message(Role from, ipc::Received received) {
+    auto& m = received.message;
+    switch (ipc::type_of(m)) {
+    case ipc::MsgType::RecipientResolved:
+        return complete(resolved_, std::get<ipc::RecipientResolved>(m).id,
+                        std::get<ipc::RecipientResolved>(std::move(m)));
+    case ipc::MsgType::CredentialsChecked:
+        return complete(checked_, std::get<ipc::CredentialsChecked>(m).id,
+                        std::get<ipc::CredentialsChecked>(std::move(m)));
+    case ipc::MsgType::MessageCreated:
+        return created(std::get<ipc::MessageCreated>(m), std::move(received.fd));
+    case ipc::MsgType::MessageCommitted:
+        return complete(committed_, std::get<ipc::MessageCommitted>(m).id,
+                        std::get<ipc::MessageCommitted>(std::move(m)));
+    case ipc::MsgType::LocalDelivery:
+        return relay_delivery(std::get<ipc::LocalDelivery>(std::move(m)), std::move(received.fd));
+    case ipc::MsgType::LocalDeliveryDone:
+        return complete(delivered_, std::get<ipc::LocalDeliveryDone>(m).id,
+                        std::get<ipc::LocalDeliveryDone>(std::move(m)));
+    case ipc::MsgType::ListenerSocket:
+        return on_listener_(std::get<ipc::ListenerSocket>(m).listen_index, std::move(received.fd));
+    default:
+        unexpected(Role::Dispatcher, from, m);
+    }
+}
+
+} // namespace smtpd::rt

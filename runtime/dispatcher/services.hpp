@@ -1,0 +1,67 @@
+// What the dispatcher's sessions ask of the other roles, as coroutines over IPC: recipient
+// lookups and credential checks (lookup), message files and commits (queue). It also relays the
+// queue's local deliveries to the parent, which forks them as the recipient's user, and hands
+// the listening sockets the parent sends to whoever starts the listeners.
+// Depends on: ipc/, parent/role_process.hpp, Boost.Asio.
+#pragma once
+
+#include "common/fs.hpp"
+#include "ipc/messages.hpp"
+#include "ipc/pending.hpp"
+#include "parent/role_process.hpp"
+
+// <utility> before Asio: Boost 1.74's Asio needs it under C++20.
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace smtpd::rt {
+
+/// A new message file in the queue's incoming directory, open for writing.
+struct CreatedMessage {
+    std::string msgid;
+    Fd fd;
+    std::string error; ///< why there is none, when fd is invalid
+    bool no_space = false;
+};
+
+class DispatcherServices {
+  public:
+    using ListenerHandler = std::function<void(std::uint32_t listen_index, Fd socket)>;
+
+    DispatcherServices(Peers& peers, boost::asio::any_io_executor const& executor);
+
+    [[nodiscard]] boost::asio::awaitable<Result<ipc::RecipientResolved>>
+    resolve(std::string local, std::string domain, bool client_local);
+    [[nodiscard]] boost::asio::awaitable<Result<ipc::CredentialsChecked>>
+    check_credentials(std::uint32_t listen_index, std::string user, std::string password);
+    [[nodiscard]] boost::asio::awaitable<Result<CreatedMessage>> create_message();
+    [[nodiscard]] boost::asio::awaitable<Result<ipc::MessageCommitted>>
+    commit(std::string msgid, std::string envelope);
+    void abort(std::string msgid);
+
+    void on_listener(ListenerHandler handler) { on_listener_ = std::move(handler); }
+
+    /// The dispatcher's receive handler.
+    void on_message(Role from, ipc::Received received);
+
+  private:
+    void relay_delivery(ipc::LocalDelivery delivery, Fd message);
+    void created(ipc::MessageCreated const& m, Fd fd);
+    template <class T> void complete(ipc::Pending<T>& pending, ipc::RequestId id, T reply);
+
+    Peers& peers_;
+    boost::asio::any_io_executor executor_;
+    ipc::Pending<ipc::RecipientResolved> resolved_;
+    ipc::Pending<ipc::CredentialsChecked> checked_;
+    ipc::Pending<CreatedMessage> created_;
+    ipc::Pending<ipc::MessageCommitted> committed_;
+    ipc::Pending<ipc::LocalDeliveryDone> delivered_;
+    ListenerHandler on_listener_;
+};
+
+} // namespace smtpd::rt

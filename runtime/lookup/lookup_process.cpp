@@ -1,0 +1,137 @@
+// The lookup role: recipient resolution and credential checks, over IPC.
+#include "lookup/lookup_process.hpp"
+
+#include "common/disk_workers.hpp"
+#include "common/host_name.hpp"
+#include "common/log.hpp"
+#include "ipc/request.hpp"
+#include "lookup/auth_tables.hpp"
+#include "lookup/queued_destination.hpp"
+#include "lookup/resolver.hpp"
+#include "parent/role_process.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <charconv>
+
+namespace smtpd::rt {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Password hashes cost milliseconds each; a few threads keep lookups flowing meanwhile.
+constexpr std::size_t kHashThreads = 2;
+
+class Lookup {
+  public:
+    Lookup(asio::io_context& io, Peers& peers, Resolver resolver, ListenerCredentials credentials)
+        : io_(io), peers_(peers), resolver_(std::move(resolver)),
+          credentials_(std::move(credentials)), system_checked_(io.get_executor()) {}
+    ~Lookup() { hashing_.shutdown(); }
+    Lookup(Lookup const&) = delete;
+    Lookup& operator=(Lookup const&) = delete;
+    Lookup(Lookup&&) = delete;
+    Lookup& operator=(Lookup&&) = delete;
+
+    void on_message(Role from, ipc::Received received) {
+        auto& m = received.message;
+        switch (ipc::type_of(m)) {
+        case ipc::MsgType::LookupRecipient:
+            return resolve(from, std::get<ipc::LookupRecipient>(m));
+        case ipc::MsgType::CheckCredentials:
+            return spawn(check(std::get<ipc::CheckCredentials>(std::move(m))));
+        case ipc::MsgType::CredentialsChecked:
+            return system_checked(std::get<ipc::CredentialsChecked>(std::move(m)));
+        default:
+            unexpected(Role::Lookup, from, m);
+        }
+    }
+
+  private:
+    void spawn(asio::awaitable<void> work) { asio::co_spawn(io_, std::move(work), asio::detached); }
+
+    void resolve(Role from, ipc::LookupRecipient const& m) {
+        Resolution r = resolver_.resolve(m.local, m.domain, m.client_local);
+        log_debug("lookup: <{}@{}> {}", m.local, m.domain, r.reason);
+        ipc::RecipientResolved reply{m.id, static_cast<ipc::RcptVerdict>(r.verdict), {}};
+        if (r.verdict == sm::RcptVerdict::Kind::Accepted) {
+            for (Destination const& d : r.destinations) {
+                reply.recipients.push_back(
+                    encode_recipient(to_queued(m.local + "@" + m.domain, d, 0, {})));
+            }
+        }
+        peers_.send(from, reply);
+    }
+
+    /// The listener's table, on a hashing thread; the system's users, by the parent.
+    asio::awaitable<void> check(ipc::CheckCredentials m) {
+        std::size_t index = 0;
+        auto const [end, ec] =
+            std::from_chars(m.listener.data(), m.listener.data() + m.listener.size(), index);
+        if (ec != std::errc() || end != m.listener.data() + m.listener.size() ||
+            index >= credentials_.size()) {
+            fatal("lookup: CheckCredentials for an unknown listener");
+        }
+        ipc::RequestId const id = m.id;
+        ipc::AuthVerdict verdict = ipc::AuthVerdict::TempFail;
+        if (auto const& table = credentials_[index]; table) {
+            auto work = [table, user = m.user, password = m.password] {
+                return table->verify(user, password);
+            };
+            auto checking = hashing_.run(std::move(work));
+            verdict = co_await std::move(checking) ? ipc::AuthVerdict::Accepted
+                                                   : ipc::AuthVerdict::Rejected;
+        } else {
+            auto answer = co_await ipc::ask(peers_.to(Role::Parent), system_checked_, std::move(m));
+            verdict = answer ? answer.value().verdict : ipc::AuthVerdict::TempFail;
+        }
+        peers_.send(Role::Dispatcher, ipc::CredentialsChecked{id, verdict});
+    }
+
+    void system_checked(ipc::CredentialsChecked m) {
+        if (auto r = system_checked_.complete(m.id, m); !r) {
+            fatal("lookup: CredentialsChecked for an unknown request");
+        }
+    }
+
+    asio::io_context& io_;
+    Peers& peers_;
+    Resolver resolver_;
+    ListenerCredentials credentials_;
+    DiskWorkers hashing_{kHashThreads};
+    ipc::Pending<ipc::CredentialsChecked> system_checked_;
+};
+
+} // namespace
+
+int run_lookup(DaemonOptions const& options, conf::Config const& config) {
+    asio::io_context io;
+    auto peers = Peers::inherit(io.get_executor(), Role::Lookup);
+    if (!peers) {
+        fatal(peers.error().message);
+    }
+    std::string error;
+    auto resolver = Resolver::create(config, host_name(), error);
+    if (!resolver) {
+        fatal(error);
+    }
+    auto credentials = load_listener_credentials(config);
+    if (!credentials) {
+        fatal(credentials.error().message);
+    }
+    if (auto dropped = enter_jail(Role::Lookup, options); !dropped) {
+        fatal(dropped.error().message);
+    }
+    Lookup lookup(io, peers.value(), std::move(*resolver), std::move(credentials).value());
+    peers.value().greet();
+    peers.value().serve(
+        io, [&lookup](Role from, ipc::Received r) { lookup.on_message(from, std::move(r)); });
+    on_stop_signals(io, [&io](int) { io.stop(); });
+    io.run();
+    return 0;
+}
+
+} // namespace smtpd::rt

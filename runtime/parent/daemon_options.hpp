@@ -1,0 +1,26 @@
+// The command line of smtpd(8) as every role process sees it: the parent parses it, and each
+// child is re-executed with the same options plus `-x <role>`.
+// Depends on: the standard library.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "ipc/messages.hpp"
+
+namespace smtpd::rt {
+
+struct DaemonOptions {
+    bool debug = false;      ///< -d: foreground, log to stderr
+    bool foreground = false; ///< -F: foreground, log to syslog
+    bool verbose = false;    ///< -v
+    bool check_only = false; ///< -n
+    std::string config = "/etc/smtpd.conf";
+    std::string spool = SMTPD_DEFAULT_SPOOL;
+    std::string socket = SMTPD_SOCKET; ///< -s: the control socket
+    std::map<std::string, std::string> defines;
+    std::optional<ipc::Role> role; ///< -x: this process is that child role
+};
+
+} // namespace smtpd::rt

@@ -1,0 +1,224 @@
+// Forking, running and reaping local deliveries.
+#include "parent/local_delivery.hpp"
+
+#include "common/kill_point.hpp"
+#include "common/log.hpp"
+#include "common/privileges.hpp"
+#include "conf/format.hpp"
+#include "deliver/lmtp.hpp"
+#include "deliver/maildir.hpp"
+#include "deliver/mbox.hpp"
+#include "deliver/mda.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace smtpd::rt {
+
+namespace {
+
+/// The outcome a child writes: one status byte, then the text. Bounded by the pipe's atomic
+/// write size, so the parent reads it whole after the child is gone.
+constexpr std::size_t kMaxOutcome = 4000;
+
+char status_byte(ipc::DeliveryStatus status) {
+    return static_cast<char>('0' + static_cast<int>(status));
+}
+
+[[noreturn]] void child_exit(int pipe_fd, ipc::LocalDeliveryDone const& done) {
+    std::string out(1, status_byte(done.status));
+    out += done.text.substr(0, kMaxOutcome);
+    (void)write_all(pipe_fd, out);
+    ::_exit(0);
+}
+
+/// The account a recipient's delivery runs as: from the envelope when its userbase gave the ids,
+/// else from the password database.
+Fallible<SystemAccount> account_of(QueuedRecipient const& r) {
+    if (r.uid && r.gid) {
+        return SystemAccount{r.user, *r.uid, *r.gid, r.home};
+    }
+    return find_account(r.user);
+}
+
+[[noreturn]] void run_child(ipc::LocalDelivery const& d, int message_fd, int pipe_fd,
+                            std::string const& hostname) {
+    auto recipient = decode_recipient(d.recipient);
+    if (!recipient) {
+        child_exit(pipe_fd, {0, ipc::DeliveryStatus::PermFail, "undecodable recipient"});
+    }
+    auto account = account_of(*recipient);
+    if (!account) {
+        child_exit(pipe_fd, {0, ipc::DeliveryStatus::PermFail, account.error().message});
+    }
+    if (auto became = become_user(account.value()); !became) {
+        child_exit(pipe_fd, {0, ipc::DeliveryStatus::TempFail, became.error().message});
+    }
+    child_exit(pipe_fd, deliver_locally(d, *recipient, message_fd, hostname));
+}
+
+std::string read_outcome(int fd) {
+    std::string text;
+    char buf[512];
+    for (;;) {
+        ssize_t const n = ::read(fd, buf, sizeof buf);
+        if (n > 0) {
+            text.append(buf, static_cast<std::size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        return text;
+    }
+}
+
+std::string describe(int status) {
+    if (WIFSIGNALED(status)) {
+        return "delivery process killed by signal " + std::to_string(WTERMSIG(status));
+    }
+    return "delivery process exited " + std::to_string(WEXITSTATUS(status)) + " with no outcome";
+}
+
+ipc::DeliveryStatus status_of(DeliveryOutcome::Kind kind) {
+    switch (kind) {
+    case DeliveryOutcome::Kind::Ok:
+        return ipc::DeliveryStatus::Delivered;
+    case DeliveryOutcome::Kind::TempFail:
+        return ipc::DeliveryStatus::TempFail;
+    case DeliveryOutcome::Kind::PermFail:
+        return ipc::DeliveryStatus::PermFail;
+    }
+    return ipc::DeliveryStatus::TempFail;
+}
+
+DeliveryOutcome to_outcome(Result<std::string> const& maildir) {
+    if (!maildir) {
+        return {DeliveryOutcome::Kind::TempFail, maildir.error().message()};
+    }
+    return {DeliveryOutcome::Kind::Ok, "path=" + maildir.value()};
+}
+
+std::pair<std::string, std::string> split_address(std::string const& address) {
+    auto const at = address.rfind('@');
+    if (at == std::string::npos) {
+        return {address, {}};
+    }
+    return {address.substr(0, at), address.substr(at + 1)};
+}
+
+/// The mda command with its format specifiers expanded, each value one shell-quoted word.
+DeliveryOutcome run_mda(ipc::LocalDelivery const& d, QueuedRecipient const& r, int message_fd) {
+    auto const [sender_user, sender_domain] = split_address(d.sender);
+    auto const [rcpt_user, rcpt_domain] = split_address(r.address);
+    auto lookup = [&](std::string_view name) -> std::optional<std::string> {
+        for (auto const& [key, value] :
+             {std::pair<std::string_view, std::string const&>{"sender", d.sender},
+              {"sender.user", sender_user},
+              {"sender.domain", sender_domain},
+              {"rcpt", r.address},
+              {"rcpt.user", rcpt_user},
+              {"rcpt.domain", rcpt_domain},
+              {"dest", r.address},
+              {"dest.user", rcpt_user},
+              {"dest.domain", rcpt_domain},
+              {"user.username", r.user},
+              {"user.directory", r.home}}) {
+            if (name == key) {
+                return value;
+            }
+        }
+        return std::nullopt;
+    };
+    auto command = conf::expand_command(r.target, lookup, shell_quote);
+    if (auto const* error = std::get_if<conf::FormatError>(&command)) {
+        return {DeliveryOutcome::Kind::PermFail, "mda command: " + error->message};
+    }
+    auto const plus = rcpt_user.find('+');
+    MdaDelivery const mda{.command = std::get<std::string>(std::move(command)),
+                          .prepend = d.prepend,
+                          .user = r.user,
+                          .home = r.home,
+                          .sender = d.sender,
+                          .recipient = r.address,
+                          .original_recipient = r.address,
+                          .extension = plus == std::string::npos ? std::string()
+                                                                 : rcpt_user.substr(plus + 1),
+                          .message_fd = message_fd};
+    return deliver_mda(mda);
+}
+
+} // namespace
+
+ipc::LocalDeliveryDone deliver_locally(ipc::LocalDelivery const& d, QueuedRecipient const& r,
+                                       int message_fd, std::string const& hostname) {
+    DeliveryOutcome outcome{DeliveryOutcome::Kind::PermFail, "unknown delivery method"};
+    switch (r.method) {
+    case QueuedRecipient::Method::Maildir:
+        outcome = to_outcome(deliver_maildir(
+            MaildirDelivery{r.target, d.prepend, {}, message_fd, d.unique}, hostname));
+        if (outcome.kind == DeliveryOutcome::Kind::Ok) {
+            kill_point("after-maildir-rename");
+        }
+        break;
+    case QueuedRecipient::Method::Mbox:
+        outcome = deliver_mbox(MboxDelivery{
+            .mbox = r.target, .sender = d.sender, .prepend = d.prepend, .message_fd = message_fd});
+        break;
+    case QueuedRecipient::Method::Lmtp:
+        outcome = deliver_lmtp(LmtpDelivery{.destination = r.target,
+                                            .sender = d.sender,
+                                            .rcpt_to = r.rcpt_to ? r.address : r.user,
+                                            .prepend = d.prepend,
+                                            .lhlo = hostname,
+                                            .message_fd = message_fd});
+        break;
+    case QueuedRecipient::Method::Mda:
+        outcome = run_mda(d, r, message_fd);
+        break;
+    }
+    return {0, status_of(outcome.kind), std::move(outcome.text)};
+}
+
+void LocalDeliveries::start(ipc::LocalDelivery const& delivery, Fd message) {
+    int fds[2] = {-1, -1};
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+        answer(delivery.id, ipc::DeliveryStatus::TempFail, "pipe: " + last_error().message());
+        return;
+    }
+    Fd read_end(fds[0]);
+    Fd write_end(fds[1]);
+    pid_t const pid = ::fork();
+    if (pid < 0) {
+        answer(delivery.id, ipc::DeliveryStatus::TempFail, "fork: " + last_error().message());
+        return;
+    }
+    if (pid == 0) {
+        run_child(delivery, message.get(), write_end.get(), hostname_);
+    }
+    running_.emplace(pid, Running{delivery.id, std::move(read_end)});
+}
+
+bool LocalDeliveries::reaped(pid_t pid, int status) {
+    auto it = running_.find(pid);
+    if (it == running_.end()) {
+        return false;
+    }
+    Running const child = std::move(it->second);
+    running_.erase(it);
+    std::string const outcome = read_outcome(child.outcome.get());
+    if (outcome.empty() || outcome[0] < '0' || outcome[0] > '2') {
+        answer(child.id, ipc::DeliveryStatus::TempFail, describe(status));
+        return true;
+    }
+    answer(child.id, static_cast<ipc::DeliveryStatus>(outcome[0] - '0'), outcome.substr(1));
+    return true;
+}
+
+void LocalDeliveries::answer(ipc::RequestId id, ipc::DeliveryStatus status, std::string text) {
+    peers_.send(Role::Dispatcher, ipc::LocalDeliveryDone{id, status, std::move(text)});
+}
+
+} // namespace smtpd::rt

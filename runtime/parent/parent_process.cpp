@@ -1,0 +1,257 @@
+// The parent: start-up, the children's lives, and the privileged services.
+#include "parent/parent_process.hpp"
+
+#include "auth/credentials.hpp"
+#include "common/host_name.hpp"
+#include "common/log.hpp"
+#include "common/privileges.hpp"
+#include "io/listener.hpp"
+#include "parent/local_delivery.hpp"
+#include "parent/role_process.hpp"
+#include "parent/spawn.hpp"
+#include "parent/spool_setup.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <csignal>
+#include <map>
+#include <memory>
+#include <sys/wait.h>
+
+namespace smtpd::rt {
+
+namespace asio = boost::asio;
+
+namespace {
+
+/// How long the children get to finish after SIGTERM before SIGKILL.
+constexpr std::chrono::seconds kStopGrace{10};
+/// How long a lost channel waits for its child's exit to be reaped.
+constexpr std::chrono::seconds kLostGrace{2};
+
+class Parent {
+  public:
+    // The signal sets exist before any child does, so no child's death goes unseen.
+    Parent(asio::io_context& io, Peers& peers)
+        : io_(io), peers_(peers), deliveries_(peers, host_name()),
+          signals_(io, SIGCHLD, SIGTERM, SIGINT), hup_(io, SIGHUP), stop_timer_(io) {}
+
+    void start(std::map<pid_t, Role> children) {
+        children_ = std::move(children);
+        reap();
+        wait_signal();
+        wait_hup();
+        peers_.serve(
+            io_, [this](Role from, ipc::Received r) { on_message(from, std::move(r)); },
+            [this](Role peer, std::error_code error) { lost(peer, error); });
+    }
+
+    [[nodiscard]] int status() const { return status_; }
+
+  private:
+    void on_message(Role from, ipc::Received received) {
+        auto& m = received.message;
+        switch (ipc::type_of(m)) {
+        case ipc::MsgType::LocalDelivery:
+            return deliveries_.start(std::get<ipc::LocalDelivery>(m), std::move(received.fd));
+        case ipc::MsgType::CheckCredentials:
+            return check_system_password(std::get<ipc::CheckCredentials>(m));
+        case ipc::MsgType::ControlRequest:
+            return control(std::get<ipc::ControlRequest>(m));
+        default:
+            unexpected(Role::Parent, from, m);
+        }
+    }
+
+    void check_system_password(ipc::CheckCredentials const& m) {
+        bool const ok = auth::verify_system_password(m.user, m.password);
+        peers_.send(Role::Lookup, ipc::CredentialsChecked{m.id, ok ? ipc::AuthVerdict::Accepted
+                                                                   : ipc::AuthVerdict::Rejected});
+    }
+
+    void control(ipc::ControlRequest const& m) {
+        bool const stop = m.verb == ipc::ControlVerb::Stop;
+        peers_.send(Role::Control, ipc::ControlReply{m.id, stop, {}});
+        if (stop) {
+            log_info("smtpd: stop requested by smtpctl");
+            shutdown(0);
+        }
+    }
+
+    /// A channel that ends means its child is dying: its exit, reaped soon, says why. A child
+    /// that closed its channel and lives on is stopped after a grace period all the same.
+    void lost(Role peer, std::error_code error) {
+        if (stopping_) {
+            return;
+        }
+        log_debug("smtpd: lost the channel to {}: {}", role_name(peer), error.message());
+        auto timer = std::make_shared<asio::steady_timer>(io_, kLostGrace);
+        timer->async_wait([this, timer, peer, error](boost::system::error_code ec) {
+            if (!ec && !stopping_) {
+                log_error("smtpd: lost the channel to {}: {}: stopping", role_name(peer),
+                          error.message());
+                shutdown(1);
+            }
+        });
+    }
+
+    void wait_signal() {
+        signals_.async_wait([this](boost::system::error_code ec, int sig) {
+            if (ec) {
+                return;
+            }
+            if (sig == SIGCHLD) {
+                reap();
+            } else if (!stopping_) {
+                log_info("smtpd: exiting on signal {}", sig);
+                shutdown(0);
+            }
+            wait_signal();
+        });
+    }
+
+    void wait_hup() {
+        hup_.async_wait([this](boost::system::error_code ec, int) {
+            if (!ec) {
+                log_info("smtpd: SIGHUP ignored: configuration reload is not implemented");
+                wait_hup();
+            }
+        });
+    }
+
+    void reap() {
+        int status = 0;
+        pid_t pid = 0;
+        while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+            if (deliveries_.reaped(pid, status)) {
+                continue;
+            }
+            auto it = children_.find(pid);
+            if (it == children_.end()) {
+                continue;
+            }
+            Role const role = it->second;
+            children_.erase(it);
+            if (stopping_) {
+                log_debug("smtpd: {} process exited ({})", role_name(role), describe(status));
+            } else {
+                log_error("smtpd: {} process exited ({}): stopping", role_name(role),
+                          describe(status));
+                shutdown(1);
+            }
+        }
+        if (stopping_ && children_.empty()) {
+            io_.stop();
+        }
+    }
+
+    static std::string describe(int status) {
+        if (WIFSIGNALED(status)) {
+            return "signal " + std::to_string(WTERMSIG(status));
+        }
+        return "status " + std::to_string(WEXITSTATUS(status));
+    }
+
+    void shutdown(int status) {
+        if (stopping_) {
+            return;
+        }
+        stopping_ = true;
+        status_ = status;
+        for (auto const& [pid, role] : children_) {
+            ::kill(pid, SIGTERM);
+        }
+        if (children_.empty()) {
+            io_.stop();
+            return;
+        }
+        stop_timer_.expires_after(kStopGrace);
+        stop_timer_.async_wait([this](boost::system::error_code ec) {
+            if (ec) {
+                return;
+            }
+            for (auto const& [pid, role] : children_) {
+                log_warn("smtpd: {} did not stop: killing it", role_name(role));
+                ::kill(pid, SIGKILL);
+            }
+        });
+    }
+
+    asio::io_context& io_;
+    Peers& peers_;
+    std::map<pid_t, Role> children_;
+    LocalDeliveries deliveries_;
+    asio::signal_set signals_;
+    asio::signal_set hup_;
+    asio::steady_timer stop_timer_;
+    bool stopping_ = false;
+    int status_ = 0;
+};
+
+/// Starts every child role; the parent keeps its ends of its own links and drops the rest.
+Fallible<std::map<pid_t, Role>> spawn_children(LinkEnds& links, Peers& peers, asio::io_context& io,
+                                               std::vector<std::string> const& args) {
+    auto exe = self_executable();
+    if (!exe) {
+        return exe.error();
+    }
+    std::map<pid_t, Role> children;
+    for (RoleInfo const& role : kChildRoles) {
+        auto pid = spawn_role(role, links, exe.value(), args);
+        if (!pid) {
+            return pid.error();
+        }
+        children.emplace(pid.value(), role.role);
+    }
+    for (std::size_t i = 0; i < kPeers.size(); ++i) {
+        if (kPeers[i].a == Role::Parent) {
+            auto channel = ipc::Channel::from_fd(io.get_executor(), std::move(links[i][0]));
+            if (!channel) {
+                return failure(channel.error(), "channel: " + channel.error().message());
+            }
+            peers.add(kPeers[i].b, std::move(channel).value());
+        }
+    }
+    links.clear();
+    return children;
+}
+
+} // namespace
+
+int run_parent(DaemonOptions const& options, conf::Config const& config,
+               std::vector<std::string> const& args) {
+    if (auto ready = prepare_directories(options); !ready) {
+        log_error("smtpd: {}", ready.error().message);
+        return 1;
+    }
+    auto sockets = bind_listeners(config);
+    if (!sockets) {
+        log_error("smtpd: {}", sockets.error().message);
+        return 1;
+    }
+    asio::io_context io;
+    Peers peers(Role::Parent);
+    auto links = make_links();
+    if (!links) {
+        log_error("smtpd: {}", links.error().message);
+        return 1;
+    }
+    Parent parent(io, peers);
+    auto children = spawn_children(links.value(), peers, io, args);
+    if (!children) {
+        log_error("smtpd: {}", children.error().message);
+        return 1;
+    }
+    parent.start(std::move(children).value());
+    peers.greet();
+    for (auto& socket : sockets.value()) {
+        peers.send(Role::Dispatcher, ipc::ListenerSocket{socket.listen_index},
+                   std::move(socket.fd));
+    }
+    io.run();
+    return parent.status();
+}
+
+} // namespace smtpd::rt

@@ -1,0 +1,75 @@
+// What every role process shares: its channels to the peers kPeers gives it, the Hello each
+// channel opens with (both ends send one; the receiver checks the version and that the peer is
+// the role the topology says), the receive loops that hand each message to the role's handler,
+// and the fatal exit. A child that loses a channel or receives a malformed or unexpected frame
+// from an internal peer logs why and exits; the parent sees it and takes the daemon down.
+// Depends on: parent/topology.hpp, ipc/, common/, Boost.Asio.
+#pragma once
+
+#include "common/failure.hpp"
+#include "ipc/channel.hpp"
+#include "ipc/messages.hpp"
+#include "parent/topology.hpp"
+
+// <utility> before Asio: Boost 1.74's Asio needs it under C++20.
+#include <utility>
+
+#include <boost/asio/io_context.hpp>
+
+#include <functional>
+#include <map>
+#include <string_view>
+#include <system_error>
+
+namespace smtpd::rt {
+
+/// A role's channels, by peer.
+class Peers {
+  public:
+    explicit Peers(Role self) : self_(self) {}
+
+    /// Adopts the channel ends a child inherited at the descriptors peers_of(self) names.
+    [[nodiscard]] static Fallible<Peers> inherit(boost::asio::any_io_executor const& executor,
+                                                 Role self);
+
+    void add(Role peer, ipc::Channel channel) { channels_.emplace(peer, std::move(channel)); }
+    /// The channel to `peer`; a role asking for a peer it has no link to is a bug (fatal).
+    [[nodiscard]] ipc::Channel& to(Role peer);
+    [[nodiscard]] Role self() const { return self_; }
+
+    /// Sends to `peer`; a failed send is fatal (the peer is gone).
+    void send(Role peer, ipc::Message const& message, Fd fd = {});
+
+    /// Sends Hello on every channel.
+    void greet();
+
+    using Handler = std::function<void(Role from, ipc::Received received)>;
+    using Lost = std::function<void(Role peer, std::error_code error)>;
+    /// Starts one receive loop per channel on `io`. The first frame must be Hello; the others go
+    /// to `handler`. A channel error calls `lost` (by default: exit, quietly when the peer
+    /// closed the channel, with a fatal log line otherwise).
+    void serve(boost::asio::io_context& io, Handler handler, Lost lost = {});
+
+    void close_all();
+
+  private:
+    Role self_;
+    std::map<Role, ipc::Channel> channels_;
+};
+
+struct DaemonOptions;
+
+/// The account a child role runs as and the directory it is jailed in (kChildRoles), dropped
+/// to when started as root; nothing otherwise.
+[[nodiscard]] Fallible<void> enter_jail(Role role, DaemonOptions const& options);
+
+/// Logs `what` and exits the process at once with status 1.
+[[noreturn]] void fatal(std::string_view what);
+
+/// fatal() for a message a role does not take from that peer.
+[[noreturn]] void unexpected(Role self, Role from, ipc::Message const& message);
+
+/// SIGTERM and SIGINT call `stop`; SIGHUP and SIGPIPE are ignored.
+void on_stop_signals(boost::asio::io_context& io, std::function<void(int)> stop);
+
+} // namespace smtpd::rt

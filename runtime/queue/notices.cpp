@@ -1,0 +1,118 @@
+// Building, addressing and queueing delivery status notifications.
+#include "queue/notices.hpp"
+
+#include "common/log.hpp"
+#include "common/random_id.hpp"
+#include "ipc/request.hpp"
+
+#include <algorithm>
+#include <ctime>
+
+namespace smtpd::rt {
+
+namespace asio = boost::asio;
+
+namespace {
+
+SysSeconds now() {
+    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+std::uint64_t unsigned_time(std::int64_t t) {
+    return t > 0 ? static_cast<std::uint64_t>(t) : 0;
+}
+
+} // namespace
+
+ipc::ScheduleMessage schedule_of(QueuedEnvelope const& e) {
+    return {e.id, unsigned_time(e.created), e.attempts, unsigned_time(e.last_try),
+            unsigned_time(e.last_warn)};
+}
+
+void Notices::resolved(ipc::RecipientResolved reply) {
+    if (auto r = resolved_.complete(reply.id, std::move(reply)); !r) {
+        fatal("queue: RecipientResolved for an unknown lookup");
+    }
+}
+
+asio::awaitable<std::optional<std::vector<QueuedRecipient>>>
+Notices::resolve_sender(std::string const& sender) {
+    auto const at = sender.rfind('@');
+    ipc::LookupRecipient request{0, sender.substr(0, at),
+                                 at == std::string::npos ? hostname_ : sender.substr(at + 1), true};
+    auto answer = co_await ipc::ask(peers_.to(Role::Lookup), resolved_, std::move(request));
+    if (!answer || answer.value().verdict != ipc::RcptVerdict::Accepted) {
+        co_return std::nullopt;
+    }
+    std::vector<QueuedRecipient> to;
+    for (auto const& encoded : answer.value().recipients) {
+        if (auto r = decode_recipient(encoded)) {
+            to.push_back(std::move(*r));
+        }
+    }
+    co_return to;
+}
+
+asio::awaitable<bool> Notices::enqueue(std::string const& text, std::vector<QueuedRecipient> to) {
+    auto begun = spool_.begin();
+    if (!begun) {
+        log_warn("queue: cannot create a notice: {}", begun.error().message());
+        co_return false;
+    }
+    IncomingMessage message = std::move(begun).value();
+    message.write(text);
+    QueuedEnvelope envelope{message.id(), std::time(nullptr), hostname_, {}, true,
+                            {},           std::move(to),      0,         {}};
+    auto work = [&spool = spool_, &message, &envelope]() -> std::error_code {
+        if (auto r = spool.commit(message, envelope); !r) {
+            spool.abort(message);
+            return r.error();
+        }
+        return {};
+    };
+    auto committing = disk_.run(std::move(work));
+    if (std::error_code const error = co_await std::move(committing); error) {
+        log_warn("queue: cannot commit a notice: {}", error.message());
+        co_return false;
+    }
+    peers_.send(Role::Scheduler, schedule_of(envelope));
+    co_return true;
+}
+
+asio::awaitable<bool> Notices::send(QueuedEnvelope const& envelope,
+                                    std::vector<DsnRecipient> recipients, DsnKind kind) {
+    std::erase_if(recipients, [&](DsnRecipient const& r) {
+        auto const queued =
+            std::find_if(envelope.recipients.begin(), envelope.recipients.end(),
+                         [&](QueuedRecipient const& q) { return q.address == r.address; });
+        std::uint8_t const notify = queued == envelope.recipients.end() ? 0 : queued->notify;
+        return !dsn_wanted(envelope.sender, notify, kind);
+    });
+    if (recipients.empty()) {
+        co_return true;
+    }
+    auto to = co_await resolve_sender(envelope.sender);
+    if (!to || to->empty()) {
+        log_warn("queue: msgid={} notice to <{}> dropped: not a local address (relaying is "
+                 "not available)",
+                 envelope.id, envelope.sender);
+        co_return true;
+    }
+    auto original = read_file(spool_.message_path(envelope.id));
+    SysSeconds const t = now();
+    BounceReport report{hostname_, t, random_id() + "@" + hostname_, std::nullopt,
+                        std::move(recipients)};
+    if (kind == DsnKind::Delay) {
+        report.retry_until = SysSeconds{std::chrono::seconds{envelope.created}} + ttl_;
+    }
+    std::string const text =
+        build_bounce(envelope, report, original ? original.value() : std::string());
+    bool const queued = co_await enqueue(text, std::move(*to));
+    if (queued) {
+        log_info("queue: msgid={} {} notice sent to <{}>", envelope.id,
+                 kind == DsnKind::Delay ? "delay" : "failure", envelope.sender);
+    }
+    co_return queued;
+}
+
+} // namespace smtpd::rt

@@ -1,0 +1,360 @@
+// The queue role: spool requests from the dispatcher, deliveries for the scheduler.
+// Every fsync runs on the disk workers, so commits of many sessions overlap (the filesystem
+// folds their journal writes) while each is still acknowledged only after its own syncs.
+#include "queue/queue_process.hpp"
+
+#include "common/disk_workers.hpp"
+#include "common/host_name.hpp"
+#include "common/kill_point.hpp"
+#include "common/log.hpp"
+#include "common/privileges.hpp"
+#include "ipc/request.hpp"
+#include "parent/role_process.hpp"
+#include "queue/notices.hpp"
+#include "spool/spool.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <ctime>
+#include <fcntl.h>
+#include <map>
+
+namespace smtpd::rt {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::size_t kDiskThreads = 16;
+
+bool no_space(std::error_code ec) {
+    return ec == std::errc::no_space_on_device || ec.value() == EDQUOT;
+}
+
+/// FNV-1a, 64 bits: a short stable digest of a recipient for a file name (not a security
+/// boundary: the msgid is random and the name is only compared within one Maildir).
+std::uint64_t fnv1a(std::string_view text) {
+    std::uint64_t hash = 0xcbf29ce484222325ULL;
+    for (char const c : text) {
+        hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+    }
+    return hash;
+}
+
+/// The Maildir name of a recipient's copy: the same at every attempt, so that a delivery made
+/// just before a crash is recognised instead of repeated. Sorted by arrival as maildir(5) names.
+std::string delivery_name(QueuedEnvelope const& envelope, QueuedRecipient const& rcpt) {
+    std::string key = rcpt.address;
+    key += '\0';
+    key += rcpt.target;
+    return fmt::format("{}.M{}R{:016x}", envelope.created, envelope.id, fnv1a(key));
+}
+
+/// A recipient whose local delivery failed for good, for its notice.
+DsnRecipient failed(QueuedRecipient const& rcpt, std::string const& why) {
+    return DsnRecipient{
+        rcpt.address,
+        rcpt.orcpt,
+        DsnKind::Failure,
+        "5.0.0",
+        why,
+        {},
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now())};
+}
+
+class Queue {
+  public:
+    Queue(asio::io_context& io, Peers& peers, Spool& spool, std::string hostname,
+          std::chrono::seconds ttl)
+        : io_(io), peers_(peers), spool_(spool), delivered_(io.get_executor()),
+          notices_(io.get_executor(), peers, spool, disk_, std::move(hostname), ttl) {}
+
+    ~Queue() { disk_.shutdown(); }
+    Queue(Queue const&) = delete;
+    Queue& operator=(Queue const&) = delete;
+    Queue(Queue&&) = delete;
+    Queue& operator=(Queue&&) = delete;
+
+    void recover() {
+        auto const ids = spool_.recover();
+        if (!ids.empty()) {
+            log_info("queue: recovered {} message(s)", ids.size());
+        }
+        for (auto const& id : ids) {
+            auto envelope = spool_.load_envelope(id);
+            if (!envelope) {
+                log_error("queue: msgid={} cannot load envelope: {}: left in the queue", id,
+                          envelope.error().message());
+                continue;
+            }
+            peers_.send(Role::Scheduler, schedule_of(envelope.value()));
+        }
+    }
+
+    void on_message(Role from, ipc::Received received) {
+        auto& m = received.message;
+        switch (ipc::type_of(m)) {
+        case ipc::MsgType::MessageCreate:
+            return create(std::get<ipc::MessageCreate>(m));
+        case ipc::MsgType::MessageCommit:
+            return spawn(commit(std::get<ipc::MessageCommit>(std::move(m))));
+        case ipc::MsgType::MessageAbort:
+            return abort(std::get<ipc::MessageAbort>(m).msgid);
+        case ipc::MsgType::DeliverRequest:
+            return spawn(deliver(std::get<ipc::DeliverRequest>(std::move(m))));
+        case ipc::MsgType::LocalDeliveryDone:
+            return delivery_done(std::get<ipc::LocalDeliveryDone>(std::move(m)));
+        case ipc::MsgType::ControlRequest:
+            return control(std::get<ipc::ControlRequest>(m));
+        case ipc::MsgType::RecipientResolved:
+            return notices_.resolved(std::get<ipc::RecipientResolved>(std::move(m)));
+        case ipc::MsgType::NotifySender:
+            return spawn(notify(std::get<ipc::NotifySender>(m)));
+        default:
+            unexpected(Role::Queue, from, m);
+        }
+    }
+
+  private:
+    void spawn(asio::awaitable<void> work) { asio::co_spawn(io_, std::move(work), asio::detached); }
+
+    void create(ipc::MessageCreate const& m) {
+        auto begun = spool_.begin();
+        if (!begun) {
+            log_warn("queue: cannot create a message: {}", begun.error().message());
+            peers_.send(
+                Role::Dispatcher,
+                ipc::MessageCreated{m.id, {}, begun.error().message(), no_space(begun.error())});
+            return;
+        }
+        auto shared = begun.value().share_fd();
+        if (!shared) {
+            spool_.abort(begun.value());
+            peers_.send(Role::Dispatcher,
+                        ipc::MessageCreated{m.id, {}, shared.error().message(), false});
+            return;
+        }
+        std::string const msgid = begun.value().id();
+        incoming_.emplace(msgid, std::move(begun).value());
+        peers_.send(Role::Dispatcher, ipc::MessageCreated{m.id, msgid, {}, false},
+                    std::move(shared).value());
+    }
+
+    void abort(std::string const& msgid) {
+        auto it = incoming_.find(msgid);
+        if (it != incoming_.end()) {
+            spool_.abort(it->second);
+            incoming_.erase(it);
+        }
+    }
+
+    asio::awaitable<void> commit(ipc::MessageCommit m) {
+        auto it = incoming_.find(m.msgid);
+        auto envelope = decode_envelope(m.envelope);
+        if (it == incoming_.end() || !envelope || envelope->id != m.msgid) {
+            fatal("queue: MessageCommit for an unknown message or with a bad envelope");
+        }
+        IncomingMessage message = std::move(it->second);
+        incoming_.erase(it);
+        auto work = [&spool = spool_, &message, &envelope]() -> std::error_code {
+            if (auto r = spool.commit(message, *envelope); !r) {
+                spool.abort(message);
+                return r.error();
+            }
+            return {};
+        };
+        auto committing = disk_.run(std::move(work));
+        std::error_code const error = co_await std::move(committing);
+        peers_.send(Role::Dispatcher,
+                    ipc::MessageCommitted{m.id, !error, error ? error.message() : std::string(),
+                                          no_space(error)});
+        if (!error) {
+            peers_.send(Role::Scheduler, schedule_of(*envelope));
+        }
+    }
+
+    void delivery_done(ipc::LocalDeliveryDone m) {
+        if (auto r = delivered_.complete(m.id, std::move(m)); !r) {
+            fatal("queue: LocalDeliveryDone for an unknown delivery");
+        }
+    }
+
+    asio::awaitable<void> deliver(ipc::DeliverRequest request);
+    asio::awaitable<void> notify(ipc::NotifySender request);
+    asio::awaitable<ipc::LocalDeliveryDone> deliver_one(QueuedEnvelope const& envelope);
+    asio::awaitable<std::error_code> save(QueuedEnvelope const& envelope);
+    void control(ipc::ControlRequest const& request);
+
+    asio::io_context& io_;
+    Peers& peers_;
+    Spool& spool_;
+    DiskWorkers disk_{kDiskThreads};
+    std::map<std::string, IncomingMessage> incoming_;
+    ipc::Pending<ipc::LocalDeliveryDone> delivered_;
+    Notices notices_;
+};
+
+/// Delivers the first recipient of `envelope` through the dispatcher and the parent.
+asio::awaitable<ipc::LocalDeliveryDone> Queue::deliver_one(QueuedEnvelope const& envelope) {
+    QueuedRecipient const& rcpt = envelope.recipients.front();
+    auto file = open_file(spool_.message_path(envelope.id), O_RDONLY);
+    if (!file) {
+        co_return ipc::LocalDeliveryDone{0, ipc::DeliveryStatus::TempFail,
+                                         "cannot open the queued message: " +
+                                             file.error().message()};
+    }
+    ipc::LocalDelivery request{0,
+                               envelope.id,
+                               envelope.sender,
+                               encode_recipient(rcpt),
+                               "Return-Path: <" + envelope.sender +
+                                   ">\nDelivered-To: " + rcpt.address + "\n",
+                               delivery_name(envelope, rcpt)};
+    auto done = co_await ipc::ask(peers_.to(Role::Dispatcher), delivered_, std::move(request),
+                                  std::move(file).value());
+    if (!done) {
+        co_return ipc::LocalDeliveryDone{0, ipc::DeliveryStatus::TempFail, done.error().message()};
+    }
+    co_return std::move(done).value();
+}
+
+asio::awaitable<std::error_code> Queue::save(QueuedEnvelope const& envelope) {
+    auto work = [&spool = spool_, &envelope]() -> std::error_code {
+        auto r = envelope.recipients.empty() ? spool.remove(envelope.id)
+                                             : spool.update_envelope(envelope);
+        return r ? std::error_code() : r.error();
+    };
+    auto saving = disk_.run(std::move(work));
+    co_return co_await std::move(saving);
+}
+
+/// Each recipient delivered is removed from the envelope, durably, before the next is tried,
+/// so a crash never delivers a recipient twice to a Maildir; the message leaves the spool only
+/// once every recipient is done.
+asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
+    using Status = ipc::DeliveryStatus;
+    auto loaded = spool_.load_envelope(request.msgid);
+    if (!loaded) {
+        log_error("queue: msgid={} cannot load envelope: {}", request.msgid,
+                  loaded.error().message());
+        peers_.send(Role::Scheduler,
+                    ipc::DeliverResult{request.id, Status::TempFail, loaded.error().message()});
+        co_return;
+    }
+    QueuedEnvelope envelope = std::move(loaded).value();
+    envelope.last_try = std::time(nullptr);
+    while (!envelope.recipients.empty()) {
+        QueuedRecipient const rcpt = envelope.recipients.front();
+        ipc::LocalDeliveryDone done = co_await deliver_one(envelope);
+        // The failure notice is queued before the recipient is forgotten; if it cannot be,
+        // the recipient stays, as after a temporary failure.
+        if (done.status == Status::PermFail &&
+            !co_await notices_.send(envelope, {failed(rcpt, done.text)}, DsnKind::Failure)) {
+            done.status = Status::TempFail;
+        }
+        if (done.status == Status::TempFail) {
+            ++envelope.attempts;
+            envelope.last_error = done.text;
+            log_warn("delivery: TempFail for msgid={} to=<{}> user={} attempt={}: {}", envelope.id,
+                     rcpt.address, rcpt.user, envelope.attempts, done.text);
+            (void)co_await save(envelope);
+            peers_.send(Role::Scheduler,
+                        ipc::DeliverResult{request.id, Status::TempFail, done.text});
+            co_return;
+        }
+        log_info("delivery: {} for msgid={} to=<{}> user={}: {}",
+                 done.status == Status::Delivered ? "Ok" : "PermFail", envelope.id, rcpt.address,
+                 rcpt.user, done.text);
+        kill_point("before-queue-remove");
+        envelope.recipients.erase(envelope.recipients.begin());
+        if (std::error_code const error = co_await save(envelope); error) {
+            log_error("queue: msgid={} cannot update envelope: {}", envelope.id, error.message());
+            peers_.send(Role::Scheduler,
+                        ipc::DeliverResult{request.id, Status::TempFail, error.message()});
+            co_return;
+        }
+    }
+    peers_.send(Role::Scheduler, ipc::DeliverResult{request.id, Status::Delivered, {}});
+}
+
+/// The scheduler's delay warning or expiry: a notice about every recipient still queued.
+asio::awaitable<void> Queue::notify(ipc::NotifySender request) {
+    auto loaded = spool_.load_envelope(request.msgid);
+    if (!loaded) {
+        co_return;
+    }
+    QueuedEnvelope envelope = std::move(loaded).value();
+    bool const expired = request.notice == ipc::Notice::Expired;
+    std::vector<DsnRecipient> about;
+    for (auto const& rcpt : envelope.recipients) {
+        DsnRecipient r = failed(rcpt, envelope.last_error);
+        r.kind = expired ? DsnKind::Failure : DsnKind::Delay;
+        r.status = expired ? std::string(kStatusExpired) : "4.0.0";
+        about.push_back(std::move(r));
+    }
+    if (!co_await notices_.send(envelope, std::move(about),
+                                expired ? DsnKind::Failure : DsnKind::Delay)) {
+        co_return;
+    }
+    if (expired) {
+        log_info("queue: msgid={} expired: removed", envelope.id);
+        envelope.recipients.clear();
+    } else {
+        envelope.last_warn = std::time(nullptr);
+    }
+    if (std::error_code const error = co_await save(envelope); error) {
+        log_error("queue: msgid={} cannot update envelope: {}", envelope.id, error.message());
+    }
+}
+
+void Queue::control(ipc::ControlRequest const& request) {
+    ipc::ControlReply reply{request.id, true, {}};
+    if (request.verb != ipc::ControlVerb::ShowQueue) {
+        reply.ok = false;
+        reply.lines.emplace_back("not a queue request");
+    } else {
+        for (auto const& id : spool_.queued_ids()) {
+            auto envelope = spool_.load_envelope(id);
+            if (!envelope) {
+                continue;
+            }
+            for (auto const& rcpt : envelope.value().recipients) {
+                reply.lines.push_back(fmt::format("{}|{}|{}|{}|{}", id, envelope.value().sender,
+                                                  rcpt.address, envelope.value().attempts,
+                                                  envelope.value().last_error));
+            }
+        }
+    }
+    peers_.send(Role::Control, reply);
+}
+
+} // namespace
+
+int run_queue(DaemonOptions const& options, conf::Config const& config) {
+    asio::io_context io;
+    auto peers = Peers::inherit(io.get_executor(), Role::Queue);
+    if (!peers) {
+        fatal(peers.error().message);
+    }
+    // Chrooted into the spool, the queue sees it as "/".
+    std::string const root = running_as_root() ? std::string("/") : options.spool;
+    if (auto dropped = enter_jail(Role::Queue, options); !dropped) {
+        fatal(dropped.error().message);
+    }
+    auto spool = Spool::open(root);
+    if (!spool) {
+        fatal(fmt::format("queue: spool {}: {}", options.spool, spool.error().message()));
+    }
+    Queue queue(io, peers.value(), spool.value(), host_name(), config.queue_ttl);
+    peers.value().greet();
+    peers.value().serve(
+        io, [&queue](Role from, ipc::Received r) { queue.on_message(from, std::move(r)); });
+    on_stop_signals(io, [&io](int) { io.stop(); });
+    queue.recover();
+    io.run();
+    return 0;
+}
+
+} // namespace smtpd::rt

@@ -1,0 +1,17 @@
+// The queue role (OpenSMTPD's queue process): owns the spool, as _smtpq chrooted into it when
+// started as root. It opens message files for the dispatcher's sessions and passes them over
+// (the dispatcher writes the content, never opens the spool), commits message and envelope
+// before the dispatcher may say 250, recovers the spool at start, and runs the deliveries the
+// scheduler asks for, one recipient at a time through the dispatcher and the parent.
+// Depends on: spool/, parent/ (role skeleton), ipc/, common/.
+#pragma once
+
+#include "conf/ast.hpp"
+#include "parent/daemon_options.hpp"
+
+namespace smtpd::rt {
+
+/// The queue role's main; returns the process's exit status.
+[[nodiscard]] int run_queue(DaemonOptions const& options, conf::Config const& config);
+
+} // namespace smtpd::rt

@@ -1,0 +1,204 @@
+// The scheduler role: what scheduler/policy.hpp decides, carried out: a ready list, the
+// deliveries in flight, a timer per message waiting for its next attempt, and the notices
+// (delay warnings, expiry) it asks the queue to send.
+#include "scheduler/scheduler_process.hpp"
+
+#include "common/log.hpp"
+#include "parent/role_process.hpp"
+#include "scheduler/policy.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+
+namespace smtpd::rt {
+
+namespace asio = boost::asio;
+
+namespace {
+
+SysSeconds now() {
+    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+std::optional<SysSeconds> time_or_none(std::uint64_t seconds) {
+    if (seconds == 0) {
+        return std::nullopt;
+    }
+    return SysSeconds{std::chrono::seconds{static_cast<std::int64_t>(seconds)}};
+}
+
+/// A stable jitter seed per message, so its retries spread and stay reproducible.
+std::uint64_t seed_of(std::string_view msgid) {
+    std::uint64_t seed = 1469598103934665603ULL;
+    for (char const c : msgid) {
+        seed = (seed ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    }
+    return seed | 1U;
+}
+
+class Scheduler {
+  public:
+    Scheduler(asio::io_context& io, Peers& peers, SchedulerConfig config)
+        : io_(io), peers_(peers), config_(std::move(config)) {}
+
+    void on_message(Role from, ipc::Received received) {
+        auto& m = received.message;
+        switch (ipc::type_of(m)) {
+        case ipc::MsgType::ScheduleMessage:
+            return schedule(std::get<ipc::ScheduleMessage>(m));
+        case ipc::MsgType::DeliverResult:
+            return finished(std::get<ipc::DeliverResult>(m));
+        case ipc::MsgType::ControlRequest:
+            return control(std::get<ipc::ControlRequest>(m));
+        default:
+            unexpected(Role::Scheduler, from, m);
+        }
+    }
+
+  private:
+    struct Entry {
+        MessageTimes times;
+        std::shared_ptr<asio::steady_timer> timer; ///< set while waiting for its time
+    };
+
+    void schedule(ipc::ScheduleMessage const& m) {
+        Entry& entry = entries_[m.msgid];
+        entry.times = MessageTimes{*time_or_none(std::max<std::uint64_t>(m.created, 1)),
+                                   time_or_none(m.last_try), m.attempts, time_or_none(m.last_warn)};
+        decide(m.msgid, AttemptResult::None);
+    }
+
+    /// Applies the policy (scheduler/policy.hpp) until it says when to deliver, or the message
+    /// is gone.
+    void decide(std::string const& msgid, AttemptResult last) {
+        for (;;) {
+            Entry& entry = entries_[msgid];
+            SysSeconds const t = now();
+            Decision const d = next_step(entry.times, last, t, config_, seed_of(msgid));
+            if (auto const* at = std::get_if<DeliverAt>(&d)) {
+                return deliver_at(msgid, at->at, t);
+            }
+            if (std::holds_alternative<SendWarning>(d)) {
+                peers_.send(Role::Queue, ipc::NotifySender{msgid, ipc::Notice::Delayed});
+                entry.times.last_warning = t;
+                continue;
+            }
+            if (std::holds_alternative<Expire>(d)) {
+                log_info("scheduler: msgid={} expired", msgid);
+                peers_.send(Role::Queue, ipc::NotifySender{msgid, ipc::Notice::Expired});
+            }
+            entries_.erase(msgid);
+            return;
+        }
+    }
+
+    void deliver_at(std::string const& msgid, SysSeconds at, SysSeconds t) {
+        if (at <= t) {
+            ready_.push_back(msgid);
+            start_ready();
+            return;
+        }
+        log_debug("scheduler: msgid={} next attempt in {}s", msgid, (at - t).count());
+        auto timer = std::make_shared<asio::steady_timer>(io_, at - t);
+        entries_[msgid].timer = timer;
+        timer->async_wait([this, msgid](boost::system::error_code ec) {
+            if (!ec) {
+                entries_[msgid].timer.reset();
+                decide(msgid, AttemptResult::None);
+            }
+        });
+    }
+
+    void start_ready() {
+        while (!paused_ && in_flight_.size() < kMaxInFlight && !ready_.empty()) {
+            std::string msgid = std::move(ready_.front());
+            ready_.pop_front();
+            ipc::RequestId const id = next_id_++;
+            in_flight_.emplace(id, msgid);
+            peers_.send(Role::Queue, ipc::DeliverRequest{id, std::move(msgid)});
+        }
+    }
+
+    void finished(ipc::DeliverResult const& result) {
+        auto it = in_flight_.find(result.id);
+        if (it == in_flight_.end()) {
+            fatal("scheduler: DeliverResult for a delivery never requested");
+        }
+        std::string const msgid = std::move(it->second);
+        in_flight_.erase(it);
+        if (result.status == ipc::DeliveryStatus::TempFail) {
+            Entry& entry = entries_[msgid];
+            ++entry.times.attempts;
+            entry.times.last_attempt = now();
+            decide(msgid, AttemptResult::TempFail);
+        } else {
+            entries_.erase(msgid);
+        }
+        start_ready();
+    }
+
+    /// smtpctl schedule all / pause / resume.
+    void control(ipc::ControlRequest const& request) {
+        ipc::ControlReply reply{request.id, true, {}};
+        switch (request.verb) {
+        case ipc::ControlVerb::ScheduleAll:
+            for (auto& [msgid, entry] : entries_) {
+                if (entry.timer) {
+                    entry.timer->cancel();
+                    entry.timer.reset();
+                    ready_.push_back(msgid);
+                }
+            }
+            break;
+        case ipc::ControlVerb::Pause:
+            paused_ = true;
+            break;
+        case ipc::ControlVerb::Resume:
+            paused_ = false;
+            break;
+        default:
+            reply.ok = false;
+            reply.lines.emplace_back("not a scheduler request");
+        }
+        peers_.send(Role::Control, reply);
+        start_ready();
+    }
+
+    asio::io_context& io_;
+    Peers& peers_;
+    SchedulerConfig config_;
+    std::map<std::string, Entry> entries_;
+    std::deque<std::string> ready_;
+    std::map<ipc::RequestId, std::string> in_flight_;
+    ipc::RequestId next_id_ = 1;
+    bool paused_ = false;
+};
+
+} // namespace
+
+int run_scheduler(DaemonOptions const& options, conf::Config const& config) {
+    asio::io_context io;
+    auto peers = Peers::inherit(io.get_executor(), Role::Scheduler);
+    if (!peers) {
+        fatal(peers.error().message);
+    }
+    if (auto dropped = enter_jail(Role::Scheduler, options); !dropped) {
+        fatal(dropped.error().message);
+    }
+    Scheduler scheduler(io, peers.value(),
+                        SchedulerConfig{config.queue_ttl, config.bounce_warn_intervals});
+    peers.value().greet();
+    peers.value().serve(
+        io, [&scheduler](Role from, ipc::Received r) { scheduler.on_message(from, std::move(r)); });
+    on_stop_signals(io, [&io](int) { io.stop(); });
+    io.run();
+    return 0;
+}
+
+} // namespace smtpd::rt
