@@ -57,7 +57,8 @@ class Control {
             unexpected(Role::Control, from, m);
         }
         auto& reply = std::get<ipc::ControlReply>(m);
-        if (auto r = replies_.complete(reply.id, std::move(reply)); !r) {
+        ipc::RequestId const id = reply.id;
+        if (auto r = replies_.complete(id, std::move(reply)); !r) {
             fatal("control: ControlReply for an unknown request");
         }
     }

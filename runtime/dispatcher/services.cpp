@@ -43,8 +43,8 @@ void DispatcherServices::abort(std::string msgid) {
     peers_.send(Role::Queue, ipc::MessageAbort{std::move(msgid)});
 }
 
-template <class T>
-void DispatcherServices::complete(ipc::Pending<T>& pending, ipc::RequestId id, T reply) {
+template <class T> void DispatcherServices::complete(ipc::Pending<T>& pending, T reply) {
+    ipc::RequestId const id = reply.id;
     if (auto r = pending.complete(id, std::move(reply)); !r) {
         fatal(fmt::format("dispatcher: reply to unknown request {}", id));
     }
@@ -54,7 +54,11 @@ void DispatcherServices::created(ipc::MessageCreated const& m, Fd fd) {
     if (m.error.empty() && !fd.valid()) {
         fatal("dispatcher: MessageCreated without its file");
     }
-    complete(created_, m.id, CreatedMessage{m.msgid, std::move(fd), m.error, m.no_space});
+    if (auto r =
+            created_.complete(m.id, CreatedMessage{m.msgid, std::move(fd), m.error, m.no_space});
+        !r) {
+        fatal(fmt::format("dispatcher: reply to unknown request {}", m.id));
+    }
 }
 
 /// Queue -> dispatcher -> parent and back: the parent forks the delivery as the user.
@@ -80,21 +84,17 @@ void DispatcherServices::on_message(Role from, ipc::Received received) {
     auto& m = received.message;
     switch (ipc::type_of(m)) {
     case ipc::MsgType::RecipientResolved:
-        return complete(resolved_, std::get<ipc::RecipientResolved>(m).id,
-                        std::get<ipc::RecipientResolved>(std::move(m)));
+        return complete(resolved_, std::get<ipc::RecipientResolved>(std::move(m)));
     case ipc::MsgType::CredentialsChecked:
-        return complete(checked_, std::get<ipc::CredentialsChecked>(m).id,
-                        std::get<ipc::CredentialsChecked>(std::move(m)));
+        return complete(checked_, std::get<ipc::CredentialsChecked>(std::move(m)));
     case ipc::MsgType::MessageCreated:
         return created(std::get<ipc::MessageCreated>(m), std::move(received.fd));
     case ipc::MsgType::MessageCommitted:
-        return complete(committed_, std::get<ipc::MessageCommitted>(m).id,
-                        std::get<ipc::MessageCommitted>(std::move(m)));
+        return complete(committed_, std::get<ipc::MessageCommitted>(std::move(m)));
     case ipc::MsgType::LocalDelivery:
         return relay_delivery(std::get<ipc::LocalDelivery>(std::move(m)), std::move(received.fd));
     case ipc::MsgType::LocalDeliveryDone:
-        return complete(delivered_, std::get<ipc::LocalDeliveryDone>(m).id,
-                        std::get<ipc::LocalDeliveryDone>(std::move(m)));
+        return complete(delivered_, std::get<ipc::LocalDeliveryDone>(std::move(m)));
     case ipc::MsgType::ListenerSocket:
         return on_listener_(std::get<ipc::ListenerSocket>(m).listen_index, std::move(received.fd));
     default:

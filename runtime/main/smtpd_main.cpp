@@ -136,8 +136,8 @@ std::vector<std::string> child_args(DaemonOptions const& o) {
     return args;
 }
 
-int role_main(DaemonOptions const& o, conf::Config const& config) {
-    switch (*o.role) {
+int role_main(rt::Role role, DaemonOptions const& o, conf::Config const& config) {
+    switch (role) {
     case rt::Role::Lookup:
         return rt::run_lookup(o, config);
     case rt::Role::Queue:
@@ -154,11 +154,11 @@ int role_main(DaemonOptions const& o, conf::Config const& config) {
     return 1;
 }
 
-int run_role(DaemonOptions const& o, conf::Config const& config) {
-    rt::set_proc_title("smtpd: " + std::string(rt::role_name(*o.role)));
-    rt::RoleInfo const* info = rt::role_info(*o.role);
+int run_role(rt::Role role, DaemonOptions const& o, conf::Config const& config) {
+    rt::set_proc_title("smtpd: " + std::string(rt::role_name(role)));
+    rt::RoleInfo const* info = rt::role_info(role);
     bool const jailed = rt::running_as_root() && info != nullptr && info->jail != rt::Jail::None;
-    int const status = role_main(o, config);
+    int const status = role_main(role, o, config);
     if (jailed) {
         // The role has cleaned up. Exit without the C++ exit handlers: in a chroot there is
         // no /proc, which the leak checker of a sanitizer build needs, and nothing is left
@@ -179,8 +179,8 @@ int run(DaemonOptions const& o) {
     }
     conf::Config const& config = *loaded.config;
     rt::log_init(o.debug, o.verbose, "smtpd");
-    if (o.role) {
-        return run_role(o, config);
+    if (o.role.has_value()) {
+        return run_role(*o.role, o, config);
     }
     std::string error;
     if (!rt::Resolver::create(config, rt::host_name(), error)) {

@@ -70,6 +70,7 @@ Fallible<pid_t> spawn_role(RoleInfo const& role, LinkEnds const& links, std::str
     full.emplace_back("-x");
     full.emplace_back(role.name);
     std::vector<char*> argv;
+    argv.reserve(full.size() + 1);
     for (auto& a : full) {
         argv.push_back(a.data());
     }

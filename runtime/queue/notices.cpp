@@ -30,7 +30,8 @@ ipc::ScheduleMessage schedule_of(QueuedEnvelope const& e) {
 }
 
 void Notices::resolved(ipc::RecipientResolved reply) {
-    if (auto r = resolved_.complete(reply.id, std::move(reply)); !r) {
+    ipc::RequestId const id = reply.id;
+    if (auto r = resolved_.complete(id, std::move(reply)); !r) {
         fatal("queue: RecipientResolved for an unknown lookup");
     }
 }

@@ -176,7 +176,8 @@ class Queue {
     }
 
     void delivery_done(ipc::LocalDeliveryDone m) {
-        if (auto r = delivered_.complete(m.id, std::move(m)); !r) {
+        ipc::RequestId const id = m.id;
+        if (auto r = delivered_.complete(id, std::move(m)); !r) {
             fatal("queue: LocalDeliveryDone for an unknown delivery");
         }
     }

@@ -26,6 +26,10 @@ SysSeconds now() {
     return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
 }
 
+SysSeconds as_time(std::uint64_t seconds) {
+    return SysSeconds{std::chrono::seconds{static_cast<std::int64_t>(seconds)}};
+}
+
 std::optional<SysSeconds> time_or_none(std::uint64_t seconds) {
     if (seconds == 0) {
         return std::nullopt;
@@ -69,8 +73,8 @@ class Scheduler {
 
     void schedule(ipc::ScheduleMessage const& m) {
         Entry& entry = entries_[m.msgid];
-        entry.times = MessageTimes{*time_or_none(std::max<std::uint64_t>(m.created, 1)),
-                                   time_or_none(m.last_try), m.attempts, time_or_none(m.last_warn)};
+        entry.times = MessageTimes{as_time(m.created), time_or_none(m.last_try), m.attempts,
+                                   time_or_none(m.last_warn)};
         decide(m.msgid, AttemptResult::None);
     }
 

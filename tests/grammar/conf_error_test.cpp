@@ -126,8 +126,8 @@ TEST(ConfRecovery, ReportsEveryErrorAndGoesOnAtTheNextLine) {
               (std::vector<std::string>{
                   "smtpd.conf:1:7: expected \"on\" after \"listen\"",
                   "smtpd.conf:3:1: unknown directive \"relay\"",
-                  "smtpd.conf:4:10: expected a delivery method (\"maildir\", \"mbox\", \"lmtp\", "
-                  "\"mda\" or \"forward-only\") after \"a\"",
+                  std::string("smtpd.conf:4:10: expected a delivery method (\"maildir\", ") +
+                      "\"mbox\", \"lmtp\", \"mda\" or \"forward-only\") after \"a\"",
                   "smtpd.conf:5:11: macro \"x\" is not defined",
                   "smtpd.conf:6:19: invalid port \"0\": expected a number between 1 and 65535",
               }));
