@@ -17,6 +17,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <ctime>
 #include <fcntl.h>
 #include <map>
@@ -62,6 +63,42 @@ DsnRecipient failed(QueuedRecipient const& rcpt, std::string const& why) {
         why,
         {},
         std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now())};
+}
+
+std::string_view method_word(QueuedRecipient::Method method) {
+    switch (method) {
+    case QueuedRecipient::Method::Maildir:
+        return "maildir";
+    case QueuedRecipient::Method::Mbox:
+        return "mbox";
+    case QueuedRecipient::Method::Lmtp:
+        return "lmtp";
+    case QueuedRecipient::Method::Mda:
+        return "mda";
+    }
+    return "unknown";
+}
+
+/// One line per delivery attempt, in OpenSMTPD's words ("mda delivery evpid=... result=Ok").
+void log_delivery(QueuedEnvelope const& e, QueuedRecipient const& rcpt,
+                  ipc::LocalDeliveryDone const& done) {
+    using Status = ipc::DeliveryStatus;
+    std::string const result = done.status == Status::Delivered  ? "Ok"
+                               : done.status == Status::PermFail ? "PermFail"
+                                                                 : "TempFail";
+    std::string const attempt =
+        done.status == Status::TempFail ? fmt::format(" attempt={}", e.attempts) : std::string();
+    std::int64_t const delay = std::max<std::int64_t>(0, std::time(nullptr) - e.created);
+    std::string const line = fmt::format(
+        "{} mda delivery evpid={} from=<{}> to=<{}> user={} method={} delay={}s result={}{} "
+        "stat={}",
+        e.id, e.id, e.sender, rcpt.address, rcpt.user, method_word(rcpt.method), delay, result,
+        attempt, done.text);
+    if (done.status == Status::Delivered) {
+        log_info("{}", line);
+    } else {
+        log_warn("{}", line);
+    }
 }
 
 class Queue {
@@ -258,16 +295,13 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
         if (done.status == Status::TempFail) {
             ++envelope.attempts;
             envelope.last_error = done.text;
-            log_warn("delivery: TempFail for msgid={} to=<{}> user={} attempt={}: {}", envelope.id,
-                     rcpt.address, rcpt.user, envelope.attempts, done.text);
+            log_delivery(envelope, rcpt, done);
             (void)co_await save(envelope);
             peers_.send(Role::Scheduler,
                         ipc::DeliverResult{request.id, Status::TempFail, done.text});
             co_return;
         }
-        log_info("delivery: {} for msgid={} to=<{}> user={}: {}",
-                 done.status == Status::Delivered ? "Ok" : "PermFail", envelope.id, rcpt.address,
-                 rcpt.user, done.text);
+        log_delivery(envelope, rcpt, done);
         kill_point("before-queue-remove");
         envelope.recipients.erase(envelope.recipients.begin());
         if (std::error_code const error = co_await save(envelope); error) {

@@ -202,7 +202,7 @@ class Mbox(DeliveryTestCase):
                 b"first line\r\nFrom me to you\r\n>From already quoted\r\nFromage\r\nlast")
         self.send("s@localhost", ["box@localhost"], body)
         data = self.wait_file(self.smtpd.mbox("box"))
-        self.wait_log(r"delivery: Ok for msgid=\w+ to=<box@localhost>")
+        self.wait_log(r"evpid=\w+ from=<[^>]*> to=<box@localhost> .* result=Ok")
         lines = data.split(b"\n")
         self.assertRegex(lines[0], FROM_LINE, data)
         self.assertEqual(FROM_LINE.match(lines[0]).group(1), b"s@localhost")
@@ -253,7 +253,7 @@ class Mda(DeliveryTestCase):
         body = b"Subject: mda-plain\r\n\r\nline 1\r\n..dot\r\nFrom me\r\n"
         self.send("s@localhost", ["bob@mda.test"], body)
         data = self.wait_file(self.out("out-bob.txt"), lambda d: d.endswith(b"From me\n"))
-        self.wait_log(r"delivery: Ok for msgid=\w+ to=<bob@mda.test>")
+        self.wait_log(r"evpid=\w+ from=<[^>]*> to=<bob@mda.test> .* result=Ok")
         return_path, delivered_to, received, rest = harness.split_delivered(data)
         self.assertEqual(return_path, b"Return-Path: <s@localhost>")
         self.assertEqual(delivered_to, b"Delivered-To: bob@mda.test")
@@ -268,7 +268,7 @@ class Mda(DeliveryTestCase):
         address = "%s@%s" % (local, domain)
         marker = b"mda-injection " + local.encode()
         self.send("s@localhost", [address], b"Subject: x\r\n\r\n" + marker + b"\r\n")
-        result = self.wait_log(r"delivery: (Ok|PermFail) for msgid=\w+ to=<%s>" % re.escape(address))
+        result = self.wait_log(r"to=<%s> .* result=(Ok|PermFail)" % re.escape(address))
         time.sleep(0.2)
         stray = [n for n in os.listdir(self.smtpd.mda_dir) if n.startswith("pwned")]
         self.assertEqual(stray, [], "a command in the address ran; log:\n" + self.log())
@@ -312,7 +312,7 @@ class Mda(DeliveryTestCase):
             c.quit()
         finally:
             c.close()
-        self.wait_log(r"delivery: Ok for msgid=\w+ to=<%s>" % re.escape(address))
+        self.wait_log(r"to=<%s> .* result=Ok" % re.escape(address))
         time.sleep(0.2)
         stray = [n for n in os.listdir(self.smtpd.mda_dir) if n.startswith("pwned")]
         self.assertEqual(stray, [], "a command in the address ran; log:\n" + self.log())
@@ -327,14 +327,14 @@ class Mda(DeliveryTestCase):
         # alias "redir" names the address target@dest.test, whose action is the mda: rcpt.user
         # is "redir", dest.user must be "target".
         self.send("s@localhost", ["redir@localhost"], b"Subject: x\r\n\r\nmda-dest\r\n")
-        self.wait_log(r"delivery: \w+ for msgid=\w+ to=<redir@localhost>")
+        self.wait_log(r"to=<redir@localhost> .* result=\w+")
         self.assertQueueDrains()
         made = sorted(n for n in os.listdir(self.smtpd.mda_dir) if n.startswith("dest-"))
         self.assertEqual(made, ["dest-target-rcpt-redir.txt"], self.log())
 
     def test_exit_67_is_a_permanent_failure(self):
         self.send("<>", ["gone@fail.test"], b"Subject: mda-67\r\n\r\nx\r\n")
-        m = self.wait_log(r"delivery: PermFail for msgid=\w+ to=<gone@fail.test> user=\S+: (.*)$")
+        m = self.wait_log(r"to=<gone@fail.test> .* result=PermFail stat=(.*)$")
         self.assertIn("exited 67", m.group(1))
         self.assertIn("no such mailbox here", m.group(1))
         self.assertQueueDrains()
@@ -345,8 +345,8 @@ class MdaTempFail(DeliveryTestCase):
 
     def test_exit_75_leaves_the_message_queued(self):
         self.send("s@localhost", ["later@temp.test"], b"Subject: mda-75\r\n\r\nx\r\n")
-        m = self.wait_log(r"delivery: TempFail for msgid=(\w+) to=<later@temp.test> "
-                          r"user=\S+ attempt=1: (.*)$")
+        m = self.wait_log(r"evpid=(\w+) from=<[^>]*> to=<later@temp.test> .* "
+                          r"result=TempFail attempt=1 stat=(.*)$")
         self.assertIn("exited 75", m.group(2))
         self.assertIn("mailbox busy", m.group(2))
         self.assertEqual(self.smtpd.queued(), [m.group(1)], self.log())
@@ -375,7 +375,7 @@ class Lmtp(DeliveryTestCase):
         body = b"Subject: lmtp-unix\r\n\r\nover the socket\r\n.leading dot\r\n"
         self.send("s@localhost", ["anyone@lmtp.test"], body)
         got = self.wait_dovecot(b"lmtp-unix")
-        self.wait_log(r"delivery: Ok for msgid=\w+ to=<anyone@lmtp.test> user=alice")
+        self.wait_log(r"to=<anyone@lmtp.test> user=alice .* result=Ok")
         self.assertIn(b"Return-Path: <s@localhost>", got)
         self.assertIn(b"Delivered-To: alice", got)
         self.assertIn(b"\nover the socket\n.leading dot\n", got.replace(b"\r\n", b"\n"))
@@ -384,7 +384,7 @@ class Lmtp(DeliveryTestCase):
     def test_tcp_with_rcpt_to(self):
         self.send("s@localhost", ["alice@lmtptcp.test"], b"Subject: lmtp-tcp\r\n\r\nx\r\n")
         got = self.wait_dovecot(b"lmtp-tcp")
-        self.wait_log(r"delivery: Ok for msgid=\w+ to=<alice@lmtptcp.test> user=alice")
+        self.wait_log(r"to=<alice@lmtptcp.test> user=alice .* result=Ok")
         self.assertIn(b"Return-Path: <s@localhost>", got)
         self.assertIn(b"Delivered-To: alice@lmtptcp.test", got)
         self.assertQueueDrains()
@@ -393,8 +393,8 @@ class Lmtp(DeliveryTestCase):
         # Without rcpt-to Dovecot would get "alice" and deliver; with it, it gets the address,
         # which it does not know: a permanent failure carrying Dovecot's reply.
         self.send("s@localhost", ["bob@lmtptcp.test"], b"Subject: lmtp-unknown\r\n\r\nx\r\n")
-        m = self.wait_log(r"delivery: PermFail for msgid=\w+ to=<bob@lmtptcp.test> user=alice: "
-                          r"(.*)$")
+        m = self.wait_log(r"to=<bob@lmtptcp.test> user=alice .* "
+                          r"result=PermFail stat=(.*)$")
         self.assertRegex(m.group(1), r"^55\d 5\.1\.1 <bob@lmtptcp.test>")
         self.assertEqual([x for x in self.dovecot.delivered("alice") if b"lmtp-unknown" in x], [])
         self.assertQueueDrains()
@@ -412,7 +412,7 @@ class FanOut(DeliveryTestCase):
         self.assertEqual(return_path, b"Return-Path: <s@localhost>")
         self.assertEqual(delivered_to, b"Delivered-To: fan@localhost")
         self.assertEqual(rest, b"Subject: fan-out\n\nboth\n")
-        self.assertEqual(len(re.findall(r"delivery: Ok for msgid=\w+ to=<fan@localhost>",
+        self.assertEqual(len(re.findall(r"to=<fan@localhost> .* result=Ok",
                                         self.log())), 2, self.log())
         self.assertQueueDrains()
 
@@ -431,7 +431,7 @@ class Bounce(DeliveryTestCase):
         original = (b"From: sender@localhost\r\nTo: gone@fail.test\r\nSubject: doomed-message\r\n"
                     b"Message-ID: <doomed@client.example>\r\n\r\nplease bounce me\r\n")
         self.send("sender@localhost", ["gone@fail.test"], original)
-        m = self.wait_log(r"delivery: PermFail for msgid=(\w+) to=<gone@fail.test>")
+        m = self.wait_log(r"evpid=(\w+) from=<[^>]*> to=<gone@fail.test> .* result=PermFail")
         self.wait_log(r"queue: msgid=%s failure notice sent to <sender@localhost>" % m.group(1))
         raw = self.smtpd.find_delivered(b"doomed-message")
         return_path, delivered_to, msg = split_notice(raw)
@@ -464,7 +464,7 @@ class Bounce(DeliveryTestCase):
     def test_no_notice_for_the_null_sender(self):
         self.send("<>", ["nonotice@fail.test"],
                   b"Subject: null-sender-fails\r\n\r\nno notice for me\r\n")
-        m = self.wait_log(r"delivery: PermFail for msgid=(\w+) to=<nonotice@fail.test>")
+        m = self.wait_log(r"evpid=(\w+) from=<[^>]*> to=<nonotice@fail.test> .* result=PermFail")
         msgid = m.group(1)
         self.assertQueueDrains()
         time.sleep(1)
