@@ -210,8 +210,13 @@ class LmtpConversation {
             }
             if (n <= 0) {
                 lost_ = true;
-                pending_.emplace_back(errno == EAGAIN ? sm::ClientEvent{sm::ClientTimeout{}}
-                                                      : sm::ClientEvent{sm::ClientPeerClosed{}});
+                // Two statements, not one conditional: g++ 12 -O2 warns falsely about the
+                // variant temporary of a conditional expression (-Wmaybe-uninitialized).
+                if (errno == EAGAIN) {
+                    pending_.emplace_back(sm::ClientTimeout{});
+                } else {
+                    pending_.emplace_back(sm::ClientPeerClosed{});
+                }
                 return;
             }
             bytes.remove_prefix(static_cast<std::size_t>(n));

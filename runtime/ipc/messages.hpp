@@ -15,7 +15,7 @@
 namespace smtpd::ipc {
 
 /// Bump on every change to a message, an enum or the frame format (docs/arch/ipc.md).
-inline constexpr std::uint16_t kIpcVersion = 3;
+inline constexpr std::uint16_t kIpcVersion = 4;
 
 using RequestId = std::uint64_t;
 
@@ -41,6 +41,8 @@ enum class MsgType : std::uint16_t {
     LocalDelivery,
     LocalDeliveryDone,
     NotifySender,
+    ReadForward,
+    ForwardRead,
 };
 
 // Enums on the wire are one byte; `last_value` gives the range the decoder accepts.
@@ -279,12 +281,36 @@ struct NotifySender {
     friend bool operator==(NotifySender const&, NotifySender const&) = default;
 };
 
+/// Lookup -> parent: the ~/.forward of a user, which only root may be able to open. The parent
+/// reads it with the user's ids (so it reads nothing the user could not) and the checks of
+/// lookup/forward.hpp.
+struct ReadForward {
+    static constexpr MsgType kType = MsgType::ReadForward;
+    RequestId id{};
+    std::string user;
+    std::string home;
+    std::uint32_t uid{};
+    std::uint32_t gid{};
+    static auto fields(auto& m) { return std::tie(m.id, m.user, m.home, m.uid, m.gid); }
+    friend bool operator==(ReadForward const&, ReadForward const&) = default;
+};
+
+struct ForwardRead {
+    static constexpr MsgType kType = MsgType::ForwardRead;
+    RequestId id{};
+    bool found{};        ///< false: no usable ~/.forward
+    std::string content; ///< at most lookup/forward.hpp's kMaxForwardFile
+    static auto fields(auto& m) { return std::tie(m.id, m.found, m.content); }
+    friend bool operator==(ForwardRead const&, ForwardRead const&) = default;
+};
+
 /// Every message, in MsgType order.
 using Message =
     std::variant<Hello, Shutdown, LookupRecipient, RecipientResolved, CheckCredentials,
                  CredentialsChecked, MessageCreate, MessageCreated, MessageCommit, MessageCommitted,
                  ScheduleMessage, DeliverRequest, DeliverResult, ControlRequest, ControlReply,
-                 ListenerSocket, MessageAbort, LocalDelivery, LocalDeliveryDone, NotifySender>;
+                 ListenerSocket, MessageAbort, LocalDelivery, LocalDeliveryDone, NotifySender,
+                 ReadForward, ForwardRead>;
 
 inline constexpr std::uint16_t kMsgTypeCount = std::variant_size_v<Message>;
 

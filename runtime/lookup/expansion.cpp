@@ -95,8 +95,7 @@ bool Expansion::insert_entries(std::vector<AliasEntry> const& entries, std::size
             continue;
         }
         // aliases_expand_include: an unreadable file adds nothing; nested includes are ignored.
-        auto const text =
-            resolver_.io().include_reader ? resolver_.io().include_reader(e.value) : std::nullopt;
+        auto const text = io_.include_reader ? io_.include_reader(e.value) : std::nullopt;
         auto const included = text ? parse_alias_lines(*text) : std::vector<AliasEntry>{};
         if (!included) {
             fail(Failure::Temporary, "invalid entry in include file " + e.value);
@@ -241,7 +240,7 @@ void Expansion::expand_user(std::size_t i) {
 void Expansion::read_forward(std::size_t i, UserInfo const& user) {
     Node& node = nodes_.at(i);
     node.forwarded = true;
-    auto const& reader = resolver_.io().forward_reader;
+    auto const& reader = io_.forward_reader;
     auto const text = reader ? reader(user) : std::nullopt;
     auto const entries = text ? parse_alias_lines(*text) : std::vector<AliasEntry>{};
     if (!entries) {
@@ -317,9 +316,9 @@ void Expansion::expand_file_or_command(std::size_t i) {
     if (action.user) {
         run_as = lookup_user(action, *action.user, Failure::Temporary);
     } else if (!run_as) {
-        run_as = resolver_.io().find_user(resolver_.io().unprivileged_user);
+        run_as = io_.find_user(io_.unprivileged_user);
         if (!run_as) {
-            fail(Failure::Temporary, "no user " + resolver_.io().unprivileged_user);
+            fail(Failure::Temporary, "no user " + io_.unprivileged_user);
         }
     }
     if (!run_as) {
@@ -346,9 +345,9 @@ std::optional<UserInfo> Expansion::lookup_user(conf::Action const& action, std::
         }
         return user;
     }
-    auto user = resolver_.io().find_user(name);
+    auto user = io_.find_user(name);
     if (!user && name == "postmaster") {
-        user = resolver_.io().find_user("root");
+        user = io_.find_user("root");
     }
     if (!user) {
         fail(missing, "no such user: " + name);

@@ -28,7 +28,7 @@ inline constexpr std::string_view kMailSpoolDir = "/var/mail";
 /// One recipient's expansion; use once.
 class Expansion {
   public:
-    explicit Expansion(Resolver const& resolver) : resolver_(resolver) {}
+    Expansion(Resolver const& resolver, ResolverIo const& io) : resolver_(resolver), io_(io) {}
 
     /// Expands local@domain, which matched `action`.
     [[nodiscard]] Resolution run(std::string_view local, std::string_view domain,
@@ -64,6 +64,8 @@ class Expansion {
     void fail(Failure kind, std::string reason);
 
     Resolver const& resolver_;
+
+    ResolverIo const& io_;
     std::string recipient_;
     std::deque<Node> nodes_; ///< a deque: references stay valid as nodes are added
     std::set<std::string> seen_;

@@ -3,6 +3,10 @@
 // checked is the file read. Depends on: forward.hpp, resolver.hpp, common/fs.hpp, common/log.hpp.
 #include "lookup/forward.hpp"
 
+#include <cstdlib>
+#include <grp.h>
+#include <unistd.h>
+
 #include "common/fs.hpp"
 #include "common/log.hpp"
 #include "lookup/resolver.hpp"
@@ -68,6 +72,25 @@ std::optional<std::string> read_include_file(std::string const& path) {
         return std::nullopt;
     }
     return read_all(fd.get());
+}
+
+std::optional<std::string> read_forward_as_user(UserInfo const& user) {
+    if (::geteuid() != 0) {
+        return read_forward_file(user);
+    }
+    gid_t const root_groups[] = {0};
+    if (::setgroups(0, nullptr) != 0 || ::setegid(user.gid) != 0 || ::seteuid(user.uid) != 0) {
+        (void)::seteuid(0);
+        (void)::setegid(0);
+        (void)::setgroups(1, root_groups);
+        return std::nullopt;
+    }
+    auto content = read_forward_file(user);
+    // Root again, or this process must not go on.
+    if (::seteuid(0) != 0 || ::setegid(0) != 0 || ::setgroups(1, root_groups) != 0) {
+        std::abort();
+    }
+    return content;
 }
 
 ResolverIo default_resolver_io() {

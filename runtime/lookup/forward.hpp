@@ -20,6 +20,11 @@ inline constexpr std::size_t kMaxForwardFile = 64 * 1024;
 /// The contents of home/.forward; nullopt when there is none or it is not safe to read.
 [[nodiscard]] std::optional<std::string> read_forward_file(UserInfo const& user);
 
+/// read_forward_file with the user's ids (effective uid and gid, no supplementary groups) for
+/// the time of the read when the process runs as root, so that root reads nothing the user could
+/// not: the parent's service to the lookup role. Single-threaded callers only.
+[[nodiscard]] std::optional<std::string> read_forward_as_user(UserInfo const& user);
+
 /// The contents of an :include: file; nullopt when it cannot be read.
 [[nodiscard]] std::optional<std::string> read_include_file(std::string const& path);
 

@@ -15,6 +15,9 @@
 #include <boost/asio/io_context.hpp>
 
 #include <charconv>
+#include <map>
+#include <optional>
+#include <vector>
 
 namespace smtpd::rt {
 
@@ -29,7 +32,8 @@ class Lookup {
   public:
     Lookup(asio::io_context& io, Peers& peers, Resolver resolver, ListenerCredentials credentials)
         : io_(io), peers_(peers), resolver_(std::move(resolver)),
-          credentials_(std::move(credentials)), system_checked_(io.get_executor()) {}
+          credentials_(std::move(credentials)), system_checked_(io.get_executor()),
+          forwards_(io.get_executor()) {}
     ~Lookup() { hashing_.shutdown(); }
     Lookup(Lookup const&) = delete;
     Lookup& operator=(Lookup const&) = delete;
@@ -40,7 +44,9 @@ class Lookup {
         auto& m = received.message;
         switch (ipc::type_of(m)) {
         case ipc::MsgType::LookupRecipient:
-            return resolve(from, std::get<ipc::LookupRecipient>(m));
+            return spawn(resolve(from, std::get<ipc::LookupRecipient>(std::move(m))));
+        case ipc::MsgType::ForwardRead:
+            return forward_read(std::get<ipc::ForwardRead>(std::move(m)));
         case ipc::MsgType::CheckCredentials:
             return spawn(check(std::get<ipc::CheckCredentials>(std::move(m))));
         case ipc::MsgType::CredentialsChecked:
@@ -53,8 +59,46 @@ class Lookup {
   private:
     void spawn(asio::awaitable<void> work) { asio::co_spawn(io_, std::move(work), asio::detached); }
 
-    void resolve(Role from, ipc::LookupRecipient const& m) {
-        Resolution r = resolver_.resolve(m.local, m.domain, m.client_local);
+    /// The resolver is synchronous; a ~/.forward only the parent can read is fetched between
+    /// rounds: a round that needed one it does not have yet asks the parent for it and runs
+    /// again, until a round needs nothing new (each user's file is read once per lookup).
+    asio::awaitable<Resolution> resolve_with_forwards(ipc::LookupRecipient const& m) {
+        std::map<std::string, std::optional<std::string>> forwards;
+        for (;;) {
+            std::vector<UserInfo> missing;
+            ResolverIo io = resolver_.io();
+            io.forward_reader = [&](UserInfo const& user) -> std::optional<std::string> {
+                auto const it = forwards.find(user.name);
+                if (it != forwards.end()) {
+                    return it->second;
+                }
+                missing.push_back(user);
+                return std::nullopt;
+            };
+            Resolution r = resolver_.resolve(m.local, m.domain, m.client_local, io);
+            if (missing.empty()) {
+                co_return r;
+            }
+            for (UserInfo const& user : missing) {
+                auto read = co_await ipc::ask(
+                    peers_.to(Role::Parent), forwards_,
+                    ipc::ReadForward{0, user.name, user.home, user.uid, user.gid});
+                bool const found = read && read.value().found;
+                forwards[user.name] =
+                    found ? std::optional<std::string>(read.value().content) : std::nullopt;
+            }
+        }
+    }
+
+    void forward_read(ipc::ForwardRead m) {
+        ipc::RequestId const id = m.id;
+        if (auto r = forwards_.complete(id, std::move(m)); !r) {
+            fatal("lookup: ForwardRead for an unknown request");
+        }
+    }
+
+    asio::awaitable<void> resolve(Role from, ipc::LookupRecipient m) {
+        Resolution r = co_await resolve_with_forwards(m);
         log_debug("lookup: <{}@{}> {}", m.local, m.domain, r.reason);
         ipc::RecipientResolved reply{m.id, static_cast<ipc::RcptVerdict>(r.verdict), {}};
         if (r.verdict == sm::RcptVerdict::Kind::Accepted) {
@@ -103,6 +147,7 @@ class Lookup {
     ListenerCredentials credentials_;
     DiskWorkers hashing_{kHashThreads};
     ipc::Pending<ipc::CredentialsChecked> system_checked_;
+    ipc::Pending<ipc::ForwardRead> forwards_;
 };
 
 } // namespace

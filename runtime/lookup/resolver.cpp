@@ -130,11 +130,16 @@ conf::TableData const* Resolver::table(std::string_view name) const {
 
 Resolution Resolver::resolve(std::string_view local_part, std::string_view domain,
                              bool client_local) const {
+    return resolve(local_part, domain, client_local, io_);
+}
+
+Resolution Resolver::resolve(std::string_view local_part, std::string_view domain,
+                             bool client_local, ResolverIo const& io) const {
     conf::Action const* action = find_action(domain, client_local);
     if (action == nullptr) {
         return {sm::RcptVerdict::Kind::RelayDenied, {}, "no match rule"};
     }
-    return Expansion(*this).run(local_part, domain, *action);
+    return Expansion(*this, io).run(local_part, domain, *action);
 }
 
 } // namespace smtpd::rt

@@ -69,6 +69,9 @@ class Resolver {
     /// Resolves local_part@domain for a client that is (or is not) local.
     [[nodiscard]] Resolution resolve(std::string_view local_part, std::string_view domain,
                                      bool client_local) const;
+    /// The same with other file access for this call (the lookup role's ~/.forward reads).
+    [[nodiscard]] Resolution resolve(std::string_view local_part, std::string_view domain,
+                                     bool client_local, ResolverIo const& io) const;
 
     /// True when `domain` is one of this host's names (`for local` in smtpd.conf).
     [[nodiscard]] bool is_local_domain(std::string_view domain) const;

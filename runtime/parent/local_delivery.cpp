@@ -137,17 +137,39 @@ DeliveryOutcome run_mda(ipc::LocalDelivery const& d, QueuedRecipient const& r, i
         return {DeliveryOutcome::Kind::PermFail, "mda command: " + error->message};
     }
     auto const plus = rcpt_user.find('+');
-    MdaDelivery const mda{.command = std::get<std::string>(std::move(command)),
-                          .prepend = d.prepend,
-                          .user = r.user,
-                          .home = r.home,
-                          .sender = d.sender,
-                          .recipient = r.address,
-                          .original_recipient = r.address,
-                          .extension = plus == std::string::npos ? std::string()
-                                                                 : rcpt_user.substr(plus + 1),
-                          .message_fd = message_fd};
+    // Member by member: g++ warns about designated initializers that leave members out.
+    MdaDelivery mda;
+    mda.command = std::get<std::string>(std::move(command));
+    mda.prepend = d.prepend;
+    mda.user = r.user;
+    mda.home = r.home;
+    mda.sender = d.sender;
+    mda.recipient = r.address;
+    mda.original_recipient = r.address;
+    mda.extension = plus == std::string::npos ? std::string() : rcpt_user.substr(plus + 1);
+    mda.message_fd = message_fd;
     return deliver_mda(mda);
+}
+
+MboxDelivery mbox_delivery(ipc::LocalDelivery const& d, QueuedRecipient const& r, int message_fd) {
+    MboxDelivery mbox;
+    mbox.mbox = r.target;
+    mbox.sender = d.sender;
+    mbox.prepend = d.prepend;
+    mbox.message_fd = message_fd;
+    return mbox;
+}
+
+LmtpDelivery lmtp_delivery(ipc::LocalDelivery const& d, QueuedRecipient const& r, int message_fd,
+                           std::string const& hostname) {
+    LmtpDelivery lmtp;
+    lmtp.destination = r.target;
+    lmtp.sender = d.sender;
+    lmtp.rcpt_to = r.rcpt_to ? r.address : r.user;
+    lmtp.prepend = d.prepend;
+    lmtp.lhlo = hostname;
+    lmtp.message_fd = message_fd;
+    return lmtp;
 }
 
 } // namespace
@@ -164,16 +186,10 @@ ipc::LocalDeliveryDone deliver_locally(ipc::LocalDelivery const& d, QueuedRecipi
         }
         break;
     case QueuedRecipient::Method::Mbox:
-        outcome = deliver_mbox(MboxDelivery{
-            .mbox = r.target, .sender = d.sender, .prepend = d.prepend, .message_fd = message_fd});
+        outcome = deliver_mbox(mbox_delivery(d, r, message_fd));
         break;
     case QueuedRecipient::Method::Lmtp:
-        outcome = deliver_lmtp(LmtpDelivery{.destination = r.target,
-                                            .sender = d.sender,
-                                            .rcpt_to = r.rcpt_to ? r.address : r.user,
-                                            .prepend = d.prepend,
-                                            .lhlo = hostname,
-                                            .message_fd = message_fd});
+        outcome = deliver_lmtp(lmtp_delivery(d, r, message_fd, hostname));
         break;
     case QueuedRecipient::Method::Mda:
         outcome = run_mda(d, r, message_fd);

@@ -6,6 +6,7 @@
 #include "common/log.hpp"
 #include "common/privileges.hpp"
 #include "io/listener.hpp"
+#include "lookup/forward.hpp"
 #include "parent/local_delivery.hpp"
 #include "parent/role_process.hpp"
 #include "parent/spawn.hpp"
@@ -15,10 +16,12 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <map>
 #include <memory>
 #include <sys/wait.h>
+#include <vector>
 
 namespace smtpd::rt {
 
@@ -58,6 +61,8 @@ class Parent {
             return deliveries_.start(std::get<ipc::LocalDelivery>(m), std::move(received.fd));
         case ipc::MsgType::CheckCredentials:
             return check_system_password(std::get<ipc::CheckCredentials>(m));
+        case ipc::MsgType::ReadForward:
+            return read_forward(std::get<ipc::ReadForward>(m));
         case ipc::MsgType::ControlRequest:
             return control(std::get<ipc::ControlRequest>(m));
         default:
@@ -69,6 +74,12 @@ class Parent {
         bool const ok = auth::verify_system_password(m.user, m.password);
         peers_.send(Role::Lookup, ipc::CredentialsChecked{m.id, ok ? ipc::AuthVerdict::Accepted
                                                                    : ipc::AuthVerdict::Rejected});
+    }
+
+    void read_forward(ipc::ReadForward const& m) {
+        auto content = read_forward_as_user(UserInfo{m.user, m.home, m.uid, m.gid});
+        peers_.send(Role::Lookup,
+                    ipc::ForwardRead{m.id, content.has_value(), content.value_or(std::string())});
     }
 
     void control(ipc::ControlRequest const& m) {
@@ -121,7 +132,11 @@ class Parent {
         });
     }
 
+    /// Reaps every child that has exited. The roles that exited together are reported with the
+    /// one that caused it first: a role killed by a signal, or exiting other than by following
+    /// a lost channel (status 1), is the cause; the others followed it.
     void reap() {
+        std::vector<std::pair<Role, int>> exited;
         int status = 0;
         pid_t pid = 0;
         while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
@@ -129,16 +144,20 @@ class Parent {
                 continue;
             }
             auto it = children_.find(pid);
-            if (it == children_.end()) {
-                continue;
+            if (it != children_.end()) {
+                exited.emplace_back(it->second, status);
+                children_.erase(it);
             }
-            Role const role = it->second;
-            children_.erase(it);
+        }
+        std::stable_partition(exited.begin(), exited.end(), [](auto const& e) {
+            return WIFSIGNALED(e.second) || WEXITSTATUS(e.second) != 1;
+        });
+        for (auto const& [role, how] : exited) {
             if (stopping_) {
-                log_debug("smtpd: {} process exited ({})", role_name(role), describe(status));
+                log_debug("smtpd: {} process exited ({})", role_name(role), describe(how));
             } else {
                 log_error("smtpd: {} process exited ({}): stopping", role_name(role),
-                          describe(status));
+                          describe(how));
                 shutdown(1);
             }
         }

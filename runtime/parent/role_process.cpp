@@ -40,7 +40,9 @@ std::string_view type_name(ipc::Message const& m) {
                                                   "MessageAbort",
                                                   "LocalDelivery",
                                                   "LocalDeliveryDone",
-                                                  "NotifySender"};
+                                                  "NotifySender",
+                                                  "ReadForward",
+                                                  "ForwardRead"};
     static_assert(std::size(kNames) == ipc::kMsgTypeCount);
     return kNames[m.index()];
 }

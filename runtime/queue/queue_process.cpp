@@ -288,9 +288,16 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
         ipc::LocalDeliveryDone done = co_await deliver_one(envelope);
         // The failure notice is queued before the recipient is forgotten; if it cannot be,
         // the recipient stays, as after a temporary failure.
-        if (done.status == Status::PermFail &&
-            !co_await notices_.send(envelope, {failed(rcpt, done.text)}, DsnKind::Failure)) {
-            done.status = Status::TempFail;
+        // Named locals, not braced temporaries, in co_await expressions: g++ 12 fails on those
+        // ("array used as initializer").
+        if (done.status == Status::PermFail) {
+            std::vector<DsnRecipient> about;
+            about.push_back(failed(rcpt, done.text));
+            bool const noticed =
+                co_await notices_.send(envelope, std::move(about), DsnKind::Failure);
+            if (!noticed) {
+                done.status = Status::TempFail;
+            }
         }
         if (done.status == Status::TempFail) {
             ++envelope.attempts;
