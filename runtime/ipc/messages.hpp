@@ -6,8 +6,10 @@
 // docs/arch/ipc.md. Depends on: the standard library.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <variant>
 #include <vector>
@@ -313,6 +315,35 @@ using Message =
                  ReadForward, ForwardRead>;
 
 inline constexpr std::uint16_t kMsgTypeCount = std::variant_size_v<Message>;
+
+/// Each type's name, in MsgType order (logs, and the names of the fuzz seeds).
+inline constexpr std::array<std::string_view, kMsgTypeCount> kMsgTypeNames{"Hello",
+                                                                           "Shutdown",
+                                                                           "LookupRecipient",
+                                                                           "RecipientResolved",
+                                                                           "CheckCredentials",
+                                                                           "CredentialsChecked",
+                                                                           "MessageCreate",
+                                                                           "MessageCreated",
+                                                                           "MessageCommit",
+                                                                           "MessageCommitted",
+                                                                           "ScheduleMessage",
+                                                                           "DeliverRequest",
+                                                                           "DeliverResult",
+                                                                           "ControlRequest",
+                                                                           "ControlReply",
+                                                                           "ListenerSocket",
+                                                                           "MessageAbort",
+                                                                           "LocalDelivery",
+                                                                           "LocalDeliveryDone",
+                                                                           "NotifySender",
+                                                                           "ReadForward",
+                                                                           "ForwardRead"};
+
+/// The name of a message's type.
+[[nodiscard]] inline std::string_view type_name(Message const& m) {
+    return kMsgTypeNames.at(m.index());
+}
 
 /// The wire type of a message.
 [[nodiscard]] inline MsgType type_of(Message const& m) {

@@ -20,33 +20,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::string_view type_name(ipc::Message const& m) {
-    static constexpr std::string_view kNames[] = {"Hello",
-                                                  "Shutdown",
-                                                  "LookupRecipient",
-                                                  "RecipientResolved",
-                                                  "CheckCredentials",
-                                                  "CredentialsChecked",
-                                                  "MessageCreate",
-                                                  "MessageCreated",
-                                                  "MessageCommit",
-                                                  "MessageCommitted",
-                                                  "ScheduleMessage",
-                                                  "DeliverRequest",
-                                                  "DeliverResult",
-                                                  "ControlRequest",
-                                                  "ControlReply",
-                                                  "ListenerSocket",
-                                                  "MessageAbort",
-                                                  "LocalDelivery",
-                                                  "LocalDeliveryDone",
-                                                  "NotifySender",
-                                                  "ReadForward",
-                                                  "ForwardRead"};
-    static_assert(std::size(kNames) == ipc::kMsgTypeCount);
-    return kNames[m.index()];
-}
-
 /// The first frame of a channel: Hello from the expected peer, at our version.
 bool valid_hello(ipc::Message const& m, Role peer) {
     auto const* hello = std::get_if<ipc::Hello>(&m);
@@ -100,7 +73,7 @@ ipc::Channel& Peers::to(Role peer) {
 
 void Peers::send(Role peer, ipc::Message const& message, Fd fd) {
     if (auto r = to(peer).send(message, std::move(fd)); !r) {
-        fatal(fmt::format("{}: cannot send {} to {}: {}", role_name(self_), type_name(message),
+        fatal(fmt::format("{}: cannot send {} to {}: {}", role_name(self_), ipc::type_name(message),
                           role_name(peer), r.error().message()));
     }
 }
@@ -172,7 +145,7 @@ void fatal(std::string_view what) {
 }
 
 void unexpected(Role self, Role from, ipc::Message const& message) {
-    fatal(fmt::format("{}: unexpected {} from {}", role_name(self), type_name(message),
+    fatal(fmt::format("{}: unexpected {} from {}", role_name(self), ipc::type_name(message),
                       role_name(from)));
 }
 
