@@ -32,7 +32,7 @@ using rt::DaemonOptions;
 
 void usage(std::FILE* out) {
     std::fprintf(out, "usage: smtpd [-dFhnv] [-D macro=value] [-f file] [-S spooldir] "
-                      "[-s socket]\n"
+                      "[-s socket] [-T trace]\n"
                       "smtpd " SMTPD_VERSION "\n");
 }
 
@@ -59,7 +59,7 @@ std::optional<DaemonOptions> parse_options(int argc, char** argv) {
     DaemonOptions o;
     bool socket_given = false;
     int ch = 0;
-    while ((ch = ::getopt(argc, argv, "dD:Ff:hnS:s:vx:")) != -1) {
+    while ((ch = ::getopt(argc, argv, "dD:Ff:hnS:s:T:vx:")) != -1) {
         bool ok = true;
         switch (ch) {
         case 'd':
@@ -89,6 +89,11 @@ std::optional<DaemonOptions> parse_options(int argc, char** argv) {
             break;
         case 'v':
             o.verbose = true;
+            break;
+        case 'T':
+            // OpenSMTPD traces one subsystem per -T; every trace here is the verbose log.
+            o.verbose = true;
+            o.traces.emplace_back(optarg);
             break;
         case 'x':
             ok = set_role(o, optarg);

@@ -6,16 +6,18 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ipc/messages.hpp"
 
 namespace smtpd::rt {
 
 struct DaemonOptions {
-    bool debug = false;      ///< -d: foreground, log to stderr
-    bool foreground = false; ///< -F: foreground, log to syslog
-    bool verbose = false;    ///< -v
-    bool check_only = false; ///< -n
+    bool debug = false;              ///< -d: foreground, log to stderr
+    bool foreground = false;         ///< -F: foreground, log to syslog
+    bool verbose = false;            ///< -v, or any -T
+    std::vector<std::string> traces; ///< -T: OpenSMTPD's trace subsystems (all mean -v here)
+    bool check_only = false;         ///< -n
     std::string config = "/etc/smtpd.conf";
     std::string spool = SMTPD_DEFAULT_SPOOL;
     std::string socket = SMTPD_SOCKET; ///< -s: the control socket

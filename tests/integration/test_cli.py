@@ -43,6 +43,17 @@ class CliTest(unittest.TestCase):
         r = run("-n", "-f", path, "-D", "portnum=2526")
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_trace_flags_are_accepted_as_in_opensmtpd(self):
+        path = self.write('listen on 127.0.0.1 port 2525\naction "l" maildir "/tmp/M"\n'
+                          'match from local for local action "l"\n')
+        r = run("-T", "smtp", "-T", "expand", "-n", "-f", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_an_unknown_role_is_refused(self):
+        r = run("-x", "nosuchrole")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no such role", r.stderr)
+
     def test_help_prints_usage(self):
         r = run("-h")
         self.assertEqual(r.returncode, 0)
