@@ -21,6 +21,7 @@
 #include <ctime>
 #include <fcntl.h>
 #include <map>
+#include <optional>
 
 namespace smtpd::rt {
 
@@ -221,7 +222,8 @@ class Queue {
 
     asio::awaitable<void> deliver(ipc::DeliverRequest request);
     asio::awaitable<void> notify(ipc::NotifySender request);
-    asio::awaitable<ipc::LocalDeliveryDone> deliver_one(QueuedEnvelope const& envelope);
+    asio::awaitable<ipc::LocalDeliveryDone> deliver_one(QueuedEnvelope const& envelope,
+                                                        std::size_t index);
     asio::awaitable<std::error_code> save(QueuedEnvelope const& envelope);
     void control(ipc::ControlRequest const& request);
 
@@ -235,8 +237,9 @@ class Queue {
 };
 
 /// Delivers the first recipient of `envelope` through the dispatcher and the parent.
-asio::awaitable<ipc::LocalDeliveryDone> Queue::deliver_one(QueuedEnvelope const& envelope) {
-    QueuedRecipient const& rcpt = envelope.recipients.front();
+asio::awaitable<ipc::LocalDeliveryDone> Queue::deliver_one(QueuedEnvelope const& envelope,
+                                                           std::size_t index) {
+    QueuedRecipient const& rcpt = envelope.recipients.at(index);
     auto file = open_file(spool_.message_path(envelope.id), O_RDONLY);
     if (!file) {
         co_return ipc::LocalDeliveryDone{0, ipc::DeliveryStatus::TempFail,
@@ -283,9 +286,13 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
     }
     QueuedEnvelope envelope = std::move(loaded).value();
     envelope.last_try = std::time(nullptr);
-    while (!envelope.recipients.empty()) {
-        QueuedRecipient const rcpt = envelope.recipients.front();
-        ipc::LocalDeliveryDone done = co_await deliver_one(envelope);
+    // A recipient that fails for now stays and the others are tried; the message is retried
+    // (one more attempt) if any stayed.
+    std::size_t index = 0;
+    std::optional<std::string> deferred;
+    while (index < envelope.recipients.size()) {
+        QueuedRecipient const rcpt = envelope.recipients.at(index);
+        ipc::LocalDeliveryDone done = co_await deliver_one(envelope, index);
         // The failure notice is queued before the recipient is forgotten; if it cannot be,
         // the recipient stays, as after a temporary failure.
         // Named locals, not braced temporaries, in co_await expressions: g++ 12 fails on those
@@ -300,23 +307,29 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
             }
         }
         if (done.status == Status::TempFail) {
-            ++envelope.attempts;
-            envelope.last_error = done.text;
-            log_delivery(envelope, rcpt, done);
-            (void)co_await save(envelope);
-            peers_.send(Role::Scheduler,
-                        ipc::DeliverResult{request.id, Status::TempFail, done.text});
-            co_return;
+            QueuedEnvelope shown = envelope;
+            shown.attempts = envelope.attempts + 1;
+            log_delivery(shown, rcpt, done);
+            deferred = done.text;
+            ++index;
+            continue;
         }
         log_delivery(envelope, rcpt, done);
         kill_point("before-queue-remove");
-        envelope.recipients.erase(envelope.recipients.begin());
+        envelope.recipients.erase(envelope.recipients.begin() + static_cast<std::ptrdiff_t>(index));
         if (std::error_code const error = co_await save(envelope); error) {
             log_error("queue: msgid={} cannot update envelope: {}", envelope.id, error.message());
             peers_.send(Role::Scheduler,
                         ipc::DeliverResult{request.id, Status::TempFail, error.message()});
             co_return;
         }
+    }
+    if (deferred) {
+        ++envelope.attempts;
+        envelope.last_error = *deferred;
+        (void)co_await save(envelope);
+        peers_.send(Role::Scheduler, ipc::DeliverResult{request.id, Status::TempFail, *deferred});
+        co_return;
     }
     peers_.send(Role::Scheduler, ipc::DeliverResult{request.id, Status::Delivered, {}});
 }

@@ -358,6 +358,22 @@ class MdaTempFail(DeliveryTestCase):
         self.assertNotIn("attempt=2", self.log())
 
 
+class MdaTempFailOfOneRecipient(DeliveryTestCase):
+    """A recipient that fails for now does not hold up the others of the same message."""
+
+    def test_the_other_recipients_are_delivered_and_only_the_deferred_one_stays(self):
+        self.send("s@localhost", ["later@temp.test", "bob@mda.test"],
+                  b"Subject: mixed\r\n\r\nmixed-recipients\r\n")
+        m = self.wait_log(r"evpid=(\w+) from=<[^>]*> to=<bob@mda.test> .* result=Ok")
+        self.wait_file(os.path.join(self.smtpd.mda_dir, "out-bob.txt"),
+                       lambda data: b"mixed-recipients" in data)
+        self.wait_log(r"to=<later@temp.test> .* result=TempFail attempt=1")
+        self.assertEqual(self.smtpd.queued(), [m.group(1)], self.log())
+        with open(os.path.join(self.smtpd.spool, "queue", m.group(1), "envelope")) as f:
+            rcpts = [line.split()[1] for line in f if line.startswith("rcpt ")]
+        self.assertEqual(rcpts, ["later@temp.test"])
+
+
 class Lmtp(DeliveryTestCase):
     """lmtp actions handing the message to a real Dovecot."""
 
