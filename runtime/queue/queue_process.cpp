@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <map>
 #include <optional>
+#include <regex>
 
 namespace smtpd::rt {
 
@@ -54,13 +55,24 @@ std::string delivery_name(QueuedEnvelope const& envelope, QueuedRecipient const&
     return fmt::format("{}.M{}R{:016x}", envelope.created, envelope.id, fnv1a(key));
 }
 
+/// The RFC 3463 status of a permanent failure: the one the LMTP server's reply carried
+/// ("550 5.1.1 ..."), else 5.0.0 (other undefined status).
+std::string failure_status(std::string const& why) {
+    static std::regex const kEnhanced(R"(^5\d\d[ -](5\.\d{1,3}\.\d{1,3})(\s|$))");
+    std::smatch m;
+    if (std::regex_search(why, m, kEnhanced)) {
+        return m[1].str();
+    }
+    return "5.0.0";
+}
+
 /// A recipient whose local delivery failed for good, for its notice.
 DsnRecipient failed(QueuedRecipient const& rcpt, std::string const& why) {
     return DsnRecipient{
         rcpt.address,
         rcpt.orcpt,
         DsnKind::Failure,
-        "5.0.0",
+        failure_status(why),
         why,
         {},
         std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now())};

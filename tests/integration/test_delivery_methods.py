@@ -415,6 +415,13 @@ class Lmtp(DeliveryTestCase):
         self.assertEqual([x for x in self.dovecot.delivered("alice") if b"lmtp-unknown" in x], [])
         self.assertQueueDrains()
 
+    def test_the_notice_of_an_lmtp_refusal_carries_its_status(self):
+        self.send("sender@localhost", ["bob@lmtptcp.test"],
+                  b"Subject: lmtp-status\r\n\r\nlmtp-status-notice\r\n")
+        notice = self.smtpd.find_delivered(b"Final-Recipient: rfc822; bob@lmtptcp.test")
+        self.assertIn(b"Status: 5.1.1", notice)
+        self.assertIn(b"Action: failed", notice)
+
 
 class FanOut(DeliveryTestCase):
     """One alias, two values: a file and a user; both get the message."""
