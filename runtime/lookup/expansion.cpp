@@ -275,6 +275,9 @@ void Expansion::submit_user(std::size_t i, UserInfo const& user) {
     Destination d{
         action.name,   delivery_method(action.method), recipient_, *run_as, {}, action.junk,
         action.rcpt_to};
+    if (std::string dest = dest_address(i); dest != recipient_) {
+        d.dest = std::move(dest);
+    }
     switch (action.method) {
     case conf::Action::Method::Maildir: {
         auto path = maildir_path(i, *run_as);

@@ -32,6 +32,7 @@ QueuedRecipient to_queued(std::string address, Destination const& d, std::uint8_
     r.home = d.user.home;
     r.junk = d.junk;
     r.rcpt_to = d.lmtp_rcpt_to;
+    r.dest = d.dest;
     return r;
 }
 

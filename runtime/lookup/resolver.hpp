@@ -34,6 +34,7 @@ struct Destination {
     std::string target;
     bool junk = false;         ///< Maildir: file into the Junk folder
     bool lmtp_rcpt_to = false; ///< Lmtp: RCPT TO is `recipient`; else user.name
+    std::string dest{};        ///< the address the expansion reached (%{dest}); "" if `recipient`
     friend bool operator==(Destination const&, Destination const&) = default;
 };
 

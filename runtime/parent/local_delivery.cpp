@@ -113,6 +113,8 @@ std::pair<std::string, std::string> split_address(std::string const& address) {
 DeliveryOutcome run_mda(ipc::LocalDelivery const& d, QueuedRecipient const& r, int message_fd) {
     auto const [sender_user, sender_domain] = split_address(d.sender);
     auto const [rcpt_user, rcpt_domain] = split_address(r.address);
+    std::string const dest = r.dest.empty() ? r.address : r.dest;
+    auto const [dest_user, dest_domain] = split_address(dest);
     auto lookup = [&](std::string_view name) -> std::optional<std::string> {
         for (auto const& [key, value] :
              {std::pair<std::string_view, std::string const&>{"sender", d.sender},
@@ -121,9 +123,9 @@ DeliveryOutcome run_mda(ipc::LocalDelivery const& d, QueuedRecipient const& r, i
               {"rcpt", r.address},
               {"rcpt.user", rcpt_user},
               {"rcpt.domain", rcpt_domain},
-              {"dest", r.address},
-              {"dest.user", rcpt_user},
-              {"dest.domain", rcpt_domain},
+              {"dest", dest},
+              {"dest.user", dest_user},
+              {"dest.domain", dest_domain},
               {"user.username", r.user},
               {"user.directory", r.home}}) {
             if (name == key) {
@@ -144,7 +146,7 @@ DeliveryOutcome run_mda(ipc::LocalDelivery const& d, QueuedRecipient const& r, i
     mda.user = r.user;
     mda.home = r.home;
     mda.sender = d.sender;
-    mda.recipient = r.address;
+    mda.recipient = dest;
     mda.original_recipient = r.address;
     mda.extension = plus == std::string::npos ? std::string() : rcpt_user.substr(plus + 1);
     mda.message_fd = message_fd;

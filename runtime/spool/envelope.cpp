@@ -161,8 +161,8 @@ constexpr std::array<Field, 18> kFields{{
 
 constexpr std::array<std::string_view, 4> kMethods = {"maildir", "mbox", "lmtp", "mda"};
 // The fields of a recipient line in versions 1, 2 and 3.
-constexpr std::array<std::size_t, 3> kRecipientFields = {3, 5, 12};
-constexpr std::size_t kMaxRecipientFields = 12;
+constexpr std::array<std::size_t, 3> kRecipientFields = {3, 5, 13};
+constexpr std::size_t kMaxRecipientFields = 13;
 
 std::string_view method_name(QueuedRecipient::Method m) {
     auto const i = static_cast<std::size_t>(m);
@@ -192,10 +192,12 @@ std::string id_text(std::optional<std::uint32_t> id) {
     return id ? fmt::to_string(*id) : std::string();
 }
 
-// The version 3 fields of a recipient: <method> <action> <uid> <gid> <home> <junk> <rcpt-to>.
+// The version 3 fields of a recipient: <method> <action> <uid> <gid> <home> <junk> <rcpt-to>
+// <dest>.
 bool read_recipient_v3(QueuedRecipient& r, std::array<std::string, kMaxRecipientFields>& parts) {
     r.action = std::move(parts[6]);
     r.home = std::move(parts[9]);
+    r.dest = std::move(parts[12]);
     return read_method(r.method, parts[5]) && read_id(r.uid, parts[7]) &&
            read_id(r.gid, parts[8]) && read_flag(r.junk, parts[10]) &&
            read_flag(r.rcpt_to, parts[11]);
@@ -251,10 +253,10 @@ std::optional<std::pair<std::string_view, std::string_view>> next_line(std::stri
 } // namespace
 
 std::string encode_recipient(QueuedRecipient const& r) {
-    return fmt::format("{} {} {} {} {} {} {} {} {} {} {} {}", escape(r.address), escape(r.user),
+    return fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {}", escape(r.address), escape(r.user),
                        escape(r.target), unsigned{r.notify}, escape(r.orcpt), method_name(r.method),
                        escape(r.action), id_text(r.uid), id_text(r.gid), escape(r.home),
-                       r.junk ? 1 : 0, r.rcpt_to ? 1 : 0);
+                       r.junk ? 1 : 0, r.rcpt_to ? 1 : 0, escape(r.dest));
 }
 
 std::optional<QueuedRecipient> decode_recipient(std::string_view fields) {

@@ -25,7 +25,7 @@ namespace smtpd::rt {
 ///   tls 0|1               body |7BIT|8BITMIME     smtputf8 0|1         ret |FULL|HDRS
 ///   envid <xtext>         auth-param <xtext>      size <octets>        (each may be empty)
 ///   rcpt <address> <user> <target> <notify 0..15> <orcpt> <method> <action> <uid> <gid>
-///        <home> <junk 0|1> <rcpt-to 0|1>                    (one line per recipient, >= 1)
+///        <home> <junk 0|1> <rcpt-to 0|1> <dest>             (one line per recipient, >= 1)
 ///   attempts <count>      last-try <seconds>      last-warn <seconds>  (0: never)
 ///   error <last error>
 /// <method> is maildir, mbox, lmtp or mda; <target> is, for each, the expanded Maildir path, the
@@ -70,6 +70,7 @@ struct QueuedRecipient {
     std::string home{}; ///< `user`'s home directory
     bool junk{};        ///< Maildir: file into the Junk folder
     bool rcpt_to{};     ///< Lmtp: RCPT TO is `address` (else `user`)
+    std::string dest{}; ///< the address an alias made of `address` (%{dest}); "" if none
     friend bool operator==(QueuedRecipient const&, QueuedRecipient const&) = default;
 };
 

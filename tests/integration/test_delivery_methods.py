@@ -321,7 +321,6 @@ class Mda(DeliveryTestCase):
         self.assertIn(b"quoted-local", data)
         self.assertQueueDrains()
 
-    @unittest.expectedFailure
     def test_dest_is_the_address_after_alias_expansion(self):
         # smtpd.conf(5): "dest  the recipient address after alias and virtual expansion". The
         # alias "redir" names the address target@dest.test, whose action is the mda: rcpt.user

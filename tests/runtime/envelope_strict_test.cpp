@@ -55,7 +55,7 @@ std::string rcpt_line(std::size_t field, std::string_view value) {
                                      "0",    "1",   ""};
     f.at(field - 1) = std::string(value);
     std::string line = "rcpt";
-    for (std::size_t i = 0; i < 12; ++i) {
+    for (std::size_t i = 0; i < f.size(); ++i) {
         line += " " + f.at(i);
     }
     return line;
@@ -185,8 +185,10 @@ TEST(EnvelopeVersion3, RefusesAnOlderRecipient) {
 
 TEST(EnvelopeVersion3, RefusesRecipientsWithTooFewOrTooManyFields) {
     std::string const good = encode_envelope(version3_sample());
-    for (auto const& rcpt : {rcpt_line(12, "1") + " ", rcpt_line(12, "1 x"), rcpt_line(12, ""),
-                             std::string("rcpt c@d u"), std::string("rcpt ")}) {
+    std::string const twelve = rcpt_line(13, "x").substr(0, rcpt_line(13, "x").size() - 2);
+    for (auto const& rcpt : {rcpt_line(13, "d@e") + " ", rcpt_line(13, "d@e x"),
+                             rcpt_line(12, ""), twelve, std::string("rcpt c@d u"),
+                             std::string("rcpt ")}) {
         EXPECT_FALSE(decode_envelope(replace_line(good, "rcpt", rcpt))) << rcpt;
     }
 }

@@ -35,6 +35,7 @@ QueuedEnvelope sample() {
     e.recipients[0].gid = 0;
     e.recipients[0].home = "/root";
     e.recipients[0].junk = true;
+    e.recipients[0].dest = "bee@localhost";
     e.last_try = 1700000100;
     e.last_warn = 1700000200;
     return e;
@@ -65,7 +66,8 @@ TEST(Envelope, WritesEveryFieldOfVersion3) {
                                          "auth-param alice+40example.org\n"
                                          "size 12345\n"
                                          "rcpt b@localhost root /var/mail/Maildir 12 "
-                                         "rfc822;b+40localhost maildir local 0 0 /root 1 0\n"
+                                         "rfc822;b+40localhost maildir local 0 0 /root 1 0 "
+                                         "bee@localhost\n"
                                          "attempts 2\n"
                                          "last-try 1700000100\n"
                                          "last-warn 1700000200\n"
@@ -89,7 +91,7 @@ TEST(Envelope, WritesEmptyValuesForParametersNotGiven) {
     for (auto const* line :
          {"\nauth-user \n", "\ntls 0\n", "\nbody \n", "\nsmtputf8 0\n", "\nret \n", "\nenvid \n",
           "\nauth-param \n", "\nsize \n", "\nlast-try 0\n", "\nlast-warn 0\n",
-          "\nrcpt b@localhost root /var/mail/Maildir 0  maildir     0 0\n"}) {
+          "\nrcpt b@localhost root /var/mail/Maildir 0  maildir     0 0 \n"}) {
         EXPECT_NE(text.find(line), std::string::npos) << line;
     }
     auto const decoded = decode_envelope(text);
