@@ -55,8 +55,8 @@ std::string rcpt_line(std::size_t field, std::string_view value) {
                                      "0",    "1",   ""};
     f.at(field - 1) = std::string(value);
     std::string line = "rcpt";
-    for (std::size_t i = 0; i < f.size(); ++i) {
-        line += " " + f.at(i);
+    for (auto const& field : f) {
+        line += " " + field;
     }
     return line;
 }
