@@ -55,8 +55,8 @@ std::string rcpt_line(std::size_t field, std::string_view value) {
                                      "0",    "1",   ""};
     f.at(field - 1) = std::string(value);
     std::string line = "rcpt";
-    for (auto const& field : f) {
-        line += " " + field;
+    for (auto const& part : f) {
+        line += " " + part;
     }
     return line;
 }
