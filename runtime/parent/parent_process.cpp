@@ -31,6 +31,8 @@ namespace {
 
 /// How long the children get to finish after SIGTERM before SIGKILL.
 constexpr std::chrono::seconds kStopGrace{10};
+/// How long the exits of a cascade are gathered before the cause is named.
+constexpr std::chrono::milliseconds kCauseWindow{500};
 /// How long a lost channel waits for its child's exit to be reaped.
 constexpr std::chrono::seconds kLostGrace{2};
 
@@ -39,7 +41,8 @@ class Parent {
     // The signal sets exist before any child does, so no child's death goes unseen.
     Parent(asio::io_context& io, Peers& peers)
         : io_(io), peers_(peers), deliveries_(peers, host_name()),
-          signals_(io, SIGCHLD, SIGTERM, SIGINT), hup_(io, SIGHUP), stop_timer_(io) {}
+          signals_(io, SIGCHLD, SIGTERM, SIGINT), hup_(io, SIGHUP), stop_timer_(io),
+          cause_timer_(io) {}
 
     void start(std::map<pid_t, Role> children) {
         children_ = std::move(children);
@@ -132,11 +135,11 @@ class Parent {
         });
     }
 
-    /// Reaps every child that has exited. The roles that exited together are reported with the
-    /// one that caused it first: a role killed by a signal, or exiting other than by following
-    /// a lost channel (status 1), is the cause; the others followed it.
+    /// Reaps every child that has exited. A role that exits brings the others down in a
+    /// cascade (each exits, status 1, when a channel closes), and the kernel may report a
+    /// follower before the role that caused it, so the exits of a short window are gathered
+    /// and the cause is named first: a role killed by a signal, or exiting with another status.
     void reap() {
-        std::vector<std::pair<Role, int>> exited;
         int status = 0;
         pid_t pid = 0;
         while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
@@ -144,15 +147,33 @@ class Parent {
                 continue;
             }
             auto it = children_.find(pid);
-            if (it != children_.end()) {
-                exited.emplace_back(it->second, status);
-                children_.erase(it);
+            if (it == children_.end()) {
+                continue;
+            }
+            Role const role = it->second;
+            children_.erase(it);
+            if (stopping_) {
+                log_debug("smtpd: {} process exited ({})", role_name(role), describe(status));
+            } else {
+                exited_.emplace_back(role, status);
             }
         }
-        std::stable_partition(exited.begin(), exited.end(), [](auto const& e) {
+        if (!exited_.empty() && !cause_pending_) {
+            cause_pending_ = true;
+            cause_timer_.expires_after(kCauseWindow);
+            cause_timer_.async_wait([this](boost::system::error_code) { report_cause(); });
+        }
+        if (stopping_ && children_.empty()) {
+            io_.stop();
+        }
+    }
+
+    void report_cause() {
+        reap();
+        std::stable_partition(exited_.begin(), exited_.end(), [](auto const& e) {
             return WIFSIGNALED(e.second) || WEXITSTATUS(e.second) != 1;
         });
-        for (auto const& [role, how] : exited) {
+        for (auto const& [role, how] : exited_) {
             if (stopping_) {
                 log_debug("smtpd: {} process exited ({})", role_name(role), describe(how));
             } else {
@@ -161,6 +182,7 @@ class Parent {
                 shutdown(1);
             }
         }
+        exited_.clear();
         if (stopping_ && children_.empty()) {
             io_.stop();
         }
@@ -205,6 +227,9 @@ class Parent {
     asio::signal_set signals_;
     asio::signal_set hup_;
     asio::steady_timer stop_timer_;
+    std::vector<std::pair<Role, int>> exited_; ///< exits not reported yet
+    asio::steady_timer cause_timer_;
+    bool cause_pending_ = false;
     bool stopping_ = false;
     int status_ = 0;
 };
