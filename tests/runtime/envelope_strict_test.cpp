@@ -186,9 +186,8 @@ TEST(EnvelopeVersion3, RefusesAnOlderRecipient) {
 TEST(EnvelopeVersion3, RefusesRecipientsWithTooFewOrTooManyFields) {
     std::string const good = encode_envelope(version3_sample());
     std::string const twelve = rcpt_line(13, "x").substr(0, rcpt_line(13, "x").size() - 2);
-    for (auto const& rcpt : {rcpt_line(13, "d@e") + " ", rcpt_line(13, "d@e x"),
-                             rcpt_line(12, ""), twelve, std::string("rcpt c@d u"),
-                             std::string("rcpt ")}) {
+    for (auto const& rcpt : {rcpt_line(13, "d@e") + " ", rcpt_line(13, "d@e x"), rcpt_line(12, ""),
+                             twelve, std::string("rcpt c@d u"), std::string("rcpt ")}) {
         EXPECT_FALSE(decode_envelope(replace_line(good, "rcpt", rcpt))) << rcpt;
     }
 }
