@@ -98,4 +98,8 @@ Result<std::string> read_file(std::string const& path) {
     }
 }
 
+bool is_no_space(std::error_code ec) {
+    return ec == std::errc::no_space_on_device || ec.value() == EDQUOT;
+}
+
 } // namespace smtpd::rt

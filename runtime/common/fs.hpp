@@ -50,6 +50,9 @@ class Fd {
 [[nodiscard]] Result<void> sync_dir(std::string const& path);
 /// mkdir -p with `mode` for the directories it creates.
 [[nodiscard]] Result<void> make_dirs(std::string const& path, unsigned mode);
+/// True for the errors of a full spool or mailbox (ENOSPC, EDQUOT): 452 4.3.1, not 451.
+[[nodiscard]] bool is_no_space(std::error_code ec);
+
 /// Reads a whole file.
 [[nodiscard]] Result<std::string> read_file(std::string const& path);
 

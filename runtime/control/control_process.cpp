@@ -56,11 +56,7 @@ class Control {
         if (ipc::type_of(m) != ipc::MsgType::ControlReply) {
             unexpected(Role::Control, from, m);
         }
-        auto& reply = std::get<ipc::ControlReply>(m);
-        ipc::RequestId const id = reply.id;
-        if (auto r = replies_.complete(id, std::move(reply)); !r) {
-            fatal("control: ControlReply for an unknown request");
-        }
+        complete_reply(replies_, std::get<ipc::ControlReply>(std::move(m)), Role::Control);
     }
 
     asio::awaitable<void> accept_loop(Protocol::acceptor& acceptor) {

@@ -5,6 +5,7 @@
 // that does not read its input must not kill us) and any SIGPIPE it raised is consumed after.
 #include "deliver/mda.hpp"
 
+#include "common/address.hpp"
 #include "deliver/message_source.hpp"
 
 #include "common/fs.hpp"
@@ -294,14 +295,6 @@ std::string last_line(std::string_view output) {
         }
     }
     return line;
-}
-
-std::pair<std::string_view, std::string_view> split_address(std::string_view address) {
-    auto const at = address.rfind('@');
-    if (at == std::string_view::npos) {
-        return {address, {}};
-    }
-    return {address.substr(0, at), address.substr(at + 1)};
 }
 
 } // namespace

@@ -43,22 +43,12 @@ void DispatcherServices::abort(std::string msgid) {
     peers_.send(Role::Queue, ipc::MessageAbort{std::move(msgid)});
 }
 
-template <class T> void DispatcherServices::complete(ipc::Pending<T>& pending, T reply) {
-    ipc::RequestId const id = reply.id;
-    if (auto r = pending.complete(id, std::move(reply)); !r) {
-        fatal(fmt::format("dispatcher: reply to unknown request {}", id));
-    }
-}
-
 void DispatcherServices::created(ipc::MessageCreated const& m, Fd fd) {
     if (m.error.empty() && !fd.valid()) {
         fatal("dispatcher: MessageCreated without its file");
     }
-    if (auto r =
-            created_.complete(m.id, CreatedMessage{m.msgid, std::move(fd), m.error, m.no_space});
-        !r) {
-        fatal(fmt::format("dispatcher: reply to unknown request {}", m.id));
-    }
+    complete_request(created_, m.id, CreatedMessage{m.msgid, std::move(fd), m.error, m.no_space},
+                     Role::Dispatcher, "MessageCreated");
 }
 
 /// Queue -> dispatcher -> parent and back: the parent forks the delivery as the user.
@@ -84,17 +74,21 @@ void DispatcherServices::on_message(Role from, ipc::Received received) {
     auto& m = received.message;
     switch (ipc::type_of(m)) {
     case ipc::MsgType::RecipientResolved:
-        return complete(resolved_, std::get<ipc::RecipientResolved>(std::move(m)));
+        return complete_reply(resolved_, std::get<ipc::RecipientResolved>(std::move(m)),
+                              Role::Dispatcher);
     case ipc::MsgType::CredentialsChecked:
-        return complete(checked_, std::get<ipc::CredentialsChecked>(std::move(m)));
+        return complete_reply(checked_, std::get<ipc::CredentialsChecked>(std::move(m)),
+                              Role::Dispatcher);
     case ipc::MsgType::MessageCreated:
         return created(std::get<ipc::MessageCreated>(m), std::move(received.fd));
     case ipc::MsgType::MessageCommitted:
-        return complete(committed_, std::get<ipc::MessageCommitted>(std::move(m)));
+        return complete_reply(committed_, std::get<ipc::MessageCommitted>(std::move(m)),
+                              Role::Dispatcher);
     case ipc::MsgType::LocalDelivery:
         return relay_delivery(std::get<ipc::LocalDelivery>(std::move(m)), std::move(received.fd));
     case ipc::MsgType::LocalDeliveryDone:
-        return complete(delivered_, std::get<ipc::LocalDeliveryDone>(std::move(m)));
+        return complete_reply(delivered_, std::get<ipc::LocalDeliveryDone>(std::move(m)),
+                              Role::Dispatcher);
     case ipc::MsgType::ListenerSocket:
         return on_listener_(std::get<ipc::ListenerSocket>(m).listen_index, std::move(received.fd));
     default:

@@ -52,7 +52,6 @@ class DispatcherServices {
   private:
     void relay_delivery(ipc::LocalDelivery delivery, Fd message);
     void created(ipc::MessageCreated const& m, Fd fd);
-    template <class T> void complete(ipc::Pending<T>& pending, T reply);
 
     Peers& peers_;
     boost::asio::any_io_executor executor_;

@@ -66,10 +66,6 @@ std::string path_address(grammar::Path const& path) {
     return path.mailbox ? path.mailbox->local_part + "@" + path.mailbox->domain : std::string();
 }
 
-bool no_space(std::error_code ec) {
-    return ec == std::errc::no_space_on_device || ec.value() == EDQUOT;
-}
-
 /// The content of a message being received, written to the file the queue opened for it.
 /// A write error is kept and makes the commit fail.
 struct MessageFile {
@@ -353,7 +349,7 @@ class Connection {
             if (message) {
                 ctx_.services.abort(message->msgid);
             }
-            bool const full = no_space(error) || (!message && open_no_space_);
+            bool const full = is_no_space(error) || (!message && open_no_space_);
             co_return sm::QueueVerdict{full ? Kind::NoSpace : Kind::TempFail, {}};
         }
         message->fd.reset();

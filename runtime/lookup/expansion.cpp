@@ -7,6 +7,7 @@
 #include "lookup/expansion.hpp"
 
 #include "conf/format.hpp"
+#include "lookup/format_values.hpp"
 
 #include <algorithm>
 #include <iterator>
@@ -17,11 +18,6 @@ namespace smtpd::rt {
 namespace {
 
 using Kind = AliasEntry::Kind;
-
-std::pair<std::string, std::string> split_address(std::string const& address) {
-    auto const at = address.rfind('@');
-    return {address.substr(0, at), at == std::string::npos ? "" : address.substr(at + 1)};
-}
 
 DeliveryMethod delivery_method(conf::Action::Method m) {
     switch (m) {
@@ -370,28 +366,8 @@ std::string Expansion::dest_address(std::size_t i) const {
 }
 
 std::optional<std::string> Expansion::maildir_path(std::size_t i, UserInfo const& user) {
-    auto const [rcpt_user, rcpt_domain] = split_address(recipient_);
-    auto const dest = dest_address(i);
-    auto const [dest_user, dest_domain] = split_address(dest);
-    auto lookup = [&](std::string_view name) -> std::optional<std::string> {
-        if (name == "user.username") {
-            return user.name;
-        }
-        if (name == "user.directory") {
-            return user.home;
-        }
-        for (auto const& [key, value] : {std::pair{"rcpt", recipient_},
-                                         {"rcpt.user", rcpt_user},
-                                         {"rcpt.domain", rcpt_domain},
-                                         {"dest", dest},
-                                         {"dest.user", dest_user},
-                                         {"dest.domain", dest_domain}}) {
-            if (name == key) {
-                return value;
-            }
-        }
-        return std::nullopt;
-    };
+    FormatValues const values{std::nullopt, recipient_, dest_address(i), user.name, user.home};
+    auto const lookup = format_lookup(values);
     auto const& format = nodes_.at(i).action->path;
     auto path = conf::expand_format(format.value_or("~/Maildir"), lookup);
     if (auto const* err = std::get_if<conf::FormatError>(&path)) {

@@ -90,12 +90,7 @@ class Lookup {
         }
     }
 
-    void forward_read(ipc::ForwardRead m) {
-        ipc::RequestId const id = m.id;
-        if (auto r = forwards_.complete(id, std::move(m)); !r) {
-            fatal("lookup: ForwardRead for an unknown request");
-        }
-    }
+    void forward_read(ipc::ForwardRead m) { complete_reply(forwards_, std::move(m), Role::Lookup); }
 
     asio::awaitable<void> resolve(Role from, ipc::LookupRecipient m) {
         Resolution r = co_await resolve_with_forwards(m);
@@ -136,9 +131,7 @@ class Lookup {
     }
 
     void system_checked(ipc::CredentialsChecked m) {
-        if (auto r = system_checked_.complete(m.id, m); !r) {
-            fatal("lookup: CredentialsChecked for an unknown request");
-        }
+        complete_reply(system_checked_, m, Role::Lookup);
     }
 
     asio::io_context& io_;

@@ -1,6 +1,7 @@
 // Forking, running and reaping local deliveries.
 #include "parent/local_delivery.hpp"
 
+#include "common/address.hpp"
 #include "common/kill_point.hpp"
 #include "common/log.hpp"
 #include "common/privileges.hpp"
@@ -9,6 +10,7 @@
 #include "deliver/maildir.hpp"
 #include "deliver/mbox.hpp"
 #include "deliver/mda.hpp"
+#include "lookup/format_values.hpp"
 
 #include <cerrno>
 #include <fcntl.h>
@@ -101,43 +103,16 @@ DeliveryOutcome to_outcome(Result<std::string> const& maildir) {
     return {DeliveryOutcome::Kind::Ok, "path=" + maildir.value()};
 }
 
-std::pair<std::string, std::string> split_address(std::string const& address) {
-    auto const at = address.rfind('@');
-    if (at == std::string::npos) {
-        return {address, {}};
-    }
-    return {address.substr(0, at), address.substr(at + 1)};
-}
-
 /// The mda command with its format specifiers expanded, each value one shell-quoted word.
 DeliveryOutcome run_mda(ipc::LocalDelivery const& d, QueuedRecipient const& r, int message_fd) {
-    auto const [sender_user, sender_domain] = split_address(d.sender);
-    auto const [rcpt_user, rcpt_domain] = split_address(r.address);
     std::string const dest = r.dest.empty() ? r.address : r.dest;
-    auto const [dest_user, dest_domain] = split_address(dest);
-    auto lookup = [&](std::string_view name) -> std::optional<std::string> {
-        for (auto const& [key, value] :
-             {std::pair<std::string_view, std::string const&>{"sender", d.sender},
-              {"sender.user", sender_user},
-              {"sender.domain", sender_domain},
-              {"rcpt", r.address},
-              {"rcpt.user", rcpt_user},
-              {"rcpt.domain", rcpt_domain},
-              {"dest", dest},
-              {"dest.user", dest_user},
-              {"dest.domain", dest_domain},
-              {"user.username", r.user},
-              {"user.directory", r.home}}) {
-            if (name == key) {
-                return value;
-            }
-        }
-        return std::nullopt;
-    };
+    FormatValues const values{d.sender, r.address, dest, r.user, r.home};
+    auto const lookup = format_lookup(values);
     auto command = conf::expand_command(r.target, lookup, shell_quote);
     if (auto const* error = std::get_if<conf::FormatError>(&command)) {
         return {DeliveryOutcome::Kind::PermFail, "mda command: " + error->message};
     }
+    std::string_view const rcpt_user = split_address(r.address).first;
     auto const plus = rcpt_user.find('+');
     // Member by member: g++ warns about designated initializers that leave members out.
     MdaDelivery mda;
@@ -148,7 +123,8 @@ DeliveryOutcome run_mda(ipc::LocalDelivery const& d, QueuedRecipient const& r, i
     mda.sender = d.sender;
     mda.recipient = dest;
     mda.original_recipient = r.address;
-    mda.extension = plus == std::string::npos ? std::string() : rcpt_user.substr(plus + 1);
+    mda.extension =
+        plus == std::string_view::npos ? std::string() : std::string(rcpt_user.substr(plus + 1));
     mda.message_fd = message_fd;
     return deliver_mda(mda);
 }

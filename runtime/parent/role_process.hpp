@@ -9,12 +9,14 @@
 #include "common/failure.hpp"
 #include "ipc/channel.hpp"
 #include "ipc/messages.hpp"
+#include "ipc/pending.hpp"
 #include "parent/topology.hpp"
 
 // <utility> before Asio: Boost 1.74's Asio needs it under C++20.
 #include <utility>
 
 #include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
 
 #include <functional>
 #include <map>
@@ -68,6 +70,23 @@ struct DaemonOptions;
 
 /// fatal() for a message a role does not take from that peer.
 [[noreturn]] void unexpected(Role self, Role from, ipc::Message const& message);
+
+/// Hands the reply `id` to the request that awaits it in `pending`. A reply that no request
+/// awaits is an internal peer's protocol fault: fatal, naming `self` and the reply's type.
+template <class T>
+void complete_request(ipc::Pending<T>& pending, ipc::RequestId id, T reply, Role self,
+                      std::string_view what) {
+    if (auto r = pending.complete(id, std::move(reply)); !r) {
+        fatal(fmt::format("{}: {} for an unknown request {}", role_name(self), what, id));
+    }
+}
+
+/// complete_request for a reply message, which carries its own id.
+template <class T> void complete_reply(ipc::Pending<T>& pending, T reply, Role self) {
+    ipc::RequestId const id = reply.id;
+    std::string_view const what = ipc::kMsgTypeNames.at(static_cast<std::size_t>(T::kType) - 1);
+    complete_request(pending, id, std::move(reply), self, what);
+}
 
 /// SIGTERM and SIGINT call `stop`; SIGHUP and SIGPIPE are ignored.
 void on_stop_signals(boost::asio::io_context& io, std::function<void(int)> stop);

@@ -30,10 +30,7 @@ ipc::ScheduleMessage schedule_of(QueuedEnvelope const& e) {
 }
 
 void Notices::resolved(ipc::RecipientResolved reply) {
-    ipc::RequestId const id = reply.id;
-    if (auto r = resolved_.complete(id, std::move(reply)); !r) {
-        fatal("queue: RecipientResolved for an unknown lookup");
-    }
+    complete_reply(resolved_, std::move(reply), Role::Queue);
 }
 
 asio::awaitable<std::optional<std::vector<QueuedRecipient>>>
@@ -64,12 +61,8 @@ asio::awaitable<bool> Notices::enqueue(std::string const& text, std::vector<Queu
     message.write(text);
     QueuedEnvelope envelope{message.id(), std::time(nullptr), hostname_, {}, true,
                             {},           std::move(to),      0,         {}};
-    auto work = [&spool = spool_, &message, &envelope]() -> std::error_code {
-        if (auto r = spool.commit(message, envelope); !r) {
-            spool.abort(message);
-            return r.error();
-        }
-        return {};
+    auto work = [&spool = spool_, &message, &envelope] {
+        return spool.commit_or_drop(message, envelope);
     };
     auto committing = disk_.run(std::move(work));
     if (std::error_code const error = co_await std::move(committing); error) {

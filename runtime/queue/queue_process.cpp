@@ -4,6 +4,7 @@
 #include "queue/queue_process.hpp"
 
 #include "common/disk_workers.hpp"
+#include "common/hash.hpp"
 #include "common/host_name.hpp"
 #include "common/kill_point.hpp"
 #include "common/log.hpp"
@@ -31,20 +32,6 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::size_t kDiskThreads = 16;
-
-bool no_space(std::error_code ec) {
-    return ec == std::errc::no_space_on_device || ec.value() == EDQUOT;
-}
-
-/// FNV-1a, 64 bits: a short stable digest of a recipient for a file name (not a security
-/// boundary: the msgid is random and the name is only compared within one Maildir).
-std::uint64_t fnv1a(std::string_view text) {
-    std::uint64_t hash = 0xcbf29ce484222325ULL;
-    for (char const c : text) {
-        hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
-    }
-    return hash;
-}
 
 /// The Maildir name of a recipient's copy: the same at every attempt, so that a delivery made
 /// just before a crash is recognised instead of repeated. Sorted by arrival as maildir(5) names.
@@ -176,7 +163,7 @@ class Queue {
             log_warn("queue: cannot create a message: {}", begun.error().message());
             peers_.send(
                 Role::Dispatcher,
-                ipc::MessageCreated{m.id, {}, begun.error().message(), no_space(begun.error())});
+                ipc::MessageCreated{m.id, {}, begun.error().message(), is_no_space(begun.error())});
             return;
         }
         auto shared = begun.value().share_fd();
@@ -208,28 +195,21 @@ class Queue {
         }
         IncomingMessage message = std::move(it->second);
         incoming_.erase(it);
-        auto work = [&spool = spool_, &message, &envelope]() -> std::error_code {
-            if (auto r = spool.commit(message, *envelope); !r) {
-                spool.abort(message);
-                return r.error();
-            }
-            return {};
+        auto work = [&spool = spool_, &message, &envelope] {
+            return spool.commit_or_drop(message, *envelope);
         };
         auto committing = disk_.run(std::move(work));
         std::error_code const error = co_await std::move(committing);
         peers_.send(Role::Dispatcher,
                     ipc::MessageCommitted{m.id, !error, error ? error.message() : std::string(),
-                                          no_space(error)});
+                                          is_no_space(error)});
         if (!error) {
             peers_.send(Role::Scheduler, schedule_of(*envelope));
         }
     }
 
     void delivery_done(ipc::LocalDeliveryDone m) {
-        ipc::RequestId const id = m.id;
-        if (auto r = delivered_.complete(id, std::move(m)); !r) {
-            fatal("queue: LocalDeliveryDone for an unknown delivery");
-        }
+        complete_reply(delivered_, std::move(m), Role::Queue);
     }
 
     asio::awaitable<void> deliver(ipc::DeliverRequest request);

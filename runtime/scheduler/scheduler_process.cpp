@@ -3,6 +3,7 @@
 // (delay warnings, expiry) it asks the queue to send.
 #include "scheduler/scheduler_process.hpp"
 
+#include "common/hash.hpp"
 #include "common/log.hpp"
 #include "parent/role_process.hpp"
 #include "scheduler/policy.hpp"
@@ -39,11 +40,7 @@ std::optional<SysSeconds> time_or_none(std::uint64_t seconds) {
 
 /// A stable jitter seed per message, so its retries spread and stay reproducible.
 std::uint64_t seed_of(std::string_view msgid) {
-    std::uint64_t seed = 1469598103934665603ULL;
-    for (char const c : msgid) {
-        seed = (seed ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-    }
-    return seed | 1U;
+    return fnv1a(msgid) | 1U;
 }
 
 class Scheduler {

@@ -122,6 +122,14 @@ Result<void> Spool::commit(IncomingMessage& message, QueuedEnvelope const& envel
     return sync_dir(incoming_dir());
 }
 
+std::error_code Spool::commit_or_drop(IncomingMessage& message, QueuedEnvelope const& envelope) {
+    if (auto r = commit(message, envelope); !r) {
+        abort(message);
+        return r.error();
+    }
+    return {};
+}
+
 void Spool::abort(IncomingMessage& message) {
     message.fd_.reset();
     remove_tree(incoming_dir() + "/" + message.id_);
