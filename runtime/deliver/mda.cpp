@@ -33,6 +33,17 @@ using Kind = DeliveryOutcome::Kind;
 
 constexpr auto kPollSlice = std::chrono::milliseconds(50);
 
+// kMdaExits lists sysexits.h's codes in order, EX__BASE to EX__MAX.
+constexpr bool lists_every_sysexit() {
+    for (std::size_t i = 0; i < kMdaExits.size(); ++i) {
+        if (kMdaExits.at(i).code != EX__BASE + static_cast<int>(i)) {
+            return false;
+        }
+    }
+    return kMdaExits.size() == EX__MAX - EX__BASE + 1;
+}
+static_assert(lists_every_sysexit());
+
 /// Blocks SIGPIPE in this thread; on the way out consumes one it raised, then unblocks.
 class SigpipeBlock {
   public:
@@ -323,17 +334,22 @@ DeliveryOutcome mda_outcome(int wait_status, std::string_view output) {
     std::string const line = last_line(output);
     std::string const tail = line.empty() ? std::string() : ": " + line;
     if (WIFSIGNALED(wait_status)) {
-        return {Kind::TempFail,
-                fmt::format("mda terminated by signal {}{}", WTERMSIG(wait_status), tail)};
+        return {Kind::TempFail, fmt::format("{} mda terminated by signal {}{}", kSignalledStatus,
+                                            WTERMSIG(wait_status), tail)};
     }
     int const code = WEXITSTATUS(wait_status);
     if (code == 0) {
         return {Kind::Ok, "delivered to mda" + tail};
     }
-    // sendmail's markfailure(): these exit codes queue the message up again.
-    bool const temporary = code == EX_TEMPFAIL || code == EX_OSERR || code == EX_IOERR;
-    return {temporary ? Kind::TempFail : Kind::PermFail,
-            fmt::format("mda exited {}{}", code, tail)};
+    MdaExit const meaning = mda_exit(code);
+    return {meaning.temporary ? Kind::TempFail : Kind::PermFail,
+            fmt::format("{} mda exited {} ({}){}", meaning.status, code, meaning.text, tail)};
+}
+
+MdaExit mda_exit(int code) {
+    auto const known = std::find_if(kMdaExits.begin(), kMdaExits.end(),
+                                    [code](MdaExit const& e) { return e.code == code; });
+    return known != kMdaExits.end() ? *known : kUnknownMdaExit;
 }
 
 std::string shell_quote(std::string_view value) {

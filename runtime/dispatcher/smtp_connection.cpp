@@ -54,6 +54,15 @@ bool is_loopback(asio::ip::address const& a) {
 }
 
 /// The recipient as local-part and domain; RCPT TO:<Postmaster> is for this host.
+/// "127.0.0.1:25", "[::1]:587": the listener a connection came in on, for the envelope.
+std::string endpoint_text(tcp::endpoint const& e) {
+    std::string const address = e.address().to_string();
+    if (e.address().is_v6()) {
+        return fmt::format("[{}]:{}", address, e.port());
+    }
+    return fmt::format("{}:{}", address, e.port());
+}
+
 std::pair<std::string, std::string> split_recipient(grammar::Path const& path,
                                                     std::string const& hostname) {
     if (path.mailbox) {
@@ -97,6 +106,10 @@ class Connection {
         if (!ec) {
             client_ip_ = remote.address().to_string();
             client_local_ = is_loopback(remote.address());
+        }
+        auto const local = stream_.socket().local_endpoint(ec);
+        if (!ec) {
+            listener_address_ = endpoint_text(local);
         }
     }
 
@@ -386,6 +399,7 @@ class Connection {
                            {},
                            0,
                            {}};
+        env.listener = listener_address_;
         // Before the recipients: it copies NOTIFY and ORCPT by index, and one recipient may
         // have several destinations; they are copied to each below.
         copy_session_options(envelope, env);
@@ -426,6 +440,7 @@ class Connection {
     std::string id_;
     std::string client_ip_ = "unknown";
     bool client_local_ = false;
+    std::string listener_address_; ///< the local address:port accepted on, for the envelope
     std::string disconnect_reason_ = "disconnect";
     std::optional<MessageFile> message_;
     std::optional<ReceivedInfo> open_pending_;

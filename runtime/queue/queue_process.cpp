@@ -43,9 +43,10 @@ std::string delivery_name(QueuedEnvelope const& envelope, QueuedRecipient const&
 }
 
 /// The RFC 3463 status of a permanent failure: the one the LMTP server's reply carried
-/// ("550 5.1.1 ..."), else 5.0.0 (other undefined status).
+/// ("550 5.1.1 ...") or the mda outcome starts with ("5.1.1 mda exited 67 ..."), else 5.0.0
+/// (other undefined status).
 std::string failure_status(std::string const& why) {
-    static std::regex const enhanced(R"(^5\d\d[ -](5\.\d{1,3}\.\d{1,3})(\s|$))");
+    static std::regex const enhanced(R"(^(?:5\d\d[ -])?(5\.\d{1,3}\.\d{1,3})(\s|$))");
     std::smatch m;
     if (std::regex_search(why, m, enhanced)) {
         return m[1].str();

@@ -47,10 +47,29 @@ std::optional<std::size_t> due_warning(MessageTimes const& times, SysSeconds now
     return best;
 }
 
-DeliverAt after_temporary_failure(MessageTimes const& times, SysSeconds now, SysSeconds expiry,
+// The earliest warn interval still to come (after `now`, not yet sent), if any.
+std::optional<SysSeconds> next_warning(MessageTimes const& times, SysSeconds now,
+                                       SchedulerConfig const& config) {
+    std::optional<SysSeconds> next;
+    for (auto const interval : config.warn_intervals) {
+        SysSeconds const due = add_saturating(times.created, interval);
+        bool const sent = times.last_warning.has_value() && due <= *times.last_warning;
+        if (interval.count() >= 0 && due > now && !sent && (!next || due < *next)) {
+            next = due;
+        }
+    }
+    return next;
+}
+
+// The retry time, or sooner the time a warning comes due: deciding again then sends it.
+DeliverAt after_temporary_failure(MessageTimes const& times, SysSeconds now,
+                                  SchedulerConfig const& config, SysSeconds expiry,
                                   std::uint64_t seed) {
     SysSeconds const last_try = std::min(times.last_attempt.value_or(times.created), now);
-    SysSeconds const due = add_saturating(last_try, retry_delay(times.attempts, seed));
+    SysSeconds due = add_saturating(last_try, retry_delay(times.attempts, seed));
+    if (auto const warning = next_warning(times, now, config)) {
+        due = std::min(due, *warning);
+    }
     return DeliverAt{std::min(std::max(due, now), expiry)};
 }
 
@@ -91,7 +110,7 @@ Decision next_step(MessageTimes const& times, AttemptResult last, SysSeconds now
     if (auto const warning = due_warning(times, now, config)) {
         return SendWarning{*warning};
     }
-    return after_temporary_failure(times, now, expiry, seed);
+    return after_temporary_failure(times, now, config, expiry, seed);
 }
 
 } // namespace smtpd::rt

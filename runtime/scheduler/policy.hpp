@@ -50,8 +50,10 @@ struct MessageTimes {
 
 enum class AttemptResult { None, TempFail, PermFail };
 
-/// Attempt delivery at `at`; `at` <= now means at once. `at` equal to the expiry means that no
-/// attempt fits before the ttl: deciding again at `at` expires the message.
+/// Decide again at `at`, with the same last result; `at` <= now means deliver at once. After a
+/// temporary failure `at` is the retry time, or the time the next delay warning comes due if that
+/// is sooner (deciding again then sends it). `at` equal to the expiry means that no attempt fits
+/// before the ttl: deciding again at `at` expires the message.
 struct DeliverAt {
     SysSeconds at;
     friend bool operator==(DeliverAt const&, DeliverAt const&) = default;

@@ -65,6 +65,7 @@ class Scheduler {
   private:
     struct Entry {
         MessageTimes times;
+        AttemptResult last = AttemptResult::None;  ///< of its last attempt, for deciding again
         std::shared_ptr<asio::steady_timer> timer; ///< set while waiting for its time
     };
 
@@ -72,16 +73,18 @@ class Scheduler {
         Entry& entry = entries_[m.msgid];
         entry.times = MessageTimes{as_time(m.created), time_or_none(m.last_try), m.attempts,
                                    time_or_none(m.last_warn)};
-        decide(m.msgid, AttemptResult::None);
+        entry.last = AttemptResult::None;
+        decide(m.msgid);
     }
 
     /// Applies the policy (scheduler/policy.hpp) until it says when to deliver, or the message
-    /// is gone.
-    void decide(std::string const& msgid, AttemptResult last) {
+    /// is gone. A timer set for a later time decides again then, with the same last result, so
+    /// a delay warning that comes due before the retry is sent on time.
+    void decide(std::string const& msgid) {
         for (;;) {
             Entry& entry = entries_[msgid];
             SysSeconds const t = now();
-            Decision const d = next_step(entry.times, last, t, config_, seed_of(msgid));
+            Decision const d = next_step(entry.times, entry.last, t, config_, seed_of(msgid));
             if (auto const* at = std::get_if<DeliverAt>(&d)) {
                 return deliver_at(msgid, at->at, t);
             }
@@ -111,7 +114,7 @@ class Scheduler {
         timer->async_wait([this, msgid](boost::system::error_code ec) {
             if (!ec) {
                 entries_[msgid].timer.reset();
-                decide(msgid, AttemptResult::None);
+                decide(msgid);
             }
         });
     }
@@ -137,7 +140,8 @@ class Scheduler {
             Entry& entry = entries_[msgid];
             ++entry.times.attempts;
             entry.times.last_attempt = now();
-            decide(msgid, AttemptResult::TempFail);
+            entry.last = AttemptResult::TempFail;
+            decide(msgid);
         } else {
             entries_.erase(msgid);
         }

@@ -128,7 +128,7 @@ struct Field {
 };
 
 // Every single-valued key but "version"; "rcpt" repeats and is read by decode_recipient_at.
-constexpr std::array<Field, 18> kFields{{
+constexpr std::array<Field, 19> kFields{{
     {"id", 1, [](QueuedEnvelope& e, std::string&& v) { return take(e.id, std::move(v)); }},
     {"created", 1, [](QueuedEnvelope& e, std::string&& v) { return read_int(e.created, v); }},
     {"helo", 1, [](QueuedEnvelope& e, std::string&& v) { return take(e.helo, std::move(v)); }},
@@ -157,11 +157,13 @@ constexpr std::array<Field, 18> kFields{{
     {"size", 2, [](QueuedEnvelope& e, std::string&& v) { return read_size(e.declared_size, v); }},
     {"last-try", 3, [](QueuedEnvelope& e, std::string&& v) { return read_time(e.last_try, v); }},
     {"last-warn", 3, [](QueuedEnvelope& e, std::string&& v) { return read_time(e.last_warn, v); }},
+    {"listener", 4,
+     [](QueuedEnvelope& e, std::string&& v) { return take(e.listener, std::move(v)); }},
 }};
 
 constexpr std::array<std::string_view, 4> kMethods = {"maildir", "mbox", "lmtp", "mda"};
-// The fields of a recipient line in versions 1, 2 and 3.
-constexpr std::array<std::size_t, 3> kRecipientFields = {3, 5, 13};
+// The fields of a recipient line in versions 1 to 4 (version 4 added none).
+constexpr std::array<std::size_t, 4> kRecipientFields = {3, 5, 13, 13};
 constexpr std::size_t kMaxRecipientFields = 13;
 
 std::string_view method_name(QueuedRecipient::Method m) {
@@ -270,6 +272,7 @@ std::string encode_envelope(QueuedEnvelope const& e) {
     out += fmt::format("helo {}\n", escape(e.helo));
     out += fmt::format("client {}\n", escape(e.client_address));
     out += fmt::format("local {}\n", e.client_local ? 1 : 0);
+    out += fmt::format("listener {}\n", escape(e.listener));
     out += fmt::format("sender {}\n", escape(e.sender));
     out += fmt::format("auth-user {}\n", escape(e.auth_user));
     out += fmt::format("tls {}\n", e.tls ? 1 : 0);

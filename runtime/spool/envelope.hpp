@@ -3,8 +3,9 @@
 // an address, a HELO name, a path, a command or a remote reply can start a new field (the
 // CVE-2020-8794 class). The decoder is strict (unknown keys, duplicates, bad escapes, a missing
 // field, a value out of its range: no envelope) and fuzzed. Version 3 records how each recipient
-// is delivered (method, run-as user, target, flags) and the scheduler's timestamps; versions 1
-// and 2 are still read, with those at their defaults. Depends on: the standard library.
+// is delivered (method, run-as user, target, flags) and the scheduler's timestamps; version 4 the
+// listener the message came in on. Versions 1 to 3 are still read, with those at their defaults.
+// Depends on: the standard library.
 #pragma once
 
 #include <cstdint>
@@ -17,10 +18,10 @@ namespace smtpd::rt {
 
 /// The version written. Files of versions 1..kEnvelopeVersion are read.
 ///
-/// Version 3, in the order written (the decoder takes lines in any order after "version"):
-///   version 3
+/// Version 4, in the order written (the decoder takes lines in any order after "version"):
+///   version 4
 ///   id <id>               created <seconds>       helo <name>          client <address>
-///   local 0|1             sender <path>           (empty for <>)
+///   local 0|1             listener <address>      sender <path>        (empty for <>)
 ///   auth-user <user>      (empty: not authenticated)
 ///   tls 0|1               body |7BIT|8BITMIME     smtputf8 0|1         ret |FULL|HDRS
 ///   envid <xtext>         auth-param <xtext>      size <octets>        (each may be empty)
@@ -30,13 +31,16 @@ namespace smtpd::rt {
 ///   error <last error>
 /// <method> is maildir, mbox, lmtp or mda; <target> is, for each, the expanded Maildir path, the
 /// mbox file, the LMTP destination as configured, or the mda command before its expansion; <uid>
-/// and <gid> are empty when the user is to be looked up at delivery.
-/// Version 2 has neither last-try nor last-warn, and its rcpt lines end after <orcpt>; version 1
-/// also lacks the keys from auth-user to size and its rcpt lines end after <target>. A file that
-/// has a key or a recipient field of a later version than its own is refused, and a file must
-/// have every key of its version. What an older file lacks decodes to: method maildir, action,
-/// home and flags empty or 0, uid and gid unknown, last-try and last-warn 0.
-inline constexpr unsigned kEnvelopeVersion = 3;
+/// and <gid> are empty when the user is to be looked up at delivery. <address> after "listener" is
+/// the local address and port the connection was accepted on ("127.0.0.1:25", "[::1]:587"): which
+/// `listen on` socket took the message.
+/// Version 3 has no listener. Version 2 has neither last-try nor last-warn, and its rcpt lines end
+/// after <orcpt>; version 1 also lacks the keys from auth-user to size and its rcpt lines end after
+/// <target>. A file that has a key or a recipient field of a later version than its own is refused,
+/// and a file must have every key of its version. What an older file lacks decodes to: method
+/// maildir, action, home and flags empty or 0, uid and gid unknown, last-try and last-warn 0,
+/// listener empty.
+inline constexpr unsigned kEnvelopeVersion = 4;
 
 /// The values `QueuedEnvelope::body` and `QueuedEnvelope::ret` may hold (RFC 6152, RFC 3461 §4.3);
 /// "" means the parameter was not given.
@@ -97,6 +101,8 @@ struct QueuedEnvelope {
     // Version 3: for the scheduler, seconds since the epoch; 0 means never.
     std::int64_t last_try{};  ///< the last delivery attempt
     std::int64_t last_warn{}; ///< the last delay notice sent to the sender
+    // Version 4.
+    std::string listener{}; ///< local "address:port" the message was received on; "" if unknown
 
     friend bool operator==(QueuedEnvelope const&, QueuedEnvelope const&) = default;
 };
@@ -111,7 +117,7 @@ struct QueuedEnvelope {
 /// The reverse of encode_recipient; none if anything is out of place.
 [[nodiscard]] std::optional<QueuedRecipient> decode_recipient(std::string_view fields);
 
-/// Decodes a version 1, 2 or 3 envelope; none if anything in it is out of place.
+/// Decodes a version 1 to 4 envelope; none if anything in it is out of place.
 [[nodiscard]] std::optional<QueuedEnvelope> decode_envelope(std::string_view text);
 
 } // namespace smtpd::rt

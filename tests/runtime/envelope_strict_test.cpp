@@ -1,4 +1,4 @@
-// The envelope decoder's strictness: version 1 and 2 files still decode (an upgrade keeps the
+// The envelope decoder's strictness: version 1, 2 and 3 files still decode (an upgrade keeps the
 // queue), an older version refuses the newer fields and each version requires its own, and
 // unknown keys, duplicates, bad escapes and values out of their range give no envelope; the
 // committed fuzz seeds decode or are refused as their names say.
@@ -74,7 +74,8 @@ QueuedEnvelope version2_sample() {
     return e;
 }
 
-QueuedEnvelope version3_sample() {
+// What version 4 (the current one) writes.
+QueuedEnvelope current_sample() {
     QueuedEnvelope e = version2_sample();
     QueuedRecipient& r = e.recipients[0];
     r.method = QueuedRecipient::Method::Lmtp;
@@ -85,7 +86,13 @@ QueuedEnvelope version3_sample() {
     r.rcpt_to = true;
     e.last_try = 5;
     e.last_warn = 3;
+    e.listener = "127.0.0.1:25";
     return e;
+}
+
+std::string seed(std::string const& name) {
+    std::ifstream in(SMTPD_SOURCE_DIR "/fuzz/corpus/envelope/" + name, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
 }
 
 std::vector<std::string> lines_of(std::string const& text) {
@@ -134,18 +141,18 @@ TEST(EnvelopeVersion1, DecodesWithTheVersion2FieldsAtTheirDefaults) {
     EXPECT_EQ(decoded->recipients[0].notify, 0);
 }
 
-TEST(EnvelopeVersion1, IsRewrittenAsVersion3WithTheSameContent) {
+TEST(EnvelopeVersion1, IsRewrittenAsVersion4WithTheSameContent) {
     auto const decoded = decode_envelope(kVersion1);
     ASSERT_TRUE(decoded.has_value());
     std::string const text = encode_envelope(*decoded);
-    EXPECT_TRUE(text.starts_with("version 3\n"));
+    EXPECT_TRUE(text.starts_with("version 4\n"));
     EXPECT_EQ(decode_envelope(text), decoded);
 }
 
 TEST(EnvelopeVersion1, RefusesEachVersion2Key) {
     for (auto const* line :
          {"auth-user \n", "tls 0\n", "body \n", "smtputf8 0\n", "ret \n", "envid \n",
-          "auth-param \n", "size \n", "last-try 0\n", "last-warn 0\n"}) {
+          "auth-param \n", "size \n", "last-try 0\n", "last-warn 0\n", "listener \n"}) {
         EXPECT_FALSE(decode_envelope(std::string{kVersion1} + line)) << line;
     }
 }
@@ -172,19 +179,32 @@ TEST(EnvelopeVersion2, RefusesEachVersion3KeyAndRecipient) {
         decode_envelope(replace_line(std::string{kVersion2}, "rcpt", rcpt_line(1, "c@d"))));
 }
 
+TEST(EnvelopeVersion3, DecodesWithoutAListener) {
+    auto const decoded = decode_envelope(seed("v3-valid"));
+    ASSERT_TRUE(decoded.has_value());
+    EXPECT_TRUE(decoded->listener.empty());
+    EXPECT_EQ(decoded->last_try, 1700000300);
+    EXPECT_EQ(decoded->recipients.size(), 2U);
+}
+
+TEST(EnvelopeVersion3, RefusesTheVersion4Key) {
+    EXPECT_FALSE(decode_envelope(seed("v3-valid") + "listener 127.0.0.1:25\n"));
+    EXPECT_FALSE(decode_envelope(seed("v3-valid") + "listener \n"));
+}
+
 TEST(EnvelopeVersion2, RefusesAVersion1Recipient) {
     EXPECT_FALSE(decode_envelope(replace_line(std::string{kVersion2}, "rcpt", "rcpt c@d u /m")));
 }
 
-TEST(EnvelopeVersion3, RefusesAnOlderRecipient) {
-    std::string const good = encode_envelope(version3_sample());
+TEST(EnvelopeVersion4, RefusesAnOlderRecipient) {
+    std::string const good = encode_envelope(current_sample());
     EXPECT_FALSE(decode_envelope(replace_line(good, "rcpt", "rcpt c@d u /m")));
     EXPECT_FALSE(decode_envelope(replace_line(good, "rcpt", "rcpt c@d u /m 6 rfc822;c+40d")));
-    EXPECT_EQ(decode_envelope(replace_line(good, "rcpt", rcpt_line(1, "c@d"))), version3_sample());
+    EXPECT_EQ(decode_envelope(replace_line(good, "rcpt", rcpt_line(1, "c@d"))), current_sample());
 }
 
-TEST(EnvelopeVersion3, RefusesRecipientsWithTooFewOrTooManyFields) {
-    std::string const good = encode_envelope(version3_sample());
+TEST(EnvelopeVersion4, RefusesRecipientsWithTooFewOrTooManyFields) {
+    std::string const good = encode_envelope(current_sample());
     std::string const twelve = rcpt_line(13, "x").substr(0, rcpt_line(13, "x").size() - 2);
     for (auto const& rcpt : {rcpt_line(13, "d@e") + " ", rcpt_line(13, "d@e x"), rcpt_line(12, ""),
                              twelve, std::string("rcpt c@d u"), std::string("rcpt ")}) {
@@ -192,9 +212,9 @@ TEST(EnvelopeVersion3, RefusesRecipientsWithTooFewOrTooManyFields) {
     }
 }
 
-TEST(EnvelopeVersion3, RefusesAFileWithoutAnyOneOfItsFields) {
-    auto const lines = lines_of(encode_envelope(version3_sample()));
-    ASSERT_EQ(lines.size(), 20U);
+TEST(EnvelopeVersion4, RefusesAFileWithoutAnyOneOfItsFields) {
+    auto const lines = lines_of(encode_envelope(current_sample()));
+    ASSERT_EQ(lines.size(), 21U);
     for (std::size_t i = 0; i < lines.size(); ++i) {
         auto without = lines;
         without.erase(without.begin() + static_cast<std::ptrdiff_t>(i));
@@ -202,8 +222,8 @@ TEST(EnvelopeVersion3, RefusesAFileWithoutAnyOneOfItsFields) {
     }
 }
 
-TEST(EnvelopeVersion3, RefusesADuplicateOfAnySingleField) {
-    auto const lines = lines_of(encode_envelope(version3_sample()));
+TEST(EnvelopeVersion4, RefusesADuplicateOfAnySingleField) {
+    auto const lines = lines_of(encode_envelope(current_sample()));
     for (auto const& line : lines) {
         if (line.starts_with("rcpt ")) {
             continue;
@@ -212,26 +232,26 @@ TEST(EnvelopeVersion3, RefusesADuplicateOfAnySingleField) {
     }
 }
 
-TEST(EnvelopeVersion3, TakesFieldsInAnyOrderAfterTheVersion) {
-    auto lines = lines_of(encode_envelope(version3_sample()));
+TEST(EnvelopeVersion4, TakesFieldsInAnyOrderAfterTheVersion) {
+    auto lines = lines_of(encode_envelope(current_sample()));
     std::reverse(lines.begin() + 1, lines.end());
-    EXPECT_EQ(decode_envelope(join(lines)), version3_sample());
+    EXPECT_EQ(decode_envelope(join(lines)), current_sample());
     std::swap(lines[0], lines[1]);
     EXPECT_FALSE(decode_envelope(join(lines)));
 }
 
 TEST(EnvelopeStrict, RefusesUnknownVersions) {
-    std::string const good = encode_envelope(version3_sample());
-    for (auto const* version : {"version 0", "version 4", "version", "version 3x", "version -1",
+    std::string const good = encode_envelope(current_sample());
+    for (auto const* version : {"version 0", "version 5", "version", "version 4x", "version -1",
                                 "version 4294967298", "version %32 "}) {
         EXPECT_FALSE(decode_envelope(replace_line(good, "version", version))) << version;
     }
-    EXPECT_FALSE(decode_envelope("version 3\n"));
+    EXPECT_FALSE(decode_envelope("version 4\n"));
     EXPECT_FALSE(decode_envelope(""));
 }
 
 TEST(EnvelopeStrict, RefusesUnknownKeysAndTruncation) {
-    std::string const good = encode_envelope(version3_sample());
+    std::string const good = encode_envelope(current_sample());
     EXPECT_FALSE(decode_envelope(good + "color blue\n"));
     EXPECT_FALSE(decode_envelope(good + "Size 1\n"));
     EXPECT_FALSE(decode_envelope(good + "auth_user x\n"));
@@ -242,7 +262,7 @@ TEST(EnvelopeStrict, RefusesUnknownKeysAndTruncation) {
 }
 
 TEST(EnvelopeStrict, RefusesBadEscapesInEveryKindOfField) {
-    std::string const good = encode_envelope(version3_sample());
+    std::string const good = encode_envelope(current_sample());
     for (auto const& [key, line] : std::vector<std::pair<std::string_view, std::string>>{
              {"helo", "helo a%G1"},
              {"envid", "envid %4"},
@@ -263,7 +283,7 @@ TEST(EnvelopeStrict, RefusesBadEscapesInEveryKindOfField) {
 }
 
 TEST(EnvelopeStrict, RefusesValuesOutOfTheirRange) {
-    std::string const good = encode_envelope(version3_sample());
+    std::string const good = encode_envelope(current_sample());
     for (auto const& [key, line] : std::vector<std::pair<std::string_view, std::string>>{
              {"rcpt", rcpt_line(4, "16")},
              {"rcpt", rcpt_line(4, "255")},
@@ -301,7 +321,7 @@ TEST(EnvelopeStrict, RefusesValuesOutOfTheirRange) {
 }
 
 TEST(EnvelopeStrict, AcceptsEveryNotifyValueInRange) {
-    std::string const good = encode_envelope(version3_sample());
+    std::string const good = encode_envelope(current_sample());
     for (unsigned notify = 0; notify < 16; ++notify) {
         auto const decoded =
             decode_envelope(replace_line(good, "rcpt", rcpt_line(4, std::to_string(notify))));
@@ -311,7 +331,7 @@ TEST(EnvelopeStrict, AcceptsEveryNotifyValueInRange) {
 }
 
 TEST(EnvelopeStrict, RefusesAnEnvelopeWithoutRecipients) {
-    auto const lines = lines_of(encode_envelope(version3_sample()));
+    auto const lines = lines_of(encode_envelope(current_sample()));
     std::string text;
     for (auto const& line : lines) {
         if (!line.starts_with("rcpt ")) {
@@ -323,7 +343,7 @@ TEST(EnvelopeStrict, RefusesAnEnvelopeWithoutRecipients) {
 
 // The committed fuzz seeds are named after what the decoder must make of them.
 TEST(EnvelopeSeeds, DecodeOrAreRefusedAsTheirNamesSay) {
-    for (auto const& [seed, decodes] : std::vector<std::pair<std::string, bool>>{
+    for (auto const& [name, decodes] : std::vector<std::pair<std::string, bool>>{
              {"valid", true},
              {"escaped", true},
              {"v2-valid", true},
@@ -337,18 +357,21 @@ TEST(EnvelopeSeeds, DecodeOrAreRefusedAsTheirNamesSay) {
              {"v3-bad-method", false},
              {"v3-v2-recipient", false},
              {"v2-with-v3-key", false},
+             {"v4-valid", true},
+             {"v3-with-v4-key", false},
          }) {
-        std::ifstream in(SMTPD_SOURCE_DIR "/fuzz/corpus/envelope/" + seed, std::ios::binary);
-        ASSERT_TRUE(in) << seed;
-        std::string const text{std::istreambuf_iterator<char>(in), {}};
-        EXPECT_EQ(decode_envelope(text).has_value(), decodes) << seed;
+        std::string const text = seed(name);
+        ASSERT_FALSE(text.empty()) << name;
+        EXPECT_EQ(decode_envelope(text).has_value(), decodes) << name;
     }
 }
 
 TEST(EnvelopeSeeds, TheVersion1SeedIsWhatVersion1Wrote) {
-    std::ifstream in(SMTPD_SOURCE_DIR "/fuzz/corpus/envelope/valid", std::ios::binary);
-    std::string const text{std::istreambuf_iterator<char>(in), {}};
-    EXPECT_EQ(text, kVersion1);
+    EXPECT_EQ(seed("valid"), kVersion1);
+}
+
+TEST(EnvelopeSeeds, TheVersion4SeedIsWhatVersion4Writes) {
+    EXPECT_EQ(seed("v4-valid"), encode_envelope(current_sample()));
 }
 
 } // namespace

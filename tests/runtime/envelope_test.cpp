@@ -1,4 +1,4 @@
-// Envelope encoding, version 3: the exact text written, round trips of every field with any
+// Envelope encoding, version 4: the exact text written, round trips of every field with any
 // bytes in its value, and escaping that keeps injected lines and spaces inside their field.
 #include "spool/envelope.hpp"
 
@@ -38,6 +38,7 @@ QueuedEnvelope sample() {
     e.recipients[0].dest = "bee@localhost";
     e.last_try = 1700000100;
     e.last_warn = 1700000200;
+    e.listener = "[::1]:2525";
     return e;
 }
 
@@ -49,13 +50,14 @@ std::string all_bytes() {
     return s;
 }
 
-TEST(Envelope, WritesEveryFieldOfVersion3) {
-    EXPECT_EQ(encode_envelope(sample()), "version 3\n"
+TEST(Envelope, WritesEveryFieldOfVersion4) {
+    EXPECT_EQ(encode_envelope(sample()), "version 4\n"
                                          "id 0123456789abcdef\n"
                                          "created 1700000000\n"
                                          "helo client.example\n"
                                          "client 127.0.0.1\n"
                                          "local 1\n"
+                                         "listener [::1]:2525\n"
                                          "sender a@example.org\n"
                                          "auth-user alice\n"
                                          "tls 1\n"
@@ -87,10 +89,11 @@ TEST(Envelope, WritesEmptyValuesForParametersNotGiven) {
     e.recipients[0] = {"b@localhost", "root", "/var/mail/Maildir"};
     e.last_try = 0;
     e.last_warn = 0;
+    e.listener.clear();
     std::string const text = encode_envelope(e);
     for (auto const* line :
-         {"\nauth-user \n", "\ntls 0\n", "\nbody \n", "\nsmtputf8 0\n", "\nret \n", "\nenvid \n",
-          "\nauth-param \n", "\nsize \n", "\nlast-try 0\n", "\nlast-warn 0\n",
+         {"\nlistener \n", "\nauth-user \n", "\ntls 0\n", "\nbody \n", "\nsmtputf8 0\n", "\nret \n",
+          "\nenvid \n", "\nauth-param \n", "\nsize \n", "\nlast-try 0\n", "\nlast-warn 0\n",
           "\nrcpt b@localhost root /var/mail/Maildir 0  maildir     0 0 \n"}) {
         EXPECT_NE(text.find(line), std::string::npos) << line;
     }
@@ -119,14 +122,14 @@ TEST(Envelope, RoundTripsEveryByteInEveryStringField) {
     std::string const bytes = all_bytes();
     QueuedEnvelope e = sample();
     for (auto* field : {&e.id, &e.helo, &e.client_address, &e.sender, &e.last_error, &e.auth_user,
-                        &e.envid, &e.auth_param}) {
+                        &e.envid, &e.auth_param, &e.listener}) {
         *field = bytes;
     }
     e.recipients = {{bytes, bytes, bytes, 15, bytes}, {"", "", "", 0, ""}};
     e.recipients[0].action = bytes;
     e.recipients[0].home = bytes;
     std::string const text = encode_envelope(e);
-    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 21);
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 22);
     EXPECT_TRUE(std::all_of(text.begin(), text.end(),
                             [](char c) { return c == '\n' || (c >= 0x20 && c < 0x7f); }));
     auto const decoded = decode_envelope(text);

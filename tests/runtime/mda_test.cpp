@@ -16,6 +16,7 @@
 #include <random>
 #include <sstream>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <thread>
 
 namespace smtpd::rt {
@@ -119,13 +120,15 @@ TEST_F(Mda, ExitStatusesMapAsSendmailDoes) {
     };
     for (auto const& c :
          {Case{"exit 0", Kind::Ok, "delivered to mda"},
-          Case{"exit 75", Kind::TempFail, "mda exited 75"},
-          Case{"exit 71", Kind::TempFail, "mda exited 71"},
-          Case{"exit 74", Kind::TempFail, "mda exited 74"},
-          Case{"exit 67", Kind::PermFail, "mda exited 67"},
-          Case{"exit 1", Kind::PermFail, "mda exited 1"},
-          Case{"no-such-command-here 2>/dev/null", Kind::PermFail, "mda exited 127"},
-          Case{"kill -TERM $$", Kind::TempFail, "mda terminated by signal 15"}}) {
+          Case{"exit 75", Kind::TempFail, "4.3.0 mda exited 75 (temporary failure)"},
+          Case{"exit 71", Kind::TempFail, "4.3.0 mda exited 71 (system resource problem)"},
+          Case{"exit 74", Kind::TempFail, "4.3.0 mda exited 74 (input/output error)"},
+          Case{"exit 67", Kind::PermFail, "5.1.1 mda exited 67 (user unknown)"},
+          Case{"exit 77", Kind::PermFail, "5.7.0 mda exited 77 (permission denied)"},
+          Case{"exit 1", Kind::PermFail, "5.3.0 mda exited 1 (unknown exit status)"},
+          Case{"no-such-command-here 2>/dev/null", Kind::PermFail,
+               "5.3.0 mda exited 127 (unknown exit status)"},
+          Case{"kill -TERM $$", Kind::TempFail, "4.3.0 mda terminated by signal 15"}}) {
         auto const out = deliver_mda(delivery(c.command));
         EXPECT_EQ(out.kind, c.kind) << c.command << ": " << out.text;
         EXPECT_EQ(out.text, c.text) << c.command;
@@ -135,13 +138,14 @@ TEST_F(Mda, ExitStatusesMapAsSendmailDoes) {
 TEST_F(Mda, OutcomeQuotesTheLastLineOfOutput) {
     auto const out = deliver_mda(delivery("echo starting; echo 'quota exceeded' >&2; exit 75"));
     EXPECT_EQ(out.kind, Kind::TempFail);
-    EXPECT_EQ(out.text, "mda exited 75: quota exceeded");
+    EXPECT_EQ(out.text, "4.3.0 mda exited 75 (temporary failure): quota exceeded");
 }
 
 TEST_F(Mda, OutputIsBoundedAndDrained) {
     auto const out = deliver_mda(delivery("head -c 1000000 /dev/zero | tr '\\0' x; exit 1"));
     EXPECT_EQ(out.kind, Kind::PermFail);
-    EXPECT_LE(out.text.size(), kMdaOutputLimit + 32);
+    EXPECT_LE(out.text.size(),
+              kMdaOutputLimit + 64); // the output, after "5.3.0 mda exited 1 (...): "
 }
 
 TEST_F(Mda, CommandThatIgnoresALargeMessageIsFine) {
@@ -189,9 +193,27 @@ TEST_F(Mda, MissingMessageIsTempFail) {
 
 TEST(MdaOutcome, MapsWaitStatuses) {
     EXPECT_EQ(mda_outcome(0, "").kind, Kind::Ok);
-    EXPECT_EQ(mda_outcome(75 << 8, "a\nb\n\n").text, "mda exited 75: b");
-    EXPECT_EQ(mda_outcome(SIGKILL, "").text, "mda terminated by signal 9");
-    EXPECT_EQ(mda_outcome(64 << 8, "bad\tline\n").text, "mda exited 64: bad?line");
+    EXPECT_EQ(mda_outcome(75 << 8, "a\nb\n\n").text, "4.3.0 mda exited 75 (temporary failure): b");
+    EXPECT_EQ(mda_outcome(SIGKILL, "").text, "4.3.0 mda terminated by signal 9");
+    EXPECT_EQ(mda_outcome(64 << 8, "bad\tline\n").text,
+              "5.3.0 mda exited 64 (command line usage error): bad?line");
+}
+
+// Every sysexits(3) code: temporary exactly for EX_OSERR, EX_IOERR and EX_TEMPFAIL (sendmail's
+// markfailure()), and a 4.x.x status exactly when temporary.
+TEST(MdaOutcome, EverySysexitHasAStatusOfItsClass) {
+    for (int code = EX__BASE; code <= EX__MAX; ++code) {
+        MdaExit const e = mda_exit(code);
+        EXPECT_EQ(e.code, code);
+        bool const temporary = code == EX_OSERR || code == EX_IOERR || code == EX_TEMPFAIL;
+        EXPECT_EQ(e.temporary, temporary) << code;
+        EXPECT_EQ(e.status.front(), temporary ? '4' : '5') << code;
+        EXPECT_EQ(mda_outcome(code << 8, "").kind, temporary ? Kind::TempFail : Kind::PermFail);
+    }
+    EXPECT_EQ(mda_exit(EX_NOUSER).status, "5.1.1");
+    EXPECT_EQ(mda_exit(EX_CONFIG).status, "5.3.5");
+    EXPECT_EQ(mda_exit(2).status, "5.3.0");
+    EXPECT_FALSE(mda_exit(255).temporary);
 }
 
 TEST(ShellQuote, QuotesSingleQuotesAndDropsNul) {

@@ -119,6 +119,21 @@ TEST(SchedulerPolicy, SkipsPassedIntervalsAndWarnsForTheLatest) {
               Decision{SendWarning{0}});
 }
 
+// A warn interval shorter than the retry gap is not late: the decision after the failure wakes
+// the scheduler when the warning comes due, and the retry stays where it was.
+TEST(SchedulerPolicy, WakesForAWarningDueBeforeTheRetry) {
+    SchedulerConfig const config{kDefaultQueueTtl, {hours{1}}};
+    SysSeconds const last = kT0 + minutes{50};
+    MessageTimes times = failed_at(last, 5); // the 5th failure: the retry is 80 minutes later
+    EXPECT_EQ(next_step(times, AttemptResult::TempFail, last, config),
+              Decision{DeliverAt{kT0 + hours{1}}});
+    EXPECT_EQ(next_step(times, AttemptResult::TempFail, kT0 + hours{1}, config),
+              Decision{SendWarning{0}});
+    times.last_warning = kT0 + hours{1};
+    EXPECT_EQ(next_step(times, AttemptResult::TempFail, kT0 + hours{1}, config),
+              Decision{DeliverAt{last + minutes{80}}});
+}
+
 TEST(SchedulerPolicy, NoWarningsWhenNoneConfigured) {
     SchedulerConfig const config{kDefaultQueueTtl, {}};
     SysSeconds const now = kT0 + hours{50};
@@ -197,7 +212,8 @@ RC_GTEST_PROP(SchedulerPolicyProps, PastTtlIsAlwaysExpired, (std::uint64_t seed)
 }
 
 // A message that fails temporarily at every attempt, from queueing to expiry, driven the way the
-// scheduler drives it: wait for DeliverAt, attempt, record warnings, until Expire.
+// scheduler drives it: wait for DeliverAt and decide again, attempt when it says now, record
+// warnings, until Expire. Each warning goes out at the moment its interval comes due.
 RC_GTEST_PROP(SchedulerPolicyProps, WholeLifeWarnsMonotonicallyAndExpiresOnTime,
               (std::uint64_t seed)) {
     Scenario s = random_scenario();
@@ -215,7 +231,10 @@ RC_GTEST_PROP(SchedulerPolicyProps, WholeLifeWarnsMonotonicallyAndExpiresOnTime,
             return;
         }
         if (auto const* warning = std::get_if<SendWarning>(&d)) {
-            warned.push_back(s.config.warn_intervals.at(warning->interval));
+            seconds const interval = s.config.warn_intervals.at(warning->interval);
+            // sent when it came due, not at the next retry
+            RC_ASSERT(now == times.created + interval);
+            warned.push_back(interval);
             times.last_warning = now;
             continue;
         }
