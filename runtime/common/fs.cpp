@@ -1,6 +1,7 @@
 // POSIX file helpers. Every failure is returned as the errno of the call that failed.
 #include "common/fs.hpp"
 
+#include <array>
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -81,10 +82,14 @@ Result<std::string> read_file(std::string const& path) {
     if (!fd) {
         return fd.error();
     }
+    return read_to_end(fd.value().get());
+}
+
+Result<std::string> read_to_end(int fd, std::size_t limit) {
     std::string out;
-    char buf[65536];
+    std::array<char, 65536> buf{};
     for (;;) {
-        ssize_t const n = ::read(fd.value().get(), buf, sizeof buf);
+        ssize_t const n = ::read(fd, buf.data(), buf.size());
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -94,7 +99,10 @@ Result<std::string> read_file(std::string const& path) {
         if (n == 0) {
             return out;
         }
-        out.append(buf, static_cast<std::size_t>(n));
+        if (static_cast<std::size_t>(n) > limit - out.size()) {
+            return std::make_error_code(std::errc::file_too_large);
+        }
+        out.append(buf.data(), static_cast<std::size_t>(n));
     }
 }
 

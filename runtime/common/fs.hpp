@@ -55,5 +55,7 @@ class Fd {
 
 /// Reads a whole file.
 [[nodiscard]] Result<std::string> read_file(std::string const& path);
+/// Reads from `fd` until end of file (EINTR retried); EFBIG once more than `limit` octets come.
+[[nodiscard]] Result<std::string> read_to_end(int fd, std::size_t limit = std::string::npos);
 
 } // namespace smtpd::rt

@@ -1,7 +1,6 @@
 // Opening the queued message for a delivery.
 #include "deliver/message_source.hpp"
 
-#include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -23,21 +22,7 @@ Result<std::string> read_message(std::string const& path, int fd) {
     if (!in) {
         return in.error();
     }
-    std::string text;
-    char buf[65536];
-    for (;;) {
-        ssize_t const n = ::read(in.value().get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return last_error();
-        }
-        if (n == 0) {
-            return text;
-        }
-        text.append(buf, static_cast<std::size_t>(n));
-    }
+    return read_to_end(in.value().get());
 }
 
 } // namespace smtpd::rt

@@ -2,8 +2,6 @@
 // strings and bits (runtime/spool does not include statemachine/).
 #include "dispatcher/queued_options.hpp"
 
-#include <cstddef>
-
 namespace smtpd::rt {
 
 static_assert(sm::kNotifyNever == kQueuedNotifyNever &&
@@ -49,11 +47,11 @@ void copy_session_options(sm::Envelope const& session, QueuedEnvelope& queued) {
     queued.envid = session.mail.envid.value_or("");
     queued.auth_param = session.mail.auth.value_or("");
     queued.declared_size = session.mail.size;
-    for (std::size_t i = 0; i < queued.recipients.size() && i < session.recipients.size(); ++i) {
-        sm::RcptOptions const& options = session.recipients[i].options;
-        queued.recipients[i].notify = options.notify;
-        queued.recipients[i].orcpt = options.orcpt.value_or("");
-    }
+}
+
+void copy_recipient_options(sm::RcptOptions const& options, QueuedRecipient& queued) {
+    queued.notify = options.notify;
+    queued.orcpt = options.orcpt.value_or("");
 }
 
 } // namespace smtpd::rt

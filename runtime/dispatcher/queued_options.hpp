@@ -9,7 +9,10 @@
 
 namespace smtpd::rt {
 
-/// Copies the session's options onto `queued`, whose recipients are the session's, in order.
+/// Copies the session's message options (MAIL parameters, AUTH user, TLS) onto `queued`.
 void copy_session_options(sm::Envelope const& session, QueuedEnvelope& queued);
+/// Copies one RCPT's NOTIFY and ORCPT onto a destination it resolved to (an alias may give
+/// several; each keeps the parameters of the RCPT it came from).
+void copy_recipient_options(sm::RcptOptions const& options, QueuedRecipient& queued);
 
 } // namespace smtpd::rt

@@ -400,8 +400,6 @@ class Connection {
                            0,
                            {}};
         env.listener = listener_address_;
-        // Before the recipients: it copies NOTIFY and ORCPT by index, and one recipient may
-        // have several destinations; they are copied to each below.
         copy_session_options(envelope, env);
         for (auto const& recipient : envelope.recipients) {
             auto const [local, domain] = split_recipient(recipient.path, ctx_.hostname);
@@ -411,8 +409,7 @@ class Connection {
                 return std::nullopt;
             }
             for (QueuedRecipient dest : d->second) {
-                dest.notify = recipient.options.notify;
-                dest.orcpt = recipient.options.orcpt.value_or("");
+                copy_recipient_options(recipient.options, dest);
                 env.recipients.push_back(std::move(dest));
             }
         }

@@ -11,8 +11,6 @@
 #include "common/log.hpp"
 #include "lookup/resolver.hpp"
 
-#include <array>
-#include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,21 +25,11 @@ bool owned_safely(struct stat const& st, UserInfo const& user) {
 }
 
 std::optional<std::string> read_all(int fd) {
-    std::string text;
-    std::array<char, 4096> buf{};
-    for (;;) {
-        ssize_t const n = ::read(fd, buf.data(), buf.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 || text.size() + static_cast<std::size_t>(n) > kMaxForwardFile) {
-            return std::nullopt;
-        }
-        if (n == 0) {
-            return text;
-        }
-        text.append(buf.data(), static_cast<std::size_t>(n));
+    auto text = read_to_end(fd, kMaxForwardFile);
+    if (!text) {
+        return std::nullopt;
     }
+    return std::move(text).value();
 }
 
 } // namespace

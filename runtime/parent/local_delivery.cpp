@@ -2,6 +2,7 @@
 #include "parent/local_delivery.hpp"
 
 #include "common/address.hpp"
+#include "common/fs.hpp"
 #include "common/kill_point.hpp"
 #include "common/log.hpp"
 #include "common/privileges.hpp"
@@ -12,7 +13,6 @@
 #include "deliver/mda.hpp"
 #include "lookup/format_values.hpp"
 
-#include <cerrno>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -61,20 +61,10 @@ Fallible<SystemAccount> account_of(QueuedRecipient const& r) {
     child_exit(pipe_fd, deliver_locally(d, *recipient, message_fd, hostname));
 }
 
+// What the delivery child wrote before it exited; nothing if reading failed.
 std::string read_outcome(int fd) {
-    std::string text;
-    char buf[512];
-    for (;;) {
-        ssize_t const n = ::read(fd, buf, sizeof buf);
-        if (n > 0) {
-            text.append(buf, static_cast<std::size_t>(n));
-            continue;
-        }
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        return text;
-    }
+    auto text = read_to_end(fd);
+    return text ? std::move(text).value() : std::string();
 }
 
 std::string describe(int status) {

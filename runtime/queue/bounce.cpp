@@ -5,6 +5,8 @@
 // 998 octets are broken.
 #include "queue/bounce.hpp"
 
+#include "common/hash.hpp"
+
 #include <algorithm>
 #include <array>
 #include <fmt/format.h>
@@ -291,14 +293,6 @@ std::string original_part(QueuedEnvelope const& envelope, BounceReport const& re
     // RFC 2046 §5.2.1: message/rfc822 is 7bit, 8bit or binary, labelled.
     out += has_8bit(body) ? "Content-Transfer-Encoding: 8bit\r\n\r\n" : "\r\n";
     return out + body;
-}
-
-std::uint64_t fnv1a(std::string_view s, std::uint64_t counter) {
-    std::uint64_t h = 0xcbf29ce484222325ULL ^ counter;
-    for (char const c : s) {
-        h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
-    }
-    return h;
 }
 
 // RFC 2046 §5.1.1: the boundary must not occur in the encapsulated text. A text of n octets

@@ -1,6 +1,7 @@
 // Building, addressing and queueing delivery status notifications.
 #include "queue/notices.hpp"
 
+#include "common/clock.hpp"
 #include "common/log.hpp"
 #include "common/random_id.hpp"
 #include "ipc/request.hpp"
@@ -13,10 +14,6 @@ namespace smtpd::rt {
 namespace asio = boost::asio;
 
 namespace {
-
-SysSeconds now() {
-    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-}
 
 std::uint64_t unsigned_time(std::int64_t t) {
     return t > 0 ? static_cast<std::uint64_t>(t) : 0;
@@ -93,7 +90,7 @@ asio::awaitable<bool> Notices::send(QueuedEnvelope const& envelope,
         co_return true;
     }
     auto original = read_file(spool_.message_path(envelope.id));
-    SysSeconds const t = now();
+    SysSeconds const t = now_seconds();
     BounceReport report{hostname_, t, random_id() + "@" + hostname_, std::nullopt,
                         std::move(recipients)};
     if (kind == DsnKind::Delay) {

@@ -3,6 +3,7 @@
 // folds their journal writes) while each is still acknowledged only after its own syncs.
 #include "queue/queue_process.hpp"
 
+#include "common/clock.hpp"
 #include "common/disk_workers.hpp"
 #include "common/hash.hpp"
 #include "common/host_name.hpp"
@@ -56,14 +57,8 @@ std::string failure_status(std::string const& why) {
 
 /// A recipient whose local delivery failed for good, for its notice.
 DsnRecipient failed(QueuedRecipient const& rcpt, std::string const& why) {
-    return DsnRecipient{
-        rcpt.address,
-        rcpt.orcpt,
-        DsnKind::Failure,
-        failure_status(why),
-        why,
-        {},
-        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now())};
+    return DsnRecipient{rcpt.address, rcpt.orcpt, DsnKind::Failure, failure_status(why),
+                        why,          {},         now_seconds()};
 }
 
 std::string_view method_word(QueuedRecipient::Method method) {

@@ -6,6 +6,8 @@
 // message's last warning). RFC 3461 §5.2.5: delay notices are optional; RFC 5321 §4.5.4.1 below.
 #pragma once
 
+#include "common/clock.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -14,8 +16,6 @@
 #include <vector>
 
 namespace smtpd::rt {
-
-using SysSeconds = std::chrono::sys_seconds;
 
 /// The first retry comes 5 minutes after the first failed attempt; each following delay doubles.
 /// XXX(RFC 5321 §4.5.4.1): its retry interval "SHOULD be at least 30 minutes"; like Postfix

@@ -3,6 +3,7 @@
 // (delay warnings, expiry) it asks the queue to send.
 #include "scheduler/scheduler_process.hpp"
 
+#include "common/clock.hpp"
 #include "common/hash.hpp"
 #include "common/log.hpp"
 #include "parent/role_process.hpp"
@@ -22,10 +23,6 @@ namespace smtpd::rt {
 namespace asio = boost::asio;
 
 namespace {
-
-SysSeconds now() {
-    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-}
 
 SysSeconds as_time(std::uint64_t seconds) {
     return SysSeconds{std::chrono::seconds{static_cast<std::int64_t>(seconds)}};
@@ -83,7 +80,7 @@ class Scheduler {
     void decide(std::string const& msgid) {
         for (;;) {
             Entry& entry = entries_[msgid];
-            SysSeconds const t = now();
+            SysSeconds const t = now_seconds();
             Decision const d = next_step(entry.times, entry.last, t, config_, seed_of(msgid));
             if (auto const* at = std::get_if<DeliverAt>(&d)) {
                 return deliver_at(msgid, at->at, t);
@@ -139,7 +136,7 @@ class Scheduler {
         if (result.status == ipc::DeliveryStatus::TempFail) {
             Entry& entry = entries_[msgid];
             ++entry.times.attempts;
-            entry.times.last_attempt = now();
+            entry.times.last_attempt = now_seconds();
             entry.last = AttemptResult::TempFail;
             decide(msgid);
         } else {

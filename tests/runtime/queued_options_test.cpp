@@ -1,10 +1,12 @@
-// copy_session_options (runtime/dispatcher/queued_options.cpp): what the session recorded (MAIL
-// parameters, the authenticated user, TLS, each recipient's NOTIFY and ORCPT) reaches the queued
-// envelope and survives its encoding on disk.
+// copy_session_options and copy_recipient_options (runtime/dispatcher/queued_options.cpp): what
+// the session recorded (MAIL parameters, the authenticated user, TLS, each recipient's NOTIFY and
+// ORCPT) reaches the queued envelope and survives its encoding on disk.
 #include "dispatcher/queued_options.hpp"
 #include "spool/envelope.hpp"
 
 #include <gtest/gtest.h>
+
+#include <cstddef>
 
 namespace smtpd::rt {
 namespace {
@@ -25,6 +27,9 @@ TEST(QueuedOptions, SessionOptionsSurviveTheQueue) {
     q.recipients.push_back({"b@x", "u", "/m"});
     q.recipients.push_back({"c@x", "u", "/m"});
     copy_session_options(session, q);
+    for (std::size_t i = 0; i < q.recipients.size(); ++i) {
+        copy_recipient_options(session.recipients[i].options, q.recipients[i]);
+    }
     auto const back = decode_envelope(encode_envelope(q));
     ASSERT_TRUE(back.has_value());
     EXPECT_EQ(back->auth_user, "alice");
