@@ -230,12 +230,15 @@ action "local" maildir $maildir_path virtual <vusers>
 match from any for local action "local"
 """
 
-    def __init__(self, binary, verbose=False, extra_config="", listen_options="", tls_auth=False):
+    def __init__(self, binary, verbose=False, extra_config="", listen_options="", tls_auth=False,
+                 extra_args=()):
         """With tls_auth, a certificate and a credentials table made at run time and the listener
-        options "tls pki mx.test auth-optional <creds>" (STARTTLS, then AUTH)."""
+        options "tls pki mx.test auth-optional <creds>" (STARTTLS, then AUTH). `extra_args` are
+        added to smtpd's command line (e.g. -T smtp)."""
         super().__init__()
         self.binary = os.path.abspath(binary)
         self.verbose = verbose
+        self.extra_args = list(extra_args)
         self.extra_config = extra_config
         self.listen_options = listen_options
         self.config = os.path.join(self.dir, "smtpd.conf")
@@ -261,7 +264,7 @@ match from any for local action "local"
                                        listen_options=self.listen_options))
 
     def command(self):
-        return [self.binary, "-d"] + (["-v"] if self.verbose else []) + \
+        return [self.binary, "-d"] + (["-v"] if self.verbose else []) + self.extra_args + \
                ["-f", self.config, "-S", self.spool, "-s", self.socket]
 
     @property

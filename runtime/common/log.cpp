@@ -13,6 +13,7 @@ struct LogState {
     bool to_stderr = true;
     bool verbose = false;
     std::string ident = "smtpd";
+    std::uint16_t traces = 0;
 };
 
 LogState& state() {
@@ -45,6 +46,23 @@ void log_init(bool to_stderr, bool verbose, std::string_view ident) {
 
 bool log_verbose() {
     return state().verbose;
+}
+
+std::optional<std::uint16_t> trace_bits(std::string_view name) {
+    for (auto const& t : kTraceNames) {
+        if (t.name == name) {
+            return t.bits;
+        }
+    }
+    return std::nullopt;
+}
+
+void log_set_traces(std::uint16_t bits) {
+    state().traces = bits;
+}
+
+bool tracing(Trace subsystem) {
+    return (state().traces & static_cast<std::uint16_t>(subsystem)) != 0;
 }
 
 void log_line(LogLevel level, std::string_view message) {

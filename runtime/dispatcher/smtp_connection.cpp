@@ -9,6 +9,7 @@
 #include "common/random_id.hpp"
 #include "dispatcher/queued_options.hpp"
 #include "dispatcher/received.hpp"
+#include "dispatcher/smtp_trace.hpp"
 #include "io/smtp_stream.hpp"
 #include "parent/role_process.hpp"
 #include "smtpd/grammar/limits.hpp"
@@ -133,6 +134,7 @@ class Connection {
                 if (!frame) {
                     break;
                 }
+                trace_received(*frame);
                 handle(sm::to_event(std::move(*frame), sm::line_context(session_)));
             }
             if (co_await answer_pending()) {
@@ -296,8 +298,39 @@ class Connection {
         }
     }
 
+    /// -T smtp: the lines the client sent (DATA content as its size only).
+    void trace_received(sm::Frame const& frame) const {
+        if (!tracing(Trace::Smtp)) {
+            return;
+        }
+        if (auto const* line = std::get_if<sm::LineFrame>(&frame)) {
+            bool const auth = framer_.mode() == sm::FramerMode::AuthLine;
+            log_trace(Trace::Smtp, "{} smtp <<< {}", id_, traced_command(line->text, auth));
+        } else if (auto const* end = std::get_if<sm::DataEndFrame>(&frame)) {
+            log_trace(Trace::Smtp, "{} smtp <<< [message, {} octets]", id_, end->octets);
+        } else if (auto const* chunk = std::get_if<sm::ChunkEndFrame>(&frame)) {
+            log_trace(Trace::Smtp, "{} smtp <<< [chunk, {} octets]", id_, chunk->octets);
+        } else if (std::holds_alternative<sm::LineTooLongFrame>(frame)) {
+            log_trace(Trace::Smtp, "{} smtp <<< [line too long]", id_);
+        }
+    }
+
+    /// -T smtp: each line of a reply (CRLF-ended, as rendered).
+    void trace_reply(std::string_view rendered) const {
+        while (!rendered.empty()) {
+            auto const end = rendered.find("\r\n");
+            std::string_view const line = rendered.substr(0, end);
+            log_trace(Trace::Smtp, "{} smtp >>> {}", id_, trace_visible(line));
+            rendered.remove_prefix(end == std::string_view::npos ? rendered.size() : end + 2);
+        }
+    }
+
     void perform(sm::ReplyAction const& a) {
-        out_ += sm::render_reply(a.reply, listener_->hostname);
+        std::string const rendered = sm::render_reply(a.reply, listener_->hostname);
+        if (tracing(Trace::Smtp)) {
+            trace_reply(rendered);
+        }
+        out_ += rendered;
         if (a.reply.id == sm::ReplyId::Bye) {
             disconnect_reason_ = "quit";
         }

@@ -4,6 +4,7 @@
 // queued before the Channel object goes is still written while the io_context runs.
 #include "ipc/channel.hpp"
 
+#include "common/log.hpp"
 #include "ipc/error.hpp"
 #include "ipc/frame_reader.hpp"
 
@@ -47,6 +48,8 @@ struct Channel::State : std::enable_shared_from_this<Channel::State> {
     FrameReader reader;
     std::deque<rt::Fd> fds;
     std::vector<std::byte> chunk = std::vector<std::byte>(kReadChunk);
+    std::string self_name = "?"; ///< for -T imsg
+    std::string peer_name = "?";
 
     void fail(std::error_code ec) {
         if (!error) {
@@ -222,6 +225,8 @@ Result<void> Channel::send(Message const& message, rt::Fd fd) {
     if (!frame) {
         return frame.error();
     }
+    rt::log_trace(rt::Trace::Imsg, "imsg: {} -> {} {} ({} octets{})", s.self_name, s.peer_name,
+                  type_name(message), frame.value().size(), fd.valid() ? ", fd" : "");
     s.outbox.push_back(Outgoing{std::move(frame).value(), 0, std::move(fd)});
     if (!s.writing) {
         s.flush();
@@ -244,6 +249,9 @@ boost::asio::awaitable<Result<Received>> Channel::receive() {
             co_return received.error();
         }
         if (std::optional<Received>& message = received.value(); message) {
+            rt::log_trace(rt::Trace::Imsg, "imsg: {} <- {} {}{}", state->self_name,
+                          state->peer_name, type_name(message->message),
+                          message->fd.valid() ? " (fd)" : "");
             co_return std::move(*message);
         }
         if (!state->socket.is_open()) {
@@ -276,6 +284,11 @@ void Channel::close() {
 
 std::size_t Channel::queued() const {
     return state_ ? state_->outbox.size() : 0;
+}
+
+void Channel::set_trace_names(std::string_view self, std::string_view peer) {
+    state_->self_name = self;
+    state_->peer_name = peer;
 }
 
 } // namespace smtpd::ipc

@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string_view>
 
 namespace smtpd::ipc {
 
@@ -60,6 +61,8 @@ class Channel {
 
     /// Frames queued and not yet fully written.
     [[nodiscard]] std::size_t queued() const;
+    /// Names this end and the peer in -T imsg lines ("queue -> scheduler DeliverResult ...").
+    void set_trace_names(std::string_view self, std::string_view peer);
 
   private:
     struct State;

@@ -95,6 +95,10 @@ class Lookup {
     asio::awaitable<void> resolve(Role from, ipc::LookupRecipient m) {
         Resolution r = co_await resolve_with_forwards(m);
         log_debug("lookup: <{}@{}> {}", m.local, m.domain, r.reason);
+        for (Destination const& d : r.destinations) {
+            log_trace(Trace::Lookup, "lookup: <{}@{}> -> action \"{}\" user {} target {}", m.local,
+                      m.domain, d.action, d.user.name, d.target);
+        }
         ipc::RecipientResolved reply{m.id, static_cast<ipc::RcptVerdict>(r.verdict), {}};
         if (r.verdict == sm::RcptVerdict::Kind::Accepted) {
             for (Destination const& d : r.destinations) {

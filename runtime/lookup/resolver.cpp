@@ -4,6 +4,7 @@
 #include "lookup/resolver.hpp"
 
 #include "common/fs.hpp"
+#include "common/log.hpp"
 #include "lookup/expansion.hpp"
 
 #include <algorithm>
@@ -106,9 +107,14 @@ conf::Match const* Resolver::find_match(std::string_view domain, bool client_loc
             break;
         }
         if (matched) {
+            log_trace(Trace::Rules, "rules: domain {} (client {}) matched {}:{} action \"{}\"",
+                      domain, client_local ? "local" : "remote", m.where.file, m.where.line,
+                      m.action);
             return &m;
         }
     }
+    log_trace(Trace::Rules, "rules: domain {} (client {}) matched no rule", domain,
+              client_local ? "local" : "remote");
     return nullptr;
 }
 

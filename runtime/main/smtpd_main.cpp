@@ -1,6 +1,6 @@
 // smtpd(8): the entry point. Parses the OpenSMTPD command line (-d -F -v -f -n -D -h, plus our
-// -S spool directory, -s control socket and the internal -x role), loads smtpd.conf, and either
-// runs the parent, which starts every role process, or, with -x, one of those roles.
+// -S spool directory, -s control socket and the internal -x role, and -T traces), loads smtpd.conf,
+// and either runs the parent, which starts every role process, or, with -x, one of those roles.
 // Depends on: grammar/ (conf), runtime/.
 #include "common/host_name.hpp"
 #include "common/log.hpp"
@@ -17,6 +17,7 @@
 #include "queue/queue_process.hpp"
 #include "scheduler/scheduler_process.hpp"
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -44,6 +45,23 @@ bool add_define(DaemonOptions& o, std::string const& def) {
     }
     o.defines[def.substr(0, eq)] = def.substr(eq + 1);
     return true;
+}
+
+// OpenSMTPD names one subsystem per -T (kTraceNames) and warns about a name it does not know.
+void add_trace(DaemonOptions& o, char const* name) {
+    if (!rt::trace_bits(name)) {
+        std::fprintf(stderr, "smtpd: unknown trace flag \"%s\"\n", name);
+        return;
+    }
+    o.traces.emplace_back(name);
+}
+
+std::uint16_t trace_mask(DaemonOptions const& o) {
+    std::uint16_t bits = 0;
+    for (auto const& name : o.traces) {
+        bits |= rt::trace_bits(name).value_or(0);
+    }
+    return bits;
 }
 
 bool set_role(DaemonOptions& o, char const* name) {
@@ -91,9 +109,7 @@ std::optional<DaemonOptions> parse_options(int argc, char** argv) {
             o.verbose = true;
             break;
         case 'T':
-            // OpenSMTPD traces one subsystem per -T; every trace here is the verbose log.
-            o.verbose = true;
-            o.traces.emplace_back(optarg);
+            add_trace(o, optarg);
             break;
         case 'x':
             ok = set_role(o, optarg);
@@ -130,6 +146,9 @@ std::vector<std::string> child_args(DaemonOptions const& o) {
     }
     if (o.verbose) {
         args.emplace_back("-v");
+    }
+    for (auto const& trace : o.traces) {
+        args.insert(args.end(), {"-T", trace});
     }
     args.insert(args.end(),
                 {"-f", fs::absolute(o.config).string(), "-S", fs::absolute(o.spool).string(), "-s",
@@ -184,6 +203,7 @@ int run(DaemonOptions const& o) {
     }
     conf::Config const& config = *loaded.config;
     rt::log_init(o.debug, o.verbose, "smtpd");
+    rt::log_set_traces(trace_mask(o));
     if (o.role.has_value()) {
         return run_role(*o.role, o, config);
     }

@@ -16,7 +16,7 @@ struct DaemonOptions {
     bool debug = false;              ///< -d: foreground, log to stderr
     bool foreground = false;         ///< -F: foreground, log to syslog
     bool verbose = false;            ///< -v, or any -T
-    std::vector<std::string> traces; ///< -T: OpenSMTPD's trace subsystems (all mean -v here)
+    std::vector<std::string> traces; ///< -T: OpenSMTPD's trace subsystems, as given
     bool check_only = false;         ///< -n
     std::string config = "/etc/smtpd.conf";
     std::string spool = SMTPD_DEFAULT_SPOOL;

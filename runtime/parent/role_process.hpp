@@ -34,7 +34,10 @@ class Peers {
     [[nodiscard]] static Fallible<Peers> inherit(boost::asio::any_io_executor const& executor,
                                                  Role self);
 
-    void add(Role peer, ipc::Channel channel) { channels_.emplace(peer, std::move(channel)); }
+    void add(Role peer, ipc::Channel channel) {
+        channel.set_trace_names(role_name(self_), role_name(peer));
+        channels_.emplace(peer, std::move(channel));
+    }
     /// The channel to `peer`; a role asking for a peer it has no link to is a bug (fatal).
     [[nodiscard]] ipc::Channel& to(Role peer);
     [[nodiscard]] Role self() const { return self_; }

@@ -80,6 +80,8 @@ asio::awaitable<bool> Notices::send(QueuedEnvelope const& envelope,
         return !dsn_wanted(envelope.sender, notify, kind);
     });
     if (recipients.empty()) {
+        log_trace(Trace::Bounce, "bounce: msgid={} no {} notice: none wanted (NOTIFY, <>)",
+                  envelope.id, kind == DsnKind::Delay ? "delay" : "failure");
         co_return true;
     }
     auto to = co_await resolve_sender(envelope.sender);
@@ -98,6 +100,9 @@ asio::awaitable<bool> Notices::send(QueuedEnvelope const& envelope,
     }
     std::string const text =
         build_bounce(envelope, report, original ? original.value() : std::string());
+    log_trace(Trace::Bounce, "bounce: msgid={} {} notice of {} octets for {} recipient(s)",
+              envelope.id, kind == DsnKind::Delay ? "delay" : "failure", text.size(),
+              report.recipients.size());
     bool const queued = co_await enqueue(text, std::move(*to));
     if (queued) {
         log_info("queue: msgid={} {} notice sent to <{}>", envelope.id,

@@ -83,9 +83,13 @@ class Scheduler {
             SysSeconds const t = now_seconds();
             Decision const d = next_step(entry.times, entry.last, t, config_, seed_of(msgid));
             if (auto const* at = std::get_if<DeliverAt>(&d)) {
+                log_trace(Trace::Scheduler, "scheduler: msgid={} attempts={} deliver in {}s", msgid,
+                          entry.times.attempts, std::max<std::int64_t>(0, (at->at - t).count()));
                 return deliver_at(msgid, at->at, t);
             }
-            if (std::holds_alternative<SendWarning>(d)) {
+            if (auto const* warning = std::get_if<SendWarning>(&d)) {
+                log_trace(Trace::Scheduler, "scheduler: msgid={} delay warning {} due", msgid,
+                          warning->interval);
                 peers_.send(Role::Queue, ipc::NotifySender{msgid, ipc::Notice::Delayed});
                 entry.times.last_warning = t;
                 continue;

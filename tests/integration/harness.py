@@ -16,15 +16,17 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../../conformance"))
 import refservers  # noqa: E402
 
 SMTPD = os.environ.get("SMTPD_BIN", os.path.join(os.path.dirname(__file__), "../../build/asan/runtime/smtpd"))
+# smtpctl(8), built beside smtpd.
+SMTPCTL = os.environ.get("SMTPCTL_BIN", os.path.join(os.path.dirname(SMTPD), "smtpctl"))
 
 
 class Smtpd(refservers.Ours):
     """Our smtpd with -v, started and stopped by conformance/refservers.py, plus what the tests
     read back: the log, the Maildir, the queue."""
 
-    def __init__(self, extra_config="", listen_options=""):
+    def __init__(self, extra_config="", listen_options="", extra_args=()):
         super().__init__(SMTPD, verbose=True, extra_config=extra_config,
-                         listen_options=listen_options)
+                         listen_options=listen_options, extra_args=extra_args)
 
     def read_log(self):
         with open(self.log_path, errors="replace") as f:
@@ -73,8 +75,8 @@ class TlsSmtpd(Smtpd):
     """Our smtpd with a certificate made at run time, a credentials table, and the listener
     options given (e.g. "tls pki mx.test auth-optional <creds>")."""
 
-    def __init__(self, listen_options):
-        super().__init__(listen_options=listen_options)
+    def __init__(self, listen_options, extra_args=()):
+        super().__init__(listen_options=listen_options, extra_args=extra_args)
         self.use_certificate_and_credentials()
         self.implicit_tls = "smtps" in listen_options.split()
 

@@ -2,6 +2,7 @@
 credentials table made at run time: Python's smtplib and ssl, swaks, and raw sockets for what a
 well-behaved client never does (pipelining after STARTTLS, AUTH in clear text)."""
 import base64
+import re
 import shutil
 import smtplib
 import socket
@@ -182,6 +183,64 @@ class TlsRequireTest(unittest.TestCase):
         self.assertEqual(d.command(b"MAIL FROM:<a@example.org>\r\n")[1],
                          ["530 5.7.0 Must issue a STARTTLS command first"])  # RFC 3207 §4
         self.assertEqual(d.command(b"QUIT\r\n")[0], 221)
+
+
+class TraceTest(unittest.TestCase):
+    """smtpd -T (OpenSMTPD's trace subsystems): the SMTP dialogue, IPC messages and rule matches
+    in the log, with AUTH secrets masked; an unknown name is a warning, as in OpenSMTPD."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.smtpd = TlsSmtpd("tls pki mx.test auth-optional <creds> hostname mx.test",
+                             extra_args=["-T", "smtp", "-T", "imsg", "-T", "rules",
+                                         "-T", "no-such-trace"]).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.smtpd.cleanup()
+
+    def secrets(self):
+        plain = base64.b64encode(b"\0" + AUTH_USER.encode() + b"\0" + AUTH_PASSWORD.encode())
+        return [AUTH_PASSWORD, plain.decode(), base64.b64encode(AUTH_PASSWORD.encode()).decode(),
+                base64.b64encode(AUTH_USER.encode()).decode()]
+
+    def tls_client(self):
+        """smtplib after EHLO, STARTTLS and EHLO again: ready for AUTH."""
+        c = smtplib.SMTP("127.0.0.1", self.smtpd.port, local_hostname="client.example",
+                         timeout=10)
+        self.addCleanup(c.close)
+        c.ehlo()
+        c._host = "mx.test"
+        c.starttls(context=client_context(self.smtpd.cert))
+        c.ehlo()
+        return c
+
+    def test_the_dialogue_is_traced_and_credentials_are_not(self):
+        c = self.tls_client()
+        c.login(AUTH_USER, AUTH_PASSWORD)  # AUTH PLAIN with an initial response
+        c.sendmail("a@example.org", ["rcpt@localhost"], b"Subject: traced\r\n\r\nhi\r\n")
+        c.quit()
+        c2 = self.tls_client()
+        c2.user, c2.password = AUTH_USER, AUTH_PASSWORD
+        c2.auth("LOGIN", c2.auth_login, initial_response_ok=False)  # two 334 exchanges
+        c2.quit()
+        self.smtpd.find_delivered(b"Subject: traced")
+        log = self.smtpd.read_log()
+        self.assertIn('unknown trace flag "no-such-trace"', log)
+        self.assertRegex(log, r"smtp <<< ehlo client\.example")  # smtplib's case
+        self.assertRegex(log, r"smtp >>> 250-mx\.test")
+        self.assertRegex(log, r"smtp <<< AUTH PLAIN \*{8}")
+        self.assertRegex(log, r"smtp <<< AUTH LOGIN\n")
+        self.assertGreaterEqual(len(re.findall(r"smtp <<< \*{8}\n", log)), 2, log)
+        self.assertRegex(log, r"smtp <<< mail FROM:<a@example\.org>")
+        self.assertRegex(log, r"smtp <<< \[message, \d+ octets\]")
+        self.assertRegex(log, r"smtp >>> 250 2\.0\.0 \w+: Message accepted")
+        self.assertRegex(log, r"imsg: dispatcher -> queue MessageCommit")
+        self.assertRegex(log, r"imsg: queue <- dispatcher MessageCommit")
+        self.assertRegex(log, r'rules: domain localhost \(client local\) matched \S+:\d+ '
+                              r'action "local"')
+        for secret in self.secrets():
+            self.assertNotIn(secret, log)
 
 
 if __name__ == "__main__":
