@@ -46,6 +46,10 @@ class DiskWorkers {
         pool_.join();
     }
 
+    /// Waits until every piece of work taken, queued ones included, has run; for a graceful
+    /// stop, after the event loop has stopped handing out new work.
+    void drain() { pool_.join(); }
+
   private:
     // A coroutine whose frame owns `work` for as long as it runs.
     template <class F> static boost::asio::awaitable<std::invoke_result_t<F&>> call(F work) {

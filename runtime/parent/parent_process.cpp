@@ -170,8 +170,9 @@ class Parent {
 
     void report_cause() {
         reap();
+        // Roles that follow a lost peer exit 0; the cause died of a signal or a failure.
         std::stable_partition(exited_.begin(), exited_.end(), [](auto const& e) {
-            return WIFSIGNALED(e.second) || WEXITSTATUS(e.second) != 1;
+            return WIFSIGNALED(e.second) || WEXITSTATUS(e.second) != 0;
         });
         for (auto const& [role, how] : exited_) {
             if (stopping_) {

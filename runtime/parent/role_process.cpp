@@ -20,6 +20,13 @@ namespace asio = boost::asio;
 
 namespace {
 
+/// The errors of a channel whose peer has closed its end or exited: on a receive, or on a send
+/// (then or later on a receive, as the write's error).
+bool peer_gone(std::error_code error) {
+    return error == ipc::IpcErrc::PeerClosed || error == ipc::IpcErrc::ChannelClosed ||
+           error == std::errc::broken_pipe || error == std::errc::connection_reset;
+}
+
 /// The first frame of a channel: Hello from the expected peer, at our version.
 bool valid_hello(ipc::Message const& m, Role peer) {
     auto const* hello = std::get_if<ipc::Hello>(&m);
@@ -73,6 +80,10 @@ ipc::Channel& Peers::to(Role peer) {
 
 void Peers::send(Role peer, ipc::Message const& message, Fd fd) {
     if (auto r = to(peer).send(message, std::move(fd)); !r) {
+        if (lost_ && peer_gone(r.error())) {
+            (*lost_)(peer, r.error());
+            return;
+        }
         fatal(fmt::format("{}: cannot send {} to {}: {}", role_name(self_), ipc::type_name(message),
                           role_name(peer), r.error().message()));
     }
@@ -87,20 +98,22 @@ void Peers::greet() {
 void Peers::serve(asio::io_context& io, Handler handler, Lost lost) {
     if (!lost) {
         // A peer's channel ends when that peer exits, on a stop or in a failure the parent
-        // reports with the exit status; this process follows it, quietly.
+        // reports with the exit status; this process follows it, quietly, and as it would on
+        // SIGTERM: its event loop stops and the role finishes its writes and exits 0.
         // Anything else (a malformed frame, a socket error) is a fault of its own.
-        lost = [self = self_](Role peer, std::error_code error) {
+        lost = [self = self_, &io](Role peer, std::error_code error) {
             std::string const what = fmt::format("{}: lost the channel to {}: {}", role_name(self),
                                                  role_name(peer), error.message());
-            if (error != ipc::IpcErrc::PeerClosed) {
+            if (!peer_gone(error)) {
                 fatal(what);
             }
-            log_debug("{}: exiting", what);
-            ::_exit(1);
+            log_debug("{}: stopping", what);
+            io.stop();
         };
     }
     auto shared_handler = std::make_shared<Handler>(std::move(handler));
     auto shared_lost = std::make_shared<Lost>(std::move(lost));
+    lost_ = shared_lost;
     for (auto& [peer, channel] : channels_) {
         asio::co_spawn(
             io,

@@ -20,6 +20,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string_view>
 #include <system_error>
 
@@ -42,7 +43,9 @@ class Peers {
     [[nodiscard]] ipc::Channel& to(Role peer);
     [[nodiscard]] Role self() const { return self_; }
 
-    /// Sends to `peer`; a failed send is fatal (the peer is gone).
+    /// Sends to `peer`. A peer that is gone (it closed its end: a stop or its failure, which
+    /// the parent reports) is the serve() `lost` case, as when the receive loop sees it; any
+    /// other failed send is fatal.
     void send(Role peer, ipc::Message const& message, Fd fd = {});
 
     /// Sends Hello on every channel.
@@ -51,8 +54,8 @@ class Peers {
     using Handler = std::function<void(Role from, ipc::Received received)>;
     using Lost = std::function<void(Role peer, std::error_code error)>;
     /// Starts one receive loop per channel on `io`. The first frame must be Hello; the others go
-    /// to `handler`. A channel error calls `lost` (by default: exit, quietly when the peer
-    /// closed the channel, with a fatal log line otherwise).
+    /// to `handler`. A channel error calls `lost` (by default: stop `io`, as SIGTERM does, when
+    /// the peer closed the channel; fatal otherwise).
     void serve(boost::asio::io_context& io, Handler handler, Lost lost = {});
 
     void close_all();
@@ -60,6 +63,7 @@ class Peers {
   private:
     Role self_;
     std::map<Role, ipc::Channel> channels_;
+    std::shared_ptr<Lost> lost_; ///< set by serve()
 };
 
 struct DaemonOptions;

@@ -105,6 +105,15 @@ class Queue {
           notices_(io.get_executor(), peers, spool, disk_, std::move(hostname), ttl) {}
 
     ~Queue() { disk_.shutdown(); }
+
+    /// A graceful stop (SIGTERM), once the event loop has stopped: every write already started
+    /// or queued (commits, envelope updates, removals) completes, then what is left in
+    /// incoming/ (never acknowledged) is removed, so no partial file stays behind.
+    void finish_writes() {
+        disk_.drain();
+        std::size_t const dropped = spool_.drop_incoming();
+        log_info("queue: stopped; {} unacknowledged incoming message(s) removed", dropped);
+    }
     Queue(Queue const&) = delete;
     Queue& operator=(Queue const&) = delete;
     Queue(Queue&&) = delete;
@@ -397,6 +406,7 @@ int run_queue(DaemonOptions const& options, conf::Config const& config) {
     on_stop_signals(io, [&io](int) { io.stop(); });
     queue.recover();
     io.run();
+    queue.finish_writes();
     return 0;
 }
 

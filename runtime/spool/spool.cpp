@@ -135,10 +135,16 @@ void Spool::abort(IncomingMessage& message) {
     remove_tree(incoming_dir() + "/" + message.id_);
 }
 
-std::vector<std::string> Spool::recover() {
-    for (auto const& name : list_dir(incoming_dir())) {
+std::size_t Spool::drop_incoming() {
+    auto const names = list_dir(incoming_dir());
+    for (auto const& name : names) {
         remove_tree(incoming_dir() + "/" + name);
     }
+    return names.size();
+}
+
+std::vector<std::string> Spool::recover() {
+    static_cast<void>(drop_incoming());
     std::vector<std::string> ids;
     for (auto const& name : list_dir(queue_dir())) {
         std::string const dir = queue_dir() + "/" + name;

@@ -12,6 +12,7 @@
 #include "common/result.hpp"
 #include "spool/envelope.hpp"
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,8 @@ class Spool {
 
     /// Removes incoming leftovers and half-removed entries; returns the ids to deliver.
     [[nodiscard]] std::vector<std::string> recover();
+    /// Removes every message still in incoming/ (none was acknowledged); returns how many.
+    std::size_t drop_incoming();
     /// The ids of the committed messages, in no particular order.
     [[nodiscard]] std::vector<std::string> queued_ids() const;
     [[nodiscard]] Result<QueuedEnvelope> load_envelope(std::string const& id) const;

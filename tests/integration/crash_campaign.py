@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The crash campaign: concurrent SMTP clients send messages with unique markers while smtpd is
 killed with SIGKILL (its whole process group: every role and delivery child at once) at random
-instants and restarted on the same spool and Maildir. At the end the daemon runs once more until
+instants and restarted on the same spool and Maildir. With --graceful it is stopped with SIGTERM
+instead, and each stop must also end with exit status 0 and no partial file: nothing left in
+incoming/ or Maildir/tmp once the daemon and its delivery children are gone. At the end the daemon runs once more until
 the queue drains, and the Maildir is checked: every message that got 250 is there once per
 recipient, complete; none that got a 4xx/5xx or never finished DATA is there; one whose reply was
 lost (connection died after the final dot) is either absent or complete, at most once.
@@ -95,6 +97,31 @@ class CrashSmtpd(harness.Smtpd):
             if time.monotonic() > deadline:
                 raise AssertionError("processes of group %d survive SIGKILL" % pgid)
             time.sleep(0.02)
+
+    def terminate(self, timeout=30):
+        """SIGTERM to the parent only, as an administrator stops it; returns its exit status
+        once it and every process of its group (delivery children too) are gone."""
+        pgid = self.proc.pid
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            status = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError("smtpd still runs %ds after SIGTERM" % timeout)
+        deadline = time.monotonic() + timeout
+        while group_members(pgid):
+            if time.monotonic() > deadline:
+                raise AssertionError("processes of group %d outlive the daemon" % pgid)
+            time.sleep(0.02)
+        return status
+
+    def partial_files(self):
+        """What a stopped daemon left half-written: entries of incoming/ and Maildir/tmp."""
+        left = []
+        for path in (os.path.join(self.spool, "incoming"), os.path.join(self.maildir, "tmp")):
+            if os.path.isdir(path):
+                left += [os.path.join(path, n) for n in os.listdir(path)]
+        return left
 
     def died(self, timeout=30):
         """Waits for the daemon to exit by itself (a kill point), then kills what is left."""
@@ -279,15 +306,17 @@ def check_maildir(maildir, messages):
 
 
 class Campaign:
-    def __init__(self, rounds, seed, clients=4, budget=150.0, max_up=1.2, log=print):
+    def __init__(self, rounds, seed, clients=4, budget=150.0, max_up=1.2, log=print,
+                 graceful=False):
         self.rounds, self.seed, self.nclients, self.budget = rounds, seed, clients, budget
-        self.max_up, self.log = max_up, log
+        self.max_up, self.log, self.graceful = max_up, log, graceful
+        self.stop_problems = []
         self.rng = random.Random(seed)
         self.stopping = threading.Event()
         self.smtpd = CrashSmtpd()
         self.stats = {"seed": seed, "rounds": 0, "kills_in_flight": 0,
                       "kills_awaiting_reply": 0, "tx_in_flight_at_kills": 0,
-                      "kills_with_queued_mail": 0}
+                      "kills_with_queued_mail": 0, "stops_not_0": 0, "partial_files_left": 0}
 
     def run(self):
         """Runs the rounds and the final check; returns (stats, problems)."""
@@ -305,7 +334,7 @@ class Campaign:
                 in_tx = sum(c.in_tx for c in clients)
                 waiting = sum(c.awaiting_reply for c in clients)
                 queued = len(self.smtpd.queued())
-                self.smtpd.kill()
+                self.stop_round(r)
                 self.stats["rounds"] += 1
                 self.stats["kills_in_flight"] += in_tx > 0
                 self.stats["kills_awaiting_reply"] += waiting > 0
@@ -324,6 +353,7 @@ class Campaign:
                 problems.append("queue not drained: %s" % left)
             if incoming:
                 problems.append("incoming/ not emptied at start: %s" % incoming)
+            problems += self.stop_problems
             problems += [line for line in self.smtpd.read_log().splitlines()
                          if "Sanitizer" in line or "runtime error:" in line][:10]
             self.stats.update(counts)
@@ -337,6 +367,20 @@ class Campaign:
             if self.smtpd.proc and self.smtpd.proc.poll() is None:
                 self.smtpd.kill()
 
+    def stop_round(self, r):
+        """SIGKILL, or with `graceful` SIGTERM, whose stop must be clean."""
+        if not self.graceful:
+            self.smtpd.kill()
+            return
+        status = self.smtpd.terminate()
+        left = self.smtpd.partial_files()
+        if status != 0:
+            self.stats["stops_not_0"] += 1
+            self.stop_problems.append("round %d: SIGTERM gave exit status %s" % (r, status))
+        if left:
+            self.stats["partial_files_left"] += len(left)
+            self.stop_problems.append("round %d: partial files after SIGTERM: %s" % (r, left))
+
     def cleanup(self):
         self.smtpd.cleanup()
 
@@ -345,7 +389,8 @@ def report(stats):
     keys = ["seed", "rounds", "seconds", "messages", "250", "rejected", "lost-reply", "not-sent",
             "kills_in_flight", "kills_awaiting_reply", "tx_in_flight_at_kills",
             "kills_with_queued_mail", "files", "lost",
-            "duplicates", "delivered_without_250", "lost_reply_delivered", "maildir_tmp_left"]
+            "duplicates", "delivered_without_250", "lost_reply_delivered", "maildir_tmp_left",
+            "stops_not_0", "partial_files_left"]
     return " ".join("%s=%s" % (k, stats.get(k)) for k in keys)
 
 
@@ -357,10 +402,11 @@ def main():
     p.add_argument("--budget", type=float, default=1e9, help="seconds for the kill rounds")
     p.add_argument("--max-up", type=float, default=1.2, help="longest run between kills (s)")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    p.add_argument("--graceful", action="store_true", help="stop with SIGTERM, not SIGKILL")
     a = p.parse_args()
     seed = a.seed if a.seed is not None else random.SystemRandom().getrandbits(31)
     print("crash campaign: seed=%d rounds=%d clients=%d" % (seed, a.rounds, a.clients), flush=True)
-    c = Campaign(a.rounds, seed, a.clients, a.budget, a.max_up)
+    c = Campaign(a.rounds, seed, a.clients, a.budget, a.max_up, graceful=a.graceful)
     # SIGTERM unwinds like Ctrl-C, so the daemon's process group is killed on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))
     try:

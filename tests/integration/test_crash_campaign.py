@@ -46,6 +46,27 @@ class CrashCampaign(unittest.TestCase):
         self.assertEqual(stats["maildir_tmp_left"], 0)
 
 
+class GracefulStops(unittest.TestCase):
+    """SIGTERM under the same load: exit status 0, no partial file (incoming/, Maildir/tmp)
+    after each stop, and every 250 delivered exactly once in the end."""
+
+    def test_sigterm_under_load_finishes_writes_and_loses_nothing(self):
+        rounds = int(os.environ.get("SMTPD_GRACEFUL_ROUNDS", "12"))
+        seed = int(os.environ.get("SMTPD_CRASH_SEED", random.SystemRandom().getrandbits(31)))
+        print("\ngraceful stops: seed=%d rounds=%d" % (seed, rounds), flush=True)
+        campaign = Campaign(rounds, seed, clients=4, budget=90, graceful=True)
+        self.addCleanup(campaign.cleanup)
+        stats, problems = campaign.run()
+        print("graceful stops:", report(stats), flush=True)
+        self.assertEqual(problems, [], "seed=%d\n%s" % (seed, "\n".join(problems[:30])))
+        self.assertGreater(stats["250"], 0)
+        self.assertGreater(stats["kills_in_flight"], 0)
+        self.assertEqual(stats["stops_not_0"], 0)
+        self.assertEqual(stats["partial_files_left"], 0)
+        self.assertEqual(stats["lost"], 0)
+        self.assertEqual(stats["duplicates"], 0)
+
+
 @unittest.skipUnless(KILL_POINTS, "smtpd built without SMTPD_KILL_POINTS")
 class KillPoints(unittest.TestCase):
     def run_point(self, point, recipients):
