@@ -1,7 +1,10 @@
-// The control role: the socket, one coroutine per smtpctl client, and the routing of requests.
+// The control role: the socket, one coroutine per smtpctl client, the credential check of each
+// request (control/verbs.hpp: who may send which verb, against the client's SO_PEERCRED uid) and
+// the routing of requests to the role that answers.
 #include "control/control_process.hpp"
 
 #include "common/log.hpp"
+#include "control/verbs.hpp"
 #include "ipc/request.hpp"
 #include "parent/role_process.hpp"
 
@@ -12,8 +15,13 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
 
 namespace smtpd::rt {
 
@@ -27,16 +35,21 @@ constexpr unsigned kSocketMode = 0666;
 constexpr std::size_t kMaxArgs = 16;
 constexpr std::size_t kMaxArgLength = 1024;
 
-/// Which role answers a verb.
-Role answering_role(ipc::ControlVerb verb) {
-    switch (verb) {
-    case ipc::ControlVerb::ShowQueue:
-        return Role::Queue;
-    case ipc::ControlVerb::Stop:
-        return Role::Parent;
-    default:
-        return Role::Scheduler;
+/// The effective uid of the client at the other end of `socket` (SO_PEERCRED: the credentials
+/// it had when it connected), or none when the kernel does not say.
+std::optional<uid_t> peer_uid(Protocol::socket& socket) {
+    ucred cred{};
+    socklen_t length = sizeof cred;
+    if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0 ||
+        length != sizeof cred) {
+        log_warn("control: SO_PEERCRED: {}", last_error().message());
+        return std::nullopt;
     }
+    return cred.uid;
+}
+
+std::string uid_text(std::optional<uid_t> uid) {
+    return uid ? std::to_string(*uid) : std::string("unknown");
 }
 
 bool valid_args(std::vector<std::string> const& args) {
@@ -49,7 +62,8 @@ bool valid_args(std::vector<std::string> const& args) {
 
 class Control {
   public:
-    Control(asio::io_context& io, Peers& peers) : peers_(peers), replies_(io.get_executor()) {}
+    Control(asio::io_context& io, Peers& peers, uid_t daemon_uid)
+        : peers_(peers), replies_(io.get_executor()), daemon_uid_(daemon_uid) {}
 
     void on_message(Role from, ipc::Received received) {
         auto& m = received.message;
@@ -76,6 +90,8 @@ class Control {
 
   private:
     asio::awaitable<void> serve_client(Protocol::socket socket) {
+        std::optional<uid_t> const uid = peer_uid(socket);
+        log_debug("control: client uid {} connected", uid_text(uid));
         ipc::Channel client(std::move(socket));
         for (;;) {
             auto received = co_await client.receive();
@@ -90,21 +106,42 @@ class Control {
                 log_warn("control: client rejected: not a valid request");
                 break;
             }
-            ipc::RequestId const client_id = request->id;
-            Role const role = answering_role(request->verb);
-            auto reply = co_await ipc::ask(peers_.to(role), replies_, *request);
-            ipc::ControlReply answer =
-                reply ? std::move(reply).value() : ipc::ControlReply{0, false, {"internal error"}};
-            answer.id = client_id;
-            if (!client.send(answer)) {
+            auto answer = co_await answer_request(client, std::move(*request), uid);
+            if (answer && !client.send(*answer)) {
                 break;
             }
         }
         client.close();
     }
 
+    /// The reply for the client, or none when control already gave it (Answer::Control).
+    asio::awaitable<std::optional<ipc::ControlReply>>
+    answer_request(ipc::Channel& client, ipc::ControlRequest request, std::optional<uid_t> uid) {
+        ipc::RequestId const client_id = request.id;
+        VerbRule const& rule = verb_rule(request.verb);
+        if (!may_send(rule, uid, daemon_uid_)) {
+            log_warn("control: uid {} may not {}: permission denied", uid_text(uid), rule.name);
+            co_return ipc::ControlReply{client_id, false, {"permission denied"}};
+        }
+        log_debug("control: uid {}: {}", uid_text(uid), rule.name);
+        bool const answered = rule.answer == Answer::Control;
+        if (answered) {
+            // Written before the request leaves: Channel::send writes at once when it can.
+            (void)client.send(ipc::ControlReply{client_id, true, {}});
+        }
+        auto reply = co_await ipc::ask(peers_.to(rule.answers), replies_, std::move(request));
+        if (answered) {
+            co_return std::nullopt;
+        }
+        ipc::ControlReply answer =
+            reply ? std::move(reply).value() : ipc::ControlReply{0, false, {"internal error"}};
+        answer.id = client_id;
+        co_return answer;
+    }
+
     Peers& peers_;
     ipc::Pending<ipc::ControlReply> replies_;
+    uid_t daemon_uid_; ///< the daemon's effective uid before its privilege drop
 };
 
 Fallible<Protocol::acceptor> open_socket(asio::io_context& io, std::string const& path) {
@@ -136,6 +173,8 @@ int run_control(DaemonOptions const& options, conf::Config const& /*config*/) {
     if (!peers) {
         fatal(peers.error().message);
     }
+    // Captured before the drop: a daemon started by a normal user admits that user too.
+    uid_t const daemon_uid = ::geteuid();
     auto acceptor = open_socket(io, options.socket);
     if (!acceptor) {
         fatal(acceptor.error().message);
@@ -143,7 +182,7 @@ int run_control(DaemonOptions const& options, conf::Config const& /*config*/) {
     if (auto dropped = enter_jail(Role::Control, options); !dropped) {
         fatal(dropped.error().message);
     }
-    Control control(io, peers.value());
+    Control control(io, peers.value(), daemon_uid);
     peers.value().greet();
     peers.value().serve(
         io, [&control](Role from, ipc::Received r) { control.on_message(from, std::move(r)); });

@@ -289,12 +289,16 @@ int run_parent(DaemonOptions const& options, conf::Config const& config,
         log_error("smtpd: {}", children.error().message);
         return 1;
     }
+    // The listeners go to the dispatcher once every role has greeted, so that the first 220
+    // means the whole daemon is up (the control socket included).
+    peers.when_greeted([&peers, &sockets] {
+        for (auto& socket : sockets.value()) {
+            peers.send(Role::Dispatcher, ipc::ListenerSocket{socket.listen_index},
+                       std::move(socket.fd));
+        }
+    });
     parent.start(std::move(children).value());
     peers.greet();
-    for (auto& socket : sockets.value()) {
-        peers.send(Role::Dispatcher, ipc::ListenerSocket{socket.listen_index},
-                   std::move(socket.fd));
-    }
     io.run();
     return parent.status();
 }

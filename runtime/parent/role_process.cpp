@@ -33,8 +33,21 @@ bool valid_hello(ipc::Message const& m, Role peer) {
     return hello != nullptr && hello->version == ipc::kIpcVersion && hello->role == peer;
 }
 
+/// Counts the channels still to greet; calls `ready` when the last one has.
+struct Greetings {
+    std::size_t awaited;
+    std::function<void()> ready;
+
+    void one_more() {
+        if (--awaited == 0 && ready) {
+            ready();
+        }
+    }
+};
+
 asio::awaitable<void> receive_loop(ipc::Channel& channel, Role self, Role peer,
-                                   Peers::Handler const& handler, Peers::Lost const& lost) {
+                                   Peers::Handler const& handler, Peers::Lost const& lost,
+                                   Greetings& greetings) {
     bool greeted = false;
     for (;;) {
         auto received = co_await channel.receive();
@@ -48,6 +61,7 @@ asio::awaitable<void> receive_loop(ipc::Channel& channel, Role self, Role peer,
                                   role_name(self), role_name(peer), ipc::kIpcVersion));
             }
             greeted = true;
+            greetings.one_more();
             continue;
         }
         handler(peer, std::move(received).value());
@@ -114,12 +128,14 @@ void Peers::serve(asio::io_context& io, Handler handler, Lost lost) {
     auto shared_handler = std::make_shared<Handler>(std::move(handler));
     auto shared_lost = std::make_shared<Lost>(std::move(lost));
     lost_ = shared_lost;
+    auto greetings = std::make_shared<Greetings>(Greetings{channels_.size(), greeted_});
     for (auto& [peer, channel] : channels_) {
         asio::co_spawn(
             io,
-            [&channel, self = self_, peer = peer, shared_handler,
-             shared_lost]() -> asio::awaitable<void> {
-                co_await receive_loop(channel, self, peer, *shared_handler, *shared_lost);
+            [&channel, self = self_, peer = peer, shared_handler, shared_lost,
+             greetings]() -> asio::awaitable<void> {
+                co_await receive_loop(channel, self, peer, *shared_handler, *shared_lost,
+                                      *greetings);
             },
             asio::detached);
     }

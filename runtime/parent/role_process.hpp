@@ -57,6 +57,9 @@ class Peers {
     /// to `handler`. A channel error calls `lost` (by default: stop `io`, as SIGTERM does, when
     /// the peer closed the channel; fatal otherwise).
     void serve(boost::asio::io_context& io, Handler handler, Lost lost = {});
+    /// Calls `ready` once every channel's Hello has arrived (set before serve()): each peer has
+    /// then done what it does before greeting, such as control opening its socket.
+    void when_greeted(std::function<void()> ready) { greeted_ = std::move(ready); }
 
     void close_all();
 
@@ -64,6 +67,7 @@ class Peers {
     Role self_;
     std::map<Role, ipc::Channel> channels_;
     std::shared_ptr<Lost> lost_; ///< set by serve()
+    std::function<void()> greeted_;
 };
 
 struct DaemonOptions;

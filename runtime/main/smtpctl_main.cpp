@@ -1,0 +1,211 @@
+// smtpctl(8), and mailq(8) when run under that name: the control client of smtpd. Parses -s and
+// the command words (control/smtpctl.hpp), connects to the control socket, sends one
+// ControlRequest in the IPC codec (docs/arch/ipc.md) and prints the ControlReply: an ok reply's
+// lines on stdout, exit 0; a refused request's on stderr, exit 1; any failure to reach the
+// daemon or to read its reply is one line on stderr naming the socket, exit 1. Blocking I/O on a
+// plain unix socket; the reply is awaited at most kReplyTimeout.
+// Depends on: runtime/control/smtpctl, runtime/ipc (codec, FrameReader), runtime/common.
+#include "common/failure.hpp"
+#include "common/fs.hpp"
+#include "control/smtpctl.hpp"
+#include "ipc/codec.hpp"
+#include "ipc/frame_reader.hpp"
+
+#include <fmt/format.h>
+
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace {
+
+using namespace smtpd;
+
+/// How long smtpctl waits for the daemon's reply.
+constexpr time_t kReplyTimeoutSeconds = 60;
+/// The one request's id; the reply must echo it.
+constexpr ipc::RequestId kRequestId = 1;
+
+struct CtlOptions {
+    std::string socket = SMTPD_SOCKET;
+    std::vector<std::string> words;
+};
+
+void print_usage() {
+    std::fputs(rt::usage_text().c_str(), stderr);
+}
+
+/// -s and the command words; mailq takes no words and means "show queue".
+std::optional<CtlOptions> parse_options(int argc, char** argv, bool mailq) {
+    CtlOptions options;
+    int ch = 0;
+    // '+': options end at the first command word, as in smtpctl(8).
+    while ((ch = ::getopt(argc, argv, "+hs:")) != -1) {
+        switch (ch) {
+        case 's':
+            options.socket = optarg;
+            break;
+        case 'h':
+            std::fputs(rt::usage_text().c_str(), stdout);
+            std::exit(0);
+        default:
+            print_usage();
+            return std::nullopt;
+        }
+    }
+    options.words.assign(argv + optind, argv + argc);
+    if (mailq) {
+        if (!options.words.empty()) {
+            print_usage();
+            return std::nullopt;
+        }
+        options.words = {"show", "queue"};
+    }
+    return options;
+}
+
+rt::Failure socket_failure(std::string const& path, std::error_code code) {
+    return rt::failure(code, fmt::format("{}: {}", path, code.message()));
+}
+
+rt::Fallible<rt::Fd> connect_to(std::string const& path) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.size() >= sizeof address.sun_path) {
+        return socket_failure(path, std::make_error_code(std::errc::filename_too_long));
+    }
+    std::memcpy(static_cast<char*>(address.sun_path), path.data(), path.size());
+    rt::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) {
+        return socket_failure(path, rt::last_error());
+    }
+    timeval const timeout{kReplyTimeoutSeconds, 0};
+    if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0) {
+        return socket_failure(path, rt::last_error());
+    }
+    if (::connect(fd.get(), reinterpret_cast<sockaddr const*>(&address), sizeof address) != 0) {
+        return socket_failure(path, rt::last_error());
+    }
+    return fd;
+}
+
+rt::Fallible<void> send_request(int fd, std::string const& path,
+                                ipc::ControlRequest const& request) {
+    auto frame = ipc::encode(request);
+    if (!frame) {
+        return socket_failure(path, frame.error());
+    }
+    std::string_view const bytes(reinterpret_cast<char const*>(frame.value().data()),
+                                 frame.value().size());
+    if (auto written = rt::write_all(fd, bytes); !written) {
+        return socket_failure(path, written.error());
+    }
+    return rt::success();
+}
+
+/// Reads until one whole frame; it must be the ControlReply to kRequestId.
+rt::Fallible<ipc::ControlReply> read_reply(int fd, std::string const& path) {
+    ipc::FrameReader reader;
+    std::array<std::byte, 4096> chunk{};
+    for (;;) {
+        auto frame = reader.next();
+        if (!frame) {
+            return socket_failure(path, frame.error());
+        }
+        if (std::optional<std::vector<std::byte>> const& bytes = frame.value(); bytes) {
+            auto decoded = ipc::decode_frame(*bytes);
+            if (!decoded) {
+                return socket_failure(path, decoded.error());
+            }
+            auto* reply = std::get_if<ipc::ControlReply>(&decoded.value().message);
+            if (reply == nullptr || decoded.value().has_fd || reply->id != kRequestId) {
+                return rt::failure(std::make_error_code(std::errc::protocol_error),
+                                   path + ": not a reply to this request");
+            }
+            return std::move(*reply);
+        }
+        ssize_t const n = ::read(fd, chunk.data(), chunk.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return rt::failure(std::make_error_code(std::errc::timed_out),
+                               fmt::format("{}: no reply within {} s", path, kReplyTimeoutSeconds));
+        }
+        if (n < 0) {
+            return socket_failure(path, rt::last_error());
+        }
+        if (n == 0) {
+            return rt::failure(std::make_error_code(std::errc::connection_aborted),
+                               path + ": connection closed without a reply");
+        }
+        reader.feed(std::span<std::byte const>(chunk.data(), static_cast<std::size_t>(n)));
+    }
+}
+
+int run(CtlOptions const& options) {
+    auto command = rt::parse_command(options.words);
+    if (!command) {
+        std::fprintf(stderr, "smtpctl: %s\n", command.error().message.c_str());
+        print_usage();
+        return 1;
+    }
+    auto fd = connect_to(options.socket);
+    if (!fd) {
+        std::fprintf(stderr, "smtpctl: %s\n", fd.error().message.c_str());
+        return 1;
+    }
+    auto sent = send_request(fd.value().get(), options.socket,
+                             rt::make_request(command.value(), kRequestId));
+    if (!sent) {
+        std::fprintf(stderr, "smtpctl: %s\n", sent.error().message.c_str());
+        return 1;
+    }
+    auto reply = read_reply(fd.value().get(), options.socket);
+    if (!reply) {
+        std::fprintf(stderr, "smtpctl: %s\n", reply.error().message.c_str());
+        return 1;
+    }
+    rt::CtlPrint const print = rt::print_reply(command.value(), reply.value());
+    for (auto const& line : print.out) {
+        std::printf("%s\n", line.c_str());
+    }
+    for (auto const& line : print.err) {
+        std::fprintf(stderr, "%s\n", line.c_str());
+    }
+    return print.status;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    // A daemon that goes away mid-request is reported from write(2)'s EPIPE, not by a signal.
+    std::signal(SIGPIPE, SIG_IGN);
+    bool const mailq = argc > 0 && rt::invoked_as_mailq(argv[0]);
+    try {
+        auto options = parse_options(argc, argv, mailq);
+        if (!options) {
+            return 1;
+        }
+        return run(*options);
+    } catch (std::exception const& e) {
+        std::fprintf(stderr, "smtpctl: %s\n", e.what());
+        return 1;
+    }
+}

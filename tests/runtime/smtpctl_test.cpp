@@ -1,0 +1,196 @@
+// smtpctl's command words (control/smtpctl.hpp): every command of the table parses to its
+// request, abbreviations resolve word by word as in smtpctl(8) ("s" is ambiguous, never "stop"),
+// anything else is a usage error that says why; the mailq name; what a reply prints.
+#include "control/smtpctl.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace smtpd::rt {
+namespace {
+
+using Words = std::vector<std::string>;
+
+ipc::ControlRequest request_for(Words const& words) {
+    auto command = parse_command(words);
+    EXPECT_TRUE(command.has_value()) << (command ? "" : command.error().message);
+    return command ? make_request(command.value(), 7) : ipc::ControlRequest{};
+}
+
+std::string error_for(Words const& words) {
+    auto command = parse_command(words);
+    EXPECT_FALSE(command.has_value());
+    return command ? std::string() : command.error().message;
+}
+
+Words words_of(CtlCommand const& c) {
+    Words words;
+    for (auto w : c.words) {
+        if (!w.empty()) {
+            words.emplace_back(w);
+        }
+    }
+    return words;
+}
+
+class SmtpctlCommandRow : public ::testing::TestWithParam<CtlCommand> {};
+
+TEST_P(SmtpctlCommandRow, ItsWordsParseToItsRequest) {
+    CtlCommand const& row = GetParam();
+    ipc::ControlRequest const request = request_for(words_of(row));
+    EXPECT_EQ(request.id, 7U);
+    EXPECT_EQ(request.verb, row.verb);
+    Words const args = row.arg.empty() ? Words{} : Words{std::string(row.arg)};
+    EXPECT_EQ(request.args, args);
+}
+
+TEST_P(SmtpctlCommandRow, ItsWordsAbbreviatedToTheirShortestPrefixParse) {
+    CtlCommand const& row = GetParam();
+    // The shortest prefix of each word that no other command's word at that place shares.
+    Words words;
+    for (std::size_t i = 0; i < row.words.size() && !row.words.at(i).empty(); ++i) {
+        std::string_view const word = row.words.at(i);
+        std::size_t length = 1;
+        for (CtlCommand const& other : kCtlCommands) {
+            bool const same_so_far =
+                std::equal(row.words.begin(), row.words.begin() + static_cast<std::ptrdiff_t>(i),
+                           other.words.begin());
+            std::string_view const theirs = other.words.at(i);
+            if (!same_so_far || theirs == word) {
+                continue;
+            }
+            while (length < word.size() && theirs.starts_with(word.substr(0, length))) {
+                ++length;
+            }
+        }
+        words.emplace_back(word.substr(0, length));
+    }
+    EXPECT_EQ(request_for(words).verb, row.verb);
+}
+
+TEST_P(SmtpctlCommandRow, IsListedInTheUsage) {
+    EXPECT_NE(usage_text().find(GetParam().words[0]), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, SmtpctlCommandRow, ::testing::ValuesIn(kCtlCommands),
+                         [](auto const& row) {
+                             std::string name;
+                             for (auto w : row.param.words) {
+                                 if (!w.empty()) {
+                                     name += static_cast<char>(w[0] - 'a' + 'A');
+                                     name += w.substr(1);
+                                 }
+                             }
+                             return name;
+                         });
+
+TEST(SmtpctlCommand, OpenSmtpdWordsMapToTheirVerbs) {
+    EXPECT_EQ(request_for({"show", "queue"}).verb, ipc::ControlVerb::ShowQueue);
+    EXPECT_EQ(request_for({"schedule", "all"}).verb, ipc::ControlVerb::ScheduleAll);
+    EXPECT_EQ(request_for({"pause", "mda"}),
+              (ipc::ControlRequest{7, ipc::ControlVerb::Pause, {"mda"}}));
+    EXPECT_EQ(request_for({"resume", "mda"}),
+              (ipc::ControlRequest{7, ipc::ControlVerb::Resume, {"mda"}}));
+    EXPECT_EQ(request_for({"stop"}), (ipc::ControlRequest{7, ipc::ControlVerb::Stop, {}}));
+}
+
+TEST(SmtpctlCommand, AbbreviationsResolveWordByWord) {
+    EXPECT_EQ(request_for({"sh", "q"}).verb, ipc::ControlVerb::ShowQueue);
+    EXPECT_EQ(request_for({"sc", "a"}).verb, ipc::ControlVerb::ScheduleAll);
+    EXPECT_EQ(request_for({"st"}).verb, ipc::ControlVerb::Stop);
+    EXPECT_EQ(request_for({"p", "m"}).verb, ipc::ControlVerb::Pause);
+    EXPECT_EQ(request_for({"r", "mda"}).verb, ipc::ControlVerb::Resume);
+}
+
+TEST(SmtpctlCommand, SingleLetterSIsAmbiguousNeverStop) {
+    std::string const error = error_for({"s"});
+    EXPECT_NE(error.find("ambiguous command: s"), std::string::npos) << error;
+    EXPECT_NE(error.find("show"), std::string::npos) << error;
+    EXPECT_NE(error.find("stop"), std::string::npos) << error;
+}
+
+TEST(SmtpctlCommand, NoWordsIsMissingCommand) {
+    EXPECT_EQ(error_for({}), "missing command");
+}
+
+TEST(SmtpctlCommand, UnknownWordsAreRefused) {
+    EXPECT_EQ(error_for({"frobnicate"}), "unknown command: frobnicate");
+    EXPECT_EQ(error_for({"show", "stats"}), "unknown command: show stats");
+    EXPECT_EQ(error_for({"pause", "smtp"}), "unknown command: pause smtp");
+    EXPECT_EQ(error_for({"stop", "now"}), "unknown command: stop now");
+    EXPECT_EQ(error_for({"show", "queue", "x"}), "unknown command: show queue x");
+    EXPECT_EQ(error_for({""}), "unknown command: ");
+    EXPECT_EQ(error_for({"show", ""}), "unknown command: show ");
+}
+
+TEST(SmtpctlCommand, WordsAreCaseSensitive) {
+    EXPECT_EQ(error_for({"SHOW", "QUEUE"}), "unknown command: SHOW QUEUE");
+}
+
+TEST(SmtpctlCommand, LongerThanTheWordIsNotAnAbbreviation) {
+    EXPECT_EQ(error_for({"stopp"}), "unknown command: stopp");
+}
+
+TEST(SmtpctlCommand, FirstWordAloneIsIncomplete) {
+    EXPECT_EQ(error_for({"show"}), "incomplete command: show");
+    EXPECT_EQ(error_for({"pau"}), "incomplete command: pau");
+}
+
+TEST(SmtpctlName, MailqIsRecognisedByBasename) {
+    EXPECT_TRUE(invoked_as_mailq("mailq"));
+    EXPECT_TRUE(invoked_as_mailq("/usr/bin/mailq"));
+    EXPECT_TRUE(invoked_as_mailq("./mailq"));
+    EXPECT_FALSE(invoked_as_mailq("smtpctl"));
+    EXPECT_FALSE(invoked_as_mailq("/usr/sbin/smtpctl"));
+    EXPECT_FALSE(invoked_as_mailq("/mailq/smtpctl"));
+    EXPECT_FALSE(invoked_as_mailq("mailq2"));
+    EXPECT_FALSE(invoked_as_mailq(""));
+}
+
+TEST(SmtpctlUsage, NamesTheSocketOptionAndMailq) {
+    std::string const usage = usage_text();
+    EXPECT_NE(usage.find("usage: smtpctl [-s socket] command"), std::string::npos);
+    EXPECT_NE(usage.find("mailq"), std::string::npos);
+    EXPECT_NE(usage.find("show queue"), std::string::npos);
+}
+
+CtlCommand command(Words const& words) {
+    return parse_command(words).value();
+}
+
+TEST(SmtpctlPrint, OkLinesGoToStdout) {
+    CtlPrint const p = print_reply(command({"show", "queue"}), {1, true, {"a|b|c|0|", "d"}});
+    EXPECT_EQ(p.out, (Words{"a|b|c|0|", "d"}));
+    EXPECT_TRUE(p.err.empty());
+    EXPECT_EQ(p.status, 0);
+}
+
+TEST(SmtpctlPrint, EmptyQueuePrintsNothing) {
+    CtlPrint const p = print_reply(command({"show", "queue"}), {1, true, {}});
+    EXPECT_TRUE(p.out.empty());
+    EXPECT_EQ(p.status, 0);
+}
+
+TEST(SmtpctlPrint, OkWithoutLinesConfirms) {
+    CtlPrint const p = print_reply(command({"pause", "mda"}), {1, true, {}});
+    EXPECT_EQ(p.out, Words{"command succeeded"});
+    EXPECT_EQ(p.status, 0);
+}
+
+TEST(SmtpctlPrint, RefusalGoesToStderrWithStatusOne) {
+    CtlPrint const p = print_reply(command({"stop"}), {1, false, {"permission denied"}});
+    EXPECT_TRUE(p.out.empty());
+    EXPECT_EQ(p.err, Words{"permission denied"});
+    EXPECT_EQ(p.status, 1);
+}
+
+TEST(SmtpctlPrint, RefusalWithoutLinesSaysCommandFailed) {
+    CtlPrint const p = print_reply(command({"show", "queue"}), {1, false, {}});
+    EXPECT_EQ(p.err, Words{"command failed"});
+    EXPECT_EQ(p.status, 1);
+}
+
+} // namespace
+} // namespace smtpd::rt
