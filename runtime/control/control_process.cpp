@@ -169,25 +169,17 @@ Fallible<Protocol::acceptor> open_socket(asio::io_context& io, std::string const
 
 int run_control(DaemonOptions const& options, conf::Config const& /*config*/) {
     asio::io_context io;
-    auto peers = Peers::inherit(io.get_executor(), Role::Control);
-    if (!peers) {
-        fatal(peers.error().message);
-    }
+    Peers peers = inherit_peers(io, Role::Control);
     // Captured before the drop: a daemon started by a normal user admits that user too.
     uid_t const daemon_uid = ::geteuid();
     auto acceptor = open_socket(io, options.socket);
     if (!acceptor) {
         fatal(acceptor.error().message);
     }
-    if (auto dropped = enter_jail(Role::Control, options); !dropped) {
-        fatal(dropped.error().message);
-    }
-    Control control(io, peers.value(), daemon_uid);
-    peers.value().greet();
-    peers.value().serve(
-        io, [&control](Role from, ipc::Received r) { control.on_message(from, std::move(r)); });
+    enter_jail_or_exit(Role::Control, options);
+    Control control(io, peers, daemon_uid);
+    start_serving(io, peers, control);
     asio::co_spawn(io, control.accept_loop(acceptor.value()), asio::detached);
-    on_stop_signals(io, [&io](int) { io.stop(); });
     io.run();
     return 0;
 }

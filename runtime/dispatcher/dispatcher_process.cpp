@@ -36,11 +36,8 @@ void prepare_for_jail() {
 
 int run_dispatcher(DaemonOptions const& options, conf::Config const& config) {
     asio::io_context io;
-    auto peers = Peers::inherit(io.get_executor(), Role::Dispatcher);
-    if (!peers) {
-        fatal(peers.error().message);
-    }
-    DispatcherServices services(peers.value(), io.get_executor());
+    Peers peers = inherit_peers(io, Role::Dispatcher);
+    DispatcherServices services(peers, io.get_executor());
     ServerContext server{host_name(), services, session_limits(config)};
     std::string error;
     auto contexts = listener_contexts(config, server, error);
@@ -48,19 +45,14 @@ int run_dispatcher(DaemonOptions const& options, conf::Config const& config) {
         fatal(error);
     }
     prepare_for_jail();
-    if (auto dropped = enter_jail(Role::Dispatcher, options); !dropped) {
-        fatal(dropped.error().message);
-    }
+    enter_jail_or_exit(Role::Dispatcher, options);
     services.on_listener([&io, &contexts](std::uint32_t index, Fd socket) {
         if (index >= contexts.size() || !socket.valid() ||
             !serve_listener(io, contexts[index], std::move(socket))) {
             fatal("dispatcher: unusable listener socket from the parent");
         }
     });
-    peers.value().greet();
-    peers.value().serve(
-        io, [&services](Role from, ipc::Received r) { services.on_message(from, std::move(r)); });
-    on_stop_signals(io, [&io](int) { io.stop(); });
+    start_serving(io, peers, services);
     log_info("dispatcher: ready to accept mail as {}", server.hostname);
     io.run();
     return 0;

@@ -151,10 +151,7 @@ class Lookup {
 
 int run_lookup(DaemonOptions const& options, conf::Config const& config) {
     asio::io_context io;
-    auto peers = Peers::inherit(io.get_executor(), Role::Lookup);
-    if (!peers) {
-        fatal(peers.error().message);
-    }
+    Peers peers = inherit_peers(io, Role::Lookup);
     std::string error;
     auto resolver = Resolver::create(config, host_name(), error);
     if (!resolver) {
@@ -164,14 +161,9 @@ int run_lookup(DaemonOptions const& options, conf::Config const& config) {
     if (!credentials) {
         fatal(credentials.error().message);
     }
-    if (auto dropped = enter_jail(Role::Lookup, options); !dropped) {
-        fatal(dropped.error().message);
-    }
-    Lookup lookup(io, peers.value(), std::move(*resolver), std::move(credentials).value());
-    peers.value().greet();
-    peers.value().serve(
-        io, [&lookup](Role from, ipc::Received r) { lookup.on_message(from, std::move(r)); });
-    on_stop_signals(io, [&io](int) { io.stop(); });
+    enter_jail_or_exit(Role::Lookup, options);
+    Lookup lookup(io, peers, std::move(*resolver), std::move(credentials).value());
+    start_serving(io, peers, lookup);
     io.run();
     return 0;
 }

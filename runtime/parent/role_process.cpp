@@ -178,6 +178,20 @@ void unexpected(Role self, Role from, ipc::Message const& message) {
                       role_name(from)));
 }
 
+Peers inherit_peers(asio::io_context& io, Role self) {
+    auto peers = Peers::inherit(io.get_executor(), self);
+    if (!peers) {
+        fatal(peers.error().message);
+    }
+    return std::move(peers).value();
+}
+
+void enter_jail_or_exit(Role role, DaemonOptions const& options) {
+    if (auto dropped = enter_jail(role, options); !dropped) {
+        fatal(dropped.error().message);
+    }
+}
+
 void on_stop_signals(asio::io_context& io, std::function<void(int)> stop) {
     std::signal(SIGPIPE, SIG_IGN); // NOLINT(cert-err33-c): a failure leaves the default
     std::signal(SIGHUP, SIG_IGN);  // NOLINT(cert-err33-c)

@@ -102,4 +102,22 @@ template <class T> void complete_reply(ipc::Pending<T>& pending, T reply, Role s
 /// SIGTERM and SIGINT call `stop`; SIGHUP and SIGPIPE are ignored.
 void on_stop_signals(boost::asio::io_context& io, std::function<void(int)> stop);
 
+// The start of every child role (run_lookup, run_queue, ...): its channels, what it prepares
+// while it still has privileges, the drop, its role object, then start_serving and io.run().
+
+/// The channels a child role inherited from the parent; fatal when they are not there.
+[[nodiscard]] Peers inherit_peers(boost::asio::io_context& io, Role self);
+
+/// enter_jail, fatal when it fails.
+void enter_jail_or_exit(Role role, DaemonOptions const& options);
+
+/// Hello on every channel, every message to `role.on_message(from, received)`, and SIGTERM or
+/// SIGINT (like a lost peer) stopping `io`; the caller then runs `io`.
+template <class RoleObject>
+void start_serving(boost::asio::io_context& io, Peers& peers, RoleObject& role) {
+    peers.greet();
+    peers.serve(io, [&role](Role from, ipc::Received r) { role.on_message(from, std::move(r)); });
+    on_stop_signals(io, [&io](int) { io.stop(); });
+}
+
 } // namespace smtpd::rt

@@ -386,24 +386,16 @@ void Queue::control(ipc::ControlRequest const& request) {
 
 int run_queue(DaemonOptions const& options, conf::Config const& config) {
     asio::io_context io;
-    auto peers = Peers::inherit(io.get_executor(), Role::Queue);
-    if (!peers) {
-        fatal(peers.error().message);
-    }
+    Peers peers = inherit_peers(io, Role::Queue);
     // Chrooted into the spool, the queue sees it as "/".
     std::string const root = running_as_root() ? std::string("/") : options.spool;
-    if (auto dropped = enter_jail(Role::Queue, options); !dropped) {
-        fatal(dropped.error().message);
-    }
+    enter_jail_or_exit(Role::Queue, options);
     auto spool = Spool::open(root);
     if (!spool) {
         fatal(fmt::format("queue: spool {}: {}", options.spool, spool.error().message()));
     }
-    Queue queue(io, peers.value(), spool.value(), host_name(), config.queue_ttl);
-    peers.value().greet();
-    peers.value().serve(
-        io, [&queue](Role from, ipc::Received r) { queue.on_message(from, std::move(r)); });
-    on_stop_signals(io, [&io](int) { io.stop(); });
+    Queue queue(io, peers, spool.value(), host_name(), config.queue_ttl);
+    start_serving(io, peers, queue);
     queue.recover();
     io.run();
     queue.finish_writes();

@@ -190,19 +190,10 @@ class Scheduler {
 
 int run_scheduler(DaemonOptions const& options, conf::Config const& config) {
     asio::io_context io;
-    auto peers = Peers::inherit(io.get_executor(), Role::Scheduler);
-    if (!peers) {
-        fatal(peers.error().message);
-    }
-    if (auto dropped = enter_jail(Role::Scheduler, options); !dropped) {
-        fatal(dropped.error().message);
-    }
-    Scheduler scheduler(io, peers.value(),
-                        SchedulerConfig{config.queue_ttl, config.bounce_warn_intervals});
-    peers.value().greet();
-    peers.value().serve(
-        io, [&scheduler](Role from, ipc::Received r) { scheduler.on_message(from, std::move(r)); });
-    on_stop_signals(io, [&io](int) { io.stop(); });
+    Peers peers = inherit_peers(io, Role::Scheduler);
+    enter_jail_or_exit(Role::Scheduler, options);
+    Scheduler scheduler(io, peers, SchedulerConfig{config.queue_ttl, config.bounce_warn_intervals});
+    start_serving(io, peers, scheduler);
     io.run();
     return 0;
 }
