@@ -106,7 +106,8 @@ class Control {
                 log_warn("control: client rejected: not a valid request");
                 break;
             }
-            auto answer = co_await answer_request(client, std::move(*request), uid);
+            auto answering = answer_request(client, std::move(*request), uid);
+            auto answer = co_await std::move(answering);
             if (answer && !client.send(*answer)) {
                 break;
             }
@@ -129,7 +130,8 @@ class Control {
             // Written before the request leaves: Channel::send writes at once when it can.
             (void)client.send(ipc::ControlReply{client_id, true, {}});
         }
-        auto reply = co_await ipc::ask(peers_.to(rule.answers), replies_, std::move(request));
+        auto asking = ipc::ask(peers_.to(rule.answers), replies_, std::move(request));
+        auto reply = co_await std::move(asking);
         if (answered) {
             co_return std::nullopt;
         }

@@ -18,7 +18,8 @@ DispatcherServices::DispatcherServices(Peers& peers, asio::any_io_executor const
 asio::awaitable<Result<ipc::RecipientResolved>>
 DispatcherServices::resolve(std::string local, std::string domain, bool client_local) {
     ipc::LookupRecipient request{0, std::move(local), std::move(domain), client_local};
-    co_return co_await ipc::ask(peers_.to(Role::Lookup), resolved_, std::move(request));
+    auto asking = ipc::ask(peers_.to(Role::Lookup), resolved_, std::move(request));
+    co_return co_await std::move(asking);
 }
 
 asio::awaitable<Result<ipc::CredentialsChecked>>
@@ -26,17 +27,20 @@ DispatcherServices::check_credentials(std::uint32_t listen_index, std::string us
                                       std::string password) {
     ipc::CheckCredentials request{0, std::to_string(listen_index), std::move(user),
                                   std::move(password)};
-    co_return co_await ipc::ask(peers_.to(Role::Lookup), checked_, std::move(request));
+    auto asking = ipc::ask(peers_.to(Role::Lookup), checked_, std::move(request));
+    co_return co_await std::move(asking);
 }
 
 asio::awaitable<Result<CreatedMessage>> DispatcherServices::create_message() {
-    co_return co_await ipc::ask(peers_.to(Role::Queue), created_, ipc::MessageCreate{});
+    auto asking = ipc::ask(peers_.to(Role::Queue), created_, ipc::MessageCreate{});
+    co_return co_await std::move(asking);
 }
 
 asio::awaitable<Result<ipc::MessageCommitted>> DispatcherServices::commit(std::string msgid,
                                                                           std::string envelope) {
     ipc::MessageCommit request{0, std::move(msgid), std::move(envelope)};
-    co_return co_await ipc::ask(peers_.to(Role::Queue), committed_, std::move(request));
+    auto asking = ipc::ask(peers_.to(Role::Queue), committed_, std::move(request));
+    co_return co_await std::move(asking);
 }
 
 void DispatcherServices::abort(std::string msgid) {
@@ -58,8 +62,9 @@ void DispatcherServices::relay_delivery(ipc::LocalDelivery delivery, Fd message)
         [this, delivery = std::move(delivery),
          message = std::move(message)]() mutable -> asio::awaitable<void> {
             ipc::RequestId const queue_id = delivery.id;
-            auto done = co_await ipc::ask(peers_.to(Role::Parent), delivered_, std::move(delivery),
-                                          std::move(message));
+            auto asking = ipc::ask(peers_.to(Role::Parent), delivered_, std::move(delivery),
+                                   std::move(message));
+            auto done = co_await std::move(asking);
             ipc::LocalDeliveryDone reply =
                 done ? std::move(done).value()
                      : ipc::LocalDeliveryDone{0, ipc::DeliveryStatus::TempFail,

@@ -163,7 +163,8 @@ class Connection {
     /// feeds back its answer; false when nothing was pending.
     asio::awaitable<bool> answer_pending() {
         if (auto info = std::exchange(open_pending_, std::nullopt); info.has_value()) {
-            co_await open_message(std::move(*info));
+            auto opening = open_message(std::move(*info));
+            co_await std::move(opening);
             co_return true;
         }
         if (auto rcpt = std::exchange(recipient_pending_, std::nullopt); rcpt.has_value()) {
@@ -177,7 +178,8 @@ class Connection {
             co_return true;
         }
         if (auto pending = std::exchange(credentials_, std::nullopt); pending.has_value()) {
-            sm::AuthVerdict verdict = co_await check_credentials(std::move(*pending));
+            auto checking = check_credentials(std::move(*pending));
+            sm::AuthVerdict const verdict = co_await std::move(checking);
             handle(verdict);
             co_return true;
         }
@@ -209,8 +211,9 @@ class Connection {
     /// RFC 4954: the lookup role checks the credentials against the listener's table.
     asio::awaitable<sm::AuthVerdict> check_credentials(sm::CheckCredentials c) {
         using Kind = sm::AuthVerdict::Kind;
-        auto checked = co_await ctx_.services.check_credentials(listener_->listen_index, c.user,
-                                                                std::move(c.password));
+        auto checking =
+            ctx_.services.check_credentials(listener_->listen_index, c.user, std::move(c.password));
+        auto checked = co_await std::move(checking);
         Kind const kind = !checked                                                ? Kind::TempFail
                           : checked.value().verdict == ipc::AuthVerdict::Accepted ? Kind::Accepted
                           : checked.value().verdict == ipc::AuthVerdict::Rejected ? Kind::Rejected
@@ -226,7 +229,8 @@ class Connection {
     asio::awaitable<sm::RcptVerdict> check_recipient(grammar::Path const& path) {
         using Kind = sm::RcptVerdict::Kind;
         auto const [local, domain] = split_recipient(path, ctx_.hostname);
-        auto resolved = co_await ctx_.services.resolve(local, domain, client_local_);
+        auto resolving = ctx_.services.resolve(local, domain, client_local_);
+        auto resolved = co_await std::move(resolving);
         if (!resolved) {
             log_warn("{} lookup: <{}@{}> failed: {}", id_, local, domain,
                      resolved.error().message());
@@ -404,7 +408,8 @@ class Connection {
             ctx_.services.abort(message->msgid);
             co_return sm::QueueVerdict{Kind::TempFail, {}};
         }
-        auto committed = co_await ctx_.services.commit(env->id, encode_envelope(*env));
+        auto committing = ctx_.services.commit(env->id, encode_envelope(*env));
+        auto committed = co_await std::move(committing);
         if (!committed || !committed.value().ok) {
             std::string const why =
                 committed ? committed.value().error : committed.error().message();

@@ -15,7 +15,10 @@
 
 namespace smtpd::ipc {
 
-/// Sends `request` (whose `id` is set here) and awaits its reply.
+/// Sends `request` (whose `id` is set here) and awaits its reply. Build the awaitable in a
+/// statement of its own and await it in the next (`auto asking = ask(...); co_await
+/// std::move(asking);`): g++ 12 destroys objects created in a full-expression that contains
+/// co_await wrongly (a double free of a braced request, seen in the lookup under load).
 template <class Reply, class Request>
 boost::asio::awaitable<rt::Result<Reply>> ask(Channel& channel, Pending<Reply>& pending,
                                               Request request, rt::Fd fd = {}) {

@@ -80,9 +80,9 @@ class Lookup {
                 co_return r;
             }
             for (UserInfo const& user : missing) {
-                auto read = co_await ipc::ask(
-                    peers_.to(Role::Parent), forwards_,
-                    ipc::ReadForward{0, user.name, user.home, user.uid, user.gid});
+                ipc::ReadForward request{0, user.name, user.home, user.uid, user.gid};
+                auto asking = ipc::ask(peers_.to(Role::Parent), forwards_, std::move(request));
+                auto read = co_await std::move(asking);
                 bool const found = read && read.value().found;
                 forwards[user.name] =
                     found ? std::optional<std::string>(read.value().content) : std::nullopt;
@@ -128,7 +128,8 @@ class Lookup {
             verdict = co_await std::move(checking) ? ipc::AuthVerdict::Accepted
                                                    : ipc::AuthVerdict::Rejected;
         } else {
-            auto answer = co_await ipc::ask(peers_.to(Role::Parent), system_checked_, std::move(m));
+            auto asking = ipc::ask(peers_.to(Role::Parent), system_checked_, std::move(m));
+            auto answer = co_await std::move(asking);
             verdict = answer ? answer.value().verdict : ipc::AuthVerdict::TempFail;
         }
         peers_.send(Role::Dispatcher, ipc::CredentialsChecked{id, verdict});

@@ -35,7 +35,8 @@ Notices::resolve_sender(std::string const& sender) {
     auto const at = sender.rfind('@');
     ipc::LookupRecipient request{0, sender.substr(0, at),
                                  at == std::string::npos ? hostname_ : sender.substr(at + 1), true};
-    auto answer = co_await ipc::ask(peers_.to(Role::Lookup), resolved_, std::move(request));
+    auto asking = ipc::ask(peers_.to(Role::Lookup), resolved_, std::move(request));
+    auto answer = co_await std::move(asking);
     if (!answer || answer.value().verdict != ipc::RcptVerdict::Accepted) {
         co_return std::nullopt;
     }
@@ -103,7 +104,8 @@ asio::awaitable<bool> Notices::send(QueuedEnvelope const& envelope,
     log_trace(Trace::Bounce, "bounce: msgid={} {} notice of {} octets for {} recipient(s)",
               envelope.id, kind == DsnKind::Delay ? "delay" : "failure", text.size(),
               report.recipients.size());
-    bool const queued = co_await enqueue(text, std::move(*to));
+    auto enqueuing = enqueue(text, std::move(*to));
+    bool const queued = co_await std::move(enqueuing);
     if (queued) {
         log_info("queue: msgid={} {} notice sent to <{}>", envelope.id,
                  kind == DsnKind::Delay ? "delay" : "failure", envelope.sender);

@@ -250,8 +250,9 @@ asio::awaitable<ipc::LocalDeliveryDone> Queue::deliver_one(QueuedEnvelope const&
                                "Return-Path: <" + envelope.sender +
                                    ">\nDelivered-To: " + rcpt.address + "\n",
                                delivery_name(envelope, rcpt)};
-    auto done = co_await ipc::ask(peers_.to(Role::Dispatcher), delivered_, std::move(request),
-                                  std::move(file).value());
+    auto asking = ipc::ask(peers_.to(Role::Dispatcher), delivered_, std::move(request),
+                           std::move(file).value());
+    auto done = co_await std::move(asking);
     if (!done) {
         co_return ipc::LocalDeliveryDone{0, ipc::DeliveryStatus::TempFail, done.error().message()};
     }
@@ -297,8 +298,8 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
         if (done.status == Status::PermFail) {
             std::vector<DsnRecipient> about;
             about.push_back(failed(rcpt, done.text));
-            bool const noticed =
-                co_await notices_.send(envelope, std::move(about), DsnKind::Failure);
+            auto sending = notices_.send(envelope, std::move(about), DsnKind::Failure);
+            bool const noticed = co_await std::move(sending);
             if (!noticed) {
                 done.status = Status::TempFail;
             }
@@ -346,8 +347,9 @@ asio::awaitable<void> Queue::notify(ipc::NotifySender request) {
         r.status = expired ? std::string(kStatusExpired) : "4.0.0";
         about.push_back(std::move(r));
     }
-    if (!co_await notices_.send(envelope, std::move(about),
-                                expired ? DsnKind::Failure : DsnKind::Delay)) {
+    auto sending =
+        notices_.send(envelope, std::move(about), expired ? DsnKind::Failure : DsnKind::Delay);
+    if (!co_await std::move(sending)) {
         co_return;
     }
     if (expired) {
