@@ -54,7 +54,6 @@ bool is_loopback(asio::ip::address const& a) {
     return a.is_loopback();
 }
 
-/// The recipient as local-part and domain; RCPT TO:<Postmaster> is for this host.
 /// "127.0.0.1:25", "[::1]:587": the listener a connection came in on, for the envelope.
 std::string endpoint_text(tcp::endpoint const& e) {
     std::string const address = e.address().to_string();
@@ -64,6 +63,7 @@ std::string endpoint_text(tcp::endpoint const& e) {
     return fmt::format("{}:{}", address, e.port());
 }
 
+/// The recipient as local-part and domain; RCPT TO:<Postmaster> is for this host.
 std::pair<std::string, std::string> split_recipient(grammar::Path const& path,
                                                     std::string const& hostname) {
     if (path.mailbox) {

@@ -340,6 +340,11 @@ inline constexpr std::array<std::string_view, kMsgTypeCount> kMsgTypeNames{"Hell
                                                                            "ReadForward",
                                                                            "ForwardRead"};
 
+/// The name of a message type.
+[[nodiscard]] inline std::string_view type_name(MsgType type) {
+    return kMsgTypeNames.at(static_cast<std::size_t>(type) - 1);
+}
+
 /// The name of a message's type.
 [[nodiscard]] inline std::string_view type_name(Message const& m) {
     return kMsgTypeNames.at(m.index());

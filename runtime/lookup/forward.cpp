@@ -1,17 +1,16 @@
-// read_forward_file, read_include_file and default_resolver_io (see forward.hpp and
-// resolver.hpp). The ~/.forward checks are made on the open descriptor (fstat), so the file
-// checked is the file read. Depends on: forward.hpp, resolver.hpp, common/fs.hpp, common/log.hpp.
+// read_forward_file, read_forward_as_user, read_include_file and default_resolver_io (see
+// forward.hpp and resolver.hpp). The ~/.forward checks are made on the open descriptor (fstat), so
+// the file checked is the file read. Depends on: forward.hpp, resolver.hpp, common/fs.hpp,
+// common/log.hpp.
 #include "lookup/forward.hpp"
-
-#include <cstdlib>
-#include <grp.h>
-#include <unistd.h>
 
 #include "common/fs.hpp"
 #include "common/log.hpp"
 #include "lookup/resolver.hpp"
 
+#include <cstdlib>
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

@@ -15,7 +15,7 @@ namespace smtpd::rt {
 struct DaemonOptions {
     bool debug = false;              ///< -d: foreground, log to stderr
     bool foreground = false;         ///< -F: foreground, log to syslog
-    bool verbose = false;            ///< -v, or any -T
+    bool verbose = false;            ///< -v
     std::vector<std::string> traces; ///< -T: OpenSMTPD's trace subsystems, as given
     bool check_only = false;         ///< -n
     std::string config = "/etc/smtpd.conf";

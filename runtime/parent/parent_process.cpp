@@ -136,9 +136,10 @@ class Parent {
     }
 
     /// Reaps every child that has exited. A role that exits brings the others down in a
-    /// cascade (each exits, status 1, when a channel closes), and the kernel may report a
+    /// cascade (each stops and exits 0 when a channel closes), and the kernel may report a
     /// follower before the role that caused it, so the exits of a short window are gathered
-    /// and the cause is named first: a role killed by a signal, or exiting with another status.
+    /// and the cause is named first: a role killed by a signal, or exiting with a non-zero
+    /// status.
     void reap() {
         int status = 0;
         pid_t pid = 0;

@@ -95,8 +95,7 @@ void complete_request(ipc::Pending<T>& pending, ipc::RequestId id, T reply, Role
 /// complete_request for a reply message, which carries its own id.
 template <class T> void complete_reply(ipc::Pending<T>& pending, T reply, Role self) {
     ipc::RequestId const id = reply.id;
-    std::string_view const what = ipc::kMsgTypeNames.at(static_cast<std::size_t>(T::kType) - 1);
-    complete_request(pending, id, std::move(reply), self, what);
+    complete_request(pending, id, std::move(reply), self, ipc::type_name(T::kType));
 }
 
 /// SIGTERM and SIGINT call `stop`; SIGHUP and SIGPIPE are ignored.

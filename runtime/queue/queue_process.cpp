@@ -82,8 +82,10 @@ void log_delivery(QueuedEnvelope const& e, QueuedRecipient const& rcpt,
     std::string const result = done.status == Status::Delivered  ? "Ok"
                                : done.status == Status::PermFail ? "PermFail"
                                                                  : "TempFail";
-    std::string const attempt =
-        done.status == Status::TempFail ? fmt::format(" attempt={}", e.attempts) : std::string();
+    // A temporary failure counts as one more attempt once the pass over the recipients ends.
+    std::string const attempt = done.status == Status::TempFail
+                                    ? fmt::format(" attempt={}", e.attempts + 1)
+                                    : std::string();
     std::int64_t const delay = std::max<std::int64_t>(0, std::time(nullptr) - e.created);
     std::string const line = fmt::format(
         "{} mda delivery evpid={} from=<{}> to=<{}> user={} method={} delay={}s result={}{} "
@@ -304,15 +306,12 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
                 done.status = Status::TempFail;
             }
         }
+        log_delivery(envelope, rcpt, done);
         if (done.status == Status::TempFail) {
-            QueuedEnvelope shown = envelope;
-            shown.attempts = envelope.attempts + 1;
-            log_delivery(shown, rcpt, done);
             deferred = done.text;
             ++index;
             continue;
         }
-        log_delivery(envelope, rcpt, done);
         kill_point("before-queue-remove");
         envelope.recipients.erase(envelope.recipients.begin() + static_cast<std::ptrdiff_t>(index));
         if (std::error_code const error = co_await save(envelope); error) {

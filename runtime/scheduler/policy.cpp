@@ -30,6 +30,17 @@ std::uint64_t mix(std::uint64_t x) {
     return x ^ (x >> 31U);
 }
 
+// When a warn interval comes due, unless it is negative or its warning has been sent.
+std::optional<SysSeconds> unsent_warning_due(MessageTimes const& times,
+                                             std::chrono::seconds interval) {
+    SysSeconds const due = add_saturating(times.created, interval);
+    bool const sent = times.last_warning.has_value() && due <= *times.last_warning;
+    if (interval.count() < 0 || sent) {
+        return std::nullopt;
+    }
+    return due;
+}
+
 // The latest warn interval that has come due since the last warning, if any. Intervals passed
 // while no warning could be sent are skipped, not sent late one after another.
 std::optional<std::size_t> due_warning(MessageTimes const& times, SysSeconds now,
@@ -37,10 +48,8 @@ std::optional<std::size_t> due_warning(MessageTimes const& times, SysSeconds now
     std::optional<std::size_t> best;
     auto const& intervals = config.warn_intervals;
     for (std::size_t i = 0; i < intervals.size(); ++i) {
-        SysSeconds const due = add_saturating(times.created, intervals[i]);
-        bool const passed = intervals[i].count() >= 0 && due <= now;
-        bool const sent = times.last_warning.has_value() && due <= *times.last_warning;
-        if (passed && !sent && (!best || intervals[i] > intervals[*best])) {
+        auto const due = unsent_warning_due(times, intervals[i]);
+        if (due && *due <= now && (!best || intervals[i] > intervals[*best])) {
             best = i;
         }
     }
@@ -52,9 +61,8 @@ std::optional<SysSeconds> next_warning(MessageTimes const& times, SysSeconds now
                                        SchedulerConfig const& config) {
     std::optional<SysSeconds> next;
     for (auto const interval : config.warn_intervals) {
-        SysSeconds const due = add_saturating(times.created, interval);
-        bool const sent = times.last_warning.has_value() && due <= *times.last_warning;
-        if (interval.count() >= 0 && due > now && !sent && (!next || due < *next)) {
+        auto const due = unsent_warning_due(times, interval);
+        if (due && *due > now && (!next || *due < *next)) {
             next = due;
         }
     }

@@ -27,22 +27,29 @@ def has_kill_points(path):
 KILL_POINTS = has_kill_points(harness.SMTPD)
 
 
+def run_campaign(test, label, rounds, budget, graceful=False):
+    """Runs a campaign of `rounds` rounds (SMTPD_CRASH_SEED repeats one), prints its seed and
+    counts, asserts what every campaign must show (no problem, some 250s, stops landing with
+    transactions in flight, nothing lost or duplicated) and returns its counts."""
+    seed = int(os.environ.get("SMTPD_CRASH_SEED", random.SystemRandom().getrandbits(31)))
+    print("\n%s: seed=%d rounds=%d budget=%ds" % (label, seed, rounds, budget), flush=True)
+    campaign = Campaign(rounds, seed, clients=4, budget=budget, graceful=graceful)
+    test.addCleanup(campaign.cleanup)
+    stats, problems = campaign.run()
+    print("%s:" % label, report(stats), flush=True)
+    test.assertEqual(problems, [], "seed=%d\n%s" % (seed, "\n".join(problems[:30])))
+    test.assertGreater(stats["250"], 0)
+    test.assertGreater(stats["kills_in_flight"], 0)
+    test.assertEqual(stats["lost"], 0)
+    test.assertEqual(stats["duplicates"], 0)
+    return stats
+
+
 class CrashCampaign(unittest.TestCase):
     def test_every_250_is_delivered_once_under_random_sigkills(self):
-        rounds = int(os.environ.get("SMTPD_CRASH_ROUNDS", "50"))
-        budget = float(os.environ.get("SMTPD_CRASH_BUDGET", "120"))
-        seed = int(os.environ.get("SMTPD_CRASH_SEED", random.SystemRandom().getrandbits(31)))
-        print("\ncrash campaign: seed=%d rounds=%d budget=%ds" % (seed, rounds, budget),
-              flush=True)
-        campaign = Campaign(rounds, seed, clients=4, budget=budget)
-        self.addCleanup(campaign.cleanup)
-        stats, problems = campaign.run()
-        print("crash campaign:", report(stats), flush=True)
-        self.assertEqual(problems, [], "seed=%d\n%s" % (seed, "\n".join(problems[:30])))
-        self.assertGreater(stats["250"], 0)
-        self.assertGreater(stats["kills_in_flight"], 0)
-        self.assertEqual(stats["lost"], 0)
-        self.assertEqual(stats["duplicates"], 0)
+        stats = run_campaign(self, "crash campaign",
+                             int(os.environ.get("SMTPD_CRASH_ROUNDS", "50")),
+                             float(os.environ.get("SMTPD_CRASH_BUDGET", "120")))
         self.assertEqual(stats["maildir_tmp_left"], 0)
 
 
@@ -51,20 +58,11 @@ class GracefulStops(unittest.TestCase):
     after each stop, and every 250 delivered exactly once in the end."""
 
     def test_sigterm_under_load_finishes_writes_and_loses_nothing(self):
-        rounds = int(os.environ.get("SMTPD_GRACEFUL_ROUNDS", "12"))
-        seed = int(os.environ.get("SMTPD_CRASH_SEED", random.SystemRandom().getrandbits(31)))
-        print("\ngraceful stops: seed=%d rounds=%d" % (seed, rounds), flush=True)
-        campaign = Campaign(rounds, seed, clients=4, budget=90, graceful=True)
-        self.addCleanup(campaign.cleanup)
-        stats, problems = campaign.run()
-        print("graceful stops:", report(stats), flush=True)
-        self.assertEqual(problems, [], "seed=%d\n%s" % (seed, "\n".join(problems[:30])))
-        self.assertGreater(stats["250"], 0)
-        self.assertGreater(stats["kills_in_flight"], 0)
+        stats = run_campaign(self, "graceful stops",
+                             int(os.environ.get("SMTPD_GRACEFUL_ROUNDS", "12")), 90,
+                             graceful=True)
         self.assertEqual(stats["stops_not_0"], 0)
         self.assertEqual(stats["partial_files_left"], 0)
-        self.assertEqual(stats["lost"], 0)
-        self.assertEqual(stats["duplicates"], 0)
 
 
 @unittest.skipUnless(KILL_POINTS, "smtpd built without SMTPD_KILL_POINTS")
