@@ -29,8 +29,9 @@ bool is_decision(ClientState s) {
     return s == ClientState::Ready || s == ClientState::RcptDone;
 }
 
-ClientRow const* find_row(ClientSession const& s, ClientEventKind kind) {
-    for (ClientRow const& row : client_table()) {
+ClientRow const* find_row(std::span<ClientRow const> table, ClientSession const& s,
+                          ClientEventKind kind) {
+    for (ClientRow const& row : table) {
         if (row.on.contains(kind) && row.from.contains(s.state) && row.guard.holds(s)) {
             return &row;
         }
@@ -138,10 +139,15 @@ ClientSession client_session(ClientParams params, ClientMessage message) {
 }
 
 ClientStep client_step(ClientSession session, ClientEvent const& event) {
+    return client_step(std::move(session), event, client_table());
+}
+
+ClientStep client_step(ClientSession session, ClientEvent const& event,
+                       std::span<ClientRow const> table) {
     if (session.state == ClientState::Closed) {
         return ClientStep{std::move(session), {}, ClientStepError::SessionClosed, {"closed"}};
     }
-    ClientRow const* row = find_row(session, client_kind_of(event));
+    ClientRow const* row = find_row(table, session, client_kind_of(event));
     if (row == nullptr) {
         return ClientStep{std::move(session), {}, ClientStepError::UnexpectedEvent, {"unexpected"}};
     }
@@ -150,7 +156,7 @@ ClientStep client_step(ClientSession session, ClientEvent const& event) {
     // A decision state's rows end in one with an empty guard, and none leads to a decision
     // state, so this runs at most once; the bound keeps it so if the table changes.
     for (int i = 0; i < 4 && is_decision(session.state); ++i) {
-        row = find_row(session, ClientEventKind::Proceed);
+        row = find_row(table, session, ClientEventKind::Proceed);
         if (row == nullptr) {
             break;
         }

@@ -219,11 +219,15 @@ bool awaiting_answer(Session const& session) {
 }
 
 Step step(Session session, Event const& event) {
+    return step(std::move(session), event, server_table());
+}
+
+Step step(Session session, Event const& event, std::span<Row const> table) {
     if (session.state == State::Closed) {
         return Step{std::move(session), {}, StepError::SessionClosed, "closed"};
     }
     EventKind const kind = kind_of(event);
-    for (Row const& row : server_table()) {
+    for (Row const& row : table) {
         if (row.on.contains(kind) && row.from.contains(session.state) &&
             row.guard.holds(session, event)) {
             return apply(row, std::move(session), event, kind);

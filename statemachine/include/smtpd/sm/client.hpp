@@ -351,6 +351,10 @@ struct ClientRow {
 
 [[nodiscard]] std::span<ClientRow const> client_table();
 
+/// client_step() over another table (a mutant, in the table mutation tests).
+[[nodiscard]] ClientStep client_step(ClientSession session, ClientEvent const& event,
+                                     std::span<ClientRow const> table);
+
 /// The table as markdown rows (docs/statemachine.md, "The client session").
 [[nodiscard]] std::string client_table_markdown();
 

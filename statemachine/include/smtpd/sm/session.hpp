@@ -237,6 +237,9 @@ struct Row {
 
 [[nodiscard]] std::span<Row const> server_table();
 
+/// step() over another table (a mutant, in the table mutation tests).
+[[nodiscard]] Step step(Session session, Event const& event, std::span<Row const> table);
+
 /// The events the runtime can feed a session in each state: commands only in command states,
 /// each runtime answer only while it is awaited, content only in Data and Chunk. The table must
 /// have a row (or the 503 default) for each; the model check and the row tests check it.
