@@ -451,9 +451,13 @@ class FanOut(DeliveryTestCase):
         self.assertEqual(return_path, b"Return-Path: <s@localhost>")
         self.assertEqual(delivered_to, b"Delivered-To: fan@localhost")
         self.assertEqual(rest, b"Subject: fan-out\n\nboth\n")
-        self.assertEqual(len(re.findall(r"to=<fan@localhost> .* result=Ok",
-                                        self.log())), 2, self.log())
         self.assertQueueDrains()
+        # Each delivery logs its result from another process, after its file is written: wait
+        # (bounded) for both lines, then check there are exactly two.
+        def results():
+            return len(re.findall(r"to=<fan@localhost> .* result=Ok", self.log()))
+        wait_for(lambda: results() >= 2)
+        self.assertEqual(results(), 2, self.log())
 
 
 def split_notice(raw):
