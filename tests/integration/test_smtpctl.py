@@ -152,6 +152,9 @@ class SmtpctlTestCase(methods.DeliveryTestCase):
         """Queues a message whose mda exits 75; returns its id once its first attempt failed."""
         self.send("holder@localhost", ["later@temp.test"], b"Subject: held\r\n\r\nheld\r\n")
         self.wait_log(r"to=<later@temp.test> .* result=TempFail attempt=1")
+        # The log line comes from the delivery's side; the queue records the attempt after it:
+        # wait until the queue itself lists the message with its first attempt.
+        self.queue_lines(lambda lines: len(lines) == 1 and "|later@temp.test|1|" in lines[0])
         (msgid,) = self.smtpd.queued()
         return msgid
 
