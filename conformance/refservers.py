@@ -16,6 +16,7 @@ Notes on both: /work/shared/REFERENCE-SERVERS.md.
 import grp
 import os
 import pwd
+import random
 import shutil
 import signal
 import socket
@@ -30,7 +31,30 @@ class StartError(RuntimeError):
     """The server could not be started; the message says why."""
 
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(n) for n in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
+    """A port on 127.0.0.1 that is free now and outside the kernel's ephemeral range, so that
+    no client connection (another test's smtplib, a delivery) can be given it as its source
+    port between this check and the server's bind. Ports of two servers started at once can
+    still collide, rarely: start() then retries on another port."""
+    low, _ = _ephemeral_range()
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(10000, max(10001, low))
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -142,6 +166,18 @@ class Server:
         return None
 
     def start(self, timeout=30):
+        for attempt in range(5):
+            try:
+                return self._start(timeout)
+            except StartError as e:
+                # Another server took the port between free_port() and the bind: try another.
+                if "Address already in use" not in str(e) or attempt == 4:
+                    raise
+                if self._log:
+                    self._log.close()
+                self.port = free_port()
+
+    def _start(self, timeout):
         self.prepare()
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT,

@@ -16,8 +16,12 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../../conformance"))
+import refservers  # noqa: E402  (free_port)
 
 BINARY = "/usr/sbin/dovecot"
 
@@ -30,16 +34,12 @@ def available():
     return os.access(BINARY, os.X_OK) and os.path.exists("/usr/lib/dovecot/lmtp")
 
 
-def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Dovecot:
     def __init__(self, users=("alice",), timeout=20):
         self.dir = tempfile.mkdtemp(prefix="dovecot-")
-        self.port = _free_port()
+        self.port = refservers.free_port()
         self.proc = None
         if os.geteuid() == 0:
             nobody = pwd.getpwnam("nobody")
