@@ -9,7 +9,7 @@
 #pragma once
 
 #include "conf/ast.hpp"
-#include "parent/daemon_options.hpp"
+#include "role/daemon_options.hpp"
 
 namespace smtpd::rt {
 

@@ -4,9 +4,9 @@
 
 #include "common/host_name.hpp"
 #include "common/log.hpp"
+#include "dispatcher/listener.hpp"
 #include "dispatcher/services.hpp"
-#include "io/listener.hpp"
-#include "parent/role_process.hpp"
+#include "role/role_process.hpp"
 
 #include <boost/asio/io_context.hpp>
 

@@ -2,13 +2,13 @@
 // lookups and credential checks (lookup), message files and commits (queue). It also relays the
 // queue's local deliveries to the parent, which forks them as the recipient's user, and hands
 // the listening sockets the parent sends to whoever starts the listeners.
-// Depends on: ipc/, parent/role_process.hpp, Boost.Asio.
+// Depends on: ipc/, role/role_process.hpp, Boost.Asio.
 #pragma once
 
 #include "common/fs.hpp"
 #include "ipc/messages.hpp"
 #include "ipc/pending.hpp"
-#include "parent/role_process.hpp"
+#include "role/role_process.hpp"
 
 // <utility> before Asio: Boost 1.74's Asio needs it under C++20.
 #include <utility>

@@ -10,11 +10,11 @@
 #include "control/control_process.hpp"
 #include "dispatcher/dispatcher_process.hpp"
 #include "lookup/lookup_process.hpp"
-#include "lookup/resolver.hpp"
-#include "parent/daemon_options.hpp"
+#include "lookup/recipients.hpp"
 #include "parent/parent_process.hpp"
-#include "parent/topology.hpp"
 #include "queue/queue_process.hpp"
+#include "role/daemon_options.hpp"
+#include "role/topology.hpp"
 #include "scheduler/scheduler_process.hpp"
 
 #include <cstdint>
@@ -208,7 +208,7 @@ int run(DaemonOptions const& o) {
         return run_role(*o.role, o, config);
     }
     std::string error;
-    if (!rt::Resolver::create(config, rt::host_name(), error)) {
+    if (!rt::Recipients::create(config, rt::host_name(), error)) {
         std::fprintf(stderr, "%s\n", error.c_str());
         return 1;
     }

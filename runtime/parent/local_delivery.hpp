@@ -7,7 +7,7 @@
 
 #include "common/fs.hpp"
 #include "ipc/messages.hpp"
-#include "parent/role_process.hpp"
+#include "role/role_process.hpp"
 #include "spool/envelope.hpp"
 
 #include <map>

@@ -5,12 +5,12 @@
 #include "common/host_name.hpp"
 #include "common/log.hpp"
 #include "common/privileges.hpp"
-#include "io/listener.hpp"
+#include "io/bind_listeners.hpp"
 #include "lookup/forward.hpp"
 #include "parent/local_delivery.hpp"
-#include "parent/role_process.hpp"
-#include "parent/spawn.hpp"
 #include "parent/spool_setup.hpp"
+#include "role/role_process.hpp"
+#include "role/spawn.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>

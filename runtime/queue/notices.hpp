@@ -9,8 +9,8 @@
 #include "common/disk_workers.hpp"
 #include "ipc/messages.hpp"
 #include "ipc/pending.hpp"
-#include "parent/role_process.hpp"
 #include "queue/bounce.hpp"
+#include "role/role_process.hpp"
 #include "spool/spool.hpp"
 
 // <utility> before Asio: Boost 1.74's Asio needs it under C++20.

@@ -11,8 +11,8 @@
 #include "common/log.hpp"
 #include "common/privileges.hpp"
 #include "ipc/request.hpp"
-#include "parent/role_process.hpp"
 #include "queue/notices.hpp"
+#include "role/role_process.hpp"
 #include "spool/spool.hpp"
 
 #include <boost/asio/co_spawn.hpp>

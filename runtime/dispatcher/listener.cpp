@@ -1,19 +1,16 @@
-// Binding and accepting. smtpd.conf(5): `listen on` takes an address or a name; the port
-// defaults to 25 (465 for smtps). Interface names and host names other than localhost come in a
-// later issue. Each listen line gets its ListenerContext: the session's TLS and AUTH policies from
+// Accepting. Each listen line gets its ListenerContext: the session's TLS and AUTH policies from
 // its options, its TLS context (tls/), its credentials (auth/).
-#include "io/listener.hpp"
+#include "dispatcher/listener.hpp"
 
 #include "common/log.hpp"
+#include "tls/tls_config.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <fcntl.h>
 #include <memory>
 #include <sys/socket.h>
@@ -25,8 +22,6 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 namespace {
-
-constexpr int kMinBacklog = 128;
 
 std::string where(conf::Location const& l) {
     return fmt::format("{}:{}:{}", l.file, l.line, l.column);
@@ -82,74 +77,6 @@ std::shared_ptr<ListenerContext const> listener_context(conf::Config const& conf
 }
 
 } // namespace
-
-std::vector<tcp::endpoint> listen_endpoints(conf::Listen const& listen, std::string& error) {
-    std::uint16_t const port = listen.port_or_default();
-    if (listen.address == "localhost") {
-        return {tcp::endpoint(asio::ip::address_v4::loopback(), port),
-                tcp::endpoint(asio::ip::address_v6::loopback(), port)};
-    }
-    boost::system::error_code ec;
-    auto const address = asio::ip::make_address(listen.address, ec);
-    if (ec) {
-        error = fmt::format("{}: listen on {}: not an IP address or \"localhost\"",
-                            where(listen.where), listen.address);
-        return {};
-    }
-    return {tcp::endpoint(address, port)};
-}
-
-namespace {
-
-Fallible<Fd> bind_endpoint(tcp::endpoint const& endpoint) {
-    asio::io_context io;
-    tcp::acceptor acceptor(io);
-    boost::system::error_code ec;
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) {
-        acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-    }
-    if (!ec && endpoint.address().is_v6()) {
-        acceptor.set_option(asio::ip::v6_only(true), ec);
-    }
-    if (!ec) {
-        acceptor.bind(endpoint, ec);
-    }
-    if (!ec) {
-        acceptor.listen(std::max(kMinBacklog, int{asio::socket_base::max_listen_connections}), ec);
-    }
-    if (ec) {
-        return failure(std::error_code(ec.value(), std::generic_category()),
-                       fmt::format("cannot listen on {} port {}: {}",
-                                   endpoint.address().to_string(), endpoint.port(), ec.message()));
-    }
-    return Fd(acceptor.release());
-}
-
-} // namespace
-
-Fallible<std::vector<BoundSocket>> bind_listeners(conf::Config const& config) {
-    std::vector<BoundSocket> bound;
-    for (std::uint32_t index = 0; index < config.listeners.size(); ++index) {
-        conf::Listen const& listen = config.listeners[index];
-        std::string error;
-        auto const endpoints = listen_endpoints(listen, error);
-        if (endpoints.empty()) {
-            return failure(std::make_error_code(std::errc::invalid_argument), error);
-        }
-        for (auto const& endpoint : endpoints) {
-            auto fd = bind_endpoint(endpoint);
-            if (!fd) {
-                return failure(fd.error().code,
-                               fmt::format("{}: {}", where(listen.where), fd.error().message));
-            }
-            log_info("listener: listening on {} port {}", endpoint.address().to_string(),
-                     endpoint.port());
-            bound.push_back({index, std::move(fd).value()});
-        }
-    }
-    return bound;
-}
 
 std::vector<std::shared_ptr<ListenerContext const>>
 listener_contexts(conf::Config const& config, ServerContext& server, std::string& error) {
