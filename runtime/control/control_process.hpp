@@ -5,7 +5,7 @@
 // answered "permission denied". Requests go to the role that can answer (show queue: queue;
 // schedule, pause, resume: scheduler; stop: parent) and the reply goes back to the client. Runs
 // as _smtpd chrooted into the empty directory, after creating the socket.
-// Depends on: parent/ (role skeleton), ipc/.
+// Depends on: role/ (the role skeleton), ipc/.
 #pragma once
 
 #include "conf/ast.hpp"

@@ -61,7 +61,7 @@ class Parent {
         auto& m = received.message;
         switch (ipc::type_of(m)) {
         case ipc::MsgType::LocalDelivery:
-            return deliveries_.start(std::get<ipc::LocalDelivery>(m), std::move(received.fd));
+            return local_delivery(from, std::get<ipc::LocalDelivery>(m), std::move(received.fd));
         case ipc::MsgType::CheckCredentials:
             return check_system_password(std::get<ipc::CheckCredentials>(m));
         case ipc::MsgType::ReadForward:
@@ -71,6 +71,14 @@ class Parent {
         default:
             unexpected(Role::Parent, from, m);
         }
+    }
+
+    /// Only the queue asks for deliveries: a delivery runs as any user, so no other role may.
+    void local_delivery(Role from, ipc::LocalDelivery const& m, Fd message) {
+        if (from != Role::Queue) {
+            unexpected(Role::Parent, from, m);
+        }
+        deliveries_.start(m, std::move(message));
     }
 
     void check_system_password(ipc::CheckCredentials const& m) {
