@@ -58,9 +58,8 @@ sm::SessionParams session_params(conf::Listen const& listen, sm::SessionParams p
     return params;
 }
 
-std::shared_ptr<ListenerContext const> listener_context(conf::Config const& config,
-                                                        std::uint32_t index, ServerContext& server,
-                                                        std::string& error) {
+Fallible<std::shared_ptr<ListenerContext const>>
+listener_context(conf::Config const& config, std::uint32_t index, ServerContext& server) {
     conf::Listen const& listen = config.listeners.at(index);
     auto ctx = std::make_shared<ListenerContext>(
         ListenerContext{server, index, session_params(listen, server.session_params), nullptr,
@@ -68,25 +67,25 @@ std::shared_ptr<ListenerContext const> listener_context(conf::Config const& conf
     if (listen.tls != conf::Listen::TlsMode::None) {
         auto tls = tls::ServerTls::create(tls::server_tls_config(config, listen));
         if (!tls.has_value()) {
-            error = fmt::format("{}: {}", where(listen.where), tls.error().message);
-            return nullptr;
+            return failure(tls.error().code,
+                           fmt::format("{}: {}", where(listen.where), tls.error().message));
         }
         ctx->tls = std::move(tls).value();
     }
-    return ctx;
+    return std::shared_ptr<ListenerContext const>(std::move(ctx));
 }
 
 } // namespace
 
-std::vector<std::shared_ptr<ListenerContext const>>
-listener_contexts(conf::Config const& config, ServerContext& server, std::string& error) {
+Fallible<std::vector<std::shared_ptr<ListenerContext const>>>
+listener_contexts(conf::Config const& config, ServerContext& server) {
     std::vector<std::shared_ptr<ListenerContext const>> contexts;
     for (std::uint32_t index = 0; index < config.listeners.size(); ++index) {
-        auto ctx = listener_context(config, index, server, error);
+        auto ctx = listener_context(config, index, server);
         if (!ctx) {
-            return {};
+            return std::move(ctx).error();
         }
-        contexts.push_back(std::move(ctx));
+        contexts.push_back(std::move(ctx).value());
     }
     return contexts;
 }

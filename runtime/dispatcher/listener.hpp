@@ -4,6 +4,7 @@
 // Depends on: grammar/ (conf AST), dispatcher/smtp_connection.hpp, tls/, common/, Boost.Asio.
 #pragma once
 
+#include "common/failure.hpp"
 #include "common/fs.hpp"
 #include "conf/ast.hpp"
 #include "dispatcher/smtp_connection.hpp"
@@ -12,15 +13,14 @@
 #include <utility>
 
 #include <memory>
-#include <string>
 #include <vector>
 
 namespace smtpd::rt {
 
 /// The dispatcher's part, before it drops privileges: the context of each `listen on` line, in
-/// order, with its TLS context loaded. Empty with `error` set when one cannot be made.
-[[nodiscard]] std::vector<std::shared_ptr<ListenerContext const>>
-listener_contexts(conf::Config const& config, ServerContext& server, std::string& error);
+/// order, with its TLS context loaded; a Failure "file:line:col: message" when one cannot be made.
+[[nodiscard]] Fallible<std::vector<std::shared_ptr<ListenerContext const>>>
+listener_contexts(conf::Config const& config, ServerContext& server);
 
 /// Accepts on a socket the parent bound, serving each connection with `listener`.
 [[nodiscard]] bool serve_listener(boost::asio::io_context& io,

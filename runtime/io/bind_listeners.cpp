@@ -51,32 +51,31 @@ Fallible<Fd> bind_endpoint(tcp::endpoint const& endpoint) {
 
 } // namespace
 
-std::vector<tcp::endpoint> listen_endpoints(conf::Listen const& listen, std::string& error) {
+Fallible<std::vector<tcp::endpoint>> listen_endpoints(conf::Listen const& listen) {
     std::uint16_t const port = listen.port_or_default();
     if (listen.address == "localhost") {
-        return {tcp::endpoint(asio::ip::address_v4::loopback(), port),
-                tcp::endpoint(asio::ip::address_v6::loopback(), port)};
+        return std::vector{tcp::endpoint(asio::ip::address_v4::loopback(), port),
+                           tcp::endpoint(asio::ip::address_v6::loopback(), port)};
     }
     boost::system::error_code ec;
     auto const address = asio::ip::make_address(listen.address, ec);
     if (ec) {
-        error = fmt::format("{}: listen on {}: not an IP address or \"localhost\"",
-                            where(listen.where), listen.address);
-        return {};
+        return failure(std::make_error_code(std::errc::invalid_argument),
+                       fmt::format("{}: listen on {}: not an IP address or \"localhost\"",
+                                   where(listen.where), listen.address));
     }
-    return {tcp::endpoint(address, port)};
+    return std::vector{tcp::endpoint(address, port)};
 }
 
 Fallible<std::vector<BoundSocket>> bind_listeners(conf::Config const& config) {
     std::vector<BoundSocket> bound;
     for (std::uint32_t index = 0; index < config.listeners.size(); ++index) {
         conf::Listen const& listen = config.listeners[index];
-        std::string error;
-        auto const endpoints = listen_endpoints(listen, error);
-        if (endpoints.empty()) {
-            return failure(std::make_error_code(std::errc::invalid_argument), error);
+        auto endpoints = listen_endpoints(listen);
+        if (!endpoints) {
+            return std::move(endpoints).error();
         }
-        for (auto const& endpoint : endpoints) {
+        for (auto const& endpoint : endpoints.value()) {
             auto fd = bind_endpoint(endpoint);
             if (!fd) {
                 return failure(fd.error().code,

@@ -12,15 +12,14 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <cstdint>
-#include <string>
 #include <vector>
 
 namespace smtpd::rt {
 
 /// The endpoints a `listen on` line means: an IP address, or "localhost" (127.0.0.1 and ::1).
-/// An address we cannot use yields an error "file:line:col: message".
-[[nodiscard]] std::vector<boost::asio::ip::tcp::endpoint>
-listen_endpoints(conf::Listen const& listen, std::string& error);
+/// An address we cannot use is a Failure "file:line:col: message".
+[[nodiscard]] Fallible<std::vector<boost::asio::ip::tcp::endpoint>>
+listen_endpoints(conf::Listen const& listen);
 
 /// A bound, listening socket of the `listen on` line `listen_index`.
 struct BoundSocket {

@@ -154,17 +154,16 @@ class Lookup {
 int run_lookup(DaemonOptions const& options, conf::Config const& config) {
     asio::io_context io;
     Peers peers = inherit_peers(io, Role::Lookup);
-    std::string error;
-    auto recipients = Recipients::create(config, host_name(), error);
+    auto recipients = Recipients::create(config, host_name());
     if (!recipients) {
-        fatal(error);
+        fatal(recipients.error().message);
     }
     auto credentials = load_listener_credentials(config);
     if (!credentials) {
         fatal(credentials.error().message);
     }
     enter_jail_or_exit(Role::Lookup, options);
-    Lookup lookup(io, peers, std::move(*recipients), std::move(credentials).value());
+    Lookup lookup(io, peers, std::move(recipients).value(), std::move(credentials).value());
     start_serving(io, peers, lookup);
     io.run();
     return 0;

@@ -54,8 +54,8 @@ std::optional<UserInfo> find_user(std::string const& name) {
     return UserInfo{pw.pw_name, pw.pw_dir, pw.pw_uid, pw.pw_gid};
 }
 
-std::optional<Recipients> Recipients::create(conf::Config config, std::string hostname,
-                                             std::string& error, RecipientsIo io) {
+Fallible<Recipients> Recipients::create(conf::Config config, std::string hostname,
+                                        RecipientsIo io) {
     Recipients r(std::move(config), std::move(hostname), std::move(io));
     for (auto const& t : r.config_.tables) {
         if (t.source == conf::Table::Source::Inline) {
@@ -64,15 +64,15 @@ std::optional<Recipients> Recipients::create(conf::Config config, std::string ho
         }
         auto text = read_file(t.path);
         if (!text) {
-            error = t.where.file + ":" + std::to_string(t.where.line) + ":" +
-                    std::to_string(t.where.column) + ": cannot read table file " + t.path + ": " +
-                    text.error().message();
-            return std::nullopt;
+            return failure(text.error(), t.where.file + ":" + std::to_string(t.where.line) + ":" +
+                                             std::to_string(t.where.column) +
+                                             ": cannot read table file " + t.path + ": " +
+                                             text.error().message());
         }
         auto parsed = conf::parse_table_file(text.value(), t.path);
         if (!parsed.table) {
-            error = parsed.error ? parsed.error->to_string() : t.path + ": invalid table";
-            return std::nullopt;
+            return failure(std::make_error_code(std::errc::invalid_argument),
+                           parsed.error ? parsed.error->to_string() : t.path + ": invalid table");
         }
         r.tables_.emplace(t.name, std::move(*parsed.table));
     }

@@ -207,9 +207,8 @@ int run(DaemonOptions const& o) {
     if (o.role.has_value()) {
         return run_role(*o.role, o, config);
     }
-    std::string error;
-    if (!rt::Recipients::create(config, rt::host_name(), error)) {
-        std::fprintf(stderr, "%s\n", error.c_str());
+    if (auto recipients = rt::Recipients::create(config, rt::host_name()); !recipients) {
+        std::fprintf(stderr, "%s\n", recipients.error().message.c_str());
         return 1;
     }
     if (o.check_only) {

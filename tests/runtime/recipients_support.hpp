@@ -73,12 +73,11 @@ inline conf::Config local_config(std::vector<conf::Action> actions,
 
 /// A recipients for host mx.example over `config` and the fake system; fails the test if none.
 inline Recipients make_resolver(conf::Config config, FakeSystem const& system = {}) {
-    std::string error;
-    auto r = Recipients::create(std::move(config), "mx.example", error, system.io());
+    auto r = Recipients::create(std::move(config), "mx.example", system.io());
     if (!r) {
-        throw std::runtime_error(error);
+        throw std::runtime_error(r.error().message);
     }
-    return std::move(*r);
+    return std::move(r).value();
 }
 
 } // namespace smtpd::rt::testing

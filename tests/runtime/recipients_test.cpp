@@ -33,54 +33,50 @@ Destination only(Resolution const& r) {
 }
 
 TEST(Recipients, AcceptsAnyUserOfALocalDomainThroughACatchAll) {
-    std::string err;
-    auto r = Recipients::create(catch_all_config("root"), "mx.example", err);
-    ASSERT_TRUE(r) << err;
-    Destination const d = only(r->resolve("anyone", "mx.example", false));
+    auto r = Recipients::create(catch_all_config("root"), "mx.example");
+    ASSERT_TRUE(r) << r.error().message;
+    Destination const d = only(r.value().resolve("anyone", "mx.example", false));
     EXPECT_EQ(d.user.name, "root");
     EXPECT_EQ(d.user.uid, 0U);
     EXPECT_EQ(d.method, DeliveryMethod::Maildir);
     EXPECT_EQ(d.target, "/srv/mail/root/Maildir");
     EXPECT_EQ(d.recipient, "anyone@mx.example");
     EXPECT_EQ(d.action, "local");
-    EXPECT_EQ(r->resolve("x", "LOCALHOST", false).verdict, Kind::Accepted);
+    EXPECT_EQ(r.value().resolve("x", "LOCALHOST", false).verdict, Kind::Accepted);
 }
 
 TEST(Recipients, DeniesRelayingToOtherDomains) {
-    std::string err;
-    auto r = Recipients::create(catch_all_config("root"), "mx.example", err);
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->resolve("a", "elsewhere.example", false).verdict, Kind::RelayDenied);
+    auto r = Recipients::create(catch_all_config("root"), "mx.example");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r.value().resolve("a", "elsewhere.example", false).verdict, Kind::RelayDenied);
 }
 
 TEST(Recipients, UnknownSystemUserIsRejected) {
     conf::Config c = catch_all_config("root");
     c.actions[0].virtual_table.reset();
-    std::string err;
-    auto r = Recipients::create(c, "mx.example", err);
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->resolve("no-such-user-smtpd-test", "localhost", false).verdict, Kind::UnknownUser);
-    EXPECT_EQ(r->resolve("root+tag", "localhost", false).verdict, Kind::Accepted);
-    EXPECT_EQ(r->resolve("Postmaster", "localhost", false).verdict, Kind::Accepted);
+    auto r = Recipients::create(c, "mx.example");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r.value().resolve("no-such-user-smtpd-test", "localhost", false).verdict,
+              Kind::UnknownUser);
+    EXPECT_EQ(r.value().resolve("root+tag", "localhost", false).verdict, Kind::Accepted);
+    EXPECT_EQ(r.value().resolve("Postmaster", "localhost", false).verdict, Kind::Accepted);
 }
 
 TEST(Recipients, FromLocalRulesIgnoreRemoteClients) {
     conf::Config c = catch_all_config("root");
     c.matches[0].from.kind = conf::MatchFrom::Kind::Local;
-    std::string err;
-    auto r = Recipients::create(c, "mx.example", err);
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->resolve("a", "localhost", true).verdict, Kind::Accepted);
-    EXPECT_EQ(r->resolve("a", "localhost", false).verdict, Kind::RelayDenied);
+    auto r = Recipients::create(c, "mx.example");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r.value().resolve("a", "localhost", true).verdict, Kind::Accepted);
+    EXPECT_EQ(r.value().resolve("a", "localhost", false).verdict, Kind::RelayDenied);
 }
 
 TEST(Recipients, AddressCannotSteerTheMaildirPath) {
     conf::Config c = catch_all_config("root");
     c.actions[0].path = "/srv/mail/%{rcpt.user}";
-    std::string err;
-    auto r = Recipients::create(c, "mx.example", err);
-    ASSERT_TRUE(r);
-    Resolution const res = r->resolve("../../etc", "localhost", false);
+    auto r = Recipients::create(c, "mx.example");
+    ASSERT_TRUE(r) << r.error().message;
+    Resolution const res = r.value().resolve("../../etc", "localhost", false);
     EXPECT_EQ(res.verdict, Kind::TempFail);
     EXPECT_TRUE(res.destinations.empty());
 }
@@ -90,9 +86,9 @@ TEST(Recipients, MissingTableFileIsAConfigError) {
     c.tables[0].source = conf::Table::Source::File;
     c.tables[0].path = "/nonexistent/smtpd-table";
     c.tables[0].where = {"smtpd.conf", 3, 1};
-    std::string err;
-    EXPECT_FALSE(Recipients::create(c, "mx.example", err));
-    EXPECT_EQ(err.rfind("smtpd.conf:3:1: ", 0), 0U) << err;
+    auto r = Recipients::create(c, "mx.example");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message.rfind("smtpd.conf:3:1: ", 0), 0U) << r.error().message;
 }
 
 TEST(ResolverMethods, MaildirDefaultsToTheHomeAndKeepsJunk) {
