@@ -6,7 +6,7 @@
 #include "common/log.hpp"
 #include "control/verbs.hpp"
 #include "ipc/request.hpp"
-#include "parent/role_process.hpp"
+#include "role/role_process.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

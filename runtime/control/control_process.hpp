@@ -5,11 +5,11 @@
 // answered "permission denied". Requests go to the role that can answer (show queue: queue;
 // schedule, pause, resume: scheduler; stop: parent) and the reply goes back to the client. Runs
 // as _smtpd chrooted into the empty directory, after creating the socket.
-// Depends on: parent/ (role skeleton), ipc/.
+// Depends on: role/ (the role skeleton), ipc/.
 #pragma once
 
 #include "conf/ast.hpp"
-#include "parent/daemon_options.hpp"
+#include "role/daemon_options.hpp"
 
 namespace smtpd::rt {
 

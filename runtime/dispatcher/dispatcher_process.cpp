@@ -4,9 +4,9 @@
 
 #include "common/host_name.hpp"
 #include "common/log.hpp"
+#include "dispatcher/listener.hpp"
 #include "dispatcher/services.hpp"
-#include "io/listener.hpp"
-#include "parent/role_process.hpp"
+#include "role/role_process.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -39,11 +39,11 @@ int run_dispatcher(DaemonOptions const& options, conf::Config const& config) {
     Peers peers = inherit_peers(io, Role::Dispatcher);
     DispatcherServices services(peers, io.get_executor());
     ServerContext server{host_name(), services, session_limits(config)};
-    std::string error;
-    auto contexts = listener_contexts(config, server, error);
-    if (!error.empty()) {
-        fatal(error);
+    auto made = listener_contexts(config, server);
+    if (!made) {
+        fatal(made.error().message);
     }
+    auto contexts = std::move(made).value();
     prepare_for_jail();
     enter_jail_or_exit(Role::Dispatcher, options);
     services.on_listener([&io, &contexts](std::uint32_t index, Fd socket) {

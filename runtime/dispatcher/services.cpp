@@ -1,11 +1,8 @@
-// The dispatcher's IPC: requests with their Pending replies, and the relay of local deliveries.
+// The dispatcher's IPC: requests with their Pending replies, and the listening sockets.
 #include "dispatcher/services.hpp"
 
 #include "common/log.hpp"
 #include "ipc/request.hpp"
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 
 namespace smtpd::rt {
 
@@ -13,7 +10,7 @@ namespace asio = boost::asio;
 
 DispatcherServices::DispatcherServices(Peers& peers, asio::any_io_executor const& executor)
     : peers_(peers), executor_(executor), resolved_(executor), checked_(executor),
-      created_(executor), committed_(executor), delivered_(executor) {}
+      created_(executor), committed_(executor) {}
 
 asio::awaitable<Result<ipc::RecipientResolved>>
 DispatcherServices::resolve(std::string local, std::string domain, bool client_local) {
@@ -55,26 +52,6 @@ void DispatcherServices::created(ipc::MessageCreated const& m, Fd fd) {
                      Role::Dispatcher, "MessageCreated");
 }
 
-/// Queue -> dispatcher -> parent and back: the parent forks the delivery as the user.
-void DispatcherServices::relay_delivery(ipc::LocalDelivery delivery, Fd message) {
-    asio::co_spawn(
-        executor_,
-        [this, delivery = std::move(delivery),
-         message = std::move(message)]() mutable -> asio::awaitable<void> {
-            ipc::RequestId const queue_id = delivery.id;
-            auto asking = ipc::ask(peers_.to(Role::Parent), delivered_, std::move(delivery),
-                                   std::move(message));
-            auto done = co_await std::move(asking);
-            ipc::LocalDeliveryDone reply =
-                done ? std::move(done).value()
-                     : ipc::LocalDeliveryDone{0, ipc::DeliveryStatus::TempFail,
-                                              "delivery hand-off failed"};
-            reply.id = queue_id;
-            peers_.send(Role::Queue, reply);
-        },
-        asio::detached);
-}
-
 void DispatcherServices::on_message(Role from, ipc::Received received) {
     auto& m = received.message;
     switch (ipc::type_of(m)) {
@@ -88,11 +65,6 @@ void DispatcherServices::on_message(Role from, ipc::Received received) {
         return created(std::get<ipc::MessageCreated>(m), std::move(received.fd));
     case ipc::MsgType::MessageCommitted:
         return complete_reply(committed_, std::get<ipc::MessageCommitted>(std::move(m)),
-                              Role::Dispatcher);
-    case ipc::MsgType::LocalDelivery:
-        return relay_delivery(std::get<ipc::LocalDelivery>(std::move(m)), std::move(received.fd));
-    case ipc::MsgType::LocalDeliveryDone:
-        return complete_reply(delivered_, std::get<ipc::LocalDeliveryDone>(std::move(m)),
                               Role::Dispatcher);
     case ipc::MsgType::ListenerSocket:
         return on_listener_(std::get<ipc::ListenerSocket>(m).listen_index, std::move(received.fd));

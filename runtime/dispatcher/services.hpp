@@ -1,14 +1,14 @@
 // What the dispatcher's sessions ask of the other roles, as coroutines over IPC: recipient
-// lookups and credential checks (lookup), message files and commits (queue). It also relays the
-// queue's local deliveries to the parent, which forks them as the recipient's user, and hands
-// the listening sockets the parent sends to whoever starts the listeners.
-// Depends on: ipc/, parent/role_process.hpp, Boost.Asio.
+// lookups and credential checks (lookup), message files and commits (queue). It also hands the
+// listening sockets the parent sends to whoever starts the listeners. Local deliveries do not
+// pass here: the queue asks the parent directly.
+// Depends on: ipc/, role/role_process.hpp, Boost.Asio.
 #pragma once
 
 #include "common/fs.hpp"
 #include "ipc/messages.hpp"
 #include "ipc/pending.hpp"
-#include "parent/role_process.hpp"
+#include "role/role_process.hpp"
 
 // <utility> before Asio: Boost 1.74's Asio needs it under C++20.
 #include <utility>
@@ -50,7 +50,6 @@ class DispatcherServices {
     void on_message(Role from, ipc::Received received);
 
   private:
-    void relay_delivery(ipc::LocalDelivery delivery, Fd message);
     void created(ipc::MessageCreated const& m, Fd fd);
 
     Peers& peers_;
@@ -59,7 +58,6 @@ class DispatcherServices {
     ipc::Pending<ipc::CredentialsChecked> checked_;
     ipc::Pending<CreatedMessage> created_;
     ipc::Pending<ipc::MessageCommitted> committed_;
-    ipc::Pending<ipc::LocalDeliveryDone> delivered_;
     ListenerHandler on_listener_;
 };
 

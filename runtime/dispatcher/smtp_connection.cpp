@@ -11,7 +11,7 @@
 #include "dispatcher/received.hpp"
 #include "dispatcher/smtp_trace.hpp"
 #include "io/smtp_stream.hpp"
-#include "parent/role_process.hpp"
+#include "role/role_process.hpp"
 #include "smtpd/grammar/limits.hpp"
 #include "smtpd/sm/session.hpp"
 #include "spool/envelope.hpp"

@@ -17,7 +17,7 @@
 namespace smtpd::ipc {
 
 /// Bump on every change to a message, an enum or the frame format (docs/arch/ipc.md).
-inline constexpr std::uint16_t kIpcVersion = 4;
+inline constexpr std::uint16_t kIpcVersion = 5;
 
 using RequestId = std::uint64_t;
 
@@ -244,7 +244,7 @@ struct MessageAbort {
     friend bool operator==(MessageAbort const&, MessageAbort const&) = default;
 };
 
-/// Queue -> dispatcher -> parent: deliver one recipient of a queued message locally. The frame
+/// Queue -> parent: deliver one recipient of a queued message locally. The frame
 /// carries the message file, open for reading. `recipient` is the queued recipient (its method,
 /// user and target) as spool/envelope.hpp's encode_recipient gives it; `prepend` the header lines
 /// to put before the message (LF line ends); `unique` a name derived from the envelope and the

@@ -151,7 +151,7 @@ void Expansion::expand(std::size_t i) {
 void Expansion::expand_address(std::size_t i) {
     Node& node = nodes_.at(i);
     if (node.parent >= 0) {
-        node.action = resolver_.find_action(node.entry.domain, true);
+        node.action = recipients_.find_action(node.entry.domain, true);
         if (node.action == nullptr) {
             fail(Failure::Permanent, "no match rule for " + dest_address(i));
             return;
@@ -163,7 +163,7 @@ void Expansion::expand_address(std::size_t i) {
                node.action);
         return;
     }
-    conf::TableData const* table = resolver_.table(*action.virtual_table);
+    conf::TableData const* table = recipients_.table(*action.virtual_table);
     if (table == nullptr) {
         fail(Failure::Temporary, "virtual table not loaded: " + *action.virtual_table);
         return;
@@ -190,7 +190,7 @@ bool Expansion::expand_aliases(std::size_t i) {
     if (node.sameuser || node.entry.verbatim || !name) {
         return false;
     }
-    conf::TableData const* table = resolver_.table(*name);
+    conf::TableData const* table = recipients_.table(*name);
     if (table == nullptr) {
         fail(Failure::Temporary, "alias table not loaded: " + *name);
         return true;
@@ -332,7 +332,7 @@ void Expansion::expand_file_or_command(std::size_t i) {
 std::optional<UserInfo> Expansion::lookup_user(conf::Action const& action, std::string const& name,
                                                Failure missing) {
     if (action.userbase_table) {
-        conf::TableData const* table = resolver_.table(*action.userbase_table);
+        conf::TableData const* table = recipients_.table(*action.userbase_table);
         auto const value = table ? table_get(*table, name) : std::nullopt;
         if (!value) {
             fail(table ? missing : Failure::Temporary, "no such user: " + name);

@@ -3,10 +3,10 @@
 // the action of its match rule: virtual tables for addresses, alias tables then the userbase and
 // ~/.forward for user names. Invariants: a node already seen is not expanded again (loops end),
 // no node is deeper than kMaxExpansionDepth, and an error anywhere fails the whole recipient.
-// Depends on: resolver.hpp, aliases.hpp, grammar/conf/format.hpp.
+// Depends on: recipients.hpp, aliases.hpp, grammar/conf/format.hpp.
 #pragma once
 
-#include "lookup/resolver.hpp"
+#include "lookup/recipients.hpp"
 
 #include <cstddef>
 #include <deque>
@@ -28,7 +28,8 @@ inline constexpr std::string_view kMailSpoolDir = "/var/mail";
 /// One recipient's expansion; use once.
 class Expansion {
   public:
-    Expansion(Resolver const& resolver, ResolverIo const& io) : resolver_(resolver), io_(io) {}
+    Expansion(Recipients const& recipients, RecipientsIo const& io)
+        : recipients_(recipients), io_(io) {}
 
     /// Expands local@domain, which matched `action`.
     [[nodiscard]] Resolution run(std::string_view local, std::string_view domain,
@@ -63,9 +64,9 @@ class Expansion {
     [[nodiscard]] std::string dest_address(std::size_t i) const;
     void fail(Failure kind, std::string reason);
 
-    Resolver const& resolver_;
+    Recipients const& recipients_;
 
-    ResolverIo const& io_;
+    RecipientsIo const& io_;
     std::string recipient_;
     std::deque<Node> nodes_; ///< a deque: references stay valid as nodes are added
     std::set<std::string> seen_;

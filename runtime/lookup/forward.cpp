@@ -1,12 +1,12 @@
-// read_forward_file, read_forward_as_user, read_include_file and default_resolver_io (see
-// forward.hpp and resolver.hpp). The ~/.forward checks are made on the open descriptor (fstat), so
-// the file checked is the file read. Depends on: forward.hpp, resolver.hpp, common/fs.hpp,
+// read_forward_file, read_forward_as_user, read_include_file and default_recipients_io (see
+// forward.hpp and recipients.hpp). The ~/.forward checks are made on the open descriptor (fstat),
+// so the file checked is the file read. Depends on: forward.hpp, recipients.hpp, common/fs.hpp,
 // common/log.hpp.
 #include "lookup/forward.hpp"
 
 #include "common/fs.hpp"
 #include "common/log.hpp"
-#include "lookup/resolver.hpp"
+#include "lookup/recipients.hpp"
 
 #include <cstdlib>
 #include <fcntl.h>
@@ -80,8 +80,8 @@ std::optional<std::string> read_forward_as_user(UserInfo const& user) {
     return content;
 }
 
-ResolverIo default_resolver_io() {
-    return ResolverIo{find_user, read_forward_file, read_include_file, "_smtpd"};
+RecipientsIo default_recipients_io() {
+    return RecipientsIo{find_user, read_forward_file, read_include_file, "_smtpd"};
 }
 
 } // namespace smtpd::rt

@@ -2,7 +2,7 @@
 // a user's ~/.forward (refused unless it is a regular file owned by the user or root and not
 // writable by group or others, in a home directory that is safe in the same way, as OpenSMTPD's
 // secure_file; symbolic links are not followed) and alias :include: files. In the
-// privilege-separated daemon the root parent opens ~/.forward instead (ResolverIo).
+// privilege-separated daemon the root parent opens ~/.forward instead (RecipientsIo).
 // Depends on: aliases.hpp (UserInfo), common/.
 #pragma once
 

@@ -7,8 +7,8 @@
 #include "ipc/request.hpp"
 #include "lookup/auth_tables.hpp"
 #include "lookup/queued_destination.hpp"
-#include "lookup/resolver.hpp"
-#include "parent/role_process.hpp"
+#include "lookup/recipients.hpp"
+#include "role/role_process.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -30,8 +30,9 @@ constexpr std::size_t kHashThreads = 2;
 
 class Lookup {
   public:
-    Lookup(asio::io_context& io, Peers& peers, Resolver resolver, ListenerCredentials credentials)
-        : io_(io), peers_(peers), resolver_(std::move(resolver)),
+    Lookup(asio::io_context& io, Peers& peers, Recipients recipients,
+           ListenerCredentials credentials)
+        : io_(io), peers_(peers), recipients_(std::move(recipients)),
           credentials_(std::move(credentials)), system_checked_(io.get_executor()),
           forwards_(io.get_executor()) {}
     ~Lookup() { hashing_.shutdown(); }
@@ -59,14 +60,14 @@ class Lookup {
   private:
     void spawn(asio::awaitable<void> work) { asio::co_spawn(io_, std::move(work), asio::detached); }
 
-    /// The resolver is synchronous; a ~/.forward only the parent can read is fetched between
-    /// rounds: a round that needed one it does not have yet asks the parent for it and runs
+    /// Recipient resolution is synchronous; a ~/.forward only the parent can read is fetched
+    /// between rounds: a round that needed one it does not have yet asks the parent for it and runs
     /// again, until a round needs nothing new (each user's file is read once per lookup).
     asio::awaitable<Resolution> resolve_with_forwards(ipc::LookupRecipient const& m) {
         std::map<std::string, std::optional<std::string>> forwards;
         for (;;) {
             std::vector<UserInfo> missing;
-            ResolverIo io = resolver_.io();
+            RecipientsIo io = recipients_.io();
             io.forward_reader = [&](UserInfo const& user) -> std::optional<std::string> {
                 auto const it = forwards.find(user.name);
                 if (it != forwards.end()) {
@@ -75,7 +76,7 @@ class Lookup {
                 missing.push_back(user);
                 return std::nullopt;
             };
-            Resolution r = resolver_.resolve(m.local, m.domain, m.client_local, io);
+            Resolution r = recipients_.resolve(m.local, m.domain, m.client_local, io);
             if (missing.empty()) {
                 co_return r;
             }
@@ -141,7 +142,7 @@ class Lookup {
 
     asio::io_context& io_;
     Peers& peers_;
-    Resolver resolver_;
+    Recipients recipients_;
     ListenerCredentials credentials_;
     DiskWorkers hashing_{kHashThreads};
     ipc::Pending<ipc::CredentialsChecked> system_checked_;
@@ -153,17 +154,16 @@ class Lookup {
 int run_lookup(DaemonOptions const& options, conf::Config const& config) {
     asio::io_context io;
     Peers peers = inherit_peers(io, Role::Lookup);
-    std::string error;
-    auto resolver = Resolver::create(config, host_name(), error);
-    if (!resolver) {
-        fatal(error);
+    auto recipients = Recipients::create(config, host_name());
+    if (!recipients) {
+        fatal(recipients.error().message);
     }
     auto credentials = load_listener_credentials(config);
     if (!credentials) {
         fatal(credentials.error().message);
     }
     enter_jail_or_exit(Role::Lookup, options);
-    Lookup lookup(io, peers, std::move(*resolver), std::move(credentials).value());
+    Lookup lookup(io, peers, std::move(recipients).value(), std::move(credentials).value());
     start_serving(io, peers, lookup);
     io.run();
     return 0;

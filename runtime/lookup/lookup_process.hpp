@@ -2,11 +2,11 @@
 // rules, tables and system users, and checks AUTH credentials against the listeners' tables.
 // Passwords of system users are in /etc/shadow, which only root reads: those checks go on to
 // the parent. Runs as _smtpd, not chrooted (it needs the passwd database).
-// Depends on: lookup/, auth/, parent/ (role skeleton), ipc/.
+// Depends on: lookup/, auth/, role/ (the role skeleton), ipc/.
 #pragma once
 
 #include "conf/ast.hpp"
-#include "parent/daemon_options.hpp"
+#include "role/daemon_options.hpp"
 
 namespace smtpd::rt {
 

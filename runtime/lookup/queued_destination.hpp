@@ -1,9 +1,9 @@
 // to_queued: a resolved Destination as the queue stores it (spool/envelope.hpp's
-// QueuedRecipient), so the dispatcher copies no field by hand. Depends on: resolver.hpp,
+// QueuedRecipient), so the dispatcher copies no field by hand. Depends on: recipients.hpp,
 // spool/envelope.hpp.
 #pragma once
 
-#include "lookup/resolver.hpp"
+#include "lookup/recipients.hpp"
 #include "spool/envelope.hpp"
 
 #include <cstdint>

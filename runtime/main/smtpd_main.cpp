@@ -10,11 +10,11 @@
 #include "control/control_process.hpp"
 #include "dispatcher/dispatcher_process.hpp"
 #include "lookup/lookup_process.hpp"
-#include "lookup/resolver.hpp"
-#include "parent/daemon_options.hpp"
+#include "lookup/recipients.hpp"
 #include "parent/parent_process.hpp"
-#include "parent/topology.hpp"
 #include "queue/queue_process.hpp"
+#include "role/daemon_options.hpp"
+#include "role/topology.hpp"
 #include "scheduler/scheduler_process.hpp"
 
 #include <cstdint>
@@ -207,9 +207,8 @@ int run(DaemonOptions const& o) {
     if (o.role.has_value()) {
         return run_role(*o.role, o, config);
     }
-    std::string error;
-    if (!rt::Resolver::create(config, rt::host_name(), error)) {
-        std::fprintf(stderr, "%s\n", error.c_str());
+    if (auto recipients = rt::Recipients::create(config, rt::host_name()); !recipients) {
+        std::fprintf(stderr, "%s\n", recipients.error().message.c_str());
         return 1;
     }
     if (o.check_only) {

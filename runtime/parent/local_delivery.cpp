@@ -202,7 +202,7 @@ bool LocalDeliveries::reaped(pid_t pid, int status) {
 }
 
 void LocalDeliveries::answer(ipc::RequestId id, ipc::DeliveryStatus status, std::string text) {
-    peers_.send(Role::Dispatcher, ipc::LocalDeliveryDone{id, status, std::move(text)});
+    peers_.send(Role::Queue, ipc::LocalDeliveryDone{id, status, std::move(text)});
 }
 
 } // namespace smtpd::rt

@@ -7,7 +7,7 @@
 
 #include "common/fs.hpp"
 #include "ipc/messages.hpp"
-#include "parent/role_process.hpp"
+#include "role/role_process.hpp"
 #include "spool/envelope.hpp"
 
 #include <map>
@@ -21,7 +21,7 @@ class LocalDeliveries {
     LocalDeliveries(Peers& peers, std::string hostname)
         : peers_(peers), hostname_(std::move(hostname)) {}
 
-    /// Forks the delivery; its outcome goes back to the dispatcher when the child is reaped.
+    /// Forks the delivery; its outcome goes back to the queue when the child is reaped.
     void start(ipc::LocalDelivery const& delivery, Fd message);
 
     /// Completes the delivery of child `pid`, if it is one; false for other children.

@@ -5,12 +5,12 @@
 #include "common/host_name.hpp"
 #include "common/log.hpp"
 #include "common/privileges.hpp"
-#include "io/listener.hpp"
+#include "io/bind_listeners.hpp"
 #include "lookup/forward.hpp"
 #include "parent/local_delivery.hpp"
-#include "parent/role_process.hpp"
-#include "parent/spawn.hpp"
 #include "parent/spool_setup.hpp"
+#include "role/role_process.hpp"
+#include "role/spawn.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -61,7 +61,7 @@ class Parent {
         auto& m = received.message;
         switch (ipc::type_of(m)) {
         case ipc::MsgType::LocalDelivery:
-            return deliveries_.start(std::get<ipc::LocalDelivery>(m), std::move(received.fd));
+            return local_delivery(from, std::get<ipc::LocalDelivery>(m), std::move(received.fd));
         case ipc::MsgType::CheckCredentials:
             return check_system_password(std::get<ipc::CheckCredentials>(m));
         case ipc::MsgType::ReadForward:
@@ -71,6 +71,14 @@ class Parent {
         default:
             unexpected(Role::Parent, from, m);
         }
+    }
+
+    /// Only the queue asks for deliveries: a delivery runs as any user, so no other role may.
+    void local_delivery(Role from, ipc::LocalDelivery const& m, Fd message) {
+        if (from != Role::Queue) {
+            unexpected(Role::Parent, from, m);
+        }
+        deliveries_.start(m, std::move(message));
     }
 
     void check_system_password(ipc::CheckCredentials const& m) {

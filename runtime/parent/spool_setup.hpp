@@ -6,7 +6,7 @@
 #pragma once
 
 #include "common/failure.hpp"
-#include "parent/daemon_options.hpp"
+#include "role/daemon_options.hpp"
 
 namespace smtpd::rt {
 

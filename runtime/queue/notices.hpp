@@ -3,14 +3,14 @@
 // the lookup role like any recipient, and commits it to the spool as a new message before the
 // failure it reports is forgotten. A sender that is not a local recipient cannot be reached
 // until relaying exists: the notice is logged and dropped. Never sent to <> (dsn_wanted).
-// Depends on: queue/bounce.hpp, spool/, ipc/, parent/ (role skeleton), common/.
+// Depends on: queue/bounce.hpp, spool/, ipc/, role/ (the role skeleton), common/.
 #pragma once
 
 #include "common/disk_workers.hpp"
 #include "ipc/messages.hpp"
 #include "ipc/pending.hpp"
-#include "parent/role_process.hpp"
 #include "queue/bounce.hpp"
+#include "role/role_process.hpp"
 #include "spool/spool.hpp"
 
 // <utility> before Asio: Boost 1.74's Asio needs it under C++20.

@@ -11,8 +11,8 @@
 #include "common/log.hpp"
 #include "common/privileges.hpp"
 #include "ipc/request.hpp"
-#include "parent/role_process.hpp"
 #include "queue/notices.hpp"
+#include "role/role_process.hpp"
 #include "spool/spool.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -149,7 +149,7 @@ class Queue {
         case ipc::MsgType::DeliverRequest:
             return spawn(deliver(std::get<ipc::DeliverRequest>(std::move(m))));
         case ipc::MsgType::LocalDeliveryDone:
-            return delivery_done(std::get<ipc::LocalDeliveryDone>(std::move(m)));
+            return delivery_done(from, std::get<ipc::LocalDeliveryDone>(std::move(m)));
         case ipc::MsgType::ControlRequest:
             return control(std::get<ipc::ControlRequest>(m));
         case ipc::MsgType::RecipientResolved:
@@ -215,7 +215,11 @@ class Queue {
         }
     }
 
-    void delivery_done(ipc::LocalDeliveryDone m) {
+    /// Only the parent runs deliveries.
+    void delivery_done(Role from, ipc::LocalDeliveryDone m) {
+        if (from != Role::Parent) {
+            unexpected(Role::Queue, from, m);
+        }
         complete_reply(delivered_, std::move(m), Role::Queue);
     }
 
@@ -235,7 +239,7 @@ class Queue {
     Notices notices_;
 };
 
-/// Delivers the first recipient of `envelope` through the dispatcher and the parent.
+/// Delivers recipient `index` of `envelope`: the parent forks the delivery as the user.
 asio::awaitable<ipc::LocalDeliveryDone> Queue::deliver_one(QueuedEnvelope const& envelope,
                                                            std::size_t index) {
     QueuedRecipient const& rcpt = envelope.recipients.at(index);
@@ -252,8 +256,8 @@ asio::awaitable<ipc::LocalDeliveryDone> Queue::deliver_one(QueuedEnvelope const&
                                "Return-Path: <" + envelope.sender +
                                    ">\nDelivered-To: " + rcpt.address + "\n",
                                delivery_name(envelope, rcpt)};
-    auto asking = ipc::ask(peers_.to(Role::Dispatcher), delivered_, std::move(request),
-                           std::move(file).value());
+    auto asking =
+        ipc::ask(peers_.to(Role::Parent), delivered_, std::move(request), std::move(file).value());
     auto done = co_await std::move(asking);
     if (!done) {
         co_return ipc::LocalDeliveryDone{0, ipc::DeliveryStatus::TempFail, done.error().message()};

@@ -2,12 +2,12 @@
 // started as root. It opens message files for the dispatcher's sessions and passes them over
 // (the dispatcher writes the content, never opens the spool), commits message and envelope
 // before the dispatcher may say 250, recovers the spool at start, and runs the deliveries the
-// scheduler asks for, one recipient at a time through the dispatcher and the parent.
-// Depends on: spool/, parent/ (role skeleton), ipc/, common/.
+// scheduler asks for, one recipient at a time, each forked by the parent as the user.
+// Depends on: spool/, role/ (the role skeleton), ipc/, common/.
 #pragma once
 
 #include "conf/ast.hpp"
-#include "parent/daemon_options.hpp"
+#include "role/daemon_options.hpp"
 
 namespace smtpd::rt {
 

@@ -6,7 +6,7 @@
 #include "common/clock.hpp"
 #include "common/hash.hpp"
 #include "common/log.hpp"
-#include "parent/role_process.hpp"
+#include "role/role_process.hpp"
 #include "scheduler/policy.hpp"
 
 #include <boost/asio/io_context.hpp>

@@ -3,11 +3,11 @@
 // recovered message with the times its envelope records, it answers with delivery requests, at
 // most kMaxInFlight at once, waits out the back-off of scheduler/policy.hpp after a temporary
 // failure, and asks the queue for delay warnings and, past `queue ttl`, for the expiry notice.
-// Depends on: parent/ (role skeleton), ipc/.
+// Depends on: role/ (the role skeleton), ipc/.
 #pragma once
 
 #include "conf/ast.hpp"
-#include "parent/daemon_options.hpp"
+#include "role/daemon_options.hpp"
 
 #include <chrono>
 

@@ -1,10 +1,10 @@
 // Alias expansion: the values of aliases(5), virtual and ~/.forward entries and userbase lines
-// (aliases.hpp), then whole expansions through a Resolver over a fake system: several
+// (aliases.hpp), then whole expansions through a Recipients over a fake system: several
 // destinations, addresses matched again, files and commands, includes, loops, the depth limit,
 // table misses, ~/.forward forms and the refusals OpenSMTPD makes.
 #include "lookup/aliases.hpp"
 
-#include "resolver_support.hpp"
+#include "recipients_support.hpp"
 
 #include <gtest/gtest.h>
 

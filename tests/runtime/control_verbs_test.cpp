@@ -3,7 +3,7 @@
 // of the wire has its row, answered by the role the topology links control to.
 #include "control/verbs.hpp"
 
-#include "parent/topology.hpp"
+#include "role/topology.hpp"
 
 #include <gtest/gtest.h>
 

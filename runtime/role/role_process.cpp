@@ -1,10 +1,10 @@
 // Channels, Hello checks, receive loops and signals of a role process.
-#include "parent/role_process.hpp"
+#include "role/role_process.hpp"
 
 #include "common/log.hpp"
 #include "common/privileges.hpp"
 #include "ipc/error.hpp"
-#include "parent/daemon_options.hpp"
+#include "role/daemon_options.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

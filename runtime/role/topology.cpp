@@ -1,5 +1,5 @@
 // The derived views of kPeers and kChildRoles.
-#include "parent/topology.hpp"
+#include "role/topology.hpp"
 
 #include <algorithm>
 

@@ -3,14 +3,14 @@
 // the role the topology says), the receive loops that hand each message to the role's handler,
 // and the fatal exit. A child that loses a channel or receives a malformed or unexpected frame
 // from an internal peer logs why and exits; the parent sees it and takes the daemon down.
-// Depends on: parent/topology.hpp, ipc/, common/, Boost.Asio.
+// Depends on: role/topology.hpp, ipc/, common/, Boost.Asio.
 #pragma once
 
 #include "common/failure.hpp"
 #include "ipc/channel.hpp"
 #include "ipc/messages.hpp"
 #include "ipc/pending.hpp"
-#include "parent/topology.hpp"
+#include "role/topology.hpp"
 
 // <utility> before Asio: Boost 1.74's Asio needs it under C++20.
 #include <utility>

@@ -1,5 +1,5 @@
 // socketpair, fork, descriptor shuffle and execv for the role processes.
-#include "parent/spawn.hpp"
+#include "role/spawn.hpp"
 
 #include <fmt/format.h>
 

@@ -2,10 +2,11 @@
 // names, and what the recipient expands to through that action's alias, virtual and userbase
 // tables and the users' ~/.forward files: one Destination per delivery. This is the lookup role's
 // logic (OpenSMTPD's lka); for now it runs in the same process as the sessions. Files outside the
-// tables are read only through ResolverIo, so the privileged parent can open ~/.forward.
+// tables are read only through RecipientsIo, so the privileged parent can open ~/.forward.
 // Depends on: grammar/ (conf AST, table files, formats), statemachine/ (RcptVerdict), aliases.hpp.
 #pragma once
 
+#include "common/failure.hpp"
 #include "conf/ast.hpp"
 #include "conf/table_file.hpp"
 #include "lookup/aliases.hpp"
@@ -46,7 +47,7 @@ struct Resolution {
 
 /// What resolution reads beyond the configuration and its tables. Each member may be replaced:
 /// by tests, and by the privilege-separated daemon, whose root parent opens ~/.forward.
-struct ResolverIo {
+struct RecipientsIo {
     /// getpwnam(3).
     std::function<std::optional<UserInfo>(std::string const& name)> find_user;
     /// The user's ~/.forward; nullopt when there is none, or it is not safe to read.
@@ -58,21 +59,20 @@ struct ResolverIo {
 };
 
 /// The system's: getpwnam_r, read_forward_file and read_include_file (forward.hpp).
-[[nodiscard]] ResolverIo default_resolver_io();
+[[nodiscard]] RecipientsIo default_recipients_io();
 
-class Resolver {
+class Recipients {
   public:
     /// Loads the file tables the configuration names. Errors read "file:line:col: message".
-    [[nodiscard]] static std::optional<Resolver> create(conf::Config config, std::string hostname,
-                                                        std::string& error,
-                                                        ResolverIo io = default_resolver_io());
+    [[nodiscard]] static Fallible<Recipients> create(conf::Config config, std::string hostname,
+                                                     RecipientsIo io = default_recipients_io());
 
     /// Resolves local_part@domain for a client that is (or is not) local.
     [[nodiscard]] Resolution resolve(std::string_view local_part, std::string_view domain,
                                      bool client_local) const;
     /// The same with other file access for this call (the lookup role's ~/.forward reads).
     [[nodiscard]] Resolution resolve(std::string_view local_part, std::string_view domain,
-                                     bool client_local, ResolverIo const& io) const;
+                                     bool client_local, RecipientsIo const& io) const;
 
     /// True when `domain` is one of this host's names (`for local` in smtpd.conf).
     [[nodiscard]] bool is_local_domain(std::string_view domain) const;
@@ -81,17 +81,17 @@ class Resolver {
     [[nodiscard]] conf::Action const* find_action(std::string_view domain, bool client_local) const;
     /// A table by name, or nullptr.
     [[nodiscard]] conf::TableData const* table(std::string_view name) const;
-    [[nodiscard]] ResolverIo const& io() const { return io_; }
+    [[nodiscard]] RecipientsIo const& io() const { return io_; }
 
   private:
-    Resolver(conf::Config config, std::string hostname, ResolverIo io)
+    Recipients(conf::Config config, std::string hostname, RecipientsIo io)
         : config_(std::move(config)), hostname_(std::move(hostname)), io_(std::move(io)) {}
 
     [[nodiscard]] conf::Match const* find_match(std::string_view domain, bool client_local) const;
 
     conf::Config config_;
     std::string hostname_;
-    ResolverIo io_;
+    RecipientsIo io_;
     std::map<std::string, conf::TableData, std::less<>> tables_;
 };
 

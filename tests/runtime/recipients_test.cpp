@@ -1,9 +1,9 @@
 // Recipient resolution over match rules and virtual tables with the system's users, and each
 // delivery method's Destination (maildir, mbox, lmtp, mda, forward-only) with a fake system:
 // the run-as user, the userbase table, the `user` option. Alias expansion: aliases_test.cpp.
-#include "lookup/resolver.hpp"
+#include "lookup/recipients.hpp"
 
-#include "resolver_support.hpp"
+#include "recipients_support.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -32,67 +32,63 @@ Destination only(Resolution const& r) {
     return r.destinations.empty() ? Destination{} : r.destinations[0];
 }
 
-TEST(Resolver, AcceptsAnyUserOfALocalDomainThroughACatchAll) {
-    std::string err;
-    auto r = Resolver::create(catch_all_config("root"), "mx.example", err);
-    ASSERT_TRUE(r) << err;
-    Destination const d = only(r->resolve("anyone", "mx.example", false));
+TEST(Recipients, AcceptsAnyUserOfALocalDomainThroughACatchAll) {
+    auto r = Recipients::create(catch_all_config("root"), "mx.example");
+    ASSERT_TRUE(r) << r.error().message;
+    Destination const d = only(r.value().resolve("anyone", "mx.example", false));
     EXPECT_EQ(d.user.name, "root");
     EXPECT_EQ(d.user.uid, 0U);
     EXPECT_EQ(d.method, DeliveryMethod::Maildir);
     EXPECT_EQ(d.target, "/srv/mail/root/Maildir");
     EXPECT_EQ(d.recipient, "anyone@mx.example");
     EXPECT_EQ(d.action, "local");
-    EXPECT_EQ(r->resolve("x", "LOCALHOST", false).verdict, Kind::Accepted);
+    EXPECT_EQ(r.value().resolve("x", "LOCALHOST", false).verdict, Kind::Accepted);
 }
 
-TEST(Resolver, DeniesRelayingToOtherDomains) {
-    std::string err;
-    auto r = Resolver::create(catch_all_config("root"), "mx.example", err);
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->resolve("a", "elsewhere.example", false).verdict, Kind::RelayDenied);
+TEST(Recipients, DeniesRelayingToOtherDomains) {
+    auto r = Recipients::create(catch_all_config("root"), "mx.example");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r.value().resolve("a", "elsewhere.example", false).verdict, Kind::RelayDenied);
 }
 
-TEST(Resolver, UnknownSystemUserIsRejected) {
+TEST(Recipients, UnknownSystemUserIsRejected) {
     conf::Config c = catch_all_config("root");
     c.actions[0].virtual_table.reset();
-    std::string err;
-    auto r = Resolver::create(c, "mx.example", err);
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->resolve("no-such-user-smtpd-test", "localhost", false).verdict, Kind::UnknownUser);
-    EXPECT_EQ(r->resolve("root+tag", "localhost", false).verdict, Kind::Accepted);
-    EXPECT_EQ(r->resolve("Postmaster", "localhost", false).verdict, Kind::Accepted);
+    auto r = Recipients::create(c, "mx.example");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r.value().resolve("no-such-user-smtpd-test", "localhost", false).verdict,
+              Kind::UnknownUser);
+    EXPECT_EQ(r.value().resolve("root+tag", "localhost", false).verdict, Kind::Accepted);
+    EXPECT_EQ(r.value().resolve("Postmaster", "localhost", false).verdict, Kind::Accepted);
 }
 
-TEST(Resolver, FromLocalRulesIgnoreRemoteClients) {
+TEST(Recipients, FromLocalRulesIgnoreRemoteClients) {
     conf::Config c = catch_all_config("root");
     c.matches[0].from.kind = conf::MatchFrom::Kind::Local;
-    std::string err;
-    auto r = Resolver::create(c, "mx.example", err);
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->resolve("a", "localhost", true).verdict, Kind::Accepted);
-    EXPECT_EQ(r->resolve("a", "localhost", false).verdict, Kind::RelayDenied);
+    auto r = Recipients::create(c, "mx.example");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r.value().resolve("a", "localhost", true).verdict, Kind::Accepted);
+    EXPECT_EQ(r.value().resolve("a", "localhost", false).verdict, Kind::RelayDenied);
 }
 
-TEST(Resolver, AddressCannotSteerTheMaildirPath) {
+TEST(Recipients, AddressCannotSteerTheMaildirPath) {
     conf::Config c = catch_all_config("root");
     c.actions[0].path = "/srv/mail/%{rcpt.user}";
-    std::string err;
-    auto r = Resolver::create(c, "mx.example", err);
-    ASSERT_TRUE(r);
-    Resolution const res = r->resolve("../../etc", "localhost", false);
+    auto r = Recipients::create(c, "mx.example");
+    ASSERT_TRUE(r) << r.error().message;
+    Resolution const res = r.value().resolve("../../etc", "localhost", false);
     EXPECT_EQ(res.verdict, Kind::TempFail);
     EXPECT_TRUE(res.destinations.empty());
 }
 
-TEST(Resolver, MissingTableFileIsAConfigError) {
+TEST(Recipients, MissingTableFileIsAConfigError) {
     conf::Config c = catch_all_config("root");
     c.tables[0].source = conf::Table::Source::File;
     c.tables[0].path = "/nonexistent/smtpd-table";
     c.tables[0].where = {"smtpd.conf", 3, 1};
-    std::string err;
-    EXPECT_FALSE(Resolver::create(c, "mx.example", err));
-    EXPECT_EQ(err.rfind("smtpd.conf:3:1: ", 0), 0U) << err;
+    auto r = Recipients::create(c, "mx.example");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message.rfind("smtpd.conf:3:1: ", 0), 0U) << r.error().message;
 }
 
 TEST(ResolverMethods, MaildirDefaultsToTheHomeAndKeepsJunk) {

@@ -1,9 +1,9 @@
-// Test helper for the resolver: a fake system (users, ~/.forward files and include files held
-// in maps, injected through ResolverIo) and small builders for configurations.
-// Depends on: runtime/lookup/resolver.hpp.
+// Test helper for recipient resolution: a fake system (users, ~/.forward files and include files
+// held in maps, injected through RecipientsIo) and small builders for configurations. Depends on:
+// runtime/lookup/recipients.hpp.
 #pragma once
 
-#include "lookup/resolver.hpp"
+#include "lookup/recipients.hpp"
 
 #include <map>
 #include <stdexcept>
@@ -24,8 +24,8 @@ struct FakeSystem {
     std::map<std::string, std::string> forwards; ///< by user name
     std::map<std::string, std::string> includes; ///< by path
 
-    [[nodiscard]] ResolverIo io() const {
-        ResolverIo io;
+    [[nodiscard]] RecipientsIo io() const {
+        RecipientsIo io;
         io.find_user = [u = users](std::string const& name) -> std::optional<UserInfo> {
             auto const it = u.find(name);
             return it == u.end() ? std::nullopt : std::optional{it->second};
@@ -71,14 +71,13 @@ inline conf::Config local_config(std::vector<conf::Action> actions,
     return c;
 }
 
-/// A resolver for host mx.example over `config` and the fake system; fails the test if none.
-inline Resolver make_resolver(conf::Config config, FakeSystem const& system = {}) {
-    std::string error;
-    auto r = Resolver::create(std::move(config), "mx.example", error, system.io());
+/// A recipients for host mx.example over `config` and the fake system; fails the test if none.
+inline Recipients make_resolver(conf::Config config, FakeSystem const& system = {}) {
+    auto r = Recipients::create(std::move(config), "mx.example", system.io());
     if (!r) {
-        throw std::runtime_error(error);
+        throw std::runtime_error(r.error().message);
     }
-    return std::move(*r);
+    return std::move(r).value();
 }
 
 } // namespace smtpd::rt::testing

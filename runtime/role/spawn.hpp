@@ -1,12 +1,12 @@
 // Starting the role processes: one socketpair per kPeers row, then fork and re-exec of this
 // binary with `-x <role>` (a fresh address-space layout per role, as OpenSMTPD does), the
 // child's channel ends moved to the descriptors the topology gives them and every other
-// descriptor closed. Depends on: parent/topology.hpp, common/.
+// descriptor closed. Depends on: role/topology.hpp, common/.
 #pragma once
 
 #include "common/failure.hpp"
 #include "common/fs.hpp"
-#include "parent/topology.hpp"
+#include "role/topology.hpp"
 
 #include <array>
 #include <string>

@@ -1,7 +1,7 @@
 // Recipient resolution over the match rules, in file order, first match wins (smtpd.conf(5)),
 // and the loading of the tables; what a recipient expands to is expansion.cpp's work.
-// Depends on: resolver.hpp, expansion.hpp, common/fs.hpp.
-#include "lookup/resolver.hpp"
+// Depends on: recipients.hpp, expansion.hpp, common/fs.hpp.
+#include "lookup/recipients.hpp"
 
 #include "common/fs.hpp"
 #include "common/log.hpp"
@@ -54,9 +54,9 @@ std::optional<UserInfo> find_user(std::string const& name) {
     return UserInfo{pw.pw_name, pw.pw_dir, pw.pw_uid, pw.pw_gid};
 }
 
-std::optional<Resolver> Resolver::create(conf::Config config, std::string hostname,
-                                         std::string& error, ResolverIo io) {
-    Resolver r(std::move(config), std::move(hostname), std::move(io));
+Fallible<Recipients> Recipients::create(conf::Config config, std::string hostname,
+                                        RecipientsIo io) {
+    Recipients r(std::move(config), std::move(hostname), std::move(io));
     for (auto const& t : r.config_.tables) {
         if (t.source == conf::Table::Source::Inline) {
             r.tables_.emplace(t.name, conf::TableData{t.list, t.map});
@@ -64,27 +64,27 @@ std::optional<Resolver> Resolver::create(conf::Config config, std::string hostna
         }
         auto text = read_file(t.path);
         if (!text) {
-            error = t.where.file + ":" + std::to_string(t.where.line) + ":" +
-                    std::to_string(t.where.column) + ": cannot read table file " + t.path + ": " +
-                    text.error().message();
-            return std::nullopt;
+            return failure(text.error(), t.where.file + ":" + std::to_string(t.where.line) + ":" +
+                                             std::to_string(t.where.column) +
+                                             ": cannot read table file " + t.path + ": " +
+                                             text.error().message());
         }
         auto parsed = conf::parse_table_file(text.value(), t.path);
         if (!parsed.table) {
-            error = parsed.error ? parsed.error->to_string() : t.path + ": invalid table";
-            return std::nullopt;
+            return failure(std::make_error_code(std::errc::invalid_argument),
+                           parsed.error ? parsed.error->to_string() : t.path + ": invalid table");
         }
         r.tables_.emplace(t.name, std::move(*parsed.table));
     }
     return r;
 }
 
-bool Resolver::is_local_domain(std::string_view domain) const {
+bool Recipients::is_local_domain(std::string_view domain) const {
     return iequals(domain, "localhost") || iequals(domain, hostname_) ||
            iequals(domain, "[127.0.0.1]") || iequals(domain, "[IPv6:::1]");
 }
 
-conf::Match const* Resolver::find_match(std::string_view domain, bool client_local) const {
+conf::Match const* Recipients::find_match(std::string_view domain, bool client_local) const {
     for (auto const& m : config_.matches) {
         if (m.from.kind == conf::MatchFrom::Kind::Local && !client_local) {
             continue;
@@ -118,7 +118,7 @@ conf::Match const* Resolver::find_match(std::string_view domain, bool client_loc
     return nullptr;
 }
 
-conf::Action const* Resolver::find_action(std::string_view domain, bool client_local) const {
+conf::Action const* Recipients::find_action(std::string_view domain, bool client_local) const {
     conf::Match const* match = find_match(domain, client_local);
     if (match == nullptr) {
         return nullptr;
@@ -129,18 +129,18 @@ conf::Action const* Resolver::find_action(std::string_view domain, bool client_l
     return action == config_.actions.end() ? nullptr : &*action;
 }
 
-conf::TableData const* Resolver::table(std::string_view name) const {
+conf::TableData const* Recipients::table(std::string_view name) const {
     auto const t = tables_.find(name);
     return t == tables_.end() ? nullptr : &t->second;
 }
 
-Resolution Resolver::resolve(std::string_view local_part, std::string_view domain,
-                             bool client_local) const {
+Resolution Recipients::resolve(std::string_view local_part, std::string_view domain,
+                               bool client_local) const {
     return resolve(local_part, domain, client_local, io_);
 }
 
-Resolution Resolver::resolve(std::string_view local_part, std::string_view domain,
-                             bool client_local, ResolverIo const& io) const {
+Resolution Recipients::resolve(std::string_view local_part, std::string_view domain,
+                               bool client_local, RecipientsIo const& io) const {
     conf::Action const* action = find_action(domain, client_local);
     if (action == nullptr) {
         return {sm::RcptVerdict::Kind::RelayDenied, {}, "no match rule"};

@@ -1,0 +1,92 @@
+// Binding. Interface names and host names other than localhost come in a later issue. Each
+// endpoint is bound with SO_REUSEADDR, IPv6 sockets IPv6-only (so "localhost" can bind both
+// families on one port).
+#include "io/bind_listeners.hpp"
+
+#include "common/log.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace smtpd::rt {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr int kMinBacklog = 128;
+
+std::string where(conf::Location const& l) {
+    return fmt::format("{}:{}:{}", l.file, l.line, l.column);
+}
+
+Fallible<Fd> bind_endpoint(tcp::endpoint const& endpoint) {
+    asio::io_context io;
+    tcp::acceptor acceptor(io);
+    boost::system::error_code ec;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) {
+        acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    }
+    if (!ec && endpoint.address().is_v6()) {
+        acceptor.set_option(asio::ip::v6_only(true), ec);
+    }
+    if (!ec) {
+        acceptor.bind(endpoint, ec);
+    }
+    if (!ec) {
+        acceptor.listen(std::max(kMinBacklog, int{asio::socket_base::max_listen_connections}), ec);
+    }
+    if (ec) {
+        return failure(std::error_code(ec.value(), std::generic_category()),
+                       fmt::format("cannot listen on {} port {}: {}",
+                                   endpoint.address().to_string(), endpoint.port(), ec.message()));
+    }
+    return Fd(acceptor.release());
+}
+
+} // namespace
+
+Fallible<std::vector<tcp::endpoint>> listen_endpoints(conf::Listen const& listen) {
+    std::uint16_t const port = listen.port_or_default();
+    if (listen.address == "localhost") {
+        return std::vector{tcp::endpoint(asio::ip::address_v4::loopback(), port),
+                           tcp::endpoint(asio::ip::address_v6::loopback(), port)};
+    }
+    boost::system::error_code ec;
+    auto const address = asio::ip::make_address(listen.address, ec);
+    if (ec) {
+        return failure(std::make_error_code(std::errc::invalid_argument),
+                       fmt::format("{}: listen on {}: not an IP address or \"localhost\"",
+                                   where(listen.where), listen.address));
+    }
+    return std::vector{tcp::endpoint(address, port)};
+}
+
+Fallible<std::vector<BoundSocket>> bind_listeners(conf::Config const& config) {
+    std::vector<BoundSocket> bound;
+    for (std::uint32_t index = 0; index < config.listeners.size(); ++index) {
+        conf::Listen const& listen = config.listeners[index];
+        auto endpoints = listen_endpoints(listen);
+        if (!endpoints) {
+            return std::move(endpoints).error();
+        }
+        for (auto const& endpoint : endpoints.value()) {
+            auto fd = bind_endpoint(endpoint);
+            if (!fd) {
+                return failure(fd.error().code,
+                               fmt::format("{}: {}", where(listen.where), fd.error().message));
+            }
+            log_info("listener: listening on {} port {}", endpoint.address().to_string(),
+                     endpoint.port());
+            bound.push_back({index, std::move(fd).value()});
+        }
+    }
+    return bound;
+}
+
+} // namespace smtpd::rt

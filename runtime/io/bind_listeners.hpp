@@ -1,0 +1,33 @@
+// Binding the listening sockets of the `listen on` lines of smtpd.conf. The parent binds them
+// (port 25 needs root) with a backlog of SOMAXCONN (never less than 128) and passes them to the
+// dispatcher, whose listener (dispatcher/listener.hpp) accepts. smtpd.conf(5): `listen on` takes
+// an address or "localhost"; the port defaults to 25 (465 for smtps).
+// Depends on: grammar/ (conf AST), common/, Boost.Asio.
+#pragma once
+
+#include "common/failure.hpp"
+#include "common/fs.hpp"
+#include "conf/ast.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <cstdint>
+#include <vector>
+
+namespace smtpd::rt {
+
+/// The endpoints a `listen on` line means: an IP address, or "localhost" (127.0.0.1 and ::1).
+/// An address we cannot use is a Failure "file:line:col: message".
+[[nodiscard]] Fallible<std::vector<boost::asio::ip::tcp::endpoint>>
+listen_endpoints(conf::Listen const& listen);
+
+/// A bound, listening socket of the `listen on` line `listen_index`.
+struct BoundSocket {
+    std::uint32_t listen_index;
+    Fd fd;
+};
+
+/// The parent's part: binds and listens on every endpoint of every `listen on` line.
+[[nodiscard]] Fallible<std::vector<BoundSocket>> bind_listeners(conf::Config const& config);
+
+} // namespace smtpd::rt
