@@ -1,9 +1,9 @@
 // Fuzz target: arbitrary server bytes through sm::ClientConnection, the object the runtime
 // drives (the handshake answered when asked), with the relay's options chosen by the first byte
 // and a fixed two-recipient message. Properties: every step is accepted, the session keeps
-// protocol order (smtpd_sm_testing's ClientOrder: the message only after a
-// 354 or in BDAT, nothing after QUIT, one result per recipient, ClientDone last), and it ends
-// within a bounded number of replies, with the assembler's memory bounded.
+// protocol order (smtpd_sm_testing's ClientOrder: the message only after a 354 or in BDAT,
+// nothing after QUIT, one result per recipient, ClientDone last), and it ends within a bounded
+// number of replies, with the assembler's memory bounded.
 #include "smtpd/sm/client_connection.hpp"
 #include "smtpd/sm/testing/client_order.hpp"
 

@@ -1,8 +1,8 @@
 // LMTP delivery: connect (unix socket, or TCP by getaddrinfo trying each address with a
 // non-blocking connect and poll), then drive sm::ClientConnection: perform its actions (send
 // bytes, record the result) and read when it needs bytes. SO_RCVTIMEO / SO_SNDTIMEO bound each
-// read and write; a timeout becomes timeout(), a failed write or EOF peer_closed(). TLS is not used (local delivery). send(2) with
-// MSG_NOSIGNAL: a peer that went away must not raise SIGPIPE.
+// read and write; a timeout becomes timeout(), a failed write or EOF peer_closed(). TLS is not used
+// (local delivery). send(2) with MSG_NOSIGNAL: a peer that went away must not raise SIGPIPE.
 #include "deliver/lmtp.hpp"
 
 #include "deliver/message_source.hpp"

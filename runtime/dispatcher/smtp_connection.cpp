@@ -299,8 +299,14 @@ class Connection {
             co_return sm::QueueVerdict{full ? Kind::NoSpace : Kind::TempFail, {}};
         }
         tx.message->fd.reset();
-        QueuedEnvelope base{tx.message->msgid, std::time(nullptr), tx.envelope->helo, client_ip_,
-                            client_local_,     {},                 {},                0,
+        QueuedEnvelope base{tx.message->msgid,
+                            std::time(nullptr),
+                            tx.envelope->helo,
+                            client_ip_,
+                            client_local_,
+                            {},
+                            {},
+                            0,
                             {}};
         base.listener = listener_address_;
         auto env = queued_envelope(tx, std::move(base));

@@ -43,9 +43,15 @@ ClientNext ClientConnection::next_action() {
     return next;
 }
 
-void ClientConnection::tls_done(bool ok) { feed(ClientTlsDone{ok}); }
-void ClientConnection::timeout() { feed(ClientTimeout{}); }
-void ClientConnection::peer_closed() { feed(ClientPeerClosed{}); }
+void ClientConnection::tls_done(bool ok) {
+    feed(ClientTlsDone{ok});
+}
+void ClientConnection::timeout() {
+    feed(ClientTimeout{});
+}
+void ClientConnection::peer_closed() {
+    feed(ClientPeerClosed{});
+}
 
 void ClientConnection::feed(ClientEvent const& event) {
     ClientSession before;

@@ -25,9 +25,13 @@ ServerConnection::ServerConnection(SessionParams params, std::span<Row const> ta
     session_.params = params;
 }
 
-void ServerConnection::start() { feed(Connected{}); }
+void ServerConnection::start() {
+    feed(Connected{});
+}
 
-void ServerConnection::receive(std::string_view bytes) { framer_.push(bytes); }
+void ServerConnection::receive(std::string_view bytes) {
+    framer_.push(bytes);
+}
 
 ServerNext ServerConnection::next_action() {
     while (out_.empty()) {
@@ -51,12 +55,24 @@ ServerNext ServerConnection::next_action() {
     return next;
 }
 
-void ServerConnection::answer(RcptVerdict verdict) { feed(verdict); }
-void ServerConnection::answer(QueueVerdict verdict) { feed(std::move(verdict)); }
-void ServerConnection::answer(AuthVerdict verdict) { feed(verdict); }
-void ServerConnection::answer(TlsDone done) { feed(done); }
-void ServerConnection::timeout() { feed(Timeout{}); }
-void ServerConnection::peer_closed() { feed(PeerClosed{}); }
+void ServerConnection::answer(RcptVerdict verdict) {
+    feed(verdict);
+}
+void ServerConnection::answer(QueueVerdict verdict) {
+    feed(std::move(verdict));
+}
+void ServerConnection::answer(AuthVerdict verdict) {
+    feed(verdict);
+}
+void ServerConnection::answer(TlsDone done) {
+    feed(done);
+}
+void ServerConnection::timeout() {
+    feed(Timeout{});
+}
+void ServerConnection::peer_closed() {
+    feed(PeerClosed{});
+}
 
 void ServerConnection::feed(Event const& event) {
     Session before;

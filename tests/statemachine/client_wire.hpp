@@ -11,10 +11,10 @@
 
 #include <optional>
 #include <span>
-#include <type_traits>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -61,8 +61,7 @@ struct ClientWire {
     explicit ClientWire(ClientParams params = client_params(),
                         ClientMessage message = client_message({"b"}),
                         std::span<ClientRow const> table = client_table())
-        : connection(std::move(params), std::move(message), table),
-          session(connection.session()) {
+        : connection(std::move(params), std::move(message), table), session(connection.session()) {
         connection.set_observer([this](ClientStepRecord const& r) {
             ++steps;
             unexpected = unexpected || r.step.error != ClientStepError::None;

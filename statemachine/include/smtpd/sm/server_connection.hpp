@@ -53,8 +53,7 @@ struct ServerObserver {
 class ServerConnection {
   public:
     /// `table` is the transition table to drive (server_table(); a mutant in mutation tests).
-    explicit ServerConnection(SessionParams params,
-                              std::span<Row const> table = server_table());
+    explicit ServerConnection(SessionParams params, std::span<Row const> table = server_table());
 
     /// The connection is established (after the handshake under smtps): the session greets.
     void start();
