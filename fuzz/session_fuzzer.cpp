@@ -45,9 +45,9 @@ void check_step(StepRecord const& r) {
         if (auto const* reply = std::get_if<ReplyAction>(&a)) {
             check(valid_reply(render_reply(reply->reply, "mx.example")));
         } else if (auto const* open = std::get_if<OpenMessage>(&a)) {
-            check(r.before.sender.has_value() && !open->envelope.recipients.empty());
+            check(r.step.next.sender.has_value() && !open->envelope.recipients.empty());
         } else if (std::holds_alternative<CommitMessage>(a)) {
-            check(r.before.sender.has_value() && !r.before.recipients.empty());
+            check(r.step.next.sender.has_value() && !r.step.next.recipients.empty());
         }
     }
 }

@@ -355,7 +355,7 @@ class Connection {
     }
 
     void trace_step(sm::StepRecord const& r) const {
-        sm::State const before = r.before.state;
+        sm::State const before = r.from;
         log_debug("session {}: {} -> {} [{}]", id_, sm::state_name(before),
                   sm::state_name(r.step.next.state), r.step.row);
         if (r.step.error != sm::StepError::None) {

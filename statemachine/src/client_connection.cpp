@@ -54,13 +54,10 @@ void ClientConnection::peer_closed() {
 }
 
 void ClientConnection::feed(ClientEvent const& event) {
-    ClientSession before;
-    if (observer_) {
-        before = session_;
-    }
+    ClientState const from = session_.state;
     ClientStep result = client_step(std::move(session_), event, table_);
     if (observer_) {
-        observer_(ClientStepRecord{before, event, result});
+        observer_(ClientStepRecord{from, event, result});
     }
     session_ = std::move(result.next);
     for (auto& action : result.actions) {

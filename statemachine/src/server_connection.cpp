@@ -75,13 +75,10 @@ void ServerConnection::peer_closed() {
 }
 
 void ServerConnection::feed(Event const& event) {
-    Session before;
-    if (observer_.step) {
-        before = session_;
-    }
+    State const from = session_.state;
     Step result = step(std::move(session_), event, table_);
     if (observer_.step) {
-        observer_.step(StepRecord{before, event, result});
+        observer_.step(StepRecord{from, event, result});
     }
     session_ = std::move(result.next);
     for (auto& action : result.actions) {

@@ -190,8 +190,7 @@ TEST(ServerConnection, ObserverSeesFramesAndSteps) {
                                       trace.push_back("frame " + std::get<LineFrame>(f).text);
                                   },
                                   [&](StepRecord const& r) {
-                                      trace.push_back(std::string(state_name(r.before.state)) +
-                                                      " -> " +
+                                      trace.push_back(std::string(state_name(r.from)) + " -> " +
                                                       std::string(state_name(r.step.next.state)) +
                                                       " [" + std::string(r.step.row) + "]");
                                   }});

@@ -31,7 +31,7 @@ using ClientNext = std::variant<ClientSend, ClientStartTls, ClientClose, ClientR
 
 /// One step as it happened, for traces and property checks.
 struct ClientStepRecord {
-    ClientSession const& before;
+    ClientState from; ///< the state before the step (step.next is the session after it)
     ClientEvent const& event;
     ClientStep const& step;
 };

@@ -37,7 +37,7 @@ using ServerNext =
 
 /// One step as it happened, for traces and property checks (no I/O in the object).
 struct StepRecord {
-    Session const& before;
+    State from; ///< the state before the step (step.next is the session after it)
     Event const& event;
     Step const& step;
 };
