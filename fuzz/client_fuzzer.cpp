@@ -1,12 +1,11 @@
-// Fuzz target: arbitrary server bytes through the client's reply assembler and session, driven as
-// the runtime drives them (the handshake answered when asked), with the relay's options chosen
-// by the first byte and a fixed two-recipient message. Properties: every step is accepted, the
-// session keeps protocol order (tests/statemachine/client_order.hpp: the message only after a
-// 354 or in BDAT, nothing after QUIT, one result per recipient, ClientDone last), and it ends
-// within a bounded number of replies, with the assembler's memory bounded.
-#include "../tests/statemachine/client_order.hpp"
-#include "smtpd/sm/client.hpp"
-#include "smtpd/sm/client_reply.hpp"
+// Fuzz target: arbitrary server bytes through sm::ClientConnection, the object the runtime
+// drives (the handshake answered when asked), with the relay's options chosen by the first byte
+// and a fixed two-recipient message. Properties: every step is accepted, the session keeps
+// protocol order (smtpd_sm_testing's ClientOrder: the message only after a 354 or in BDAT,
+// nothing after QUIT, one result per recipient, ClientDone last), and it ends within a bounded
+// number of replies, with the assembler's memory bounded.
+#include "smtpd/sm/client_connection.hpp"
+#include "smtpd/sm/testing/client_order.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -50,49 +49,34 @@ ClientParams fixed_params(std::uint8_t options) {
     return p;
 }
 
-struct Harness {
-    ClientSession session;
-    smtpd::sm::testing::ClientOrder order{session};
-    std::size_t events = 0;
-    bool tls_ok = true;
-
-    explicit Harness(ClientSession s) : session(std::move(s)) {}
-
-    void feed(ClientEvent const& event) {
-        ClientStep r = client_step(session, event);
-        check(r.error == ClientStepError::None);
-        check(order.observe(event, r));
-        session = std::move(r.next);
-        // At most 14 + 2 per recipient events end a session (client_props_test.cpp).
-        check(++events <= 18);
-        if (session.state == ClientState::Handshake) {
-            feed(ClientTlsDone{tls_ok});
-        }
-    }
-};
-
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::uint8_t const options = size > 0 ? data[0] : 0;
-    Harness h(client_session(fixed_params(options), fixed_message(options)));
-    h.tls_ok = size < 2 || (data[1] & 1U) == 0;
+    ClientConnection c(fixed_params(options), fixed_message(options));
+    smtpd::sm::testing::ClientOrder order{c.session()};
+    std::size_t events = 0;
+    c.set_observer([&](ClientStepRecord const& r) {
+        check(r.step.error == ClientStepError::None);
+        check(order.observe(r.event, r.step));
+        // At most 14 + 2 per recipient events end a session (client_props_test.cpp).
+        check(++events <= 18);
+    });
+    bool const tls_ok = size < 2 || (data[1] & 1U) == 0;
     std::string_view bytes(reinterpret_cast<char const*>(data), size);
     bytes.remove_prefix(std::min<std::size_t>(size, 1));
-    ClientReplyAssembler assembler;
-    while (!bytes.empty() && h.session.state != ClientState::Closed) {
-        bytes.remove_prefix(assembler.feed(bytes));
-        if (auto r = assembler.take()) {
-            if (auto const* reply = std::get_if<smtpd::grammar::Reply>(&*r)) {
-                h.feed(ClientReply{*reply});
-            } else {
-                h.feed(ClientBadReply{std::get<ClientReplyError>(*r)});
-            }
+    c.receive(bytes);
+    for (;;) {
+        ClientNext const next = c.next_action();
+        if (std::holds_alternative<ClientFinished>(next)) {
+            break;
+        }
+        if (std::holds_alternative<ClientPaused>(next)) {
+            c.tls_done(tls_ok);
+        } else if (std::holds_alternative<ClientNeedData>(next)) {
+            c.peer_closed(); // every byte was given
         }
     }
-    if (h.session.state != ClientState::Closed) {
-        h.feed(ClientPeerClosed{});
-    }
-    check(h.session.state == ClientState::Closed && h.order.done());
+    check(c.closed() && order.done());
     return 0;
 }

@@ -1,11 +1,9 @@
-// Fuzz target: a byte stream through the framer and the server session, driven as the runtime
-// drives them (line_context, ReadChunk, SetFramerMode, STARTTLS dropping buffered input), with
+// Fuzz target: a byte stream through sm::ServerConnection, the object the runtime drives, with
 // the listener's options and the lookup, queue, credential and TLS answers chosen by the stream.
 // Properties: every step is accepted (no event the runtime feeds is unexpected), every reply
 // renders as valid reply lines, no message is opened or committed without a sender and an
 // accepted recipient, and AUTH succeeds at most once.
-#include "smtpd/grammar/limits.hpp"
-#include "smtpd/sm/session.hpp"
+#include "smtpd/sm/server_connection.hpp"
 
 #include <cctype>
 #include <cstdint>
@@ -39,87 +37,69 @@ bool valid_reply(std::string const& text) {
     return true;
 }
 
-constexpr smtpd::grammar::Extensions kEveryExtension{
-    smtpd::grammar::Extension::Size, smtpd::grammar::Extension::EightBitMime,
-    smtpd::grammar::Extension::Dsn, smtpd::grammar::Extension::SmtpUtf8,
-    smtpd::grammar::Extension::Auth};
-
-struct Harness {
-    Session session;
-    Framer framer{smtpd::grammar::max_command_line(kEveryExtension), smtpd::grammar::kMaxTextLine,
-                  smtpd::grammar::kMaxSaslLine};
-    std::uint8_t verdict_seed = 0;
-
-    void feed(Event const& event) {
-        Session const before = session;
-        Step r = step(session, event);
-        check(r.error == StepError::None);
-        session = std::move(r.next);
-        check(session.auth_successes <= 1);
-        for (auto const& a : r.actions) {
-            if (auto const* reply = std::get_if<ReplyAction>(&a)) {
-                check(valid_reply(render_reply(reply->reply, "mx.example")));
-            } else if (auto const* open = std::get_if<OpenMessage>(&a)) {
-                check(before.sender.has_value() && !open->envelope.recipients.empty());
-            } else if (std::holds_alternative<CommitMessage>(a)) {
-                check(before.sender.has_value() && !before.recipients.empty());
-            } else if (auto const* mode = std::get_if<SetFramerMode>(&a)) {
-                framer.set_mode(mode->mode);
-            } else if (auto const* chunk = std::get_if<ReadChunk>(&a)) {
-                framer.read_chunk(chunk->octets, chunk->skip);
-            } else if (std::holds_alternative<StartTls>(a)) {
-                framer.discard_buffered();
-            }
-        }
-        answer();
-    }
-
-    /// The runtime's answer to what the session now waits for.
-    void answer() {
-        std::uint8_t const seed = verdict_seed++;
-        switch (session.state) {
-        case State::AwaitRcpt:
-            feed(RcptVerdict{static_cast<RcptVerdict::Kind>(seed % 4)});
-            break;
-        case State::AwaitQueue:
-            feed(QueueVerdict{static_cast<QueueVerdict::Kind>(seed % 3), "queueid"});
-            break;
-        case State::AwaitAuth:
-            feed(AuthVerdict{static_cast<AuthVerdict::Kind>(seed % 3)});
-            break;
-        case State::AwaitTls:
-            feed(TlsDone{seed % 4 != 0});
-            break;
-        default:
-            break;
+/// The properties, checked on every step the connection makes.
+void check_step(StepRecord const& r) {
+    check(r.step.error == StepError::None);
+    check(r.step.next.auth_successes <= 1);
+    for (auto const& a : r.step.actions) {
+        if (auto const* reply = std::get_if<ReplyAction>(&a)) {
+            check(valid_reply(render_reply(reply->reply, "mx.example")));
+        } else if (auto const* open = std::get_if<OpenMessage>(&a)) {
+            check(r.step.next.sender.has_value() && !open->envelope.recipients.empty());
+        } else if (std::holds_alternative<CommitMessage>(a)) {
+            check(r.step.next.sender.has_value() && !r.step.next.recipients.empty());
         }
     }
-};
+}
+
+SessionParams params_of(std::uint8_t options) {
+    SessionParams p;
+    p.tls_offered = (options & 1U) != 0;
+    p.tls_required = (options & 3U) == 3U;
+    p.implicit_tls = (options & 4U) != 0;
+    p.auth = static_cast<AuthPolicy>((options >> 3U) % 3U);
+    p.dsn = (options & 32U) == 0;
+    p.max_message_size = (options & 64U) != 0 ? 64 : 35U << 20U;
+    p.max_errors = 1U + (options >> 7U) * 19U;
+    return p;
+}
+
+/// Takes the connection's actions until it needs bytes or closes, answering each question
+/// with a verdict chosen by the seed.
+void drive(ServerConnection& c, std::uint8_t& seed) {
+    for (;;) {
+        ServerNext const next = c.next_action();
+        if (std::holds_alternative<NeedData>(next) || std::holds_alternative<Finished>(next)) {
+            return;
+        }
+        check(!std::holds_alternative<Paused>(next)); // every question is answered below
+        std::uint8_t const s = seed++;
+        if (std::holds_alternative<CheckRecipient>(next)) {
+            c.answer(RcptVerdict{static_cast<RcptVerdict::Kind>(s % 4)});
+        } else if (std::holds_alternative<CommitMessage>(next)) {
+            c.answer(QueueVerdict{static_cast<QueueVerdict::Kind>(s % 3), "queueid"});
+        } else if (std::holds_alternative<CheckCredentials>(next)) {
+            c.answer(AuthVerdict{static_cast<AuthVerdict::Kind>(s % 3)});
+        } else if (std::holds_alternative<StartTls>(next)) {
+            c.answer(TlsDone{s % 4 != 0});
+        }
+    }
+}
 
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    Harness h;
     std::uint8_t const options = size > 0 ? data[0] : 0;
-    h.verdict_seed = options;
-    h.session.params.tls_offered = (options & 1U) != 0;
-    h.session.params.tls_required = (options & 3U) == 3U;
-    h.session.params.implicit_tls = (options & 4U) != 0;
-    h.session.params.auth = static_cast<AuthPolicy>((options >> 3U) % 3U);
-    h.session.params.dsn = (options & 32U) == 0;
-    h.session.params.max_message_size = (options & 64U) != 0 ? 64 : 35U << 20U;
-    h.session.params.max_errors = 1U + (options >> 7U) * 19U;
-    h.feed(Connected{});
-    h.framer.push(std::string_view(reinterpret_cast<char const*>(data), size));
-    while (h.session.state != State::Closed) {
-        auto frame = h.framer.next();
-        if (!frame) {
-            break;
-        }
-        h.feed(to_event(std::move(*frame), line_context(h.session)));
-    }
-    if (h.session.state != State::Closed) {
-        h.feed(PeerClosed{});
+    std::uint8_t seed = options;
+    ServerConnection c(params_of(options));
+    c.set_observer(ServerObserver{{}, check_step});
+    c.start();
+    drive(c, seed);
+    c.receive(std::string_view(reinterpret_cast<char const*>(data), size));
+    drive(c, seed);
+    if (!c.closed()) {
+        c.peer_closed();
+        drive(c, seed);
     }
     return 0;
 }

@@ -1,9 +1,8 @@
 // LMTP delivery: connect (unix socket, or TCP by getaddrinfo trying each address with a
-// non-blocking connect and poll), then the loop: perform the machine's actions (send bytes,
-// close, record the result), read bytes, feed the reply assembler, step the machine on each
-// reply. SO_RCVTIMEO / SO_SNDTIMEO bound each read and write; a timeout becomes ClientTimeout, a
-// failed write or EOF ClientPeerClosed. TLS is not used (local delivery). send(2) with
-// MSG_NOSIGNAL: a peer that went away must not raise SIGPIPE.
+// non-blocking connect and poll), then drive sm::ClientConnection: perform its actions (send
+// bytes, record the result) and read when it needs bytes. SO_RCVTIMEO / SO_SNDTIMEO bound each
+// read and write; a timeout becomes timeout(), a failed write or EOF peer_closed(). TLS is not used
+// (local delivery). send(2) with MSG_NOSIGNAL: a peer that went away must not raise SIGPIPE.
 #include "deliver/lmtp.hpp"
 
 #include "deliver/message_source.hpp"
@@ -11,7 +10,7 @@
 #include "common/failure.hpp"
 #include "common/fs.hpp"
 #include "conf/lmtp_destination.hpp"
-#include "smtpd/sm/client.hpp"
+#include "smtpd/sm/client_connection.hpp"
 
 #include <array>
 #include <cerrno>
@@ -26,7 +25,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <variant>
-#include <vector>
 
 namespace smtpd::rt {
 
@@ -163,109 +161,70 @@ std::string reply_text(grammar::Reply const& reply) {
     return text;
 }
 
-/// The machine and the socket between them: performs actions, turns bytes into events.
-class LmtpConversation {
-  public:
-    LmtpConversation(Fd socket, sm::ClientSession session)
-        : socket_(std::move(socket)), session_(std::move(session)) {}
-
-    /// Runs until the machine closes; the first recipient's result, if any came.
-    [[nodiscard]] std::optional<sm::ClientRecipientResult> run() {
-        while (!closed_) {
-            read_once();
+/// Writes all of `bytes`; false when the peer is gone or the write timed out (`timed_out`).
+bool write_all_bounded(int fd, std::string_view bytes, bool& timed_out) {
+    while (!bytes.empty()) {
+        ssize_t const n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) {
+            continue;
         }
-        return result_;
-    }
-
-  private:
-    void step(sm::ClientEvent const& event) {
-        sm::ClientStep s = sm::client_step(std::move(session_), event);
-        session_ = std::move(s.next);
-        // Every (state, event) has a row, so an error value means the session is over.
-        closed_ = closed_ || s.error != sm::ClientStepError::None;
-        for (auto const& action : s.actions) {
-            perform(action);
+        if (n <= 0) {
+            timed_out = n < 0 && errno == EAGAIN;
+            return false;
         }
+        bytes.remove_prefix(static_cast<std::size_t>(n));
     }
+    return true;
+}
 
-    void perform(sm::ClientAction const& action) {
-        if (auto const* send = std::get_if<sm::ClientSend>(&action)) {
-            write_all_or_lost(send->bytes);
-        } else if (auto const* r = std::get_if<sm::ClientRecipientResult>(&action)) {
-            if (!result_) {
-                result_ = *r;
+/// Drives the client connection over the socket until it is finished; the first recipient's
+/// result, if any came.
+std::optional<sm::ClientRecipientResult> converse(int fd, sm::ClientConnection& c) {
+    std::optional<sm::ClientRecipientResult> result;
+    bool lost = false;
+    // Every (state, event) has a row, so an error value means the session is over.
+    bool refused = false;
+    c.set_observer([&refused](sm::ClientStepRecord const& r) {
+        refused = refused || r.step.error != sm::ClientStepError::None;
+    });
+    for (;;) {
+        sm::ClientNext next = c.next_action();
+        if (refused || std::holds_alternative<sm::ClientFinished>(next)) {
+            return result;
+        }
+        if (auto const* send = std::get_if<sm::ClientSend>(&next)) {
+            bool timed_out = false;
+            if (!lost && !write_all_bounded(fd, send->bytes, timed_out)) {
+                lost = true;
+                if (timed_out) {
+                    c.timeout();
+                } else {
+                    c.peer_closed();
+                }
             }
-        } else if (std::holds_alternative<sm::ClientClose>(action)) {
-            closed_ = true;
-        } else if (std::holds_alternative<sm::ClientStartTls>(action)) {
-            pending_.emplace_back(sm::ClientTlsDone{false}); // never asked for: TLS is off
-        }
-    }
-
-    void write_all_or_lost(std::string_view bytes) {
-        while (!bytes.empty() && !lost_) {
-            ssize_t const n = ::send(socket_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        } else if (auto const* r = std::get_if<sm::ClientRecipientResult>(&next)) {
+            if (!result) {
+                result = *r;
+            }
+        } else if (std::holds_alternative<sm::ClientPaused>(next)) {
+            c.tls_done(false); // never asked for: TLS is off
+        } else if (std::holds_alternative<sm::ClientNeedData>(next)) {
+            std::array<char, 4096> buf{};
+            ssize_t const n = ::recv(fd, buf.data(), buf.size(), 0);
             if (n < 0 && errno == EINTR) {
                 continue;
             }
-            if (n <= 0) {
-                lost_ = true;
-                // Two statements, not one conditional: g++ 12 -O2 warns falsely about the
-                // variant temporary of a conditional expression (-Wmaybe-uninitialized).
-                if (errno == EAGAIN) {
-                    pending_.emplace_back(sm::ClientTimeout{});
-                } else {
-                    pending_.emplace_back(sm::ClientPeerClosed{});
-                }
-                return;
-            }
-            bytes.remove_prefix(static_cast<std::size_t>(n));
-        }
-    }
-
-    void read_once() {
-        if (!pending_.empty()) {
-            auto const event = pending_.front();
-            pending_.erase(pending_.begin());
-            step(event);
-            return;
-        }
-        std::array<char, 4096> buf{};
-        ssize_t const n = ::recv(socket_.get(), buf.data(), buf.size(), 0);
-        if (n < 0 && errno == EINTR) {
-            return;
-        }
-        if (n <= 0) {
-            step(n < 0 && errno == EAGAIN ? sm::ClientEvent{sm::ClientTimeout{}}
-                                          : sm::ClientEvent{sm::ClientPeerClosed{}});
-            return;
-        }
-        feed({buf.data(), static_cast<std::size_t>(n)});
-    }
-
-    void feed(std::string_view bytes) {
-        while (!bytes.empty() && !closed_) {
-            bytes.remove_prefix(assembler_.feed(bytes));
-            auto taken = assembler_.take();
-            if (!taken) {
-                continue;
-            }
-            if (auto const* reply = std::get_if<grammar::Reply>(&*taken)) {
-                step(sm::ClientReply{*reply});
+            if (n < 0 && errno == EAGAIN) {
+                c.timeout();
+            } else if (n <= 0) {
+                c.peer_closed();
             } else {
-                step(sm::ClientBadReply{std::get<sm::ClientReplyError>(*taken)});
+                c.receive({buf.data(), static_cast<std::size_t>(n)});
             }
         }
+        // ClientClose: the connection is finished right after; ClientDone: counted above.
     }
-
-    Fd socket_;
-    sm::ClientSession session_;
-    sm::ClientReplyAssembler assembler_;
-    std::vector<sm::ClientEvent> pending_; ///< events made here: a failed write, no TLS
-    std::optional<sm::ClientRecipientResult> result_;
-    bool closed_ = false;
-    bool lost_ = false;
-};
+}
 
 Fallible<Fd> connect_destination(LmtpDelivery const& d) {
     auto const parsed = conf::parse_lmtp_destination(d.destination);
@@ -308,9 +267,9 @@ DeliveryOutcome deliver_lmtp(LmtpDelivery const& d) {
     message.sender = to_path(d.sender);
     message.recipients.push_back(sm::Recipient{to_path(d.rcpt_to), {}});
     message.content = std::move(content).value();
-    LmtpConversation conversation(std::move(socket).value(),
-                                  sm::client_session(std::move(params), std::move(message)));
-    auto const result = conversation.run();
+    Fd const fd = std::move(socket).value();
+    sm::ClientConnection connection(std::move(params), std::move(message));
+    auto const result = converse(fd.get(), connection);
     if (!result) {
         return {Kind::TempFail, "lmtp: no reply for the recipient"};
     }

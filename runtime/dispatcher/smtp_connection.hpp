@@ -1,5 +1,5 @@
-// One SMTP server connection: moves bytes between the socket and the framer, feeds events to
-// the session machine, and performs the actions it returns (replies, lookups, spooling).
+// One SMTP server connection: moves bytes between the socket and sm::ServerConnection, and
+// performs the actions it gives (replies, lookups, credentials, spooling, the TLS handshake).
 // Replies are batched and written when no complete command is left in the input (RFC 2920).
 // Runs in the dispatcher role; lookups, credentials and the spool are asked of the lookup and
 // queue roles over IPC (DispatcherServices). Depends on: statemachine/, dispatcher/, Boost.Asio.

@@ -3,8 +3,11 @@
 // retyped or reordered, an enum value added, a type renumbered). Each struct lists its fields once,
 // in wire order, in `fields()`; the generic codec (ipc/codec.hpp) encodes and decodes from that
 // list. Every request carries a 64-bit request id and its reply echoes it. The wire format is in
-// docs/arch/ipc.md. Depends on: the standard library.
+// docs/arch/ipc.md. The verdicts are statemachine/'s own enums (sm/verdicts.hpp), carried as is.
+// Depends on: the standard library, statemachine/ (sm/verdicts.hpp).
 #pragma once
+
+#include "smtpd/sm/verdicts.hpp"
 
 #include <array>
 #include <cstdint>
@@ -17,7 +20,7 @@
 namespace smtpd::ipc {
 
 /// Bump on every change to a message, an enum or the frame format (docs/arch/ipc.md).
-inline constexpr std::uint16_t kIpcVersion = 5;
+inline constexpr std::uint16_t kIpcVersion = 6;
 
 using RequestId = std::uint64_t;
 
@@ -49,9 +52,9 @@ enum class MsgType : std::uint16_t {
 
 // Enums on the wire are one byte; `last_value` gives the range the decoder accepts.
 enum class Role : std::uint8_t { Parent, Lookup, Queue, Scheduler, Control, Dispatcher };
-/// The same kinds as sm::RcptVerdict::Kind.
-enum class RcptVerdict : std::uint8_t { Accepted, UnknownUser, RelayDenied, TempFail };
-enum class AuthVerdict : std::uint8_t { Accepted, Rejected, TempFail };
+/// The session's answers, one definition for both layers (statemachine/ sm/verdicts.hpp).
+using RcptVerdict = sm::RcptOutcome;
+using AuthVerdict = sm::AuthOutcome;
 enum class DeliveryStatus : std::uint8_t { Delivered, TempFail, PermFail };
 enum class ControlVerb : std::uint8_t { ShowQueue, ScheduleAll, Pause, Resume, Stop };
 /// What a NotifySender asks for: an RFC 3464 "delayed" or, at expiry, "failed" notice.

@@ -100,7 +100,7 @@ class Lookup {
             log_trace(Trace::Lookup, "lookup: <{}@{}> -> action \"{}\" user {} target {}", m.local,
                       m.domain, d.action, d.user.name, d.target);
         }
-        ipc::RecipientResolved reply{m.id, static_cast<ipc::RcptVerdict>(r.verdict), {}};
+        ipc::RecipientResolved reply{m.id, r.verdict, {}};
         if (r.verdict == sm::RcptVerdict::Kind::Accepted) {
             for (Destination const& d : r.destinations) {
                 reply.recipients.push_back(

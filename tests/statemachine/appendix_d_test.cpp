@@ -1,7 +1,9 @@
 // The scenarios of RFC 5321 Appendix D, run through the framer and the session with a matching
 // configuration (Green has no mailbox), comparing the code of every reply. The transcripts are
 // the RFC's, client and server lines as printed; D.4's VRFY answer follows our VRFY policy (252,
-// RFC 5321 §3.5.3 allows it) instead of the RFC's 250.
+// RFC 5321 §3.5.3 allows it) instead of the RFC's 250. Each is also replayed split at every byte
+// offset, in memory against sm::ServerConnection.
+#include "replay.hpp"
 #include "wire.hpp"
 
 #include <gtest/gtest.h>
@@ -206,6 +208,15 @@ TEST(AppendixD, D3MessageArrivesAsSent) {
 TEST(AppendixD, D4VerifyingAndSending) {
     Transcript const t = read(kD4);
     EXPECT_EQ(run(t), t.codes);
+}
+
+// Beast's parsegrind: every transcript split in two at every byte offset takes the same actions
+// (replies, questions, content) as the transcript in one piece.
+TEST(AppendixD, EverySplitTakesTheSameActions) {
+    for (auto text : {kD1, kD2, kD3Step1, kD3Step2, kD4}) {
+        std::string const client = read(text).client;
+        EXPECT_EQ(testing::first_split_difference(client), std::string_view::npos) << client;
+    }
 }
 
 } // namespace

@@ -3,8 +3,8 @@
 // configuration, the session keeps protocol order (client_order.hpp: the message only after a
 // 354 or inside BDAT, nothing after QUIT, one result per recipient, ClientDone last) and ends
 // within a bounded number of events.
-#include "client_order.hpp"
 #include "client_wire.hpp"
+#include "smtpd/sm/testing/client_order.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>

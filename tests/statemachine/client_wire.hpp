@@ -1,18 +1,20 @@
-// Test helper: the client session with its reply assembler, driven from server bytes as the
-// runtime drives them; collects what the client sends, the per-recipient results and the end.
+// Test helper: a sm::ClientConnection driven from server bytes, a thin wrapper that collects
+// what the client sends, the per-recipient results and the end.
 // Also a transcript runner: "S: " lines are the server's, "C: " lines what the client must have
 // sent since, "E: tls-ok|tls-fail|timeout|closed" runtime events (chasquid-style scripts).
-// Depends on: statemachine/ (client.hpp), GoogleTest.
+// Depends on: statemachine/ (client_connection.hpp), GoogleTest.
 #pragma once
 
-#include "smtpd/sm/client.hpp"
+#include "smtpd/sm/client_connection.hpp"
 
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -44,8 +46,8 @@ inline ClientParams client_params(ClientTlsPolicy tls = ClientTlsPolicy::None) {
 }
 
 struct ClientWire {
-    ClientSession session;
-    ClientReplyAssembler assembler;
+    ClientConnection connection;
+    ClientSession const& session; ///< the connection's session
     std::string sent;
     std::vector<ClientAction> actions; ///< every action, in order
     std::vector<ClientRecipientResult> results;
@@ -57,42 +59,68 @@ struct ClientWire {
     std::size_t steps = 0;
 
     explicit ClientWire(ClientParams params = client_params(),
-                        ClientMessage message = client_message({"b"}))
-        : session(client_session(std::move(params), std::move(message))) {}
+                        ClientMessage message = client_message({"b"}),
+                        std::span<ClientRow const> table = client_table())
+        : connection(std::move(params), std::move(message), table), session(connection.session()) {
+        connection.set_observer([this](ClientStepRecord const& r) {
+            ++steps;
+            unexpected = unexpected || r.step.error != ClientStepError::None;
+            rows.insert(rows.end(), r.step.rows.begin(), r.step.rows.end());
+        });
+    }
+    ClientWire(ClientWire const&) = delete;
+    ClientWire& operator=(ClientWire const&) = delete;
 
-    void feed(ClientEvent const& event) {
-        ClientStep r = client_step(session, event);
-        ++steps;
-        unexpected = unexpected || r.error != ClientStepError::None;
-        session = std::move(r.next);
-        rows.insert(rows.end(), r.rows.begin(), r.rows.end());
-        for (auto& a : r.actions) {
-            if (auto const* s = std::get_if<ClientSend>(&a)) {
-                sent += s->bytes;
-            } else if (auto const* res = std::get_if<ClientRecipientResult>(&a)) {
-                results.push_back(*res);
-            } else if (auto const* d = std::get_if<ClientDone>(&a)) {
-                done = *d;
-            } else if (std::holds_alternative<ClientClose>(a)) {
-                closed = true;
-            } else if (std::holds_alternative<ClientStartTls>(a)) {
-                tls_requested = true;
-            }
-            actions.push_back(std::move(a));
-        }
+    /// The runtime's events: the handshake's end, the timer, the peer.
+    void feed(ClientTlsDone done_tls) {
+        connection.tls_done(done_tls.ok);
+        run();
+    }
+    void feed(ClientTimeout /*event*/) {
+        connection.timeout();
+        run();
+    }
+    void feed(ClientPeerClosed /*event*/) {
+        connection.peer_closed();
+        run();
     }
 
-    /// Server bytes through the assembler, each reply (or error) into the session.
+    /// Server bytes through the connection; every action it takes collected.
     void server(std::string_view bytes) {
-        while (!bytes.empty() && session.state != ClientState::Closed) {
-            bytes.remove_prefix(assembler.feed(bytes));
-            if (auto r = assembler.take()) {
-                if (auto const* reply = std::get_if<grammar::Reply>(&*r)) {
-                    feed(ClientReply{*reply});
-                } else {
-                    feed(ClientBadReply{std::get<ClientReplyError>(*r)});
-                }
+        connection.receive(bytes);
+        run();
+    }
+
+    /// Takes every action until the connection needs bytes, waits for a handshake or is done.
+    void run() {
+        for (;;) {
+            ClientNext next = connection.next_action();
+            if (std::holds_alternative<ClientNeedData>(next) ||
+                std::holds_alternative<ClientPaused>(next) ||
+                std::holds_alternative<ClientFinished>(next)) {
+                return;
             }
+            ClientAction action = std::visit(
+                [](auto& a) -> ClientAction {
+                    if constexpr (std::is_constructible_v<ClientAction, decltype(std::move(a))>) {
+                        return std::move(a);
+                    } else {
+                        return ClientClose{}; // the markers, returned above
+                    }
+                },
+                next);
+            if (auto const* s = std::get_if<ClientSend>(&action)) {
+                sent += s->bytes;
+            } else if (auto const* res = std::get_if<ClientRecipientResult>(&action)) {
+                results.push_back(*res);
+            } else if (auto const* d = std::get_if<ClientDone>(&action)) {
+                done = *d;
+            } else if (std::holds_alternative<ClientClose>(action)) {
+                closed = true;
+            } else if (std::holds_alternative<ClientStartTls>(action)) {
+                tls_requested = true;
+            }
+            actions.push_back(std::move(action));
         }
     }
 

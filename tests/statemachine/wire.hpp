@@ -1,12 +1,13 @@
-// Test helper: the server session with its framer, driven from a byte stream as the runtime
-// drives them (line_context, framer modes, chunks), with the runtime's answers given by the
-// test. Collects the rendered replies. Depends on: statemachine/.
+// Test helper: a sm::ServerConnection driven from a byte stream, the runtime's answers given by
+// the test (the recipient lookup, queue ids), collecting the rendered replies, the envelopes
+// opened and the content written. A thin wrapper: the loop is the connection's own.
+// Depends on: statemachine/ (server_connection.hpp).
 #pragma once
 
-#include "smtpd/grammar/limits.hpp"
-#include "smtpd/sm/session.hpp"
+#include "smtpd/sm/server_connection.hpp"
 
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,12 +15,7 @@
 namespace smtpd::sm::testing {
 
 struct Wire {
-    Session session;
-    Framer framer{
-        grammar::max_command_line({grammar::Extension::Size, grammar::Extension::Dsn,
-                                   grammar::Extension::EightBitMime, grammar::Extension::SmtpUtf8,
-                                   grammar::Extension::Auth}),
-        grammar::kMaxTextLine, grammar::kMaxSaslLine};
+    ServerConnection connection;
     /// The recipient lookup; everyone is accepted unless the test says otherwise.
     std::function<RcptVerdict::Kind(grammar::Path const&)> lookup = [](grammar::Path const&) {
         return RcptVerdict::Kind::Accepted;
@@ -28,49 +24,43 @@ struct Wire {
     std::vector<Envelope> queued;
     std::string content;
     std::size_t queue_ids = 0;
+    Session const& session; ///< the connection's session
 
-    explicit Wire(SessionParams params = {}) {
-        session.params = params;
-        feed(Connected{});
+    explicit Wire(SessionParams params = {}, std::span<Row const> table = server_table())
+        : connection(params, table), session(connection.session()) {
+        connection.start();
+        run();
     }
-
-    void feed(Event const& event) {
-        Step r = step(session, event);
-        session = std::move(r.next);
-        std::vector<Event> answers;
-        for (auto const& a : r.actions) {
-            if (auto const* reply = std::get_if<ReplyAction>(&a)) {
-                replies.push_back(reply->reply);
-            } else if (auto const* mode = std::get_if<SetFramerMode>(&a)) {
-                framer.set_mode(mode->mode);
-            } else if (auto const* chunk = std::get_if<ReadChunk>(&a)) {
-                framer.read_chunk(chunk->octets, chunk->skip);
-            } else if (auto const* check = std::get_if<CheckRecipient>(&a)) {
-                answers.emplace_back(RcptVerdict{lookup(check->recipient)});
-            } else if (auto const* open = std::get_if<OpenMessage>(&a)) {
-                queued.push_back(open->envelope);
-                content.clear();
-            } else if (auto const* data = std::get_if<WriteData>(&a)) {
-                content += data->bytes;
-            } else if (std::holds_alternative<CommitMessage>(a)) {
-                answers.emplace_back(
-                    QueueVerdict{QueueVerdict::Kind::Queued, "q" + std::to_string(++queue_ids)});
-            }
-        }
-        for (auto const& e : answers) {
-            feed(e);
-        }
-    }
+    Wire(Wire const&) = delete;
+    Wire& operator=(Wire const&) = delete;
 
     /// Sends bytes from the client and runs every complete frame.
     void send(std::string_view bytes) {
-        framer.push(bytes);
-        while (session.state != State::Closed && !awaiting_answer(session)) {
-            auto frame = framer.next();
-            if (!frame) {
-                break;
+        connection.receive(bytes);
+        run();
+    }
+
+    /// Performs every action the connection asks for, until it needs bytes or is closed.
+    void run() {
+        for (;;) {
+            ServerNext next = connection.next_action();
+            if (std::holds_alternative<NeedData>(next) || std::holds_alternative<Finished>(next) ||
+                std::holds_alternative<Paused>(next)) {
+                return;
             }
-            feed(to_event(std::move(*frame), line_context(session)));
+            if (auto const* reply = std::get_if<ReplyAction>(&next)) {
+                replies.push_back(reply->reply);
+            } else if (auto const* check = std::get_if<CheckRecipient>(&next)) {
+                connection.answer(RcptVerdict{lookup(check->recipient)});
+            } else if (auto const* open = std::get_if<OpenMessage>(&next)) {
+                queued.push_back(open->envelope);
+                content.clear();
+            } else if (auto const* data = std::get_if<WriteData>(&next)) {
+                content += data->bytes;
+            } else if (std::holds_alternative<CommitMessage>(next)) {
+                connection.answer(
+                    QueueVerdict{QueueVerdict::Kind::Queued, "q" + std::to_string(++queue_ids)});
+            }
         }
     }
 

@@ -2,13 +2,15 @@
 // grammar/ in the session's context: its advertised extensions, its SMTPUTF8 transaction, an
 // AUTH exchange in progress), and what the runtime answers to the session's requests (lookups,
 // the queue, credentials, the TLS handshake), plus time and the peer.
-// Depends on: grammar/ (Command, SaslResponse, ParseError), framer.hpp, params.hpp.
+// Depends on: grammar/ (Command, SaslResponse, ParseError), framer.hpp, params.hpp,
+// verdicts.hpp (the answers' kinds, shared with runtime/ipc).
 #pragma once
 
 #include "smtpd/grammar/command.hpp"
 #include "smtpd/grammar/extensions.hpp"
 #include "smtpd/sm/framer.hpp"
 #include "smtpd/sm/params.hpp"
+#include "smtpd/sm/verdicts.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -53,18 +55,18 @@ struct ChunkEnd {
 };
 /// The answer to a CheckRecipient action.
 struct RcptVerdict {
-    enum class Kind : unsigned char { Accepted, UnknownUser, RelayDenied, TempFail };
+    using Kind = RcptOutcome;
     Kind kind = Kind::Accepted;
 };
 /// The answer to a CommitMessage action: the message is durable (ok) or not.
 struct QueueVerdict {
-    enum class Kind : unsigned char { Queued, NoSpace, TempFail };
+    using Kind = QueueOutcome;
     Kind kind = Kind::Queued;
     std::string queue_id;
 };
 /// The answer to a CheckCredentials action.
 struct AuthVerdict {
-    enum class Kind : unsigned char { Accepted, Rejected, TempFail };
+    using Kind = AuthOutcome;
     Kind kind = Kind::Accepted;
 };
 /// The TLS handshake that StartTls asked for is over.

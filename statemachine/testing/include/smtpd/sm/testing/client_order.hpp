@@ -1,9 +1,9 @@
-// Test and fuzz helper: watches a client session's steps and reports the first protocol-order
-// violation: a Send after QUIT or Close; the message (or the lone ".") other than right after a
-// 3xx to DATA (RFC 2920 §3.1, RFC 5321 §4.1.1.4) or inside its BDAT; the message twice; MAIL in
-// clear under a TLS-required policy; AUTH in clear; a recipient without exactly one result;
-// anything after ClientDone; Closed without Close and Done. Header-only, no GoogleTest, so the
-// fuzzer shares it. Depends on: statemachine/ (client.hpp).
+// Test support (smtpd_sm_testing, shared by tests/ and fuzz/): watches a client session's steps and
+// reports the first protocol-order violation: a Send after QUIT or Close; the message (or the lone
+// ".") other than right after a 3xx to DATA (RFC 2920 §3.1, RFC 5321 §4.1.1.4) or inside its BDAT;
+// the message twice; MAIL in clear under a TLS-required policy; AUTH in clear; a recipient without
+// exactly one result; anything after ClientDone; Closed without Close and Done. Header-only, no
+// GoogleTest. Depends on: statemachine/ (client.hpp).
 #pragma once
 
 #include "smtpd/sm/client.hpp"

@@ -1,0 +1,54 @@
+// The dispatcher's record of the transaction a connection is receiving: the message file the
+// queue opened, the envelope the session gave with OpenMessage, and each accepted recipient with
+// the destinations the lookup role resolved it to at RCPT time, in RCPT order, so that the
+// queued envelope pairs the session's i-th recipient with the record's i-th (no re-join by
+// address). One per connection, reset when the transaction ends (commit, abort, RSET).
+// Depends on: statemachine/ (Envelope), spool/envelope.hpp, common/fs.hpp, queued_options.hpp.
+#pragma once
+
+#include "common/fs.hpp"
+#include "smtpd/sm/action.hpp"
+#include "spool/envelope.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace smtpd::rt {
+
+/// The content of a message being received, written to the file the queue opened for it.
+/// A write error is kept and makes the commit fail.
+struct MessageFile {
+    std::string msgid;
+    Fd fd;
+    std::error_code error;
+    std::size_t size = 0; ///< octets of content (the Received header not counted)
+
+    void write(std::string_view bytes) {
+        if (error) {
+            return;
+        }
+        if (auto r = write_all(fd.get(), bytes); !r) {
+            error = r.error();
+        }
+    }
+};
+
+struct Transaction {
+    /// Where each accepted recipient goes (aliases and ~/.forward may give several).
+    std::vector<std::vector<QueuedRecipient>> destinations;
+    std::optional<sm::Envelope> envelope; ///< set by OpenMessage
+    std::optional<MessageFile> message;   ///< the queue's file, once opened
+    bool no_space = false;                ///< the queue could not open a file: the spool is full
+};
+
+/// The envelope to queue: `base` (id, time, client) with the envelope's sender, options and
+/// recipients, each recipient carrying its RCPT's NOTIFY and ORCPT onto every destination it
+/// resolved to; none when the record and the envelope disagree on the recipients (a bug).
+[[nodiscard]] std::optional<QueuedEnvelope> queued_envelope(Transaction const& tx,
+                                                            QueuedEnvelope base);
+
+} // namespace smtpd::rt

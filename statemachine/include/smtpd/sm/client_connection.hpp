@@ -1,0 +1,77 @@
+// The client side of one SMTP or LMTP connection, sans I/O, the mirror of ServerConnection: the
+// reply assembler and the client session behind one object. Server bytes in (receive), actions
+// out (next_action), the TLS handshake's result, time and the peer in as calls. Every driver
+// uses it: the LMTP client, the transcript tests, the fuzzer (and the relay client to come).
+// A reply is read only when every action before it was taken and no handshake is awaited.
+// RFC 5321 §4.2 (whole replies), RFC 3207 (STARTTLS). Depends on: client.hpp, client_reply.hpp.
+#pragma once
+
+#include "smtpd/sm/client.hpp"
+#include "smtpd/sm/client_reply.hpp"
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace smtpd::sm {
+
+/// No whole reply is buffered: write what was sent, then receive more bytes.
+struct ClientNeedData {};
+/// ClientStartTls was asked and tls_done() has not come.
+struct ClientPaused {};
+/// The session is over (ClientDone was given): close the socket.
+struct ClientFinished {};
+
+using ClientNext = std::variant<ClientSend, ClientStartTls, ClientClose, ClientRecipientResult,
+                                ClientDone, ClientNeedData, ClientPaused, ClientFinished>;
+
+/// One step as it happened, for traces and property checks.
+struct ClientStepRecord {
+    ClientState from; ///< the state before the step (step.next is the session after it)
+    ClientEvent const& event;
+    ClientStep const& step;
+};
+
+class ClientConnection {
+  public:
+    /// `table` is the transition table to drive (client_table(); a mutant in mutation tests).
+    ClientConnection(ClientParams params, ClientMessage message,
+                     std::span<ClientRow const> table = client_table());
+
+    /// Bytes from the server; assembled into replies lazily by next_action().
+    void receive(std::string_view bytes);
+    /// The next thing to do; ClientNeedData, ClientPaused or ClientFinished when nothing now.
+    [[nodiscard]] ClientNext next_action();
+
+    /// The handshake ClientStartTls asked for is over.
+    void tls_done(bool ok);
+    /// No reply came in time; the clock is the driver's.
+    void timeout();
+    /// The server closed the connection, or writing to it failed.
+    void peer_closed();
+
+    /// Called on every step (optional).
+    void set_observer(std::function<void(ClientStepRecord const&)> observer) {
+        observer_ = std::move(observer);
+    }
+
+    [[nodiscard]] ClientSession const& session() const { return session_; }
+    [[nodiscard]] bool closed() const { return session_.state == ClientState::Closed; }
+
+  private:
+    void feed(ClientEvent const& event);
+
+    std::span<ClientRow const> table_;
+    ClientSession session_;
+    ClientReplyAssembler assembler_;
+    std::string input_;      ///< received, not yet given to the assembler
+    std::size_t offset_ = 0; ///< where in input_ the assembler stopped
+    std::deque<ClientNext> out_;
+    std::function<void(ClientStepRecord const&)> observer_;
+};
+
+} // namespace smtpd::sm
