@@ -1,0 +1,70 @@
+// The dispatcher's transaction record: the queued envelope pairs the session's i-th recipient
+// with the i-th recorded destinations (an alias may give several, each keeping its RCPT's NOTIFY
+// and ORCPT, RFC 3461), in RCPT order, and refuses a record that disagrees with the envelope.
+// Depends on: dispatcher/transaction.hpp, GoogleTest.
+#include "dispatcher/transaction.hpp"
+
+#include <gtest/gtest.h>
+
+namespace smtpd::rt {
+namespace {
+
+grammar::Path path(std::string local, std::string domain) {
+    grammar::Path p;
+    p.mailbox = grammar::Mailbox{std::move(local), std::move(domain), false};
+    return p;
+}
+
+QueuedRecipient destination(std::string address, std::string user) {
+    QueuedRecipient r;
+    r.address = std::move(address);
+    r.user = std::move(user);
+    return r;
+}
+
+Transaction two_recipients() {
+    Transaction tx;
+    sm::Envelope envelope;
+    envelope.helo = "c.example";
+    envelope.sender = path("s", "example.org");
+    envelope.recipients.push_back(
+        sm::Recipient{path("staff", "localhost"), {sm::kNotifyNever, {}}});
+    envelope.recipients.push_back(
+        sm::Recipient{path("bob", "localhost"), {sm::kNotifySuccess, "rfc822;bob@x"}});
+    tx.envelope = envelope;
+    tx.destinations.push_back(
+        {destination("alice@localhost", "alice"), destination("carol@localhost", "carol")});
+    tx.destinations.push_back({destination("bob@localhost", "bob")});
+    return tx;
+}
+
+TEST(Transaction, EachRecipientKeepsItsDestinationsAndOptionsInOrder) {
+    auto const env = queued_envelope(two_recipients(), QueuedEnvelope{});
+    ASSERT_TRUE(env.has_value());
+    EXPECT_EQ(env->sender, "s@example.org");
+    ASSERT_EQ(env->recipients.size(), 3U);
+    EXPECT_EQ(env->recipients[0].user, "alice");
+    EXPECT_EQ(env->recipients[1].user, "carol");
+    EXPECT_EQ(env->recipients[2].user, "bob");
+    EXPECT_EQ(env->recipients[0].notify, kQueuedNotifyNever);
+    EXPECT_EQ(env->recipients[1].notify, kQueuedNotifyNever);
+    EXPECT_EQ(env->recipients[2].notify, kQueuedNotifySuccess);
+    EXPECT_EQ(env->recipients[2].orcpt, "rfc822;bob@x");
+}
+
+TEST(Transaction, RecordThatDisagreesWithTheEnvelopeIsRefused) {
+    Transaction missing = two_recipients();
+    missing.destinations.pop_back();
+    EXPECT_FALSE(queued_envelope(missing, QueuedEnvelope{}).has_value());
+
+    Transaction empty = two_recipients();
+    empty.destinations[1].clear();
+    EXPECT_FALSE(queued_envelope(empty, QueuedEnvelope{}).has_value());
+
+    Transaction no_envelope = two_recipients();
+    no_envelope.envelope.reset();
+    EXPECT_FALSE(queued_envelope(no_envelope, QueuedEnvelope{}).has_value());
+}
+
+} // namespace
+} // namespace smtpd::rt
