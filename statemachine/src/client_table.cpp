@@ -264,9 +264,9 @@ constexpr std::uint8_t bit(ClientFact f) {
     return static_cast<std::uint8_t>(1U << static_cast<unsigned>(f));
 }
 
-constexpr ClientEffect effect(std::string_view name, ClientEffectFn fn, std::uint8_t set = 0,
+constexpr ClientEffect effect(std::string_view name, ClientEffect::Fn fn, std::uint8_t set = 0,
                               std::uint8_t clear = 0) {
-    return ClientEffect{name, fn, ClientFactChange{set, clear}};
+    return ClientEffect{name, fn, table::FactChange{set, clear}};
 }
 
 constexpr ClientEffect kNothing = effect("nothing", nothing);
@@ -364,13 +364,8 @@ ClientPredInfo const& client_pred_info(ClientPred pred) {
     return kPreds.at(static_cast<std::size_t>(pred));
 }
 
-bool ClientGuard::holds(ClientSession const& s) const {
-    for (ClientLiteral const& l : terms()) {
-        if (client_pred_info(l.pred).fn(s) != l.value) {
-            return false;
-        }
-    }
-    return true;
+template <> bool ClientSide::test(ClientPred pred, ClientSession const& s, ClientEvent const&) {
+    return client_pred_info(pred).fn(s);
 }
 
 std::uint8_t client_fact_bits(ClientSession const& s) {

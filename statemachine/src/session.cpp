@@ -84,20 +84,20 @@ Step apply(Row const& row, Session session, Event const& event, EventKind kind) 
     bool const reply_to_command = is_command_kind(kind) || kind == EventKind::AuthResponse ||
                                   kind == EventKind::AuthCancel ||
                                   kind == EventKind::AuthBadResponse;
-    if (row.reply != ReplyId::None && reply_to_command && reply_text(row.reply).code >= 400) {
+    if (row.output != ReplyId::None && reply_to_command && reply_text(row.output).code >= 400) {
         ++session.errors;
     }
     auto const* bdat = std::get_if<CommandEvent>(&event);
     if (kind == EventKind::Bdat && bdat != nullptr && to != State::Chunk && to != State::Closed) {
         // RFC 3030 §2: "MUST accept and discard the associated message data before sending the
         // appropriate 5XX or 4XX code".
-        session.deferred = row.reply;
+        session.deferred = row.output;
         session.resume = to;
         session.state = State::SkipChunk;
         out.emplace_back(ReadChunk{bdat->command.chunk_size, true});
     } else {
-        if (row.reply != ReplyId::None) {
-            out.emplace_back(ReplyAction{make_reply(row.reply, session, event)});
+        if (row.output != ReplyId::None) {
+            out.emplace_back(ReplyAction{make_reply(row.output, session, event)});
         }
         session.state = to;
     }
@@ -222,16 +222,13 @@ Step step(Session session, Event const& event) {
     return step(std::move(session), event, server_table());
 }
 
-Step step(Session session, Event const& event, std::span<Row const> table) {
+Step step(Session session, Event const& event, std::span<Row const> rows) {
     if (session.state == State::Closed) {
         return Step{std::move(session), {}, StepError::SessionClosed, "closed"};
     }
     EventKind const kind = kind_of(event);
-    for (Row const& row : table) {
-        if (row.on.contains(kind) && row.from.contains(session.state) &&
-            row.guard.holds(session, event)) {
-            return apply(row, std::move(session), event, kind);
-        }
+    if (Row const* row = table::first_match<ServerSide>(rows, session, event, kind)) {
+        return apply(*row, std::move(session), event, kind);
     }
     if (is_command_kind(kind) && is_command_state(session.state)) {
         return apply(kBadSequence, std::move(session), event, kind);

@@ -67,8 +67,8 @@ int dot() {
         if (row.guard.count > 0) {
             label += " [" + guard_label(row.guard) + "]";
         }
-        if (row.reply != ReplyId::None) {
-            label += " / " + reply_label(row.reply);
+        if (row.output != ReplyId::None) {
+            label += " / " + reply_label(row.output);
         }
         for (std::size_t i = 0; i < kStateCount; ++i) {
             auto const from = static_cast<State>(i);
@@ -102,9 +102,9 @@ int markdown() {
         std::string const to = row.to == State::Same   ? "(same)"
                                : row.to == State::Back ? "(resume)"
                                                        : str(state_name(row.to));
-        std::string const reply = row.reply == ReplyId::None ? ""
-                                                             : reply_label(row.reply) + " " +
-                                                                   str(reply_id_name(row.reply));
+        std::string const reply = row.output == ReplyId::None ? ""
+                                                              : reply_label(row.output) + " " +
+                                                                    str(reply_id_name(row.output));
         std::printf("| `%s` | %s | %s | %s | %s | %s | %s |\n", str(row.id).c_str(),
                     states_label(row.from).c_str(), on.size() > 60 ? "any command" : on.c_str(),
                     guard_label(row.guard).c_str(), to.c_str(), reply.c_str(),

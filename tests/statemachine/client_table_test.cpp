@@ -195,11 +195,11 @@ std::uint8_t declared_after(std::uint8_t facts, std::vector<std::string_view> co
     for (auto id : rows) {
         ClientRow const& row = row_named(id);
         facts = static_cast<std::uint8_t>((facts | row.effect.model.set) & ~row.effect.model.clear);
-        if (row.send == ClientSendKind::Quit) {
+        if (row.output == ClientSendKind::Quit) {
             facts = static_cast<std::uint8_t>(facts | bit(ClientFact::QuitSent));
         }
-        if (row.send == ClientSendKind::Body || row.send == ClientSendKind::Bdat ||
-            row.send == ClientSendKind::Dot) {
+        if (row.output == ClientSendKind::Body || row.output == ClientSendKind::Bdat ||
+            row.output == ClientSendKind::Dot) {
             facts = static_cast<std::uint8_t>(facts | bit(ClientFact::ContentSent));
         }
     }
@@ -227,7 +227,7 @@ TEST_P(ClientTableRow, FiresInItsScenario) {
         return std::holds_alternative<ClientSend>(a);
     });
     if (!decides) {
-        EXPECT_EQ(sends, row.send != ClientSendKind::None);
+        EXPECT_EQ(sends, row.output != ClientSendKind::None);
     }
     bool const done = std::any_of(r.actions.begin(), r.actions.end(), [](auto const& a) {
         return std::holds_alternative<ClientDone>(a);

@@ -339,11 +339,11 @@ TEST_P(ServerTableRow, FiresForItsScenario) {
     auto const* reply =
         result.actions.empty() ? nullptr : std::get_if<ReplyAction>(&result.actions.front());
     if (deferred) {
-        EXPECT_EQ(result.next.deferred, row.reply); // BDAT: the reply waits for the chunk
+        EXPECT_EQ(result.next.deferred, row.output); // BDAT: the reply waits for the chunk
         EXPECT_TRUE(std::holds_alternative<ReadChunk>(result.actions.front()));
-    } else if (row.reply != ReplyId::None) {
+    } else if (row.output != ReplyId::None) {
         ASSERT_NE(reply, nullptr);
-        EXPECT_EQ(reply->reply.id, row.reply);
+        EXPECT_EQ(reply->reply.id, row.output);
     } else if (row.id != "chunk-skipped") {
         EXPECT_EQ(reply, nullptr);
     }
