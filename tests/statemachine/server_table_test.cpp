@@ -121,6 +121,12 @@ std::map<std::string_view, std::function<Scenario()>> const& scenarios() {
              p.tls_required = true;
              return on(in(State::Greeted, p), "MAIL FROM:<a@example.org>");
          }},
+        {"tls-required-bdat",
+         [] {
+             SessionParams p = tls_params();
+             p.tls_required = true;
+             return on(in(State::Greeted, p), "BDAT 10 LAST");
+         }},
         {"helo", [] { return on(in(State::Connected), "HELO client.example"); }},
         {"ehlo", [] { return on(in(State::Transaction), "EHLO client.example"); }},
         {"mail-auth-required",
@@ -203,6 +209,7 @@ std::map<std::string_view, std::function<Scenario()>> const& scenarios() {
         {"bdat-first", [] { return on(with_recipient(), "BDAT 10"); }},
         {"bdat-no-recipients", [] { return on(in(State::Transaction), "BDAT 10 LAST"); }},
         {"bdat", [] { return on(in(State::Chunking), "BDAT 0 LAST"); }},
+        {"bdat-bad-sequence", [] { return on(in(State::Greeted), "BDAT 5"); }},
         {"chunk-data",
          [] {
              return Scenario{in(State::Chunk), DataChunk{std::string("\x00\x01\r", 3)}};
@@ -334,19 +341,30 @@ TEST_P(ServerTableRow, FiresForItsScenario) {
     Step const result = step(sc.session, sc.event);
     EXPECT_EQ(result.error, StepError::None);
     ASSERT_EQ(result.row, row.id);
-    bool const deferred = result.next.state == State::SkipChunk && row.to != State::Chunk;
-    EXPECT_EQ(deferred ? result.next.resume : result.next.state, expected_state(row, sc.session));
+    EXPECT_EQ(result.next.state, expected_state(row, sc.session));
     auto const* reply =
         result.actions.empty() ? nullptr : std::get_if<ReplyAction>(&result.actions.front());
-    if (deferred) {
-        EXPECT_EQ(result.next.deferred, row.output); // BDAT: the reply waits for the chunk
-        EXPECT_TRUE(std::holds_alternative<ReadChunk>(result.actions.front()));
+    if (row.to == State::SkipChunk) { // BDAT refused: its chunk is skipped, the reply waits
+        auto const* skip =
+            result.actions.empty() ? nullptr : std::get_if<ReadChunk>(&result.actions.front());
+        ASSERT_NE(skip, nullptr);
+        EXPECT_TRUE(skip->skip);
+        EXPECT_NE(result.next.deferred, ReplyId::None);
     } else if (row.output != ReplyId::None) {
         ASSERT_NE(reply, nullptr);
         EXPECT_EQ(reply->reply.id, row.output);
     } else if (row.id != "chunk-skipped") {
         EXPECT_EQ(reply, nullptr);
     }
+    // Postfix's junk counting: the flag is on exactly the refusals (4xx/5xx, now or deferred)
+    // of a command or an AUTH exchange line.
+    ReplyId const refusal = row.to == State::SkipChunk ? result.next.deferred : row.output;
+    bool const to_command = is_command_kind(kind_of(sc.event)) ||
+                            std::holds_alternative<AuthLine>(sc.event) ||
+                            (kind_of(sc.event) == EventKind::LineTooLong);
+    bool const refused = refusal != ReplyId::None && reply_text(refusal).code >= 400;
+    EXPECT_EQ((row.flags & kCountsError) != 0, refused && to_command);
+    EXPECT_EQ(result.next.errors, sc.session.errors + ((row.flags & kCountsError) != 0 ? 1 : 0));
 }
 
 // The Promela model applies the declared FactChange: it must be what the effect does.

@@ -175,6 +175,10 @@ using EventSet = table::EnumSet<EventKind>;
 /// send `output` (a reply) and run `effect`. The first matching row wins.
 using Row = table::Row<ServerSide>;
 
+/// Row flag (Postfix's junk-command counting): the row's refusal of a command counts toward
+/// SessionParams::max_errors; the too-many-errors row closes the session at the limit.
+inline constexpr std::uint8_t kCountsError = 1;
+
 [[nodiscard]] std::span<Row const> server_table();
 
 /// step() over another table (a mutant, in the table mutation tests).
