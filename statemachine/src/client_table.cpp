@@ -337,7 +337,7 @@ constexpr std::array kRows{
     ClientRow{{S::Mail}, kRefusal, {is(P::Pipelined)}, S::Rcpt, X::None, kRefuse, "mail-refused-pipelined"},
     ClientRow{{S::Mail}, kRefusal, {}, S::Quit, X::Quit, kRefuse, "mail-refused"},
     // RCPT (RFC 5321 §4.1.1.3): each reply decides one recipient.
-    ClientRow{{S::Rcpt}, {K::Positive}, {}, S::RcptDone, X::None, effect("rcpt_accepted", rcpt_accepted), "rcpt-ok"},
+    ClientRow{{S::Rcpt}, {K::Positive}, {}, S::RcptDone, X::None, effect("rcpt_accepted", rcpt_accepted, bit(ClientFact::AnyAccepted)), "rcpt-ok"},
     ClientRow{{S::Rcpt}, kRefusal, {}, S::RcptDone, X::None, effect("rcpt_refused", rcpt_refused), "rcpt-refused"},
     ClientRow{{S::RcptDone}, {K::Proceed}, {is(P::MoreRecipients), is(P::Pipelined)}, S::Rcpt, X::None, kNothing, "rcpt-next-pipelined"},
     ClientRow{{S::RcptDone}, {K::Proceed}, {is(P::MoreRecipients)}, S::Rcpt, X::NextRcpt, effect("sent_rcpt", sent_rcpt), "rcpt-next"},
@@ -382,6 +382,7 @@ std::uint8_t client_fact_bits(ClientSession const& s) {
     set(ClientFact::Pipelined, s.pipelined);
     set(ClientFact::ContentSent, s.content_sent);
     set(ClientFact::QuitSent, s.quit_sent);
+    set(ClientFact::AnyAccepted, !s.accepted.empty());
     return bits;
 }
 

@@ -251,8 +251,10 @@ enum class ClientFact : unsigned char {
     TlsTried,
     Pipelined,
     ContentSent,
-    QuitSent
+    QuitSent,
+    AnyAccepted, ///< some RCPT was accepted (the model's "no DATA before an accepted RCPT")
 };
+inline constexpr std::size_t kClientFactCount = static_cast<std::size_t>(ClientFact::AnyAccepted) + 1;
 [[nodiscard]] std::uint8_t client_fact_bits(ClientSession const& session);
 
 /// What a row sends, rendered from the session before the row's effect.
