@@ -34,7 +34,7 @@ constexpr std::array<P, 4> kConfig{P::Lmtp, P::TlsRequired, P::HasCredentials, P
 /// Read only by Ready's checks before the transaction (the message against the offer): chosen
 /// afresh at each visit to Ready, which allows more than the real session does (sound for
 /// these invariants) and keeps the state space small.
-constexpr std::array<P, 6> kReady{P::HasRecipients, P::TooBig,      P::Needs8Bit,
+constexpr std::array<P, 6> kReady{P::HasRecipients,   P::TooBig,    P::Needs8Bit,
                                   P::EightBitOffered, P::NeedsUtf8, P::Utf8Offered};
 
 std::string name(P p) {
@@ -102,13 +102,11 @@ void print_header(std::string_view mutation) {
     }
     std::printf("mtype = {");
     for (std::size_t i = 0; i < kClientStateCount; ++i) {
-        std::printf("%s%s", i == 0 ? " " : ", ",
-                    state_var(static_cast<ClientState>(i)).c_str());
+        std::printf("%s%s", i == 0 ? " " : ", ", state_var(static_cast<ClientState>(i)).c_str());
     }
     std::printf(" };\n");
     for (std::size_t k = 0; k < kClientEventKindCount; ++k) {
-        std::printf("#define %s %zu\n", kind_const(static_cast<ClientEventKind>(k)).c_str(),
-                    k + 1);
+        std::printf("#define %s %zu\n", kind_const(static_cast<ClientEventKind>(k)).c_str(), k + 1);
     }
     std::printf("mtype state = cGreeting;\nbyte ev;\nbyte fired;\n"
                 "bool stale; /* TLS started, no EHLO reply recorded since */\n"
@@ -255,8 +253,9 @@ int client_promela(std::string_view mutation) {
         print_effect(rows[r]);
     }
     // Totality: every event the runtime feeds (and Proceed in a decision state) has a row.
-    std::printf("    :: else -> assert(false) /* no row for this event */\n    fi;\n"
-                "    ev = 0; fired = 0;\n    i_more_recipients = false; i_more_lmtp_replies = false");
+    std::printf(
+        "    :: else -> assert(false) /* no row for this event */\n    fi;\n"
+        "    ev = 0; fired = 0;\n    i_more_recipients = false; i_more_lmtp_replies = false");
     for (P p : kOffer) {
         std::printf(";\n    n_%s = false", name(p).c_str());
     }

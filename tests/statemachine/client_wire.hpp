@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -56,12 +57,15 @@ struct ClientWire {
     bool unexpected = false; ///< a step returned an error value
     std::size_t steps = 0;
 
+    std::span<ClientRow const> table = client_table(); ///< what client_step() applies
+
     explicit ClientWire(ClientParams params = client_params(),
-                        ClientMessage message = client_message({"b"}))
-        : session(client_session(std::move(params), std::move(message))) {}
+                        ClientMessage message = client_message({"b"}),
+                        std::span<ClientRow const> rows = client_table())
+        : session(client_session(std::move(params), std::move(message))), table(rows) {}
 
     void feed(ClientEvent const& event) {
-        ClientStep r = client_step(session, event);
+        ClientStep r = client_step(session, event, table);
         ++steps;
         unexpected = unexpected || r.error != ClientStepError::None;
         session = std::move(r.next);

@@ -7,6 +7,7 @@
 #include "smtpd/sm/session.hpp"
 
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,13 +30,16 @@ struct Wire {
     std::string content;
     std::size_t queue_ids = 0;
 
-    explicit Wire(SessionParams params = {}) {
+    std::span<Row const> table = server_table(); ///< the table step() applies (a mutant's, too)
+
+    explicit Wire(SessionParams params = {}, std::span<Row const> rows = server_table())
+        : table(rows) {
         session.params = params;
         feed(Connected{});
     }
 
     void feed(Event const& event) {
-        Step r = step(session, event);
+        Step r = step(session, event, table);
         session = std::move(r.next);
         std::vector<Event> answers;
         for (auto const& a : r.actions) {

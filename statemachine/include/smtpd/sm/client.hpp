@@ -254,7 +254,8 @@ enum class ClientFact : unsigned char {
     QuitSent,
     AnyAccepted, ///< some RCPT was accepted (the model's "no DATA before an accepted RCPT")
 };
-inline constexpr std::size_t kClientFactCount = static_cast<std::size_t>(ClientFact::AnyAccepted) + 1;
+inline constexpr std::size_t kClientFactCount =
+    static_cast<std::size_t>(ClientFact::AnyAccepted) + 1;
 [[nodiscard]] std::uint8_t client_fact_bits(ClientSession const& session);
 
 /// What a row sends, rendered from the session before the row's effect.
