@@ -172,6 +172,7 @@ Script const& find(std::array<Script, N> const& all, std::string_view name) {
 template <class Script, std::size_t N>
 std::vector<TranscriptCase> cases(std::array<Script, N> const& all) {
     std::vector<TranscriptCase> out;
+    out.reserve(N);
     for (Script const& s : all) {
         out.push_back({s.name, s.expected});
     }
