@@ -281,79 +281,81 @@ active proctype session() {
     if :: fired == 0 && (state == s_Start || state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_AwaitRcpt || state == s_Data || state == s_Chunk || state == s_Chunking || state == s_SkipChunk || state == s_AwaitQueue || state == s_AwaitTls || state == s_AuthPlain || state == s_AuthLoginUser || state == s_AuthLoginPass || state == s_AwaitAuth) && (ev == E_PeerClosed) -> fired = 2 :: else -> skip fi; /* peer-closed */
     if :: fired == 0 && (state == s_Start) && (ev == E_Connected) -> fired = 3 :: else -> skip fi; /* greet */
     if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Helo || ev == E_Ehlo || ev == E_Mail || ev == E_Rcpt || ev == E_Data || ev == E_Bdat || ev == E_Rset || ev == E_Noop || ev == E_Quit || ev == E_Vrfy || ev == E_Expn || ev == E_Help || ev == E_Starttls || ev == E_Auth || ev == E_Unknown || ev == E_MailSyntax || ev == E_RcptSyntax || ev == E_SyntaxError || ev == E_ArgumentTooLong || ev == E_LineTooLong) && i_too_many_errors -> fired = 4 :: else -> skip fi; /* too-many-errors */
-    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Helo || ev == E_Mail || ev == E_Rcpt || ev == E_Data || ev == E_Bdat || ev == E_Rset || ev == E_Vrfy || ev == E_Expn || ev == E_Help || ev == E_Auth) && c_tls_required && !f_tls -> fired = 5 :: else -> skip fi; /* tls-required */
-    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Helo) -> fired = 6 :: else -> skip fi; /* helo */
-    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Ehlo) -> fired = 7 :: else -> skip fi; /* ehlo */
-    if :: fired == 0 && (state == s_Greeted) && (ev == E_Mail) && c_auth_required && !f_authenticated -> fired = 8 :: else -> skip fi; /* mail-auth-required */
-    if :: fired == 0 && (state == s_Greeted) && (ev == E_Mail) && i_message_limit -> fired = 9 :: else -> skip fi; /* mail-too-many-messages */
-    if :: fired == 0 && (state == s_Greeted) && (ev == E_Mail) && i_params_unknown -> fired = 10 :: else -> skip fi; /* mail-parameters-unknown */
-    if :: fired == 0 && (state == s_Greeted) && (ev == E_Mail) && i_params_invalid -> fired = 11 :: else -> skip fi; /* mail-parameters-invalid */
-    if :: fired == 0 && (state == s_Greeted) && (ev == E_Mail) && i_size_exceeded -> fired = 12 :: else -> skip fi; /* mail-size-exceeded */
-    if :: fired == 0 && (state == s_Greeted) && (ev == E_Mail) && i_non_ascii -> fired = 13 :: else -> skip fi; /* mail-non-ascii */
-    if :: fired == 0 && (state == s_Greeted) && (ev == E_Mail) -> fired = 14 :: else -> skip fi; /* mail */
-    if :: fired == 0 && (state == s_Transaction) && (ev == E_Rcpt) && i_params_unknown -> fired = 15 :: else -> skip fi; /* rcpt-parameters-unknown */
-    if :: fired == 0 && (state == s_Transaction) && (ev == E_Rcpt) && i_params_invalid -> fired = 16 :: else -> skip fi; /* rcpt-parameters-invalid */
-    if :: fired == 0 && (state == s_Transaction) && (ev == E_Rcpt) && i_non_ascii -> fired = 17 :: else -> skip fi; /* rcpt-non-ascii */
-    if :: fired == 0 && (state == s_Transaction) && (ev == E_Rcpt) && i_recipient_limit -> fired = 18 :: else -> skip fi; /* rcpt-too-many */
-    if :: fired == 0 && (state == s_Transaction) && (ev == E_Rcpt) -> fired = 19 :: else -> skip fi; /* rcpt */
-    if :: fired == 0 && (state == s_AwaitRcpt) && (ev == E_RcptAccepted) -> fired = 20 :: else -> skip fi; /* rcpt-accepted */
-    if :: fired == 0 && (state == s_AwaitRcpt) && (ev == E_RcptUnknownUser) -> fired = 21 :: else -> skip fi; /* rcpt-unknown-user */
-    if :: fired == 0 && (state == s_AwaitRcpt) && (ev == E_RcptRelayDenied) -> fired = 22 :: else -> skip fi; /* rcpt-relay-denied */
-    if :: fired == 0 && (state == s_AwaitRcpt) && (ev == E_RcptTempFail) -> fired = 23 :: else -> skip fi; /* rcpt-tempfail */
-    if :: fired == 0 && (state == s_Transaction) && (ev == E_Data) && f_recipients -> fired = 24 :: else -> skip fi; /* data */
-    if :: fired == 0 && (state == s_Transaction) && (ev == E_Data) -> fired = 25 :: else -> skip fi; /* data-no-recipients */
-    if :: fired == 0 && (state == s_Data) && (ev == E_DataChunk) -> fired = 26 :: else -> skip fi; /* data-chunk */
-    if :: fired == 0 && (state == s_Data) && (ev == E_DataEnd) && i_text_line_too_long -> fired = 27 :: else -> skip fi; /* data-line-too-long */
-    if :: fired == 0 && (state == s_Data) && (ev == E_DataEnd) && i_message_too_big -> fired = 28 :: else -> skip fi; /* data-too-big */
-    if :: fired == 0 && (state == s_Data) && (ev == E_DataEnd) -> fired = 29 :: else -> skip fi; /* data-end */
-    if :: fired == 0 && (state == s_Transaction || state == s_Chunking) && (ev == E_Bdat) && i_chunk_too_big -> fired = 30 :: else -> skip fi; /* bdat-too-big */
-    if :: fired == 0 && (state == s_Transaction) && (ev == E_Bdat) && f_recipients && f_esmtp -> fired = 31 :: else -> skip fi; /* bdat-first */
-    if :: fired == 0 && (state == s_Transaction) && (ev == E_Bdat) && !f_recipients -> fired = 32 :: else -> skip fi; /* bdat-no-recipients */
-    if :: fired == 0 && (state == s_Chunking) && (ev == E_Bdat) -> fired = 33 :: else -> skip fi; /* bdat */
-    if :: fired == 0 && (state == s_Chunk) && (ev == E_DataChunk) -> fired = 34 :: else -> skip fi; /* chunk-data */
-    if :: fired == 0 && (state == s_Chunk) && (ev == E_ChunkEnd) && i_last_chunk -> fired = 35 :: else -> skip fi; /* chunk-last */
-    if :: fired == 0 && (state == s_Chunk) && (ev == E_ChunkEnd) -> fired = 36 :: else -> skip fi; /* chunk-end */
-    if :: fired == 0 && (state == s_SkipChunk) && (ev == E_ChunkEnd) -> fired = 37 :: else -> skip fi; /* chunk-skipped */
-    if :: fired == 0 && (state == s_AwaitQueue) && (ev == E_Queued) -> fired = 38 :: else -> skip fi; /* queued */
-    if :: fired == 0 && (state == s_AwaitQueue) && (ev == E_QueueNoSpace) -> fired = 39 :: else -> skip fi; /* queue-no-space */
-    if :: fired == 0 && (state == s_AwaitQueue) && (ev == E_QueueTempFail) -> fired = 40 :: else -> skip fi; /* queue-tempfail */
-    if :: fired == 0 && (state == s_Connected || state == s_Greeted) && (ev == E_Starttls) && f_tls -> fired = 41 :: else -> skip fi; /* starttls-active */
-    if :: fired == 0 && (state == s_Connected || state == s_Greeted) && (ev == E_Starttls) && !c_tls_offered -> fired = 42 :: else -> skip fi; /* starttls-not-offered */
-    if :: fired == 0 && (state == s_Connected || state == s_Greeted) && (ev == E_Starttls) -> fired = 43 :: else -> skip fi; /* starttls */
-    if :: fired == 0 && (state == s_AwaitTls) && (ev == E_TlsDone) -> fired = 44 :: else -> skip fi; /* tls-done */
-    if :: fired == 0 && (state == s_AwaitTls) && (ev == E_TlsFailed) -> fired = 45 :: else -> skip fi; /* tls-failed */
-    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) && !c_auth_offered -> fired = 46 :: else -> skip fi; /* auth-not-offered */
-    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) && f_authenticated -> fired = 47 :: else -> skip fi; /* auth-again */
-    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) && !f_tls -> fired = 48 :: else -> skip fi; /* auth-needs-tls */
-    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) && i_mechanism_unknown -> fired = 49 :: else -> skip fi; /* auth-mechanism-unknown */
-    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) && i_mechanism_login && i_initial_response -> fired = 50 :: else -> skip fi; /* auth-login-initial */
-    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) && i_mechanism_login -> fired = 51 :: else -> skip fi; /* auth-login */
-    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) && i_initial_response && i_plain_malformed -> fired = 52 :: else -> skip fi; /* auth-plain-malformed */
-    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) && i_initial_response -> fired = 53 :: else -> skip fi; /* auth-plain-initial */
-    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) -> fired = 54 :: else -> skip fi; /* auth-plain */
-    if :: fired == 0 && (state == s_AuthPlain) && (ev == E_AuthResponse) && i_plain_malformed -> fired = 55 :: else -> skip fi; /* auth-plain-response-malformed */
-    if :: fired == 0 && (state == s_AuthPlain) && (ev == E_AuthResponse) -> fired = 56 :: else -> skip fi; /* auth-plain-response */
-    if :: fired == 0 && (state == s_AuthLoginUser) && (ev == E_AuthResponse) -> fired = 57 :: else -> skip fi; /* auth-login-user */
-    if :: fired == 0 && (state == s_AuthLoginPass) && (ev == E_AuthResponse) -> fired = 58 :: else -> skip fi; /* auth-login-password */
-    if :: fired == 0 && (state == s_AuthPlain || state == s_AuthLoginUser || state == s_AuthLoginPass) && (ev == E_AuthCancel) -> fired = 59 :: else -> skip fi; /* auth-cancel */
-    if :: fired == 0 && (state == s_AuthPlain || state == s_AuthLoginUser || state == s_AuthLoginPass) && (ev == E_AuthBadResponse) -> fired = 60 :: else -> skip fi; /* auth-bad-response */
-    if :: fired == 0 && (state == s_AuthPlain || state == s_AuthLoginUser || state == s_AuthLoginPass) && (ev == E_LineTooLong) -> fired = 61 :: else -> skip fi; /* auth-line-too-long */
-    if :: fired == 0 && (state == s_AwaitAuth) && (ev == E_AuthAccepted) -> fired = 62 :: else -> skip fi; /* auth-accepted */
-    if :: fired == 0 && (state == s_AwaitAuth) && (ev == E_AuthRejected) -> fired = 63 :: else -> skip fi; /* auth-rejected */
-    if :: fired == 0 && (state == s_AwaitAuth) && (ev == E_AuthTempFail) -> fired = 64 :: else -> skip fi; /* auth-tempfail */
-    if :: fired == 0 && (state == s_Connected) && (ev == E_Rset) -> fired = 65 :: else -> skip fi; /* rset-before-helo */
-    if :: fired == 0 && (state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Rset) -> fired = 66 :: else -> skip fi; /* rset */
-    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Noop) -> fired = 67 :: else -> skip fi; /* noop */
-    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Vrfy) -> fired = 68 :: else -> skip fi; /* vrfy */
-    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Expn) -> fired = 69 :: else -> skip fi; /* expn */
-    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Help) -> fired = 70 :: else -> skip fi; /* help */
-    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Quit) -> fired = 71 :: else -> skip fi; /* quit */
-    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Unknown) -> fired = 72 :: else -> skip fi; /* unknown-command */
-    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_MailSyntax) -> fired = 73 :: else -> skip fi; /* mail-syntax */
-    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_RcptSyntax) -> fired = 74 :: else -> skip fi; /* rcpt-syntax */
-    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_SyntaxError) -> fired = 75 :: else -> skip fi; /* syntax */
-    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_ArgumentTooLong) -> fired = 76 :: else -> skip fi; /* argument-too-long */
-    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_LineTooLong) -> fired = 77 :: else -> skip fi; /* line-too-long */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Helo || ev == E_Mail || ev == E_Rcpt || ev == E_Data || ev == E_Rset || ev == E_Vrfy || ev == E_Expn || ev == E_Help || ev == E_Auth) && c_tls_required && !f_tls -> fired = 5 :: else -> skip fi; /* tls-required */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Bdat) && c_tls_required && !f_tls -> fired = 6 :: else -> skip fi; /* tls-required-bdat */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Helo) -> fired = 7 :: else -> skip fi; /* helo */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Ehlo) -> fired = 8 :: else -> skip fi; /* ehlo */
+    if :: fired == 0 && (state == s_Greeted) && (ev == E_Mail) && c_auth_required && !f_authenticated -> fired = 9 :: else -> skip fi; /* mail-auth-required */
+    if :: fired == 0 && (state == s_Greeted) && (ev == E_Mail) && i_message_limit -> fired = 10 :: else -> skip fi; /* mail-too-many-messages */
+    if :: fired == 0 && (state == s_Greeted) && (ev == E_Mail) && i_params_unknown -> fired = 11 :: else -> skip fi; /* mail-parameters-unknown */
+    if :: fired == 0 && (state == s_Greeted) && (ev == E_Mail) && i_params_invalid -> fired = 12 :: else -> skip fi; /* mail-parameters-invalid */
+    if :: fired == 0 && (state == s_Greeted) && (ev == E_Mail) && i_size_exceeded -> fired = 13 :: else -> skip fi; /* mail-size-exceeded */
+    if :: fired == 0 && (state == s_Greeted) && (ev == E_Mail) && i_non_ascii -> fired = 14 :: else -> skip fi; /* mail-non-ascii */
+    if :: fired == 0 && (state == s_Greeted) && (ev == E_Mail) -> fired = 15 :: else -> skip fi; /* mail */
+    if :: fired == 0 && (state == s_Transaction) && (ev == E_Rcpt) && i_params_unknown -> fired = 16 :: else -> skip fi; /* rcpt-parameters-unknown */
+    if :: fired == 0 && (state == s_Transaction) && (ev == E_Rcpt) && i_params_invalid -> fired = 17 :: else -> skip fi; /* rcpt-parameters-invalid */
+    if :: fired == 0 && (state == s_Transaction) && (ev == E_Rcpt) && i_non_ascii -> fired = 18 :: else -> skip fi; /* rcpt-non-ascii */
+    if :: fired == 0 && (state == s_Transaction) && (ev == E_Rcpt) && i_recipient_limit -> fired = 19 :: else -> skip fi; /* rcpt-too-many */
+    if :: fired == 0 && (state == s_Transaction) && (ev == E_Rcpt) -> fired = 20 :: else -> skip fi; /* rcpt */
+    if :: fired == 0 && (state == s_AwaitRcpt) && (ev == E_RcptAccepted) -> fired = 21 :: else -> skip fi; /* rcpt-accepted */
+    if :: fired == 0 && (state == s_AwaitRcpt) && (ev == E_RcptUnknownUser) -> fired = 22 :: else -> skip fi; /* rcpt-unknown-user */
+    if :: fired == 0 && (state == s_AwaitRcpt) && (ev == E_RcptRelayDenied) -> fired = 23 :: else -> skip fi; /* rcpt-relay-denied */
+    if :: fired == 0 && (state == s_AwaitRcpt) && (ev == E_RcptTempFail) -> fired = 24 :: else -> skip fi; /* rcpt-tempfail */
+    if :: fired == 0 && (state == s_Transaction) && (ev == E_Data) && f_recipients -> fired = 25 :: else -> skip fi; /* data */
+    if :: fired == 0 && (state == s_Transaction) && (ev == E_Data) -> fired = 26 :: else -> skip fi; /* data-no-recipients */
+    if :: fired == 0 && (state == s_Data) && (ev == E_DataChunk) -> fired = 27 :: else -> skip fi; /* data-chunk */
+    if :: fired == 0 && (state == s_Data) && (ev == E_DataEnd) && i_text_line_too_long -> fired = 28 :: else -> skip fi; /* data-line-too-long */
+    if :: fired == 0 && (state == s_Data) && (ev == E_DataEnd) && i_message_too_big -> fired = 29 :: else -> skip fi; /* data-too-big */
+    if :: fired == 0 && (state == s_Data) && (ev == E_DataEnd) -> fired = 30 :: else -> skip fi; /* data-end */
+    if :: fired == 0 && (state == s_Transaction || state == s_Chunking) && (ev == E_Bdat) && i_chunk_too_big -> fired = 31 :: else -> skip fi; /* bdat-too-big */
+    if :: fired == 0 && (state == s_Transaction) && (ev == E_Bdat) && f_recipients && f_esmtp -> fired = 32 :: else -> skip fi; /* bdat-first */
+    if :: fired == 0 && (state == s_Transaction) && (ev == E_Bdat) && !f_recipients -> fired = 33 :: else -> skip fi; /* bdat-no-recipients */
+    if :: fired == 0 && (state == s_Chunking) && (ev == E_Bdat) -> fired = 34 :: else -> skip fi; /* bdat */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Bdat) -> fired = 35 :: else -> skip fi; /* bdat-bad-sequence */
+    if :: fired == 0 && (state == s_Chunk) && (ev == E_DataChunk) -> fired = 36 :: else -> skip fi; /* chunk-data */
+    if :: fired == 0 && (state == s_Chunk) && (ev == E_ChunkEnd) && i_last_chunk -> fired = 37 :: else -> skip fi; /* chunk-last */
+    if :: fired == 0 && (state == s_Chunk) && (ev == E_ChunkEnd) -> fired = 38 :: else -> skip fi; /* chunk-end */
+    if :: fired == 0 && (state == s_SkipChunk) && (ev == E_ChunkEnd) -> fired = 39 :: else -> skip fi; /* chunk-skipped */
+    if :: fired == 0 && (state == s_AwaitQueue) && (ev == E_Queued) -> fired = 40 :: else -> skip fi; /* queued */
+    if :: fired == 0 && (state == s_AwaitQueue) && (ev == E_QueueNoSpace) -> fired = 41 :: else -> skip fi; /* queue-no-space */
+    if :: fired == 0 && (state == s_AwaitQueue) && (ev == E_QueueTempFail) -> fired = 42 :: else -> skip fi; /* queue-tempfail */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted) && (ev == E_Starttls) && f_tls -> fired = 43 :: else -> skip fi; /* starttls-active */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted) && (ev == E_Starttls) && !c_tls_offered -> fired = 44 :: else -> skip fi; /* starttls-not-offered */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted) && (ev == E_Starttls) -> fired = 45 :: else -> skip fi; /* starttls */
+    if :: fired == 0 && (state == s_AwaitTls) && (ev == E_TlsDone) -> fired = 46 :: else -> skip fi; /* tls-done */
+    if :: fired == 0 && (state == s_AwaitTls) && (ev == E_TlsFailed) -> fired = 47 :: else -> skip fi; /* tls-failed */
+    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) && !c_auth_offered -> fired = 48 :: else -> skip fi; /* auth-not-offered */
+    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) && f_authenticated -> fired = 49 :: else -> skip fi; /* auth-again */
+    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) && !f_tls -> fired = 50 :: else -> skip fi; /* auth-needs-tls */
+    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) && i_mechanism_unknown -> fired = 51 :: else -> skip fi; /* auth-mechanism-unknown */
+    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) && i_mechanism_login && i_initial_response -> fired = 52 :: else -> skip fi; /* auth-login-initial */
+    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) && i_mechanism_login -> fired = 53 :: else -> skip fi; /* auth-login */
+    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) && i_initial_response && i_plain_malformed -> fired = 54 :: else -> skip fi; /* auth-plain-malformed */
+    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) && i_initial_response -> fired = 55 :: else -> skip fi; /* auth-plain-initial */
+    if :: fired == 0 && (state == s_Greeted) && (ev == E_Auth) -> fired = 56 :: else -> skip fi; /* auth-plain */
+    if :: fired == 0 && (state == s_AuthPlain) && (ev == E_AuthResponse) && i_plain_malformed -> fired = 57 :: else -> skip fi; /* auth-plain-response-malformed */
+    if :: fired == 0 && (state == s_AuthPlain) && (ev == E_AuthResponse) -> fired = 58 :: else -> skip fi; /* auth-plain-response */
+    if :: fired == 0 && (state == s_AuthLoginUser) && (ev == E_AuthResponse) -> fired = 59 :: else -> skip fi; /* auth-login-user */
+    if :: fired == 0 && (state == s_AuthLoginPass) && (ev == E_AuthResponse) -> fired = 60 :: else -> skip fi; /* auth-login-password */
+    if :: fired == 0 && (state == s_AuthPlain || state == s_AuthLoginUser || state == s_AuthLoginPass) && (ev == E_AuthCancel) -> fired = 61 :: else -> skip fi; /* auth-cancel */
+    if :: fired == 0 && (state == s_AuthPlain || state == s_AuthLoginUser || state == s_AuthLoginPass) && (ev == E_AuthBadResponse) -> fired = 62 :: else -> skip fi; /* auth-bad-response */
+    if :: fired == 0 && (state == s_AuthPlain || state == s_AuthLoginUser || state == s_AuthLoginPass) && (ev == E_LineTooLong) -> fired = 63 :: else -> skip fi; /* auth-line-too-long */
+    if :: fired == 0 && (state == s_AwaitAuth) && (ev == E_AuthAccepted) -> fired = 64 :: else -> skip fi; /* auth-accepted */
+    if :: fired == 0 && (state == s_AwaitAuth) && (ev == E_AuthRejected) -> fired = 65 :: else -> skip fi; /* auth-rejected */
+    if :: fired == 0 && (state == s_AwaitAuth) && (ev == E_AuthTempFail) -> fired = 66 :: else -> skip fi; /* auth-tempfail */
+    if :: fired == 0 && (state == s_Connected) && (ev == E_Rset) -> fired = 67 :: else -> skip fi; /* rset-before-helo */
+    if :: fired == 0 && (state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Rset) -> fired = 68 :: else -> skip fi; /* rset */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Noop) -> fired = 69 :: else -> skip fi; /* noop */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Vrfy) -> fired = 70 :: else -> skip fi; /* vrfy */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Expn) -> fired = 71 :: else -> skip fi; /* expn */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Help) -> fired = 72 :: else -> skip fi; /* help */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Quit) -> fired = 73 :: else -> skip fi; /* quit */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_Unknown) -> fired = 74 :: else -> skip fi; /* unknown-command */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_MailSyntax) -> fired = 75 :: else -> skip fi; /* mail-syntax */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_RcptSyntax) -> fired = 76 :: else -> skip fi; /* rcpt-syntax */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_SyntaxError) -> fired = 77 :: else -> skip fi; /* syntax */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_ArgumentTooLong) -> fired = 78 :: else -> skip fi; /* argument-too-long */
+    if :: fired == 0 && (state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking) && (ev == E_LineTooLong) -> fired = 79 :: else -> skip fi; /* line-too-long */
     if
     :: fired == 1 -> /* timeout: abort_and_close */
        f_sender = false;
@@ -375,120 +377,152 @@ active proctype session() {
        f_recipients = false;
        f_message_open = false;
        assert(!f_sender && !f_recipients && !f_message_open);
+       /* counts an error: too_many_errors may hold from now on */
        state = s_Closed
     :: fired == 5 -> /* tls-required: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 6 -> /* tls-required-bdat: skip_chunk<TlsRequired> */
+       /* counts an error: too_many_errors may hold from now on */
        if
-       :: ev == E_Bdat -> resume = state; state = s_SkipChunk
-       :: else -> state = state
-       fi
-    :: fired == 6 -> /* helo: greet_helo */
+       :: state == s_Connected -> resume = s_Connected
+       :: state == s_Greeted -> resume = s_Greeted
+       :: state == s_Transaction -> resume = s_Transaction
+       :: state == s_Chunking -> resume = s_Chunking
+       fi;
+       state = s_SkipChunk
+    :: fired == 7 -> /* helo: greet_helo */
        f_sender = false;
        f_recipients = false;
        f_message_open = false;
        f_esmtp = false;
        assert(!f_sender && !f_recipients && !f_message_open);
        state = s_Greeted
-    :: fired == 7 -> /* ehlo: greet_ehlo */
+    :: fired == 8 -> /* ehlo: greet_ehlo */
        f_sender = false;
        f_recipients = false;
        f_message_open = false;
        f_esmtp = true;
        assert(!f_sender && !f_recipients && !f_message_open);
        state = s_Greeted
-    :: fired == 8 -> /* mail-auth-required: nothing */
-    :: fired == 9 -> /* mail-too-many-messages: nothing */
-    :: fired == 10 -> /* mail-parameters-unknown: nothing */
-    :: fired == 11 -> /* mail-parameters-invalid: nothing */
-    :: fired == 12 -> /* mail-size-exceeded: nothing */
-    :: fired == 13 -> /* mail-non-ascii: nothing */
-    :: fired == 14 -> /* mail: open_tx */
+    :: fired == 9 -> /* mail-auth-required: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 10 -> /* mail-too-many-messages: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 11 -> /* mail-parameters-unknown: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 12 -> /* mail-parameters-invalid: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 13 -> /* mail-size-exceeded: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 14 -> /* mail-non-ascii: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 15 -> /* mail: open_tx */
        f_sender = true;
        state = s_Transaction
-    :: fired == 15 -> /* rcpt-parameters-unknown: nothing */
-    :: fired == 16 -> /* rcpt-parameters-invalid: nothing */
-    :: fired == 17 -> /* rcpt-non-ascii: nothing */
-    :: fired == 18 -> /* rcpt-too-many: nothing */
-    :: fired == 19 -> /* rcpt: ask_recipient */
+    :: fired == 16 -> /* rcpt-parameters-unknown: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 17 -> /* rcpt-parameters-invalid: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 18 -> /* rcpt-non-ascii: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 19 -> /* rcpt-too-many: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 20 -> /* rcpt: ask_recipient */
        state = s_AwaitRcpt
-    :: fired == 20 -> /* rcpt-accepted: accept_recipient */
+    :: fired == 21 -> /* rcpt-accepted: accept_recipient */
        f_recipients = true;
        state = s_Transaction
-    :: fired == 21 -> /* rcpt-unknown-user: drop_recipient */
+    :: fired == 22 -> /* rcpt-unknown-user: drop_recipient */
        state = s_Transaction
-    :: fired == 22 -> /* rcpt-relay-denied: drop_recipient */
+    :: fired == 23 -> /* rcpt-relay-denied: drop_recipient */
        state = s_Transaction
-    :: fired == 23 -> /* rcpt-tempfail: drop_recipient */
+    :: fired == 24 -> /* rcpt-tempfail: drop_recipient */
        state = s_Transaction
-    :: fired == 24 -> /* data: start_data */
+    :: fired == 25 -> /* data: start_data */
        f_message_open = true;
        state = s_Data
-    :: fired == 25 -> /* data-no-recipients: nothing */
-    :: fired == 26 -> /* data-chunk: write_data */
-    :: fired == 27 -> /* data-line-too-long: reset_tx */
+    :: fired == 26 -> /* data-no-recipients: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 27 -> /* data-chunk: write_data */
+    :: fired == 28 -> /* data-line-too-long: reset_tx */
        f_sender = false;
        f_recipients = false;
        f_message_open = false;
        assert(!f_sender && !f_recipients && !f_message_open);
        state = s_Greeted
-    :: fired == 28 -> /* data-too-big: reset_tx */
+    :: fired == 29 -> /* data-too-big: reset_tx */
        f_sender = false;
        f_recipients = false;
        f_message_open = false;
        assert(!f_sender && !f_recipients && !f_message_open);
        state = s_Greeted
-    :: fired == 29 -> /* data-end: commit */
+    :: fired == 30 -> /* data-end: commit */
        assert(f_sender && f_recipients);
        state = s_AwaitQueue
-    :: fired == 30 -> /* bdat-too-big: reset_tx */
+    :: fired == 31 -> /* bdat-too-big: skip_chunk_reset<MessageTooBig> */
        f_sender = false;
        f_recipients = false;
        f_message_open = false;
        assert(!f_sender && !f_recipients && !f_message_open);
+       /* counts an error: too_many_errors may hold from now on */
        if
-       :: ev == E_Bdat -> resume = s_Greeted; state = s_SkipChunk
-       :: else -> state = s_Greeted
-       fi
-    :: fired == 31 -> /* bdat-first: start_chunk */
+       :: state == s_Transaction -> resume = s_Greeted
+       :: state == s_Chunking -> resume = s_Greeted
+       fi;
+       state = s_SkipChunk
+    :: fired == 32 -> /* bdat-first: start_chunk */
        f_message_open = true;
        state = s_Chunk
-    :: fired == 32 -> /* bdat-no-recipients: nothing */
+    :: fired == 33 -> /* bdat-no-recipients: skip_chunk<NoValidRecipients> */
+       /* counts an error: too_many_errors may hold from now on */
        if
-       :: ev == E_Bdat -> resume = state; state = s_SkipChunk
-       :: else -> state = state
-       fi
-    :: fired == 33 -> /* bdat: read_chunk */
+       :: state == s_Transaction -> resume = s_Transaction
+       fi;
+       state = s_SkipChunk
+    :: fired == 34 -> /* bdat: read_chunk */
        state = s_Chunk
-    :: fired == 34 -> /* chunk-data: write_data */
-    :: fired == 35 -> /* chunk-last: commit */
+    :: fired == 35 -> /* bdat-bad-sequence: skip_chunk<BadSequence> */
+       /* counts an error: too_many_errors may hold from now on */
+       if
+       :: state == s_Connected -> resume = s_Connected
+       :: state == s_Greeted -> resume = s_Greeted
+       :: state == s_Transaction -> resume = s_Transaction
+       :: state == s_Chunking -> resume = s_Chunking
+       fi;
+       state = s_SkipChunk
+    :: fired == 36 -> /* chunk-data: write_data */
+    :: fired == 37 -> /* chunk-last: commit */
        assert(f_sender && f_recipients);
        state = s_AwaitQueue
-    :: fired == 36 -> /* chunk-end: nothing */
+    :: fired == 38 -> /* chunk-end: nothing */
        state = s_Chunking
-    :: fired == 37 -> /* chunk-skipped: send_deferred */
+    :: fired == 39 -> /* chunk-skipped: send_deferred */
        state = resume;
-    :: fired == 38 -> /* queued: message_done */
+    :: fired == 40 -> /* queued: message_done */
        f_sender = false;
        f_recipients = false;
        f_message_open = false;
        assert(!f_sender && !f_recipients && !f_message_open);
        state = s_Greeted
-    :: fired == 39 -> /* queue-no-space: reset_tx */
+    :: fired == 41 -> /* queue-no-space: reset_tx */
        f_sender = false;
        f_recipients = false;
        f_message_open = false;
        assert(!f_sender && !f_recipients && !f_message_open);
        state = s_Greeted
-    :: fired == 40 -> /* queue-tempfail: reset_tx */
+    :: fired == 42 -> /* queue-tempfail: reset_tx */
        f_sender = false;
        f_recipients = false;
        f_message_open = false;
        assert(!f_sender && !f_recipients && !f_message_open);
        state = s_Greeted
-    :: fired == 41 -> /* starttls-active: nothing */
-    :: fired == 42 -> /* starttls-not-offered: nothing */
-    :: fired == 43 -> /* starttls: start_tls */
+    :: fired == 43 -> /* starttls-active: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 44 -> /* starttls-not-offered: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 45 -> /* starttls: start_tls */
        state = s_AwaitTls
-    :: fired == 44 -> /* tls-done: tls_started */
+    :: fired == 46 -> /* tls-done: tls_started */
        f_sender = false;
        f_recipients = false;
        f_message_open = false;
@@ -497,78 +531,92 @@ active proctype session() {
        f_esmtp = false;
        assert(!f_sender && !f_recipients && !f_message_open);
        state = s_Connected
-    :: fired == 45 -> /* tls-failed: abort_and_close */
+    :: fired == 47 -> /* tls-failed: abort_and_close */
        f_sender = false;
        f_recipients = false;
        f_message_open = false;
        assert(!f_sender && !f_recipients && !f_message_open);
        state = s_Closed
-    :: fired == 46 -> /* auth-not-offered: nothing */
-    :: fired == 47 -> /* auth-again: nothing */
-    :: fired == 48 -> /* auth-needs-tls: nothing */
-    :: fired == 49 -> /* auth-mechanism-unknown: nothing */
-    :: fired == 50 -> /* auth-login-initial: keep_login_user */
+    :: fired == 48 -> /* auth-not-offered: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 49 -> /* auth-again: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 50 -> /* auth-needs-tls: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 51 -> /* auth-mechanism-unknown: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 52 -> /* auth-login-initial: keep_login_user */
        state = s_AuthLoginPass
-    :: fired == 51 -> /* auth-login: auth_exchange */
+    :: fired == 53 -> /* auth-login: auth_exchange */
        state = s_AuthLoginUser
-    :: fired == 52 -> /* auth-plain-malformed: nothing */
-    :: fired == 53 -> /* auth-plain-initial: check_plain */
+    :: fired == 54 -> /* auth-plain-malformed: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 55 -> /* auth-plain-initial: check_plain */
        state = s_AwaitAuth
-    :: fired == 54 -> /* auth-plain: auth_exchange */
+    :: fired == 56 -> /* auth-plain: auth_exchange */
        state = s_AuthPlain
-    :: fired == 55 -> /* auth-plain-response-malformed: end_exchange */
+    :: fired == 57 -> /* auth-plain-response-malformed: end_exchange */
+       /* counts an error: too_many_errors may hold from now on */
        state = s_Greeted
-    :: fired == 56 -> /* auth-plain-response: check_plain */
+    :: fired == 58 -> /* auth-plain-response: check_plain */
        state = s_AwaitAuth
-    :: fired == 57 -> /* auth-login-user: keep_login_user */
+    :: fired == 59 -> /* auth-login-user: keep_login_user */
        state = s_AuthLoginPass
-    :: fired == 58 -> /* auth-login-password: check_login */
+    :: fired == 60 -> /* auth-login-password: check_login */
        state = s_AwaitAuth
-    :: fired == 59 -> /* auth-cancel: end_exchange */
+    :: fired == 61 -> /* auth-cancel: end_exchange */
+       /* counts an error: too_many_errors may hold from now on */
        state = s_Greeted
-    :: fired == 60 -> /* auth-bad-response: end_exchange */
+    :: fired == 62 -> /* auth-bad-response: end_exchange */
+       /* counts an error: too_many_errors may hold from now on */
        state = s_Greeted
-    :: fired == 61 -> /* auth-line-too-long: end_exchange */
+    :: fired == 63 -> /* auth-line-too-long: end_exchange */
+       /* counts an error: too_many_errors may hold from now on */
        state = s_Greeted
-    :: fired == 62 -> /* auth-accepted: authenticated_as */
+    :: fired == 64 -> /* auth-accepted: authenticated_as */
        assert(!f_authenticated); auth_successes++; assert(auth_successes <= 1);
        f_authenticated = true;
        state = s_Greeted
-    :: fired == 63 -> /* auth-rejected: forget_login */
+    :: fired == 65 -> /* auth-rejected: forget_login */
        state = s_Greeted
-    :: fired == 64 -> /* auth-tempfail: forget_login */
+    :: fired == 66 -> /* auth-tempfail: forget_login */
        state = s_Greeted
-    :: fired == 65 -> /* rset-before-helo: reset_tx */
+    :: fired == 67 -> /* rset-before-helo: reset_tx */
        f_sender = false;
        f_recipients = false;
        f_message_open = false;
        assert(!f_sender && !f_recipients && !f_message_open);
-    :: fired == 66 -> /* rset: reset_tx */
+    :: fired == 68 -> /* rset: reset_tx */
        f_sender = false;
        f_recipients = false;
        f_message_open = false;
        assert(!f_sender && !f_recipients && !f_message_open);
        state = s_Greeted
-    :: fired == 67 -> /* noop: nothing */
-    :: fired == 68 -> /* vrfy: nothing */
-    :: fired == 69 -> /* expn: nothing */
-    :: fired == 70 -> /* help: nothing */
-    :: fired == 71 -> /* quit: abort_and_close */
+    :: fired == 69 -> /* noop: nothing */
+    :: fired == 70 -> /* vrfy: nothing */
+    :: fired == 71 -> /* expn: nothing */
+    :: fired == 72 -> /* help: nothing */
+    :: fired == 73 -> /* quit: abort_and_close */
        f_sender = false;
        f_recipients = false;
        f_message_open = false;
        assert(!f_sender && !f_recipients && !f_message_open);
        state = s_Closed
-    :: fired == 72 -> /* unknown-command: nothing */
-    :: fired == 73 -> /* mail-syntax: nothing */
-    :: fired == 74 -> /* rcpt-syntax: nothing */
-    :: fired == 75 -> /* syntax: nothing */
-    :: fired == 76 -> /* argument-too-long: nothing */
-    :: fired == 77 -> /* line-too-long: nothing */
+    :: fired == 74 -> /* unknown-command: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 75 -> /* mail-syntax: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 76 -> /* rcpt-syntax: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 77 -> /* syntax: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 78 -> /* argument-too-long: nothing */
+       /* counts an error: too_many_errors may hold from now on */
+    :: fired == 79 -> /* line-too-long: nothing */
+       /* counts an error: too_many_errors may hold from now on */
     :: else ->
        assert(ev >= E_Helo && ev <= E_LineTooLong);
        assert(state == s_Connected || state == s_Greeted || state == s_Transaction || state == s_Chunking);
-       if :: ev == E_Bdat -> resume = state; state = s_SkipChunk :: else -> skip fi
     fi;
     /* inputs are per event: forget them */
     i_recipient_limit = false;

@@ -29,58 +29,24 @@ bool is_decision(ClientState s) {
     return s == ClientState::Ready || s == ClientState::RcptDone;
 }
 
-ClientRow const* find_row(std::span<ClientRow const> table, ClientSession const& s,
-                          ClientEventKind kind) {
-    for (ClientRow const& row : table) {
-        if (row.on.contains(kind) && row.from.contains(s.state) && row.guard.holds(s)) {
-            return &row;
-        }
-    }
-    return nullptr;
+ClientRow const* find_row(std::span<ClientRow const> rows, ClientSession const& s,
+                          ClientEvent const& e) {
+    return table::first_match<ClientSide>(rows, s, e, client_kind_of(e));
 }
 
 void apply(ClientRow const& row, ClientSession& s, ClientEvent const& event, ClientStep& step) {
-    std::string bytes = render_send(row.send, s);
+    std::string bytes = render_send(row.output, s);
     row.effect.fn(s, event, step.actions);
     if (row.to != ClientState::Same) {
         s.state = row.to;
     }
-    s.quit_sent = s.quit_sent || row.send == ClientSendKind::Quit;
-    s.content_sent = s.content_sent || row.send == ClientSendKind::Body ||
-                     row.send == ClientSendKind::Bdat || row.send == ClientSendKind::Dot;
+    s.quit_sent = s.quit_sent || row.output == ClientSendKind::Quit;
+    s.content_sent = s.content_sent || row.output == ClientSendKind::Body ||
+                     row.output == ClientSendKind::Bdat || row.output == ClientSendKind::Dot;
     if (!bytes.empty()) {
         step.actions.emplace_back(ClientSend{std::move(bytes)});
     }
     step.rows.push_back(row.id);
-}
-
-std::string join_states(ClientStateSet set) {
-    std::string out;
-    for (std::size_t i = 0; i < kClientStateCount; ++i) {
-        if (set.contains(static_cast<ClientState>(i))) {
-            out += (out.empty() ? "" : ", ") + std::string(kStateNames.at(i));
-        }
-    }
-    return out;
-}
-
-std::string join_kinds(ClientEventSet set) {
-    std::string out;
-    for (std::size_t i = 0; i < kClientEventKindCount; ++i) {
-        if (set.contains(static_cast<ClientEventKind>(i))) {
-            out += (out.empty() ? "" : ", ") + std::string(kKindNames.at(i));
-        }
-    }
-    return out;
-}
-
-std::string guard_text(ClientGuard const& g) {
-    std::string out;
-    for (ClientLiteral const& l : g.terms()) {
-        out += (out.empty() ? "" : " && ") + std::string(l.value ? "" : "!") +
-               std::string(client_pred_info(l.pred).name);
-    }
-    return out;
 }
 
 } // namespace
@@ -143,11 +109,11 @@ ClientStep client_step(ClientSession session, ClientEvent const& event) {
 }
 
 ClientStep client_step(ClientSession session, ClientEvent const& event,
-                       std::span<ClientRow const> table) {
+                       std::span<ClientRow const> rows) {
     if (session.state == ClientState::Closed) {
         return ClientStep{std::move(session), {}, ClientStepError::SessionClosed, {"closed"}};
     }
-    ClientRow const* row = find_row(table, session, client_kind_of(event));
+    ClientRow const* row = find_row(rows, session, event);
     if (row == nullptr) {
         return ClientStep{std::move(session), {}, ClientStepError::UnexpectedEvent, {"unexpected"}};
     }
@@ -156,7 +122,7 @@ ClientStep client_step(ClientSession session, ClientEvent const& event,
     // A decision state's rows end in one with an empty guard, and none leads to a decision
     // state, so this runs at most once; the bound keeps it so if the table changes.
     for (int i = 0; i < 4 && is_decision(session.state); ++i) {
-        row = find_row(table, session, ClientEventKind::Proceed);
+        row = find_row(rows, session, ClientProceed{});
         if (row == nullptr) {
             break;
         }
@@ -170,11 +136,13 @@ std::string client_table_markdown() {
     std::string out = "| row | from | on | guard | to | sends | effect |\n"
                       "|---|---|---|---|---|---|---|\n";
     for (ClientRow const& row : client_table()) {
-        out += "| `" + std::string(row.id) + "` | " + join_states(row.from) + " | " +
-               join_kinds(row.on) + " | " + guard_text(row.guard) + " | " +
+        out += "| `" + std::string(row.id) + "` | " +
+               table::join(row.from, kClientStateCount, client_state_name, ", ") + " | " +
+               table::join(row.on, kClientEventKindCount, client_event_kind_name, ", ") + " | " +
+               row.guard.text([](ClientPred p) { return client_pred_info(p).name; }) + " | " +
                (row.to == ClientState::Same ? std::string("(same)")
                                             : std::string(client_state_name(row.to))) +
-               " | " + std::string(client_send_name(row.send)) + " | `" +
+               " | " + std::string(client_send_name(row.output)) + " | `" +
                std::string(row.effect.name) + "` |\n";
     }
     return out;

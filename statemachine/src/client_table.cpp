@@ -264,9 +264,9 @@ constexpr std::uint8_t bit(ClientFact f) {
     return static_cast<std::uint8_t>(1U << static_cast<unsigned>(f));
 }
 
-constexpr ClientEffect effect(std::string_view name, ClientEffectFn fn, std::uint8_t set = 0,
+constexpr ClientEffect effect(std::string_view name, ClientEffect::Fn fn, std::uint8_t set = 0,
                               std::uint8_t clear = 0) {
-    return ClientEffect{name, fn, ClientFactChange{set, clear}};
+    return ClientEffect{name, fn, table::FactChange{set, clear}};
 }
 
 constexpr ClientEffect kNothing = effect("nothing", nothing);
@@ -337,7 +337,7 @@ constexpr std::array kRows{
     ClientRow{{S::Mail}, kRefusal, {is(P::Pipelined)}, S::Rcpt, X::None, kRefuse, "mail-refused-pipelined"},
     ClientRow{{S::Mail}, kRefusal, {}, S::Quit, X::Quit, kRefuse, "mail-refused"},
     // RCPT (RFC 5321 §4.1.1.3): each reply decides one recipient.
-    ClientRow{{S::Rcpt}, {K::Positive}, {}, S::RcptDone, X::None, effect("rcpt_accepted", rcpt_accepted), "rcpt-ok"},
+    ClientRow{{S::Rcpt}, {K::Positive}, {}, S::RcptDone, X::None, effect("rcpt_accepted", rcpt_accepted, bit(ClientFact::AnyAccepted)), "rcpt-ok"},
     ClientRow{{S::Rcpt}, kRefusal, {}, S::RcptDone, X::None, effect("rcpt_refused", rcpt_refused), "rcpt-refused"},
     ClientRow{{S::RcptDone}, {K::Proceed}, {is(P::MoreRecipients), is(P::Pipelined)}, S::Rcpt, X::None, kNothing, "rcpt-next-pipelined"},
     ClientRow{{S::RcptDone}, {K::Proceed}, {is(P::MoreRecipients)}, S::Rcpt, X::NextRcpt, effect("sent_rcpt", sent_rcpt), "rcpt-next"},
@@ -364,13 +364,8 @@ ClientPredInfo const& client_pred_info(ClientPred pred) {
     return kPreds.at(static_cast<std::size_t>(pred));
 }
 
-bool ClientGuard::holds(ClientSession const& s) const {
-    for (ClientLiteral const& l : terms()) {
-        if (client_pred_info(l.pred).fn(s) != l.value) {
-            return false;
-        }
-    }
-    return true;
+template <> bool ClientSide::test(ClientPred pred, ClientSession const& s, ClientEvent const&) {
+    return client_pred_info(pred).fn(s);
 }
 
 std::uint8_t client_fact_bits(ClientSession const& s) {
@@ -387,6 +382,7 @@ std::uint8_t client_fact_bits(ClientSession const& s) {
     set(ClientFact::Pipelined, s.pipelined);
     set(ClientFact::ContentSent, s.content_sent);
     set(ClientFact::QuitSent, s.quit_sent);
+    set(ClientFact::AnyAccepted, !s.accepted.empty());
     return bits;
 }
 

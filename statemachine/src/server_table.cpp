@@ -258,6 +258,22 @@ void start_chunk(Session& s, Event const& e, Actions& out) {
     read_chunk(s, e, out);
 }
 
+// RFC 3030 §2: "MUST accept and discard the associated message data before sending the
+// appropriate 5XX or 4XX code": the reply waits in `deferred` while the chunk is skipped, and
+// the session resumes where it was.
+template <ReplyId Deferred> void skip_chunk(Session& s, Event const& e, Actions& out) {
+    out.emplace_back(ReadChunk{command(e).chunk_size, true});
+    s.deferred = Deferred;
+    s.resume = s.state;
+}
+
+// The same, for a chunk that would make the message too big: the transaction ends too.
+template <ReplyId Deferred> void skip_chunk_reset(Session& s, Event const& e, Actions& out) {
+    skip_chunk<Deferred>(s, e, out);
+    reset_tx(s, e, out);
+    s.resume = State::Greeted;
+}
+
 void send_deferred(Session& s, Event const&, Actions& out) {
     out.emplace_back(ReplyAction{Reply{s.deferred, {}, {}}});
     s.deferred = ReplyId::None;
@@ -346,6 +362,13 @@ constexpr Effect kResetTx = SMTPD_EFFECT(reset_tx, 0, kTx, false);
 constexpr Effect kClose = SMTPD_EFFECT(abort_and_close, 0, kTx, false);
 constexpr Effect kEndExchange = SMTPD_EFFECT(end_exchange, 0, 0, false);
 constexpr Effect kForget = SMTPD_EFFECT(forget_login, 0, 0, false);
+constexpr Effect kSkipTlsRequired{"skip_chunk<TlsRequired>", &skip_chunk<ReplyId::TlsRequired>, {}};
+constexpr Effect kSkipNoRecipients{
+    "skip_chunk<NoValidRecipients>", &skip_chunk<ReplyId::NoValidRecipients>, {}};
+constexpr Effect kSkipBadSequence{"skip_chunk<BadSequence>", &skip_chunk<ReplyId::BadSequence>, {}};
+constexpr Effect kSkipTooBig{
+    "skip_chunk_reset<MessageTooBig>", &skip_chunk_reset<ReplyId::MessageTooBig>, {0, kTx, false}};
+constexpr std::uint8_t kErr = kCountsError;
 
 constexpr Literal is(Pred p) {
     return Literal{p, true};
@@ -385,8 +408,9 @@ constexpr EventSet kAnyCommand{Kind::Helo,
                                Kind::ArgumentTooLong,
                                Kind::LineTooLong};
 // RFC 3207 §4: under tls-require, 530 "to every command other than NOOP, EHLO, STARTTLS, or QUIT".
-constexpr EventSet kNeedTls{Kind::Helo, Kind::Mail, Kind::Rcpt, Kind::Data, Kind::Bdat,
-                            Kind::Rset, Kind::Vrfy, Kind::Expn, Kind::Help, Kind::Auth};
+// BDAT's refusal has its own row (tls-required-bdat): its chunk is skipped first.
+constexpr EventSet kNeedTls{Kind::Helo, Kind::Mail, Kind::Rcpt, Kind::Data, Kind::Rset,
+                            Kind::Vrfy, Kind::Expn, Kind::Help, Kind::Auth};
 
 // clang-format off
 constexpr std::array kRows{
@@ -395,24 +419,25 @@ constexpr std::array kRows{
     Row{kLiveStates,      {Kind::PeerClosed}, {}, S::Closed, R::None,    kClose, "peer-closed"},
     Row{{S::Start},       {Kind::Connected},  {}, S::Connected, R::Greeting, SMTPD_EFFECT(greet, 0, 0, false), "greet"},
     // Gates before any command is looked at.
-    Row{kCommandStates,   kAnyCommand, {is(P::TooManyErrors)}, S::Closed, R::TooManyErrors, kClose, "too-many-errors"},
-    Row{kCommandStates,   kNeedTls,    {is(P::TlsRequired), no(P::TlsActive)}, S::Same, R::TlsRequired, kNothing, "tls-required"},
+    Row{kCommandStates,   kAnyCommand, {is(P::TooManyErrors)}, S::Closed, R::TooManyErrors, kClose, "too-many-errors", kErr},
+    Row{kCommandStates,   kNeedTls,    {is(P::TlsRequired), no(P::TlsActive)}, S::Same, R::TlsRequired, kNothing, "tls-required", kErr},
+    Row{kCommandStates,   {Kind::Bdat}, {is(P::TlsRequired), no(P::TlsActive)}, S::SkipChunk, R::None, kSkipTlsRequired, "tls-required-bdat", kErr},
     // Greetings (RFC 5321 §4.1.1.1); they end any transaction.
     Row{kCommandStates,   {Kind::Helo}, {}, S::Greeted, R::HeloOk, SMTPD_EFFECT(greet_helo, 0, kTx | bit(Fact::Esmtp), false), "helo"},
     Row{kCommandStates,   {Kind::Ehlo}, {}, S::Greeted, R::EhloOk, SMTPD_EFFECT(greet_ehlo, bit(Fact::Esmtp), kTx, false), "ehlo"},
     // MAIL (RFC 5321 §4.1.1.2; RFC 4954 §6 530 5.7.0; RFC 1870 §6; RFC 6531 §3.5).
-    Row{{S::Greeted},     {Kind::Mail}, {is(P::AuthRequired), no(P::Authenticated)}, S::Same, R::AuthRequired, kNothing, "mail-auth-required"},
-    Row{{S::Greeted},     {Kind::Mail}, {is(P::MessageLimit)}, S::Same, R::TooManyMessages, kNothing, "mail-too-many-messages"},
-    Row{{S::Greeted},     {Kind::Mail}, {is(P::ParamsUnknown)}, S::Same, R::ParameterNotImplemented, kNothing, "mail-parameters-unknown"},
-    Row{{S::Greeted},     {Kind::Mail}, {is(P::ParamsInvalid)}, S::Same, R::ParameterInvalid, kNothing, "mail-parameters-invalid"},
-    Row{{S::Greeted},     {Kind::Mail}, {is(P::SizeExceeded)}, S::Same, R::MessageTooBig, kNothing, "mail-size-exceeded"},
-    Row{{S::Greeted},     {Kind::Mail}, {is(P::NonAscii)}, S::Same, R::SenderNonAscii, kNothing, "mail-non-ascii"},
+    Row{{S::Greeted},     {Kind::Mail}, {is(P::AuthRequired), no(P::Authenticated)}, S::Same, R::AuthRequired, kNothing, "mail-auth-required", kErr},
+    Row{{S::Greeted},     {Kind::Mail}, {is(P::MessageLimit)}, S::Same, R::TooManyMessages, kNothing, "mail-too-many-messages", kErr},
+    Row{{S::Greeted},     {Kind::Mail}, {is(P::ParamsUnknown)}, S::Same, R::ParameterNotImplemented, kNothing, "mail-parameters-unknown", kErr},
+    Row{{S::Greeted},     {Kind::Mail}, {is(P::ParamsInvalid)}, S::Same, R::ParameterInvalid, kNothing, "mail-parameters-invalid", kErr},
+    Row{{S::Greeted},     {Kind::Mail}, {is(P::SizeExceeded)}, S::Same, R::MessageTooBig, kNothing, "mail-size-exceeded", kErr},
+    Row{{S::Greeted},     {Kind::Mail}, {is(P::NonAscii)}, S::Same, R::SenderNonAscii, kNothing, "mail-non-ascii", kErr},
     Row{{S::Greeted},     {Kind::Mail}, {}, S::Transaction, R::SenderOk, SMTPD_EFFECT(open_tx, bit(Fact::Sender), 0, false), "mail"},
     // RCPT (RFC 5321 §4.1.1.3), answered once the runtime has looked the recipient up.
-    Row{{S::Transaction}, {Kind::Rcpt}, {is(P::ParamsUnknown)}, S::Same, R::ParameterNotImplemented, kNothing, "rcpt-parameters-unknown"},
-    Row{{S::Transaction}, {Kind::Rcpt}, {is(P::ParamsInvalid)}, S::Same, R::ParameterInvalid, kNothing, "rcpt-parameters-invalid"},
-    Row{{S::Transaction}, {Kind::Rcpt}, {is(P::NonAscii)}, S::Same, R::RecipientNonAscii, kNothing, "rcpt-non-ascii"},
-    Row{{S::Transaction}, {Kind::Rcpt}, {is(P::RecipientLimit)}, S::Same, R::TooManyRecipients, kNothing, "rcpt-too-many"},
+    Row{{S::Transaction}, {Kind::Rcpt}, {is(P::ParamsUnknown)}, S::Same, R::ParameterNotImplemented, kNothing, "rcpt-parameters-unknown", kErr},
+    Row{{S::Transaction}, {Kind::Rcpt}, {is(P::ParamsInvalid)}, S::Same, R::ParameterInvalid, kNothing, "rcpt-parameters-invalid", kErr},
+    Row{{S::Transaction}, {Kind::Rcpt}, {is(P::NonAscii)}, S::Same, R::RecipientNonAscii, kNothing, "rcpt-non-ascii", kErr},
+    Row{{S::Transaction}, {Kind::Rcpt}, {is(P::RecipientLimit)}, S::Same, R::TooManyRecipients, kNothing, "rcpt-too-many", kErr},
     Row{{S::Transaction}, {Kind::Rcpt}, {}, S::AwaitRcpt, R::None, SMTPD_EFFECT(ask_recipient, 0, 0, false), "rcpt"},
     Row{{S::AwaitRcpt},   {Kind::RcptAccepted},    {}, S::Transaction, R::RecipientOk, SMTPD_EFFECT(accept_recipient, bit(Fact::Recipients), 0, false), "rcpt-accepted"},
     Row{{S::AwaitRcpt},   {Kind::RcptUnknownUser}, {}, S::Transaction, R::UnknownUser, SMTPD_EFFECT(drop_recipient, 0, 0, false), "rcpt-unknown-user"},
@@ -420,17 +445,18 @@ constexpr std::array kRows{
     Row{{S::AwaitRcpt},   {Kind::RcptTempFail},    {}, S::Transaction, R::LookupTempFail, SMTPD_EFFECT(drop_recipient, 0, 0, false), "rcpt-tempfail"},
     // DATA (RFC 5321 §4.1.1.4; §3.3: 554 "no valid recipients").
     Row{{S::Transaction}, {Kind::Data}, {is(P::HasRecipients)}, S::Data, R::StartData, SMTPD_EFFECT(start_data, bit(Fact::MessageOpen), 0, false), "data"},
-    Row{{S::Transaction}, {Kind::Data}, {}, S::Same, R::NoValidRecipients, kNothing, "data-no-recipients"},
+    Row{{S::Transaction}, {Kind::Data}, {}, S::Same, R::NoValidRecipients, kNothing, "data-no-recipients", kErr},
     Row{{S::Data},        {Kind::DataChunk}, {}, S::Same, R::None, SMTPD_EFFECT(write_data, 0, 0, false), "data-chunk"},
     Row{{S::Data},        {Kind::DataEnd}, {is(P::TextLineTooLong)}, S::Greeted, R::TextLineTooLong, kResetTx, "data-line-too-long"},
     Row{{S::Data},        {Kind::DataEnd}, {is(P::MessageTooBig)}, S::Greeted, R::MessageTooBig, kResetTx, "data-too-big"},
     Row{{S::Data},        {Kind::DataEnd}, {}, S::AwaitQueue, R::None, SMTPD_EFFECT(commit, 0, 0, true), "data-end"},
-    // BDAT (RFC 3030 §2). A BDAT answered without reading its chunk has the chunk skipped and its
-    // reply deferred by step() (SkipChunk), whichever row answers it.
-    Row{{S::Transaction, S::Chunking}, {Kind::Bdat}, {is(P::ChunkTooBig)}, S::Greeted, R::MessageTooBig, kResetTx, "bdat-too-big"},
+    // BDAT (RFC 3030 §2). A BDAT answered without reading its chunk goes to SkipChunk: the chunk
+    // is read and dropped, then chunk-skipped sends the reply the row's effect deferred.
+    Row{{S::Transaction, S::Chunking}, {Kind::Bdat}, {is(P::ChunkTooBig)}, S::SkipChunk, R::None, kSkipTooBig, "bdat-too-big", kErr},
     Row{{S::Transaction}, {Kind::Bdat}, {is(P::HasRecipients), is(P::Esmtp)}, S::Chunk, R::None, SMTPD_EFFECT(start_chunk, bit(Fact::MessageOpen), 0, false), "bdat-first"},
-    Row{{S::Transaction}, {Kind::Bdat}, {no(P::HasRecipients)}, S::Same, R::NoValidRecipients, kNothing, "bdat-no-recipients"},
+    Row{{S::Transaction}, {Kind::Bdat}, {no(P::HasRecipients)}, S::SkipChunk, R::None, kSkipNoRecipients, "bdat-no-recipients", kErr},
     Row{{S::Chunking},    {Kind::Bdat}, {}, S::Chunk, R::None, SMTPD_EFFECT(read_chunk, 0, 0, false), "bdat"},
+    Row{kCommandStates,   {Kind::Bdat}, {}, S::SkipChunk, R::None, kSkipBadSequence, "bdat-bad-sequence", kErr},
     Row{{S::Chunk},       {Kind::DataChunk}, {}, S::Same, R::None, SMTPD_EFFECT(write_data, 0, 0, false), "chunk-data"},
     Row{{S::Chunk},       {Kind::ChunkEnd}, {is(P::LastChunk)}, S::AwaitQueue, R::None, SMTPD_EFFECT(commit, 0, 0, true), "chunk-last"},
     Row{{S::Chunk},       {Kind::ChunkEnd}, {}, S::Chunking, R::ChunkAccepted, kNothing, "chunk-end"},
@@ -440,29 +466,29 @@ constexpr std::array kRows{
     Row{{S::AwaitQueue},  {Kind::QueueNoSpace},  {}, S::Greeted, R::QueueNoSpace, kResetTx, "queue-no-space"},
     Row{{S::AwaitQueue},  {Kind::QueueTempFail}, {}, S::Greeted, R::QueueTempFail, kResetTx, "queue-tempfail"},
     // STARTTLS (RFC 3207 §4, §4.2).
-    Row{{S::Connected, S::Greeted}, {Kind::Starttls}, {is(P::TlsActive)}, S::Same, R::TlsAlreadyActive, kNothing, "starttls-active"},
-    Row{{S::Connected, S::Greeted}, {Kind::Starttls}, {no(P::TlsOffered)}, S::Same, R::NotImplemented, kNothing, "starttls-not-offered"},
+    Row{{S::Connected, S::Greeted}, {Kind::Starttls}, {is(P::TlsActive)}, S::Same, R::TlsAlreadyActive, kNothing, "starttls-active", kErr},
+    Row{{S::Connected, S::Greeted}, {Kind::Starttls}, {no(P::TlsOffered)}, S::Same, R::NotImplemented, kNothing, "starttls-not-offered", kErr},
     Row{{S::Connected, S::Greeted}, {Kind::Starttls}, {}, S::AwaitTls, R::ReadyForTls, SMTPD_EFFECT(start_tls, 0, 0, false), "starttls"},
     Row{{S::AwaitTls},    {Kind::TlsDone},   {}, S::Connected, R::None, SMTPD_EFFECT(tls_started, bit(Fact::Tls), kTx | bit(Fact::Authenticated) | bit(Fact::Esmtp), false), "tls-done"},
     Row{{S::AwaitTls},    {Kind::TlsFailed}, {}, S::Closed, R::None, kClose, "tls-failed"},
     // AUTH (RFC 4954 §4), outside a transaction, over TLS only (as OpenSMTPD), PLAIN (RFC 4616)
     // and LOGIN.
-    Row{{S::Greeted},     {Kind::Auth}, {no(P::AuthOffered)}, S::Same, R::NotImplemented, kNothing, "auth-not-offered"},
-    Row{{S::Greeted},     {Kind::Auth}, {is(P::Authenticated)}, S::Same, R::AlreadyAuthenticated, kNothing, "auth-again"},
-    Row{{S::Greeted},     {Kind::Auth}, {no(P::TlsActive)}, S::Same, R::AuthNeedsTls, kNothing, "auth-needs-tls"},
-    Row{{S::Greeted},     {Kind::Auth}, {is(P::MechanismUnknown)}, S::Same, R::AuthMechanismUnknown, kNothing, "auth-mechanism-unknown"},
+    Row{{S::Greeted},     {Kind::Auth}, {no(P::AuthOffered)}, S::Same, R::NotImplemented, kNothing, "auth-not-offered", kErr},
+    Row{{S::Greeted},     {Kind::Auth}, {is(P::Authenticated)}, S::Same, R::AlreadyAuthenticated, kNothing, "auth-again", kErr},
+    Row{{S::Greeted},     {Kind::Auth}, {no(P::TlsActive)}, S::Same, R::AuthNeedsTls, kNothing, "auth-needs-tls", kErr},
+    Row{{S::Greeted},     {Kind::Auth}, {is(P::MechanismUnknown)}, S::Same, R::AuthMechanismUnknown, kNothing, "auth-mechanism-unknown", kErr},
     Row{{S::Greeted},     {Kind::Auth}, {is(P::MechanismLogin), is(P::InitialResponse)}, S::AuthLoginPass, R::AuthPassword, SMTPD_EFFECT(keep_login_user, 0, 0, false), "auth-login-initial"},
     Row{{S::Greeted},     {Kind::Auth}, {is(P::MechanismLogin)}, S::AuthLoginUser, R::AuthUsername, SMTPD_EFFECT(auth_exchange, 0, 0, false), "auth-login"},
-    Row{{S::Greeted},     {Kind::Auth}, {is(P::InitialResponse), is(P::PlainMalformed)}, S::Same, R::AuthBadResponse, kNothing, "auth-plain-malformed"},
+    Row{{S::Greeted},     {Kind::Auth}, {is(P::InitialResponse), is(P::PlainMalformed)}, S::Same, R::AuthBadResponse, kNothing, "auth-plain-malformed", kErr},
     Row{{S::Greeted},     {Kind::Auth}, {is(P::InitialResponse)}, S::AwaitAuth, R::None, SMTPD_EFFECT(check_plain, 0, 0, false), "auth-plain-initial"},
     Row{{S::Greeted},     {Kind::Auth}, {}, S::AuthPlain, R::AuthChallenge, SMTPD_EFFECT(auth_exchange, 0, 0, false), "auth-plain"},
-    Row{{S::AuthPlain},   {Kind::AuthResponse}, {is(P::PlainMalformed)}, S::Greeted, R::AuthBadResponse, kEndExchange, "auth-plain-response-malformed"},
+    Row{{S::AuthPlain},   {Kind::AuthResponse}, {is(P::PlainMalformed)}, S::Greeted, R::AuthBadResponse, kEndExchange, "auth-plain-response-malformed", kErr},
     Row{{S::AuthPlain},   {Kind::AuthResponse}, {}, S::AwaitAuth, R::None, SMTPD_EFFECT(check_plain, 0, 0, false), "auth-plain-response"},
     Row{{S::AuthLoginUser}, {Kind::AuthResponse}, {}, S::AuthLoginPass, R::AuthPassword, SMTPD_EFFECT(keep_login_user, 0, 0, false), "auth-login-user"},
     Row{{S::AuthLoginPass}, {Kind::AuthResponse}, {}, S::AwaitAuth, R::None, SMTPD_EFFECT(check_login, 0, 0, false), "auth-login-password"},
-    Row{kAuthStates,      {Kind::AuthCancel},      {}, S::Greeted, R::AuthCancelled, kEndExchange, "auth-cancel"},
-    Row{kAuthStates,      {Kind::AuthBadResponse}, {}, S::Greeted, R::AuthBadResponse, kEndExchange, "auth-bad-response"},
-    Row{kAuthStates,      {Kind::LineTooLong},     {}, S::Greeted, R::AuthLineTooLong, kEndExchange, "auth-line-too-long"},
+    Row{kAuthStates,      {Kind::AuthCancel},      {}, S::Greeted, R::AuthCancelled, kEndExchange, "auth-cancel", kErr},
+    Row{kAuthStates,      {Kind::AuthBadResponse}, {}, S::Greeted, R::AuthBadResponse, kEndExchange, "auth-bad-response", kErr},
+    Row{kAuthStates,      {Kind::LineTooLong},     {}, S::Greeted, R::AuthLineTooLong, kEndExchange, "auth-line-too-long", kErr},
     Row{{S::AwaitAuth},   {Kind::AuthAccepted}, {}, S::Greeted, R::AuthOk, SMTPD_EFFECT(authenticated_as, bit(Fact::Authenticated), 0, false), "auth-accepted"},
     Row{{S::AwaitAuth},   {Kind::AuthRejected}, {}, S::Greeted, R::AuthFailed, kForget, "auth-rejected"},
     Row{{S::AwaitAuth},   {Kind::AuthTempFail}, {}, S::Greeted, R::AuthTempFail, kForget, "auth-tempfail"},
@@ -474,12 +500,12 @@ constexpr std::array kRows{
     Row{kCommandStates,   {Kind::Expn}, {}, S::Same, R::CannotExpand, kNothing, "expn"},
     Row{kCommandStates,   {Kind::Help}, {}, S::Same, R::Help, kNothing, "help"},
     Row{kCommandStates,   {Kind::Quit}, {}, S::Closed, R::Bye, kClose, "quit"},
-    Row{kCommandStates,   {Kind::Unknown}, {}, S::Same, R::Unrecognized, kNothing, "unknown-command"},
-    Row{kCommandStates,   {Kind::MailSyntax}, {}, S::Same, R::SenderSyntax, kNothing, "mail-syntax"},
-    Row{kCommandStates,   {Kind::RcptSyntax}, {}, S::Same, R::RecipientSyntax, kNothing, "rcpt-syntax"},
-    Row{kCommandStates,   {Kind::SyntaxError}, {}, S::Same, R::ArgumentSyntax, kNothing, "syntax"},
-    Row{kCommandStates,   {Kind::ArgumentTooLong}, {}, S::Same, R::ArgumentTooLong, kNothing, "argument-too-long"},
-    Row{kCommandStates,   {Kind::LineTooLong}, {}, S::Same, R::LineTooLong, kNothing, "line-too-long"},
+    Row{kCommandStates,   {Kind::Unknown}, {}, S::Same, R::Unrecognized, kNothing, "unknown-command", kErr},
+    Row{kCommandStates,   {Kind::MailSyntax}, {}, S::Same, R::SenderSyntax, kNothing, "mail-syntax", kErr},
+    Row{kCommandStates,   {Kind::RcptSyntax}, {}, S::Same, R::RecipientSyntax, kNothing, "rcpt-syntax", kErr},
+    Row{kCommandStates,   {Kind::SyntaxError}, {}, S::Same, R::ArgumentSyntax, kNothing, "syntax", kErr},
+    Row{kCommandStates,   {Kind::ArgumentTooLong}, {}, S::Same, R::ArgumentTooLong, kNothing, "argument-too-long", kErr},
+    Row{kCommandStates,   {Kind::LineTooLong}, {}, S::Same, R::LineTooLong, kNothing, "line-too-long", kErr},
 };
 // clang-format on
 
@@ -507,13 +533,8 @@ PredInfo const& pred_info(Pred pred) {
     return kPreds.at(static_cast<std::size_t>(pred));
 }
 
-bool Guard::holds(Session const& s, Event const& e) const {
-    for (Literal const& l : terms()) {
-        if (pred_info(l.pred).fn(s, e) != l.value) {
-            return false;
-        }
-    }
-    return true;
+template <> bool ServerSide::test(Pred pred, Session const& s, Event const& e) {
+    return pred_info(pred).fn(s, e);
 }
 
 std::span<Row const> server_table() {

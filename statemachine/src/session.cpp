@@ -1,9 +1,8 @@
 // The step engine: finds the first row of server_table() that matches (state, event kind, guard)
 // and applies it; otherwise the per-event default (h11): 503 for a command out of order, an
-// error value for an internal event that cannot happen now. Two rules hold for every row:
-// a reply of 4xx/5xx to a command counts as an error (the too-many-errors row closes the
-// session at the limit), and a BDAT answered without reading its chunk has the chunk skipped
-// first and its reply deferred until then (RFC 3030 §2).
+// error value for an internal event that cannot happen now. Everything a row does is in the
+// row: its reply, its effect (a BDAT refused has its chunk skipped first, RFC 3030 §2), and
+// its CountsError flag (the too-many-errors row closes the session at the limit).
 #include "smtpd/sm/session.hpp"
 
 #include <array>
@@ -76,31 +75,18 @@ State target(Row const& row, Session const& s) {
 }
 
 /// Applies a fired row (or the default, as a row) to the session.
-Step apply(Row const& row, Session session, Event const& event, EventKind kind) {
+Step apply(Row const& row, Session session, Event const& event) {
     Actions effects;
     row.effect.fn(session, event, effects);
     State const to = target(row, session);
-    Actions out;
-    bool const reply_to_command = is_command_kind(kind) || kind == EventKind::AuthResponse ||
-                                  kind == EventKind::AuthCancel ||
-                                  kind == EventKind::AuthBadResponse;
-    if (row.reply != ReplyId::None && reply_to_command && reply_text(row.reply).code >= 400) {
+    if ((row.flags & kCountsError) != 0) {
         ++session.errors;
     }
-    auto const* bdat = std::get_if<CommandEvent>(&event);
-    if (kind == EventKind::Bdat && bdat != nullptr && to != State::Chunk && to != State::Closed) {
-        // RFC 3030 §2: "MUST accept and discard the associated message data before sending the
-        // appropriate 5XX or 4XX code".
-        session.deferred = row.reply;
-        session.resume = to;
-        session.state = State::SkipChunk;
-        out.emplace_back(ReadChunk{bdat->command.chunk_size, true});
-    } else {
-        if (row.reply != ReplyId::None) {
-            out.emplace_back(ReplyAction{make_reply(row.reply, session, event)});
-        }
-        session.state = to;
+    Actions out;
+    if (row.output != ReplyId::None) {
+        out.emplace_back(ReplyAction{make_reply(row.output, session, event)});
     }
+    session.state = to;
     for (auto& a : effects) {
         out.push_back(std::move(a));
     }
@@ -116,7 +102,8 @@ constexpr Row kBadSequence{{},
                            State::Same,
                            ReplyId::BadSequence,
                            Effect{"nothing", &no_effect, {}},
-                           "default-bad-sequence"};
+                           "default-bad-sequence",
+                           kCountsError};
 
 } // namespace
 
@@ -222,19 +209,16 @@ Step step(Session session, Event const& event) {
     return step(std::move(session), event, server_table());
 }
 
-Step step(Session session, Event const& event, std::span<Row const> table) {
+Step step(Session session, Event const& event, std::span<Row const> rows) {
     if (session.state == State::Closed) {
         return Step{std::move(session), {}, StepError::SessionClosed, "closed"};
     }
     EventKind const kind = kind_of(event);
-    for (Row const& row : table) {
-        if (row.on.contains(kind) && row.from.contains(session.state) &&
-            row.guard.holds(session, event)) {
-            return apply(row, std::move(session), event, kind);
-        }
+    if (Row const* row = table::first_match<ServerSide>(rows, session, event, kind)) {
+        return apply(*row, std::move(session), event);
     }
     if (is_command_kind(kind) && is_command_state(session.state)) {
-        return apply(kBadSequence, std::move(session), event, kind);
+        return apply(kBadSequence, std::move(session), event);
     }
     return Step{std::move(session), {}, StepError::UnexpectedEvent, "default-unexpected"};
 }

@@ -1,7 +1,9 @@
 // export_table: prints the server transition table, mechanically, never by hand:
 //   export_table dot                    Graphviz digraph (docs/state/server.dot)
-//   export_table promela [--mutant ID]  Promela model for spin (docs/state/server.pml); with
-//                                       --mutant, row ID loses its guard (the checker's check)
+//   export_table promela [--mutant M]   Promela model for spin (docs/state/server.pml); with
+//                                       --mutant, of a run-time copy of the table changed by M
+//                                       (remove:ROW, guard:ROW, literal:ROW:N; table.hpp)
+//   export_table client-promela [--mutant M]  the same for the client (client_model.cpp)
 //   export_table markdown               the table as Markdown rows (docs/statemachine.md)
 // The model: states as in the table; facts tracked by the rows' declared effects; config chosen
 // once; each step picks one event the runtime can feed in the current state (possible_events)
@@ -10,6 +12,7 @@
 // transaction (RSET, STARTTLS, ...) none of it survives; AUTH succeeds at most once; every
 // possible event has a row or the 503 default (totality).
 // Depends on: statemachine/ (session.hpp).
+#include "client_model.hpp"
 #include "smtpd/sm/session.hpp"
 
 #include <cstdio>
@@ -56,6 +59,37 @@ std::string reply_label(ReplyId id) {
     return id == ReplyId::None ? "" : std::to_string(reply_text(id).code);
 }
 
+/// What a row's effect leaves in a session in `from` on a BDAT: for rows to SkipChunk, the reply
+/// it deferred and the state it resumes in (the effect is run, not re-described).
+Session probe(Row const& row, State from) {
+    Session s;
+    s.state = from;
+    s.esmtp = true;
+    s.advertised = offered_extensions(s);
+    Event const e = to_event(LineFrame{"BDAT 1"}, line_context(s));
+    Actions out;
+    row.effect.fn(s, e, out);
+    return s;
+}
+
+/// The reply a row sends: now, or (to SkipChunk) once the chunk is skipped.
+std::string row_reply(Row const& row, bool with_name) {
+    ReplyId id = row.output;
+    std::string prefix;
+    if (row.to == State::SkipChunk) {
+        for (std::size_t i = 0; i < kStateCount && id == ReplyId::None; ++i) {
+            if (row.from.contains(static_cast<State>(i))) {
+                id = probe(row, static_cast<State>(i)).deferred;
+            }
+        }
+        prefix = "skip chunk, then ";
+    }
+    if (id == ReplyId::None) {
+        return "";
+    }
+    return prefix + reply_label(id) + (with_name ? " " + str(reply_id_name(id)) : "");
+}
+
 // --- Graphviz ---
 
 int dot() {
@@ -67,8 +101,11 @@ int dot() {
         if (row.guard.count > 0) {
             label += " [" + guard_label(row.guard) + "]";
         }
-        if (row.reply != ReplyId::None) {
-            label += " / " + reply_label(row.reply);
+        if (std::string const reply = row_reply(row, false); !reply.empty()) {
+            label += " / " + reply;
+        }
+        if ((row.flags & kCountsError) != 0) {
+            label += " (+error)";
         }
         for (std::size_t i = 0; i < kStateCount; ++i) {
             auto const from = static_cast<State>(i);
@@ -95,20 +132,18 @@ std::string states_label(StateSet from) {
 }
 
 int markdown() {
-    std::printf(
-        "| id | from | on | guard | to | reply | effect |\n|---|---|---|---|---|---|---|\n");
+    std::printf("| id | from | on | guard | to | reply | effect | error |\n"
+                "|---|---|---|---|---|---|---|---|\n");
     for (Row const& row : server_table()) {
         std::string const on = events_label(row.on);
         std::string const to = row.to == State::Same   ? "(same)"
                                : row.to == State::Back ? "(resume)"
                                                        : str(state_name(row.to));
-        std::string const reply = row.reply == ReplyId::None ? ""
-                                                             : reply_label(row.reply) + " " +
-                                                                   str(reply_id_name(row.reply));
-        std::printf("| `%s` | %s | %s | %s | %s | %s | %s |\n", str(row.id).c_str(),
+        std::string const reply = row_reply(row, true);
+        std::printf("| `%s` | %s | %s | %s | %s | %s | %s | %s |\n", str(row.id).c_str(),
                     states_label(row.from).c_str(), on.size() > 60 ? "any command" : on.c_str(),
                     guard_label(row.guard).c_str(), to.c_str(), reply.c_str(),
-                    str(row.effect.name).c_str());
+                    str(row.effect.name).c_str(), (row.flags & kCountsError) != 0 ? "+1" : "");
     }
     return 0;
 }
@@ -161,27 +196,27 @@ std::string guard_expr(Guard const& guard) {
     return out;
 }
 
-void print_target(std::string const& indent, Row const& row, std::string const& to) {
-    // step(): a BDAT answered without reading its chunk skips the chunk, then resumes.
-    bool const may_defer =
-        row.on.contains(EventKind::Bdat) && row.to != State::Chunk && row.to != State::Closed;
-    if (may_defer) {
-        std::printf("%sif\n%s:: ev == E_Bdat -> resume = %s; state = s_SkipChunk\n"
-                    "%s:: else -> state = %s\n%sfi\n",
-                    indent.c_str(), indent.c_str(), to.c_str(), indent.c_str(), to.c_str(),
-                    indent.c_str());
-    } else {
-        std::printf("%sstate = %s\n", indent.c_str(), to.c_str());
+/// A row to SkipChunk: where its effect makes the session resume, for each state it leaves.
+void print_resume(Row const& row) {
+    std::printf("       if\n");
+    for (std::size_t i = 0; i < kStateCount; ++i) {
+        auto const from = static_cast<State>(i);
+        if (row.from.contains(from)) {
+            std::printf("       :: state == %s -> resume = %s\n", state_var(from).c_str(),
+                        state_var(probe(row, from).resume).c_str());
+        }
     }
+    std::printf("       fi;\n");
 }
 
-int promela(std::string_view mutant) {
-    auto const rows = server_table();
+int promela(std::string_view mutation) {
+    std::vector<Row> const mutated = table::mutant<ServerSide>(
+        server_table(), table::parse_mutation<ServerSide>(server_table(), mutation));
+    std::span<Row const> const rows = mutated;
     std::printf(
         "/* Generated by statemachine/tools/export_table from server_table.cpp: do not edit. */\n");
-    if (!mutant.empty()) {
-        std::printf("/* MUTANT: row %s without its guard. spin must find a violation. */\n",
-                    str(mutant).c_str());
+    if (!mutation.empty()) {
+        std::printf("/* MUTANT %s: the table changed at run time. */\n", str(mutation).c_str());
     }
     std::printf("mtype = {");
     for (std::size_t i = 0; i < kStateCount; ++i) {
@@ -252,7 +287,7 @@ int promela(std::string_view mutant) {
                 "    d_step {\n    fired = 0;\n");
     for (std::size_t r = 0; r < rows.size(); ++r) {
         Row const& row = rows[r];
-        std::string const guard = row.id == mutant ? "" : guard_expr(row.guard);
+        std::string const guard = guard_expr(row.guard);
         std::printf(
             "    if :: fired == 0 && %s && %s%s -> fired = %zu :: else -> skip fi; /* %s */\n",
             in_states(row.from).c_str(), on_events(row.on).c_str(), guard.c_str(), r + 1,
@@ -288,12 +323,16 @@ int promela(std::string_view mutant) {
         if (row.id == "greet") {
             std::printf("       f_tls = c_implicit_tls;\n");
         }
+        if ((row.flags & kCountsError) != 0) {
+            std::printf("       /* counts an error: too_many_errors may hold from now on */\n");
+        }
+        if (row.to == State::SkipChunk) {
+            print_resume(row);
+        }
         if (row.to == State::Back) {
             std::printf("       state = resume;\n");
         } else if (row.to != State::Same) {
-            print_target("       ", row, state_var(row.to));
-        } else if (row.on.contains(EventKind::Bdat)) {
-            print_target("       ", row, "state");
+            std::printf("       state = %s\n", state_var(row.to).c_str());
         }
     }
     // The 503 default: only for a command in a command state; anything else is a hole.
@@ -301,7 +340,6 @@ int promela(std::string_view mutant) {
         "    :: else ->\n       assert(ev >= %s && ev <= %s);\n"
         "       assert(state == s_Connected || state == s_Greeted || state == s_Transaction || "
         "state == s_Chunking);\n"
-        "       if :: ev == E_Bdat -> resume = state; state = s_SkipChunk :: else -> skip fi\n"
         "    fi;\n",
         event_const(EventKind::Helo).c_str(), event_const(EventKind::LineTooLong).c_str());
     std::printf("    /* inputs are per event: forget them */\n");
@@ -319,6 +357,8 @@ int promela(std::string_view mutant) {
 
 int main(int argc, char** argv) {
     std::string_view const mode = argc > 1 ? argv[1] : "dot";
+    std::string_view const mutation =
+        argc > 3 && std::strcmp(argv[2], "--mutant") == 0 ? argv[3] : "";
     if (mode == "dot") {
         return dot();
     }
@@ -326,12 +366,12 @@ int main(int argc, char** argv) {
         return markdown();
     }
     if (mode == "promela") {
-        std::string_view mutant;
-        if (argc > 3 && std::strcmp(argv[2], "--mutant") == 0) {
-            mutant = argv[3];
-        }
-        return promela(mutant);
+        return promela(mutation);
     }
-    std::fprintf(stderr, "usage: export_table [dot | markdown | promela [--mutant ROW]]\n");
+    if (mode == "client-promela") {
+        return client_promela(mutation);
+    }
+    std::fprintf(stderr, "usage: export_table [dot | markdown | promela | client-promela] "
+                         "[--mutant remove:ROW | guard:ROW | literal:ROW:N]\n");
     return 2;
 }

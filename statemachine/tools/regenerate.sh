@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates the committed exports of the server session table (the ctest tests docs.state_*
-# fail while they are stale): the Graphviz source and its SVG, the Promela model, and the table
-# in docs/statemachine.md between its markers.
+# Regenerates the committed exports of the session tables (the ctest tests docs.state_*
+# fail while they are stale): the Graphviz source and its SVG, the Promela models of both, and
+# the server table in docs/statemachine.md between its markers.
 # usage: statemachine/tools/regenerate.sh [build dir, default build/asan]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -9,6 +9,7 @@ exporter=${1:-$root/build/asan}/statemachine/export_table
 "$exporter" dot >"$root/docs/state/server.dot"
 dot -Tsvg "$root/docs/state/server.dot" >"$root/docs/state/server.svg"
 "$exporter" promela >"$root/docs/state/server.pml"
+"$exporter" client-promela >"$root/docs/state/client.pml"
 table=$("$exporter" markdown)
 python3 - "$root/docs/statemachine.md" "$table" <<'PY'
 import sys

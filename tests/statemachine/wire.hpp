@@ -34,6 +34,25 @@ struct Wire {
     Wire(Wire const&) = delete;
     Wire& operator=(Wire const&) = delete;
 
+    /// The runtime's events the test gives itself: a handshake's end, a credential check's
+    /// verdict, the timer, the peer.
+    void feed(TlsDone done) {
+        connection.answer(done);
+        run();
+    }
+    void feed(AuthVerdict verdict) {
+        connection.answer(verdict);
+        run();
+    }
+    void feed(Timeout /*event*/) {
+        connection.timeout();
+        run();
+    }
+    void feed(PeerClosed /*event*/) {
+        connection.peer_closed();
+        run();
+    }
+
     /// Sends bytes from the client and runs every complete frame.
     void send(std::string_view bytes) {
         connection.receive(bytes);

@@ -13,11 +13,10 @@
 #include "smtpd/grammar/reply.hpp"
 #include "smtpd/sm/action.hpp"
 #include "smtpd/sm/client_reply.hpp"
+#include "smtpd/sm/table.hpp"
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
@@ -244,26 +243,6 @@ struct ClientPredInfo {
 };
 [[nodiscard]] ClientPredInfo const& client_pred_info(ClientPred pred);
 
-struct ClientLiteral {
-    ClientPred pred = ClientPred::TlsActive;
-    bool value = true;
-};
-
-/// A conjunction of up to three literals over the session; empty means always.
-struct ClientGuard {
-    std::array<ClientLiteral, 3> literals{};
-    std::uint8_t count = 0;
-
-    constexpr ClientGuard() = default;
-    constexpr ClientGuard(std::initializer_list<ClientLiteral> list) {
-        for (ClientLiteral l : list) {
-            literals.at(count++) = l;
-        }
-    }
-    [[nodiscard]] std::span<ClientLiteral const> terms() const { return {literals.data(), count}; }
-    [[nodiscard]] bool holds(ClientSession const& s) const;
-};
-
 /// The session's facts a row changes (the row tests check the declaration).
 enum class ClientFact : unsigned char {
     Tls,
@@ -272,22 +251,12 @@ enum class ClientFact : unsigned char {
     TlsTried,
     Pipelined,
     ContentSent,
-    QuitSent
+    QuitSent,
+    AnyAccepted, ///< some RCPT was accepted (the model's "no DATA before an accepted RCPT")
 };
+inline constexpr std::size_t kClientFactCount =
+    static_cast<std::size_t>(ClientFact::AnyAccepted) + 1;
 [[nodiscard]] std::uint8_t client_fact_bits(ClientSession const& session);
-
-struct ClientFactChange {
-    std::uint8_t set = 0;
-    std::uint8_t clear = 0;
-};
-
-using ClientEffectFn = void (*)(ClientSession&, ClientEvent const&, ClientActions&);
-
-struct ClientEffect {
-    std::string_view name;
-    ClientEffectFn fn;
-    ClientFactChange model;
-};
 
 /// What a row sends, rendered from the session before the row's effect.
 enum class ClientSendKind : unsigned char {
@@ -313,47 +282,24 @@ enum class ClientSendKind : unsigned char {
 /// The bytes a row sends in this session.
 [[nodiscard]] std::string render_send(ClientSendKind kind, ClientSession const& session);
 
-struct ClientStateSet {
-    std::uint32_t bits = 0;
-    constexpr ClientStateSet(std::initializer_list<ClientState> states) {
-        for (ClientState s : states) {
-            bits |= 1U << static_cast<unsigned>(s);
-        }
-    }
-    [[nodiscard]] constexpr bool contains(ClientState s) const {
-        return ((bits >> static_cast<unsigned>(s)) & 1U) != 0;
-    }
-};
+/// The client side of the table scaffolding (table.hpp); a row's output is what it sends.
+using ClientSide = table::Side<ClientState, ClientEventKind, ClientPred, ClientSession, ClientEvent,
+                               ClientActions, ClientSendKind>;
+template <> bool ClientSide::test(ClientPred pred, ClientSession const& s, ClientEvent const& e);
 
-struct ClientEventSet {
-    std::uint32_t bits = 0;
-    constexpr ClientEventSet(std::initializer_list<ClientEventKind> kinds) {
-        for (ClientEventKind k : kinds) {
-            bits |= 1U << static_cast<unsigned>(k);
-        }
-    }
-    [[nodiscard]] constexpr bool contains(ClientEventKind k) const {
-        return ((bits >> static_cast<unsigned>(k)) & 1U) != 0;
-    }
-};
-
-/// In any state of `from`, on any event of `on`, if `guard` holds: send `send`, run `effect`,
+using ClientLiteral = table::Literal<ClientPred>;
+using ClientEffect = table::Effect<ClientSide>;
+using ClientStateSet = table::EnumSet<ClientState>;
+using ClientEventSet = table::EnumSet<ClientEventKind>;
+/// In any state of `from`, on any event of `on`, if `guard` holds: send `output`, run `effect`,
 /// go to `to`.
-struct ClientRow {
-    ClientStateSet from;
-    ClientEventSet on;
-    ClientGuard guard;
-    ClientState to;
-    ClientSendKind send;
-    ClientEffect effect;
-    std::string_view id;
-};
+using ClientRow = table::Row<ClientSide>;
 
 [[nodiscard]] std::span<ClientRow const> client_table();
 
 /// client_step() over another table (a mutant, in the table mutation tests).
 [[nodiscard]] ClientStep client_step(ClientSession session, ClientEvent const& event,
-                                     std::span<ClientRow const> table);
+                                     std::span<ClientRow const> rows);
 
 /// The table as markdown rows (docs/statemachine.md, "The client session").
 [[nodiscard]] std::string client_table_markdown();

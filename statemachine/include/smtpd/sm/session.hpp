@@ -11,11 +11,10 @@
 
 #include "smtpd/sm/action.hpp"
 #include "smtpd/sm/event.hpp"
+#include "smtpd/sm/table.hpp"
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -162,83 +161,28 @@ struct PredInfo {
 
 [[nodiscard]] PredInfo const& pred_info(Pred pred);
 
-/// One literal of a guard: the predicate must have this value.
-struct Literal {
-    Pred pred = Pred::TlsActive;
-    bool value = true;
-};
+/// The server side of the table scaffolding (table.hpp); a row's output is its reply.
+using ServerSide = table::Side<State, EventKind, Pred, Session, Event, Actions, ReplyId>;
+template <> bool ServerSide::test(Pred pred, Session const& s, Event const& e);
 
-/// A conjunction of up to three literals; empty means always.
-struct Guard {
-    std::array<Literal, 3> literals{};
-    std::uint8_t count = 0;
-
-    constexpr Guard() = default;
-    constexpr Guard(std::initializer_list<Literal> list) {
-        for (Literal l : list) {
-            literals.at(count++) = l;
-        }
-    }
-    [[nodiscard]] std::span<Literal const> terms() const { return {literals.data(), count}; }
-    [[nodiscard]] bool holds(Session const& s, Event const& e) const;
-};
-
-struct FactChange {
-    std::uint8_t set = 0;   ///< bits of Fact
-    std::uint8_t clear = 0; ///< bits of Fact
-    bool enqueues = false;  ///< asks the queue to commit a message
-};
-
-using EffectFn = void (*)(Session&, Event const&, Actions&);
-
-struct Effect {
-    std::string_view name;
-    EffectFn fn;
-    FactChange model;
-};
-
-/// A set of states, for rows that apply in several.
-struct StateSet {
-    std::uint32_t bits = 0;
-    constexpr StateSet(std::initializer_list<State> states) {
-        for (State s : states) {
-            bits |= 1U << static_cast<unsigned>(s);
-        }
-    }
-    [[nodiscard]] constexpr bool contains(State s) const {
-        return ((bits >> static_cast<unsigned>(s)) & 1U) != 0;
-    }
-};
-
-/// A set of event kinds, for rows that apply to several.
-struct EventSet {
-    std::uint64_t bits = 0;
-    constexpr EventSet(std::initializer_list<EventKind> kinds) {
-        for (EventKind k : kinds) {
-            bits |= std::uint64_t{1} << static_cast<unsigned>(k);
-        }
-    }
-    [[nodiscard]] constexpr bool contains(EventKind k) const {
-        return ((bits >> static_cast<unsigned>(k)) & 1U) != 0;
-    }
-};
-
+using Literal = table::Literal<Pred>;
+using Guard = table::Guard<ServerSide>;
+using FactChange = table::FactChange;
+using Effect = table::Effect<ServerSide>;
+using StateSet = table::EnumSet<State>;
+using EventSet = table::EnumSet<EventKind>;
 /// One transition: in any state of `from`, on any event of `on`, if `guard` holds, go to `to`,
-/// send `reply` and run `effect`. The first matching row wins.
-struct Row {
-    StateSet from;
-    EventSet on;
-    Guard guard;
-    State to;
-    ReplyId reply;
-    Effect effect;
-    std::string_view id;
-};
+/// send `output` (a reply) and run `effect`. The first matching row wins.
+using Row = table::Row<ServerSide>;
+
+/// Row flag (Postfix's junk-command counting): the row's refusal of a command counts toward
+/// SessionParams::max_errors; the too-many-errors row closes the session at the limit.
+inline constexpr std::uint8_t kCountsError = 1;
 
 [[nodiscard]] std::span<Row const> server_table();
 
 /// step() over another table (a mutant, in the table mutation tests).
-[[nodiscard]] Step step(Session session, Event const& event, std::span<Row const> table);
+[[nodiscard]] Step step(Session session, Event const& event, std::span<Row const> rows);
 
 /// The events the runtime can feed a session in each state: commands only in command states,
 /// each runtime answer only while it is awaited, content only in Data and Chunk. The table must
