@@ -85,6 +85,17 @@ struct ClientWire {
         run();
     }
 
+    /// A runtime event named in a script: "tls-ok", "tls-fail", "timeout" or "closed".
+    void event(std::string_view name) {
+        if (name == "tls-ok" || name == "tls-fail") {
+            feed(ClientTlsDone{name == "tls-ok"});
+        } else if (name == "timeout") {
+            feed(ClientTimeout{});
+        } else if (name == "closed") {
+            feed(ClientPeerClosed{});
+        }
+    }
+
     /// Server bytes through the connection; every action it takes collected.
     void server(std::string_view bytes) {
         connection.receive(bytes);
@@ -176,12 +187,8 @@ inline void run_transcript(ClientWire& w, std::string_view script) {
         check();
         if (line[0] == 'S') {
             w.server(text + "\r\n");
-        } else if (text == "tls-ok" || text == "tls-fail") {
-            w.feed(ClientTlsDone{text == "tls-ok"});
-        } else if (text == "timeout") {
-            w.feed(ClientTimeout{});
-        } else if (text == "closed") {
-            w.feed(ClientPeerClosed{});
+        } else {
+            w.event(text);
         }
     }
     line = "(end)";

@@ -228,12 +228,8 @@ std::string run_client_transcript(std::string_view name, std::span<ClientRow con
         std::string_view const text = std::string_view(line).substr(3);
         if (line.starts_with("S: ")) {
             w.server(std::string(text) + "\r\n");
-        } else if (text == "tls-ok" || text == "tls-fail") {
-            w.feed(ClientTlsDone{text == "tls-ok"});
-        } else if (text == "timeout") {
-            w.feed(ClientTimeout{});
-        } else if (text == "closed") {
-            w.feed(ClientPeerClosed{});
+        } else {
+            w.event(text);
         }
     }
     std::string out;
