@@ -2,7 +2,8 @@
 # The layering check of .ci/lint: every #include of grammar/, statemachine/ and each runtime/
 # folder against the allowed-arrows table of docs/arch/overview.md (## Layering), every runtime
 # folder present in that table, the arrows of runtime/CMakeLists.txt equal to the table's, and no
-# "../" in an include. Prints one line per violation; exits non-zero on any.
+# "../" in an include anywhere (fuzz/ and tests/ too). Prints one line per violation; exits
+# non-zero on any.
 import os
 import re
 import sys
@@ -87,6 +88,18 @@ for top in ("grammar", "statemachine", "runtime"):
                 elif target_of(inc, source) not in allowed:
                     problems.append(f"{source}: #include \"{inc}\": {own} may not use "
                                     f"{target_of(inc, source)} (docs/arch/overview.md)")
+# fuzz/ and tests/ may include any layer, but through the include directories of the targets
+# they link (test support shared by both lives in grammar/testing and statemachine/testing):
+# never a "../" path, so no fuzz target reaches into a tests/ folder.
+for top in ("fuzz", "tests"):
+    for dirpath, _, names in os.walk(os.path.join(root, top)):
+        for name in names:
+            if name.endswith((".cpp", ".hpp")):
+                source = os.path.relpath(os.path.join(dirpath, name), root)
+                text = open(os.path.join(root, source), encoding="utf-8").read()
+                for inc in include.findall(text):
+                    if "../" in inc:
+                        problems.append(f"{source}: #include \"{inc}\": no ../ in an include")
 for p in problems:
     print(f"lint: {p}", file=sys.stderr)
 sys.exit(1 if problems else 0)

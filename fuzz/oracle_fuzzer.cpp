@@ -4,9 +4,9 @@
 // Property (one): on inputs of at most 24 bytes the verdict for `top` equals std::regex_match
 // with the same language written as an ECMAScript regex; abort() otherwise.
 // Depends on: oracle/oracle.hpp, reader/abnf.hpp.
-#include "../tests/grammar/regular_grammar.hpp"
 #include "oracle/oracle.hpp"
 #include "reader/abnf.hpp"
+#include "smtpd/grammar/testing/regular_grammar.hpp"
 
 #include <cstddef>
 #include <cstdint>

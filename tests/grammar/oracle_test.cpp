@@ -6,7 +6,7 @@
 // strings) except that last fixture. Depends on: oracle/oracle.hpp, reader/abnf.hpp, rapidcheck.
 #include "oracle/oracle.hpp"
 #include "reader/abnf.hpp"
-#include "regular_grammar.hpp"
+#include "smtpd/grammar/testing/regular_grammar.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>

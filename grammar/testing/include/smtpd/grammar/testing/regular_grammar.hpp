@@ -1,7 +1,8 @@
 // A small regular ABNF grammar with the traps PEG falls into (unordered alternation of "a" / "ab",
 // Ldh-str's backtracking repetition, %s and case-folded strings), and the same language as an
 // ECMAScript regex, which std::regex_match checks with full backtracking. Shared by the oracle's
-// property test and its fuzz target. Depends on: the standard library only.
+// property test (tests/grammar/oracle_test.cpp) and its fuzz target, which include it through the
+// smtpd_grammar_testing library. Depends on: the standard library only.
 #pragma once
 
 #include <string_view>
