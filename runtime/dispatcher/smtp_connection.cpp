@@ -100,6 +100,10 @@ class Connection {
             co_return;
         }
         conn_.start();
+        // One buffer for the connection's life, in this frame (not one frame of 16 KiB per
+        // read). Not zero-initialised: an idle connection should not pay for pages it never
+        // reads into.
+        std::array<char, kReadBuffer> buf; // NOLINT(cppcoreguidelines-pro-type-member-init)
         for (;;) {
             sm::ServerNext next = conn_.next_action();
             if (std::holds_alternative<sm::Finished>(next)) {
@@ -111,7 +115,7 @@ class Connection {
                 break;
             }
             if (std::holds_alternative<sm::NeedData>(next)) {
-                auto reading = read_more();
+                auto reading = read_more(buf);
                 co_await std::move(reading);
                 continue;
             }
@@ -125,12 +129,10 @@ class Connection {
 
     /// RFC 2920: the batched replies go out when no complete command is left in the input; then
     /// the next bytes, the idle timeout or the end of the stream.
-    asio::awaitable<void> read_more() {
+    asio::awaitable<void> read_more(std::array<char, kReadBuffer>& buf) {
         if (!co_await flush()) {
             co_return;
         }
-        // Not zero-initialised: an idle connection should not pay for pages it never reads into.
-        std::array<char, kReadBuffer> buf; // NOLINT(cppcoreguidelines-pro-type-member-init)
         auto const n = co_await stream_.read_some(buf, ctx_.command_timeout);
         if (stream_.timed_out()) {
             conn_.timeout();
