@@ -174,6 +174,13 @@ class DeliveryTestCase(unittest.TestCase):
         with open(path, "rb") as f:
             return f.read()
 
+    def wait_log_count(self, pattern, count, timeout=20):
+        """Waits (bounded) until at least `count` log lines match; returns how many do."""
+        def matches():
+            return len(re.findall(pattern, self.log(), re.M))
+        wait_for(lambda: matches() >= count, timeout)
+        return matches()
+
     def wait_file(self, path, predicate=lambda data: bool(data), timeout=20):
         def ready():
             try:
@@ -202,8 +209,9 @@ class Mbox(DeliveryTestCase):
         body = (b"From: s@localhost\r\nTo: box@localhost\r\nSubject: mbox-one\r\n\r\n"
                 b"first line\r\nFrom me to you\r\n>From already quoted\r\nFromage\r\nlast")
         self.send("s@localhost", ["box@localhost"], body)
-        data = self.wait_file(self.smtpd.mbox("box"))
+        # The file grows while the delivery writes it: read it once its result is logged.
         self.wait_log(r"evpid=\w+ from=<[^>]*> to=<box@localhost> .* result=Ok")
+        data = self.read(self.smtpd.mbox("box"))
         lines = data.split(b"\n")
         self.assertRegex(lines[0], FROM_LINE, data)
         self.assertEqual(FROM_LINE.match(lines[0]).group(1), b"s@localhost")
@@ -221,7 +229,8 @@ class Mbox(DeliveryTestCase):
 
     def test_null_sender_from_line(self):
         self.send("<>", ["nullbox@localhost"], b"Subject: mbox-null\r\n\r\nx\r\n")
-        data = self.wait_file(self.smtpd.mbox("nullbox"))
+        self.wait_log(r"to=<nullbox@localhost> .* result=Ok")
+        data = self.read(self.smtpd.mbox("nullbox"))
         first, return_path = data.split(b"\n")[:2]
         self.assertEqual(FROM_LINE.match(first).group(1), b"MAILER-DAEMON", data)
         self.assertEqual(return_path, b"Return-Path: <>")
@@ -231,8 +240,7 @@ class Mbox(DeliveryTestCase):
         for n in (1, 2):
             self.send("s@localhost", ["second@localhost"],
                       b"Subject: mbox-append-%d\r\n\r\nbody %d\r\n" % (n, n))
-            self.wait_file(self.smtpd.mbox("second"),
-                           lambda data, n=n: b"mbox-append-%d" % n in data)
+            self.wait_log_count(r"to=<second@localhost> .* result=Ok", n)
         data = self.read(self.smtpd.mbox("second"))
         starts = [line for line in data.split(b"\n") if line.startswith(b"From ")]
         self.assertEqual(len(starts), 2, data)
@@ -454,10 +462,7 @@ class FanOut(DeliveryTestCase):
         self.assertQueueDrains()
         # Each delivery logs its result from another process, after its file is written: wait
         # (bounded) for both lines, then check there are exactly two.
-        def results():
-            return len(re.findall(r"to=<fan@localhost> .* result=Ok", self.log()))
-        wait_for(lambda: results() >= 2)
-        self.assertEqual(results(), 2, self.log())
+        self.assertEqual(self.wait_log_count(r"to=<fan@localhost> .* result=Ok", 2), 2, self.log())
 
 
 def split_notice(raw):
