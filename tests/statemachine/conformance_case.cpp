@@ -103,7 +103,8 @@ bool glob_digits(std::string_view pattern, std::string_view text) {
         return !text.empty() && text.front() == pattern.front() &&
                glob_digits(pattern.substr(1), text.substr(1));
     }
-    for (std::size_t n = 1; n <= text.size() && std::isdigit(static_cast<unsigned char>(text[n - 1])); ++n) {
+    for (std::size_t n = 1;
+         n <= text.size() && std::isdigit(static_cast<unsigned char>(text[n - 1])); ++n) {
         if (glob_digits(pattern.substr(1), text.substr(n))) {
             return true;
         }
@@ -162,9 +163,8 @@ bool parse_header(std::string_view header, Case& c, std::string& error) {
         }
         auto const colon = line.find(':');
         std::string key(trim(line.substr(0, colon)));
-        std::ranges::transform(key, key.begin(), [](unsigned char ch) {
-            return static_cast<char>(std::tolower(ch));
-        });
+        std::ranges::transform(
+            key, key.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
         std::string const value(colon == std::string_view::npos ? ""
                                                                 : trim(line.substr(colon + 1)));
         if (std::ranges::find(kHeaderKeys, key) == kHeaderKeys.end()) {
@@ -222,7 +222,8 @@ bool Expect::matches(std::vector<std::string> const& lines) const {
         if (alt.code == "closed" || code.size() != 3) {
             continue;
         }
-        bool const code_ok = alt.code[0] == code[0] && (alt.code[1] == 'x' || alt.code[1] == code[1]) &&
+        bool const code_ok = alt.code[0] == code[0] &&
+                             (alt.code[1] == 'x' || alt.code[1] == code[1]) &&
                              (alt.code[2] == 'x' || alt.code[2] == code[2]);
         bool const keywords_ok = std::ranges::all_of(alt.keywords, [&](auto const& k) {
             return std::ranges::find(offered, k) != offered.end();
@@ -257,20 +258,42 @@ std::string decode_escapes(std::string_view text) {
         auto const octal = [](char d) { return d >= '0' && d <= '7'; };
         auto const hex = [](char d) { return std::isxdigit(static_cast<unsigned char>(d)) != 0; };
         switch (c) {
-        case '\n': break;
-        case '\\': out += '\\'; break;
-        case '\'': out += '\''; break;
-        case '"': out += '"'; break;
-        case 'a': out += '\a'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'v': out += '\v'; break;
+        case '\n':
+            break;
+        case '\\':
+            out += '\\';
+            break;
+        case '\'':
+            out += '\'';
+            break;
+        case '"':
+            out += '"';
+            break;
+        case 'a':
+            out += '\a';
+            break;
+        case 'b':
+            out += '\b';
+            break;
+        case 'f':
+            out += '\f';
+            break;
+        case 'n':
+            out += '\n';
+            break;
+        case 'r':
+            out += '\r';
+            break;
+        case 't':
+            out += '\t';
+            break;
+        case 'v':
+            out += '\v';
+            break;
         case 'x':
             if (i + 2 < text.size() && hex(text[i + 1]) && hex(text[i + 2])) {
-                out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+                out +=
+                    static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
                 i += 2;
             } else {
                 out += "\\x";
@@ -298,7 +321,8 @@ std::string expand(std::string_view text, CaseFacts const& facts, std::string_vi
     std::string const& pass = facts.auth_pass;
     s = replace_all(std::move(s), "{domain}", facts.domain);
     s = replace_all(std::move(s), "{id}", id);
-    s = replace_all(std::move(s), "{auth_plain}", base64_encode(std::string(1, '\0') + user + '\0' + pass));
+    s = replace_all(std::move(s), "{auth_plain}",
+                    base64_encode(std::string(1, '\0') + user + '\0' + pass));
     s = replace_all(std::move(s), "{auth_bad_plain}",
                     base64_encode(std::string(1, '\0') + user + '\0' + pass + "-wrong"));
     s = replace_all(std::move(s), "{auth_user}", base64_encode(user));
@@ -360,8 +384,8 @@ ReadCase parse_case(std::string_view text, std::string const& path, CaseFacts co
         } else if (kind == "T") {
             s.kind = CaseStep::Kind::Tls;
         } else {
-            result.error = "line " + std::to_string(number) + ": unknown step '" +
-                           std::string(kind) + "'";
+            result.error =
+                "line " + std::to_string(number) + ": unknown step '" + std::string(kind) + "'";
             return result;
         }
         c.steps.push_back(std::move(s));
@@ -396,9 +420,10 @@ std::vector<std::pair<std::string, std::string>> known_failures(std::string cons
             auto const hash = line.find('#');
             std::string const id(trim(std::string_view(line).substr(0, hash)));
             if (!id.empty()) {
-                known.emplace_back(id, hash == std::string::npos
-                                           ? std::string()
-                                           : std::string(trim(std::string_view(line).substr(hash + 1))));
+                known.emplace_back(
+                    id, hash == std::string::npos
+                            ? std::string()
+                            : std::string(trim(std::string_view(line).substr(hash + 1))));
             }
         }
     }

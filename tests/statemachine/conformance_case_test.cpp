@@ -25,8 +25,9 @@ std::string run(std::string const& dialogue, Listener const& listener = plain_li
 }
 
 TEST(ConformanceCase, ReadsStepsAsTheRunnerDoes) {
-    Case const c = read("S: 220\nC: RCPT TO:<a@{domain}>\n# comment\n\nR: x\\r\\n\\x41\\0\\\\{ab*3}\n"
-                        "S: 250 +size | 55x 5.7.*\nT:\nW: 0.5\nM: {id}\\n\n");
+    Case const c =
+        read("S: 220\nC: RCPT TO:<a@{domain}>\n# comment\n\nR: x\\r\\n\\x41\\0\\\\{ab*3}\n"
+             "S: 250 +size | 55x 5.7.*\nT:\nW: 0.5\nM: {id}\\n\n");
     ASSERT_EQ(c.steps.size(), 7U);
     EXPECT_EQ(c.steps[1].bytes, "RCPT TO:<a@localhost>\r\n");
     EXPECT_EQ(c.steps[2].bytes, std::string("x\r\nA\0\\ababab", 12));
@@ -47,7 +48,8 @@ TEST(ConformanceCase, RefusesMalformedCases) {
     CaseFacts const facts;
     EXPECT_FALSE(parse_case("id: x\n", "f", facts).value);
     EXPECT_FALSE(parse_case("id: x\nrfc: 1\nlevel: OFTEN\nquote: q\n---\n", "f", facts).value);
-    EXPECT_FALSE(parse_case("id: x\nrfc: 1\nlevel: MAY\nquote: q\n---\nS: 6xx\n", "f", facts).value);
+    EXPECT_FALSE(
+        parse_case("id: x\nrfc: 1\nlevel: MAY\nquote: q\n---\nS: 6xx\n", "f", facts).value);
     EXPECT_FALSE(parse_case("id: x\nrfc: 1\nlevel: MAY\nquote: q\n---\nX: y\n", "f", facts).value);
 }
 
@@ -71,9 +73,10 @@ TEST(ConformanceCase, MatchesRepliesAsTheRunnerDoes) {
     EXPECT_TRUE(expect("250 | closed").accepts_close());
 }
 
-constexpr std::string_view kMail = "S: 220\nC: EHLO c.example\nS: 250\nC: MAIL FROM:<a@example.org>\n"
-                                   "S: 250\nC: RCPT TO:<b@{domain}>\nS: 250\nC: DATA\nS: 354\n"
-                                   "C: Subject: {id}\nC:\nC: body\nC: .\nS: 250\n";
+constexpr std::string_view kMail =
+    "S: 220\nC: EHLO c.example\nS: 250\nC: MAIL FROM:<a@example.org>\n"
+    "S: 250\nC: RCPT TO:<b@{domain}>\nS: 250\nC: DATA\nS: 354\n"
+    "C: Subject: {id}\nC:\nC: body\nC: .\nS: 250\n";
 
 TEST(ConformanceReplay, ACaseTheServerMeetsPasses) {
     EXPECT_EQ(run(std::string(kMail) + "M: body\\n\nC: QUIT\nS: 221\nS: closed\n"), "");
@@ -84,13 +87,13 @@ TEST(ConformanceReplay, ACaseTheServerMeetsPasses) {
 }
 
 TEST(ConformanceReplay, ACaseTheServerDoesNotMeetFails) {
-    EXPECT_NE(run("S: 220\nC: DATA\nS: 354\n"), "");                      // 503 in truth
-    EXPECT_NE(run("S: 220\nC: NOOP\nS: 250\nS: 250\n"), "");               // one reply only
-    EXPECT_NE(run("S: 220\nC: NOOP\nS: 250\nS: closed\n"), "");            // still open
-    EXPECT_NE(run("S: 220\nC: QUIT\nS: 221\nS: 250\n"), "");               // closed
-    EXPECT_NE(run("S: 220\nC: EHLO c\nS: 250 +STARTTLS\n"), "");           // not offered
-    EXPECT_NE(run(std::string(kMail) + "M: other body\\n\n"), "");         // another body
-    EXPECT_NE(run("S: 220\nC: MAIL FROM:<a@example.org>\nS: 503\nM: x\n"), ""); // nothing queued
+    EXPECT_NE(run("S: 220\nC: DATA\nS: 354\n"), "");                              // 503 in truth
+    EXPECT_NE(run("S: 220\nC: NOOP\nS: 250\nS: 250\n"), "");                      // one reply only
+    EXPECT_NE(run("S: 220\nC: NOOP\nS: 250\nS: closed\n"), "");                   // still open
+    EXPECT_NE(run("S: 220\nC: QUIT\nS: 221\nS: 250\n"), "");                      // closed
+    EXPECT_NE(run("S: 220\nC: EHLO c\nS: 250 +STARTTLS\n"), "");                  // not offered
+    EXPECT_NE(run(std::string(kMail) + "M: other body\\n\n"), "");                // another body
+    EXPECT_NE(run("S: 220\nC: MAIL FROM:<a@example.org>\nS: 503\nM: x\n"), "");   // nothing queued
     EXPECT_NE(run("S: 220\nC: RCPT TO:<x@elsewhere.invalid>\nS: 503\nT:\n"), ""); // no STARTTLS
     EXPECT_NE(run("S: 220\nC: EHLO c\nS: 250\nC: MAIL FROM:<a@b.example>\nS: 250\n"
                   "C: RCPT TO:<x@elsewhere.invalid>\nS: 250\n"),

@@ -21,9 +21,8 @@ constexpr std::string_view kHostname = "mx.test";
 /// runtime/lookup/recipients.cpp is_local_domain: `match for local` covers these.
 bool local_domain(std::string_view domain, CaseFacts const& facts) {
     using grammar::ascii_case::equal;
-    return equal(domain, facts.domain) || equal(domain, "localhost") ||
-           equal(domain, kHostname) || equal(domain, "[127.0.0.1]") ||
-           equal(domain, "[IPv6:::1]");
+    return equal(domain, facts.domain) || equal(domain, "localhost") || equal(domain, kHostname) ||
+           equal(domain, "[127.0.0.1]") || equal(domain, "[IPv6:::1]");
 }
 
 std::string path_text(grammar::Path const& p) {
@@ -114,8 +113,8 @@ class Driver {
     void take(CheckCredentials const& a) {
         bool const ok = a.user == facts_.auth_user && a.password == facts_.auth_pass;
         t_.log.push_back("credentials " + a.user + (ok ? " ok" : " refused"));
-        connection_.answer(AuthVerdict{ok ? AuthVerdict::Kind::Accepted
-                                          : AuthVerdict::Kind::Rejected});
+        connection_.answer(
+            AuthVerdict{ok ? AuthVerdict::Kind::Accepted : AuthVerdict::Kind::Rejected});
     }
     void take(StartTls const& /*a*/) {
         t_.log.emplace_back("starttls");
@@ -165,9 +164,9 @@ std::vector<std::string> reply_lines(std::string_view rendered) {
 
 /// smtpconf.py Connection.reply's checks on the form of a reply.
 std::string malformed(std::vector<std::string> const& lines) {
-    static std::regex const kLine("^[2-5][0-9]{2}([ -].*)?$");
+    static std::regex const line_form("^[2-5][0-9]{2}([ -].*)?$");
     for (std::size_t i = 0; i < lines.size(); ++i) {
-        if (!std::regex_match(lines[i], kLine)) {
+        if (!std::regex_match(lines[i], line_form)) {
             return "malformed reply line '" + lines[i] + "'";
         }
         if (lines[i].compare(0, 3, lines[0], 0, 3) != 0) {
@@ -203,7 +202,8 @@ std::string check_message(Case const& c, Transcript const& t, std::string const&
     auto const blank = delivered.find("\n\n");
     if (blank == std::string::npos || delivered.substr(blank + 2) != lf_only(body)) {
         return "delivered body '" +
-               (blank == std::string::npos ? delivered : delivered.substr(blank + 2)).substr(0, 200) +
+               (blank == std::string::npos ? delivered : delivered.substr(blank + 2))
+                   .substr(0, 200) +
                "', expected '" + body.substr(0, 200) + "'";
     }
     return "";
@@ -244,8 +244,8 @@ ClientStream client_stream(Case const& c) {
     return s;
 }
 
-Transcript replay_case(ClientStream const& stream, Listener const& listener,
-                       CaseFacts const& facts, std::span<std::size_t const> cuts) {
+Transcript replay_case(ClientStream const& stream, Listener const& listener, CaseFacts const& facts,
+                       std::span<std::size_t const> cuts) {
     std::vector<std::size_t> ends(cuts.begin(), cuts.end());
     ends.insert(ends.end(), stream.handshakes.begin(), stream.handshakes.end());
     ends.push_back(stream.bytes.size());

@@ -121,7 +121,8 @@ void replay_all(Listener const& listener) {
             continue;
         }
         std::string const why = replay_every_way(c, listener, counts);
-        auto const listed = std::ranges::find_if(known, [&](auto const& k) { return k.first == c.id; });
+        auto const listed =
+            std::ranges::find_if(known, [&](auto const& k) { return k.first == c.id; });
         if (listed != known.end()) {
             // A known failure over TCP: report what memory says, fail on neither.
             ++counts.skipped["in conformance/known-failures: " + listed->second];
@@ -137,8 +138,8 @@ void replay_all(Listener const& listener) {
         ++counts.replayed;
     }
     std::cout << "conformance in memory, " << listener.name << " listener: " << cases.size()
-              << " cases, " << counts.replayed << " replayed (" << counts.splits
-              << " splits; " << counts.sampled << " long streams split at a sample of offsets)";
+              << " cases, " << counts.replayed << " replayed (" << counts.splits << " splits; "
+              << counts.sampled << " long streams split at a sample of offsets)";
     for (auto const& [reason, n] : counts.skipped) {
         std::cout << ", " << n << " skipped: " << reason;
     }
