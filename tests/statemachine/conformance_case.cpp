@@ -257,59 +257,25 @@ std::string decode_escapes(std::string_view text) {
         char const c = text[++i];
         auto const octal = [](char d) { return d >= '0' && d <= '7'; };
         auto const hex = [](char d) { return std::isxdigit(static_cast<unsigned char>(d)) != 0; };
-        switch (c) {
-        case '\n':
-            break;
-        case '\\':
+        // Python's one-character escapes: the escape letter, then what it stands for.
+        constexpr std::string_view kSimple = "\\\\''\"\"a\ab\bf\fn\nr\rt\tv\v";
+        if (c == '\n') {
+            continue; // a backslash before a newline joins the lines
+        }
+        if (auto const at = kSimple.find(c); at != std::string_view::npos && at % 2 == 0) {
+            out += kSimple[at + 1];
+        } else if (c == 'x' && i + 2 < text.size() && hex(text[i + 1]) && hex(text[i + 2])) {
+            out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+            i += 2;
+        } else if (octal(c)) {
+            int value = c - '0';
+            for (int n = 0; n < 2 && i + 1 < text.size() && octal(text[i + 1]); ++n) {
+                value = value * 8 + (text[++i] - '0');
+            }
+            out += static_cast<char>(value & 0xff);
+        } else {
             out += '\\';
-            break;
-        case '\'':
-            out += '\'';
-            break;
-        case '"':
-            out += '"';
-            break;
-        case 'a':
-            out += '\a';
-            break;
-        case 'b':
-            out += '\b';
-            break;
-        case 'f':
-            out += '\f';
-            break;
-        case 'n':
-            out += '\n';
-            break;
-        case 'r':
-            out += '\r';
-            break;
-        case 't':
-            out += '\t';
-            break;
-        case 'v':
-            out += '\v';
-            break;
-        case 'x':
-            if (i + 2 < text.size() && hex(text[i + 1]) && hex(text[i + 2])) {
-                out +=
-                    static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
-                i += 2;
-            } else {
-                out += "\\x";
-            }
-            break;
-        default:
-            if (octal(c)) {
-                int value = c - '0';
-                for (int n = 0; n < 2 && i + 1 < text.size() && octal(text[i + 1]); ++n) {
-                    value = value * 8 + (text[++i] - '0');
-                }
-                out += static_cast<char>(value & 0xff);
-            } else {
-                out += '\\';
-                out += c;
-            }
+            out += c;
         }
     }
     return out;

@@ -44,6 +44,10 @@ TEST(ConformanceCase, ReadsStepsAsTheRunnerDoes) {
     EXPECT_EQ(s.writes, std::vector<std::size_t>{s.bytes.size()}); // one write: C: and R:
 }
 
+TEST(ConformanceCase, DecodesEscapesAsPythonDoes) {
+    EXPECT_EQ(decode_escapes("\\t\\101\\0\\q\\'\\\\"), std::string("\tA\0\\q'\\", 7));
+}
+
 TEST(ConformanceCase, RefusesMalformedCases) {
     CaseFacts const facts;
     EXPECT_FALSE(parse_case("id: x\n", "f", facts).value);
