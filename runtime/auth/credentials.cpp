@@ -82,7 +82,7 @@ Credentials::from_entries(std::vector<std::pair<std::string, std::string>> const
 Fallible<Credentials> Credentials::load(std::string const& path) {
     auto text = read_file(path);
     if (!text) {
-        return failure(text.error(), path + ": " + text.error().message());
+        return failure(text.error().code, path + ": " + text.error().what());
     }
     conf::TableResult parsed = conf::parse_table_file(text.value(), path);
     OPENSSL_cleanse(text.value().data(), text.value().size());

@@ -94,7 +94,7 @@ Fallible<Fd> connect_unix(std::string const& path, std::chrono::milliseconds tim
     // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
     auto const* sa = reinterpret_cast<sockaddr const*>(&addr);
     if (auto r = connect_bounded(fd.get(), sa, sizeof addr, timeout); !r) {
-        return sys_failure("connect to " + path, r.error());
+        return sys_failure("connect to " + path, r.error().code);
     }
     return fd;
 }
@@ -122,7 +122,7 @@ Fallible<Fd> connect_tcp(conf::LmtpDestination const& d, std::chrono::millisecon
         if (r) {
             return fd;
         }
-        last = r.error();
+        last = r.error().code;
     }
     return sys_failure("connect to " + where, last);
 }
@@ -135,7 +135,7 @@ Fallible<std::string> read_content(LmtpDelivery const& d) {
     }
     auto message = read_message(d.message_path, d.message_fd);
     if (!message) {
-        return sys_failure(d.message_path, message.error());
+        return sys_failure(d.message_path, message.error().code);
     }
     return content + message.value();
 }

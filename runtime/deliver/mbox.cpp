@@ -85,16 +85,16 @@ Fallible<DotLock> take_dotlock(std::string const& lock, Clock::time_point deadli
         if (fd) {
             DotLock held(lock); // liblockfile writes the owner's pid
             if (auto r = write_all(fd.value().get(), fmt::format("{}\n", ::getpid())); !r) {
-                return failure(r.error(), fmt::format("{}: {}", lock, r.error().message()));
+                return failure(r.error().code, fmt::format("{}: {}", lock, r.error().what()));
             }
             return held;
         }
-        int const err = fd.error().value();
+        int const err = fd.error().code.value();
         if (err == EACCES || err == EPERM || err == EROFS) {
             return DotLock{};
         }
         if (err != EEXIST) {
-            return failure(fd.error(), fmt::format("{}: {}", lock, fd.error().message()));
+            return failure(fd.error().code, fmt::format("{}: {}", lock, fd.error().what()));
         }
         if (dotlock_stale(lock, locking.stale)) {
             ::unlink(lock.c_str());
@@ -111,7 +111,7 @@ Fallible<DotLock> take_dotlock(std::string const& lock, Clock::time_point deadli
 Fallible<Fd> open_mbox(std::string const& path) {
     auto fd = open_file(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0600);
     if (!fd) {
-        return failure(fd.error(), fmt::format("{}: {}", path, fd.error().message()));
+        return failure(fd.error().code, fmt::format("{}: {}", path, fd.error().what()));
     }
     struct stat st {};
     if (::fstat(fd.value().get(), &st) != 0) {
@@ -149,7 +149,7 @@ Fallible<void> lock_fcntl(int fd, std::string const& path, Clock::time_point dea
 
 Fallible<void> write_or_fail(int fd, std::string_view bytes, std::string const& path) {
     if (auto r = write_all(fd, bytes); !r) {
-        return failure(r.error(), fmt::format("{}: {}", path, r.error().message()));
+        return failure(r.error().code, fmt::format("{}: {}", path, r.error().what()));
     }
     return success();
 }
@@ -158,7 +158,7 @@ Fallible<void> write_or_fail(int fd, std::string_view bytes, std::string const& 
 Fallible<void> append_message(int out, MboxDelivery const& d) {
     auto in = open_message(d.message_path, d.message_fd);
     if (!in) {
-        return failure(in.error(), fmt::format("{}: {}", d.message_path, in.error().message()));
+        return failure(in.error().code, fmt::format("{}: {}", d.message_path, in.error().what()));
     }
     std::time_t const when = d.when != 0 ? d.when : std::time(nullptr);
     MboxQuoter quoter;
@@ -299,7 +299,7 @@ DeliveryOutcome deliver_mbox(MboxDelivery const& delivery, MboxLocking const& lo
     if (done) {
         return {Kind::Ok, "delivered to " + delivery.mbox};
     }
-    return {kind_of(done.error().code), done.error().message};
+    return {kind_of(done.error().code), done.error().what()};
 }
 
 } // namespace smtpd::rt

@@ -68,7 +68,7 @@ listener_context(conf::Config const& config, std::uint32_t index, ServerContext&
         auto tls = tls::ServerTls::create(tls::server_tls_config(config, listen));
         if (!tls.has_value()) {
             return failure(tls.error().code,
-                           fmt::format("{}: {}", where(listen.where), tls.error().message));
+                           fmt::format("{}: {}", where(listen.where), tls.error().what()));
         }
         ctx->tls = std::move(tls).value();
     }

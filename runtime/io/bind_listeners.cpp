@@ -79,7 +79,7 @@ Fallible<std::vector<BoundSocket>> bind_listeners(conf::Config const& config) {
             auto fd = bind_endpoint(endpoint);
             if (!fd) {
                 return failure(fd.error().code,
-                               fmt::format("{}: {}", where(listen.where), fd.error().message));
+                               fmt::format("{}: {}", where(listen.where), fd.error().what()));
             }
             log_info("listener: listening on {} port {}", endpoint.address().to_string(),
                      endpoint.port());

@@ -30,7 +30,7 @@ Fallible<std::shared_ptr<auth::Credentials const>> credentials(conf::Config cons
                       : auth::Credentials::from_entries(table->map, "table <" + table->name + ">");
     if (!loaded.has_value()) {
         return failure(loaded.error().code,
-                       fmt::format("{}: {}", where(table->where), loaded.error().message));
+                       fmt::format("{}: {}", where(table->where), loaded.error().what()));
     }
     return std::make_shared<auth::Credentials const>(std::move(loaded).value());
 }

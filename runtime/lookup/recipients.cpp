@@ -64,10 +64,10 @@ Fallible<Recipients> Recipients::create(conf::Config config, std::string hostnam
         }
         auto text = read_file(t.path);
         if (!text) {
-            return failure(text.error(), t.where.file + ":" + std::to_string(t.where.line) + ":" +
+            return failure(text.error().code, t.where.file + ":" + std::to_string(t.where.line) + ":" +
                                              std::to_string(t.where.column) +
                                              ": cannot read table file " + t.path + ": " +
-                                             text.error().message());
+                                             text.error().what());
         }
         auto parsed = conf::parse_table_file(text.value(), t.path);
         if (!parsed.table) {

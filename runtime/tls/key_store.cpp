@@ -44,7 +44,7 @@ Fallible<std::size_t> KeyStore::load(std::string const& key_file, X509* cert,
                                      std::string const& cert_file) {
     auto pem = read_file(key_file);
     if (!pem) {
-        return failure(pem.error(), key_file + ": " + pem.error().message());
+        return failure(pem.error().code, key_file + ": " + pem.error().what());
     }
     std::string& text = pem.value();
     EVP_PKEY* raw = nullptr;

@@ -41,7 +41,7 @@ constexpr std::array<unsigned char, 5> kSessionContext = {'s', 'm', 't', 'p', 'd
 Fallible<std::vector<X509Ptr>> read_certificates(std::string const& file, TlsErrc bad) {
     auto pem = read_file(file);
     if (!pem) {
-        return failure(pem.error(), file + ": " + pem.error().message());
+        return failure(pem.error().code, file + ": " + pem.error().what());
     }
     std::vector<X509Ptr> certs;
     std::string const& text = pem.value();
