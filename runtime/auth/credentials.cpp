@@ -67,7 +67,7 @@ bool check_password(std::string_view password, std::string const& hash) {
     return same;
 }
 
-Fallible<Credentials>
+Result<Credentials>
 Credentials::from_entries(std::vector<std::pair<std::string, std::string>> const& entries,
                           std::string const& source) {
     Credentials credentials;
@@ -79,7 +79,7 @@ Credentials::from_entries(std::vector<std::pair<std::string, std::string>> const
     return credentials;
 }
 
-Fallible<Credentials> Credentials::load(std::string const& path) {
+Result<Credentials> Credentials::load(std::string const& path) {
     auto text = read_file(path);
     if (!text) {
         return failure(text.error().code, path + ": " + text.error().what());

@@ -146,7 +146,7 @@ class Control {
     uid_t daemon_uid_; ///< the daemon's effective uid before its privilege drop
 };
 
-Fallible<Protocol::acceptor> open_socket(asio::io_context& io, std::string const& path) {
+Result<Protocol::acceptor> open_socket(asio::io_context& io, std::string const& path) {
     ::unlink(path.c_str());
     Protocol::acceptor acceptor(io);
     boost::system::error_code ec;

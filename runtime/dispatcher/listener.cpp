@@ -58,7 +58,7 @@ sm::SessionParams session_params(conf::Listen const& listen, sm::SessionParams p
     return params;
 }
 
-Fallible<std::shared_ptr<ListenerContext const>>
+Result<std::shared_ptr<ListenerContext const>>
 listener_context(conf::Config const& config, std::uint32_t index, ServerContext& server) {
     conf::Listen const& listen = config.listeners.at(index);
     auto ctx = std::make_shared<ListenerContext>(
@@ -77,7 +77,7 @@ listener_context(conf::Config const& config, std::uint32_t index, ServerContext&
 
 } // namespace
 
-Fallible<std::vector<std::shared_ptr<ListenerContext const>>>
+Result<std::vector<std::shared_ptr<ListenerContext const>>>
 listener_contexts(conf::Config const& config, ServerContext& server) {
     std::vector<std::shared_ptr<ListenerContext const>> contexts;
     for (std::uint32_t index = 0; index < config.listeners.size(); ++index) {

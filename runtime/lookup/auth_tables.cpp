@@ -13,8 +13,8 @@ std::string where(conf::Location const& l) {
     return fmt::format("{}:{}:{}", l.file, l.line, l.column);
 }
 
-Fallible<std::shared_ptr<auth::Credentials const>> credentials(conf::Config const& config,
-                                                               conf::Listen const& listen) {
+Result<std::shared_ptr<auth::Credentials const>> credentials(conf::Config const& config,
+                                                             conf::Listen const& listen) {
     if (listen.auth == conf::Listen::AuthMode::None || !listen.auth_table) {
         return std::shared_ptr<auth::Credentials const>();
     }
@@ -37,7 +37,7 @@ Fallible<std::shared_ptr<auth::Credentials const>> credentials(conf::Config cons
 
 } // namespace
 
-Fallible<ListenerCredentials> load_listener_credentials(conf::Config const& config) {
+Result<ListenerCredentials> load_listener_credentials(conf::Config const& config) {
     ListenerCredentials all;
     for (auto const& listen : config.listeners) {
         auto one = credentials(config, listen);

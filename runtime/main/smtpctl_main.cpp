@@ -5,8 +5,8 @@
 // daemon or to read its reply is one line on stderr naming the socket, exit 1. Blocking I/O on a
 // plain unix socket; the reply is awaited at most kReplyTimeout.
 // Depends on: runtime/control/smtpctl, runtime/ipc (codec, FrameReader), runtime/common.
-#include "common/failure.hpp"
 #include "common/fs.hpp"
+#include "common/result.hpp"
 #include "control/smtpctl.hpp"
 #include "ipc/codec.hpp"
 #include "ipc/frame_reader.hpp"
@@ -84,7 +84,7 @@ rt::Failure socket_failure(std::string const& path, std::error_code code) {
     return rt::failure(code, fmt::format("{}: {}", path, code.message()));
 }
 
-rt::Fallible<rt::Fd> connect_to(std::string const& path) {
+rt::Result<rt::Fd> connect_to(std::string const& path) {
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     if (path.size() >= sizeof address.sun_path) {
@@ -105,8 +105,7 @@ rt::Fallible<rt::Fd> connect_to(std::string const& path) {
     return fd;
 }
 
-rt::Fallible<void> send_request(int fd, std::string const& path,
-                                ipc::ControlRequest const& request) {
+rt::Result<void> send_request(int fd, std::string const& path, ipc::ControlRequest const& request) {
     auto frame = ipc::encode(request);
     if (!frame) {
         return socket_failure(path, frame.error().code);
@@ -120,7 +119,7 @@ rt::Fallible<void> send_request(int fd, std::string const& path,
 }
 
 /// Reads until one whole frame; it must be the ControlReply to kRequestId.
-rt::Fallible<ipc::ControlReply> read_reply(int fd, std::string const& path) {
+rt::Result<ipc::ControlReply> read_reply(int fd, std::string const& path) {
     ipc::FrameReader reader;
     std::array<std::byte, 4096> chunk{};
     for (;;) {

@@ -38,7 +38,7 @@ char status_byte(ipc::DeliveryStatus status) {
 
 /// The account a recipient's delivery runs as: from the envelope when its userbase gave the ids,
 /// else from the password database.
-Fallible<SystemAccount> account_of(QueuedRecipient const& r) {
+Result<SystemAccount> account_of(QueuedRecipient const& r) {
     if (r.uid && r.gid) {
         return SystemAccount{r.user, *r.uid, *r.gid, r.home};
     }

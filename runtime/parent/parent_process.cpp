@@ -245,8 +245,8 @@ class Parent {
 };
 
 /// Starts every child role; the parent keeps its ends of its own links and drops the rest.
-Fallible<std::map<pid_t, Role>> spawn_children(LinkEnds& links, Peers& peers, asio::io_context& io,
-                                               std::vector<std::string> const& args) {
+Result<std::map<pid_t, Role>> spawn_children(LinkEnds& links, Peers& peers, asio::io_context& io,
+                                             std::vector<std::string> const& args) {
     auto exe = self_executable();
     if (!exe) {
         return exe.error();

@@ -38,7 +38,7 @@ Failure errno_failure(std::string const& what) {
     return failure(code, fmt::format("{}: {}", what, code.message()));
 }
 
-Fallible<void> prepare_spool(std::string const& spool, SystemAccount const& owner) {
+Result<void> prepare_spool(std::string const& spool, SystemAccount const& owner) {
     if (auto made = make_dirs(spool, kSpoolMode); !made) {
         return failure(made.error().code, fmt::format("spool {}: {}", spool, made.error().what()));
     }
@@ -53,7 +53,7 @@ Fallible<void> prepare_spool(std::string const& spool, SystemAccount const& owne
     return success();
 }
 
-Fallible<void> prepare_chroot(std::string const& dir) {
+Result<void> prepare_chroot(std::string const& dir) {
     if (auto made = make_dirs(dir, kChrootMode); !made) {
         return failure(made.error().code,
                        fmt::format("chroot directory {}: {}", dir, made.error().what()));
@@ -73,7 +73,7 @@ Fallible<void> prepare_chroot(std::string const& dir) {
 
 } // namespace
 
-Fallible<void> prepare_directories(DaemonOptions const& options) {
+Result<void> prepare_directories(DaemonOptions const& options) {
     if (!running_as_root()) {
         log_warn("smtpd: running as a normal user: no privilege drop, no chroot");
         if (auto made = make_dirs(options.spool, kSpoolMode); !made) {

@@ -70,14 +70,14 @@ asio::awaitable<void> receive_loop(ipc::Channel& channel, Role self, Role peer,
 
 } // namespace
 
-Fallible<Peers> Peers::inherit(asio::any_io_executor const& executor, Role self) {
+Result<Peers> Peers::inherit(asio::any_io_executor const& executor, Role self) {
     Peers peers(self);
     for (PeerEnd const& end : peers_of(self)) {
         auto channel = ipc::Channel::from_fd(executor, Fd(end.child_fd));
         if (!channel) {
-            return failure(channel.error().code, fmt::format("{}: channel to {} (fd {}): {}",
-                                                        role_name(self), role_name(end.peer),
-                                                        end.child_fd, channel.error().what()));
+            return failure(channel.error().code,
+                           fmt::format("{}: channel to {} (fd {}): {}", role_name(self),
+                                       role_name(end.peer), end.child_fd, channel.error().what()));
         }
         peers.add(end.peer, std::move(channel).value());
     }
@@ -147,7 +147,7 @@ void Peers::close_all() {
     }
 }
 
-Fallible<void> enter_jail(Role role, DaemonOptions const& options) {
+Result<void> enter_jail(Role role, DaemonOptions const& options) {
     RoleInfo const* info = role_info(role);
     if (info == nullptr || !running_as_root()) {
         return success();
