@@ -216,8 +216,7 @@ class Connection {
         auto resolving = ctx_.services.resolve(local, domain, client_local_);
         auto resolved = co_await std::move(resolving);
         if (!resolved) {
-            log_warn("{} lookup: <{}@{}> failed: {}", id_, local, domain,
-                     resolved.error().what());
+            log_warn("{} lookup: <{}@{}> failed: {}", id_, local, domain, resolved.error().what());
             co_return sm::RcptVerdict{Kind::TempFail};
         }
         Kind const kind = resolved.value().verdict;
@@ -320,8 +319,7 @@ class Connection {
         auto committing = ctx_.services.commit(env->id, encode_envelope(*env));
         auto committed = co_await std::move(committing);
         if (!committed || !committed.value().ok) {
-            std::string const why =
-                committed ? committed.value().error : committed.error().what();
+            std::string const why = committed ? committed.value().error : committed.error().what();
             log_warn("{} queue: commit failed for msgid={}: {}", id_, env->id, why);
             bool const full = committed && committed.value().no_space;
             co_return sm::QueueVerdict{full ? Kind::NoSpace : Kind::TempFail, {}};

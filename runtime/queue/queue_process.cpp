@@ -168,9 +168,9 @@ class Queue {
         auto begun = spool_.begin();
         if (!begun) {
             log_warn("queue: cannot create a message: {}", begun.error().what());
-            peers_.send(
-                Role::Dispatcher,
-                ipc::MessageCreated{m.id, {}, begun.error().what(), is_no_space(begun.error().code)});
+            peers_.send(Role::Dispatcher,
+                        ipc::MessageCreated{
+                            m.id, {}, begun.error().what(), is_no_space(begun.error().code)});
             return;
         }
         auto shared = begun.value().share_fd();
@@ -246,8 +246,7 @@ asio::awaitable<ipc::LocalDeliveryDone> Queue::deliver_one(QueuedEnvelope const&
     auto file = open_file(spool_.message_path(envelope.id), O_RDONLY);
     if (!file) {
         co_return ipc::LocalDeliveryDone{0, ipc::DeliveryStatus::TempFail,
-                                         "cannot open the queued message: " +
-                                             file.error().what()};
+                                         "cannot open the queued message: " + file.error().what()};
     }
     ipc::LocalDelivery request{0,
                                envelope.id,
@@ -282,8 +281,7 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
     using Status = ipc::DeliveryStatus;
     auto loaded = spool_.load_envelope(request.msgid);
     if (!loaded) {
-        log_error("queue: msgid={} cannot load envelope: {}", request.msgid,
-                  loaded.error().what());
+        log_error("queue: msgid={} cannot load envelope: {}", request.msgid, loaded.error().what());
         peers_.send(Role::Scheduler,
                     ipc::DeliverResult{request.id, Status::TempFail, loaded.error().what()});
         co_return;
