@@ -67,7 +67,7 @@ bool check_password(std::string_view password, std::string const& hash) {
     return same;
 }
 
-Fallible<Credentials>
+Result<Credentials>
 Credentials::from_entries(std::vector<std::pair<std::string, std::string>> const& entries,
                           std::string const& source) {
     Credentials credentials;
@@ -79,10 +79,10 @@ Credentials::from_entries(std::vector<std::pair<std::string, std::string>> const
     return credentials;
 }
 
-Fallible<Credentials> Credentials::load(std::string const& path) {
+Result<Credentials> Credentials::load(std::string const& path) {
     auto text = read_file(path);
     if (!text) {
-        return failure(text.error(), path + ": " + text.error().message());
+        return failure(text.error().code, path + ": " + text.error().what());
     }
     conf::TableResult parsed = conf::parse_table_file(text.value(), path);
     OPENSSL_cleanse(text.value().data(), text.value().size());

@@ -4,10 +4,10 @@
 // checked with libxcrypt's crypt_r: bcrypt ($2b$), sha512-crypt ($6$), yescrypt ($y$) and the rest
 // of what the library supports. The result of crypt_r is compared in constant time. A hash that
 // crypt_r refuses ("*", "!", "", "!$6$..." for a locked account) never matches.
-// Depends on: common/failure.hpp, grammar's conf/table_file.hpp, libxcrypt, OpenSSL's libcrypto.
+// Depends on: common/result.hpp, grammar's conf/table_file.hpp, libxcrypt, OpenSSL's libcrypto.
 #pragma once
 
-#include "common/failure.hpp"
+#include "common/result.hpp"
 
 #include <cstddef>
 #include <functional>
@@ -27,11 +27,11 @@ class Credentials {
   public:
     /// Reads a table(5) file of "user hash" lines. Errors: the file cannot be read (its errno),
     /// a syntax error (file:line:column), a list without hashes, a user listed twice.
-    [[nodiscard]] static Fallible<Credentials> load(std::string const& path);
+    [[nodiscard]] static Result<Credentials> load(std::string const& path);
 
     /// From key/value pairs, such as smtpd.conf's `table creds { user = hash }`; `source` names
     /// the table in errors.
-    [[nodiscard]] static Fallible<Credentials>
+    [[nodiscard]] static Result<Credentials>
     from_entries(std::vector<std::pair<std::string, std::string>> const& entries,
                  std::string const& source);
 

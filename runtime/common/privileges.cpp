@@ -20,7 +20,7 @@ Failure errno_failure(std::string const& what) {
     return failure(code, fmt::format("{}: {}", what, code.message()));
 }
 
-Fallible<void> set_ids(SystemAccount const& account) {
+Result<void> set_ids(SystemAccount const& account) {
     if (::setresgid(account.gid, account.gid, account.gid) != 0) {
         return errno_failure(fmt::format("setresgid {}", account.gid));
     }
@@ -37,7 +37,7 @@ Fallible<void> set_ids(SystemAccount const& account) {
 
 } // namespace
 
-Fallible<SystemAccount> find_account(std::string const& name) {
+Result<SystemAccount> find_account(std::string const& name) {
     passwd pw{};
     passwd* found = nullptr;
     std::vector<char> buf(kPasswdBuffer);
@@ -55,7 +55,7 @@ bool running_as_root() {
     return ::geteuid() == 0;
 }
 
-Fallible<void> drop_privileges(SystemAccount const& account, std::string const& jail) {
+Result<void> drop_privileges(SystemAccount const& account, std::string const& jail) {
     if (!running_as_root()) {
         return success();
     }
@@ -74,7 +74,7 @@ Fallible<void> drop_privileges(SystemAccount const& account, std::string const& 
     return set_ids(account);
 }
 
-Fallible<void> become_user(SystemAccount const& account) {
+Result<void> become_user(SystemAccount const& account) {
     if (running_as_root()) {
         if (::initgroups(account.name.c_str(), account.gid) != 0) {
             return errno_failure("initgroups " + account.name);

@@ -96,8 +96,8 @@ class Control {
         for (;;) {
             auto received = co_await client.receive();
             if (!received) {
-                if (received.error() != ipc::IpcErrc::PeerClosed) {
-                    log_warn("control: client rejected: {}", received.error().message());
+                if (received.error().code != ipc::IpcErrc::PeerClosed) {
+                    log_warn("control: client rejected: {}", received.error().what());
                 }
                 break;
             }
@@ -146,7 +146,7 @@ class Control {
     uid_t daemon_uid_; ///< the daemon's effective uid before its privilege drop
 };
 
-Fallible<Protocol::acceptor> open_socket(asio::io_context& io, std::string const& path) {
+Result<Protocol::acceptor> open_socket(asio::io_context& io, std::string const& path) {
     ::unlink(path.c_str());
     Protocol::acceptor acceptor(io);
     boost::system::error_code ec;
@@ -176,7 +176,7 @@ int run_control(DaemonOptions const& options, conf::Config const& /*config*/) {
     uid_t const daemon_uid = ::geteuid();
     auto acceptor = open_socket(io, options.socket);
     if (!acceptor) {
-        fatal(acceptor.error().message);
+        fatal(acceptor.error().what());
     }
     enter_jail_or_exit(Role::Control, options);
     Control control(io, peers, daemon_uid);

@@ -43,7 +43,7 @@ std::string joined(std::span<std::string const> words) {
 
 } // namespace
 
-Fallible<CtlCommand> parse_command(std::span<std::string const> words) {
+Result<CtlCommand> parse_command(std::span<std::string const> words) {
     if (words.empty()) {
         return usage_error("missing command");
     }

@@ -2,10 +2,10 @@
 // this daemon implements), the parse of the command words into the ControlRequest that is sent,
 // and what is printed for the reply. As in smtpctl(8), each word may be abbreviated to a prefix
 // that names one command ("sh q" is "show queue"). No I/O: runtime/main/smtpctl_main.cpp talks
-// to the socket. Depends on: ipc/messages.hpp, common/failure.hpp.
+// to the socket. Depends on: ipc/messages.hpp, common/result.hpp.
 #pragma once
 
-#include "common/failure.hpp"
+#include "common/result.hpp"
 #include "ipc/messages.hpp"
 
 #include <array>
@@ -66,7 +66,7 @@ inline constexpr std::array kCtlCommands{
 /// smtpctl(8) does: each word is an exact word of the commands still possible or the prefix of
 /// exactly one, so "s" alone is ambiguous (schedule, show, stop), never "stop". A Failure
 /// (invalid_argument) says why: no command, an unknown or ambiguous word, or a command cut short.
-[[nodiscard]] Fallible<CtlCommand> parse_command(std::span<std::string const> words);
+[[nodiscard]] Result<CtlCommand> parse_command(std::span<std::string const> words);
 
 /// The request `command` sends, with request id `id`.
 [[nodiscard]] ipc::ControlRequest make_request(CtlCommand const& command, ipc::RequestId id);

@@ -7,8 +7,8 @@
 
 #include "deliver/message_source.hpp"
 
-#include "common/failure.hpp"
 #include "common/fs.hpp"
+#include "common/result.hpp"
 #include "conf/lmtp_destination.hpp"
 #include "smtpd/sm/client_connection.hpp"
 
@@ -80,7 +80,7 @@ Result<void> connect_bounded(int fd, sockaddr const* addr, socklen_t len,
     return set_timeouts(fd, timeout);
 }
 
-Fallible<Fd> connect_unix(std::string const& path, std::chrono::milliseconds timeout) {
+Result<Fd> connect_unix(std::string const& path, std::chrono::milliseconds timeout) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.size() >= sizeof addr.sun_path) {
@@ -94,12 +94,12 @@ Fallible<Fd> connect_unix(std::string const& path, std::chrono::milliseconds tim
     // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
     auto const* sa = reinterpret_cast<sockaddr const*>(&addr);
     if (auto r = connect_bounded(fd.get(), sa, sizeof addr, timeout); !r) {
-        return sys_failure("connect to " + path, r.error());
+        return sys_failure("connect to " + path, r.error().code);
     }
     return fd;
 }
 
-Fallible<Fd> connect_tcp(conf::LmtpDestination const& d, std::chrono::milliseconds timeout) {
+Result<Fd> connect_tcp(conf::LmtpDestination const& d, std::chrono::milliseconds timeout) {
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
@@ -122,20 +122,20 @@ Fallible<Fd> connect_tcp(conf::LmtpDestination const& d, std::chrono::millisecon
         if (r) {
             return fd;
         }
-        last = r.error();
+        last = r.error().code;
     }
     return sys_failure("connect to " + where, last);
 }
 
 // The message as the machine wants it: CRLF line ends (the prepended lines have LF).
-Fallible<std::string> read_content(LmtpDelivery const& d) {
+Result<std::string> read_content(LmtpDelivery const& d) {
     std::string content;
     for (char const c : d.prepend) {
         content += c == '\n' ? std::string_view("\r\n") : std::string_view(&c, 1);
     }
     auto message = read_message(d.message_path, d.message_fd);
     if (!message) {
-        return sys_failure(d.message_path, message.error());
+        return sys_failure(d.message_path, message.error().code);
     }
     return content + message.value();
 }
@@ -226,7 +226,7 @@ std::optional<sm::ClientRecipientResult> converse(int fd, sm::ClientConnection& 
     }
 }
 
-Fallible<Fd> connect_destination(LmtpDelivery const& d) {
+Result<Fd> connect_destination(LmtpDelivery const& d) {
     auto const parsed = conf::parse_lmtp_destination(d.destination);
     if (!parsed.destination) {
         return failure(std::make_error_code(std::errc::invalid_argument),

@@ -7,8 +7,8 @@
 
 #include "deliver/message_source.hpp"
 
-#include "common/failure.hpp"
 #include "common/fs.hpp"
+#include "common/result.hpp"
 #include "deliver/maildir.hpp"
 
 #include <array>
@@ -78,23 +78,23 @@ class DotLock {
     std::string path_;
 };
 
-Fallible<DotLock> take_dotlock(std::string const& lock, Clock::time_point deadline,
-                               MboxLocking const& locking) {
+Result<DotLock> take_dotlock(std::string const& lock, Clock::time_point deadline,
+                             MboxLocking const& locking) {
     for (;;) {
         auto fd = open_file(lock, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
         if (fd) {
             DotLock held(lock); // liblockfile writes the owner's pid
             if (auto r = write_all(fd.value().get(), fmt::format("{}\n", ::getpid())); !r) {
-                return failure(r.error(), fmt::format("{}: {}", lock, r.error().message()));
+                return failure(r.error().code, fmt::format("{}: {}", lock, r.error().what()));
             }
             return held;
         }
-        int const err = fd.error().value();
+        int const err = fd.error().code.value();
         if (err == EACCES || err == EPERM || err == EROFS) {
             return DotLock{};
         }
         if (err != EEXIST) {
-            return failure(fd.error(), fmt::format("{}: {}", lock, fd.error().message()));
+            return failure(fd.error().code, fmt::format("{}: {}", lock, fd.error().what()));
         }
         if (dotlock_stale(lock, locking.stale)) {
             ::unlink(lock.c_str());
@@ -108,10 +108,10 @@ Fallible<DotLock> take_dotlock(std::string const& lock, Clock::time_point deadli
 }
 
 // O_NONBLOCK: a FIFO without a reader fails with ENXIO instead of hanging.
-Fallible<Fd> open_mbox(std::string const& path) {
+Result<Fd> open_mbox(std::string const& path) {
     auto fd = open_file(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK, 0600);
     if (!fd) {
-        return failure(fd.error(), fmt::format("{}: {}", path, fd.error().message()));
+        return failure(fd.error().code, fmt::format("{}: {}", path, fd.error().what()));
     }
     struct stat st {};
     if (::fstat(fd.value().get(), &st) != 0) {
@@ -128,8 +128,8 @@ Fallible<Fd> open_mbox(std::string const& path) {
     return std::move(fd).value();
 }
 
-Fallible<void> lock_fcntl(int fd, std::string const& path, Clock::time_point deadline,
-                          MboxLocking const& locking) {
+Result<void> lock_fcntl(int fd, std::string const& path, Clock::time_point deadline,
+                        MboxLocking const& locking) {
     struct flock fl {};
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
@@ -147,18 +147,18 @@ Fallible<void> lock_fcntl(int fd, std::string const& path, Clock::time_point dea
     }
 }
 
-Fallible<void> write_or_fail(int fd, std::string_view bytes, std::string const& path) {
+Result<void> write_or_fail(int fd, std::string_view bytes, std::string const& path) {
     if (auto r = write_all(fd, bytes); !r) {
-        return failure(r.error(), fmt::format("{}: {}", path, r.error().message()));
+        return failure(r.error().code, fmt::format("{}: {}", path, r.error().what()));
     }
     return success();
 }
 
 // The From line, the prepended lines and the message, quoted; a blank line ends it.
-Fallible<void> append_message(int out, MboxDelivery const& d) {
+Result<void> append_message(int out, MboxDelivery const& d) {
     auto in = open_message(d.message_path, d.message_fd);
     if (!in) {
-        return failure(in.error(), fmt::format("{}: {}", d.message_path, in.error().message()));
+        return failure(in.error().code, fmt::format("{}: {}", d.message_path, in.error().what()));
     }
     std::time_t const when = d.when != 0 ? d.when : std::time(nullptr);
     MboxQuoter quoter;
@@ -190,7 +190,7 @@ Fallible<void> append_message(int out, MboxDelivery const& d) {
     return write_or_fail(out, buf, d.mbox);
 }
 
-Fallible<void> append_synced(int fd, MboxDelivery const& d, off_t old_size) {
+Result<void> append_synced(int fd, MboxDelivery const& d, off_t old_size) {
     auto done = append_message(fd, d);
     if (done && ::fsync(fd) != 0) {
         done = fail_errno(d.mbox);
@@ -204,7 +204,7 @@ Fallible<void> append_synced(int fd, MboxDelivery const& d, off_t old_size) {
     return done;
 }
 
-Fallible<void> deliver_locked(MboxDelivery const& d, MboxLocking const& locking) {
+Result<void> deliver_locked(MboxDelivery const& d, MboxLocking const& locking) {
     auto const deadline = Clock::now() + locking.timeout;
     auto dot = take_dotlock(d.mbox + ".lock", deadline, locking);
     if (!dot) {
@@ -299,7 +299,7 @@ DeliveryOutcome deliver_mbox(MboxDelivery const& delivery, MboxLocking const& lo
     if (done) {
         return {Kind::Ok, "delivered to " + delivery.mbox};
     }
-    return {kind_of(done.error().code), done.error().message};
+    return {kind_of(done.error().code), done.error().what()};
 }
 
 } // namespace smtpd::rt

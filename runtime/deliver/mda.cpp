@@ -368,12 +368,12 @@ DeliveryOutcome deliver_mda(MdaDelivery const& delivery) {
     auto message = open_message(delivery.message_path, delivery.message_fd);
     if (!message) {
         return {Kind::TempFail,
-                fmt::format("{}: {}", delivery.message_path, message.error().message())};
+                fmt::format("{}: {}", delivery.message_path, message.error().what())};
     }
     SigpipeBlock const block;
     MdaRun run(delivery, std::move(message).value());
     if (auto started = run.start(block); !started) {
-        return {Kind::TempFail, "mda: cannot start: " + started.error().message()};
+        return {Kind::TempFail, "mda: cannot start: " + started.error().what()};
     }
     return run.wait();
 }

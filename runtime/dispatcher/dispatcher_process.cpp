@@ -41,7 +41,7 @@ int run_dispatcher(DaemonOptions const& options, conf::Config const& config) {
     ServerContext server{host_name(), services, session_limits(config)};
     auto made = listener_contexts(config, server);
     if (!made) {
-        fatal(made.error().message);
+        fatal(made.error().what());
     }
     auto contexts = std::move(made).value();
     prepare_for_jail();

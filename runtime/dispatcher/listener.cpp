@@ -58,7 +58,7 @@ sm::SessionParams session_params(conf::Listen const& listen, sm::SessionParams p
     return params;
 }
 
-Fallible<std::shared_ptr<ListenerContext const>>
+Result<std::shared_ptr<ListenerContext const>>
 listener_context(conf::Config const& config, std::uint32_t index, ServerContext& server) {
     conf::Listen const& listen = config.listeners.at(index);
     auto ctx = std::make_shared<ListenerContext>(
@@ -68,7 +68,7 @@ listener_context(conf::Config const& config, std::uint32_t index, ServerContext&
         auto tls = tls::ServerTls::create(tls::server_tls_config(config, listen));
         if (!tls.has_value()) {
             return failure(tls.error().code,
-                           fmt::format("{}: {}", where(listen.where), tls.error().message));
+                           fmt::format("{}: {}", where(listen.where), tls.error().what()));
         }
         ctx->tls = std::move(tls).value();
     }
@@ -77,7 +77,7 @@ listener_context(conf::Config const& config, std::uint32_t index, ServerContext&
 
 } // namespace
 
-Fallible<std::vector<std::shared_ptr<ListenerContext const>>>
+Result<std::vector<std::shared_ptr<ListenerContext const>>>
 listener_contexts(conf::Config const& config, ServerContext& server) {
     std::vector<std::shared_ptr<ListenerContext const>> contexts;
     for (std::uint32_t index = 0; index < config.listeners.size(); ++index) {

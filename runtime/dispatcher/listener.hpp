@@ -4,8 +4,8 @@
 // Depends on: grammar/ (conf AST), dispatcher/smtp_connection.hpp, tls/, common/, Boost.Asio.
 #pragma once
 
-#include "common/failure.hpp"
 #include "common/fs.hpp"
+#include "common/result.hpp"
 #include "conf/ast.hpp"
 #include "dispatcher/smtp_connection.hpp"
 
@@ -19,7 +19,7 @@ namespace smtpd::rt {
 
 /// The dispatcher's part, before it drops privileges: the context of each `listen on` line, in
 /// order, with its TLS context loaded; a Failure "file:line:col: message" when one cannot be made.
-[[nodiscard]] Fallible<std::vector<std::shared_ptr<ListenerContext const>>>
+[[nodiscard]] Result<std::vector<std::shared_ptr<ListenerContext const>>>
 listener_contexts(conf::Config const& config, ServerContext& server);
 
 /// Accepts on a socket the parent bound, serving each connection with `listener`.

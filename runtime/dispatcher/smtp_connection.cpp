@@ -216,8 +216,7 @@ class Connection {
         auto resolving = ctx_.services.resolve(local, domain, client_local_);
         auto resolved = co_await std::move(resolving);
         if (!resolved) {
-            log_warn("{} lookup: <{}@{}> failed: {}", id_, local, domain,
-                     resolved.error().message());
+            log_warn("{} lookup: <{}@{}> failed: {}", id_, local, domain, resolved.error().what());
             co_return sm::RcptVerdict{Kind::TempFail};
         }
         Kind const kind = resolved.value().verdict;
@@ -262,7 +261,7 @@ class Connection {
         auto created = co_await std::move(creating);
         if (!created || !created.value().fd.valid()) {
             log_warn("{} queue: cannot open a message: {}", id_,
-                     created ? created.value().error : created.error().message());
+                     created ? created.value().error : created.error().what());
             tx_.no_space = created && created.value().no_space;
             co_return;
         }
@@ -320,8 +319,7 @@ class Connection {
         auto committing = ctx_.services.commit(env->id, encode_envelope(*env));
         auto committed = co_await std::move(committing);
         if (!committed || !committed.value().ok) {
-            std::string const why =
-                committed ? committed.value().error : committed.error().message();
+            std::string const why = committed ? committed.value().error : committed.error().what();
             log_warn("{} queue: commit failed for msgid={}: {}", id_, env->id, why);
             bool const full = committed && committed.value().no_space;
             co_return sm::QueueVerdict{full ? Kind::NoSpace : Kind::TempFail, {}};

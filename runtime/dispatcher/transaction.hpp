@@ -32,7 +32,7 @@ struct MessageFile {
             return;
         }
         if (auto r = write_all(fd.get(), bytes); !r) {
-            error = r.error();
+            error = r.error().code;
         }
     }
 };

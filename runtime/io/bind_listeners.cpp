@@ -24,7 +24,7 @@ std::string where(conf::Location const& l) {
     return fmt::format("{}:{}:{}", l.file, l.line, l.column);
 }
 
-Fallible<Fd> bind_endpoint(tcp::endpoint const& endpoint) {
+Result<Fd> bind_endpoint(tcp::endpoint const& endpoint) {
     asio::io_context io;
     tcp::acceptor acceptor(io);
     boost::system::error_code ec;
@@ -51,7 +51,7 @@ Fallible<Fd> bind_endpoint(tcp::endpoint const& endpoint) {
 
 } // namespace
 
-Fallible<std::vector<tcp::endpoint>> listen_endpoints(conf::Listen const& listen) {
+Result<std::vector<tcp::endpoint>> listen_endpoints(conf::Listen const& listen) {
     std::uint16_t const port = listen.port_or_default();
     if (listen.address == "localhost") {
         return std::vector{tcp::endpoint(asio::ip::address_v4::loopback(), port),
@@ -67,7 +67,7 @@ Fallible<std::vector<tcp::endpoint>> listen_endpoints(conf::Listen const& listen
     return std::vector{tcp::endpoint(address, port)};
 }
 
-Fallible<std::vector<BoundSocket>> bind_listeners(conf::Config const& config) {
+Result<std::vector<BoundSocket>> bind_listeners(conf::Config const& config) {
     std::vector<BoundSocket> bound;
     for (std::uint32_t index = 0; index < config.listeners.size(); ++index) {
         conf::Listen const& listen = config.listeners[index];
@@ -79,7 +79,7 @@ Fallible<std::vector<BoundSocket>> bind_listeners(conf::Config const& config) {
             auto fd = bind_endpoint(endpoint);
             if (!fd) {
                 return failure(fd.error().code,
-                               fmt::format("{}: {}", where(listen.where), fd.error().message));
+                               fmt::format("{}: {}", where(listen.where), fd.error().what()));
             }
             log_info("listener: listening on {} port {}", endpoint.address().to_string(),
                      endpoint.port());

@@ -5,8 +5,8 @@
 // Depends on: grammar/ (conf AST), common/, Boost.Asio.
 #pragma once
 
-#include "common/failure.hpp"
 #include "common/fs.hpp"
+#include "common/result.hpp"
 #include "conf/ast.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -18,7 +18,7 @@ namespace smtpd::rt {
 
 /// The endpoints a `listen on` line means: an IP address, or "localhost" (127.0.0.1 and ::1).
 /// An address we cannot use is a Failure "file:line:col: message".
-[[nodiscard]] Fallible<std::vector<boost::asio::ip::tcp::endpoint>>
+[[nodiscard]] Result<std::vector<boost::asio::ip::tcp::endpoint>>
 listen_endpoints(conf::Listen const& listen);
 
 /// A bound, listening socket of the `listen on` line `listen_index`.
@@ -28,6 +28,6 @@ struct BoundSocket {
 };
 
 /// The parent's part: binds and listens on every endpoint of every `listen on` line.
-[[nodiscard]] Fallible<std::vector<BoundSocket>> bind_listeners(conf::Config const& config);
+[[nodiscard]] Result<std::vector<BoundSocket>> bind_listeners(conf::Config const& config);
 
 } // namespace smtpd::rt

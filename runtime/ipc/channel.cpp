@@ -245,7 +245,7 @@ boost::asio::awaitable<Result<Received>> Channel::receive() {
         }
         auto received = state->take_frame();
         if (!received) {
-            state->fail(received.error());
+            state->fail(received.error().code);
             co_return received.error();
         }
         if (std::optional<Received>& message = received.value(); message) {
@@ -258,8 +258,8 @@ boost::asio::awaitable<Result<Received>> Channel::receive() {
             co_return IpcErrc::ChannelClosed;
         }
         auto n = state->read_some();
-        if (!n && (n.error() == std::errc::resource_unavailable_try_again ||
-                   n.error() == std::errc::operation_would_block)) {
+        if (!n && (n.error().code == std::errc::resource_unavailable_try_again ||
+                   n.error().code == std::errc::operation_would_block)) {
             boost::system::error_code ec;
             co_await state->socket.async_wait(
                 Socket::wait_read, boost::asio::redirect_error(boost::asio::use_awaitable, ec));
@@ -269,7 +269,7 @@ boost::asio::awaitable<Result<Received>> Channel::receive() {
             continue;
         }
         if (!n) {
-            state->fail(n.error());
+            state->fail(n.error().code);
         } else if (n.value() == 0) {
             state->fail(IpcErrc::PeerClosed);
         }

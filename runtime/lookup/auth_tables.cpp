@@ -13,8 +13,8 @@ std::string where(conf::Location const& l) {
     return fmt::format("{}:{}:{}", l.file, l.line, l.column);
 }
 
-Fallible<std::shared_ptr<auth::Credentials const>> credentials(conf::Config const& config,
-                                                               conf::Listen const& listen) {
+Result<std::shared_ptr<auth::Credentials const>> credentials(conf::Config const& config,
+                                                             conf::Listen const& listen) {
     if (listen.auth == conf::Listen::AuthMode::None || !listen.auth_table) {
         return std::shared_ptr<auth::Credentials const>();
     }
@@ -30,14 +30,14 @@ Fallible<std::shared_ptr<auth::Credentials const>> credentials(conf::Config cons
                       : auth::Credentials::from_entries(table->map, "table <" + table->name + ">");
     if (!loaded.has_value()) {
         return failure(loaded.error().code,
-                       fmt::format("{}: {}", where(table->where), loaded.error().message));
+                       fmt::format("{}: {}", where(table->where), loaded.error().what()));
     }
     return std::make_shared<auth::Credentials const>(std::move(loaded).value());
 }
 
 } // namespace
 
-Fallible<ListenerCredentials> load_listener_credentials(conf::Config const& config) {
+Result<ListenerCredentials> load_listener_credentials(conf::Config const& config) {
     ListenerCredentials all;
     for (auto const& listen : config.listeners) {
         auto one = credentials(config, listen);

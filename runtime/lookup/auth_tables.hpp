@@ -4,7 +4,7 @@
 #pragma once
 
 #include "auth/credentials.hpp"
-#include "common/failure.hpp"
+#include "common/result.hpp"
 #include "conf/ast.hpp"
 
 #include <memory>
@@ -15,6 +15,6 @@ namespace smtpd::rt {
 /// One entry per `listen on` line, in order; null means the system's users.
 using ListenerCredentials = std::vector<std::shared_ptr<auth::Credentials const>>;
 
-[[nodiscard]] Fallible<ListenerCredentials> load_listener_credentials(conf::Config const& config);
+[[nodiscard]] Result<ListenerCredentials> load_listener_credentials(conf::Config const& config);
 
 } // namespace smtpd::rt

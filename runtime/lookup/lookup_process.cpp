@@ -156,11 +156,11 @@ int run_lookup(DaemonOptions const& options, conf::Config const& config) {
     Peers peers = inherit_peers(io, Role::Lookup);
     auto recipients = Recipients::create(config, host_name());
     if (!recipients) {
-        fatal(recipients.error().message);
+        fatal(recipients.error().what());
     }
     auto credentials = load_listener_credentials(config);
     if (!credentials) {
-        fatal(credentials.error().message);
+        fatal(credentials.error().what());
     }
     enter_jail_or_exit(Role::Lookup, options);
     Lookup lookup(io, peers, std::move(recipients).value(), std::move(credentials).value());

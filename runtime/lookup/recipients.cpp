@@ -54,8 +54,7 @@ std::optional<UserInfo> find_user(std::string const& name) {
     return UserInfo{pw.pw_name, pw.pw_dir, pw.pw_uid, pw.pw_gid};
 }
 
-Fallible<Recipients> Recipients::create(conf::Config config, std::string hostname,
-                                        RecipientsIo io) {
+Result<Recipients> Recipients::create(conf::Config config, std::string hostname, RecipientsIo io) {
     Recipients r(std::move(config), std::move(hostname), std::move(io));
     for (auto const& t : r.config_.tables) {
         if (t.source == conf::Table::Source::Inline) {
@@ -64,10 +63,10 @@ Fallible<Recipients> Recipients::create(conf::Config config, std::string hostnam
         }
         auto text = read_file(t.path);
         if (!text) {
-            return failure(text.error(), t.where.file + ":" + std::to_string(t.where.line) + ":" +
-                                             std::to_string(t.where.column) +
-                                             ": cannot read table file " + t.path + ": " +
-                                             text.error().message());
+            return failure(text.error().code, t.where.file + ":" + std::to_string(t.where.line) +
+                                                  ":" + std::to_string(t.where.column) +
+                                                  ": cannot read table file " + t.path + ": " +
+                                                  text.error().what());
         }
         auto parsed = conf::parse_table_file(text.value(), t.path);
         if (!parsed.table) {

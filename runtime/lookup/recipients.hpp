@@ -6,7 +6,7 @@
 // Depends on: grammar/ (conf AST, table files, formats), statemachine/ (RcptVerdict), aliases.hpp.
 #pragma once
 
-#include "common/failure.hpp"
+#include "common/result.hpp"
 #include "conf/ast.hpp"
 #include "conf/table_file.hpp"
 #include "lookup/aliases.hpp"
@@ -64,8 +64,8 @@ struct RecipientsIo {
 class Recipients {
   public:
     /// Loads the file tables the configuration names. Errors read "file:line:col: message".
-    [[nodiscard]] static Fallible<Recipients> create(conf::Config config, std::string hostname,
-                                                     RecipientsIo io = default_recipients_io());
+    [[nodiscard]] static Result<Recipients> create(conf::Config config, std::string hostname,
+                                                   RecipientsIo io = default_recipients_io());
 
     /// Resolves local_part@domain for a client that is (or is not) local.
     [[nodiscard]] Resolution resolve(std::string_view local_part, std::string_view domain,

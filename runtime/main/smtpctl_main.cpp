@@ -5,8 +5,8 @@
 // daemon or to read its reply is one line on stderr naming the socket, exit 1. Blocking I/O on a
 // plain unix socket; the reply is awaited at most kReplyTimeout.
 // Depends on: runtime/control/smtpctl, runtime/ipc (codec, FrameReader), runtime/common.
-#include "common/failure.hpp"
 #include "common/fs.hpp"
+#include "common/result.hpp"
 #include "control/smtpctl.hpp"
 #include "ipc/codec.hpp"
 #include "ipc/frame_reader.hpp"
@@ -84,7 +84,7 @@ rt::Failure socket_failure(std::string const& path, std::error_code code) {
     return rt::failure(code, fmt::format("{}: {}", path, code.message()));
 }
 
-rt::Fallible<rt::Fd> connect_to(std::string const& path) {
+rt::Result<rt::Fd> connect_to(std::string const& path) {
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     if (path.size() >= sizeof address.sun_path) {
@@ -105,33 +105,32 @@ rt::Fallible<rt::Fd> connect_to(std::string const& path) {
     return fd;
 }
 
-rt::Fallible<void> send_request(int fd, std::string const& path,
-                                ipc::ControlRequest const& request) {
+rt::Result<void> send_request(int fd, std::string const& path, ipc::ControlRequest const& request) {
     auto frame = ipc::encode(request);
     if (!frame) {
-        return socket_failure(path, frame.error());
+        return socket_failure(path, frame.error().code);
     }
     std::string_view const bytes(reinterpret_cast<char const*>(frame.value().data()),
                                  frame.value().size());
     if (auto written = rt::write_all(fd, bytes); !written) {
-        return socket_failure(path, written.error());
+        return socket_failure(path, written.error().code);
     }
     return rt::success();
 }
 
 /// Reads until one whole frame; it must be the ControlReply to kRequestId.
-rt::Fallible<ipc::ControlReply> read_reply(int fd, std::string const& path) {
+rt::Result<ipc::ControlReply> read_reply(int fd, std::string const& path) {
     ipc::FrameReader reader;
     std::array<std::byte, 4096> chunk{};
     for (;;) {
         auto frame = reader.next();
         if (!frame) {
-            return socket_failure(path, frame.error());
+            return socket_failure(path, frame.error().code);
         }
         if (std::optional<std::vector<std::byte>> const& bytes = frame.value(); bytes) {
             auto decoded = ipc::decode_frame(*bytes);
             if (!decoded) {
-                return socket_failure(path, decoded.error());
+                return socket_failure(path, decoded.error().code);
             }
             auto* reply = std::get_if<ipc::ControlReply>(&decoded.value().message);
             if (reply == nullptr || decoded.value().has_fd || reply->id != kRequestId) {
@@ -162,24 +161,24 @@ rt::Fallible<ipc::ControlReply> read_reply(int fd, std::string const& path) {
 int run(CtlOptions const& options) {
     auto command = rt::parse_command(options.words);
     if (!command) {
-        std::fprintf(stderr, "smtpctl: %s\n", command.error().message.c_str());
+        std::fprintf(stderr, "smtpctl: %s\n", command.error().what().c_str());
         print_usage();
         return 1;
     }
     auto fd = connect_to(options.socket);
     if (!fd) {
-        std::fprintf(stderr, "smtpctl: %s\n", fd.error().message.c_str());
+        std::fprintf(stderr, "smtpctl: %s\n", fd.error().what().c_str());
         return 1;
     }
     auto sent = send_request(fd.value().get(), options.socket,
                              rt::make_request(command.value(), kRequestId));
     if (!sent) {
-        std::fprintf(stderr, "smtpctl: %s\n", sent.error().message.c_str());
+        std::fprintf(stderr, "smtpctl: %s\n", sent.error().what().c_str());
         return 1;
     }
     auto reply = read_reply(fd.value().get(), options.socket);
     if (!reply) {
-        std::fprintf(stderr, "smtpctl: %s\n", reply.error().message.c_str());
+        std::fprintf(stderr, "smtpctl: %s\n", reply.error().what().c_str());
         return 1;
     }
     rt::CtlPrint const print = rt::print_reply(command.value(), reply.value());

@@ -208,7 +208,7 @@ int run(DaemonOptions const& o) {
         return run_role(*o.role, o, config);
     }
     if (auto recipients = rt::Recipients::create(config, rt::host_name()); !recipients) {
-        std::fprintf(stderr, "%s\n", recipients.error().message.c_str());
+        std::fprintf(stderr, "%s\n", recipients.error().what().c_str());
         return 1;
     }
     if (o.check_only) {

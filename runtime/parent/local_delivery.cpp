@@ -38,7 +38,7 @@ char status_byte(ipc::DeliveryStatus status) {
 
 /// The account a recipient's delivery runs as: from the envelope when its userbase gave the ids,
 /// else from the password database.
-Fallible<SystemAccount> account_of(QueuedRecipient const& r) {
+Result<SystemAccount> account_of(QueuedRecipient const& r) {
     if (r.uid && r.gid) {
         return SystemAccount{r.user, *r.uid, *r.gid, r.home};
     }
@@ -53,10 +53,10 @@ Fallible<SystemAccount> account_of(QueuedRecipient const& r) {
     }
     auto account = account_of(*recipient);
     if (!account) {
-        child_exit(pipe_fd, {0, ipc::DeliveryStatus::PermFail, account.error().message});
+        child_exit(pipe_fd, {0, ipc::DeliveryStatus::PermFail, account.error().what()});
     }
     if (auto became = become_user(account.value()); !became) {
-        child_exit(pipe_fd, {0, ipc::DeliveryStatus::TempFail, became.error().message});
+        child_exit(pipe_fd, {0, ipc::DeliveryStatus::TempFail, became.error().what()});
     }
     child_exit(pipe_fd, deliver_locally(d, *recipient, message_fd, hostname));
 }
@@ -88,7 +88,7 @@ ipc::DeliveryStatus status_of(DeliveryOutcome::Kind kind) {
 
 DeliveryOutcome to_outcome(Result<std::string> const& maildir) {
     if (!maildir) {
-        return {DeliveryOutcome::Kind::TempFail, maildir.error().message()};
+        return {DeliveryOutcome::Kind::TempFail, maildir.error().what()};
     }
     return {DeliveryOutcome::Kind::Ok, "path=" + maildir.value()};
 }

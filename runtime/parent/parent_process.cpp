@@ -245,8 +245,8 @@ class Parent {
 };
 
 /// Starts every child role; the parent keeps its ends of its own links and drops the rest.
-Fallible<std::map<pid_t, Role>> spawn_children(LinkEnds& links, Peers& peers, asio::io_context& io,
-                                               std::vector<std::string> const& args) {
+Result<std::map<pid_t, Role>> spawn_children(LinkEnds& links, Peers& peers, asio::io_context& io,
+                                             std::vector<std::string> const& args) {
     auto exe = self_executable();
     if (!exe) {
         return exe.error();
@@ -263,7 +263,7 @@ Fallible<std::map<pid_t, Role>> spawn_children(LinkEnds& links, Peers& peers, as
         if (kPeers[i].a == Role::Parent) {
             auto channel = ipc::Channel::from_fd(io.get_executor(), std::move(links[i][0]));
             if (!channel) {
-                return failure(channel.error(), "channel: " + channel.error().message());
+                return failure(channel.error().code, "channel: " + channel.error().what());
             }
             peers.add(kPeers[i].b, std::move(channel).value());
         }
@@ -277,25 +277,25 @@ Fallible<std::map<pid_t, Role>> spawn_children(LinkEnds& links, Peers& peers, as
 int run_parent(DaemonOptions const& options, conf::Config const& config,
                std::vector<std::string> const& args) {
     if (auto ready = prepare_directories(options); !ready) {
-        log_error("smtpd: {}", ready.error().message);
+        log_error("smtpd: {}", ready.error().what());
         return 1;
     }
     auto sockets = bind_listeners(config);
     if (!sockets) {
-        log_error("smtpd: {}", sockets.error().message);
+        log_error("smtpd: {}", sockets.error().what());
         return 1;
     }
     asio::io_context io;
     Peers peers(Role::Parent);
     auto links = make_links();
     if (!links) {
-        log_error("smtpd: {}", links.error().message);
+        log_error("smtpd: {}", links.error().what());
         return 1;
     }
     Parent parent(io, peers);
     auto children = spawn_children(links.value(), peers, io, args);
     if (!children) {
-        log_error("smtpd: {}", children.error().message);
+        log_error("smtpd: {}", children.error().what());
         return 1;
     }
     // The listeners go to the dispatcher once every role has greeted, so that the first 220

@@ -38,9 +38,9 @@ Failure errno_failure(std::string const& what) {
     return failure(code, fmt::format("{}: {}", what, code.message()));
 }
 
-Fallible<void> prepare_spool(std::string const& spool, SystemAccount const& owner) {
+Result<void> prepare_spool(std::string const& spool, SystemAccount const& owner) {
     if (auto made = make_dirs(spool, kSpoolMode); !made) {
-        return failure(made.error(), fmt::format("spool {}: {}", spool, made.error().message()));
+        return failure(made.error().code, fmt::format("spool {}: {}", spool, made.error().what()));
     }
     g_owner_uid = owner.uid;
     g_owner_gid = owner.gid;
@@ -53,10 +53,10 @@ Fallible<void> prepare_spool(std::string const& spool, SystemAccount const& owne
     return success();
 }
 
-Fallible<void> prepare_chroot(std::string const& dir) {
+Result<void> prepare_chroot(std::string const& dir) {
     if (auto made = make_dirs(dir, kChrootMode); !made) {
-        return failure(made.error(),
-                       fmt::format("chroot directory {}: {}", dir, made.error().message()));
+        return failure(made.error().code,
+                       fmt::format("chroot directory {}: {}", dir, made.error().what()));
     }
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0) {
@@ -73,12 +73,12 @@ Fallible<void> prepare_chroot(std::string const& dir) {
 
 } // namespace
 
-Fallible<void> prepare_directories(DaemonOptions const& options) {
+Result<void> prepare_directories(DaemonOptions const& options) {
     if (!running_as_root()) {
         log_warn("smtpd: running as a normal user: no privilege drop, no chroot");
         if (auto made = make_dirs(options.spool, kSpoolMode); !made) {
-            return failure(made.error(),
-                           fmt::format("spool {}: {}", options.spool, made.error().message()));
+            return failure(made.error().code,
+                           fmt::format("spool {}: {}", options.spool, made.error().what()));
         }
         return success();
     }

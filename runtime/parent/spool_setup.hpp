@@ -5,11 +5,11 @@
 // Depends on: common/privileges.hpp, common/fs.hpp.
 #pragma once
 
-#include "common/failure.hpp"
+#include "common/result.hpp"
 #include "role/daemon_options.hpp"
 
 namespace smtpd::rt {
 
-[[nodiscard]] Fallible<void> prepare_directories(DaemonOptions const& options);
+[[nodiscard]] Result<void> prepare_directories(DaemonOptions const& options);
 
 } // namespace smtpd::rt

@@ -52,7 +52,7 @@ Notices::resolve_sender(std::string const& sender) {
 asio::awaitable<bool> Notices::enqueue(std::string const& text, std::vector<QueuedRecipient> to) {
     auto begun = spool_.begin();
     if (!begun) {
-        log_warn("queue: cannot create a notice: {}", begun.error().message());
+        log_warn("queue: cannot create a notice: {}", begun.error().what());
         co_return false;
     }
     IncomingMessage message = std::move(begun).value();

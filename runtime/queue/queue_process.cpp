@@ -130,7 +130,7 @@ class Queue {
             auto envelope = spool_.load_envelope(id);
             if (!envelope) {
                 log_error("queue: msgid={} cannot load envelope: {}: left in the queue", id,
-                          envelope.error().message());
+                          envelope.error().what());
                 continue;
             }
             peers_.send(Role::Scheduler, schedule_of(envelope.value()));
@@ -167,17 +167,17 @@ class Queue {
     void create(ipc::MessageCreate const& m) {
         auto begun = spool_.begin();
         if (!begun) {
-            log_warn("queue: cannot create a message: {}", begun.error().message());
-            peers_.send(
-                Role::Dispatcher,
-                ipc::MessageCreated{m.id, {}, begun.error().message(), is_no_space(begun.error())});
+            log_warn("queue: cannot create a message: {}", begun.error().what());
+            peers_.send(Role::Dispatcher,
+                        ipc::MessageCreated{
+                            m.id, {}, begun.error().what(), is_no_space(begun.error().code)});
             return;
         }
         auto shared = begun.value().share_fd();
         if (!shared) {
             spool_.abort(begun.value());
             peers_.send(Role::Dispatcher,
-                        ipc::MessageCreated{m.id, {}, shared.error().message(), false});
+                        ipc::MessageCreated{m.id, {}, shared.error().what(), false});
             return;
         }
         std::string const msgid = begun.value().id();
@@ -246,8 +246,7 @@ asio::awaitable<ipc::LocalDeliveryDone> Queue::deliver_one(QueuedEnvelope const&
     auto file = open_file(spool_.message_path(envelope.id), O_RDONLY);
     if (!file) {
         co_return ipc::LocalDeliveryDone{0, ipc::DeliveryStatus::TempFail,
-                                         "cannot open the queued message: " +
-                                             file.error().message()};
+                                         "cannot open the queued message: " + file.error().what()};
     }
     ipc::LocalDelivery request{0,
                                envelope.id,
@@ -260,7 +259,7 @@ asio::awaitable<ipc::LocalDeliveryDone> Queue::deliver_one(QueuedEnvelope const&
         ipc::ask(peers_.to(Role::Parent), delivered_, std::move(request), std::move(file).value());
     auto done = co_await std::move(asking);
     if (!done) {
-        co_return ipc::LocalDeliveryDone{0, ipc::DeliveryStatus::TempFail, done.error().message()};
+        co_return ipc::LocalDeliveryDone{0, ipc::DeliveryStatus::TempFail, done.error().what()};
     }
     co_return std::move(done).value();
 }
@@ -269,7 +268,7 @@ asio::awaitable<std::error_code> Queue::save(QueuedEnvelope const& envelope) {
     auto work = [&spool = spool_, &envelope]() -> std::error_code {
         auto r = envelope.recipients.empty() ? spool.remove(envelope.id)
                                              : spool.update_envelope(envelope);
-        return r ? std::error_code() : r.error();
+        return r ? std::error_code() : r.error().code;
     };
     auto saving = disk_.run(std::move(work));
     co_return co_await std::move(saving);
@@ -282,10 +281,9 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
     using Status = ipc::DeliveryStatus;
     auto loaded = spool_.load_envelope(request.msgid);
     if (!loaded) {
-        log_error("queue: msgid={} cannot load envelope: {}", request.msgid,
-                  loaded.error().message());
+        log_error("queue: msgid={} cannot load envelope: {}", request.msgid, loaded.error().what());
         peers_.send(Role::Scheduler,
-                    ipc::DeliverResult{request.id, Status::TempFail, loaded.error().message()});
+                    ipc::DeliverResult{request.id, Status::TempFail, loaded.error().what()});
         co_return;
     }
     QueuedEnvelope envelope = std::move(loaded).value();
@@ -397,7 +395,7 @@ int run_queue(DaemonOptions const& options, conf::Config const& config) {
     enter_jail_or_exit(Role::Queue, options);
     auto spool = Spool::open(root);
     if (!spool) {
-        fatal(fmt::format("queue: spool {}: {}", options.spool, spool.error().message()));
+        fatal(fmt::format("queue: spool {}: {}", options.spool, spool.error().what()));
     }
     Queue queue(io, peers, spool.value(), host_name(), config.queue_ttl);
     start_serving(io, peers, queue);

@@ -52,7 +52,7 @@ asio::awaitable<void> receive_loop(ipc::Channel& channel, Role self, Role peer,
     for (;;) {
         auto received = co_await channel.receive();
         if (!received) {
-            lost(peer, received.error());
+            lost(peer, received.error().code);
             co_return;
         }
         if (!greeted) {
@@ -70,14 +70,14 @@ asio::awaitable<void> receive_loop(ipc::Channel& channel, Role self, Role peer,
 
 } // namespace
 
-Fallible<Peers> Peers::inherit(asio::any_io_executor const& executor, Role self) {
+Result<Peers> Peers::inherit(asio::any_io_executor const& executor, Role self) {
     Peers peers(self);
     for (PeerEnd const& end : peers_of(self)) {
         auto channel = ipc::Channel::from_fd(executor, Fd(end.child_fd));
         if (!channel) {
-            return failure(channel.error(), fmt::format("{}: channel to {} (fd {}): {}",
-                                                        role_name(self), role_name(end.peer),
-                                                        end.child_fd, channel.error().message()));
+            return failure(channel.error().code,
+                           fmt::format("{}: channel to {} (fd {}): {}", role_name(self),
+                                       role_name(end.peer), end.child_fd, channel.error().what()));
         }
         peers.add(end.peer, std::move(channel).value());
     }
@@ -94,12 +94,12 @@ ipc::Channel& Peers::to(Role peer) {
 
 void Peers::send(Role peer, ipc::Message const& message, Fd fd) {
     if (auto r = to(peer).send(message, std::move(fd)); !r) {
-        if (lost_ && peer_gone(r.error())) {
-            (*lost_)(peer, r.error());
+        if (lost_ && peer_gone(r.error().code)) {
+            (*lost_)(peer, r.error().code);
             return;
         }
         fatal(fmt::format("{}: cannot send {} to {}: {}", role_name(self_), ipc::type_name(message),
-                          role_name(peer), r.error().message()));
+                          role_name(peer), r.error().what()));
     }
 }
 
@@ -147,7 +147,7 @@ void Peers::close_all() {
     }
 }
 
-Fallible<void> enter_jail(Role role, DaemonOptions const& options) {
+Result<void> enter_jail(Role role, DaemonOptions const& options) {
     RoleInfo const* info = role_info(role);
     if (info == nullptr || !running_as_root()) {
         return success();
@@ -163,7 +163,7 @@ Fallible<void> enter_jail(Role role, DaemonOptions const& options) {
     auto dropped = drop_privileges(account.value(), jail);
     if (!dropped) {
         return failure(dropped.error().code,
-                       fmt::format("{}: {}", role_name(role), dropped.error().message));
+                       fmt::format("{}: {}", role_name(role), dropped.error().what()));
     }
     return success();
 }
@@ -181,14 +181,14 @@ void unexpected(Role self, Role from, ipc::Message const& message) {
 Peers inherit_peers(asio::io_context& io, Role self) {
     auto peers = Peers::inherit(io.get_executor(), self);
     if (!peers) {
-        fatal(peers.error().message);
+        fatal(peers.error().what());
     }
     return std::move(peers).value();
 }
 
 void enter_jail_or_exit(Role role, DaemonOptions const& options) {
     if (auto dropped = enter_jail(role, options); !dropped) {
-        fatal(dropped.error().message);
+        fatal(dropped.error().what());
     }
 }
 

@@ -6,7 +6,7 @@
 // Depends on: role/topology.hpp, ipc/, common/, Boost.Asio.
 #pragma once
 
-#include "common/failure.hpp"
+#include "common/result.hpp"
 #include "ipc/channel.hpp"
 #include "ipc/messages.hpp"
 #include "ipc/pending.hpp"
@@ -32,8 +32,8 @@ class Peers {
     explicit Peers(Role self) : self_(self) {}
 
     /// Adopts the channel ends a child inherited at the descriptors peers_of(self) names.
-    [[nodiscard]] static Fallible<Peers> inherit(boost::asio::any_io_executor const& executor,
-                                                 Role self);
+    [[nodiscard]] static Result<Peers> inherit(boost::asio::any_io_executor const& executor,
+                                               Role self);
 
     void add(Role peer, ipc::Channel channel) {
         channel.set_trace_names(role_name(self_), role_name(peer));
@@ -74,7 +74,7 @@ struct DaemonOptions;
 
 /// The account a child role runs as and the directory it is jailed in (kChildRoles), dropped
 /// to when started as root; nothing otherwise.
-[[nodiscard]] Fallible<void> enter_jail(Role role, DaemonOptions const& options);
+[[nodiscard]] Result<void> enter_jail(Role role, DaemonOptions const& options);
 
 /// Logs `what` and exits the process at once with status 1.
 [[noreturn]] void fatal(std::string_view what);

@@ -45,7 +45,7 @@ constexpr int kShuffleBase = 100;
 
 } // namespace
 
-Fallible<LinkEnds> make_links() {
+Result<LinkEnds> make_links() {
     LinkEnds links(kPeers.size());
     for (auto& ends : links) {
         int fds[2] = {-1, -1};
@@ -59,8 +59,8 @@ Fallible<LinkEnds> make_links() {
     return links;
 }
 
-Fallible<pid_t> spawn_role(RoleInfo const& role, LinkEnds const& links, std::string const& exe,
-                           std::vector<std::string> const& args) {
+Result<pid_t> spawn_role(RoleInfo const& role, LinkEnds const& links, std::string const& exe,
+                         std::vector<std::string> const& args) {
     std::vector<int> sources;
     for (PeerEnd const& end : peers_of(role.role)) {
         bool const is_a = kPeers[end.link].a == role.role;
@@ -86,7 +86,7 @@ Fallible<pid_t> spawn_role(RoleInfo const& role, LinkEnds const& links, std::str
     return pid;
 }
 
-Fallible<std::string> self_executable() {
+Result<std::string> self_executable() {
     std::string path(PATH_MAX, '\0');
     ssize_t const n = ::readlink("/proc/self/exe", path.data(), path.size());
     if (n <= 0) {

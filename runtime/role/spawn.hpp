@@ -4,8 +4,8 @@
 // descriptor closed. Depends on: role/topology.hpp, common/.
 #pragma once
 
-#include "common/failure.hpp"
 #include "common/fs.hpp"
+#include "common/result.hpp"
 #include "role/topology.hpp"
 
 #include <array>
@@ -18,15 +18,15 @@ namespace smtpd::rt {
 /// Both ends of each kPeers row: [0] for the row's `a`, [1] for its `b`.
 using LinkEnds = std::vector<std::array<Fd, 2>>;
 
-[[nodiscard]] Fallible<LinkEnds> make_links();
+[[nodiscard]] Result<LinkEnds> make_links();
 
 /// Forks and executes `exe` with `args` (argv[0] first) plus "-x <role>", giving the child its
 /// ends of `links`. Returns the child's pid.
-[[nodiscard]] Fallible<pid_t> spawn_role(RoleInfo const& role, LinkEnds const& links,
-                                         std::string const& exe,
-                                         std::vector<std::string> const& args);
+[[nodiscard]] Result<pid_t> spawn_role(RoleInfo const& role, LinkEnds const& links,
+                                       std::string const& exe,
+                                       std::vector<std::string> const& args);
 
 /// The path of the running binary (/proc/self/exe), read before any chroot.
-[[nodiscard]] Fallible<std::string> self_executable();
+[[nodiscard]] Result<std::string> self_executable();
 
 } // namespace smtpd::rt

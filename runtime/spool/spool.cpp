@@ -55,7 +55,7 @@ void IncomingMessage::write(std::string_view bytes) {
         return;
     }
     if (auto r = write_all(fd_.get(), bytes); !r) {
-        error_ = r.error();
+        error_ = r.error().code;
     }
 }
 
@@ -125,7 +125,7 @@ Result<void> Spool::commit(IncomingMessage& message, QueuedEnvelope const& envel
 std::error_code Spool::commit_or_drop(IncomingMessage& message, QueuedEnvelope const& envelope) {
     if (auto r = commit(message, envelope); !r) {
         abort(message);
-        return r.error();
+        return r.error().code;
     }
     return {};
 }

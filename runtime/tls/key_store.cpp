@@ -40,11 +40,11 @@ KeyStore::KeyStore(KeyStore&&) noexcept = default;
 KeyStore& KeyStore::operator=(KeyStore&&) noexcept = default;
 KeyStore::~KeyStore() = default;
 
-Fallible<std::size_t> KeyStore::load(std::string const& key_file, X509* cert,
-                                     std::string const& cert_file) {
+Result<std::size_t> KeyStore::load(std::string const& key_file, X509* cert,
+                                   std::string const& cert_file) {
     auto pem = read_file(key_file);
     if (!pem) {
-        return failure(pem.error(), key_file + ": " + pem.error().message());
+        return failure(pem.error().code, key_file + ": " + pem.error().what());
     }
     std::string& text = pem.value();
     EVP_PKEY* raw = nullptr;
@@ -73,7 +73,7 @@ Fallible<std::size_t> KeyStore::load(std::string const& key_file, X509* cert,
     return keys_.size() - 1;
 }
 
-Fallible<void> KeyStore::attach(std::size_t index, SSL_CTX* ctx) const {
+Result<void> KeyStore::attach(std::size_t index, SSL_CTX* ctx) const {
     Key const& key = *keys_.at(index);
     if (SSL_CTX_use_PrivateKey(ctx, key.pkey.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
         return failure(TlsErrc::KeyMismatch, key.file + ": " + take_openssl_errors());

@@ -3,10 +3,10 @@
 // else. DESIGN.md's crypto process will hold the keys instead; this class is where that change
 // goes (an SSL_CTX then gets a key whose signatures are forwarded), and nothing else moves.
 // Invariant: a key file's bytes are wiped from memory once parsed.
-// Depends on: common/failure.hpp, tls_error.hpp, OpenSSL.
+// Depends on: common/result.hpp, tls_error.hpp, OpenSSL.
 #pragma once
 
-#include "common/failure.hpp"
+#include "common/result.hpp"
 
 #include <openssl/types.h>
 
@@ -29,11 +29,11 @@ class KeyStore {
 
     /// Loads the PEM private key in `key_file` (not encrypted) and checks that it is the key of
     /// `cert`, the certificate read from `cert_file` (named in the error). Returns its index.
-    [[nodiscard]] Fallible<std::size_t> load(std::string const& key_file, X509* cert,
-                                             std::string const& cert_file);
+    [[nodiscard]] Result<std::size_t> load(std::string const& key_file, X509* cert,
+                                           std::string const& cert_file);
 
     /// Makes `ctx`, whose certificate is already set, sign with key `index`.
-    [[nodiscard]] Fallible<void> attach(std::size_t index, SSL_CTX* ctx) const;
+    [[nodiscard]] Result<void> attach(std::size_t index, SSL_CTX* ctx) const;
 
     [[nodiscard]] std::size_t size() const { return keys_.size(); }
 

@@ -38,10 +38,10 @@ using SslCtxPtr = std::unique_ptr<SSL_CTX, FreeSslCtx>;
 constexpr std::array<unsigned char, 5> kSessionContext = {'s', 'm', 't', 'p', 'd'};
 
 /// Every PEM certificate in `file`, in order; an error names the file.
-Fallible<std::vector<X509Ptr>> read_certificates(std::string const& file, TlsErrc bad) {
+Result<std::vector<X509Ptr>> read_certificates(std::string const& file, TlsErrc bad) {
     auto pem = read_file(file);
     if (!pem) {
-        return failure(pem.error(), file + ": " + pem.error().message());
+        return failure(pem.error().code, file + ": " + pem.error().what());
     }
     std::vector<X509Ptr> certs;
     std::string const& text = pem.value();
@@ -77,7 +77,7 @@ SslCtxPtr new_server_ctx() {
 }
 
 /// The certificate and chain of `files` in `ctx`; returns the leaf.
-Fallible<X509*> use_certificate(SSL_CTX* ctx, PkiFiles const& files) {
+Result<X509*> use_certificate(SSL_CTX* ctx, PkiFiles const& files) {
     auto certs = read_certificates(files.cert_file, TlsErrc::BadCertificate);
     if (!certs) {
         return certs.error();
@@ -95,7 +95,7 @@ Fallible<X509*> use_certificate(SSL_CTX* ctx, PkiFiles const& files) {
 }
 
 /// Client certificate verification: required and checked against the ca (or the system store).
-Fallible<void> use_verification(SSL_CTX* ctx, ServerTlsConfig const& config) {
+Result<void> use_verification(SSL_CTX* ctx, ServerTlsConfig const& config) {
     if (config.ca_file) {
         auto certs = read_certificates(*config.ca_file, TlsErrc::BadCa);
         if (!certs) {
@@ -135,7 +135,7 @@ std::string const& ServerTls::pki_name(std::size_t index) const {
     return pkis_.at(index).name;
 }
 
-Fallible<std::shared_ptr<ServerTls>> ServerTls::create(ServerTlsConfig const& config) {
+Result<std::shared_ptr<ServerTls>> ServerTls::create(ServerTlsConfig const& config) {
     if (config.pkis.empty()) {
         return failure(TlsErrc::NoPki, "TLS needs at least one pki");
     }

@@ -5,10 +5,10 @@
 // (subjectAltName DNS names, else the CN; a "*." wildcard stands for one label), as OpenSMTPD's
 // libtls does. With verify, a client certificate is required and must chain to the ca (or to the
 // system's trust store without one). Private keys stay inside KeyStore.
-// Depends on: common/failure.hpp, tls/key_store.hpp, grammar's conf/ast.hpp, Boost.Asio SSL.
+// Depends on: common/result.hpp, tls/key_store.hpp, grammar's conf/ast.hpp, Boost.Asio SSL.
 #pragma once
 
-#include "common/failure.hpp"
+#include "common/result.hpp"
 #include "conf/ast.hpp"
 #include "tls/key_store.hpp"
 
@@ -48,7 +48,7 @@ struct ServerTlsConfig {
 class ServerTls {
   public:
     /// Loads every certificate, chain, key and the ca; errors name the file.
-    [[nodiscard]] static Fallible<std::shared_ptr<ServerTls>> create(ServerTlsConfig const& config);
+    [[nodiscard]] static Result<std::shared_ptr<ServerTls>> create(ServerTlsConfig const& config);
 
     ServerTls(ServerTls const&) = delete;
     ServerTls& operator=(ServerTls const&) = delete;

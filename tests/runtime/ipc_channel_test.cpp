@@ -93,12 +93,12 @@ TEST(IpcPending, ReplyToAnUnknownIdIsAnError) {
     Pending<CredentialsChecked> pending(io.get_executor());
     auto unknown = pending.complete(42, CredentialsChecked{42, AuthVerdict::Accepted});
     ASSERT_FALSE(unknown);
-    EXPECT_EQ(unknown.error(), IpcErrc::UnknownRequestId);
+    EXPECT_EQ(unknown.error().code, IpcErrc::UnknownRequestId);
     RequestId const id = pending.expect();
     EXPECT_TRUE(pending.complete(id, CredentialsChecked{id, AuthVerdict::Rejected}));
     auto twice = pending.complete(id, CredentialsChecked{id, AuthVerdict::Accepted});
     ASSERT_FALSE(twice);
-    EXPECT_EQ(twice.error(), IpcErrc::UnknownRequestId);
+    EXPECT_EQ(twice.error().code, IpcErrc::UnknownRequestId);
 }
 
 TEST(IpcPending, ReplyBeforeTheWaiterIsKeptAndCallbacksWork) {
@@ -121,7 +121,7 @@ TEST(IpcPending, FailAllAndUnknownWaitsCompleteWithErrors) {
     Pending<MessageCommitted> pending(io.get_executor());
     RequestId const id = pending.expect();
     std::vector<std::error_code> errors;
-    auto record = [&](rt::Result<MessageCommitted> r) { errors.push_back(r.error()); };
+    auto record = [&](rt::Result<MessageCommitted> r) { errors.push_back(r.error().code); };
     pending.async_wait(id, record);
     pending.async_wait(id, record);  // a second waiter for the same id
     pending.async_wait(999, record); // never expected
@@ -197,7 +197,7 @@ struct RawPeer {
         rt::Result<Received> got = IpcErrc::ChannelClosed;
         spawn(io, receive_one(*channel, got));
         io.run();
-        return got ? std::error_code{} : got.error();
+        return got ? std::error_code{} : got.error().code;
     }
 };
 
@@ -318,7 +318,7 @@ TEST(IpcChannel, SendAfterCloseIsChannelClosed) {
     a.close();
     auto sent = a.send(Shutdown{});
     ASSERT_FALSE(sent);
-    EXPECT_EQ(sent.error(), IpcErrc::ChannelClosed);
+    EXPECT_EQ(sent.error().code, IpcErrc::ChannelClosed);
 }
 
 } // namespace

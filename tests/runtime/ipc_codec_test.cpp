@@ -39,7 +39,7 @@ void patch_length(std::vector<std::byte>& frame) {
 
 std::error_code error_of(std::vector<std::byte> const& frame) {
     auto decoded = decode(frame);
-    return decoded ? std::error_code{} : decoded.error();
+    return decoded ? std::error_code{} : decoded.error().code;
 }
 
 TEST(IpcCodec, EveryMessageTypeRoundTrips) {
@@ -119,7 +119,7 @@ TEST(IpcCodecErrors, EncodingPastTheMaximumIsFrameTooLarge) {
     MessageCommit m{1, "id", std::string(kMaxFrameSize, 'x')};
     auto const frame = encode(m);
     ASSERT_FALSE(frame);
-    EXPECT_EQ(frame.error(), IpcErrc::FrameTooLarge);
+    EXPECT_EQ(frame.error().code, IpcErrc::FrameTooLarge);
     m.envelope.resize(kMaxFrameSize - kHeaderSize - 8 - 4 - 2 - 4);
     EXPECT_TRUE(encode(m)); // exactly kMaxFrameSize
     m.envelope.push_back('x');

@@ -118,7 +118,7 @@ TEST(IpcFrameReader, HugeLengthIsRefusedAfterFourBytes) {
     hostile.feed(std::vector<std::byte>{std::byte{1}, std::byte{0}, std::byte{0x10}, std::byte{0}});
     auto next = hostile.next();
     ASSERT_FALSE(next);
-    EXPECT_EQ(next.error(), IpcErrc::FrameTooLarge);
+    EXPECT_EQ(next.error().code, IpcErrc::FrameTooLarge);
     // It stays failed, whatever comes next.
     hostile.feed(encode(Shutdown{}).value());
     EXPECT_FALSE(hostile.next());
@@ -129,7 +129,7 @@ TEST(IpcFrameReader, LengthBelowHeaderIsFrameTooShort) {
     reader.feed(std::vector<std::byte>{std::byte{9}, std::byte{0}, std::byte{0}, std::byte{0}});
     auto next = reader.next();
     ASSERT_FALSE(next);
-    EXPECT_EQ(next.error(), IpcErrc::FrameTooShort);
+    EXPECT_EQ(next.error().code, IpcErrc::FrameTooShort);
 }
 
 } // namespace
