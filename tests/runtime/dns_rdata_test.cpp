@@ -1,6 +1,6 @@
 // The wire-format decoding of MX, A and AAAA record data (runtime/dns/rdata): names with their
 // bounds (label 63, name 255, no pointers, nothing after the root label), case folding, the null
-// MX, skipped malformed records, and the regression seeds of fuzz/corpus/mx_answer.
+// MX, and skipped malformed records.
 #include "dns/dns_error.hpp"
 #include "dns/rdata.hpp"
 
