@@ -18,6 +18,7 @@ The zones, all under `example.` (RFC 2606; libunbound has no special handling fo
   v6only.example    MX 10 host6.v6only.example, which has only AAAA 2001:db8::25
   cname.example     MX 10 alias.cname.example -> CNAME -> CNAME -> real.cname.example A 127.0.0.30
   localmx.example   MX 10 localhost.
+  cnameloop.example MX 10 loop1.cnameloop.example, a CNAME loop of two names
   nx.example        nothing: NXDOMAIN
   servfail.example  a stub zone whose server is a closed port: SERVFAIL
   slow.example      a stub zone whose server never answers: a time-out
@@ -59,6 +60,9 @@ ZONES = [
     'local-data: "alias2.cname.example. IN CNAME real.cname.example."',
     'local-data: "real.cname.example. IN A 127.0.0.30"',
     'local-data: "localmx.example. IN MX 10 localhost."',
+    'local-data: "cnameloop.example. IN MX 10 loop1.cnameloop.example."',
+    'local-data: "loop1.cnameloop.example. IN CNAME loop2.cnameloop.example."',
+    'local-data: "loop2.cnameloop.example. IN CNAME loop1.cnameloop.example."',
     'local-data: "ready.example. IN A 127.0.0.1"',
     'local-zone: "servfail.example." transparent',
     'local-zone: "slow.example." transparent',

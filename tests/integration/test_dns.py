@@ -2,8 +2,9 @@
 the private namespace of netns.py, tests/tools/dns_resolve (runtime/dns's Resolver and MX route)
 resolves each test zone through Debian's unbound, and each route is asserted: MX order with ties,
 implicit MX, null MX (5.1.10), MX to localhost (5.4.4), MX naming us (5.4.6), NXDOMAIN
-(permanent), SERVFAIL and a time-out (temporary), a CNAME chain followed, an IPv6-only host, an
-address literal; and the resolver logged a loopback nameserver, the only one it may use.
+(permanent), SERVFAIL and a time-out (temporary), a CNAME chain followed and a CNAME loop ended
+(temporary), an IPv6-only host, address literals; and the resolver logged a loopback
+nameserver, the only one it may use.
 """
 import json
 import os
@@ -43,7 +44,7 @@ class Resolution(unittest.TestCase):
     def setUpClass(cls):
         cls.results, cls.log = resolve(
             "mx.example", "implicit.example", "nullmx.example", "localmx.example", "nx.example",
-            "servfail.example", "cname.example", "v6only.example", "[192.0.2.7]",
+            "servfail.example", "cname.example", "cnameloop.example", "v6only.example", "[192.0.2.7]",
             "[IPv6:2001:db8::7]")
 
     def route(self, domain):
@@ -108,6 +109,11 @@ class Resolution(unittest.TestCase):
         result = self.route("cname.example")
         self.assertEqual(result["hosts"], [["alias.cname.example", 10]])
         self.assertEqual(result["destinations"], [["alias.cname.example", "127.0.0.30"]])
+
+    def test_cname_loop_ends_in_a_temporary_failure(self):
+        # libunbound follows a chain within its bound of restarts; a loop is SERVFAIL, not a hang.
+        result = self.refused("cnameloop.example", "4.4.3", False)
+        self.assertIn("SERVFAIL", result["error"])
 
     def test_ipv6_only_host_has_its_aaaa(self):
         result = self.route("v6only.example")
