@@ -50,7 +50,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         policy.our_names.emplace_back("a.example");
     }
     std::uint64_t state = control;
-    dns::RandomSource const random = [&state] { return state = state * 2862933555777941757ULL + 3; };
+    dns::RandomSource const random = [&state] {
+        return state = state * 2862933555777941757ULL + 3;
+    };
     std::string const domain = (control & 8U) != 0 ? "a.example" : "d.example";
     auto const route = dns::mx_route(domain, answer, policy, random);
     if (!route) {

@@ -11,16 +11,16 @@
 namespace smtpd::rt::dns {
 
 enum class DnsErrc : int {
-    NxDomain = 1, ///< the name does not exist (RCODE 3): permanent
-    NoAddress,    ///< no host of the route has an A or AAAA record: permanent
-    ServFail,     ///< the nameserver failed (SERVFAIL, REFUSED, ...): temporary
-    Timeout,      ///< no answer in time: temporary
-    BadAnswer,    ///< an answer whose record data does not decode: temporary
-    NullMx,       ///< RFC 7505: the domain accepts no mail: permanent (5.1.10)
+    NxDomain = 1,  ///< the name does not exist (RCODE 3): permanent
+    NoAddress,     ///< no host of the route has an A or AAAA record: permanent
+    ServFail,      ///< the nameserver failed (SERVFAIL, REFUSED, ...): temporary
+    Timeout,       ///< no answer in time: temporary
+    BadAnswer,     ///< an answer whose record data does not decode: temporary
+    NullMx,        ///< RFC 7505: the domain accepts no mail: permanent (5.1.10)
     MxIsLocalhost, ///< every MX names localhost: permanent (5.4.4)
-    MxLoop,       ///< RFC 5321 §5.1: we are the best MX left: permanent (5.4.6)
-    BadDomain,    ///< not a domain or address literal we can route: permanent
-    Resolver,     ///< libunbound could not be set up or failed: temporary
+    MxLoop,        ///< RFC 5321 §5.1: we are the best MX left: permanent (5.4.6)
+    BadDomain,     ///< not a domain or address literal we can route: permanent
+    Resolver,      ///< libunbound could not be set up or failed: temporary
 };
 
 [[nodiscard]] std::error_category const& dns_category();

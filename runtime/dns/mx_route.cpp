@@ -70,7 +70,8 @@ Fallible<boost::asio::ip::address> address_literal(std::string_view domain) {
     // RFC 5321 §4.1.3: IPv6-address-literal = "IPv6:" IPv6-addr; the tag is case-insensitive.
     constexpr std::string_view kTag = "ipv6:";
     if (inner.size() > kTag.size() && normalized(inner.substr(0, kTag.size())) == kTag) {
-        auto const v6 = boost::asio::ip::make_address_v6(std::string(inner.substr(kTag.size())), ec);
+        auto const v6 =
+            boost::asio::ip::make_address_v6(std::string(inner.substr(kTag.size())), ec);
         if (!ec) {
             return boost::asio::ip::address(v6);
         }
@@ -165,9 +166,8 @@ Fallible<std::vector<Destination>> destinations(Route const& route,
             return;
         }
         for (auto const& address : answer.value()) {
-            bool const seen = std::any_of(out.begin(), out.end(), [&](Destination const& d) {
-                return d.address == address;
-            });
+            bool const seen = std::any_of(
+                out.begin(), out.end(), [&](Destination const& d) { return d.address == address; });
             if (!seen) {
                 out.push_back(Destination{host, address});
             }

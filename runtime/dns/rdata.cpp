@@ -16,8 +16,8 @@ constexpr std::size_t kMaxLabel = 63;
 constexpr std::size_t kMaxName = 255;
 
 bool host_octet(std::uint8_t c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
 }
 
 char lower(std::uint8_t c) {

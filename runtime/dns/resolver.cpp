@@ -10,8 +10,8 @@
 #include "dns/dns_error.hpp"
 #include "dns/rdata.hpp"
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <unbound.h>
@@ -196,8 +196,8 @@ void start_query(std::shared_ptr<ResolverState> const& state, std::string const&
     }
     std::uint64_t const id = raw->id;
     raw->timer.expires_after(state->timeout);
-    raw->timer.async_wait([weak = std::weak_ptr<ResolverState>(state), id](
-                              boost::system::error_code ec) { on_deadline(weak, id, ec); });
+    raw->timer.async_wait([weak = std::weak_ptr<ResolverState>(state),
+                           id](boost::system::error_code ec) { on_deadline(weak, id, ec); });
     state->queries.emplace(id, std::move(query));
     wait_for_answers(state);
 }
@@ -270,8 +270,8 @@ void Resolver::mx(std::string const& domain, std::function<void(MxAnswer)> done)
     auto executor = state_->shared->executor;
     start_query(state_->shared, domain, kTypeMx,
                 [executor, done = std::move(done)](Fallible<std::vector<Rdata>> records) {
-                    MxAnswer answer = records ? decode_mx_answer(records.value())
-                                              : MxAnswer(records.error());
+                    MxAnswer answer =
+                        records ? decode_mx_answer(records.value()) : MxAnswer(records.error());
                     boost::asio::post(executor, [done, answer = std::move(answer)]() mutable {
                         done(std::move(answer));
                     });

@@ -22,6 +22,7 @@ RandomSource const kFirst = [] { return std::uint64_t{0}; };
 
 std::vector<std::string> names(Route const& route) {
     std::vector<std::string> out;
+    out.reserve(route.hosts.size());
     for (auto const& h : route.hosts) {
         out.push_back(h.name);
     }
@@ -42,11 +43,11 @@ void expect_failure(Fallible<Route> const& r, DnsErrc code, std::string_view sta
 }
 
 TEST(MxRoute, OrdersByPreferenceAscending) {
-    auto const r = route("Example.COM.", {{30, "c.example.com"}, {10, "A.example.com."},
-                                          {20, "b.example.com"}});
+    auto const r = route("Example.COM.",
+                         {{30, "c.example.com"}, {10, "A.example.com."}, {20, "b.example.com"}});
     ASSERT_TRUE(r.has_value()) << r.error().message;
-    EXPECT_EQ(names(r.value()), (std::vector<std::string>{"a.example.com", "b.example.com",
-                                                          "c.example.com"}));
+    EXPECT_EQ(names(r.value()),
+              (std::vector<std::string>{"a.example.com", "b.example.com", "c.example.com"}));
     EXPECT_FALSE(r.value().implicit);
 }
 
@@ -80,9 +81,9 @@ TEST(MxRoute, LocalhostBesideARealMxIsDropped) {
 
 TEST(MxRoute, RecordsOfOurPreferenceOrWorseAreDropped) {
     RoutePolicy const us{{"Me.Example."}, std::nullopt};
-    auto const r = route("d.example", {{5, "best.example"}, {10, "peer.example"},
-                                       {10, "me.example"}, {20, "worse.example"}},
-                         us);
+    auto const r = route(
+        "d.example",
+        {{5, "best.example"}, {10, "peer.example"}, {10, "me.example"}, {20, "worse.example"}}, us);
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(names(r.value()), std::vector<std::string>{"best.example"});
 }
@@ -131,8 +132,8 @@ TEST(MxRoute, AddressLiteralsRouteToTheirAddress) {
     auto const v6 = mx_route("[IPv6:2001:db8::1]", unused, {}, kFirst);
     ASSERT_TRUE(v6.has_value());
     EXPECT_EQ(v6.value().literal, make_address("2001:db8::1"));
-    for (std::string_view bad : {"[]", "[192.0.2]", "[2001:db8::1]", "[IPv6:192.0.2.1x]",
-                                 "[x-tag:abc]", "[192.0.2.1"}) {
+    for (std::string_view bad :
+         {"[]", "[192.0.2]", "[2001:db8::1]", "[IPv6:192.0.2.1x]", "[x-tag:abc]", "[192.0.2.1"}) {
         expect_failure(mx_route(bad, unused, {}, kFirst), DnsErrc::BadDomain, "5.1.2", true);
     }
 }
@@ -262,7 +263,8 @@ RC_GTEST_PROP(MxRouteProps, NothingOfOurPreferenceOrWorseSurvives, (std::uint64_
     std::string const us = "h" + std::to_string(*rc::gen::inRange(0, 8)) + ".example";
     std::uint64_t state = seed;
     RandomSource const random = [&state] { return state++; };
-    auto const r = mx_route("d.example", MxAnswer(records), RoutePolicy{{us}, std::nullopt}, random);
+    auto const r =
+        mx_route("d.example", MxAnswer(records), RoutePolicy{{us}, std::nullopt}, random);
     auto const mine = std::find_if(records.begin(), records.end(),
                                    [&](MxRecord const& m) { return m.exchange == us; });
     if (mine == records.end()) {

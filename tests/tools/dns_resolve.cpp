@@ -14,6 +14,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <memory>
 #include <random>
 #include <string>
@@ -51,8 +52,8 @@ std::string route_json(std::string const& domain, dns::Route const& route,
                        std::vector<dns::Destination> const& destinations) {
     std::string hosts;
     for (auto const& host : route.hosts) {
-        hosts += fmt::format("{}[{}, {}]", hosts.empty() ? "" : ", ", json(host.name),
-                             host.preference);
+        hosts +=
+            fmt::format("{}[{}, {}]", hosts.empty() ? "" : ", ", json(host.name), host.preference);
     }
     std::string addresses;
     for (auto const& d : destinations) {
@@ -91,8 +92,9 @@ class Run {
             return;
         }
         route_ = std::move(route.value());
-        answers_.assign(route_.hosts.size(), dns::HostAnswers{std::vector<boost::asio::ip::address>{},
-                                                              std::vector<boost::asio::ip::address>{}});
+        answers_.assign(route_.hosts.size(),
+                        dns::HostAnswers{std::vector<boost::asio::ip::address>{},
+                                         std::vector<boost::asio::ip::address>{}});
         waiting_ = 2 * route_.hosts.size();
         if (waiting_ == 0) {
             addresses_found(domain);
@@ -144,7 +146,9 @@ class Run {
 
 } // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
     smtpd::rt::log_init(true, true, "dns_resolve");
     dns::ResolverOptions options;
     dns::RoutePolicy policy;
@@ -173,8 +177,21 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "dns_resolve: %s\n", resolver.error().message.c_str());
         return 1;
     }
-    Run run(*resolver.value(), policy, domains);
-    run.next();
+    Run resolving(*resolver.value(), policy, domains);
+    resolving.next();
     io.run();
     return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (std::exception const& e) {
+        std::fprintf(stderr, "dns_resolve: %s\n", e.what());
+    } catch (...) {
+        std::fprintf(stderr, "dns_resolve: unknown exception\n");
+    }
+    return 1;
 }
