@@ -16,6 +16,7 @@
 
 #include <unbound.h>
 
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -62,16 +63,40 @@ Fallible<std::vector<Rdata>> answer_records(std::string const& what, int err, ub
 } // namespace
 
 std::vector<std::string> nameservers_of(std::string_view resolv_conf_text) {
+    // As libunbound's ub_ctx_resolvconf reads the file: a line "nameserver ADDRESS" (leading
+    // blanks allowed) gives the address up to its first character outside [0-9A-Fa-f.:]; with no
+    // such line it forwards to 127.0.0.1.
     std::vector<std::string> out;
     std::istringstream lines{std::string(resolv_conf_text)};
     std::string line;
+    auto const blank = [](char c) { return c == ' ' || c == '\t'; };
+    auto const address_char = [](char c) {
+        return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == '.' || c == ':';
+    };
+    constexpr std::string_view kKeyword = "nameserver";
     while (std::getline(lines, line)) {
-        std::istringstream words(line);
-        std::string keyword;
-        std::string address;
-        if (words >> keyword >> address && keyword == "nameserver") {
-            out.push_back(address);
+        std::string_view rest = line;
+        while (!rest.empty() && blank(rest.front())) {
+            rest.remove_prefix(1);
         }
+        if (!rest.starts_with(kKeyword) || rest.size() == kKeyword.size() ||
+            !blank(rest[kKeyword.size()])) {
+            continue;
+        }
+        rest.remove_prefix(kKeyword.size());
+        while (!rest.empty() && blank(rest.front())) {
+            rest.remove_prefix(1);
+        }
+        std::size_t length = 0;
+        while (length < rest.size() && address_char(rest[length])) {
+            ++length;
+        }
+        if (length > 0) {
+            out.emplace_back(rest.substr(0, length));
+        }
+    }
+    if (out.empty()) {
+        out.emplace_back("127.0.0.1");
     }
     return out;
 }
@@ -225,9 +250,12 @@ Resolver::~Resolver() = default;
 
 Fallible<std::unique_ptr<Resolver>> Resolver::create(boost::asio::any_io_executor executor,
                                                      ResolverOptions options) {
-    auto conf = read_text(options.resolv_conf);
-    if (!conf) {
-        return conf.error();
+    Fallible<std::string> conf = std::string();
+    if (options.forwarders.empty()) {
+        conf = read_text(options.resolv_conf);
+        if (!conf) {
+            return conf.error();
+        }
     }
     ub_ctx* const ctx = ub_ctx_create();
     if (ctx == nullptr) {
@@ -245,21 +273,27 @@ Fallible<std::unique_ptr<Resolver>> Resolver::create(boost::asio::any_io_executo
     if (int const rc = ub_ctx_set_option(ctx, "do-not-query-localhost:", "no"); rc != 0) {
         return refuse("libunbound: do-not-query-localhost", rc);
     }
-    if (int const rc = ub_ctx_resolvconf(ctx, options.resolv_conf.c_str()); rc != 0) {
-        return refuse(options.resolv_conf, rc);
+    std::vector<std::string> nameservers = options.forwarders;
+    std::string source = "the configuration";
+    if (nameservers.empty()) {
+        if (int const rc = ub_ctx_resolvconf(ctx, options.resolv_conf.c_str()); rc != 0) {
+            return refuse(options.resolv_conf, rc);
+        }
+        nameservers = nameservers_of(conf.value());
+        source = options.resolv_conf;
+    }
+    for (auto const& ns : options.forwarders) {
+        if (int const rc = ub_ctx_set_fwd(ctx, ns.c_str()); rc != 0) {
+            return refuse("nameserver " + ns, rc);
+        }
     }
     if (!options.hosts.empty()) {
         if (int const rc = ub_ctx_hosts(ctx, options.hosts.c_str()); rc != 0) {
             return refuse(options.hosts, rc);
         }
     }
-    auto nameservers = nameservers_of(conf.value());
-    if (nameservers.empty()) {
-        log_warn("dns: no nameserver in {}: libunbound resolves from the root servers",
-                 options.resolv_conf);
-    }
     for (auto const& ns : nameservers) {
-        log_info("dns: resolver uses nameserver {} from {}", ns, options.resolv_conf);
+        log_info("dns: resolver uses nameserver {} from {}", ns, source);
     }
     auto shared = std::make_shared<ResolverState>(std::move(executor), ctx, options.timeout);
     return std::unique_ptr<Resolver>(

@@ -31,14 +31,17 @@ struct ResolverOptions {
     std::string resolv_conf = "/etc/resolv.conf"; ///< its `nameserver` lines are used
     std::string hosts = "/etc/hosts";             ///< "" to read none
     std::chrono::milliseconds timeout{std::chrono::seconds{30}}; ///< per query
+    /// Nameservers ("192.0.2.53", "::1", "127.0.0.1@5353") used instead of the resolv.conf's.
+    std::vector<std::string> forwarders;
 };
 
-/// The nameserver addresses of a resolv.conf(5) text, in order (what libunbound forwards to).
+/// The nameservers libunbound forwards to for a resolv.conf(5) text, in order, as it reads them:
+/// the address of each `nameserver` line, and 127.0.0.1 when there is none.
 [[nodiscard]] std::vector<std::string> nameservers_of(std::string_view resolv_conf_text);
 
 class Resolver {
   public:
-    /// A resolver on `executor`; logs the nameservers it uses ("dns: resolver uses nameserver
+    /// A resolver on `executor`; logs each nameserver it uses ("dns: resolver uses nameserver
     /// 127.0.0.53 from /etc/resolv.conf"). Fails when a file is unreadable or libunbound refuses.
     [[nodiscard]] static Fallible<std::unique_ptr<Resolver>>
     create(boost::asio::any_io_executor executor, ResolverOptions options);
@@ -50,7 +53,7 @@ class Resolver {
     /// Cancels the queries still pending; their callbacks are never called.
     ~Resolver();
 
-    /// The nameservers read from the resolv.conf (none: libunbound recurses from the root).
+    /// The nameservers it forwards to (from the options, or as nameservers_of reads the file).
     [[nodiscard]] std::vector<std::string> const& nameservers() const { return nameservers_; }
 
     /// The MX records of `domain` (NXDOMAIN, SERVFAIL, time-out as errors), later, on the executor.

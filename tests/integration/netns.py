@@ -26,6 +26,7 @@ Test modules add records with run_tests(local_data=[...]) (unbound local-data li
 """
 import atexit
 import os
+import re
 import shutil
 import socket
 import struct
@@ -225,8 +226,21 @@ def current():
 
 
 def is_loopback(address):
-    """True for 127.0.0.0/8 and ::1: the only nameservers a test may use."""
-    return address.startswith("127.") or address == "::1"
+    """True for 127.0.0.0/8 and ::1 (with an optional @port): the only nameservers a test may use."""
+    host = address.split("@", 1)[0]
+    return host.startswith("127.") or host == "::1"
+
+
+def resolver_nameservers(log_text):
+    """The nameservers a resolver logged at start ("dns: resolver uses nameserver A from F"), in
+    order; AssertionError when there is none or one is not on loopback."""
+    found = re.findall(r"dns: resolver uses nameserver (\S+) from ", log_text)
+    if not found:
+        raise AssertionError("the resolver logged no nameserver:\n" + log_text)
+    outside = [ns for ns in found if not is_loopback(ns)]
+    if outside:
+        raise AssertionError("the resolver uses a nameserver off loopback: %s" % outside)
+    return found
 
 
 def run_tests(local_data=()):
