@@ -249,7 +249,7 @@ Resolver::Resolver(std::unique_ptr<State> state, std::vector<std::string> namese
 Resolver::~Resolver() = default;
 
 Fallible<std::unique_ptr<Resolver>> Resolver::create(boost::asio::any_io_executor executor,
-                                                     ResolverOptions options) {
+                                                     ResolverOptions const& options) {
     Fallible<std::string> conf = std::string();
     if (options.forwarders.empty()) {
         conf = read_text(options.resolv_conf);

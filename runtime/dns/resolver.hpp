@@ -44,7 +44,7 @@ class Resolver {
     /// A resolver on `executor`; logs each nameserver it uses ("dns: resolver uses nameserver
     /// 127.0.0.53 from /etc/resolv.conf"). Fails when a file is unreadable or libunbound refuses.
     [[nodiscard]] static Fallible<std::unique_ptr<Resolver>>
-    create(boost::asio::any_io_executor executor, ResolverOptions options);
+    create(boost::asio::any_io_executor executor, ResolverOptions const& options);
 
     Resolver(Resolver const&) = delete;
     Resolver& operator=(Resolver const&) = delete;

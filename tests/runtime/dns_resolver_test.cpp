@@ -32,7 +32,7 @@ struct SilentNameserver {
         std::ofstream(hosts) << "192.0.2.5 mx.hosts.example\n2001:db8::5 mx.hosts.example\n";
     }
 
-    ResolverOptions options(std::chrono::milliseconds timeout) const {
+    [[nodiscard]] ResolverOptions options(std::chrono::milliseconds timeout) const {
         auto const port = std::to_string(socket.local_endpoint().port());
         // The forwarder replaces the resolv.conf, which is not even read.
         return ResolverOptions{"/nonexistent/resolv.conf", hosts, timeout, {"127.0.0.1@" + port}};
