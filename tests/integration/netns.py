@@ -20,7 +20,8 @@ The zones, all under `example.` (RFC 2606; libunbound has no special handling fo
   localmx.example   MX 10 localhost.
   cnameloop.example MX 10 loop1.cnameloop.example, a CNAME loop of two names
   nx.example        nothing: NXDOMAIN
-  servfail.example  a stub zone whose server is a closed port: SERVFAIL
+  servfail.example  a stub zone whose server answers SERVFAIL to everything (a stub to a closed
+                    port gives SERVFAIL too, but only after unbound's retries: 12 to 17 s)
   slow.example      a stub zone whose server never answers: a time-out
 Test modules add records with run_tests(local_data=[...]) (unbound local-data lines).
 """
@@ -33,12 +34,15 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
 NAMESERVER = "127.0.0.53"
 # The blackhole of slow.example: a socket bound there that never reads.
 SLOW_SERVER = "127.0.0.54"
+# servfail.example's nameserver: answers every query with SERVFAIL at once.
+SERVFAIL_SERVER = "127.0.0.55"
 # The address lo gets besides 127.0.0.1/8, for AI_ADDRCONFIG (RFC 5737 TEST-NET-1).
 DOC_ADDRESS = "192.0.2.1"
 SKIP = 77
@@ -72,11 +76,11 @@ ZONES = [
 STUBS = """
 stub-zone:
     name: "servfail.example."
-    stub-addr: 127.0.0.1@5
+    stub-addr: %s@53
 stub-zone:
     name: "slow.example."
     stub-addr: %s@53
-""" % SLOW_SERVER
+""" % (SERVFAIL_SERVER, SLOW_SERVER)
 
 
 def _unbound_conf(workdir, local_data):
@@ -124,6 +128,29 @@ def _query(name, qtype=1, server=NAMESERVER, timeout=0.5):
     return (flags & 0xF, ancount) if ident == 0x5353 else None
 
 
+def _answer_servfail(sock):
+    """Answers each query on `sock` with its own question and RCODE 2 (SERVFAIL), until closed."""
+    while True:
+        try:
+            query, peer = sock.recvfrom(4096)
+        except OSError:
+            return
+        if len(query) < 12:
+            continue
+        ident, flags = struct.unpack(">HH", query[:4])
+        # QR=1, the query's opcode and RD, RA=1, RCODE=2; the question section echoed.
+        reply_flags = 0x8000 | (flags & 0x7900) | 0x0080 | 2
+        header = struct.pack(">HHHHHH", ident, reply_flags, struct.unpack(">H", query[4:6])[0],
+                             0, 0, 0)
+        end = 12
+        while end < len(query) and query[end] != 0:
+            end += 1 + query[end]
+        try:
+            sock.sendto(header + query[12:end + 5], peer)
+        except OSError:
+            return
+
+
 def _unshare_command():
     flags = ["-n", "-m"] if os.geteuid() == 0 else ["-r", "-n", "-m"]
     return ["unshare"] + flags + ["--propagation", "private"]
@@ -154,6 +181,7 @@ class Namespace:
         os.chmod(self.dir, 0o755)
         self.unbound = None
         self.blackhole = None
+        self.servfail = None
         self._network()
         self._files()
         self._start_unbound(local_data)
@@ -176,6 +204,9 @@ class Namespace:
         # slow.example's nameserver: bound, never read, so unbound's queries go unanswered.
         self.blackhole = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.blackhole.bind((SLOW_SERVER, 53))
+        self.servfail = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.servfail.bind((SERVFAIL_SERVER, 53))
+        threading.Thread(target=_answer_servfail, args=(self.servfail,), daemon=True).start()
         conf = os.path.join(self.dir, "unbound.conf")
         with open(conf, "w") as f:
             f.write(_unbound_conf(self.dir, local_data))
@@ -210,8 +241,9 @@ class Namespace:
             except subprocess.TimeoutExpired:
                 self.unbound.kill()
                 self.unbound.wait()
-        if self.blackhole is not None:
-            self.blackhole.close()
+        for sock in (self.blackhole, self.servfail):
+            if sock is not None:
+                sock.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

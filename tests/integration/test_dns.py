@@ -20,7 +20,7 @@ RESOLVE = os.environ.get("DNS_RESOLVE_BIN", os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(SMTPD))), "tests/tools/dns_resolve"))
 
 
-def resolve(*domains, timeout_ms=5000, our_names=()):
+def resolve(*domains, timeout_ms=20000, our_names=()):
     """Runs dns_resolve on `domains`; returns ({domain: result}, stderr)."""
     args = [RESOLVE, "--timeout-ms", str(timeout_ms)]
     for name in our_names:
