@@ -61,7 +61,7 @@ bool is_address_literal(std::string_view domain) {
     return domain.starts_with('[');
 }
 
-Fallible<boost::asio::ip::address> address_literal(std::string_view domain) {
+Result<boost::asio::ip::address> address_literal(std::string_view domain) {
     if (domain.size() < 3 || !domain.starts_with('[') || !domain.ends_with(']')) {
         return route_failure(DnsErrc::BadDomain, domain, "not an address literal");
     }
@@ -84,8 +84,8 @@ Fallible<boost::asio::ip::address> address_literal(std::string_view domain) {
     return route_failure(DnsErrc::BadDomain, domain, "address literal not IPv4 or IPv6");
 }
 
-Fallible<Route> mx_route(std::string_view domain, MxAnswer const& mx, RoutePolicy const& policy,
-                         RandomSource const& random) {
+Result<Route> mx_route(std::string_view domain, MxAnswer const& mx, RoutePolicy const& policy,
+                       RandomSource const& random) {
     if (is_address_literal(domain)) {
         auto address = address_literal(domain);
         if (!address) {
@@ -150,8 +150,8 @@ Fallible<Route> mx_route(std::string_view domain, MxAnswer const& mx, RoutePolic
     return Route{std::move(unique), std::nullopt, false};
 }
 
-Fallible<std::vector<Destination>> destinations(Route const& route,
-                                                std::span<HostAnswers const> answers) {
+Result<std::vector<Destination>> destinations(Route const& route,
+                                              std::span<HostAnswers const> answers) {
     std::vector<Destination> out;
     if (route.literal) {
         out.push_back(Destination{route.literal->to_string(), *route.literal});

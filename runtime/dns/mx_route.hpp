@@ -3,10 +3,10 @@
 // Pure and I/O-free: the answers come in as values (the resolver gets them), randomness through an
 // injected source, so that every rule is tested without a nameserver.
 // Invariants of a Route: hosts non-empty, preferences ascending, no host named twice, none of ours.
-// Depends on: common/failure.hpp, dns_error.hpp, rdata.hpp, Boost.Asio's ip::address (no I/O).
+// Depends on: common/result.hpp, dns_error.hpp, rdata.hpp, Boost.Asio's ip::address (no I/O).
 #pragma once
 
-#include "common/failure.hpp"
+#include "common/result.hpp"
 #include "dns/rdata.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -23,7 +23,7 @@ namespace smtpd::rt::dns {
 
 /// The MX answer of a domain: its records (empty: the name exists without MX records, "no data"),
 /// or why there are none (DnsErrc::NxDomain, ServFail, Timeout, ...).
-using MxAnswer = Fallible<std::vector<MxRecord>>;
+using MxAnswer = Result<std::vector<MxRecord>>;
 
 /// One host of a route, with the preference of its MX record (0 for the implicit MX).
 struct RouteHost {
@@ -52,16 +52,16 @@ using RandomSource = std::function<std::uint64_t()>;
 [[nodiscard]] bool is_address_literal(std::string_view domain);
 
 /// The address of `[IPv4]` or `[IPv6:...]`; DnsErrc::BadDomain for anything else.
-[[nodiscard]] Fallible<boost::asio::ip::address> address_literal(std::string_view domain);
+[[nodiscard]] Result<boost::asio::ip::address> address_literal(std::string_view domain);
 
 /// The route of `domain` given its MX answer (ignored for an address literal).
-[[nodiscard]] Fallible<Route> mx_route(std::string_view domain, MxAnswer const& mx,
-                                       RoutePolicy const& policy, RandomSource const& random);
+[[nodiscard]] Result<Route> mx_route(std::string_view domain, MxAnswer const& mx,
+                                     RoutePolicy const& policy, RandomSource const& random);
 
 /// The A and AAAA answers of one host: addresses (empty: no data), or why there are none.
 struct HostAnswers {
-    Fallible<std::vector<boost::asio::ip::address>> aaaa;
-    Fallible<std::vector<boost::asio::ip::address>> a;
+    Result<std::vector<boost::asio::ip::address>> aaaa;
+    Result<std::vector<boost::asio::ip::address>> a;
 };
 
 /// One address to connect to, and the host it belongs to (for the logs and TLS names).
@@ -75,7 +75,7 @@ struct Destination {
 /// IPv4 (RFC 6724 §6's default policy), each address once. `answers[i]` belongs to
 /// `route.hosts[i]`. With no address at all: the first temporary failure of a lookup if there was
 /// one, else DnsErrc::NoAddress.
-[[nodiscard]] Fallible<std::vector<Destination>> destinations(Route const& route,
-                                                              std::span<HostAnswers const> answers);
+[[nodiscard]] Result<std::vector<Destination>> destinations(Route const& route,
+                                                            std::span<HostAnswers const> answers);
 
 } // namespace smtpd::rt::dns

@@ -74,7 +74,7 @@ std::optional<MxRecord> decode_mx(Rdata rdata) {
     return MxRecord{preference, std::move(*exchange)};
 }
 
-Fallible<std::vector<MxRecord>> decode_mx_answer(std::span<Rdata const> rdatas) {
+Result<std::vector<MxRecord>> decode_mx_answer(std::span<Rdata const> rdatas) {
     std::vector<MxRecord> records;
     for (Rdata const rdata : rdatas) {
         if (auto record = decode_mx(rdata)) {

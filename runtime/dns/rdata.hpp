@@ -3,10 +3,10 @@
 // Every length is checked against the bytes present; a name is at most 255 octets of labels of
 // 1 to 63 octets, letters, digits, '-' and '_' only, returned lower-case without the final dot
 // (the root name "." is the empty string: RFC 7505's null MX). Pure: no I/O.
-// Depends on: common/failure.hpp, dns_error.hpp, Boost.Asio's ip::address (no I/O).
+// Depends on: common/result.hpp, dns_error.hpp, Boost.Asio's ip::address (no I/O).
 #pragma once
 
-#include "common/failure.hpp"
+#include "common/result.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -37,7 +37,7 @@ using Rdata = std::span<std::uint8_t const>;
 
 /// Every MX rdata of an answer; malformed records are skipped, and an answer whose records are all
 /// malformed is DnsErrc::BadAnswer (a temporary failure: a broken server, not a verdict).
-[[nodiscard]] Fallible<std::vector<MxRecord>> decode_mx_answer(std::span<Rdata const> rdatas);
+[[nodiscard]] Result<std::vector<MxRecord>> decode_mx_answer(std::span<Rdata const> rdatas);
 
 /// An A (4 octets) or AAAA (16 octets) rdata; nothing for any other length.
 [[nodiscard]] std::optional<boost::asio::ip::address> decode_address(Rdata rdata);

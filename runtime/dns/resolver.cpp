@@ -39,7 +39,7 @@ char const* rrtype_name(int rrtype) {
 }
 
 // The rdata of an answer, or why there is none. The spans point into `result`.
-Fallible<std::vector<Rdata>> answer_records(std::string const& what, int err, ub_result* result) {
+Result<std::vector<Rdata>> answer_records(std::string const& what, int err, ub_result* result) {
     if (err != 0 || result == nullptr) {
         return failure(DnsErrc::Resolver, what + ": " + ub_strerror(err));
     }
@@ -109,7 +109,7 @@ struct Query {
     int rrtype = 0;
     boost::asio::steady_timer timer;
     /// Turns libunbound's answer (or a failure) into the caller's typed answer and posts it.
-    std::function<void(Fallible<std::vector<Rdata>>)> complete;
+    std::function<void(Result<std::vector<Rdata>>)> complete;
 };
 
 struct ResolverState : std::enable_shared_from_this<ResolverState> {
@@ -208,7 +208,7 @@ void on_deadline(std::weak_ptr<ResolverState> const& weak, std::uint64_t id,
 }
 
 void start_query(std::shared_ptr<ResolverState> const& state, std::string const& name, int rrtype,
-                 std::function<void(Fallible<std::vector<Rdata>>)> complete) {
+                 std::function<void(Result<std::vector<Rdata>>)> complete) {
     auto query = std::make_unique<Query>(
         Query{state, state->next_id++, 0, std::string(rrtype_name(rrtype)) + " " + name, rrtype,
               boost::asio::steady_timer(state->executor), std::move(complete)});
@@ -227,7 +227,7 @@ void start_query(std::shared_ptr<ResolverState> const& state, std::string const&
     wait_for_answers(state);
 }
 
-Fallible<std::string> read_text(std::string const& path) {
+Result<std::string> read_text(std::string const& path) {
     std::ifstream in(path);
     if (!in) {
         return failure(std::error_code(errno, std::generic_category()), path + ": cannot read");
@@ -248,9 +248,9 @@ Resolver::Resolver(std::unique_ptr<State> state, std::vector<std::string> namese
 
 Resolver::~Resolver() = default;
 
-Fallible<std::unique_ptr<Resolver>> Resolver::create(boost::asio::any_io_executor executor,
-                                                     ResolverOptions const& options) {
-    Fallible<std::string> conf = std::string();
+Result<std::unique_ptr<Resolver>> Resolver::create(boost::asio::any_io_executor executor,
+                                                   ResolverOptions const& options) {
+    Result<std::string> conf = std::string();
     if (options.forwarders.empty()) {
         conf = read_text(options.resolv_conf);
         if (!conf) {
@@ -303,7 +303,7 @@ Fallible<std::unique_ptr<Resolver>> Resolver::create(boost::asio::any_io_executo
 void Resolver::mx(std::string const& domain, std::function<void(MxAnswer)> done) {
     auto executor = state_->shared->executor;
     start_query(state_->shared, domain, kTypeMx,
-                [executor, done = std::move(done)](Fallible<std::vector<Rdata>> records) {
+                [executor, done = std::move(done)](Result<std::vector<Rdata>> records) {
                     MxAnswer answer =
                         records ? decode_mx_answer(records.value()) : MxAnswer(records.error());
                     boost::asio::post(executor, [done, answer = std::move(answer)]() mutable {
@@ -317,7 +317,7 @@ void Resolver::addresses(std::string const& host, AddressFamily family,
     auto executor = state_->shared->executor;
     int const rrtype = family == AddressFamily::V4 ? kTypeA : kTypeAaaa;
     start_query(state_->shared, host, rrtype,
-                [executor, family, done = std::move(done)](Fallible<std::vector<Rdata>> records) {
+                [executor, family, done = std::move(done)](Result<std::vector<Rdata>> records) {
                     AddressAnswer answer = std::vector<boost::asio::ip::address>{};
                     if (!records) {
                         answer = records.error();

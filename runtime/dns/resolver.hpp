@@ -4,11 +4,11 @@
 // default), names also come from a hosts file (ub_ctx_resolvconf, ub_ctx_hosts); libunbound
 // follows CNAME chains (up to its bound of restarts, then SERVFAIL). Every query has a deadline:
 // past it the query is cancelled and reported as DnsErrc::Timeout (temporary).
-// Depends on: common/failure.hpp, common/log.hpp, dns_error.hpp, rdata.hpp, mx_route.hpp,
+// Depends on: common/result.hpp, common/log.hpp, dns_error.hpp, rdata.hpp, mx_route.hpp,
 // libunbound, Boost.Asio. One thread: construct, query and destroy on the executor's thread.
 #pragma once
 
-#include "common/failure.hpp"
+#include "common/result.hpp"
 #include "dns/mx_route.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -23,7 +23,7 @@
 namespace smtpd::rt::dns {
 
 /// The addresses of one A or AAAA answer (empty: the name exists without such records).
-using AddressAnswer = Fallible<std::vector<boost::asio::ip::address>>;
+using AddressAnswer = Result<std::vector<boost::asio::ip::address>>;
 
 enum class AddressFamily { V4, V6 };
 
@@ -43,7 +43,7 @@ class Resolver {
   public:
     /// A resolver on `executor`; logs each nameserver it uses ("dns: resolver uses nameserver
     /// 127.0.0.53 from /etc/resolv.conf"). Fails when a file is unreadable or libunbound refuses.
-    [[nodiscard]] static Fallible<std::unique_ptr<Resolver>>
+    [[nodiscard]] static Result<std::unique_ptr<Resolver>>
     create(boost::asio::any_io_executor executor, ResolverOptions const& options);
 
     Resolver(Resolver const&) = delete;

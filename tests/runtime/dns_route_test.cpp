@@ -29,13 +29,12 @@ std::vector<std::string> names(Route const& route) {
     return out;
 }
 
-Fallible<Route> route(std::string_view domain, std::vector<MxRecord> records,
-                      RoutePolicy const& policy = {}) {
+Result<Route> route(std::string_view domain, std::vector<MxRecord> records,
+                    RoutePolicy const& policy = {}) {
     return mx_route(domain, MxAnswer(std::move(records)), policy, kFirst);
 }
 
-void expect_failure(Fallible<Route> const& r, DnsErrc code, std::string_view status,
-                    bool permanent) {
+void expect_failure(Result<Route> const& r, DnsErrc code, std::string_view status, bool permanent) {
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().code, make_error_code(code)) << r.error().message;
     EXPECT_EQ(enhanced_status(r.error().code), status);

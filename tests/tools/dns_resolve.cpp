@@ -22,7 +22,7 @@
 
 namespace {
 
-using smtpd::rt::Fallible;
+using smtpd::rt::Result;
 namespace dns = smtpd::rt::dns;
 
 std::string json(std::string_view text) {
