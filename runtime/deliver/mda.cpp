@@ -144,6 +144,7 @@ class MdaRun {
     MdaDelivery const& d_;
     Fd message_;
     Fd stdin_;
+    Fd held_stdin_; ///< stdin after a read error: kept open so the command never sees EOF
     Fd output_;
     pid_t pid_ = -1;
     std::string pending_; ///< converted bytes not yet written to stdin
@@ -151,6 +152,7 @@ class MdaRun {
     bool pending_cr_ = false;
     std::string output_text_;
     bool lost_ = false;
+    int read_errno_ = 0; ///< reading the queued message failed: the command must not finish
 };
 
 Result<void> MdaRun::start(SigpipeBlock const& block) {
@@ -189,7 +191,17 @@ bool MdaRun::refill() {
     do {
         n = ::read(message_.get(), chunk.data(), chunk.size());
     } while (n < 0 && errno == EINTR);
-    if (n <= 0) {
+    if (n < 0) {
+        // The command has part of the message: it must never see the end of its input, or it
+        // could deliver the part. It is killed, and the recipient stays queued.
+        read_errno_ = errno;
+        ::kill(-pid_, SIGKILL);
+        ::kill(pid_, SIGKILL);
+        pending_.clear();
+        offset_ = 0;
+        return false;
+    }
+    if (n == 0) {
         pending_ = pending_cr_ ? "\r" : "";
         pending_cr_ = false;
     } else {
@@ -202,7 +214,11 @@ bool MdaRun::refill() {
 void MdaRun::feed_stdin() {
     for (;;) {
         if (offset_ == pending_.size() && !refill()) {
-            stdin_.reset(); // EOF for the command
+            if (read_errno_ == 0) {
+                stdin_.reset(); // EOF for the command
+            } else {
+                held_stdin_ = std::move(stdin_); // no EOF: open, no longer written
+            }
             return;
         }
         ssize_t const n =
@@ -272,6 +288,10 @@ DeliveryOutcome MdaRun::wait() {
         if (auto status = reap()) {
             if (output_.valid()) {
                 read_output(); // what is already in the pipe; a straggler's output is not awaited
+            }
+            if (read_errno_ != 0) {
+                return {Kind::TempFail, fmt::format("mda: reading the queued message: {}",
+                                                    std::generic_category().message(read_errno_))};
             }
             if (lost_) {
                 return {Kind::TempFail, "mda: exit status lost"};

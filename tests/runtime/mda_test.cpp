@@ -191,6 +191,18 @@ TEST_F(Mda, MissingMessageIsTempFail) {
     EXPECT_FALSE(fs::exists(home + "/got"));
 }
 
+TEST_F(Mda, ReadErrorOnTheMessageKillsTheCommandBeforeItSeesTheEnd) {
+    // A directory opens read-only but every read() fails (EISDIR): the command has the
+    // prepended header and nothing else. Were its stdin closed, it would finish and "deliver" a
+    // truncated message; it must be killed instead, and the recipient stay queued.
+    auto d = delivery("cat > got; echo finished > done");
+    d.message_path = home;
+    auto const out = deliver_mda(d);
+    EXPECT_EQ(out.kind, Kind::TempFail);
+    EXPECT_NE(out.text.find("reading the queued message"), std::string::npos) << out.text;
+    EXPECT_FALSE(fs::exists(home + "/done"));
+}
+
 TEST(MdaOutcome, MapsWaitStatuses) {
     EXPECT_EQ(mda_outcome(0, "").kind, Kind::Ok);
     EXPECT_EQ(mda_outcome(75 << 8, "a\nb\n\n").text, "4.3.0 mda exited 75 (temporary failure): b");
