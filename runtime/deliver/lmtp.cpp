@@ -1,8 +1,9 @@
 // LMTP delivery: connect (unix socket, or TCP by getaddrinfo trying each address with a
 // non-blocking connect and poll), then drive sm::ClientConnection: perform its actions (send
-// bytes, record the result) and read when it needs bytes. SO_RCVTIMEO / SO_SNDTIMEO bound each
-// read and write; a timeout becomes timeout(), a failed write or EOF peer_closed(). TLS is not used
-// (local delivery). send(2) with MSG_NOSIGNAL: a peer that went away must not raise SIGPIPE.
+// bytes, stream the body from the spool in pieces through sm::BodyEncoder, record the result,
+// quit when Idle) and read when it needs bytes. SO_RCVTIMEO / SO_SNDTIMEO bound each read and
+// write; a timeout becomes timeout(), a failed write or EOF peer_closed(). TLS is not used (local
+// delivery). send(2) with MSG_NOSIGNAL: a peer that went away must not raise SIGPIPE.
 #include "deliver/lmtp.hpp"
 
 #include "deliver/message_source.hpp"
@@ -10,8 +11,10 @@
 #include "common/fs.hpp"
 #include "common/result.hpp"
 #include "conf/lmtp_destination.hpp"
+#include "smtpd/sm/body_encoder.hpp"
 #include "smtpd/sm/client_connection.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -22,6 +25,7 @@
 #include <optional>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <variant>
@@ -127,17 +131,27 @@ Result<Fd> connect_tcp(conf::LmtpDestination const& d, std::chrono::milliseconds
     return sys_failure("connect to " + where, last);
 }
 
-// The message as the machine wants it: CRLF line ends (the prepended lines have LF).
-Result<std::string> read_content(LmtpDelivery const& d) {
-    std::string content;
-    for (char const c : d.prepend) {
-        content += c == '\n' ? std::string_view("\r\n") : std::string_view(&c, 1);
+// The message as the driver streams it: the prepended lines (LF line ends: the encoder makes
+// them CRLF), then the spool file, read in pieces when ClientSendBody asks.
+struct BodySource {
+    std::string_view prepend;
+    Fd file;
+    std::uint64_t size = 0; ///< octets with CRLF line ends (SIZE), as near as we can tell
+};
+
+Result<BodySource> open_body(LmtpDelivery const& d) {
+    auto file = open_message(d.message_path, d.message_fd);
+    if (!file) {
+        return sys_failure(d.message_path, file.error().code);
     }
-    auto message = read_message(d.message_path, d.message_fd);
-    if (!message) {
-        return sys_failure(d.message_path, message.error().code);
+    struct stat st {};
+    if (::fstat(file.value().get(), &st) != 0) {
+        return sys_failure(d.message_path, last_error());
     }
-    return content + message.value();
+    auto const lines =
+        static_cast<std::uint64_t>(std::count(d.prepend.begin(), d.prepend.end(), '\n'));
+    return BodySource{d.prepend, std::move(file).value(),
+                      d.prepend.size() + lines + static_cast<std::uint64_t>(st.st_size)};
 }
 
 grammar::Path to_path(std::string_view address) {
@@ -151,14 +165,6 @@ grammar::Path to_path(std::string_view address) {
         at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
     path.mailbox = grammar::Mailbox{std::string(local), std::string(domain), false};
     return path;
-}
-
-std::string reply_text(grammar::Reply const& reply) {
-    std::string text = std::to_string(reply.code);
-    for (auto const& line : reply.lines) {
-        text += ' ' + line;
-    }
-    return text;
 }
 
 /// Writes all of `bytes`; false when the peer is gone or the write timed out (`timed_out`).
@@ -177,9 +183,36 @@ bool write_all_bounded(int fd, std::string_view bytes, bool& timed_out) {
     return true;
 }
 
+/// Writes the body through an encoder of `framing`: the prepended lines, then the spool file in
+/// pieces; false when a write fails (`timed_out` as above) or the file cannot be read.
+bool write_body(int fd, BodySource& body, sm::BodyEncoder& encoder, bool& timed_out) {
+    if (!write_all_bounded(fd, encoder.encode(body.prepend), timed_out) ||
+        ::lseek(body.file.get(), 0, SEEK_SET) != 0) {
+        return false;
+    }
+    std::array<char, 65536> buf{};
+    for (;;) {
+        ssize_t const n = ::read(body.file.get(), buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return false;
+        }
+        if (n == 0) {
+            return write_all_bounded(fd, encoder.finish(), timed_out);
+        }
+        if (!write_all_bounded(fd, encoder.encode({buf.data(), static_cast<std::size_t>(n)}),
+                               timed_out)) {
+            return false;
+        }
+    }
+}
+
 /// Drives the client connection over the socket until it is finished; the first recipient's
 /// result, if any came.
-std::optional<sm::ClientRecipientResult> converse(int fd, sm::ClientConnection& c) {
+std::optional<sm::ClientRecipientResult> converse(int fd, sm::ClientConnection& c,
+                                                  BodySource& body) {
     std::optional<sm::ClientRecipientResult> result;
     bool lost = false;
     // Every (state, event) has a row, so an error value means the session is over.
@@ -192,16 +225,18 @@ std::optional<sm::ClientRecipientResult> converse(int fd, sm::ClientConnection& 
         if (refused || std::holds_alternative<sm::ClientFinished>(next)) {
             return result;
         }
+        bool timed_out = false;
+        bool wrote = true;
         if (auto const* send = std::get_if<sm::ClientSend>(&next)) {
-            bool timed_out = false;
-            if (!lost && !write_all_bounded(fd, send->bytes, timed_out)) {
-                lost = true;
-                if (timed_out) {
-                    c.timeout();
-                } else {
-                    c.peer_closed();
-                }
+            wrote = lost || write_all_bounded(fd, send->bytes, timed_out);
+        } else if (auto const* send_body = std::get_if<sm::ClientSendBody>(&next)) {
+            sm::BodyEncoder encoder(send_body->framing);
+            wrote = lost || write_body(fd, body, encoder, timed_out);
+            if (wrote && !lost) {
+                c.body_written(encoder.bdat_commands());
             }
+        } else if (std::holds_alternative<sm::ClientIdle>(next)) {
+            c.quit(); // one message per LMTP session
         } else if (auto const* r = std::get_if<sm::ClientRecipientResult>(&next)) {
             if (!result) {
                 result = *r;
@@ -220,6 +255,14 @@ std::optional<sm::ClientRecipientResult> converse(int fd, sm::ClientConnection& 
                 c.peer_closed();
             } else {
                 c.receive({buf.data(), static_cast<std::size_t>(n)});
+            }
+        }
+        if (!wrote) {
+            lost = true;
+            if (timed_out) {
+                c.timeout();
+            } else {
+                c.peer_closed();
             }
         }
         // ClientClose: the connection is finished right after; ClientDone: counted above.
@@ -243,6 +286,7 @@ Kind kind_of(sm::ClientOutcome outcome) {
     case sm::ClientOutcome::PermFail:
         return Kind::PermFail;
     case sm::ClientOutcome::TempFail:
+    case sm::ClientOutcome::Deferred: // 452: a later attempt, alone
         break;
     }
     return Kind::TempFail;
@@ -251,9 +295,9 @@ Kind kind_of(sm::ClientOutcome outcome) {
 } // namespace
 
 DeliveryOutcome deliver_lmtp(LmtpDelivery const& d) {
-    auto content = read_content(d);
-    if (!content) {
-        return {Kind::TempFail, content.error().message};
+    auto body = open_body(d);
+    if (!body) {
+        return {Kind::TempFail, body.error().message};
     }
     auto socket = connect_destination(d);
     if (!socket) {
@@ -266,14 +310,14 @@ DeliveryOutcome deliver_lmtp(LmtpDelivery const& d) {
     sm::ClientMessage message;
     message.sender = to_path(d.sender);
     message.recipients.push_back(sm::Recipient{to_path(d.rcpt_to), {}});
-    message.content = std::move(content).value();
+    message.size = body.value().size;
     Fd const fd = std::move(socket).value();
     sm::ClientConnection connection(std::move(params), std::move(message));
-    auto const result = converse(fd.get(), connection);
+    auto const result = converse(fd.get(), connection, body.value());
     if (!result) {
         return {Kind::TempFail, "lmtp: no reply for the recipient"};
     }
-    return {kind_of(result->outcome), reply_text(result->reply)};
+    return {kind_of(result->outcome), sm::client_reply_text(result->reply)};
 }
 
 } // namespace smtpd::rt

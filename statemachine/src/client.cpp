@@ -1,8 +1,9 @@
 // The client session's engine: classifies an event by reply class (RFC 5321 §4.2.1; 421 apart,
 // §3.8), finds the first row of client_table() that matches (state, kind, guard), sends what the
-// row's send column renders, runs its effect, and leaves a decision state (Ready, RcptDone) at
-// once with Proceed. No row: an error value, the session unchanged (h11). Also the names and the
-// markdown export of the table. Depends on: client.hpp.
+// row's send column renders (the body: ClientSendBody), runs its effect, and leaves a decision
+// state (Ready, RcptDone) at once with Proceed. No row: an error value, the session unchanged
+// (h11). Also the time-out of each state (RFC 5321 §4.5.3.2), the bounded reply a result
+// carries, the names and the markdown export of the table. Depends on: client.hpp.
 #include "smtpd/sm/client.hpp"
 
 #include <array>
@@ -13,17 +14,22 @@ namespace smtpd::sm {
 namespace {
 
 constexpr std::array<std::string_view, kClientStateCount> kStateNames{
-    "Greeting",      "Ehlo",          "Helo",       "Ready", "StartTls", "Handshake",
-    "AuthLoginUser", "AuthLoginPass", "AuthResult", "Mail",  "Rcpt",     "RcptDone",
-    "Data",          "Content",       "Discard",    "Quit",  "Closed"};
+    "Greeting",      "Ehlo",       "Helo", "Ready", "StartTls", "Handshake", "AuthLoginUser",
+    "AuthLoginPass", "AuthResult", "Mail", "Rcpt",  "RcptDone", "Data",      "Body",
+    "Content",       "Discard",    "Idle", "Reset", "Quit",     "Closed"};
 
 constexpr std::array<std::string_view, kClientEventKindCount> kKindNames{
-    "Positive", "Intermediate", "Transient", "Permanent",  "Closing", "BadReply",
-    "TlsDone",  "TlsFailed",    "Timeout",   "PeerClosed", "Proceed"};
+    "Positive",  "Intermediate", "Transient",  "Permanent", "Closing", "BadReply",    "TlsDone",
+    "TlsFailed", "Timeout",      "PeerClosed", "Message",   "Quit",    "BodyWritten", "Proceed"};
 
-constexpr std::array<std::string_view, 16> kSendNames{
-    "",     "EHLO",           "HELO", "STARTTLS", "AUTH PLAIN", "AUTH LOGIN", "user", "password",
-    "MAIL", "MAIL+RCPT+DATA", "RCPT", "DATA",     "body",       "BDAT LAST",  ".",    "QUIT"};
+constexpr std::array<std::string_view, 17> kSendNames{
+    "",     "EHLO",        "HELO", "STARTTLS",       "AUTH PLAIN", "AUTH LOGIN",
+    "user", "password",    "MAIL", "MAIL+RCPT+DATA", "RCPT",       "DATA",
+    "body", "BDAT chunks", ".",    "RSET",           "QUIT"};
+
+constexpr std::array<std::string_view, 10> kTimeoutNames{
+    "none", "greeting",  "command",    "handshake",        "mail",
+    "rcpt", "data-init", "data-block", "data-termination", "quit"};
 
 bool is_decision(ClientState s) {
     return s == ClientState::Ready || s == ClientState::RcptDone;
@@ -36,6 +42,10 @@ ClientRow const* find_row(std::span<ClientRow const> rows, ClientSession const& 
 
 void apply(ClientRow const& row, ClientSession& s, ClientEvent const& event, ClientStep& step) {
     std::string bytes = render_send(row.output, s);
+    if (row.output == ClientSendKind::Body || row.output == ClientSendKind::Bdat) {
+        step.actions.emplace_back(ClientSendBody{
+            row.output == ClientSendKind::Bdat ? BodyFraming::Bdat : BodyFraming::Dot});
+    }
     row.effect.fn(s, event, step.actions);
     if (row.to != ClientState::Same) {
         s.state = row.to;
@@ -92,7 +102,95 @@ ClientEventKind client_kind_of(ClientEvent const& event) {
     if (std::holds_alternative<ClientTimeout>(event)) {
         return K::Timeout;
     }
+    if (std::holds_alternative<ClientSubmit>(event)) {
+        return K::Message;
+    }
+    if (std::holds_alternative<ClientQuitRequest>(event)) {
+        return K::Quit;
+    }
+    if (std::holds_alternative<ClientBodyWritten>(event)) {
+        return K::BodyWritten;
+    }
     return std::holds_alternative<ClientPeerClosed>(event) ? K::PeerClosed : K::Proceed;
+}
+
+ClientTimeoutKind client_timeout_kind(ClientState state) {
+    using T = ClientTimeoutKind;
+    switch (state) {
+    case ClientState::Greeting:
+        return T::Greeting;
+    case ClientState::Ehlo:
+    case ClientState::Helo:
+    case ClientState::StartTls:
+    case ClientState::AuthLoginUser:
+    case ClientState::AuthLoginPass:
+    case ClientState::AuthResult:
+    case ClientState::Reset:
+        return T::Command;
+    case ClientState::Handshake:
+        return T::Handshake;
+    case ClientState::Mail:
+        return T::Mail;
+    case ClientState::Rcpt:
+        return T::Rcpt;
+    case ClientState::Data:
+        return T::DataInit;
+    case ClientState::Body:
+        return T::DataBlock;
+    case ClientState::Content:
+    case ClientState::Discard:
+        return T::DataTermination;
+    case ClientState::Quit:
+        return T::Quit;
+    default:
+        return T::None; // Ready, RcptDone (never seen between steps), Idle, Closed
+    }
+}
+
+std::chrono::seconds client_timeout_duration(ClientTimeoutKind kind) {
+    using std::chrono::minutes;
+    using T = ClientTimeoutKind;
+    switch (kind) {
+    case T::None:
+        return std::chrono::seconds{0};
+    case T::DataInit:
+    case T::Quit:
+        return minutes{2};
+    case T::DataBlock:
+        return minutes{3};
+    case T::DataTermination:
+        return minutes{10};
+    default:
+        return minutes{5}; // Greeting, Command, Handshake, Mail, Rcpt
+    }
+}
+
+std::string_view client_timeout_name(ClientTimeoutKind kind) {
+    return kTimeoutNames.at(static_cast<std::size_t>(kind));
+}
+
+grammar::Reply bounded_reply(grammar::Reply const& reply) {
+    grammar::Reply out{reply.code, reply.enhanced, {}};
+    std::size_t room = kMaxResultText;
+    for (std::size_t i = 0; i < reply.lines.size() && i < kMaxResultLines && room > 0; ++i) {
+        std::string line = reply.lines[i].substr(0, room);
+        for (char& c : line) {
+            auto const u = static_cast<unsigned char>(c);
+            c = (u < 0x20U || u == 0x7fU) ? '?' : c; // CR, LF, NUL, TAB...: one safe line
+        }
+        room -= line.size();
+        out.lines.push_back(std::move(line));
+    }
+    return out;
+}
+
+std::string client_reply_text(grammar::Reply const& reply) {
+    grammar::Reply const bounded = bounded_reply(reply);
+    std::string text = std::to_string(bounded.code);
+    for (auto const& line : bounded.lines) {
+        text += ' ' + line;
+    }
+    return text;
 }
 
 ClientSession client_session(ClientParams params, ClientMessage message) {

@@ -1,6 +1,7 @@
 // The client connection's loop, the only one: server bytes through the assembler, each whole
 // reply (or the reason there is none) through client_step(), the actions queued for the driver
-// in order. Depends on: client_connection.hpp.
+// in order; while the driver owes an answer (handshake, body, next message) no reply is read.
+// Depends on: client_connection.hpp.
 #include "smtpd/sm/client_connection.hpp"
 
 #include <utility>
@@ -21,8 +22,11 @@ ClientNext ClientConnection::next_action() {
         if (closed()) {
             return ClientFinished{};
         }
-        if (session_.state == ClientState::Handshake) {
+        if (session_.state == ClientState::Handshake || session_.state == ClientState::Body) {
             return ClientPaused{};
+        }
+        if (session_.state == ClientState::Idle) {
+            return ClientIdle{};
         }
         auto reply = assembler_.take();
         if (!reply) {
@@ -45,6 +49,15 @@ ClientNext ClientConnection::next_action() {
 
 void ClientConnection::tls_done(bool ok) {
     feed(ClientTlsDone{ok});
+}
+void ClientConnection::body_written(std::size_t bdat_commands) {
+    feed(ClientBodyWritten{bdat_commands});
+}
+void ClientConnection::send_message(ClientMessage message) {
+    feed(ClientSubmit{std::move(message)});
+}
+void ClientConnection::quit() {
+    feed(ClientQuitRequest{});
 }
 void ClientConnection::timeout() {
     feed(ClientTimeout{});

@@ -1,8 +1,9 @@
 // What the client session puts on the wire and reads off an EHLO reply: command lines made with
 // grammar::format_command (RFC 5321 §4.1.1) and CRLF, the extensions' MAIL and RCPT parameters
 // (RFC 1870 SIZE, RFC 6152 BODY, RFC 6531 SMTPUTF8, RFC 3461 RET/ENVID/NOTIFY/ORCPT, each only
-// when offered), AUTH PLAIN / LOGIN (RFC 4954 §4, RFC 4616), the dot-stuffed body (§4.5.2), BDAT
-// (RFC 3030 §2). Pure functions of the session. Depends on: grammar/ (command.hpp, reply.hpp).
+// when offered), AUTH PLAIN / LOGIN (RFC 4954 §4, RFC 4616), RSET, and dot_stuff (§4.5.2), the
+// whole-string oracle of the streaming body encoder. Pure functions of the session. Depends on:
+// grammar/ (command.hpp, reply.hpp).
 #include "smtpd/sm/client.hpp"
 
 #include "smtpd/grammar/ascii_case.hpp"
@@ -90,7 +91,7 @@ std::string mail(ClientSession const& s) {
     Command c = verb(Verb::Mail);
     c.path = s.message.sender;
     if (has(Extension::Size)) {
-        c.params.push_back(EsmtpParam{"SIZE", std::to_string(s.message.content.size())});
+        c.params.push_back(EsmtpParam{"SIZE", std::to_string(s.message.size)});
     }
     if (has(Extension::EightBitMime) && m.body != Body::Unspecified) {
         c.params.push_back(EsmtpParam{"BODY", m.body == Body::EightBitMime ? "8BITMIME" : "7BIT"});
@@ -147,14 +148,6 @@ std::string group(ClientSession const& s) {
         out += line(verb(Verb::Data));
     }
     return out;
-}
-
-// RFC 3030 §2: the whole message as one chunk, sent as is (no dot-stuffing).
-std::string bdat(ClientSession const& s) {
-    Command c = verb(Verb::Bdat);
-    c.chunk_size = s.message.content.size();
-    c.last = true;
-    return line(c) + s.message.content;
 }
 
 } // namespace
@@ -241,11 +234,12 @@ std::string render_send(ClientSendKind kind, ClientSession const& s) {
     case ClientSendKind::Data:
         return line(verb(Verb::Data));
     case ClientSendKind::Body:
-        return dot_stuff(s.message.content);
     case ClientSendKind::Bdat:
-        return bdat(s);
+        return {}; // ClientSendBody: the driver streams it (body_encoder.hpp)
     case ClientSendKind::Dot:
         return ".\r\n";
+    case ClientSendKind::Rset:
+        return line(verb(Verb::Rset));
     case ClientSendKind::Quit:
         return line(verb(Verb::Quit));
     }

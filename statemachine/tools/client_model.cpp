@@ -2,10 +2,12 @@
 // States and rows as in client_table(); facts follow the rows' declared effects and sends; the
 // relay's config and the message are chosen once; what the server offers is chosen anew by every
 // row that records an EHLO reply, and dropped by every row that forgets it; counters are free.
+// The driver answers Idle with a next message or quit, and Body with the body written.
 // Asserted: no DATA or BDAT (nor the message) before an accepted RCPT (a pipelined DATA is RFC
-// 2920 §3.1's exception: its 354 gets a lone "."); no AUTH before TLS unless auth_in_clear
-// (RFC 4954 §4, as OpenSMTPD); STARTTLS discards what came before (RFC 3207 §4.2): after the
-// handshake nothing is sent on the old offer until a new EHLO reply. Depends on: client.hpp.
+// 2920 §3.1's exception: its 354 gets a lone "."); no MAIL while a transaction is open, so RSET
+// between a failed transaction and the next MAIL; no AUTH before TLS unless auth_in_clear (RFC
+// 4954 §4); STARTTLS discards what came before (RFC 3207 §4.2): after the handshake nothing is
+// sent on the old offer until a new EHLO reply. Depends on: client.hpp.
 #include "client_model.hpp"
 
 #include "smtpd/sm/client.hpp"
@@ -23,8 +25,8 @@ using P = ClientPred;
 using X = ClientSendKind;
 
 constexpr std::array<char const*, kClientFactCount> kFacts{
-    "f_tls",       "f_esmtp",        "f_authenticated", "f_tls_tried",
-    "f_pipelined", "f_content_sent", "f_quit_sent",     "f_any_accepted"};
+    "f_tls",          "f_esmtp",     "f_authenticated", "f_tls_tried", "f_pipelined",
+    "f_content_sent", "f_quit_sent", "f_any_accepted",  "f_tx_open"};
 
 /// The offer: what the last EHLO reply listed (chosen freely when one is recorded).
 constexpr std::array<P, 5> kOffer{P::StartTlsOffered, P::AuthPlainOffered, P::AuthLoginOffered,
@@ -56,10 +58,14 @@ std::string pred_expr(P p) {
         return bit_of(ClientFact::Pipelined);
     case P::AnyAccepted:
         return bit_of(ClientFact::AnyAccepted);
+    case P::TxOpen:
+        return bit_of(ClientFact::TxOpen);
     case P::TlsWanted:
         return "(!c_tls_none && !f_tls_tried)";
     case P::MoreRecipients:
     case P::MoreLmtpReplies:
+    case P::MoreChunkReplies:
+    case P::TooManyRecipients:
         return "i_" + name(p);
     default:
         break;
@@ -111,7 +117,8 @@ void print_header(std::string_view mutation) {
     std::printf("mtype state = cGreeting;\nbyte ev;\nbyte fired;\n"
                 "bool stale; /* TLS started, no EHLO reply recorded since */\n"
                 "bool c_tls_none; bool c_implicit_tls; bool i_more_recipients; "
-                "bool i_more_lmtp_replies;\n");
+                "bool i_more_lmtp_replies;\nbool i_more_chunk_replies; "
+                "bool i_too_many_recipients;\n");
     for (char const* f : kFacts) {
         std::printf("bool %s;\n", f);
     }
@@ -136,13 +143,18 @@ void print_header(std::string_view mutation) {
                 "  do\n  :: state == cClosed -> break\n  :: else ->\n    if\n"
                 "    :: state == cReady || state == cRcptDone -> ev = K_Proceed\n"
                 "    :: state == cHandshake -> if :: ev = K_TlsDone :: ev = K_TlsFailed fi\n"
-                "    :: state != cReady && state != cRcptDone && state != cHandshake ->\n"
+                "    :: state == cBody -> ev = K_BodyWritten\n"
+                "    :: state == cIdle -> if :: ev = K_Message :: ev = K_Quit fi\n"
+                "    :: state != cReady && state != cRcptDone && state != cHandshake &&"
+                " state != cBody && state != cIdle ->\n"
                 "       if :: ev = K_Positive :: ev = K_Intermediate :: ev = K_Transient"
                 " :: ev = K_Permanent :: ev = K_Closing :: ev = K_BadReply fi\n"
                 "    :: state != cReady && state != cRcptDone -> if :: ev = K_Timeout "
                 ":: ev = K_PeerClosed fi\n    fi;\n"
                 "    if :: state == cRcptDone -> choose(i_more_recipients) :: else -> skip fi;\n"
-                "    if :: state == cContent -> choose(i_more_lmtp_replies) :: else -> skip fi;\n"
+                "    if :: state == cRcpt -> choose(i_too_many_recipients) :: else -> skip fi;\n"
+                "    if :: state == cContent -> choose(i_more_lmtp_replies); "
+                "choose(i_more_chunk_replies) :: else -> skip fi;\n"
                 "    if :: state == cReady ->");
     for (P p : kReady) {
         std::printf(" choose(%s);", pred_expr(p).c_str());
@@ -167,6 +179,9 @@ void print_effect(ClientRow const& row) {
     }
     if (sends_any_of(row, {X::AuthPlain, X::AuthLogin, X::LoginUser, X::LoginPass})) {
         std::printf("       assert(f_tls || c_auth_in_clear); /* no AUTH in clear */\n");
+    }
+    if (sends_any_of(row, {X::Mail, X::MailGroup})) {
+        std::printf("       assert(!f_tx_open); /* no MAIL while a transaction is open */\n");
     }
     if (sends_any_of(row, {X::StartTls, X::AuthPlain, X::AuthLogin, X::Mail, X::MailGroup})) {
         std::printf("       assert(!stale); /* nothing on the offer from before TLS */\n");
@@ -255,7 +270,8 @@ int client_promela(std::string_view mutation) {
     // Totality: every event the runtime feeds (and Proceed in a decision state) has a row.
     std::printf(
         "    :: else -> assert(false) /* no row for this event */\n    fi;\n"
-        "    ev = 0; fired = 0;\n    i_more_recipients = false; i_more_lmtp_replies = false");
+        "    ev = 0; fired = 0;\n    i_more_recipients = false; i_more_lmtp_replies = false;\n"
+        "    i_more_chunk_replies = false; i_too_many_recipients = false");
     for (P p : kOffer) {
         std::printf(";\n    n_%s = false", name(p).c_str());
     }

@@ -13,6 +13,7 @@
 // possible event has a row or the 503 default (totality).
 // Depends on: statemachine/ (session.hpp).
 #include "client_model.hpp"
+#include "smtpd/sm/client.hpp"
 #include "smtpd/sm/session.hpp"
 
 #include <cstdio>
@@ -371,7 +372,12 @@ int main(int argc, char** argv) {
     if (mode == "client-promela") {
         return client_promela(mutation);
     }
-    std::fprintf(stderr, "usage: export_table [dot | markdown | promela | client-promela] "
+    if (mode == "client-markdown") {
+        std::fputs(smtpd::sm::client_table_markdown().c_str(), stdout);
+        return 0;
+    }
+    std::fprintf(stderr, "usage: export_table [dot | markdown | promela | client-promela | "
+                         "client-markdown] "
                          "[--mutant remove:ROW | guard:ROW | literal:ROW:N]\n");
     return 2;
 }

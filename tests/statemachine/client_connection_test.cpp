@@ -31,6 +31,12 @@ std::vector<std::string> client_log(std::span<std::string_view const> pieces, Cl
             if (std::holds_alternative<ClientPaused>(next)) {
                 log.emplace_back("handshake");
                 c.tls_done(true);
+            } else if (std::holds_alternative<ClientIdle>(next)) {
+                log.emplace_back("idle");
+                c.quit();
+            } else if (std::holds_alternative<ClientSendBody>(next)) {
+                log.emplace_back("body");
+                c.body_written(0);
             } else if (auto const* s = std::get_if<ClientSend>(&next)) {
                 log.push_back("send " + s->bytes);
             } else if (auto const* r = std::get_if<ClientRecipientResult>(&next)) {

@@ -158,7 +158,8 @@ TEST(ClientSession, AuthIsNeverSentInClear) {
     EXPECT_EQ(w.outcome(0), O::TempFail);
 }
 
-TEST(ClientSession, BdatSendsTheWholeMessageAsOneChunk) {
+// RFC 3030 §2: without PIPELINING each chunk would wait for its reply; we send DATA instead.
+TEST(ClientSession, ChunkingWithoutPipeliningSendsData) {
     ClientWire w(client_params(), client_message({"b"}, "x\r\n.y\r\n"));
     run_transcript(w, R"(S: 220 mx
 C: EHLO client.example
@@ -168,9 +169,11 @@ C: MAIL FROM:<a@example.org>
 S: 250 ok
 C: RCPT TO:<b@example.net>
 S: 250 ok
-C: BDAT 7 LAST
+C: DATA
+S: 354 go
 C: x
-C: .y
+C: ..y
+C: .
 S: 250 2.0.0 queued
 C: QUIT
 S: 221 bye
@@ -238,7 +241,7 @@ TEST(ClientSession, LmtpHasNoHeloFallback) {
 }
 
 TEST(ClientSession, EightBitMessageNeedsEightBitMime) {
-    ClientMessage m = client_message({"b"});
+    auto m = client_message({"b"});
     m.mail.body = Body::EightBitMime;
     ClientWire refused(client_params(), m);
     run_transcript(refused, "S: 220 mx\nC: EHLO client.example\nS: 250 mx\nC: QUIT\n");
@@ -248,7 +251,7 @@ TEST(ClientSession, EightBitMessageNeedsEightBitMime) {
 }
 
 TEST(ClientSession, Utf8MessageNeedsSmtputf8) {
-    ClientMessage m = client_message({"b"});
+    auto m = client_message({"b"});
     m.mail.smtputf8 = true;
     ClientWire refused(client_params(), m);
     run_transcript(refused, std::string(kEhloPlain) + "C: QUIT\n");
@@ -267,7 +270,7 @@ TEST(ClientSession, MessageOverTheServersSizeIsNotSent) {
 }
 
 TEST(ClientSession, DsnParametersOnlyWhenOffered) {
-    ClientMessage m = client_message({"b"});
+    auto m = client_message({"b"});
     m.mail.ret = Ret::Headers;
     m.mail.envid = "QQ314159";
     m.recipients[0].options = RcptOptions{kNotifySuccess | kNotifyFailure, "rfc822;b@example.net"};

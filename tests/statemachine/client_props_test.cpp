@@ -79,6 +79,7 @@ rc::Gen<Move> move() {
                                                                       {2, 221},
                                                                       {2, 421},
                                                                       {4, 450},
+                                                                      {3, 452},
                                                                       {3, 454},
                                                                       {4, 550},
                                                                       {3, 502},
@@ -103,13 +104,13 @@ ClientParams params() {
     return p;
 }
 
-ClientMessage message() {
+testing::WireMessage message() {
     auto const n = *rc::gen::inRange<std::size_t>(0, 5);
     std::vector<std::string> to;
     for (std::size_t i = 0; i < n; ++i) {
         to.push_back("r" + std::to_string(i));
     }
-    ClientMessage m = testing::client_message(
+    auto m = testing::client_message(
         to, *rc::gen::element<std::string>("", "x\r\n", ".\r\n.x\r\n", "a\nb\r\n"));
     // Rarely: a message needing an extension mostly ends before MAIL.
     m.mail.body =
@@ -118,20 +119,49 @@ ClientMessage message() {
     return m;
 }
 
+/// The driver's answer in a state where the session waits for it, or nullopt.
+std::optional<ClientEvent> driver_event(ClientState state, Move m,
+                                        std::vector<ClientMessage>& queued) {
+    if (state == ClientState::Handshake) {
+        return ClientTlsDone{m.code != 554};
+    }
+    if (state == ClientState::Body) {
+        return ClientBodyWritten{m.offer % 4U};
+    }
+    if (state != ClientState::Idle) {
+        return std::nullopt;
+    }
+    if (queued.empty() || m.code == 0) {
+        return ClientQuitRequest{};
+    }
+    ClientEvent next = ClientSubmit{queued.back()};
+    queued.pop_back();
+    return next;
+}
+
 RC_GTEST_PROP(ClientSessionProps, RandomRepliesKeepProtocolOrderAndEnd, ()) {
     ClientSession s = client_session(params(), message());
+    std::vector<ClientMessage> queued;
+    for (auto n = *rc::gen::inRange(0, 3); n > 0; --n) {
+        queued.push_back(message());
+    }
     auto const moves = *rc::gen::container<std::vector<Move>>(move());
     ClientOrder order(s);
-    // Greeting, EHLO, HELO, STARTTLS, the handshake, EHLO, HELO, three AUTH replies, MAIL, one
-    // per RCPT, DATA, one per accepted RCPT after the message, QUIT: at most 14 + 2n events.
-    std::size_t const bound = 14 + 2 * s.message.recipients.size();
+    // Greeting, EHLO, HELO, STARTTLS, the handshake, EHLO, HELO, three AUTH replies, QUIT; per
+    // message: RSET, MAIL, one per RCPT, DATA, the body, one per accepted RCPT after it (LMTP),
+    // the driver's answer when Idle: at most 12 + the sum of 6 + 2n events.
+    std::size_t bound = 12 + 6 + 2 * s.message.recipients.size();
+    for (auto const& m : queued) {
+        bound += 6 + 2 * m.recipients.size();
+    }
     std::size_t events = 0;
     for (std::size_t i = 0; s.state != ClientState::Closed; ++i) {
         ClientEvent event = ClientPeerClosed{};
         if (i < moves.size()) {
-            event = s.state == ClientState::Handshake
-                        ? ClientEvent{ClientTlsDone{moves[i].code != 554}}
-                        : to_event(moves[i], s.state);
+            auto answer = driver_event(s.state, moves[i], queued);
+            event = answer ? std::move(*answer) : to_event(moves[i], s.state);
+        } else if (s.state == ClientState::Idle) {
+            event = ClientQuitRequest{};
         }
         ClientStep r = client_step(s, event);
         RC_ASSERT(r.error == ClientStepError::None);
@@ -156,6 +186,28 @@ RC_GTEST_PROP(ClientSessionProps, RandomBytesEndCleanly, ()) {
     RC_ASSERT(w.session.state == ClientState::Closed);
     RC_ASSERT(w.done.has_value());
     RC_ASSERT(w.results.size() == 2U);
+}
+
+RC_GTEST_PROP(ClientSessionProps, ResultRepliesAreBoundedSingleLines, ()) {
+    // Whatever bytes the server puts in its replies' text, a result carries at most
+    // kMaxResultLines lines of kMaxResultText octets in all, with no control octet.
+    auto const text = *rc::gen::container<std::string>(rc::gen::arbitrary<char>());
+    std::vector<std::string> lines(*rc::gen::inRange<std::size_t>(1, 120), text);
+    grammar::Reply const hostile{550, std::nullopt, lines};
+    grammar::Reply const r = bounded_reply(hostile);
+    std::size_t total = 0;
+    RC_ASSERT(r.lines.size() <= kMaxResultLines);
+    for (auto const& line : r.lines) {
+        total += line.size();
+        for (char c : line) {
+            RC_ASSERT(static_cast<unsigned char>(c) >= 0x20U);
+            RC_ASSERT(c != 0x7f);
+        }
+    }
+    RC_ASSERT(total <= kMaxResultText);
+    std::string const one = client_reply_text(hostile);
+    RC_ASSERT(one.find_first_of(std::string("\r\n\0", 3)) == std::string::npos);
+    RC_ASSERT(one.size() <= 4 + kMaxResultText + kMaxResultLines);
 }
 
 } // namespace

@@ -70,6 +70,17 @@ ClientSession lmtp_content(std::size_t replies) {
     return s;
 }
 
+/// In Content after a body of three BDAT commands, `replies` chunk replies read.
+ClientSession chunks(std::size_t replies) {
+    ClientSession s = in(S::Content);
+    s.accepted = {0, 1};
+    s.bdat_commands = 3;
+    s.chunk_replies = replies;
+    s.content_sent = true;
+    s.tx_open = true;
+    return s;
+}
+
 ClientSession with(ClientSession s, std::function<void(ClientSession&)> const& change) {
     change(s);
     return s;
@@ -134,13 +145,16 @@ std::map<std::string_view, ClientScenario> make_scenarios() {
         reply(550));
     add("mail-refused", in(S::Mail), reply(451));
     add("rcpt-ok", in(S::Rcpt), reply(250));
+    add("rcpt-deferred", in(S::Rcpt), reply(452));
     add("rcpt-refused", in(S::Rcpt), reply(550));
     add("rcpt-next-pipelined", rcpt_done(1, {0}, true), ClientProceed{});
     add("rcpt-next", rcpt_done(1, {0}), ClientProceed{});
     add("data-pipelined", rcpt_done(2, {}, true), ClientProceed{});
     add("bdat",
-        with(rcpt_done(2, {1}),
-             [](ClientSession& s) { s.offer.extensions = {Extension::Chunking}; }),
+        with(rcpt_done(2, {1}, true),
+             [](ClientSession& s) {
+                 s.offer.extensions = {Extension::Chunking, Extension::Pipelining};
+             }),
         ClientProceed{});
     add("data", rcpt_done(2, {1}), ClientProceed{});
     add("no-recipient-accepted", rcpt_done(2, {}), ClientProceed{});
@@ -155,7 +169,17 @@ std::map<std::string_view, ClientScenario> make_scenarios() {
                  s.accepted = {0, 1};
              }),
         reply(250));
-    add("discarded", in(S::Discard), reply(554));
+    add("discarded", with(in(S::Discard), [](ClientSession& s) { s.tx_open = true; }), reply(554));
+    add("body-written", with(in(S::Body), [](ClientSession& s) { s.accepted = {0}; }),
+        ClientBodyWritten{3});
+    add("bdat-chunk-ok", chunks(0), reply(250));
+    add("bdat-chunk-refused", chunks(1), reply(452));
+    add("next-message-reset", with(in(S::Idle), [](ClientSession& s) { s.tx_open = true; }),
+        ClientSubmit{client_message({"d"})});
+    add("next-message", in(S::Idle), ClientSubmit{client_message({"d", "e", "f"})});
+    add("quit", in(S::Idle), ClientQuitRequest{});
+    add("rset-ok", with(in(S::Reset), [](ClientSession& s) { s.tx_open = true; }), reply(250));
+    add("rset-refused", in(S::Reset), reply(554));
     add("unexpected-reply", in(S::Data), reply(250));
     return m;
 }
@@ -168,6 +192,15 @@ std::vector<ClientEvent> possible(S state) {
     std::vector<ClientEvent> events{ClientTimeout{}, ClientPeerClosed{}};
     if (state == S::Handshake) {
         events.insert(events.end(), {ClientTlsDone{true}, ClientTlsDone{false}});
+        return events;
+    }
+    if (state == S::Body) {
+        events.emplace_back(ClientBodyWritten{1});
+        return events;
+    }
+    if (state == S::Idle) {
+        events.emplace_back(ClientQuitRequest{});
+        events.emplace_back(ClientSubmit{client_message({"d"})});
         return events;
     }
     for (unsigned code : {250U, 354U, 450U, 550U, 421U}) {
@@ -189,7 +222,9 @@ std::string observe(ClientStep const& step) {
     std::string out = std::string(client_state_name(s.state)) + " e" +
                       std::to_string(int(step.error)) + " f" + std::to_string(client_fact_bits(s)) +
                       " r" + std::to_string(s.rcpt_sent) + "/" + std::to_string(s.rcpt_replies) +
-                      " c" + std::to_string(s.content_replies) + ":";
+                      " c" + std::to_string(s.content_replies) + "/" +
+                      std::to_string(s.chunk_replies) + "/" + std::to_string(s.bdat_commands) +
+                      " t" + std::to_string(s.transactions) + ":";
     for (auto const& o : s.outcomes) {
         out += o ? std::to_string(int(*o)) : "-";
     }
@@ -199,7 +234,9 @@ std::string observe(ClientStep const& step) {
             out += send->bytes;
         } else if (auto const* r = std::get_if<ClientRecipientResult>(&a)) {
             out += std::to_string(r->index) + "=" + std::to_string(int(r->outcome)) + "/" +
-                   std::to_string(r->reply.code);
+                   std::to_string(r->reply.code) + (r->relayed_without_dsn ? "R" : "");
+        } else if (auto const* b = std::get_if<ClientSendBody>(&a)) {
+            out += std::to_string(int(b->framing));
         }
     }
     return out;

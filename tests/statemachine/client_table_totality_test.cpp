@@ -34,6 +34,10 @@ TEST(ClientTable, EveryEventTheRuntimeFeedsHasARow) {
         std::vector<ClientEvent> events{ClientTimeout{}, ClientPeerClosed{}};
         if (state == S::Handshake) {
             events.insert(events.end(), {ClientTlsDone{true}, ClientTlsDone{false}});
+        } else if (state == S::Body) {
+            events.emplace_back(ClientBodyWritten{1});
+        } else if (state == S::Idle) {
+            events.insert(events.end(), {ClientQuitRequest{}, ClientSubmit{}});
         } else {
             events.insert(events.end(), replies.begin(), replies.end());
         }

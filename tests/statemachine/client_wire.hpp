@@ -1,14 +1,17 @@
 // Test helper: a sm::ClientConnection driven from server bytes, a thin wrapper that collects
-// what the client sends, the per-recipient results and the end.
+// what the client sends (the body streamed through a BodyEncoder, in pieces of `piece` octets),
+// the per-recipient results and the end; when Idle it sends the next queued message, or quits.
 // Also a transcript runner: "S: " lines are the server's, "C: " lines what the client must have
 // sent since, "E: tls-ok|tls-fail|timeout|closed" runtime events (chasquid-style scripts).
 // Depends on: statemachine/ (client_connection.hpp), GoogleTest.
 #pragma once
 
+#include "smtpd/sm/body_encoder.hpp"
 #include "smtpd/sm/client_connection.hpp"
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <optional>
 #include <span>
 #include <sstream>
@@ -26,14 +29,20 @@ inline grammar::Path client_path(std::string local, std::string domain) {
     return p;
 }
 
+/// A message with its content, as the spool would hold it (the connection gets the envelope).
+struct WireMessage : ClientMessage {
+    std::string content;
+};
+
 /// A message from a@example.org to the given local parts at example.net.
-inline ClientMessage client_message(std::vector<std::string> const& to,
-                                    std::string content = "Subject: hi\r\n\r\nhello\r\n") {
-    ClientMessage m;
+inline WireMessage client_message(std::vector<std::string> const& to,
+                                  std::string content = "Subject: hi\r\n\r\nhello\r\n") {
+    WireMessage m;
     m.sender = client_path("a", "example.org");
     for (auto const& local : to) {
         m.recipients.push_back(Recipient{client_path(local, "example.net"), {}});
     }
+    m.size = content.size();
     m.content = std::move(content);
     return m;
 }
@@ -57,11 +66,16 @@ struct ClientWire {
     bool tls_requested = false;
     bool unexpected = false; ///< a step returned an error value
     std::size_t steps = 0;
+    std::string content;            ///< the current message's content
+    std::deque<WireMessage> queued; ///< sent one by one when the connection is Idle
+    std::size_t piece = 0; ///< the body goes through the encoder in pieces this long; 0: whole
+    std::vector<ClientSendBody> bodies; ///< every ClientSendBody, in order
 
     explicit ClientWire(ClientParams params = client_params(),
-                        ClientMessage message = client_message({"b"}),
+                        WireMessage message = client_message({"b"}),
                         std::span<ClientRow const> table = client_table())
-        : connection(std::move(params), std::move(message), table), session(connection.session()) {
+        : connection(std::move(params), message, table), session(connection.session()),
+          content(std::move(message.content)) {
         connection.set_observer([this](ClientStepRecord const& r) {
             ++steps;
             unexpected = unexpected || r.step.error != ClientStepError::None;
@@ -102,10 +116,38 @@ struct ClientWire {
         run();
     }
 
+    /// The driver's part of ClientSendBody: the content through a BodyEncoder, then the end.
+    void write_body(ClientSendBody body) {
+        bodies.push_back(body);
+        BodyEncoder encoder(body.framing);
+        std::string_view rest = content;
+        while (!rest.empty()) {
+            std::size_t const n = std::min(piece == 0 ? rest.size() : piece, rest.size());
+            sent += encoder.encode(rest.substr(0, n));
+            rest.remove_prefix(n);
+        }
+        sent += encoder.finish();
+        connection.body_written(encoder.bdat_commands());
+    }
+
     /// Takes every action until the connection needs bytes, waits for a handshake or is done.
     void run() {
         for (;;) {
             ClientNext next = connection.next_action();
+            if (std::holds_alternative<ClientIdle>(next)) {
+                if (queued.empty()) {
+                    connection.quit();
+                } else {
+                    content = queued.front().content;
+                    connection.send_message(queued.front());
+                    queued.pop_front();
+                }
+                continue;
+            }
+            if (auto const* body = std::get_if<ClientSendBody>(&next)) {
+                write_body(*body);
+                continue;
+            }
             if (std::holds_alternative<ClientNeedData>(next) ||
                 std::holds_alternative<ClientPaused>(next) ||
                 std::holds_alternative<ClientFinished>(next)) {
@@ -155,15 +197,16 @@ inline constexpr std::string_view kEhloPlain = "S: 220 mx.example ESMTP\n"
 
 /// The session ended with these counts, every recipient decided, no error value.
 inline void expect_done(ClientWire const& w, std::size_t delivered, std::size_t temp,
-                        std::size_t perm) {
+                        std::size_t perm, std::size_t deferred = 0) {
     ASSERT_TRUE(w.done.has_value());
     EXPECT_EQ(w.done->delivered, delivered);
     EXPECT_EQ(w.done->temp_failed, temp);
     EXPECT_EQ(w.done->perm_failed, perm);
+    EXPECT_EQ(w.done->deferred, deferred);
     EXPECT_TRUE(w.closed);
     EXPECT_EQ(w.session.state, ClientState::Closed);
     EXPECT_FALSE(w.unexpected);
-    EXPECT_EQ(w.results.size(), w.session.message.recipients.size());
+    EXPECT_EQ(w.results.size(), delivered + temp + perm + deferred);
 }
 
 /// Runs a script against the wire; EXPECTs what the client sends at each turn.

@@ -5,7 +5,8 @@
 # Without mutations: passes when spin finds no assertion violation or invalid end state in
 # either table's model, and finds one in each deliberate mutant (server: "data" without its
 # guard, DATA accepted without a recipient; client: "data" without its guard, DATA sent before
-# an accepted RCPT), so the checker checks something. With mutations: prints "killed" or
+# an accepted RCPT, and no "next-message-reset", MAIL in an open transaction), so the checker
+# checks something. With mutations: prints "killed" or
 # "survived" for each, and fails if any survives.
 set -euo pipefail
 exporter=$(realpath "$1")
@@ -59,3 +60,12 @@ for side in server client; do
         exit 1
     fi
 done
+# The client's transaction invariant checks something too: without the row that sends RSET
+# before the next message, a MAIL goes out while a transaction is open.
+"$exporter" client-promela --mutant remove:next-message-reset >mutant.pml
+mutant_errors=$(verify mutant.pml)
+echo "model: client mutant (no RSET before the next message): errors: $mutant_errors"
+if [ "$mutant_errors" = 0 ]; then
+    echo "model: spin found nothing in the client RSET mutant: the model checks nothing" >&2
+    exit 1
+fi

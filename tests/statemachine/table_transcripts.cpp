@@ -150,10 +150,10 @@ ClientParams client_params_of(int kind) {
     return p;
 }
 
-ClientMessage client_message_of(int kind) {
-    ClientMessage m = client_message(kind == 1 || kind == 5 ? std::vector<std::string>{"b", "c"}
-                                     : kind == 4            ? std::vector<std::string>{}
-                                                            : std::vector<std::string>{"b"});
+testing::WireMessage client_message_of(int kind) {
+    auto m = client_message(kind == 1 || kind == 5 ? std::vector<std::string>{"b", "c"}
+                            : kind == 4            ? std::vector<std::string>{}
+                                                   : std::vector<std::string>{"b"});
     m.mail.body = kind == 2 ? Body::EightBitMime : Body::Unspecified;
     m.mail.smtputf8 = kind == 3;
     return m;

@@ -102,8 +102,8 @@ template <class Side> struct Guard {
 
 /// What an effect does to the facts the model checker tracks (bits of the side's fact enum).
 struct FactChange {
-    std::uint8_t set = 0;
-    std::uint8_t clear = 0;
+    std::uint16_t set = 0;
+    std::uint16_t clear = 0;
     bool enqueues = false; ///< asks the queue to commit a message (server)
 };
 
