@@ -5,9 +5,9 @@
 // Depends on: grammar/conf/relay_url.hpp.
 #include "conf/relay_url.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstdlib>
 #include <string_view>
 

@@ -97,23 +97,23 @@ struct TableOrValue {
 /// URL's syntax, and the exclusions of parse.y: host or domain, not both; backup with neither;
 /// auth only after host or domain; srs only after an `srs key`; tls not with smtp+notls://.
 struct Relay {
-    std::optional<RelayUrl> host;             ///< host <url>: the smarthost
-    std::optional<std::string> host_table;    ///< host <table>: a list of relay URLs
-    std::optional<std::string> domain_table;  ///< domain <table>: destination domain -> URL
-    std::optional<std::string> auth_table;    ///< auth <table>: label -> "user:password"
-    bool tls_required = false;                ///< tls [no-verify]: TLS towards MX hosts too
-    bool tls_verify = false;                  ///< tls without no-verify
-    std::optional<std::string> pki;           ///< pki <name> (lowercased): client certificate
-    std::optional<std::string> ca;            ///< ca <name> (lowercased): trust anchors
-    std::optional<std::string> protocols;     ///< protocols <str>, tls_config_parse_protocols(3)
-    std::optional<std::string> ciphers;       ///< ciphers <str>, tls_config_set_ciphers(3)
-    bool backup = false;                      ///< backup [mx <name>]
-    std::optional<std::string> backup_mx;     ///< the MX name to count as ours; the host's if none
-    std::optional<std::string> helo;          ///< helo <name>: EHLO/HELO name
-    std::optional<std::string> helo_src_table;///< helo-src <table>: source address -> name
-    std::optional<TableOrValue> src;          ///< src <address>|<table>: bind addresses
-    std::optional<std::string> mail_from;     ///< mail-from <address>: MAIL FROM override
-    bool srs = false;                         ///< rewrite forwarded senders (SRS)
+    std::optional<RelayUrl> host;              ///< host <url>: the smarthost
+    std::optional<std::string> host_table;     ///< host <table>: a list of relay URLs
+    std::optional<std::string> domain_table;   ///< domain <table>: destination domain -> URL
+    std::optional<std::string> auth_table;     ///< auth <table>: label -> "user:password"
+    bool tls_required = false;                 ///< tls [no-verify]: TLS towards MX hosts too
+    bool tls_verify = false;                   ///< tls without no-verify
+    std::optional<std::string> pki;            ///< pki <name> (lowercased): client certificate
+    std::optional<std::string> ca;             ///< ca <name> (lowercased): trust anchors
+    std::optional<std::string> protocols;      ///< protocols <str>, tls_config_parse_protocols(3)
+    std::optional<std::string> ciphers;        ///< ciphers <str>, tls_config_set_ciphers(3)
+    bool backup = false;                       ///< backup [mx <name>]
+    std::optional<std::string> backup_mx;      ///< the MX name to count as ours; the host's if none
+    std::optional<std::string> helo;           ///< helo <name>: EHLO/HELO name
+    std::optional<std::string> helo_src_table; ///< helo-src <table>: source address -> name
+    std::optional<TableOrValue> src;           ///< src <address>|<table>: bind addresses
+    std::optional<std::string> mail_from;      ///< mail-from <address>: MAIL FROM override
+    bool srs = false;                          ///< rewrite forwarded senders (SRS)
 };
 
 /// action "<name>" <method> [options], the delivery methods of smtpd.conf(5):
@@ -202,20 +202,33 @@ inline constexpr std::size_t kMtaLimitCount = 20;
 
 /// The keywords of MtaLimit, in its order.
 inline constexpr std::array<std::string_view, kMtaLimitCount> kMtaLimitNames{
-    "max-conn-per-host",  "max-conn-per-route",        "max-conn-per-source",
-    "max-conn-per-connector", "max-conn-per-relay",    "max-conn-per-domain",
-    "conn-delay-host",    "conn-delay-route",          "conn-delay-source",
-    "conn-delay-connector", "conn-delay-relay",        "conn-delay-domain",
-    "reconn-delay-route", "session-mail-max",          "session-transaction-delay",
-    "session-keepalive",  "max-failures-per-session",  "task-hiwat",
-    "task-lowat",         "task-release"};
+    "max-conn-per-host",
+    "max-conn-per-route",
+    "max-conn-per-source",
+    "max-conn-per-connector",
+    "max-conn-per-relay",
+    "max-conn-per-domain",
+    "conn-delay-host",
+    "conn-delay-route",
+    "conn-delay-source",
+    "conn-delay-connector",
+    "conn-delay-relay",
+    "conn-delay-domain",
+    "reconn-delay-route",
+    "session-mail-max",
+    "session-transaction-delay",
+    "session-keepalive",
+    "max-failures-per-session",
+    "task-hiwat",
+    "task-lowat",
+    "task-release"};
 
 /// One set of `mta limit` values: the defaults, or those `for domain <name>`.
 struct MtaLimits {
     /// inet4 | inet6: connect over that family only.
     enum class Family : unsigned char { Any, Inet4, Inet6 };
-    std::array<std::int64_t, kMtaLimitCount> values{10, 5, 100, 20, 100, 100, 0, 5, 0, 0, 2, 0,
-                                                    3,  100, 0, 10, 25, 50, 30, 10};
+    std::array<std::int64_t, kMtaLimitCount> values{10, 5, 100, 20,  100, 100, 0,  5,  0,  0,
+                                                    2,  0, 3,   100, 0,   10,  25, 50, 30, 10};
     Family family = Family::Any;
     [[nodiscard]] std::int64_t operator[](MtaLimit k) const {
         return values.at(static_cast<std::size_t>(k));

@@ -141,8 +141,8 @@ bool ConfigBuilder::action_option(Action& action, rules::ActionOption const& o,
         }
         return true;
     }
-    bool const local = keyword == "alias" || keyword == "virtual" || keyword == "userbase" ||
-                       keyword == "user";
+    bool const local =
+        keyword == "alias" || keyword == "virtual" || keyword == "userbase" || keyword == "user";
     if (local && relay) {
         error(o.keyword, "\"" + keyword + "\" is not an option of a relay action");
         return false;

@@ -454,13 +454,13 @@ auto const smtp_option_def =
     (kwt("max-message-size") >> x3::attr(std::vector<LimitPair>()) > value("a size"));
 auto const smtp_def = kw("smtp") > smtp_option > eol;
 // opt_limit_mta: INET4 | INET6 | STRING NUMBER
-auto const mta_limit_item_def = (kwt("inet4", "inet6") >> no_token) |
-                                (value("an mta limit") > value("a number"));
+auto const mta_limit_item_def =
+    (kwt("inet4", "inet6") >> no_token) | (value("an mta limit") > value("a number"));
 // mta: MTA MAX_DEFERRED NUMBER | MTA LIMIT FOR DOMAIN STRING limits_mta | MTA LIMIT limits_mta
-auto const mta_option_def =
-    ((kwt("max-deferred") > value("a number")) >> no_token >> x3::attr(std::vector<MtaLimitItem>())) |
-    (kwt("limit") >> no_token >> -(kw("for") > kw("domain") > value("a domain")) >>
-     *mta_limit_item);
+auto const mta_option_def = ((kwt("max-deferred") > value("a number")) >> no_token >>
+                             x3::attr(std::vector<MtaLimitItem>())) |
+                            (kwt("limit") >> no_token >>
+                             -(kw("for") > kw("domain") > value("a domain")) >> *mta_limit_item);
 auto const mta_def = kw("mta") > mta_option > eol;
 // srs: SRS KEY STRING | SRS KEY BACKUP STRING | SRS TTL STRING
 auto const srs_option_def =
@@ -473,9 +473,9 @@ auto const statement_def =
 BOOST_SPIRIT_DEFINE(varset, listen_option, listen, pki_param, pki_params, pki, ca, keyval,
                     keyval_next, keyval_list, string_list, tableval_list, close_brace, table_body,
                     table, tableref, action_method, table_arg, value_arg, user_arg, duration_arg,
-                    value_or_table, no_verify, backup_mx, mx_name, action_option, action, queue, delay_list,
-                    bounce, domain_spec, from_dest, for_dest, match_option, match_action, match,
-                    limit_pair, limit_list, smtp_option, smtp, mta_limit_item, mta_option, mta,
-                    srs_option, srs, statement)
+                    value_or_table, no_verify, backup_mx, mx_name, action_option, action, queue,
+                    delay_list, bounce, domain_spec, from_dest, for_dest, match_option,
+                    match_action, match, limit_pair, limit_list, smtp_option, smtp, mta_limit_item,
+                    mta_option, mta, srs_option, srs, statement)
 
 } // namespace smtpd::conf::rules

@@ -5,26 +5,17 @@
 // parse.y where a value would only fail at delivery: the URL (relay_url.hpp), helo, src,
 // mail-from, protocols and ciphers are checked here, and tls is refused with smtp+notls:// or
 // lmtp://, a URL label without an auth table.
-// Depends on: conf_build.hpp, relay_url.hpp, <arpa/inet.h>.
+// Depends on: conf_build.hpp, relay_url.hpp.
 #include "conf_build.hpp"
 
 #include "relay_url.hpp"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <array>
 
 namespace smtpd::conf {
 
 namespace {
-
-bool is_address(int family, std::string const& text) {
-    if (text.find('\0') != std::string::npos) {
-        return false; // inet_pton(3) would stop there
-    }
-    std::array<unsigned char, 16> buf{};
-    return inet_pton(family, text.c_str(), buf.data()) == 1;
-}
 
 bool has_blank_or_control(std::string_view text) {
     return std::any_of(text.begin(), text.end(), [](char c) {
@@ -54,9 +45,9 @@ bool is_mail_from(std::string_view text) {
 
 // tls_config_parse_protocols(3): names separated by ',' or ':', each perhaps negated by '!'.
 bool is_protocol_list(std::string_view text) {
-    constexpr auto kNames = std::to_array<std::string_view>(
-        {"all", "secure", "default", "legacy", "tlsv1", "tlsv1.0", "tlsv1.1", "tlsv1.2",
-         "tlsv1.3"});
+    constexpr auto kNames =
+        std::to_array<std::string_view>({"all", "secure", "default", "legacy", "tlsv1", "tlsv1.0",
+                                         "tlsv1.1", "tlsv1.2", "tlsv1.3"});
     if (text.empty()) {
         return false;
     }
@@ -120,8 +111,8 @@ bool ConfigBuilder::relay_value(Relay& relay, Token const& keyword, Token const&
         relay.helo = v;
     } else if (k == "mail-from") {
         if (!is_mail_from(v)) {
-            error(value, "invalid mail-from address " + quote_for_message(v) +
-                             ": expected user@domain");
+            error(value,
+                  "invalid mail-from address " + quote_for_message(v) + ": expected user@domain");
             return false;
         }
         relay.mail_from = v;
@@ -158,8 +149,8 @@ bool ConfigBuilder::relay_host(Relay& relay, Token const& keyword, rules::Option
     }
     auto parsed = parse_relay_url(arg.value.text);
     if (!parsed.url) {
-        error(arg.value, "invalid relay URL " + quote_for_message(arg.value.text) + ": " +
-                             parsed.error);
+        error(arg.value,
+              "invalid relay URL " + quote_for_message(arg.value.text) + ": " + parsed.error);
         return false;
     }
     auto const tls = parsed.url->tls();
@@ -183,7 +174,7 @@ bool ConfigBuilder::relay_table(Relay& relay, Token const& keyword, rules::Optio
         return relay_host(relay, keyword, arg);
     }
     if (k == "src" && !arg.is_table) {
-        if (!is_address(AF_INET, arg.value.text) && !is_address(AF_INET6, arg.value.text)) {
+        if (!is_ipv4_address(arg.value.text) && !is_ipv6_address(arg.value.text)) {
             error(arg.value, "invalid source address " + quote_for_message(arg.value.text) +
                                  ": expected an IPv4 or IPv6 address or \"<table>\"");
             return false;
@@ -192,7 +183,7 @@ bool ConfigBuilder::relay_table(Relay& relay, Token const& keyword, rules::Optio
         return true;
     }
     if (!arg.is_table) {
-        error(arg.value, "\"" + k + "\" needs a table, written \"<name>\"");
+        error(arg.value, "\"" + k + R"(" needs a table, written "<name>")");
         return false;
     }
     if (k == "src") {
@@ -213,8 +204,9 @@ bool ConfigBuilder::relay_table(Relay& relay, Token const& keyword, rules::Optio
     if (!table_usable(arg.value, true, k == "helo-src" ? "helo-src" : k)) {
         return false;
     }
-    (k == "auth" ? relay.auth_table : k == "domain" ? relay.domain_table : relay.helo_src_table) =
-        arg.value.text;
+    (k == "auth"     ? relay.auth_table
+     : k == "domain" ? relay.domain_table
+                     : relay.helo_src_table) = arg.value.text;
     return true;
 }
 

@@ -55,7 +55,7 @@ bool is_host_byte(char c) {
 }
 
 // inet_pton(3) reads up to a NUL: a NUL inside would hide the bytes after it.
-bool is_address(int family, std::string_view text) {
+bool is_inet_address(int family, std::string_view text) {
     if (text.find('\0') != std::string_view::npos) {
         return false;
     }
@@ -200,7 +200,7 @@ class UrlReader {
         if (name.empty()) {
             return failed(r.empty() ? "missing host" : "invalid " + shown(r.front()) + " in host");
         }
-        if (is_address(AF_INET, name)) {
+        if (is_ipv4_address(name)) {
             url_.host_kind = RelayUrl::HostKind::Ipv4;
         } else if (!is_domain_name(name)) {
             return failed("invalid host name " + quoted(name));
@@ -220,9 +220,9 @@ class UrlReader {
         if (tagged) {
             inside.remove_prefix(5);
         }
-        if (is_address(AF_INET6, inside)) {
+        if (is_ipv6_address(inside)) {
             url_.host_kind = RelayUrl::HostKind::Ipv6;
-        } else if (!tagged && is_address(AF_INET, inside)) {
+        } else if (!tagged && is_ipv4_address(inside)) {
             url_.host_kind = RelayUrl::HostKind::Ipv4;
         } else {
             return failed(std::string("invalid ") + (tagged ? "IPv6" : "IP") + " address literal " +
@@ -260,6 +260,14 @@ class UrlReader {
 };
 
 } // namespace
+
+bool is_ipv4_address(std::string_view text) {
+    return is_inet_address(AF_INET, text);
+}
+
+bool is_ipv6_address(std::string_view text) {
+    return is_inet_address(AF_INET6, text);
+}
 
 // res_hnok(3): letters and digits at the borders of a label; '-' and '_' also inside one.
 bool is_host_name(std::string_view name) {

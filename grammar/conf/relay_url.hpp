@@ -28,7 +28,7 @@ struct RelayUrl {
     static constexpr std::uint16_t kSmtpsPort = 465;
 
     Protocol protocol = Protocol::Smtp;
-    std::string label;      ///< names the credentials in the action's auth table; may be empty
+    std::string label; ///< names the credentials in the action's auth table; may be empty
     HostKind host_kind = HostKind::Name;
     std::string host;       ///< a name, an address without brackets, or the socket path
     std::uint16_t port = 0; ///< 0 only for a unix socket
@@ -54,6 +54,11 @@ inline constexpr std::size_t kMaxRelayUrl = 1023;
 /// to 25, or 465 for smtps://; lmtp:// needs a port (or a socket path). A label needs
 /// smtp+tls:// or smtps:// (credentials are only sent over TLS).
 [[nodiscard]] RelayUrlParse parse_relay_url(std::string_view text);
+
+/// Whether `text` is an IPv4 address (dotted quad) or an IPv6 address, as inet_pton(3) reads
+/// them; a NUL byte anywhere makes it neither.
+[[nodiscard]] bool is_ipv4_address(std::string_view text);
+[[nodiscard]] bool is_ipv6_address(std::string_view text);
 
 /// Whether `name` is a host name as res_hnok(3) accepts it (pki and ca names): letters, digits,
 /// '-', '_' and dots, with a letter or digit at each border of a label; not empty.

@@ -14,14 +14,15 @@
 namespace smtpd::conf {
 namespace {
 
-constexpr char const* kPrelude = "table creds { bob = \"bob:secret\" }\n"
-                                 "table helos { \"192.0.2.1\" = mx.example.org }\n"
-                                 "table srcs { \"192.0.2.1\", \"2001:db8::1\" }\n"
-                                 "table relays { \"example.com\" = \"smtp+tls://mx.example.com\" }\n"
-                                 "table hosts { \"smtp://a.example\", \"smtp://b.example\" }\n"
-                                 "pki mx.example.org cert \"/etc/c.pem\" key \"/etc/k.pem\"\n"
-                                 "ca roots cert \"/etc/roots.pem\"\n"
-                                 "srs key \"s3cret\"\n";
+constexpr char const* kPrelude =
+    "table creds { bob = \"bob:secret\" }\n"
+    "table helos { \"192.0.2.1\" = mx.example.org }\n"
+    "table srcs { \"192.0.2.1\", \"2001:db8::1\" }\n"
+    "table relays { \"example.com\" = \"smtp+tls://mx.example.com\" }\n"
+    "table hosts { \"smtp://a.example\", \"smtp://b.example\" }\n"
+    "pki mx.example.org cert \"/etc/c.pem\" key \"/etc/k.pem\"\n"
+    "ca roots cert \"/etc/roots.pem\"\n"
+    "srs key \"s3cret\"\n";
 
 Config config_ok(std::string const& text) {
     ConfResult r = parse_config(text, "smtpd.conf");
@@ -187,8 +188,7 @@ TEST(ConfMta, LimitsPerDomainStartFromTheDefaultsOfTheirTime) {
 
 TEST(ConfMta, EveryLimitKeywordIsAccepted) {
     for (std::size_t i = 0; i < kMtaLimitCount; ++i) {
-        Config const c =
-            config_ok("mta limit " + std::string(kMtaLimitNames.at(i)) + " 12345\n");
+        Config const c = config_ok("mta limit " + std::string(kMtaLimitNames.at(i)) + " 12345\n");
         EXPECT_EQ(c.mta.limits.values.at(i), 12345) << kMtaLimitNames.at(i);
     }
 }

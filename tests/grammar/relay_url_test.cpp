@@ -137,6 +137,17 @@ TEST(RelayUrl, LongestSocketPathAndLabelAreAccepted) {
     EXPECT_FALSE(parse_relay_url("smtps://" + std::string(256, 'l') + "@mx").url.has_value());
 }
 
+TEST(RelayUrl, AddressesAreInetPtons) {
+    EXPECT_TRUE(is_ipv4_address("192.0.2.1"));
+    EXPECT_FALSE(is_ipv4_address("192.0.2"));
+    EXPECT_FALSE(is_ipv4_address("::1"));
+    EXPECT_TRUE(is_ipv6_address("::1"));
+    EXPECT_TRUE(is_ipv6_address("2001:db8::192.0.2.1"));
+    EXPECT_FALSE(is_ipv6_address("192.0.2.1"));
+    EXPECT_FALSE(is_ipv4_address(std::string("192.0.2.1\0x", 11)));
+    EXPECT_FALSE(is_ipv6_address(std::string("::1\0", 4)));
+}
+
 TEST(RelayUrl, HostNameFollowsResHnok) {
     EXPECT_TRUE(is_host_name("a"));
     EXPECT_TRUE(is_host_name("mail-1.ex_ample.org"));
