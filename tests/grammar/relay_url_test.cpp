@@ -23,31 +23,31 @@ RelayUrl ok(std::string const& text) {
 
 struct Good {
     char const* text;
-    P protocol;
     char const* label;
-    H kind;
     char const* host;
-    std::uint16_t port;
-    T tls;
     char const* canonical;
+    std::uint16_t port;
+    P protocol;
+    H kind;
+    T tls;
 };
 
 // clang-format off
 Good const kGood[] = {
-    {"mx.example.org", P::Smtp, "", H::Name, "mx.example.org", 25, T::Opportunistic, "smtp://mx.example.org:25"},
-    {"smtp://mx.example.org", P::Smtp, "", H::Name, "mx.example.org", 25, T::Opportunistic, "smtp://mx.example.org:25"},
-    {"SMTP+TLS://bob@smtp.example.com:587", P::SmtpTls, "bob", H::Name, "smtp.example.com", 587, T::Starttls, "smtp+tls://bob@smtp.example.com:587"},
-    {"smtp+notls://relay_1.example", P::SmtpNoTls, "", H::Name, "relay_1.example", 25, T::None, "smtp+notls://relay_1.example:25"},
-    {"smtps://label@smtp.example.com", P::Smtps, "label", H::Name, "smtp.example.com", 465, T::Implicit, "smtps://label@smtp.example.com:465"},
-    {"smtps://smtp.example.com:2465", P::Smtps, "", H::Name, "smtp.example.com", 2465, T::Implicit, "smtps://smtp.example.com:2465"},
-    {"lmtp://127.0.0.1:24", P::Lmtp, "", H::Ipv4, "127.0.0.1", 24, T::None, "lmtp://127.0.0.1:24"},
-    {"lmtp:///var/run/dovecot/lmtp", P::Lmtp, "", H::UnixSocket, "/var/run/dovecot/lmtp", 0, T::None, "lmtp:///var/run/dovecot/lmtp"},
-    {"192.0.2.1:2525", P::Smtp, "", H::Ipv4, "192.0.2.1", 2525, T::Opportunistic, "smtp://192.0.2.1:2525"},
-    {"[192.0.2.1]", P::Smtp, "", H::Ipv4, "192.0.2.1", 25, T::Opportunistic, "smtp://192.0.2.1:25"},
-    {"smtp://[2001:db8::1]:26", P::Smtp, "", H::Ipv6, "2001:db8::1", 26, T::Opportunistic, "smtp://[IPv6:2001:db8::1]:26"},
-    {"smtp+tls://[IPv6:::1]", P::SmtpTls, "", H::Ipv6, "::1", 25, T::Starttls, "smtp+tls://[IPv6:::1]:25"},
-    {"lmtp://[ipv6:::1]:24", P::Lmtp, "", H::Ipv6, "::1", 24, T::None, "lmtp://[IPv6:::1]:24"},
-    {"localhost:65535", P::Smtp, "", H::Name, "localhost", 65535, T::Opportunistic, "smtp://localhost:65535"},
+    {"mx.example.org", "", "mx.example.org", "smtp://mx.example.org:25", 25, P::Smtp, H::Name, T::Opportunistic},
+    {"smtp://mx.example.org", "", "mx.example.org", "smtp://mx.example.org:25", 25, P::Smtp, H::Name, T::Opportunistic},
+    {"SMTP+TLS://bob@smtp.example.com:587", "bob", "smtp.example.com", "smtp+tls://bob@smtp.example.com:587", 587, P::SmtpTls, H::Name, T::Starttls},
+    {"smtp+notls://relay_1.example", "", "relay_1.example", "smtp+notls://relay_1.example:25", 25, P::SmtpNoTls, H::Name, T::None},
+    {"smtps://label@smtp.example.com", "label", "smtp.example.com", "smtps://label@smtp.example.com:465", 465, P::Smtps, H::Name, T::Implicit},
+    {"smtps://smtp.example.com:2465", "", "smtp.example.com", "smtps://smtp.example.com:2465", 2465, P::Smtps, H::Name, T::Implicit},
+    {"lmtp://127.0.0.1:24", "", "127.0.0.1", "lmtp://127.0.0.1:24", 24, P::Lmtp, H::Ipv4, T::None},
+    {"lmtp:///var/run/dovecot/lmtp", "", "/var/run/dovecot/lmtp", "lmtp:///var/run/dovecot/lmtp", 0, P::Lmtp, H::UnixSocket, T::None},
+    {"192.0.2.1:2525", "", "192.0.2.1", "smtp://192.0.2.1:2525", 2525, P::Smtp, H::Ipv4, T::Opportunistic},
+    {"[192.0.2.1]", "", "192.0.2.1", "smtp://192.0.2.1:25", 25, P::Smtp, H::Ipv4, T::Opportunistic},
+    {"smtp://[2001:db8::1]:26", "", "2001:db8::1", "smtp://[IPv6:2001:db8::1]:26", 26, P::Smtp, H::Ipv6, T::Opportunistic},
+    {"smtp+tls://[IPv6:::1]", "", "::1", "smtp+tls://[IPv6:::1]:25", 25, P::SmtpTls, H::Ipv6, T::Starttls},
+    {"lmtp://[ipv6:::1]:24", "", "::1", "lmtp://[IPv6:::1]:24", 24, P::Lmtp, H::Ipv6, T::None},
+    {"localhost:65535", "", "localhost", "smtp://localhost:65535", 65535, P::Smtp, H::Name, T::Opportunistic},
 };
 
 struct Bad {
