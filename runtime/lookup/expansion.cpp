@@ -162,8 +162,8 @@ void Expansion::expand_address(std::size_t i) {
     if (action.method == conf::Action::Method::Relay) {
         // XXX(#14): there is no MTA yet. Refuse with a 4xx rather than accept a message that
         // could not be delivered; the relay delivery replaces this.
-        fail(Failure::Temporary, "relaying is not available yet (action \"" + action.name +
-                                     "\", " + dest_address(i) + ")");
+        fail(Failure::Temporary, "relaying is not available yet (action \"" + action.name + "\", " +
+                                     dest_address(i) + ")");
         return;
     }
     if (!action.virtual_table) {
