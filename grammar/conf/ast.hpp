@@ -1,9 +1,12 @@
 // The abstract syntax of smtpd.conf (OpenSMTPD's language, smtpd.conf(5) of 6.8/7.x), as made by
 // the Spirit X3 parser in conf.cpp. Only the subset implemented so far is represented; every other
 // directive is a parse error with file:line:column, never ignored.
-// Depends on: the standard library only.
+// Depends on: relay_url.hpp and the standard library.
 #pragma once
 
+#include "relay_url.hpp"
+
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -82,13 +85,45 @@ struct Listen {
     }
 };
 
-/// action "<name>" <method> [options], the local delivery methods of smtpd.conf(5):
+/// A table argument as parse.y's `tables`: a table declared earlier, or one literal value.
+struct TableOrValue {
+    std::string value;     ///< the table's name (without brackets) or the literal
+    bool is_table = false; ///< written as <name>
+    friend bool operator==(TableOrValue const&, TableOrValue const&) = default;
+};
+
+/// The options of `action "<name>" relay`, each at most once (smtpd.conf(5) of 7.x). The parser
+/// has checked that every table, pki and ca is declared before use and of a usable kind, the
+/// URL's syntax, and the exclusions of parse.y: host or domain, not both; backup with neither;
+/// auth only after host or domain; srs only after an `srs key`; tls not with smtp+notls://.
+struct Relay {
+    std::optional<RelayUrl> host;              ///< host <url>: the smarthost
+    std::optional<std::string> host_table;     ///< host <table>: a list of relay URLs
+    std::optional<std::string> domain_table;   ///< domain <table>: destination domain -> URL
+    std::optional<std::string> auth_table;     ///< auth <table>: label -> "user:password"
+    bool tls_required = false;                 ///< tls [no-verify]: TLS towards MX hosts too
+    bool tls_verify = false;                   ///< tls without no-verify
+    std::optional<std::string> pki;            ///< pki <name> (lowercased): client certificate
+    std::optional<std::string> ca;             ///< ca <name> (lowercased): trust anchors
+    std::optional<std::string> protocols;      ///< protocols <str>, tls_config_parse_protocols(3)
+    std::optional<std::string> ciphers;        ///< ciphers <str>, tls_config_set_ciphers(3)
+    bool backup = false;                       ///< backup [mx <name>]
+    std::optional<std::string> backup_mx;      ///< the MX name to count as ours; the host's if none
+    std::optional<std::string> helo;           ///< helo <name>: EHLO/HELO name
+    std::optional<std::string> helo_src_table; ///< helo-src <table>: source address -> name
+    std::optional<TableOrValue> src;           ///< src <address>|<table>: bind addresses
+    std::optional<std::string> mail_from;      ///< mail-from <address>: MAIL FROM override
+    bool srs = false;                          ///< rewrite forwarded senders (SRS)
+};
+
+/// action "<name>" <method> [options], the delivery methods of smtpd.conf(5):
 ///   maildir ["<path>"] [junk] | mbox | lmtp <destination> [rcpt-to] | mda "<command>" |
-///   forward-only
-/// then, in any order and each at most once: alias <table> | virtual <table> (not both),
-/// userbase <table>, user <name> (not with mbox).
+///   forward-only | relay
+/// then, in any order and each at most once: for the local methods alias <table> | virtual
+/// <table> (not both), userbase <table>, user <name> (not with mbox); for relay the options of
+/// Relay; for every method ttl <duration>.
 struct Action {
-    enum class Method : unsigned char { Maildir, Mbox, Lmtp, Mda, ForwardOnly };
+    enum class Method : unsigned char { Maildir, Mbox, Lmtp, Mda, ForwardOnly, Relay };
     std::string name;
     Method method = Method::Maildir;
     std::optional<std::string> path; ///< Maildir: unexpanded, may hold ~ and %{...} formats
@@ -100,6 +135,8 @@ struct Action {
     std::optional<std::string> virtual_table;  ///< keyed by user@domain, user, @domain, @
     std::optional<std::string> userbase_table; ///< user -> "uid:gid:home"; getpwnam when absent
     std::optional<std::string> user;           ///< every delivery of this action runs as this user
+    Relay relay;                               ///< Method::Relay
+    std::optional<std::chrono::seconds> ttl;   ///< queue lifetime; the global queue ttl if none
     Location where;
 };
 
@@ -135,6 +172,86 @@ struct SmtpLimits {
     std::optional<std::uint64_t> max_message_size; ///< bytes (default kDefaultMaxMessageSize)
 };
 
+/// The keys of `mta limit` (OpenSMTPD's limit.c, with its defaults): connections per host,
+/// route, source, connector, relay and domain; delays in seconds before connecting to each; the
+/// delay before reconnecting a route; messages per session, the delay between transactions and
+/// the keep-alive of an idle session; failures that end a session; task water marks.
+enum class MtaLimit : unsigned char {
+    MaxConnPerHost,
+    MaxConnPerRoute,
+    MaxConnPerSource,
+    MaxConnPerConnector,
+    MaxConnPerRelay,
+    MaxConnPerDomain,
+    ConnDelayHost,
+    ConnDelayRoute,
+    ConnDelaySource,
+    ConnDelayConnector,
+    ConnDelayRelay,
+    ConnDelayDomain,
+    ReconnDelayRoute,
+    SessionMailMax,
+    SessionTransactionDelay,
+    SessionKeepalive,
+    MaxFailuresPerSession,
+    TaskHiwat,
+    TaskLowat,
+    TaskRelease,
+};
+inline constexpr std::size_t kMtaLimitCount = 20;
+
+/// The keywords of MtaLimit, in its order.
+inline constexpr std::array<std::string_view, kMtaLimitCount> kMtaLimitNames{
+    "max-conn-per-host",
+    "max-conn-per-route",
+    "max-conn-per-source",
+    "max-conn-per-connector",
+    "max-conn-per-relay",
+    "max-conn-per-domain",
+    "conn-delay-host",
+    "conn-delay-route",
+    "conn-delay-source",
+    "conn-delay-connector",
+    "conn-delay-relay",
+    "conn-delay-domain",
+    "reconn-delay-route",
+    "session-mail-max",
+    "session-transaction-delay",
+    "session-keepalive",
+    "max-failures-per-session",
+    "task-hiwat",
+    "task-lowat",
+    "task-release"};
+
+/// One set of `mta limit` values: the defaults, or those `for domain <name>`.
+struct MtaLimits {
+    /// inet4 | inet6: connect over that family only.
+    enum class Family : unsigned char { Any, Inet4, Inet6 };
+    std::array<std::int64_t, kMtaLimitCount> values{10, 5, 100, 20,  100, 100, 0,  5,  0,  0,
+                                                    2,  0, 3,   100, 0,   10,  25, 50, 30, 10};
+    Family family = Family::Any;
+    [[nodiscard]] std::int64_t operator[](MtaLimit k) const {
+        return values.at(static_cast<std::size_t>(k));
+    }
+};
+
+/// mta max-deferred and mta limit. As in parse.y, `mta limit for domain <d>` starts from a copy
+/// of the default limits as they are at its first mention.
+struct MtaConfig {
+    static constexpr std::size_t kDefaultMaxDeferred = 100;
+    std::size_t max_deferred = kDefaultMaxDeferred; ///< envelopes kept per suspended host
+    MtaLimits limits;                               ///< `mta limit` without a domain
+    std::map<std::string, MtaLimits, std::less<>> domain_limits; ///< keyed by lowercased domain
+};
+
+/// srs key [backup] <secret>, srs ttl <duration> (whole days, as OpenSMTPD keeps it).
+struct SrsConfig {
+    static constexpr std::chrono::days kDefaultTtl{4};
+    std::optional<std::string> key;        ///< signs new SRS addresses
+    std::optional<std::string> backup_key; ///< also accepted when checking, for key rotation
+    std::chrono::days ttl = kDefaultTtl;
+};
+
 /// queue ttl and bounce warn-interval, with OpenSMTPD's defaults.
 inline constexpr std::chrono::seconds kDefaultQueueTtl = std::chrono::hours(4 * 24);
 inline constexpr std::chrono::seconds kDefaultBounceWarn = std::chrono::hours(4);
@@ -151,6 +268,8 @@ struct Config {
     std::vector<Action> actions;
     std::vector<Match> matches;
     SmtpLimits smtp_limits;
+    MtaConfig mta;
+    SrsConfig srs;
     /// queue ttl <duration>: how long a message may stay queued before it bounces.
     std::chrono::seconds queue_ttl = kDefaultQueueTtl;
     /// bounce warn-interval <duration>[, ...]: when delay notices are sent, counted from the

@@ -1,6 +1,7 @@
 // The semantic checks of action, queue and bounce (see conf_build.hpp), after OpenSMTPD 7.x's
 // parse.y: a maildir path and an mda command must be valid formats, an lmtp destination a socket
-// path or host:port; each option at most once, alias and virtual exclusive, no user for mbox, and
+// path or host:port; each option at most once, the local options (alias and virtual exclusive,
+// no user for mbox) only on local methods, the relay options (conf_relay.cpp) only on relay,
 // every table declared before use. Durations are delaytonum()'s (numbers.hpp).
 // Depends on: conf_build.hpp, format.hpp, lmtp_destination.hpp, numbers.hpp.
 #include "conf_build.hpp"
@@ -29,6 +30,9 @@ Action::Method method_of(std::string const& keyword) {
     }
     if (keyword == "forward-only") {
         return Action::Method::ForwardOnly;
+    }
+    if (keyword == "relay") {
+        return Action::Method::Relay;
     }
     return Action::Method::Maildir;
 }
@@ -86,18 +90,16 @@ bool ConfigBuilder::action_method(Action& action, rules::ActionMethod const& m) 
         return true;
     case Action::Method::Mbox:
     case Action::Method::ForwardOnly:
+    case Action::Method::Relay:
         break;
     }
     return true;
 }
 
-bool ConfigBuilder::action_option(Action& action, rules::ActionOption const& o) {
+bool ConfigBuilder::local_option(Action& action, rules::ActionOption const& o) {
     std::string const& keyword = o.keyword.text;
+    Token const& arg = o.arg->value;
     std::optional<std::string>* slot = option_slot(action, keyword);
-    if (slot->has_value()) {
-        error(o.keyword, "\"" + keyword + "\" already specified for this action");
-        return false;
-    }
     // parse.y: "alias mapping already specified" / "virtual mapping already specified".
     if ((keyword == "alias" && action.virtual_table) ||
         (keyword == "virtual" && action.alias_table)) {
@@ -109,18 +111,48 @@ bool ConfigBuilder::action_option(Action& action, rules::ActionOption const& o) 
             error(o.keyword, R"("user" may not be specified for an mbox action)");
             return false;
         }
-        if (o.arg.text.empty()) {
-            error(o.arg, "empty user name");
+        if (arg.text.empty()) {
+            error(arg, "empty user name");
             return false;
         }
-    } else if (!table_exists(o.arg)) {
-        *slot = o.arg.text; // still counts as given, for the duplicate check
+    } else if (!table_exists(arg)) {
+        *slot = arg.text; // still counts as given, for "alias" and "virtual"
         return false;
     }
-    *slot = o.arg.text;
+    *slot = arg.text;
     return true;
 }
 
+bool ConfigBuilder::action_option(Action& action, rules::ActionOption const& o,
+                                  std::vector<std::string>& seen) {
+    std::string const& keyword = o.keyword.text;
+    if (std::find(seen.begin(), seen.end(), keyword) != seen.end()) {
+        error(o.keyword, "\"" + keyword + "\" already specified for this action");
+        return false;
+    }
+    seen.push_back(keyword);
+    bool const relay = action.method == Action::Method::Relay;
+    if (keyword == "ttl") {
+        action.ttl = parse_duration(o.arg->value.text);
+        if (!action.ttl) {
+            error(o.arg->value,
+                  "invalid ttl delay " + quote_for_message(o.arg->value.text) + kDurationHelp);
+            return false;
+        }
+        return true;
+    }
+    bool const local =
+        keyword == "alias" || keyword == "virtual" || keyword == "userbase" || keyword == "user";
+    if (local && relay) {
+        error(o.keyword, "\"" + keyword + "\" is not an option of a relay action");
+        return false;
+    }
+    if (!local && !relay) {
+        error(o.keyword, "\"" + keyword + "\" is an option of relay actions only");
+        return false;
+    }
+    return local ? local_option(action, o) : relay_option(action.relay, o);
+}
 void ConfigBuilder::operator()(rules::ActionStmt const& s) {
     auto const previous = std::find_if(config_.actions.begin(), config_.actions.end(),
                                        [&](Action const& a) { return a.name == s.name.text; });
@@ -137,8 +169,12 @@ void ConfigBuilder::operator()(rules::ActionStmt const& s) {
     action.name = s.name.text;
     action.where = where(*first_);
     bool ok = action_method(action, s.method);
+    std::vector<std::string> seen;
     for (auto const& option : s.options) {
-        ok = action_option(action, option) && ok;
+        ok = action_option(action, option, seen) && ok;
+    }
+    if (ok && action.method == Action::Method::Relay) {
+        ok = relay_consistent(action, s);
     }
     if (ok) {
         config_.actions.push_back(std::move(action));

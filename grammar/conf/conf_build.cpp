@@ -25,6 +25,14 @@ bool is_macro_name(std::string_view name) {
 
 } // namespace
 
+std::string lowercase(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    });
+    return out;
+}
+
 std::string quote_for_message(std::string_view text) {
     std::string out = "\"";
     for (std::size_t i = 0; i < text.size() && i < kShownLength; ++i) {

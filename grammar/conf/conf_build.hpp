@@ -2,7 +2,8 @@
 // Config entries, checking what the grammar cannot: macro names, -D precedence, port ranges,
 // duplicate tables and actions, references to undefined tables, actions, pkis and cas (which, as
 // in OpenSMTPD, must be declared before use), table sources, sizes, the consistency of a
-// listener's options (conf_listen.cpp) and of an action's (conf_action.cpp), durations.
+// listener's options (conf_listen.cpp) and of an action's (conf_action.cpp, conf_relay.cpp),
+// durations, mta and srs (conf_mta.cpp).
 // Invariant: a statement with any error adds nothing to the Config; every error has a token's
 // line:column. Depends on: conf_def.hpp, conf.hpp, format.hpp.
 #pragma once
@@ -46,13 +47,25 @@ class ConfigBuilder {
     void operator()(rules::CaStmt const& s);
     void operator()(rules::QueueStmt const& s);
     void operator()(rules::BounceStmt const& s);
+    void operator()(rules::MtaStmt const& s);
+    void operator()(rules::SrsStmt const& s);
 
   private:
     [[nodiscard]] Location where(Token const& t) const;
     [[nodiscard]] bool table_exists(Token const& name);
     bool table_source(Table& table, Token const& source);
     bool action_method(Action& action, rules::ActionMethod const& m);
-    bool action_option(Action& action, rules::ActionOption const& o);
+    bool action_option(Action& action, rules::ActionOption const& o,
+                       std::vector<std::string>& seen);
+    bool local_option(Action& action, rules::ActionOption const& o);
+    bool relay_option(Relay& relay, rules::ActionOption const& o);
+    bool relay_value(Relay& relay, Token const& keyword, Token const& value);
+    bool relay_table(Relay& relay, Token const& keyword, rules::OptionArg const& arg);
+    bool relay_host(Relay& relay, Token const& keyword, rules::OptionArg const& arg);
+    bool relay_consistent(Action const& action, rules::ActionStmt const& s);
+    /// Whether the table is declared and, when it is inline, a mapping (`mapping`) or a list.
+    [[nodiscard]] bool table_usable(Token const& name, bool mapping, std::string_view use);
+    void mta_limits(MtaLimits& limits, std::vector<rules::MtaLimitItem> const& items);
     void smtp_limits(std::vector<rules::LimitPair> const& limits);
     void max_message_size(Token const& size);
     bool listen_option(Listen& listen, rules::ListenOption const& option,
@@ -73,6 +86,9 @@ class ConfigBuilder {
     bool gave_up_ = false;
     bool bounce_set_ = false; ///< a bounce directive replaced the default warn-interval
 };
+
+/// `text` with ASCII letters lowercased (pki and ca names, domains).
+[[nodiscard]] std::string lowercase(std::string_view text);
 
 /// `text` in double quotes for a message, with control bytes escaped and long text cut short.
 [[nodiscard]] std::string quote_for_message(std::string_view text);

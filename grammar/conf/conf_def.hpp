@@ -79,17 +79,25 @@ struct TableStmt {
     Token name;
     TableBody body;
 };
-/// maildir [<path>] [junk] | mbox | lmtp <destination> [rcpt-to] | mda <command> | forward-only:
-/// the method's keyword, its argument and its flag (junk, rcpt-to), when it has them.
+/// maildir [<path>] [junk] | mbox | lmtp <destination> [rcpt-to] | mda <command> | forward-only
+/// | relay: the method's keyword, its argument and its flag (junk, rcpt-to), when it has them.
 struct ActionMethod {
     Token keyword;
     boost::optional<Token> arg;
     boost::optional<Token> flag;
 };
-/// alias <table> | virtual <table> | userbase <table> | user <name>
+/// The argument of an option: a value, or a table name written <name>.
+struct OptionArg {
+    Token value;
+    bool is_table = false;
+};
+/// alias <table> | virtual <table> | userbase <table> | user <name> | ttl <duration> and the
+/// relay options: helo, pki, ca, ciphers, protocols, mail-from <value>; helo-src, src, host,
+/// domain, auth <value>|<table>; tls [no-verify] (the flag as the argument); backup [mx <name>];
+/// srs.
 struct ActionOption {
     Token keyword;
-    Token arg; ///< the table name (inside its angle brackets) or the user name
+    boost::optional<OptionArg> arg;
 };
 /// action <name> <method> <option>*
 struct ActionStmt {
@@ -108,10 +116,7 @@ struct BounceStmt {
     std::vector<Token> delays;
 };
 /// domain <d> or domain <table>
-struct DomainSpec {
-    Token value;
-    bool is_table = false;
-};
+using DomainSpec = OptionArg;
 /// local | any | domain <spec>
 struct MatchDest {
     Token kind;
@@ -127,10 +132,29 @@ struct MatchStmt {
     std::vector<MatchOption> options;
     Token action;
 };
+/// inet4 | inet6 | <key> <number>, after "mta limit"
+struct MtaLimitItem {
+    Token name;
+    boost::optional<Token> number;
+};
+/// mta max-deferred <number> | mta limit [for domain <name>] <item>*
+struct MtaStmt {
+    Token option; ///< "max-deferred" or "limit"
+    boost::optional<Token> number;
+    boost::optional<Token> domain;
+    std::vector<MtaLimitItem> limits;
+};
+/// srs key [backup] <secret> | srs ttl <duration>
+struct SrsStmt {
+    Token option; ///< "key" or "ttl"
+    bool backup = false;
+    Token value;
+};
 using Statement = x3::variant<MacroDef, ListenStmt, TableStmt, ActionStmt, MatchStmt, SmtpStmt,
-                              PkiStmt, CaStmt, QueueStmt, BounceStmt>;
+                              PkiStmt, CaStmt, QueueStmt, BounceStmt, MtaStmt, SrsStmt>;
 
-/// OpenSMTPD 6.8's keywords: unquoted, they are never strings (parse.y lookup()).
+/// OpenSMTPD 7.x's keywords (6.8's and "protocols"): unquoted, they are never strings (parse.y
+/// lookup()).
 // clang-format off
 inline constexpr auto kKeywords = std::to_array<std::string_view>({
     "action", "alias", "any", "auth", "auth-optional", "backup", "bounce", "bypass", "ca", "cert",
@@ -140,7 +164,7 @@ inline constexpr auto kKeywords = std::to_array<std::string_view>({
     "include", "inet4", "inet6", "junk", "key", "limit", "listen", "lmtp", "local", "mail-from",
     "maildir", "mask-src", "masquerade", "match", "max-deferred", "max-message-size", "mbox",
     "mda", "mta", "mx", "no-dsn", "no-verify", "noop", "on", "phase", "pki", "port", "proc",
-    "proc-exec", "proxy-v2", "queue", "quit", "rcpt-to", "rdns", "received-auth", "recipient",
+    "proc-exec", "protocols", "proxy-v2", "queue", "quit", "rcpt-to", "rdns", "received-auth", "recipient",
     "regex", "reject", "relay", "report", "rewrite", "rset", "scheduler", "senders", "smtp",
     "smtp-in", "smtp-out", "smtps", "socket", "src", "srs", "sub-addr-delim", "table", "tag",
     "tagged", "tls", "tls-require", "ttl", "user", "userbase", "verify", "virtual",
@@ -243,14 +267,17 @@ BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::SmtpStmt, option, limits, size)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::KeyValue, key, value)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::TableStmt, name, body)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ActionMethod, keyword, arg, flag)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::OptionArg, value, is_table)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ActionOption, keyword, arg)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ActionStmt, name, method, options)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::QueueStmt, option, value)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::BounceStmt, option, delays)
-BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::DomainSpec, value, is_table)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MatchDest, kind, domain)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MatchOption, keyword, dest)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MatchStmt, options, action)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MtaLimitItem, name, number)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MtaStmt, option, number, domain, limits)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::SrsStmt, option, backup, value)
 
 namespace boost::spirit::x3 {
 // What each primitive wanted, as it appears in "expected <what> after ...".
@@ -307,7 +334,16 @@ x3::rule<class table_body_class, TableBody> const table_body = "\"{\" or a table
 x3::rule<class table_class, TableStmt> const table = "a table directive";
 x3::rule<class tableref_class, Token> const tableref = "a table reference \"<name>\"";
 x3::rule<class action_method_class, ActionMethod> const action_method =
-    R"(a delivery method ("maildir", "mbox", "lmtp", "mda" or "forward-only"))";
+    R"(a delivery method ("maildir", "mbox", "lmtp", "mda", "forward-only" or "relay"))";
+x3::rule<class table_arg_class, OptionArg> const table_arg = "a table reference \"<name>\"";
+x3::rule<class value_arg_class, OptionArg> const value_arg = "a value";
+x3::rule<class user_arg_class, OptionArg> const user_arg = "a user name";
+x3::rule<class duration_arg_class, OptionArg> const duration_arg = "a duration";
+x3::rule<class value_or_table_class, OptionArg> const value_or_table =
+    "a value or a table reference \"<name>\"";
+x3::rule<class no_verify_class, OptionArg> const no_verify = "\"no-verify\"";
+x3::rule<class backup_mx_class, OptionArg> const backup_mx = "\"mx\"";
+x3::rule<class mx_name_class, OptionArg> const mx_name = "an MX name";
 x3::rule<class action_option_class, ActionOption> const action_option = "an action option";
 x3::rule<class action_class, ActionStmt> const action = "an action directive";
 x3::rule<class queue_class, QueueStmt> const queue = "a queue directive";
@@ -324,6 +360,11 @@ x3::rule<class limit_pair_class, LimitPair> const limit_pair = "a session limit"
 x3::rule<class limit_list_class, std::vector<LimitPair>> const limit_list = "a session limit";
 x3::rule<class smtp_option_class, SmtpStmt> const smtp_option = "\"limit\" or \"max-message-size\"";
 x3::rule<class smtp_class, SmtpStmt> const smtp = "an smtp directive";
+x3::rule<class mta_limit_item_class, MtaLimitItem> const mta_limit_item = "an mta limit";
+x3::rule<class mta_option_class, MtaStmt> const mta_option = "\"max-deferred\" or \"limit\"";
+x3::rule<class mta_class, MtaStmt> const mta = "an mta directive";
+x3::rule<class srs_option_class, SrsStmt> const srs_option = "\"key\" or \"ttl\"";
+x3::rule<class srs_class, SrsStmt> const srs = "an srs directive";
 statement_type const statement = "a directive";
 
 auto const optnl = *nl;
@@ -362,15 +403,33 @@ auto const table_def = kw("table") > value("a table name") > table_body > eol;
 // tableref: '<' STRING '>'
 auto const tableref_def = punct('<') > value("a table name") > punct('>');
 // dispatcher_local_type: MBOX | MAILDIR [STRING] [JUNK] | LMTP STRING [RCPT_TO] | MDA STRING
-//   | FORWARD_ONLY
+//   | FORWARD_ONLY;  dispatcher_remote: RELAY
 auto const no_token = x3::attr(boost::optional<Token>());
 auto const action_method_def = (kwt("maildir") >> -value("a path") >> -kwt("junk")) |
-                               (kwt("mbox", "forward-only") >> no_token >> no_token) |
+                               (kwt("mbox", "forward-only", "relay") >> no_token >> no_token) |
                                ((kwt("lmtp") > value("an LMTP destination")) >> -kwt("rcpt-to")) |
                                ((kwt("mda") > value("a command")) >> no_token);
-// dispatcher_local_option: ALIAS tableref | VIRTUAL tableref | USERBASE tableref | USER STRING
+// tables: tablenew | tableref, of which we take STRING (a one-value table) and '<' STRING '>'.
+auto const table_arg_def = tableref >> x3::attr(true);
+auto const value_arg_def = value("a value") >> x3::attr(false);
+auto const user_arg_def = value("a user name") >> x3::attr(false);
+auto const duration_arg_def = value("a duration") >> x3::attr(false);
+auto const value_or_table_def = table_arg | value_arg;
+auto const no_verify_def = kwt("no-verify") >> x3::attr(false);
+auto const mx_name_def = value("an MX name") >> x3::attr(false);
+auto const backup_mx_def = kw("mx") > mx_name;
+auto const no_arg = x3::attr(boost::optional<OptionArg>());
+// dispatcher_local_option: ALIAS tables | VIRTUAL tables | USERBASE tables | USER STRING
+// dispatcher_remote_option: HELO STRING | HELO_SRC tables | PKI STRING | CA STRING
+//   | CIPHERS STRING | PROTOCOLS STRING | SRC tables | MAIL_FROM STRING | BACKUP [MX STRING]
+//   | HOST tables | DOMAIN tables | TLS [NO_VERIFY] | AUTH tables | SRS
+// dispatcher_option: TTL STRING
 auto const action_option_def =
-    (kwt("alias", "virtual", "userbase") > tableref) | (kwt("user") > value("a user name"));
+    (kwt("alias", "virtual", "userbase") > table_arg) | (kwt("user") > user_arg) |
+    (kwt("ttl") > duration_arg) | (kwt("helo", "pki", "ca") > value_arg) |
+    (kwt("ciphers", "protocols", "mail-from") > value_arg) |
+    (kwt("helo-src", "src", "host") > value_or_table) | (kwt("domain", "auth") > value_or_table) |
+    (kwt("tls") >> -no_verify) | (kwt("backup") >> -backup_mx) | (kwt("srs") >> no_arg);
 // dispatcher: ACTION STRING dispatcher_local_type dispatcher_local_option*
 auto const action_def = kw("action") > value("an action name") > action_method > *action_option
                         > eol;
@@ -379,7 +438,7 @@ auto const queue_def = kw("queue") > kwt("ttl") > value("a duration") > eol;
 // bounce: BOUNCE WARN_INTERVAL bouncedelays; bouncedelays: bouncedelay (',' bouncedelay)*
 auto const delay_list_def = value("a duration") >> *(punct(',') > value("a duration"));
 auto const bounce_def = kw("bounce") > kwt("warn-interval") > delay_list > eol;
-auto const domain_spec_def = (tableref >> x3::attr(true)) | (value("a domain") >> x3::attr(false));
+auto const domain_spec_def = table_arg | (value("a domain") >> x3::attr(false));
 auto const from_dest_def = kwt("local", "any") >> x3::attr(boost::optional<DomainSpec>());
 auto const for_dest_def = from_dest | (kwt("domain") > domain_spec);
 auto const match_option_def = (kwt("from") > from_dest) | (kwt("for") > for_dest);
@@ -394,13 +453,29 @@ auto const smtp_option_def =
     ((kwt("limit") > limit_list) >> x3::attr(boost::optional<Token>())) |
     (kwt("max-message-size") >> x3::attr(std::vector<LimitPair>()) > value("a size"));
 auto const smtp_def = kw("smtp") > smtp_option > eol;
+// opt_limit_mta: INET4 | INET6 | STRING NUMBER
+auto const mta_limit_item_def =
+    (kwt("inet4", "inet6") >> no_token) | (value("an mta limit") > value("a number"));
+// mta: MTA MAX_DEFERRED NUMBER | MTA LIMIT FOR DOMAIN STRING limits_mta | MTA LIMIT limits_mta
+auto const mta_option_def = ((kwt("max-deferred") > value("a number")) >> no_token >>
+                             x3::attr(std::vector<MtaLimitItem>())) |
+                            (kwt("limit") >> no_token >>
+                             -(kw("for") > kw("domain") > value("a domain")) >> *mta_limit_item);
+auto const mta_def = kw("mta") > mta_option > eol;
+// srs: SRS KEY STRING | SRS KEY BACKUP STRING | SRS TTL STRING
+auto const srs_option_def =
+    ((kwt("key") >> ((kw("backup") >> x3::attr(true)) | x3::attr(false))) > value("a secret")) |
+    ((kwt("ttl") >> x3::attr(false)) > value("a duration"));
+auto const srs_def = kw("srs") > srs_option > eol;
 auto const statement_def =
-    varset | listen | pki | ca | table | action | match | smtp | queue | bounce;
+    varset | listen | pki | ca | table | action | match | smtp | queue | bounce | mta | srs;
 
 BOOST_SPIRIT_DEFINE(varset, listen_option, listen, pki_param, pki_params, pki, ca, keyval,
                     keyval_next, keyval_list, string_list, tableval_list, close_brace, table_body,
-                    table, tableref, action_method, action_option, action, queue, delay_list,
-                    bounce, domain_spec, from_dest, for_dest, match_option, match_action, match,
-                    limit_pair, limit_list, smtp_option, smtp, statement)
+                    table, tableref, action_method, table_arg, value_arg, user_arg, duration_arg,
+                    value_or_table, no_verify, backup_mx, mx_name, action_option, action, queue,
+                    delay_list, bounce, domain_spec, from_dest, for_dest, match_option,
+                    match_action, match, limit_pair, limit_list, smtp_option, smtp, mta_limit_item,
+                    mta_option, mta, srs_option, srs, statement)
 
 } // namespace smtpd::conf::rules

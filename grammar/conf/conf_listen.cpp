@@ -3,10 +3,11 @@
 // tls-require and smtps, one of auth and auth-optional; tls, tls-require and smtps need a pki;
 // pki, ca and auth need one of them; a named pki must exist and have a certificate and a key.
 // Pki and ca names are lowercased and must be host names (res_hnok) or "*".
-// Depends on: conf_build.hpp, numbers.hpp and the standard library.
+// Depends on: conf_build.hpp, numbers.hpp, relay_url.hpp (is_host_name) and the standard library.
 #include "conf_build.hpp"
 
 #include "numbers.hpp"
+#include "relay_url.hpp"
 
 #include <algorithm>
 #include <string>
@@ -15,34 +16,6 @@
 namespace smtpd::conf {
 
 namespace {
-
-std::string lowercase(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](char c) {
-        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-    });
-    return out;
-}
-
-bool is_alnum(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-// res_hnok(3): letters and digits at the borders of a label; '-' and '_' also inside one.
-bool is_host_name(std::string_view name) {
-    for (std::size_t i = 0; i < name.size(); ++i) {
-        char const c = name[i];
-        if (c == '.') {
-            continue;
-        }
-        bool const border =
-            i == 0 || name[i - 1] == '.' || i + 1 == name.size() || name[i + 1] == '.';
-        if (!is_alnum(c) && (border || (c != '-' && c != '_'))) {
-            return false;
-        }
-    }
-    return !name.empty();
-}
 
 // The option groups whose members exclude each other: the TLS modes, the auth modes.
 std::string_view option_group(std::string_view keyword) {

@@ -29,6 +29,7 @@ DeliveryMethod delivery_method(conf::Action::Method m) {
         return DeliveryMethod::Mda;
     case conf::Action::Method::Maildir:
     case conf::Action::Method::ForwardOnly:
+    case conf::Action::Method::Relay: // expand_address() stops a relay action
         break;
     }
     return DeliveryMethod::Maildir;
@@ -158,6 +159,13 @@ void Expansion::expand_address(std::size_t i) {
         }
     }
     conf::Action const& action = *node.action;
+    if (action.method == conf::Action::Method::Relay) {
+        // XXX(#14): there is no MTA yet. Refuse with a 4xx rather than accept a message that
+        // could not be delivered; the relay delivery replaces this.
+        fail(Failure::Temporary, "relaying is not available yet (action \"" + action.name + "\", " +
+                                     dest_address(i) + ")");
+        return;
+    }
     if (!action.virtual_table) {
         insert(AliasEntry{Kind::User, lowercase_ascii(node.entry.value)}, static_cast<int>(i),
                node.action);
@@ -291,6 +299,7 @@ void Expansion::submit_user(std::size_t i, UserInfo const& user) {
         break;
     case conf::Action::Method::Mda:
     case conf::Action::Method::ForwardOnly:
+    case conf::Action::Method::Relay:
         d.target = action.command;
         break;
     }

@@ -1,7 +1,10 @@
 // Recipient resolution over match rules and virtual tables with the system's users, and each
 // delivery method's Destination (maildir, mbox, lmtp, mda, forward-only) with a fake system:
-// the run-as user, the userbase table, the `user` option. Alias expansion: aliases_test.cpp.
+// the run-as user, the userbase table, the `user` option; a relay action (a 4xx until the MTA
+// exists). Alias expansion: aliases_test.cpp.
 #include "lookup/recipients.hpp"
+
+#include "conf/conf.hpp"
 
 #include "recipients_support.hpp"
 
@@ -193,6 +196,27 @@ TEST(ResolverForwardOnly, AcceptsOnlyAddresses) {
     for (char const* local : {"bobby", "bob", "log"}) {
         EXPECT_EQ(r.resolve(local, "localhost", false).verdict, Kind::TempFail) << local;
     }
+}
+
+// XXX(#14): until the MTA exists, a recipient routed to a relay action, directly or through an
+// alias, is refused with a temporary failure; local recipients are unaffected.
+TEST(ResolverRelay, ARelayActionIsATemporaryFailureForNow) {
+    auto parsed = conf::parse_config("table aliases { bob = \"bob@remote.example\", root = bob }\n"
+                                     "action \"local\" mbox alias <aliases>\n"
+                                     "action \"relay\" relay\n"
+                                     "match from local for local action \"local\"\n"
+                                     "match from local for any action \"relay\"\n",
+                                     "smtpd.conf");
+    ASSERT_TRUE(parsed.ok()) << parsed.errors.at(0).to_string();
+    auto const r = make_resolver(*parsed.config);
+    Resolution const remote = r.resolve("alice", "remote.example", true);
+    EXPECT_EQ(remote.verdict, Kind::TempFail);
+    EXPECT_EQ(remote.reason,
+              "relaying is not available yet (action \"relay\", alice@remote.example)");
+    EXPECT_TRUE(remote.destinations.empty());
+    EXPECT_EQ(r.resolve("bob", "localhost", true).verdict, Kind::TempFail);
+    EXPECT_EQ(r.resolve("alice", "remote.example", false).verdict, Kind::RelayDenied);
+    EXPECT_EQ(only(r.resolve("alice", "localhost", true)).target, "/var/mail/alice");
 }
 
 } // namespace

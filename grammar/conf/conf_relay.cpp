@@ -1,0 +1,270 @@
+// The semantic checks of the options of `action <name> relay` (see conf_build.hpp), after
+// OpenSMTPD 7.x's parse.y (dispatcher_remote_option): host or domain, not both; backup with
+// neither; auth only after host or domain; srs only after an `srs key`; helo-src, domain and auth
+// need a mapping table, host a URL or a list; pki and ca declared before use. Stricter than
+// parse.y where a value would only fail at delivery: the URL (relay_url.hpp), helo, src,
+// mail-from, protocols and ciphers are checked here, and tls is refused with smtp+notls:// or
+// lmtp://, a URL label without an auth table.
+// Depends on: conf_build.hpp, relay_url.hpp.
+#include "conf_build.hpp"
+
+#include "relay_url.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace smtpd::conf {
+
+namespace {
+
+bool has_blank_or_control(std::string_view text) {
+    return std::any_of(text.begin(), text.end(), [](char c) {
+        auto const u = static_cast<unsigned char>(c);
+        return u <= 0x20 || u == 0x7f;
+    });
+}
+
+// RFC 5321 §4.1.1.1: the EHLO argument is a Domain or an address-literal.
+bool is_helo_name(std::string const& text) {
+    if (is_domain_name(text)) {
+        return true;
+    }
+    if (text.size() < 3 || text.front() != '[' || text.back() != ']') {
+        return false;
+    }
+    auto const url = parse_relay_url(text);
+    return url.url && url.url->host_kind != RelayUrl::HostKind::Name;
+}
+
+// A MAIL FROM path without its angle brackets: local@domain, no blanks or brackets.
+bool is_mail_from(std::string_view text) {
+    auto const at = text.rfind('@');
+    return at != std::string_view::npos && at > 0 && at + 1 < text.size() &&
+           !has_blank_or_control(text) && text.find_first_of("<>") == std::string_view::npos;
+}
+
+// tls_config_parse_protocols(3): names separated by ',' or ':', each perhaps negated by '!'.
+bool is_protocol_list(std::string_view text) {
+    constexpr auto kNames =
+        std::to_array<std::string_view>({"all", "secure", "default", "legacy", "tlsv1", "tlsv1.0",
+                                         "tlsv1.1", "tlsv1.2", "tlsv1.3"});
+    if (text.empty()) {
+        return false;
+    }
+    std::size_t start = 0;
+    for (;;) {
+        auto const end = text.find_first_of(",:", start);
+        std::string name = lowercase(text.substr(start, end - start));
+        if (!name.empty() && name.front() == '!') {
+            name.erase(0, 1);
+        }
+        if (std::find(kNames.begin(), kNames.end(), name) == kNames.end()) {
+            return false;
+        }
+        if (end == std::string_view::npos) {
+            return true;
+        }
+        start = end + 1;
+    }
+}
+
+} // namespace
+
+bool ConfigBuilder::table_usable(Token const& name, bool mapping, std::string_view use) {
+    if (!table_exists(name)) {
+        return false;
+    }
+    auto const table = std::find_if(config_.tables.begin(), config_.tables.end(),
+                                    [&](Table const& t) { return t.name == name.text; });
+    bool const inline_list = table->source == Table::Source::Inline && table->map.empty();
+    bool const inline_map = table->source == Table::Source::Inline && !table->map.empty();
+    if ((mapping && inline_list) || (!mapping && inline_map)) {
+        error(name, "table " + quote_for_message(name.text) + " may not be used for " +
+                        std::string(use) + " lookups: it is a " +
+                        (inline_list ? "list, not a mapping" : "mapping, not a list"));
+        return false;
+    }
+    return true;
+}
+
+// The options whose argument is a plain value: helo, pki, ca, ciphers, protocols, mail-from.
+bool ConfigBuilder::relay_value(Relay& relay, Token const& keyword, Token const& value) {
+    std::string const& k = keyword.text;
+    std::string const& v = value.text;
+    if (k == "pki" || k == "ca") {
+        std::string const name = lowercase(v);
+        bool const pki = k == "pki";
+        if (pki ? config_.find_pki(name) == nullptr : config_.find_ca(name) == nullptr) {
+            error(value, "undefined " + k + " " + quote_for_message(name) + " (a " + k +
+                             " must be declared before the actions that use it)");
+            return false;
+        }
+        (pki ? relay.pki : relay.ca) = name;
+        return true;
+    }
+    if (k == "helo") {
+        if (!is_helo_name(v)) {
+            error(value, "invalid helo name " + quote_for_message(v) +
+                             ": expected a host name or an address literal");
+            return false;
+        }
+        relay.helo = v;
+    } else if (k == "mail-from") {
+        if (!is_mail_from(v)) {
+            error(value,
+                  "invalid mail-from address " + quote_for_message(v) + ": expected user@domain");
+            return false;
+        }
+        relay.mail_from = v;
+    } else if (k == "protocols") {
+        if (!is_protocol_list(v)) {
+            error(value, "invalid TLS protocols " + quote_for_message(v) +
+                             ": expected names such as \"tlsv1.2,tlsv1.3\", \"secure\" or "
+                             "\"all\"");
+            return false;
+        }
+        relay.protocols = v;
+    } else { // ciphers
+        if (v.empty() || has_blank_or_control(v)) {
+            error(value, "invalid TLS ciphers " + quote_for_message(v));
+            return false;
+        }
+        relay.ciphers = v;
+    }
+    return true;
+}
+
+// host <url> | host <table>: a smarthost, or a list of them.
+bool ConfigBuilder::relay_host(Relay& relay, Token const& keyword, rules::OptionArg const& arg) {
+    if (relay.backup) {
+        error(keyword, R"("backup" and "host" cannot be used together)");
+        return false;
+    }
+    if (arg.is_table) {
+        if (!table_usable(arg.value, false, "host")) {
+            return false;
+        }
+        relay.host_table = arg.value.text;
+        return true;
+    }
+    auto parsed = parse_relay_url(arg.value.text);
+    if (!parsed.url) {
+        error(arg.value,
+              "invalid relay URL " + quote_for_message(arg.value.text) + ": " + parsed.error);
+        return false;
+    }
+    auto const tls = parsed.url->tls();
+    if (relay.tls_required && tls == RelayUrl::Tls::None) {
+        error(arg.value, R"("tls" cannot be used with a relay URL without TLS)");
+        return false;
+    }
+    relay.host = std::move(parsed.url);
+    return true;
+}
+
+// The options that take a table (or, for src and host, one value).
+bool ConfigBuilder::relay_table(Relay& relay, Token const& keyword, rules::OptionArg const& arg) {
+    std::string const& k = keyword.text;
+    bool const has_host = relay.host || relay.host_table || relay.domain_table;
+    if ((k == "host" || k == "domain") && has_host) {
+        error(keyword, R"("host" and "domain" cannot be used together)");
+        return false;
+    }
+    if (k == "host") {
+        return relay_host(relay, keyword, arg);
+    }
+    if (k == "src" && !arg.is_table) {
+        if (!is_ipv4_address(arg.value.text) && !is_ipv6_address(arg.value.text)) {
+            error(arg.value, "invalid source address " + quote_for_message(arg.value.text) +
+                                 ": expected an IPv4 or IPv6 address or \"<table>\"");
+            return false;
+        }
+        relay.src = TableOrValue{arg.value.text, false};
+        return true;
+    }
+    if (!arg.is_table) {
+        error(arg.value, "\"" + k + R"(" needs a table, written "<name>")");
+        return false;
+    }
+    if (k == "src") {
+        if (!table_exists(arg.value)) {
+            return false;
+        }
+        relay.src = TableOrValue{arg.value.text, true};
+        return true;
+    }
+    if (k == "auth" && !has_host) {
+        error(keyword, R"("auth" may only follow "host" or "domain")");
+        return false;
+    }
+    if (k == "domain" && relay.backup) {
+        error(keyword, R"("backup" and "domain" cannot be used together)");
+        return false;
+    }
+    if (!table_usable(arg.value, true, k == "helo-src" ? "helo-src" : k)) {
+        return false;
+    }
+    (k == "auth"     ? relay.auth_table
+     : k == "domain" ? relay.domain_table
+                     : relay.helo_src_table) = arg.value.text;
+    return true;
+}
+
+bool ConfigBuilder::relay_option(Relay& relay, rules::ActionOption const& o) {
+    std::string const& k = o.keyword.text;
+    if (k == "tls") {
+        if (relay.host && relay.host->tls() == RelayUrl::Tls::None) {
+            error(o.keyword, R"("tls" cannot be used with a relay URL without TLS)");
+            return false;
+        }
+        relay.tls_required = true;
+        relay.tls_verify = !o.arg.has_value();
+        return true;
+    }
+    if (k == "backup") {
+        if (relay.host || relay.host_table || relay.domain_table) {
+            error(o.keyword, std::string(R"("backup" and ")") +
+                                 (relay.domain_table ? "domain" : "host") +
+                                 "\" cannot be used together");
+            return false;
+        }
+        if (o.arg && !is_domain_name(o.arg->value.text)) {
+            error(o.arg->value, "invalid backup mx name " + quote_for_message(o.arg->value.text) +
+                                    ": not a valid host name");
+            return false;
+        }
+        relay.backup = true;
+        if (o.arg) {
+            relay.backup_mx = o.arg->value.text;
+        }
+        return true;
+    }
+    if (k == "srs") {
+        if (!config_.srs.key) {
+            error(o.keyword, R"("srs" needs an "srs key" declared before the action)");
+            return false;
+        }
+        relay.srs = true;
+        return true;
+    }
+    if (k == "helo-src" || k == "src" || k == "host" || k == "domain" || k == "auth") {
+        return relay_table(relay, o.keyword, *o.arg);
+    }
+    return relay_value(relay, o.keyword, o.arg->value);
+}
+
+// A label in the URL names credentials: without an auth table it could never be used.
+bool ConfigBuilder::relay_consistent(Action const& action, rules::ActionStmt const& s) {
+    Relay const& relay = action.relay;
+    if (!relay.host || relay.host->label.empty() || relay.auth_table) {
+        return true;
+    }
+    auto const host = std::find_if(s.options.begin(), s.options.end(),
+                                   [](auto const& o) { return o.keyword.text == "host"; });
+    error(host->arg->value, "the relay URL names the label " +
+                                quote_for_message(relay.host->label) +
+                                R"( but the action has no "auth <table>")");
+    return false;
+}
+
+} // namespace smtpd::conf
