@@ -17,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cstddef>
+#include <optional>
 #include <type_traits>
 
 namespace smtpd::rt {
@@ -31,10 +32,12 @@ class DiskWorkers {
     ~DiskWorkers() { shutdown(); }
 
     /// Runs `work()` on a disk thread; the awaiting coroutine resumes on its own executor with
-    /// the result. The result type must be default-constructible (Asio's co_spawn needs it).
+    /// the result (any movable type: a Result<T> too, which is not default-constructible).
     template <class F> boost::asio::awaitable<std::invoke_result_t<F&>> run(F work) {
-        return boost::asio::co_spawn(pool_.get_executor(), call(std::move(work)),
-                                     boost::asio::use_awaitable);
+        auto running = boost::asio::co_spawn(pool_.get_executor(), call(std::move(work)),
+                                             boost::asio::use_awaitable);
+        auto result = co_await std::move(running);
+        co_return std::move(*result);
     }
 
     /// Runs `work()` on a disk thread, nobody waiting for it.
@@ -51,9 +54,11 @@ class DiskWorkers {
     void drain() { pool_.join(); }
 
   private:
-    // A coroutine whose frame owns `work` for as long as it runs.
-    template <class F> static boost::asio::awaitable<std::invoke_result_t<F&>> call(F work) {
-        co_return work();
+    // A coroutine whose frame owns `work` for as long as it runs. Asio's co_spawn needs a
+    // default-constructible result: the optional is one, whatever work() returns.
+    template <class F>
+    static boost::asio::awaitable<std::optional<std::invoke_result_t<F&>>> call(F work) {
+        co_return std::optional<std::invoke_result_t<F&>>(work());
     }
 
     boost::asio::thread_pool pool_;

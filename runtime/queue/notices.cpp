@@ -63,8 +63,8 @@ asio::awaitable<bool> Notices::enqueue(std::string const& text, std::vector<Queu
         return spool.commit_or_drop(message, envelope);
     };
     auto committing = disk_.run(std::move(work));
-    if (std::error_code const error = co_await std::move(committing); error) {
-        log_warn("queue: cannot commit a notice: {}", error.message());
+    if (Result<void> const committed = co_await std::move(committing); !committed) {
+        log_warn("queue: cannot commit a notice: {}", committed.error().what());
         co_return false;
     }
     peers_.send(Role::Scheduler, schedule_of(envelope));

@@ -206,11 +206,12 @@ class Queue {
             return spool.commit_or_drop(message, *envelope);
         };
         auto committing = disk_.run(std::move(work));
-        std::error_code const error = co_await std::move(committing);
+        Result<void> const committed = co_await std::move(committing);
         peers_.send(Role::Dispatcher,
-                    ipc::MessageCommitted{m.id, !error, error ? error.message() : std::string(),
-                                          is_no_space(error)});
-        if (!error) {
+                    committed ? ipc::MessageCommitted{m.id, true, {}, false}
+                              : ipc::MessageCommitted{m.id, false, committed.error().what(),
+                                                      is_no_space(committed.error().code)});
+        if (committed) {
             peers_.send(Role::Scheduler, schedule_of(*envelope));
         }
     }
@@ -227,7 +228,7 @@ class Queue {
     asio::awaitable<void> notify(ipc::NotifySender request);
     asio::awaitable<ipc::LocalDeliveryDone> deliver_one(QueuedEnvelope const& envelope,
                                                         std::size_t index);
-    asio::awaitable<std::error_code> save(QueuedEnvelope const& envelope);
+    asio::awaitable<Result<void>> save(QueuedEnvelope const& envelope);
     void control(ipc::ControlRequest const& request);
 
     asio::io_context& io_;
@@ -264,11 +265,10 @@ asio::awaitable<ipc::LocalDeliveryDone> Queue::deliver_one(QueuedEnvelope const&
     co_return std::move(done).value();
 }
 
-asio::awaitable<std::error_code> Queue::save(QueuedEnvelope const& envelope) {
-    auto work = [&spool = spool_, &envelope]() -> std::error_code {
-        auto r = envelope.recipients.empty() ? spool.remove(envelope.id)
-                                             : spool.update_envelope(envelope);
-        return r ? std::error_code() : r.error().code;
+asio::awaitable<Result<void>> Queue::save(QueuedEnvelope const& envelope) {
+    auto work = [&spool = spool_, &envelope]() -> Result<void> {
+        return envelope.recipients.empty() ? spool.remove(envelope.id)
+                                           : spool.update_envelope(envelope);
     };
     auto saving = disk_.run(std::move(work));
     co_return co_await std::move(saving);
@@ -316,17 +316,24 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
         }
         kill_point("before-queue-remove");
         envelope.recipients.erase(envelope.recipients.begin() + static_cast<std::ptrdiff_t>(index));
-        if (std::error_code const error = co_await save(envelope); error) {
-            log_error("queue: msgid={} cannot update envelope: {}", envelope.id, error.message());
+        auto saving = save(envelope);
+        if (Result<void> const saved = co_await std::move(saving); !saved) {
+            log_error("queue: msgid={} cannot update envelope: {}", envelope.id,
+                      saved.error().what());
             peers_.send(Role::Scheduler,
-                        ipc::DeliverResult{request.id, Status::TempFail, error.message()});
+                        ipc::DeliverResult{request.id, Status::TempFail, saved.error().what()});
             co_return;
         }
     }
     if (deferred) {
         ++envelope.attempts;
         envelope.last_error = *deferred;
-        (void)co_await save(envelope);
+        auto saving = save(envelope);
+        if (Result<void> const saved = co_await std::move(saving); !saved) {
+            // The attempt count is not recorded; the recipients stay queued all the same.
+            log_error("queue: msgid={} cannot update envelope: {}", envelope.id,
+                      saved.error().what());
+        }
         peers_.send(Role::Scheduler, ipc::DeliverResult{request.id, Status::TempFail, *deferred});
         co_return;
     }
@@ -359,8 +366,9 @@ asio::awaitable<void> Queue::notify(ipc::NotifySender request) {
     } else {
         envelope.last_warn = std::time(nullptr);
     }
-    if (std::error_code const error = co_await save(envelope); error) {
-        log_error("queue: msgid={} cannot update envelope: {}", envelope.id, error.message());
+    auto saving = save(envelope);
+    if (Result<void> const saved = co_await std::move(saving); !saved) {
+        log_error("queue: msgid={} cannot update envelope: {}", envelope.id, saved.error().what());
     }
 }
 

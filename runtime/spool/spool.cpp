@@ -122,12 +122,12 @@ Result<void> Spool::commit(IncomingMessage& message, QueuedEnvelope const& envel
     return sync_dir(incoming_dir());
 }
 
-std::error_code Spool::commit_or_drop(IncomingMessage& message, QueuedEnvelope const& envelope) {
-    if (auto r = commit(message, envelope); !r) {
+Result<void> Spool::commit_or_drop(IncomingMessage& message, QueuedEnvelope const& envelope) {
+    auto r = commit(message, envelope);
+    if (!r) {
         abort(message);
-        return r.error().code;
     }
-    return {};
+    return r;
 }
 
 void Spool::abort(IncomingMessage& message) {

@@ -46,8 +46,8 @@ class Spool {
     /// Makes the message and its envelope durable, then moves it into the queue.
     [[nodiscard]] Result<void> commit(IncomingMessage& message, QueuedEnvelope const& envelope);
     /// commit(), and on failure abort(): the error, or none once the message is durable.
-    [[nodiscard]] std::error_code commit_or_drop(IncomingMessage& message,
-                                                 QueuedEnvelope const& envelope);
+    [[nodiscard]] Result<void> commit_or_drop(IncomingMessage& message,
+                                              QueuedEnvelope const& envelope);
     /// Drops a message that will not be acknowledged.
     void abort(IncomingMessage& message);
 
