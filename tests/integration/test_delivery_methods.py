@@ -209,9 +209,11 @@ class Mbox(DeliveryTestCase):
         body = (b"From: s@localhost\r\nTo: box@localhost\r\nSubject: mbox-one\r\n\r\n"
                 b"first line\r\nFrom me to you\r\n>From already quoted\r\nFromage\r\nlast")
         self.send("s@localhost", ["box@localhost"], body)
-        # The file grows while the delivery writes it: read it once its result is logged.
-        self.wait_log(r"evpid=\w+ from=<[^>]*> to=<box@localhost> .* result=Ok")
+        # The file grows while the delivery writes it: read it once the queue is empty (the
+        # recipient leaves the envelope only after its delivery ended).
+        self.assertQueueDrains()
         data = self.read(self.smtpd.mbox("box"))
+        self.wait_log(r"evpid=\w+ from=<[^>]*> to=<box@localhost> .* result=Ok")
         lines = data.split(b"\n")
         self.assertRegex(lines[0], FROM_LINE, data)
         self.assertEqual(FROM_LINE.match(lines[0]).group(1), b"s@localhost")
@@ -229,7 +231,7 @@ class Mbox(DeliveryTestCase):
 
     def test_null_sender_from_line(self):
         self.send("<>", ["nullbox@localhost"], b"Subject: mbox-null\r\n\r\nx\r\n")
-        self.wait_log(r"to=<nullbox@localhost> .* result=Ok")
+        self.assertQueueDrains()
         data = self.read(self.smtpd.mbox("nullbox"))
         first, return_path = data.split(b"\n")[:2]
         self.assertEqual(FROM_LINE.match(first).group(1), b"MAILER-DAEMON", data)
@@ -240,7 +242,7 @@ class Mbox(DeliveryTestCase):
         for n in (1, 2):
             self.send("s@localhost", ["second@localhost"],
                       b"Subject: mbox-append-%d\r\n\r\nbody %d\r\n" % (n, n))
-            self.wait_log_count(r"to=<second@localhost> .* result=Ok", n)
+            self.assertQueueDrains()
         data = self.read(self.smtpd.mbox("second"))
         starts = [line for line in data.split(b"\n") if line.startswith(b"From ")]
         self.assertEqual(len(starts), 2, data)
