@@ -19,15 +19,16 @@ struct Scheme {
     std::string_view prefix;
     RelayUrl::Protocol protocol;
     std::uint16_t port; ///< 0: the URL must give one
+    RelayUrl::Tls tls;
 };
 
 // In the order of RelayUrl::Protocol, which to_string() indexes by.
 constexpr std::array<Scheme, 5> kSchemes{{
-    {"smtp://", RelayUrl::Protocol::Smtp, RelayUrl::kSmtpPort},
-    {"smtp+tls://", RelayUrl::Protocol::SmtpTls, RelayUrl::kSmtpPort},
-    {"smtp+notls://", RelayUrl::Protocol::SmtpNoTls, RelayUrl::kSmtpPort},
-    {"smtps://", RelayUrl::Protocol::Smtps, RelayUrl::kSmtpsPort},
-    {"lmtp://", RelayUrl::Protocol::Lmtp, 0},
+    {"smtp://", RelayUrl::Protocol::Smtp, RelayUrl::kSmtpPort, RelayUrl::Tls::Opportunistic},
+    {"smtp+tls://", RelayUrl::Protocol::SmtpTls, RelayUrl::kSmtpPort, RelayUrl::Tls::Starttls},
+    {"smtp+notls://", RelayUrl::Protocol::SmtpNoTls, RelayUrl::kSmtpPort, RelayUrl::Tls::None},
+    {"smtps://", RelayUrl::Protocol::Smtps, RelayUrl::kSmtpsPort, RelayUrl::Tls::Implicit},
+    {"lmtp://", RelayUrl::Protocol::Lmtp, 0, RelayUrl::Tls::None},
 }};
 
 // OpenSMTPD's label buffer, and sockaddr_un's sun_path less its NUL.
@@ -305,18 +306,7 @@ bool is_domain_name(std::string_view name) {
 }
 
 RelayUrl::Tls RelayUrl::tls() const {
-    switch (protocol) {
-    case Protocol::Smtp:
-        return Tls::Opportunistic;
-    case Protocol::SmtpTls:
-        return Tls::Starttls;
-    case Protocol::Smtps:
-        return Tls::Implicit;
-    case Protocol::SmtpNoTls:
-    case Protocol::Lmtp:
-        break;
-    }
-    return Tls::None;
+    return kSchemes.at(static_cast<std::size_t>(protocol)).tls;
 }
 
 std::string RelayUrl::to_string() const {
