@@ -190,23 +190,13 @@ bool write_body(int fd, BodySource& body, sm::BodyEncoder& encoder, bool& timed_
         ::lseek(body.file.get(), 0, SEEK_SET) != 0) {
         return false;
     }
-    std::array<char, 65536> buf{};
-    for (;;) {
-        ssize_t const n = ::read(body.file.get(), buf.data(), buf.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
+    auto sent = for_each_piece(body.file.get(), {}, [&](std::string_view piece) -> Result<void> {
+        if (!write_all_bounded(fd, encoder.encode(piece), timed_out)) {
+            return std::make_error_code(std::errc::broken_pipe); // the peer is gone
         }
-        if (n < 0) {
-            return false;
-        }
-        if (n == 0) {
-            return write_all_bounded(fd, encoder.finish(), timed_out);
-        }
-        if (!write_all_bounded(fd, encoder.encode({buf.data(), static_cast<std::size_t>(n)}),
-                               timed_out)) {
-            return false;
-        }
-    }
+        return success();
+    });
+    return sent && write_all_bounded(fd, encoder.finish(), timed_out);
 }
 
 /// Drives the client connection over the socket until it is finished; the first recipient's

@@ -40,24 +40,12 @@ std::string unique_name(std::string_view hostname) {
 }
 
 Result<void> copy_converted(int in, int out) {
-    char buf[65536];
     bool pending_cr = false;
-    for (;;) {
-        ssize_t const n = ::read(in, buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return last_error();
-        }
-        if (n == 0) {
-            break;
-        }
-        std::string const lf =
-            crlf_to_lf(std::string_view(buf, static_cast<std::size_t>(n)), pending_cr);
-        if (auto r = write_all(out, lf); !r) {
-            return r.error();
-        }
+    auto copied = for_each_piece(in, {}, [out, &pending_cr](std::string_view piece) {
+        return write_all(out, crlf_to_lf(piece, pending_cr));
+    });
+    if (!copied) {
+        return copied;
     }
     return pending_cr ? write_all(out, "\r") : success();
 }

@@ -163,26 +163,17 @@ Result<void> append_message(int out, MboxDelivery const& d) {
     std::time_t const when = d.when != 0 ? d.when : std::time(nullptr);
     MboxQuoter quoter;
     std::string buf = mbox_from_line(d.sender, when) + quoter.feed(d.prepend);
-    std::array<char, 65536> chunk{};
     bool pending_cr = false;
     char last = '\n';
-    for (;;) {
-        ssize_t const n = ::read(in.value().get(), chunk.data(), chunk.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return fail_errno(d.message_path);
-        }
-        if (n == 0) {
-            break;
-        }
-        buf += quoter.feed(crlf_to_lf({chunk.data(), static_cast<std::size_t>(n)}, pending_cr));
+    auto copied = for_each_piece(in.value().get(), d.message_path, [&](std::string_view piece) {
+        buf += quoter.feed(crlf_to_lf(piece, pending_cr));
         last = buf.empty() ? last : buf.back();
-        if (auto r = write_or_fail(out, buf, d.mbox); !r) {
-            return r;
-        }
+        auto written = write_or_fail(out, buf, d.mbox);
         buf.clear();
+        return written;
+    });
+    if (!copied) {
+        return copied;
     }
     buf += quoter.feed(pending_cr ? "\r" : "") + quoter.finish();
     last = buf.empty() ? last : buf.back();
