@@ -60,8 +60,8 @@ void route_found(Resolver& resolver, std::shared_ptr<Query> const& query, Result
 
 } // namespace
 
-void find_route(Resolver& resolver, std::string domain, RoutePolicy policy, RandomSource random,
-                std::function<void(Result<FoundRoute>)> done) {
+void find_route(Resolver& resolver, std::string const& domain, RoutePolicy policy,
+                RandomSource random, std::function<void(Result<FoundRoute>)> done) {
     auto query = std::make_shared<Query>();
     query->done = std::move(done);
     if (is_address_literal(domain)) {

@@ -23,7 +23,7 @@ struct FoundRoute {
 
 /// Resolves `domain` and calls `done` once, later, on the resolver's executor (never from within
 /// this call). The queries keep what they need alive; the resolver must outlive them.
-void find_route(Resolver& resolver, std::string domain, RoutePolicy policy, RandomSource random,
-                std::function<void(Result<FoundRoute>)> done);
+void find_route(Resolver& resolver, std::string const& domain, RoutePolicy policy,
+                RandomSource random, std::function<void(Result<FoundRoute>)> done);
 
 } // namespace smtpd::rt::dns

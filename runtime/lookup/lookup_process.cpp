@@ -165,7 +165,7 @@ class Lookup {
         dns::find_route(
             *resolver_.value(), m.domain, route_policy(our_names_, m),
             [random] { return (*random)(); },
-            [this, from, id = m.id, domain = m.domain](Result<dns::FoundRoute> found) {
+            [this, from, id = m.id, domain = m.domain](Result<dns::FoundRoute> const& found) {
                 ipc::RouteResolved reply = route_reply(id, found);
                 log_debug("lookup: route of {}: {}", domain,
                           reply.ok ? std::to_string(reply.destinations.size()) + " address(es)"
