@@ -10,7 +10,7 @@ namespace asio = boost::asio;
 
 DispatcherServices::DispatcherServices(Peers& peers, asio::any_io_executor const& executor)
     : peers_(peers), executor_(executor), resolved_(executor), checked_(executor),
-      created_(executor), committed_(executor) {}
+      routes_(executor), created_(executor), committed_(executor) {}
 
 asio::awaitable<Result<ipc::RecipientResolved>>
 DispatcherServices::resolve(std::string local, std::string domain, bool client_local) {
@@ -25,6 +25,13 @@ DispatcherServices::check_credentials(std::uint32_t listen_index, std::string us
     ipc::CheckCredentials request{0, std::to_string(listen_index), std::move(user),
                                   std::move(password)};
     auto asking = ipc::ask(peers_.to(Role::Lookup), checked_, std::move(request));
+    co_return co_await std::move(asking);
+}
+
+asio::awaitable<Result<ipc::RouteResolved>>
+DispatcherServices::resolve_route(std::string domain, std::string backup_mx) {
+    ipc::ResolveRoute request{0, std::move(domain), std::move(backup_mx)};
+    auto asking = ipc::ask(peers_.to(Role::Lookup), routes_, std::move(request));
     co_return co_await std::move(asking);
 }
 
@@ -60,6 +67,9 @@ void DispatcherServices::on_message(Role from, ipc::Received received) {
                               Role::Dispatcher);
     case ipc::MsgType::CredentialsChecked:
         return complete_reply(checked_, std::get<ipc::CredentialsChecked>(std::move(m)),
+                              Role::Dispatcher);
+    case ipc::MsgType::RouteResolved:
+        return complete_reply(routes_, std::get<ipc::RouteResolved>(std::move(m)),
                               Role::Dispatcher);
     case ipc::MsgType::MessageCreated:
         return created(std::get<ipc::MessageCreated>(m), std::move(received.fd));

@@ -1,8 +1,8 @@
 // What the dispatcher's sessions ask of the other roles, as coroutines over IPC: recipient
-// lookups and credential checks (lookup), message files and commits (queue). It also hands the
-// listening sockets the parent sends to whoever starts the listeners. Local deliveries do not
-// pass here: the queue asks the parent directly.
-// Depends on: ipc/, role/role_process.hpp, Boost.Asio.
+// lookups, credential checks and the relay's routes (lookup), message files and commits (queue). It
+// also hands the listening sockets the parent sends to whoever starts the listeners. Local
+// deliveries do not pass here: the queue asks the parent directly. Depends on: ipc/,
+// role/role_process.hpp, Boost.Asio.
 #pragma once
 
 #include "common/fs.hpp"
@@ -39,6 +39,10 @@ class DispatcherServices {
     resolve(std::string local, std::string domain, bool client_local);
     [[nodiscard]] boost::asio::awaitable<Result<ipc::CredentialsChecked>>
     check_credentials(std::uint32_t listen_index, std::string user, std::string password);
+    /// Where mail for `domain` goes (RFC 5321 §5.1): the addresses to try in order, or why
+    /// none (permanent or not). `backup_mx`: `relay backup mx NAME`'s name, or "" for none.
+    [[nodiscard]] boost::asio::awaitable<Result<ipc::RouteResolved>>
+    resolve_route(std::string domain, std::string backup_mx);
     [[nodiscard]] boost::asio::awaitable<Result<CreatedMessage>> create_message();
     [[nodiscard]] boost::asio::awaitable<Result<ipc::MessageCommitted>>
     commit(std::string msgid, std::string envelope);
@@ -56,6 +60,7 @@ class DispatcherServices {
     boost::asio::any_io_executor executor_;
     ipc::Pending<ipc::RecipientResolved> resolved_;
     ipc::Pending<ipc::CredentialsChecked> checked_;
+    ipc::Pending<ipc::RouteResolved> routes_;
     ipc::Pending<CreatedMessage> created_;
     ipc::Pending<ipc::MessageCommitted> committed_;
     ListenerHandler on_listener_;

@@ -335,6 +335,10 @@ void Resolver::addresses(std::string const& host, AddressFamily family,
                 });
 }
 
+boost::asio::any_io_executor Resolver::executor() const {
+    return state_->shared->executor;
+}
+
 std::size_t Resolver::pending() const {
     return state_->shared->queries.size();
 }

@@ -56,6 +56,9 @@ class Resolver {
     /// The nameservers it forwards to (from the options, or as nameservers_of reads the file).
     [[nodiscard]] std::vector<std::string> const& nameservers() const { return nameservers_; }
 
+    /// The executor the answers are posted to.
+    [[nodiscard]] boost::asio::any_io_executor executor() const;
+
     /// The MX records of `domain` (NXDOMAIN, SERVFAIL, time-out as errors), later, on the executor.
     void mx(std::string const& domain, std::function<void(MxAnswer)> done);
 

@@ -21,6 +21,10 @@ template <class T> struct IsVector<std::vector<T>> : std::true_type {};
 
 template <class> struct UnsupportedField : std::false_type {};
 
+/// A struct field with a `fields()` list of its own (ipc::RouteDestination): its fields in order.
+template <class T>
+concept Composite = requires(T& value) { T::fields(value); };
+
 class Writer {
   public:
     explicit Writer(std::vector<std::byte>& out) : out_(out) {}
@@ -57,6 +61,8 @@ class Writer {
             for (auto const& element : value) {
                 put(element);
             }
+        } else if constexpr (Composite<T>) {
+            std::apply([&](auto const&... field) { (put(field), ...); }, T::fields(value));
         } else {
             static_assert(UnsupportedField<T>::value, "no wire encoding for this field type");
         }
@@ -132,6 +138,9 @@ class Reader {
                     return false;
                 }
             }
+        } else if constexpr (Composite<T>) {
+            return std::apply([&](auto&... field) { return (get(field) && ...); },
+                              T::fields(value));
         } else {
             static_assert(UnsupportedField<T>::value, "no wire encoding for this field type");
         }

@@ -2,9 +2,10 @@
 // and kIpcVersion, which is bumped on every change to any of them (a field added, removed,
 // retyped or reordered, an enum value added, a type renumbered). Each struct lists its fields once,
 // in wire order, in `fields()`; the generic codec (ipc/codec.hpp) encodes and decodes from that
-// list. Every request carries a 64-bit request id and its reply echoes it. The wire format is in
-// docs/arch/ipc.md. The verdicts are statemachine/'s own enums (sm/verdicts.hpp), carried as is.
-// Depends on: the standard library, statemachine/ (sm/verdicts.hpp).
+// list (a field may be a struct with a `fields()` of its own). Every request carries a 64-bit
+// request id and its reply echoes it. The wire format is in docs/arch/ipc.md. The verdicts are
+// statemachine/'s own enums (sm/verdicts.hpp), carried as is. Depends on: the standard library,
+// statemachine/ (sm/verdicts.hpp).
 #pragma once
 
 #include "smtpd/sm/verdicts.hpp"
@@ -20,7 +21,7 @@
 namespace smtpd::ipc {
 
 /// Bump on every change to a message, an enum or the frame format (docs/arch/ipc.md).
-inline constexpr std::uint16_t kIpcVersion = 6;
+inline constexpr std::uint16_t kIpcVersion = 7;
 
 using RequestId = std::uint64_t;
 
@@ -48,6 +49,8 @@ enum class MsgType : std::uint16_t {
     NotifySender,
     ReadForward,
     ForwardRead,
+    ResolveRoute,
+    RouteResolved,
 };
 
 // Enums on the wire are one byte; `last_value` gives the range the decoder accepts.
@@ -309,13 +312,51 @@ struct ForwardRead {
     friend bool operator==(ForwardRead const&, ForwardRead const&) = default;
 };
 
+/// Dispatcher -> lookup: where does mail for `domain` go (RFC 5321 §5.1, dns/mx_route.hpp)?
+struct ResolveRoute {
+    static constexpr MsgType kType = MsgType::ResolveRoute;
+    RequestId id{};
+    std::string domain;    ///< a domain name or an address literal ("[192.0.2.1]")
+    std::string backup_mx; ///< `relay backup mx NAME`: a name of ours too; empty: none
+    static auto fields(auto& m) { return std::tie(m.id, m.domain, m.backup_mx); }
+    friend bool operator==(ResolveRoute const&, ResolveRoute const&) = default;
+};
+
+/// One address of a route: the MX host it belongs to, that host's preference (0 for the
+/// implicit MX and an address literal) and the address, as text ("192.0.2.1", "2001:db8::1").
+/// Not a message: a field of RouteResolved.
+struct RouteDestination {
+    std::string host;
+    std::uint16_t preference{};
+    std::string address;
+    static auto fields(auto& m) { return std::tie(m.host, m.preference, m.address); }
+    friend bool operator==(RouteDestination const&, RouteDestination const&) = default;
+};
+
+/// Lookup -> dispatcher. When `ok`: every address to try, in order (never empty). Otherwise
+/// why not: `permanent` (the recipients bounce) or temporary (they are retried), the enhanced
+/// status code (RFC 3463: "5.1.10", "4.4.3") and a one-line reason for the log and the notice.
+struct RouteResolved {
+    static constexpr MsgType kType = MsgType::RouteResolved;
+    RequestId id{};
+    bool ok{};
+    std::vector<RouteDestination> destinations;
+    bool permanent{};
+    std::string status;
+    std::string reason;
+    static auto fields(auto& m) {
+        return std::tie(m.id, m.ok, m.destinations, m.permanent, m.status, m.reason);
+    }
+    friend bool operator==(RouteResolved const&, RouteResolved const&) = default;
+};
+
 /// Every message, in MsgType order.
 using Message =
     std::variant<Hello, Shutdown, LookupRecipient, RecipientResolved, CheckCredentials,
                  CredentialsChecked, MessageCreate, MessageCreated, MessageCommit, MessageCommitted,
                  ScheduleMessage, DeliverRequest, DeliverResult, ControlRequest, ControlReply,
                  ListenerSocket, MessageAbort, LocalDelivery, LocalDeliveryDone, NotifySender,
-                 ReadForward, ForwardRead>;
+                 ReadForward, ForwardRead, ResolveRoute, RouteResolved>;
 
 inline constexpr std::uint16_t kMsgTypeCount = std::variant_size_v<Message>;
 
@@ -341,7 +382,9 @@ inline constexpr std::array<std::string_view, kMsgTypeCount> kMsgTypeNames{"Hell
                                                                            "LocalDeliveryDone",
                                                                            "NotifySender",
                                                                            "ReadForward",
-                                                                           "ForwardRead"};
+                                                                           "ForwardRead",
+                                                                           "ResolveRoute",
+                                                                           "RouteResolved"};
 
 /// The name of a message type.
 [[nodiscard]] inline std::string_view type_name(MsgType type) {

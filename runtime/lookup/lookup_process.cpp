@@ -1,13 +1,18 @@
-// The lookup role: recipient resolution and credential checks, over IPC.
+// The lookup role: recipient resolution, credential checks and the relay's routes (MX, A and
+// AAAA through the one dns::Resolver it creates at start), over IPC.
 #include "lookup/lookup_process.hpp"
 
 #include "common/disk_workers.hpp"
 #include "common/host_name.hpp"
 #include "common/log.hpp"
+#include "dns/dns_error.hpp"
+#include "dns/resolver.hpp"
+#include "dns/route_query.hpp"
 #include "ipc/request.hpp"
 #include "lookup/auth_tables.hpp"
 #include "lookup/queued_destination.hpp"
 #include "lookup/recipients.hpp"
+#include "lookup/route_reply.hpp"
 #include "role/role_process.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -16,7 +21,9 @@
 
 #include <charconv>
 #include <map>
+#include <memory>
 #include <optional>
+#include <random>
 #include <vector>
 
 namespace smtpd::rt {
@@ -31,9 +38,11 @@ constexpr std::size_t kHashThreads = 2;
 class Lookup {
   public:
     Lookup(asio::io_context& io, Peers& peers, Recipients recipients,
-           ListenerCredentials credentials)
+           ListenerCredentials credentials, Result<std::unique_ptr<dns::Resolver>> resolver,
+           std::vector<std::string> our_names)
         : io_(io), peers_(peers), recipients_(std::move(recipients)),
-          credentials_(std::move(credentials)), system_checked_(io.get_executor()),
+          credentials_(std::move(credentials)), resolver_(std::move(resolver)),
+          our_names_(std::move(our_names)), system_checked_(io.get_executor()),
           forwards_(io.get_executor()) {}
     ~Lookup() { hashing_.shutdown(); }
     Lookup(Lookup const&) = delete;
@@ -52,6 +61,11 @@ class Lookup {
             return spawn(check(std::get<ipc::CheckCredentials>(std::move(m))));
         case ipc::MsgType::CredentialsChecked:
             return system_checked(std::get<ipc::CredentialsChecked>(std::move(m)));
+        case ipc::MsgType::ResolveRoute:
+            if (from != Role::Dispatcher) {
+                return unexpected(Role::Lookup, from, m);
+            }
+            return route(from, std::get<ipc::ResolveRoute>(std::move(m)));
         default:
             unexpected(Role::Lookup, from, m);
         }
@@ -140,10 +154,32 @@ class Lookup {
         complete_reply(system_checked_, m, Role::Lookup);
     }
 
+    /// MX, then A and AAAA of every MX host (dns/route_query.hpp); the shuffle of equal
+    /// preferences draws from a generator seeded for this query alone.
+    void route(Role from, ipc::ResolveRoute const& m) {
+        if (!resolver_) {
+            peers_.send(from, route_reply(m.id, resolver_.error()));
+            return;
+        }
+        auto random = std::make_shared<std::mt19937_64>(std::random_device{}());
+        dns::find_route(
+            *resolver_.value(), m.domain, route_policy(our_names_, m),
+            [random] { return (*random)(); },
+            [this, from, id = m.id, domain = m.domain](Result<dns::FoundRoute> const& found) {
+                ipc::RouteResolved reply = route_reply(id, found);
+                log_debug("lookup: route of {}: {}", domain,
+                          reply.ok ? std::to_string(reply.destinations.size()) + " address(es)"
+                                   : reply.status + " " + reply.reason);
+                peers_.send(from, reply);
+            });
+    }
+
     asio::io_context& io_;
     Peers& peers_;
     Recipients recipients_;
     ListenerCredentials credentials_;
+    Result<std::unique_ptr<dns::Resolver>> resolver_; ///< or why there is none (each route fails)
+    std::vector<std::string> our_names_;
     DiskWorkers hashing_{kHashThreads};
     ipc::Pending<ipc::CredentialsChecked> system_checked_;
     ipc::Pending<ipc::ForwardRead> forwards_;
@@ -163,7 +199,14 @@ int run_lookup(DaemonOptions const& options, conf::Config const& config) {
         fatal(credentials.error().what());
     }
     enter_jail_or_exit(Role::Lookup, options);
-    Lookup lookup(io, peers, std::move(recipients).value(), std::move(credentials).value());
+    // After the privilege drop: it reads /etc/resolv.conf and /etc/hosts, readable by everyone.
+    auto resolver = dns::Resolver::create(io.get_executor(), dns::ResolverOptions{});
+    if (!resolver) {
+        log_warn("dns: no resolver, every route fails for now: {}", resolver.error().what());
+        resolver = failure(dns::DnsErrc::Resolver, resolver.error().what());
+    }
+    Lookup lookup(io, peers, std::move(recipients).value(), std::move(credentials).value(),
+                  std::move(resolver), our_names(config, host_name()));
     start_serving(io, peers, lookup);
     io.run();
     return 0;

@@ -79,7 +79,7 @@ TEST(IpcCodec, FrameBytesAreAsDocumented) {
     LookupRecipient const m{0x0102030405060708, "ab", "c", true};
     auto const expected = bytes({
         0x1E, 0x00, 0x00, 0x00,                         // length 30 = 10 + 8 + 6 + 5 + 1
-        0x06, 0x00,                                     // version 6
+        0x07, 0x00,                                     // version 7
         0x03, 0x00,                                     // type LookupRecipient
         0x00, 0x00,                                     // flags
         0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, // id
@@ -96,6 +96,28 @@ TEST(IpcCodec, VectorIsCountThenElements) {
     auto const frame = frame_of(m);
     auto const body = std::vector<std::byte>(frame.begin() + kHeaderSize, frame.end());
     EXPECT_EQ(body, bytes({7, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 'x', 0, 0, 0, 0}));
+}
+
+TEST(IpcCodec, StructFieldIsItsFieldsInOrder) {
+    RouteResolved const m{9, true, {{"m", 10, "::1"}}, false, "", ""};
+    auto const frame = frame_of(m);
+    auto const body = std::vector<std::byte>(frame.begin() + kHeaderSize, frame.end());
+    EXPECT_EQ(body, bytes({9,  0, 0, 0, 0,   0,   0,   0, // id
+                           1,                             // ok
+                           1,  0, 0, 0,                   // one destination
+                           1,  0, 0, 0, 'm',              //   host
+                           10, 0,                         //   preference
+                           3,  0, 0, 0, ':', ':', '1',    //   address
+                           0,                             // permanent
+                           0,  0, 0, 0,                   // status
+                           0,  0, 0, 0}));                // reason
+}
+
+TEST(IpcCodecErrors, StructFieldCutShortIsTruncated) {
+    auto frame = frame_of(RouteResolved{1, true, {{"mx", 5, "192.0.2.1"}}, false, "", ""});
+    frame.resize(frame.size() - 12); // into the address of the destination
+    patch_length(frame);
+    EXPECT_EQ(error_of(frame), IpcErrc::Truncated);
 }
 
 TEST(IpcCodecErrors, ShorterThanAHeaderIsFrameTooShort) {

@@ -23,15 +23,26 @@
 
 namespace smtpd::ipc::testing {
 
+template <class T> struct IsVector : std::false_type {};
+template <class T> struct IsVector<std::vector<T>> : std::true_type {};
+
 template <class T> rc::Gen<T> field_gen() {
-    if constexpr (std::is_enum_v<T>) {
+    if constexpr (requires(T& value) { T::fields(value); }) {
+        // A struct field (ipc::RouteDestination): each of its fields from field_gen.
+        return rc::gen::exec([] {
+            T value{};
+            std::apply([](auto&... f) { ((f = *field_gen<std::decay_t<decltype(f)>>()), ...); },
+                       T::fields(value));
+            return value;
+        });
+    } else if constexpr (std::is_enum_v<T>) {
         auto const last = static_cast<int>(last_value(T{}));
         return rc::gen::map(rc::gen::inRange(0, last + 1), [](int v) { return static_cast<T>(v); });
     } else if constexpr (std::is_same_v<T, std::string>) {
         // Every byte value, not only printable text.
         return rc::gen::container<std::string>(rc::gen::arbitrary<char>());
-    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-        return rc::gen::container<std::vector<std::string>>(field_gen<std::string>());
+    } else if constexpr (IsVector<T>::value) {
+        return rc::gen::container<T>(field_gen<typename T::value_type>());
     } else {
         return rc::gen::arbitrary<T>();
     }

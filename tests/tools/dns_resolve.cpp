@@ -1,13 +1,15 @@
 // dns_resolve: a test tool. Resolves each domain given through runtime/dns's Resolver (libunbound
 // against the nameservers of a resolv.conf), computes its MX route and destinations, and prints
-// one JSON object per domain on stdout; the resolver's start-up log (its nameservers) goes to
-// stderr. tests/integration/test_dns.py runs it inside a private namespace against a real unbound.
-// usage: dns_resolve [--resolv-conf F] [--hosts F] [--timeout-ms N] [--our-name N]... DOMAIN...
-// Depends on: runtime/dns, runtime/common (log), Boost.Asio, fmt.
+// one JSON object per domain on stdout (dns/route_query.hpp's find_route, as the lookup role); the
+// resolver's start-up log (its nameservers) goes to stderr. tests/integration/test_dns.py runs it
+// inside a private namespace against a real unbound. usage: dns_resolve [--resolv-conf F] [--hosts
+// F] [--timeout-ms N] [--our-name N]... DOMAIN... Depends on: runtime/dns, runtime/common (log),
+// Boost.Asio, fmt.
 #include "common/log.hpp"
 #include "dns/dns_error.hpp"
 #include "dns/mx_route.hpp"
 #include "dns/resolver.hpp"
+#include "dns/route_query.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
@@ -77,56 +79,15 @@ class Run {
             return;
         }
         std::string const domain = domains_[index_];
-        if (dns::is_address_literal(domain)) {
-            route_found(domain, dns::MxAnswer(std::vector<dns::MxRecord>{}));
-            return;
-        }
-        resolver_.mx(domain, [this, domain](dns::MxAnswer mx) { route_found(domain, mx); });
+        dns::find_route(
+            resolver_, domain, policy_, [this] { return random_(); },
+            [this, domain](Result<dns::FoundRoute> found) {
+                finish(found ? route_json(domain, found.value().route, found.value().destinations)
+                             : failure_json(domain, found.error()));
+            });
     }
 
   private:
-    void route_found(std::string const& domain, dns::MxAnswer const& mx) {
-        auto route = dns::mx_route(domain, mx, policy_, [this] { return random_(); });
-        if (!route) {
-            finish(failure_json(domain, route.error()));
-            return;
-        }
-        route_ = std::move(route.value());
-        answers_.assign(route_.hosts.size(),
-                        dns::HostAnswers{std::vector<boost::asio::ip::address>{},
-                                         std::vector<boost::asio::ip::address>{}});
-        waiting_ = 2 * route_.hosts.size();
-        if (waiting_ == 0) {
-            addresses_found(domain);
-            return;
-        }
-        for (std::size_t i = 0; i < route_.hosts.size(); ++i) {
-            resolver_.addresses(route_.hosts[i].name, dns::AddressFamily::V6,
-                                [this, domain, i](dns::AddressAnswer a) {
-                                    answers_[i].aaaa = std::move(a);
-                                    if (--waiting_ == 0) {
-                                        addresses_found(domain);
-                                    }
-                                });
-            resolver_.addresses(route_.hosts[i].name, dns::AddressFamily::V4,
-                                [this, domain, i](dns::AddressAnswer a) {
-                                    answers_[i].a = std::move(a);
-                                    if (--waiting_ == 0) {
-                                        addresses_found(domain);
-                                    }
-                                });
-        }
-    }
-
-    void addresses_found(std::string const& domain) {
-        auto const destinations = dns::destinations(route_, answers_);
-        if (!destinations) {
-            finish(failure_json(domain, destinations.error()));
-            return;
-        }
-        finish(route_json(domain, route_, destinations.value()));
-    }
-
     void finish(std::string const& line) {
         std::fputs((line + "\n").c_str(), stdout);
         std::fflush(stdout);
@@ -139,9 +100,6 @@ class Run {
     std::vector<std::string> domains_;
     std::size_t index_ = 0;
     std::mt19937_64 random_{std::random_device{}()};
-    dns::Route route_;
-    std::vector<dns::HostAnswers> answers_;
-    std::size_t waiting_ = 0;
 };
 
 } // namespace
