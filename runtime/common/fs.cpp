@@ -85,25 +85,31 @@ Result<std::string> read_file(std::string const& path) {
     return read_to_end(fd.value().get());
 }
 
-Result<std::string> read_to_end(int fd, std::size_t limit) {
-    std::string out;
-    std::array<char, 65536> buf{};
+Result<std::size_t> read_piece(int fd, std::span<char> buffer) {
     for (;;) {
-        ssize_t const n = ::read(fd, buf.data(), buf.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
+        ssize_t const n = ::read(fd, buffer.data(), buffer.size());
+        if (n >= 0) {
+            return static_cast<std::size_t>(n);
+        }
+        if (errno != EINTR) {
             return last_error();
         }
-        if (n == 0) {
-            return out;
-        }
-        if (static_cast<std::size_t>(n) > limit - out.size()) {
+    }
+}
+
+Result<std::string> read_to_end(int fd, std::size_t limit) {
+    std::string out;
+    auto appended = for_each_piece(fd, {}, [&](std::string_view piece) -> Result<void> {
+        if (piece.size() > limit - out.size()) {
             return std::make_error_code(std::errc::file_too_large);
         }
-        out.append(buf.data(), static_cast<std::size_t>(n));
+        out.append(piece);
+        return success();
+    });
+    if (!appended) {
+        return appended.error();
     }
+    return out;
 }
 
 bool is_no_space(std::error_code ec) {

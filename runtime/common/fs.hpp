@@ -1,10 +1,14 @@
-// Small POSIX file helpers shared by the spool and the deliveries: an owning file descriptor,
-// whole writes, and the fsync rules of durability (a file, then the directory holding its name).
+// Small POSIX file helpers shared by the spool, the deliveries and the MTA: an owning file
+// descriptor, whole writes, reads in pieces (for_each_piece: the one read loop over a queued
+// message), and the fsync rules of durability (a file, then the directory holding its name).
 // Depends on: common/result.hpp.
 #pragma once
 
 #include "common/result.hpp"
 
+#include <array>
+#include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -57,5 +61,31 @@ class Fd {
 [[nodiscard]] Result<std::string> read_file(std::string const& path);
 /// Reads from `fd` until end of file (EINTR retried); EFBIG once more than `limit` octets come.
 [[nodiscard]] Result<std::string> read_to_end(int fd, std::size_t limit = std::string::npos);
+
+/// One read(2) of up to `buffer.size()` octets (EINTR retried): how many came, 0 at the end.
+[[nodiscard]] Result<std::size_t> read_piece(int fd, std::span<char> buffer);
+
+/// Reads `fd` to its end in pieces of up to 64 KiB and gives each to `each` (returning a
+/// Result<void>). Stops at the first error of `each`, or of read(): a read error is named after
+/// `what` ("what: reason") unless `what` is empty.
+template <class Each>
+[[nodiscard]] Result<void> for_each_piece(int fd, std::string_view what, Each each) {
+    std::array<char, std::size_t{64} * 1024> buf{};
+    for (;;) {
+        auto n = read_piece(fd, buf);
+        if (!n) {
+            if (what.empty()) {
+                return n.error();
+            }
+            return failure(n.error().code, std::string(what) + ": " + n.error().what());
+        }
+        if (n.value() == 0) {
+            return success();
+        }
+        if (auto r = each(std::string_view(buf.data(), n.value())); !r) {
+            return r;
+        }
+    }
+}
 
 } // namespace smtpd::rt

@@ -154,19 +154,6 @@ Result<BodySource> open_body(LmtpDelivery const& d) {
                       d.prepend.size() + lines + static_cast<std::uint64_t>(st.st_size)};
 }
 
-grammar::Path to_path(std::string_view address) {
-    grammar::Path path;
-    if (address.empty()) {
-        return path; // <>
-    }
-    auto const at = address.rfind('@');
-    std::string_view const local = at == std::string_view::npos ? address : address.substr(0, at);
-    std::string_view const domain =
-        at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
-    path.mailbox = grammar::Mailbox{std::string(local), std::string(domain), false};
-    return path;
-}
-
 /// Writes all of `bytes`; false when the peer is gone or the write timed out (`timed_out`).
 bool write_all_bounded(int fd, std::string_view bytes, bool& timed_out) {
     while (!bytes.empty()) {
@@ -298,8 +285,8 @@ DeliveryOutcome deliver_lmtp(LmtpDelivery const& d) {
     params.lmtp = true;
     params.tls = sm::ClientTlsPolicy::None;
     sm::ClientMessage message;
-    message.sender = to_path(d.sender);
-    message.recipients.push_back(sm::Recipient{to_path(d.rcpt_to), {}});
+    message.sender = sm::path_of(d.sender);
+    message.recipients.push_back(sm::Recipient{sm::path_of(d.rcpt_to), {}});
     message.size = body.value().size;
     Fd const fd = std::move(socket).value();
     sm::ClientConnection connection(std::move(params), std::move(message));

@@ -1,13 +1,17 @@
 // The dispatcher role: listener contexts made before the privilege drop, sockets adopted as the
-// parent sends them, sessions served until a stop signal.
+// parent sends them, sessions served until a stop signal; and the MTA, which relays what the
+// queue hands it.
 #include "dispatcher/dispatcher_process.hpp"
 
 #include "common/host_name.hpp"
 #include "common/log.hpp"
 #include "dispatcher/listener.hpp"
 #include "dispatcher/services.hpp"
+#include "mta/mta.hpp"
 #include "role/role_process.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <ctime>
@@ -51,6 +55,20 @@ int run_dispatcher(DaemonOptions const& options, conf::Config const& config) {
             !serve_listener(io, contexts[index], std::move(socket))) {
             fatal("dispatcher: unusable listener socket from the parent");
         }
+    });
+    mta::Mta mta(io.get_executor(), config, server.hostname, [&services](mta::RouteQuery query) {
+        return services.resolve_route(std::move(query.name), std::move(query.backup_mx),
+                                      query.host_only);
+    });
+    services.on_relay([&io, &mta, &services](ipc::RelayRequest request, Fd message) {
+        auto work = [](mta::Mta& m, DispatcherServices& s, ipc::RelayRequest r,
+                       Fd fd) -> asio::awaitable<void> {
+            auto relaying = m.relay(std::move(r), std::move(fd));
+            ipc::RelayDone const done = co_await std::move(relaying);
+            s.send_relay_done(done);
+        };
+        asio::co_spawn(io, work(mta, services, std::move(request), std::move(message)),
+                       asio::detached);
     });
     start_serving(io, peers, services);
     log_info("dispatcher: ready to accept mail as {}", server.hostname);

@@ -29,8 +29,8 @@ DispatcherServices::check_credentials(std::uint32_t listen_index, std::string us
 }
 
 asio::awaitable<Result<ipc::RouteResolved>>
-DispatcherServices::resolve_route(std::string domain, std::string backup_mx) {
-    ipc::ResolveRoute request{0, std::move(domain), std::move(backup_mx)};
+DispatcherServices::resolve_route(std::string domain, std::string backup_mx, bool host_only) {
+    ipc::ResolveRoute request{0, std::move(domain), std::move(backup_mx), host_only};
     auto asking = ipc::ask(peers_.to(Role::Lookup), routes_, std::move(request));
     co_return co_await std::move(asking);
 }
@@ -49,6 +49,10 @@ asio::awaitable<Result<ipc::MessageCommitted>> DispatcherServices::commit(std::s
 
 void DispatcherServices::abort(std::string msgid) {
     peers_.send(Role::Queue, ipc::MessageAbort{std::move(msgid)});
+}
+
+void DispatcherServices::send_relay_done(ipc::RelayDone const& done) {
+    peers_.send(Role::Queue, done);
 }
 
 void DispatcherServices::created(ipc::MessageCreated const& m, Fd fd) {
@@ -78,6 +82,11 @@ void DispatcherServices::on_message(Role from, ipc::Received received) {
                               Role::Dispatcher);
     case ipc::MsgType::ListenerSocket:
         return on_listener_(std::get<ipc::ListenerSocket>(m).listen_index, std::move(received.fd));
+    case ipc::MsgType::RelayRequest:
+        if (from != Role::Queue || !on_relay_) {
+            return unexpected(Role::Dispatcher, from, m);
+        }
+        return on_relay_(std::get<ipc::RelayRequest>(std::move(m)), std::move(received.fd));
     default:
         unexpected(Role::Dispatcher, from, m);
     }

@@ -1,6 +1,7 @@
 // What the dispatcher's sessions ask of the other roles, as coroutines over IPC: recipient
 // lookups, credential checks and the relay's routes (lookup), message files and commits (queue). It
-// also hands the listening sockets the parent sends to whoever starts the listeners. Local
+// also hands the listening sockets the parent sends to whoever starts the listeners, and the
+// queue's relay requests to the MTA. Local
 // deliveries do not pass here: the queue asks the parent directly. Depends on: ipc/,
 // role/role_process.hpp, Boost.Asio.
 #pragma once
@@ -32,6 +33,8 @@ struct CreatedMessage {
 class DispatcherServices {
   public:
     using ListenerHandler = std::function<void(std::uint32_t listen_index, Fd socket)>;
+    /// A relay request from the queue, with the message file; answered with send_relay_done.
+    using RelayHandler = std::function<void(ipc::RelayRequest request, Fd message)>;
 
     DispatcherServices(Peers& peers, boost::asio::any_io_executor const& executor);
 
@@ -40,15 +43,19 @@ class DispatcherServices {
     [[nodiscard]] boost::asio::awaitable<Result<ipc::CredentialsChecked>>
     check_credentials(std::uint32_t listen_index, std::string user, std::string password);
     /// Where mail for `domain` goes (RFC 5321 §5.1): the addresses to try in order, or why
-    /// none (permanent or not). `backup_mx`: `relay backup mx NAME`'s name, or "" for none.
+    /// none (permanent or not). `backup_mx`: `relay backup mx NAME`'s name, or "" for none;
+    /// `host_only`: `domain` is a smarthost, whose own addresses are wanted (no MX).
     [[nodiscard]] boost::asio::awaitable<Result<ipc::RouteResolved>>
-    resolve_route(std::string domain, std::string backup_mx);
+    resolve_route(std::string domain, std::string backup_mx, bool host_only);
     [[nodiscard]] boost::asio::awaitable<Result<CreatedMessage>> create_message();
     [[nodiscard]] boost::asio::awaitable<Result<ipc::MessageCommitted>>
     commit(std::string msgid, std::string envelope);
     void abort(std::string msgid);
 
     void on_listener(ListenerHandler handler) { on_listener_ = std::move(handler); }
+    void on_relay(RelayHandler handler) { on_relay_ = std::move(handler); }
+    /// The results of a relay request, to the queue.
+    void send_relay_done(ipc::RelayDone const& done);
 
     /// The dispatcher's receive handler.
     void on_message(Role from, ipc::Received received);
@@ -64,6 +71,7 @@ class DispatcherServices {
     ipc::Pending<CreatedMessage> created_;
     ipc::Pending<ipc::MessageCommitted> committed_;
     ListenerHandler on_listener_;
+    RelayHandler on_relay_;
 };
 
 } // namespace smtpd::rt

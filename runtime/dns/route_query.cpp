@@ -77,4 +77,18 @@ void find_route(Resolver& resolver, std::string const& domain, RoutePolicy polic
     });
 }
 
+void find_host(Resolver& resolver, std::string const& host,
+               std::function<void(Result<FoundRoute>)> done) {
+    if (is_address_literal(host)) {
+        find_route(
+            resolver, host, RoutePolicy{}, [] { return std::uint64_t{0}; }, std::move(done));
+        return;
+    }
+    auto query = std::make_shared<Query>();
+    query->done = std::move(done);
+    boost::asio::post(resolver.executor(), [&resolver, query, host] {
+        route_found(resolver, query, Route{{RouteHost{host, 0}}, std::nullopt, true});
+    });
+}
+
 } // namespace smtpd::rt::dns

@@ -26,4 +26,9 @@ struct FoundRoute {
 void find_route(Resolver& resolver, std::string const& domain, RoutePolicy policy,
                 RandomSource random, std::function<void(Result<FoundRoute>)> done);
 
+/// The same for a smarthost (`relay host NAME`): the host's own AAAA and A records, no MX; an
+/// address literal as for find_route.
+void find_host(Resolver& resolver, std::string const& host,
+               std::function<void(Result<FoundRoute>)> done);
+
 } // namespace smtpd::rt::dns

@@ -21,7 +21,7 @@
 namespace smtpd::ipc {
 
 /// Bump on every change to a message, an enum or the frame format (docs/arch/ipc.md).
-inline constexpr std::uint16_t kIpcVersion = 7;
+inline constexpr std::uint16_t kIpcVersion = 8;
 
 using RequestId = std::uint64_t;
 
@@ -51,6 +51,8 @@ enum class MsgType : std::uint16_t {
     ForwardRead,
     ResolveRoute,
     RouteResolved,
+    RelayRequest,
+    RelayDone,
 };
 
 // Enums on the wire are one byte; `last_value` gives the range the decoder accepts.
@@ -313,12 +315,14 @@ struct ForwardRead {
 };
 
 /// Dispatcher -> lookup: where does mail for `domain` go (RFC 5321 §5.1, dns/mx_route.hpp)?
+/// With `host_only`, `domain` is a smarthost's name: its A and AAAA records, no MX.
 struct ResolveRoute {
     static constexpr MsgType kType = MsgType::ResolveRoute;
     RequestId id{};
     std::string domain;    ///< a domain name or an address literal ("[192.0.2.1]")
     std::string backup_mx; ///< `relay backup mx NAME`: a name of ours too; empty: none
-    static auto fields(auto& m) { return std::tie(m.id, m.domain, m.backup_mx); }
+    bool host_only{};      ///< `relay host NAME`: no MX query
+    static auto fields(auto& m) { return std::tie(m.id, m.domain, m.backup_mx, m.host_only); }
     friend bool operator==(ResolveRoute const&, ResolveRoute const&) = default;
 };
 
@@ -350,13 +354,49 @@ struct RouteResolved {
     friend bool operator==(RouteResolved const&, RouteResolved const&) = default;
 };
 
+/// Queue -> dispatcher: relay recipients `indexes` of the message now (RFC 5321 §5.1). They are
+/// all of one relay action and one destination domain. `envelope` is the whole queued envelope
+/// (spool/envelope.hpp's encoding); the frame carries the message file, open for reading.
+struct RelayRequest {
+    static constexpr MsgType kType = MsgType::RelayRequest;
+    RequestId id{};
+    std::string envelope;
+    std::vector<std::uint32_t> indexes;
+    static auto fields(auto& m) { return std::tie(m.id, m.envelope, m.indexes); }
+    friend bool operator==(RelayRequest const&, RelayRequest const&) = default;
+};
+
+/// The fate of one relayed recipient: `text` is the reply that decided it ("250 2.0.0 Ok",
+/// "550 5.1.1 unknown", one line, bounded) or our own reason in the same form; `remote_mta`
+/// the host that replied ("" when none did). A field of RelayDone.
+struct RelayResult {
+    std::uint32_t index{};
+    DeliveryStatus status{};
+    std::string text;
+    std::string remote_mta;
+    bool relayed{}; ///< delivered to a next hop without DSN, NOTIFY=SUCCESS asked (RFC 3461 §6.2.3)
+    static auto fields(auto& m) {
+        return std::tie(m.index, m.status, m.text, m.remote_mta, m.relayed);
+    }
+    friend bool operator==(RelayResult const&, RelayResult const&) = default;
+};
+
+/// Dispatcher -> queue: one result per index of the request, in its order.
+struct RelayDone {
+    static constexpr MsgType kType = MsgType::RelayDone;
+    RequestId id{};
+    std::vector<RelayResult> results;
+    static auto fields(auto& m) { return std::tie(m.id, m.results); }
+    friend bool operator==(RelayDone const&, RelayDone const&) = default;
+};
+
 /// Every message, in MsgType order.
 using Message =
     std::variant<Hello, Shutdown, LookupRecipient, RecipientResolved, CheckCredentials,
                  CredentialsChecked, MessageCreate, MessageCreated, MessageCommit, MessageCommitted,
                  ScheduleMessage, DeliverRequest, DeliverResult, ControlRequest, ControlReply,
                  ListenerSocket, MessageAbort, LocalDelivery, LocalDeliveryDone, NotifySender,
-                 ReadForward, ForwardRead, ResolveRoute, RouteResolved>;
+                 ReadForward, ForwardRead, ResolveRoute, RouteResolved, RelayRequest, RelayDone>;
 
 inline constexpr std::uint16_t kMsgTypeCount = std::variant_size_v<Message>;
 
@@ -384,7 +424,9 @@ inline constexpr std::array<std::string_view, kMsgTypeCount> kMsgTypeNames{"Hell
                                                                            "ReadForward",
                                                                            "ForwardRead",
                                                                            "ResolveRoute",
-                                                                           "RouteResolved"};
+                                                                           "RouteResolved",
+                                                                           "RelayRequest",
+                                                                           "RelayDone"};
 
 /// The name of a message type.
 [[nodiscard]] inline std::string_view type_name(MsgType type) {

@@ -29,8 +29,9 @@ DeliveryMethod delivery_method(conf::Action::Method m) {
         return DeliveryMethod::Mda;
     case conf::Action::Method::Maildir:
     case conf::Action::Method::ForwardOnly:
-    case conf::Action::Method::Relay: // expand_address() stops a relay action
         break;
+    case conf::Action::Method::Relay: // expand_address() queues a relay action's address
+        return DeliveryMethod::Relay;
     }
     return DeliveryMethod::Maildir;
 }
@@ -160,10 +161,12 @@ void Expansion::expand_address(std::size_t i) {
     }
     conf::Action const& action = *node.action;
     if (action.method == conf::Action::Method::Relay) {
-        // XXX(#14): there is no MTA yet. Refuse with a 4xx rather than accept a message that
-        // could not be delivered; the relay delivery replaces this.
-        fail(Failure::Temporary, "relaying is not available yet (action \"" + action.name + "\", " +
-                                     dest_address(i) + ")");
+        // lka_submit: the address goes to the MTA as it stands; no user delivers it.
+        Destination d{action.name, DeliveryMethod::Relay, recipient_, UserInfo{}, {}, false, false};
+        if (std::string dest = dest_address(i); dest != recipient_) {
+            d.dest = std::move(dest);
+        }
+        out_.push_back(std::move(d));
         return;
     }
     if (!action.virtual_table) {

@@ -161,17 +161,22 @@ class Lookup {
             peers_.send(from, route_reply(m.id, resolver_.error()));
             return;
         }
+        auto answer = [this, from, id = m.id,
+                       domain = m.domain](Result<dns::FoundRoute> const& found) {
+            ipc::RouteResolved reply = route_reply(id, found);
+            log_debug("lookup: route of {}: {}", domain,
+                      reply.ok ? std::to_string(reply.destinations.size()) + " address(es)"
+                               : reply.status + " " + reply.reason);
+            peers_.send(from, reply);
+        };
+        if (m.host_only) {
+            dns::find_host(*resolver_.value(), m.domain, std::move(answer));
+            return;
+        }
         auto random = std::make_shared<std::mt19937_64>(std::random_device{}());
         dns::find_route(
             *resolver_.value(), m.domain, route_policy(our_names_, m),
-            [random] { return (*random)(); },
-            [this, from, id = m.id, domain = m.domain](Result<dns::FoundRoute> const& found) {
-                ipc::RouteResolved reply = route_reply(id, found);
-                log_debug("lookup: route of {}: {}", domain,
-                          reply.ok ? std::to_string(reply.destinations.size()) + " address(es)"
-                                   : reply.status + " " + reply.reason);
-                peers_.send(from, reply);
-            });
+            [random] { return (*random)(); }, std::move(answer));
     }
 
     asio::io_context& io_;

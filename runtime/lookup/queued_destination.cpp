@@ -14,6 +14,8 @@ QueuedRecipient::Method queued_method(DeliveryMethod m) {
         return QueuedRecipient::Method::Lmtp;
     case DeliveryMethod::Mda:
         return QueuedRecipient::Method::Mda;
+    case DeliveryMethod::Relay:
+        return QueuedRecipient::Method::Relay;
     case DeliveryMethod::Maildir:
         break;
     }
@@ -27,8 +29,10 @@ QueuedRecipient to_queued(std::string address, Destination const& d, std::uint8_
     QueuedRecipient r{std::move(address), d.user.name, d.target, notify, std::move(orcpt)};
     r.method = queued_method(d.method);
     r.action = d.action;
-    r.uid = d.user.uid;
-    r.gid = d.user.gid;
+    if (d.method != DeliveryMethod::Relay) {
+        r.uid = d.user.uid;
+        r.gid = d.user.gid;
+    }
     r.home = d.user.home;
     r.junk = d.junk;
     r.rcpt_to = d.lmtp_rcpt_to;

@@ -21,8 +21,9 @@
 
 namespace smtpd::rt {
 
-/// How a Destination is delivered. An alias's /file is Mbox, its |command Mda.
-enum class DeliveryMethod : unsigned char { Maildir, Mbox, Lmtp, Mda };
+/// How a Destination is delivered. An alias's /file is Mbox, its |command Mda; Relay goes to the
+/// MTA (no user: the relay action's options say how).
+enum class DeliveryMethod : unsigned char { Maildir, Mbox, Lmtp, Mda, Relay };
 
 /// One delivery an accepted recipient resolved to.
 struct Destination {

@@ -162,6 +162,9 @@ ipc::LocalDeliveryDone deliver_locally(ipc::LocalDelivery const& d, QueuedRecipi
     case QueuedRecipient::Method::Mda:
         outcome = run_mda(d, r, message_fd);
         break;
+    case QueuedRecipient::Method::Relay: // the queue sends these to the MTA, never here
+        outcome = {DeliveryOutcome::Kind::TempFail, "relay recipient sent to local delivery"};
+        break;
     }
     return {0, status_of(outcome.kind), std::move(outcome.text)};
 }

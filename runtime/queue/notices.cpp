@@ -87,8 +87,7 @@ asio::awaitable<bool> Notices::send(QueuedEnvelope const& envelope,
     }
     auto to = co_await resolve_sender(envelope.sender);
     if (!to || to->empty()) {
-        log_warn("queue: msgid={} notice to <{}> dropped: not a local address (relaying is "
-                 "not available)",
+        log_warn("queue: msgid={} notice to <{}> dropped: no rule delivers or relays it",
                  envelope.id, envelope.sender);
         co_return true;
     }

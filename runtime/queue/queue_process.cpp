@@ -55,10 +55,13 @@ std::string failure_status(std::string const& why) {
     return "5.0.0";
 }
 
-/// A recipient whose local delivery failed for good, for its notice.
-DsnRecipient failed(QueuedRecipient const& rcpt, std::string const& why) {
-    return DsnRecipient{rcpt.address, rcpt.orcpt, DsnKind::Failure, failure_status(why),
-                        why,          {},         now_seconds()};
+/// A recipient whose delivery failed for good, for its notice; `remote_mta` the host that
+/// refused it ("" for a local failure).
+DsnRecipient failed(QueuedRecipient const& rcpt, std::string const& why,
+                    std::string remote_mta = {}) {
+    return DsnRecipient{rcpt.address,        rcpt.orcpt, DsnKind::Failure,
+                        failure_status(why), why,        std::move(remote_mta),
+                        now_seconds()};
 }
 
 std::string_view method_word(QueuedRecipient::Method method) {
@@ -71,6 +74,8 @@ std::string_view method_word(QueuedRecipient::Method method) {
         return "lmtp";
     case QueuedRecipient::Method::Mda:
         return "mda";
+    case QueuedRecipient::Method::Relay:
+        return "relay";
     }
     return "unknown";
 }
@@ -104,6 +109,7 @@ class Queue {
     Queue(asio::io_context& io, Peers& peers, Spool& spool, std::string hostname,
           std::chrono::seconds ttl)
         : io_(io), peers_(peers), spool_(spool), delivered_(io.get_executor()),
+          relayed_(io.get_executor()),
           notices_(io.get_executor(), peers, spool, disk_, std::move(hostname), ttl) {}
 
     ~Queue() { disk_.shutdown(); }
@@ -150,6 +156,11 @@ class Queue {
             return spawn(deliver(std::get<ipc::DeliverRequest>(std::move(m))));
         case ipc::MsgType::LocalDeliveryDone:
             return delivery_done(from, std::get<ipc::LocalDeliveryDone>(std::move(m)));
+        case ipc::MsgType::RelayDone:
+            if (from != Role::Dispatcher) {
+                return unexpected(Role::Queue, from, m);
+            }
+            return complete_reply(relayed_, std::get<ipc::RelayDone>(std::move(m)), Role::Queue);
         case ipc::MsgType::ControlRequest:
             return control(std::get<ipc::ControlRequest>(m));
         case ipc::MsgType::RecipientResolved:
@@ -228,6 +239,8 @@ class Queue {
     asio::awaitable<void> notify(ipc::NotifySender request);
     asio::awaitable<ipc::LocalDeliveryDone> deliver_one(QueuedEnvelope const& envelope,
                                                         std::size_t index);
+    asio::awaitable<std::vector<ipc::RelayResult>>
+    deliver_batch(QueuedEnvelope const& envelope, std::vector<std::uint32_t> const& batch);
     asio::awaitable<Result<void>> save(QueuedEnvelope const& envelope);
     void control(ipc::ControlRequest const& request);
 
@@ -237,6 +250,7 @@ class Queue {
     DiskWorkers disk_{kDiskThreads};
     std::map<std::string, IncomingMessage> incoming_;
     ipc::Pending<ipc::LocalDeliveryDone> delivered_;
+    ipc::Pending<ipc::RelayDone> relayed_;
     Notices notices_;
 };
 
@@ -274,9 +288,61 @@ asio::awaitable<Result<void>> Queue::save(QueuedEnvelope const& envelope) {
     co_return co_await std::move(saving);
 }
 
+/// The recipients tried together from position `next` on: a local one alone; a relayed one with
+/// every later recipient of the same relay action and domain (one transaction at the MTA).
+std::vector<std::uint32_t> batch_at(QueuedEnvelope const& envelope, std::size_t next) {
+    auto const& rcpts = envelope.recipients;
+    QueuedRecipient const& first = rcpts.at(next);
+    std::vector<std::uint32_t> batch{static_cast<std::uint32_t>(next)};
+    if (first.method != QueuedRecipient::Method::Relay) {
+        return batch;
+    }
+    std::string const domain = relay_domain(first);
+    for (std::size_t i = next + 1; i < rcpts.size(); ++i) {
+        if (rcpts[i].method == QueuedRecipient::Method::Relay && rcpts[i].action == first.action &&
+            relay_domain(rcpts[i]) == domain) {
+            batch.push_back(static_cast<std::uint32_t>(i));
+        }
+    }
+    return batch;
+}
+
+/// A local recipient goes to the parent, one at a time; relayed ones to the dispatcher's MTA,
+/// all of a batch in one request. One result per index of `batch`, in order.
+asio::awaitable<std::vector<ipc::RelayResult>>
+Queue::deliver_batch(QueuedEnvelope const& envelope, std::vector<std::uint32_t> const& batch) {
+    std::vector<ipc::RelayResult> results;
+    if (envelope.recipients.at(batch.front()).method != QueuedRecipient::Method::Relay) {
+        ipc::LocalDeliveryDone done = co_await deliver_one(envelope, batch.front());
+        log_delivery(envelope, envelope.recipients.at(batch.front()), done);
+        results.push_back(ipc::RelayResult{batch.front(), done.status, done.text, {}, false});
+        co_return results;
+    }
+    auto file = open_file(spool_.message_path(envelope.id), O_RDONLY);
+    std::optional<ipc::RelayDone> done;
+    if (file) {
+        ipc::RelayRequest request{0, encode_envelope(envelope), batch};
+        auto asking = ipc::ask(peers_.to(Role::Dispatcher), relayed_, std::move(request),
+                               std::move(file).value());
+        auto answer = co_await std::move(asking);
+        if (answer && answer.value().results.size() == batch.size()) {
+            done = std::move(answer).value();
+        }
+    }
+    if (!done) {
+        for (std::uint32_t const i : batch) {
+            results.push_back(ipc::RelayResult{
+                i, ipc::DeliveryStatus::TempFail, "451 4.3.0 the relay request failed", {}, false});
+        }
+        co_return results;
+    }
+    co_return std::move(done->results);
+}
+
 /// Each recipient delivered is removed from the envelope, durably, before the next is tried,
 /// so a crash never delivers a recipient twice to a Maildir; the message leaves the spool only
-/// once every recipient is done.
+/// once every recipient is done. Relayed recipients go in batches (batch_at); a crash between the
+/// next hop's 250 and the removal sends them again (RFC 5321 §6.1: at least once).
 asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
     using Status = ipc::DeliveryStatus;
     auto loaded = spool_.load_envelope(request.msgid);
@@ -288,34 +354,57 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
     }
     QueuedEnvelope envelope = std::move(loaded).value();
     envelope.last_try = std::time(nullptr);
-    // A recipient that fails for now stays and the others are tried; the message is retried
-    // (one more attempt) if any stayed.
-    std::size_t index = 0;
+    // Recipients before `next` failed for now and stay; the others are tried. The message is
+    // retried (one more attempt) if any stayed.
+    std::size_t next = 0;
     std::optional<std::string> deferred;
-    while (index < envelope.recipients.size()) {
-        QueuedRecipient const rcpt = envelope.recipients.at(index);
-        ipc::LocalDeliveryDone done = co_await deliver_one(envelope, index);
-        // The failure notice is queued before the recipient is forgotten; if it cannot be,
-        // the recipient stays, as after a temporary failure.
-        // Named locals, not braced temporaries, in co_await expressions: g++ 12 fails on those
-        // ("array used as initializer").
-        if (done.status == Status::PermFail) {
-            std::vector<DsnRecipient> about;
-            about.push_back(failed(rcpt, done.text));
-            auto sending = notices_.send(envelope, std::move(about), DsnKind::Failure);
-            bool const noticed = co_await std::move(sending);
-            if (!noticed) {
-                done.status = Status::TempFail;
+    while (next < envelope.recipients.size()) {
+        std::vector<std::uint32_t> const batch = batch_at(envelope, next);
+        auto delivering = deliver_batch(envelope, batch);
+        std::vector<ipc::RelayResult> results = co_await std::move(delivering);
+        // The failure notice is queued before the recipients are forgotten; if it cannot be,
+        // they stay, as after a temporary failure.
+        std::vector<DsnRecipient> about;
+        for (auto const& r : results) {
+            if (r.status == Status::PermFail) {
+                about.push_back(failed(envelope.recipients.at(r.index), r.text, r.remote_mta));
             }
         }
-        log_delivery(envelope, rcpt, done);
-        if (done.status == Status::TempFail) {
-            deferred = done.text;
-            ++index;
+        if (!about.empty()) {
+            auto sending = notices_.send(envelope, std::move(about), DsnKind::Failure);
+            if (!co_await std::move(sending)) {
+                for (auto& r : results) {
+                    r.status = r.status == Status::PermFail ? Status::TempFail : r.status;
+                }
+            }
+        }
+        // Kept in place: what was tried before, what failed for now, what is still to try.
+        std::vector<QueuedRecipient> kept(envelope.recipients.begin(),
+                                          envelope.recipients.begin() +
+                                              static_cast<std::ptrdiff_t>(next));
+        std::vector<bool> in_batch(envelope.recipients.size(), false);
+        bool removed = false;
+        for (auto const& r : results) {
+            in_batch.at(r.index) = true;
+            if (r.status == Status::TempFail) {
+                deferred = r.text;
+                kept.push_back(envelope.recipients.at(r.index));
+            } else {
+                removed = true;
+            }
+        }
+        std::size_t const tried = kept.size();
+        for (std::size_t i = next; i < envelope.recipients.size(); ++i) {
+            if (!in_batch[i]) {
+                kept.push_back(envelope.recipients[i]);
+            }
+        }
+        envelope.recipients = std::move(kept);
+        next = tried;
+        if (!removed) {
             continue;
         }
         kill_point("before-queue-remove");
-        envelope.recipients.erase(envelope.recipients.begin() + static_cast<std::ptrdiff_t>(index));
         auto saving = save(envelope);
         if (Result<void> const saved = co_await std::move(saving); !saved) {
             log_error("queue: msgid={} cannot update envelope: {}", envelope.id,

@@ -161,19 +161,27 @@ constexpr std::array<Field, 19> kFields{{
      [](QueuedEnvelope& e, std::string&& v) { return take(e.listener, std::move(v)); }},
 }};
 
-constexpr std::array<std::string_view, 4> kMethods = {"maildir", "mbox", "lmtp", "mda"};
-// The fields of a recipient line in versions 1 to 4 (version 4 added none).
-constexpr std::array<std::size_t, 4> kRecipientFields = {3, 5, 13, 13};
+// The method words, in QueuedRecipient::Method order, and the version that introduced each.
+struct MethodWord {
+    std::string_view word;
+    unsigned since;
+};
+constexpr std::array<MethodWord, 5> kMethods{
+    {{"maildir", 3}, {"mbox", 3}, {"lmtp", 3}, {"mda", 3}, {"relay", 5}}};
+// The fields of a recipient line in versions 1 to 5 (versions 4 and 5 added none).
+constexpr std::array<std::size_t, 5> kRecipientFields = {3, 5, 13, 13, 13};
 constexpr std::size_t kMaxRecipientFields = 13;
 
 std::string_view method_name(QueuedRecipient::Method m) {
     auto const i = static_cast<std::size_t>(m);
-    return i < kMethods.size() ? kMethods.at(i) : std::string_view("?");
+    return i < kMethods.size() ? kMethods.at(i).word : std::string_view("?");
 }
 
-bool read_method(QueuedRecipient::Method& out, std::string const& value) {
-    auto const it = std::find(kMethods.begin(), kMethods.end(), value);
-    if (it == kMethods.end()) {
+// A method word the file's version knows.
+bool read_method(QueuedRecipient::Method& out, std::string const& value, unsigned version) {
+    auto const it = std::find_if(kMethods.begin(), kMethods.end(),
+                                 [&](MethodWord const& m) { return m.word == value; });
+    if (it == kMethods.end() || it->since > version) {
         return false;
     }
     out = static_cast<QueuedRecipient::Method>(it - kMethods.begin());
@@ -196,11 +204,12 @@ std::string id_text(std::optional<std::uint32_t> id) {
 
 // The version 3 fields of a recipient: <method> <action> <uid> <gid> <home> <junk> <rcpt-to>
 // <dest>.
-bool read_recipient_v3(QueuedRecipient& r, std::array<std::string, kMaxRecipientFields>& parts) {
+bool read_recipient_v3(QueuedRecipient& r, std::array<std::string, kMaxRecipientFields>& parts,
+                       unsigned version) {
     r.action = std::move(parts[6]);
     r.home = std::move(parts[9]);
     r.dest = std::move(parts[12]);
-    return read_method(r.method, parts[5]) && read_id(r.uid, parts[7]) &&
+    return read_method(r.method, parts[5], version) && read_id(r.uid, parts[7]) &&
            read_id(r.gid, parts[8]) && read_flag(r.junk, parts[10]) &&
            read_flag(r.rcpt_to, parts[11]);
 }
@@ -231,7 +240,7 @@ std::optional<QueuedRecipient> decode_recipient_at(std::string_view fields, unsi
         r.notify = *notify;
         r.orcpt = std::move(parts[4]);
     }
-    if (count >= kMaxRecipientFields && !read_recipient_v3(r, parts)) {
+    if (count >= kMaxRecipientFields && !read_recipient_v3(r, parts, version)) {
         return std::nullopt;
     }
     return r;
@@ -253,6 +262,22 @@ std::optional<std::pair<std::string_view, std::string_view>> next_line(std::stri
 }
 
 } // namespace
+
+std::string const& relay_address(QueuedRecipient const& recipient) {
+    return recipient.dest.empty() ? recipient.address : recipient.dest;
+}
+
+std::string relay_domain(QueuedRecipient const& recipient) {
+    std::string const& address = relay_address(recipient);
+    auto const at = address.rfind('@');
+    std::string domain = at == std::string::npos ? std::string() : address.substr(at + 1);
+    if (!domain.starts_with('[')) {
+        std::transform(domain.begin(), domain.end(), domain.begin(), [](unsigned char c) {
+            return static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        });
+    }
+    return domain;
+}
 
 std::string encode_recipient(QueuedRecipient const& r) {
     return fmt::format("{} {} {} {} {} {} {} {} {} {} {} {} {}", escape(r.address), escape(r.user),

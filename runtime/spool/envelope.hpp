@@ -4,7 +4,8 @@
 // CVE-2020-8794 class). The decoder is strict (unknown keys, duplicates, bad escapes, a missing
 // field, a value out of its range: no envelope) and fuzzed. Version 3 records how each recipient
 // is delivered (method, run-as user, target, flags) and the scheduler's timestamps; version 4 the
-// listener the message came in on. Versions 1 to 3 are still read, with those at their defaults.
+// listener the message came in on; version 5 the relay method. Versions 1 to 4 are still read,
+// with what they lack at its defaults.
 // Depends on: the standard library.
 #pragma once
 
@@ -18,8 +19,8 @@ namespace smtpd::rt {
 
 /// The version written. Files of versions 1..kEnvelopeVersion are read.
 ///
-/// Version 4, in the order written (the decoder takes lines in any order after "version"):
-///   version 4
+/// Version 5, in the order written (the decoder takes lines in any order after "version"):
+///   version 5
 ///   id <id>               created <seconds>       helo <name>          client <address>
 ///   local 0|1             listener <address>      sender <path>        (empty for <>)
 ///   auth-user <user>      (empty: not authenticated)
@@ -29,18 +30,19 @@ namespace smtpd::rt {
 ///        <home> <junk 0|1> <rcpt-to 0|1> <dest>             (one line per recipient, >= 1)
 ///   attempts <count>      last-try <seconds>      last-warn <seconds>  (0: never)
 ///   error <last error>
-/// <method> is maildir, mbox, lmtp or mda; <target> is, for each, the expanded Maildir path, the
-/// mbox file, the LMTP destination as configured, or the mda command before its expansion; <uid>
-/// and <gid> are empty when the user is to be looked up at delivery. <address> after "listener" is
-/// the local address and port the connection was accepted on ("127.0.0.1:25", "[::1]:587"): which
-/// `listen on` socket took the message.
-/// Version 3 has no listener. Version 2 has neither last-try nor last-warn, and its rcpt lines end
-/// after <orcpt>; version 1 also lacks the keys from auth-user to size and its rcpt lines end after
-/// <target>. A file that has a key or a recipient field of a later version than its own is refused,
-/// and a file must have every key of its version. What an older file lacks decodes to: method
-/// maildir, action, home and flags empty or 0, uid and gid unknown, last-try and last-warn 0,
-/// listener empty.
-inline constexpr unsigned kEnvelopeVersion = 4;
+/// <method> is maildir, mbox, lmtp, mda or relay; <target> is, for each, the expanded Maildir
+/// path, the mbox file, the LMTP destination as configured, the mda command before its
+/// expansion, or empty (relay: the action named by <action> says how, and the address's domain
+/// where); <uid> and <gid> are empty when the user is to be looked up at delivery (and for relay).
+/// <address> after "listener" is the local address and port the connection was accepted on
+/// ("127.0.0.1:25", "[::1]:587"): which `listen on` socket took the message. Version 4 is version 5
+/// without the method relay. Version 3 has no listener. Version 2 has neither last-try nor
+/// last-warn, and its rcpt lines end after <orcpt>; version 1 also lacks the keys from auth-user to
+/// size and its rcpt lines end after <target>. A file that has a key or a recipient field of a
+/// later version than its own is refused, and a file must have every key of its version. What an
+/// older file lacks decodes to: method maildir, action, home and flags empty or 0, uid and gid
+/// unknown, last-try and last-warn 0, listener empty.
+inline constexpr unsigned kEnvelopeVersion = 5;
 
 /// The values `QueuedEnvelope::body` and `QueuedEnvelope::ret` may hold (RFC 6152, RFC 3461 §4.3);
 /// "" means the parameter was not given.
@@ -59,7 +61,8 @@ inline constexpr std::uint8_t kQueuedNotifyMask = 0x0F;
 /// One recipient and where it was resolved to deliver when it was accepted.
 struct QueuedRecipient {
     /// How the recipient is delivered (smtpd.conf(5) actions; a /file from an alias is Mbox).
-    enum class Method : unsigned char { Maildir, Mbox, Lmtp, Mda };
+    /// Relay: sent on by the MTA (version 5).
+    enum class Method : unsigned char { Maildir, Mbox, Lmtp, Mda, Relay };
 
     std::string address;   ///< as accepted: local-part@domain
     std::string user;      ///< the system user the delivery runs as
@@ -107,6 +110,12 @@ struct QueuedEnvelope {
     friend bool operator==(QueuedEnvelope const&, QueuedEnvelope const&) = default;
 };
 
+/// The address a relayed recipient is sent to: what an alias made of it (`dest`), else itself.
+[[nodiscard]] std::string const& relay_address(QueuedRecipient const& recipient);
+/// The domain of relay_address(), lowercased unless an address literal; "" without an '@'. The
+/// queue hands the MTA one domain per request.
+[[nodiscard]] std::string relay_domain(QueuedRecipient const& recipient);
+
 /// Encodes at kEnvelopeVersion. Any bytes in the string fields are safe; `body`, `ret`, `notify`,
 /// `method` and negative timestamps outside their documented values give text the decoder
 /// refuses.
@@ -117,7 +126,7 @@ struct QueuedEnvelope {
 /// The reverse of encode_recipient; none if anything is out of place.
 [[nodiscard]] std::optional<QueuedRecipient> decode_recipient(std::string_view fields);
 
-/// Decodes a version 1 to 4 envelope; none if anything in it is out of place.
+/// Decodes a version 1 to 5 envelope; none if anything in it is out of place.
 [[nodiscard]] std::optional<QueuedEnvelope> decode_envelope(std::string_view text);
 
 } // namespace smtpd::rt

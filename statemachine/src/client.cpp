@@ -246,4 +246,18 @@ std::string client_table_markdown() {
     return out;
 }
 
+grammar::Path path_of(std::string_view address) {
+    grammar::Path path;
+    if (address.empty()) {
+        return path; // <>
+    }
+    auto const at = address.rfind('@');
+    std::string_view const local = at == std::string_view::npos ? address : address.substr(0, at);
+    std::string_view const domain =
+        at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
+    path.mailbox =
+        grammar::Mailbox{std::string(local), std::string(domain), domain.starts_with('[')};
+    return path;
+}
+
 } // namespace smtpd::sm

@@ -1,4 +1,4 @@
-// The envelope decoder's strictness: version 1, 2 and 3 files still decode (an upgrade keeps the
+// The envelope decoder's strictness: version 1 to 4 files still decode (an upgrade keeps the
 // queue), an older version refuses the newer fields and each version requires its own, and
 // unknown keys, duplicates, bad escapes and values out of their range give no envelope; the
 // committed fuzz seeds decode or are refused as their names say.
@@ -141,11 +141,11 @@ TEST(EnvelopeVersion1, DecodesWithTheVersion2FieldsAtTheirDefaults) {
     EXPECT_EQ(decoded->recipients[0].notify, 0);
 }
 
-TEST(EnvelopeVersion1, IsRewrittenAsVersion4WithTheSameContent) {
+TEST(EnvelopeVersion1, IsRewrittenAsVersion5WithTheSameContent) {
     auto const decoded = decode_envelope(kVersion1);
     ASSERT_TRUE(decoded.has_value());
     std::string const text = encode_envelope(*decoded);
-    EXPECT_TRUE(text.starts_with("version 4\n"));
+    EXPECT_TRUE(text.starts_with("version 5\n"));
     EXPECT_EQ(decode_envelope(text), decoded);
 }
 
@@ -196,14 +196,14 @@ TEST(EnvelopeVersion2, RefusesAVersion1Recipient) {
     EXPECT_FALSE(decode_envelope(replace_line(std::string{kVersion2}, "rcpt", "rcpt c@d u /m")));
 }
 
-TEST(EnvelopeVersion4, RefusesAnOlderRecipient) {
+TEST(EnvelopeVersion5, RefusesAnOlderRecipient) {
     std::string const good = encode_envelope(current_sample());
     EXPECT_FALSE(decode_envelope(replace_line(good, "rcpt", "rcpt c@d u /m")));
     EXPECT_FALSE(decode_envelope(replace_line(good, "rcpt", "rcpt c@d u /m 6 rfc822;c+40d")));
     EXPECT_EQ(decode_envelope(replace_line(good, "rcpt", rcpt_line(1, "c@d"))), current_sample());
 }
 
-TEST(EnvelopeVersion4, RefusesRecipientsWithTooFewOrTooManyFields) {
+TEST(EnvelopeVersion5, RefusesRecipientsWithTooFewOrTooManyFields) {
     std::string const good = encode_envelope(current_sample());
     std::string const twelve = rcpt_line(13, "x").substr(0, rcpt_line(13, "x").size() - 2);
     for (auto const& rcpt : {rcpt_line(13, "d@e") + " ", rcpt_line(13, "d@e x"), rcpt_line(12, ""),
@@ -212,7 +212,7 @@ TEST(EnvelopeVersion4, RefusesRecipientsWithTooFewOrTooManyFields) {
     }
 }
 
-TEST(EnvelopeVersion4, RefusesAFileWithoutAnyOneOfItsFields) {
+TEST(EnvelopeVersion5, RefusesAFileWithoutAnyOneOfItsFields) {
     auto const lines = lines_of(encode_envelope(current_sample()));
     ASSERT_EQ(lines.size(), 21U);
     for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -222,7 +222,7 @@ TEST(EnvelopeVersion4, RefusesAFileWithoutAnyOneOfItsFields) {
     }
 }
 
-TEST(EnvelopeVersion4, RefusesADuplicateOfAnySingleField) {
+TEST(EnvelopeVersion5, RefusesADuplicateOfAnySingleField) {
     auto const lines = lines_of(encode_envelope(current_sample()));
     for (auto const& line : lines) {
         if (line.starts_with("rcpt ")) {
@@ -232,7 +232,7 @@ TEST(EnvelopeVersion4, RefusesADuplicateOfAnySingleField) {
     }
 }
 
-TEST(EnvelopeVersion4, TakesFieldsInAnyOrderAfterTheVersion) {
+TEST(EnvelopeVersion5, TakesFieldsInAnyOrderAfterTheVersion) {
     auto lines = lines_of(encode_envelope(current_sample()));
     std::reverse(lines.begin() + 1, lines.end());
     EXPECT_EQ(decode_envelope(join(lines)), current_sample());
@@ -242,11 +242,11 @@ TEST(EnvelopeVersion4, TakesFieldsInAnyOrderAfterTheVersion) {
 
 TEST(EnvelopeStrict, RefusesUnknownVersions) {
     std::string const good = encode_envelope(current_sample());
-    for (auto const* version : {"version 0", "version 5", "version", "version 4x", "version -1",
+    for (auto const* version : {"version 0", "version 6", "version", "version 5x", "version -1",
                                 "version 4294967298", "version %32 "}) {
         EXPECT_FALSE(decode_envelope(replace_line(good, "version", version))) << version;
     }
-    EXPECT_FALSE(decode_envelope("version 4\n"));
+    EXPECT_FALSE(decode_envelope("version 5\n"));
     EXPECT_FALSE(decode_envelope(""));
 }
 
@@ -292,7 +292,7 @@ TEST(EnvelopeStrict, RefusesValuesOutOfTheirRange) {
              {"rcpt", rcpt_line(4, "FAILURE")},
              {"rcpt", rcpt_line(4, "")},
              {"rcpt", rcpt_line(6, "MAILDIR")},
-             {"rcpt", rcpt_line(6, "relay")},
+             {"rcpt", rcpt_line(6, "RELAY")},
              {"rcpt", rcpt_line(6, "")},
              {"rcpt", rcpt_line(8, "-1")},
              {"rcpt", rcpt_line(8, "4294967296")},
@@ -359,6 +359,8 @@ TEST(EnvelopeSeeds, DecodeOrAreRefusedAsTheirNamesSay) {
              {"v2-with-v3-key", false},
              {"v4-valid", true},
              {"v3-with-v4-key", false},
+             {"v5-valid", true},
+             {"v4-with-relay", false},
          }) {
         std::string const text = seed(name);
         ASSERT_FALSE(text.empty()) << name;
@@ -370,8 +372,27 @@ TEST(EnvelopeSeeds, TheVersion1SeedIsWhatVersion1Wrote) {
     EXPECT_EQ(seed("valid"), kVersion1);
 }
 
-TEST(EnvelopeSeeds, TheVersion4SeedIsWhatVersion4Writes) {
-    EXPECT_EQ(seed("v4-valid"), encode_envelope(current_sample()));
+// Version 5 wrote what version 4 did but for its number (and the method relay).
+TEST(EnvelopeSeeds, TheVersion4And5SeedsAreWhatEachWrites) {
+    std::string current = encode_envelope(current_sample());
+    EXPECT_EQ(seed("v5-valid"), current);
+    ASSERT_TRUE(current.starts_with("version 5\n"));
+    current.replace(0, 9, "version 4");
+    EXPECT_EQ(seed("v4-valid"), current);
+}
+
+TEST(EnvelopeVersion5, RoundTripsARelayRecipientAndVersion4RefusesIt) {
+    QueuedEnvelope e = current_sample();
+    QueuedRecipient& r = e.recipients[0];
+    r = QueuedRecipient{"c@remote.example", "", ""};
+    r.method = QueuedRecipient::Method::Relay;
+    r.action = "relay";
+    r.dest = "d@elsewhere.example";
+    std::string text = encode_envelope(e);
+    EXPECT_NE(text.find(" relay relay   "), std::string::npos) << text;
+    EXPECT_EQ(decode_envelope(text), e);
+    text.replace(0, 9, "version 4");
+    EXPECT_FALSE(decode_envelope(text));
 }
 
 } // namespace

@@ -1,4 +1,4 @@
-// Envelope encoding, version 4: the exact text written, round trips of every field with any
+// Envelope encoding, version 5: the exact text written, round trips of every field with any
 // bytes in its value, and escaping that keeps injected lines and spaces inside their field.
 #include "spool/envelope.hpp"
 
@@ -50,8 +50,8 @@ std::string all_bytes() {
     return s;
 }
 
-TEST(Envelope, WritesEveryFieldOfVersion4) {
-    EXPECT_EQ(encode_envelope(sample()), "version 4\n"
+TEST(Envelope, WritesEveryFieldOfVersion5) {
+    EXPECT_EQ(encode_envelope(sample()), "version 5\n"
                                          "id 0123456789abcdef\n"
                                          "created 1700000000\n"
                                          "helo client.example\n"
@@ -170,7 +170,8 @@ TEST(Envelope, RoundTripsEveryMethodAndItsFlags) {
     using Method = QueuedRecipient::Method;
     QueuedEnvelope e = sample();
     e.recipients.clear();
-    for (auto const method : {Method::Maildir, Method::Mbox, Method::Lmtp, Method::Mda}) {
+    for (auto const method :
+         {Method::Maildir, Method::Mbox, Method::Lmtp, Method::Mda, Method::Relay}) {
         QueuedRecipient r{"a@b", "u", "t"};
         r.method = method;
         r.rcpt_to = method == Method::Lmtp;
@@ -186,6 +187,7 @@ TEST(Envelope, RoundTripsEveryMethodAndItsFlags) {
     EXPECT_NE(text.find(" mbox "), std::string::npos);
     EXPECT_NE(text.find(" lmtp "), std::string::npos);
     EXPECT_NE(text.find(" mda  4294967295 7 "), std::string::npos);
+    EXPECT_NE(text.find(" relay "), std::string::npos);
     EXPECT_EQ(decode_envelope(text), e);
 }
 

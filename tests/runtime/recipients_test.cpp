@@ -198,9 +198,10 @@ TEST(ResolverForwardOnly, AcceptsOnlyAddresses) {
     }
 }
 
-// XXX(#14): until the MTA exists, a recipient routed to a relay action, directly or through an
-// alias, is refused with a temporary failure; local recipients are unaffected.
-TEST(ResolverRelay, ARelayActionIsATemporaryFailureForNow) {
+// A recipient routed to a relay action, directly or through an alias (matched again as local
+// mail), is queued for the MTA with no user; a remote client finds no rule for a remote domain:
+// we are no open relay.
+TEST(ResolverRelay, ARelayActionQueuesTheAddressForTheMta) {
     auto parsed = conf::parse_config("table aliases { bob = \"bob@remote.example\", root = bob }\n"
                                      "action \"local\" mbox alias <aliases>\n"
                                      "action \"relay\" relay\n"
@@ -209,12 +210,16 @@ TEST(ResolverRelay, ARelayActionIsATemporaryFailureForNow) {
                                      "smtpd.conf");
     ASSERT_TRUE(parsed.ok()) << parsed.errors.at(0).to_string();
     auto const r = make_resolver(*parsed.config);
-    Resolution const remote = r.resolve("alice", "remote.example", true);
-    EXPECT_EQ(remote.verdict, Kind::TempFail);
-    EXPECT_EQ(remote.reason,
-              "relaying is not available yet (action \"relay\", alice@remote.example)");
-    EXPECT_TRUE(remote.destinations.empty());
-    EXPECT_EQ(r.resolve("bob", "localhost", true).verdict, Kind::TempFail);
+    Destination const remote = only(r.resolve("alice", "remote.example", true));
+    EXPECT_EQ(remote.method, DeliveryMethod::Relay);
+    EXPECT_EQ(remote.action, "relay");
+    EXPECT_EQ(remote.recipient, "alice@remote.example");
+    EXPECT_EQ(remote.dest, "");
+    EXPECT_EQ(remote.user.name, "");
+    Destination const aliased = only(r.resolve("bob", "localhost", true));
+    EXPECT_EQ(aliased.method, DeliveryMethod::Relay);
+    EXPECT_EQ(aliased.recipient, "bob@localhost");
+    EXPECT_EQ(aliased.dest, "bob@remote.example");
     EXPECT_EQ(r.resolve("alice", "remote.example", false).verdict, Kind::RelayDenied);
     EXPECT_EQ(only(r.resolve("alice", "localhost", true)).target, "/var/mail/alice");
 }

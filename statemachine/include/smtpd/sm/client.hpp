@@ -256,6 +256,10 @@ enum class ClientTimeoutKind : unsigned char {
 [[nodiscard]] std::chrono::seconds client_timeout_duration(ClientTimeoutKind kind);
 [[nodiscard]] std::string_view client_timeout_name(ClientTimeoutKind kind);
 
+/// The path of an address as the queue keeps it ("local@domain", the local part as received,
+/// quotes included; "" for the null reverse-path <>), split at its last '@'.
+[[nodiscard]] grammar::Path path_of(std::string_view address);
+
 /// A reply bounded for a result (kMaxResultLines, kMaxResultText; control octets become '?').
 [[nodiscard]] grammar::Reply bounded_reply(grammar::Reply const& reply);
 /// A reply on one line for logs and envelope files: "code line line...", bounded as above.

@@ -1,0 +1,314 @@
+// Mta::relay (see mta.hpp). A recipient's result is final once Delivered or PermFail; a
+// temporary failure keeps it pending for the next address of the route, but only while the
+// address before gave no recipient a final answer (a host that answered is not second-guessed
+// by its backups); a 452 (Deferred) sends the rest again in a new transaction on the same
+// connection while the one before delivered something.
+#include "mta/mta.hpp"
+
+#include "common/log.hpp"
+#include "common/random_id.hpp"
+#include "mta/client_session.hpp"
+#include "mta/relay_job.hpp"
+#include "spool/envelope.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <ctime>
+#include <fmt/format.h>
+#include <optional>
+#include <sys/stat.h>
+#include <vector>
+
+namespace smtpd::rt::mta {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using Status = ipc::DeliveryStatus;
+
+namespace {
+
+/// The results of one request while it is worked on, by position in the job.
+struct Progress {
+    std::vector<ipc::RelayResult> results;
+    std::vector<bool> final;
+
+    [[nodiscard]] std::vector<std::size_t> pending() const {
+        std::vector<std::size_t> out;
+        for (std::size_t i = 0; i < final.size(); ++i) {
+            if (!final[i]) {
+                out.push_back(i);
+            }
+        }
+        return out;
+    }
+    void temp_fail_pending(std::string const& text, std::string const& remote) {
+        for (std::size_t const i : pending()) {
+            results[i].status = Status::TempFail;
+            results[i].text = text;
+            results[i].remote_mta = remote;
+        }
+    }
+};
+
+Status status_of(sm::ClientOutcome outcome) {
+    switch (outcome) {
+    case sm::ClientOutcome::Delivered:
+        return Status::Delivered;
+    case sm::ClientOutcome::PermFail:
+        return Status::PermFail;
+    case sm::ClientOutcome::TempFail:
+    case sm::ClientOutcome::Deferred:
+        break;
+    }
+    return Status::TempFail;
+}
+
+std::string_view result_word(Status status) {
+    switch (status) {
+    case Status::Delivered:
+        return "Ok";
+    case Status::PermFail:
+        return "PermFail";
+    case Status::TempFail:
+        break;
+    }
+    return "TempFail";
+}
+
+/// connect(2) to `endpoint`, bounded by `timeout`.
+asio::awaitable<boost::system::error_code> connect(tcp::socket& socket, tcp::endpoint endpoint,
+                                                   std::chrono::seconds timeout) {
+    asio::steady_timer timer(socket.get_executor());
+    timer.expires_after(timeout);
+    bool timed_out = false;
+    timer.async_wait([&socket, &timed_out](boost::system::error_code ec) {
+        if (!ec) {
+            timed_out = true;
+            boost::system::error_code ignored;
+            socket.cancel(ignored);
+        }
+    });
+    boost::system::error_code ec;
+    co_await socket.async_connect(endpoint, asio::redirect_error(asio::use_awaitable, ec));
+    timer.cancel();
+    if (timed_out) {
+        ec = asio::error::timed_out;
+    }
+    co_return ec;
+}
+
+/// One session's bookkeeping: which job positions the current transaction carries.
+struct Transaction {
+    std::vector<std::size_t> positions;
+    std::vector<std::size_t> deferred; ///< 452: for a new transaction
+    bool delivered_any = false;
+};
+
+class Attempt {
+  public:
+    Attempt(RelayJob const& job, QueuedEnvelope const& envelope, Progress& progress, int body_fd,
+            ipc::RouteDestination const& destination)
+        : job_(job), envelope_(envelope), progress_(progress), body_fd_(body_fd),
+          destination_(destination), id_(random_id()),
+          relay_(fmt::format("{} [{}]", destination.host, destination.address)) {}
+
+    /// Connects and runs one session for the pending recipients; true when some recipient got a
+    /// final answer here.
+    asio::awaitable<bool> run(asio::any_io_executor executor) {
+        boost::system::error_code ec;
+        auto const address = asio::ip::make_address(destination_.address, ec);
+        if (ec) {
+            progress_.temp_fail_pending("451 4.4.0 bad address " + destination_.address, {});
+            co_return false;
+        }
+        tcp::endpoint const endpoint(address, job_.target.port);
+        log_info("{} mta connecting address=smtp://{}:{} host={}", id_, destination_.address,
+                 job_.target.port, destination_.host);
+        tcp::socket socket(executor);
+        auto connecting = connect(socket, endpoint, Mta::kConnectTimeout);
+        ec = co_await std::move(connecting);
+        if (ec) {
+            log_info("{} mta error reason=\"{}\"", id_, ec.message());
+            progress_.temp_fail_pending(fmt::format("421 4.4.1 connect to {}:{}: {}", relay_,
+                                                    job_.target.port, ec.message()),
+                                        destination_.host);
+            co_return false;
+        }
+        log_info("{} mta connected", id_);
+        SmtpStream stream(std::move(socket));
+        sm::ClientParams params = job_.params;
+        params.server_name = destination_.host.starts_with('[') ? "" : destination_.host;
+        if (params.tls == sm::ClientTlsPolicy::Opportunistic) {
+            // XXX(#14): no client TLS context yet; opportunistic TLS is not tried.
+            params.tls = sm::ClientTlsPolicy::None;
+        }
+        current_.positions = progress_.pending();
+        sm::ClientConnection connection(std::move(params), message_for(current_.positions));
+        SessionHooks hooks{
+            [this] { return body_fd_; },
+            [](std::string const& /*server_name*/) -> asio::awaitable<bool> { co_return false; },
+            [this](sm::ClientRecipientResult const& r) { record(r); },
+            [this] { return next_message(); }};
+        auto running = run_session(stream, connection, hooks);
+        co_await std::move(running);
+        auto closing = stream.close();
+        co_await std::move(closing);
+        log_info("{} mta disconnected reason=quit messages={}", id_, transactions_);
+        co_return final_here_;
+    }
+
+  private:
+    sm::ClientMessage message_for(std::vector<std::size_t> const& positions) {
+        ++transactions_;
+        sm::ClientMessage m = job_.message;
+        m.recipients.clear();
+        for (std::size_t const p : positions) {
+            m.recipients.push_back(job_.message.recipients.at(p));
+        }
+        return m;
+    }
+
+    void record(sm::ClientRecipientResult const& r) {
+        if (r.index >= current_.positions.size()) {
+            return;
+        }
+        std::size_t const position = current_.positions[r.index];
+        ipc::RelayResult& result = progress_.results.at(position);
+        result.status = status_of(r.outcome);
+        result.text = sm::client_reply_text(r.reply);
+        result.remote_mta = destination_.host;
+        result.relayed = r.relayed_without_dsn;
+        if (r.outcome == sm::ClientOutcome::Deferred) {
+            current_.deferred.push_back(position);
+        } else if (result.status != Status::TempFail) {
+            progress_.final.at(position) = true;
+            final_here_ = true;
+            current_.delivered_any = current_.delivered_any || result.status == Status::Delivered;
+        }
+        log_delivery(position, result);
+    }
+
+    std::optional<sm::ClientMessage> next_message() {
+        if (current_.deferred.empty() || !current_.delivered_any) {
+            return std::nullopt;
+        }
+        Transaction next;
+        next.positions = std::move(current_.deferred);
+        current_ = std::move(next);
+        return message_for(current_.positions);
+    }
+
+    void log_delivery(std::size_t position, ipc::RelayResult const& result) const {
+        QueuedRecipient const& rcpt = envelope_.recipients.at(job_.indexes.at(position));
+        std::int64_t const delay =
+            std::max<std::int64_t>(0, std::time(nullptr) - envelope_.created);
+        std::string const line = fmt::format(
+            "{} mta delivery evpid={} from=<{}> to=<{}> rcpt=<{}> source=\"\" relay=\"{}\" "
+            "delay={}s result=\"{}\" stat=\"{}\"",
+            id_, envelope_.id, envelope_.sender, relay_address(rcpt), rcpt.address, relay_, delay,
+            result_word(result.status), result.text);
+        if (result.status == Status::Delivered) {
+            log_info("{}", line);
+        } else {
+            log_warn("{}", line);
+        }
+    }
+
+    RelayJob const& job_;
+    QueuedEnvelope const& envelope_;
+    Progress& progress_;
+    int body_fd_;
+    ipc::RouteDestination const& destination_;
+    std::string id_;
+    std::string relay_;
+    Transaction current_;
+    std::size_t transactions_ = 0;
+    bool final_here_ = false;
+};
+
+/// Every index of the request failed the same way.
+ipc::RelayDone all_failed(ipc::RelayRequest const& request, Status status,
+                          std::string const& text) {
+    ipc::RelayDone done{request.id, {}};
+    for (std::uint32_t const i : request.indexes) {
+        done.results.push_back(ipc::RelayResult{i, status, text, {}, false});
+    }
+    return done;
+}
+
+conf::Action const* relay_action(conf::Config const& config, std::string const& name) {
+    auto const it = std::find_if(config.actions.begin(), config.actions.end(),
+                                 [&](conf::Action const& a) { return a.name == name; });
+    return it == config.actions.end() || it->method != conf::Action::Method::Relay ? nullptr : &*it;
+}
+
+} // namespace
+
+Mta::Mta(asio::any_io_executor executor, conf::Config const& config, std::string hostname,
+         RouteResolver resolve)
+    : executor_(std::move(executor)), config_(config), hostname_(std::move(hostname)),
+      resolve_(std::move(resolve)) {}
+
+asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message) {
+    auto envelope = decode_envelope(request.envelope);
+    if (!envelope || request.indexes.empty() ||
+        request.indexes.front() >= envelope->recipients.size()) {
+        co_return all_failed(request, Status::TempFail, "451 4.3.0 the relay request is invalid");
+    }
+    std::string const& action_name = envelope->recipients[request.indexes.front()].action;
+    conf::Action const* action = relay_action(config_, action_name);
+    if (action == nullptr) {
+        co_return all_failed(
+            request, Status::TempFail,
+            fmt::format("451 4.3.5 no relay action \"{}\" in the configuration", action_name));
+    }
+    struct stat st {};
+    if (!message.valid() || ::fstat(message.get(), &st) != 0) {
+        co_return all_failed(request, Status::TempFail, "451 4.3.0 cannot read the queued message");
+    }
+    auto planned = plan_relay(*action, *envelope, request.indexes, hostname_,
+                              static_cast<std::uint64_t>(st.st_size));
+    if (!planned) {
+        co_return all_failed(request, Status::TempFail, "451 4.3.0 " + planned.error().what());
+    }
+    RelayJob const job = std::move(planned).value();
+    if (!job.target.unix_socket.empty()) {
+        co_return all_failed(request, Status::TempFail,
+                             "451 4.3.5 relaying to a unix socket is not supported");
+    }
+    auto routing =
+        resolve_(RouteQuery{job.target.name, job.target.backup_mx, job.target.smarthost});
+    auto route = co_await std::move(routing);
+    if (!route) {
+        co_return all_failed(request, Status::TempFail, "451 4.4.3 " + route.error().what());
+    }
+    if (!route.value().ok) {
+        bool const permanent = route.value().permanent;
+        co_return all_failed(request, permanent ? Status::PermFail : Status::TempFail,
+                             fmt::format("{} {} {}", permanent ? 550 : 451, route.value().status,
+                                         route.value().reason));
+    }
+    Progress progress;
+    for (std::uint32_t const i : job.indexes) {
+        progress.results.push_back(
+            ipc::RelayResult{i, Status::TempFail, "451 4.4.1 no address tried", {}, false});
+    }
+    progress.final.assign(job.indexes.size(), false);
+    for (ipc::RouteDestination const& destination : route.value().destinations) {
+        if (progress.pending().empty()) {
+            break;
+        }
+        Attempt attempt(job, *envelope, progress, message.get(), destination);
+        auto running = attempt.run(executor_);
+        if (co_await std::move(running)) {
+            break;
+        }
+    }
+    co_return ipc::RelayDone{request.id, std::move(progress.results)};
+}
+
+} // namespace smtpd::rt::mta

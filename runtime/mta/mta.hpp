@@ -1,0 +1,57 @@
+// The MTA: relays the recipients of one RelayRequest (one relay action, one domain) and answers
+// with one result per recipient. It plans the job (relay_job.hpp), asks for the route through the
+// function it was given (the dispatcher's IPC to the lookup role, which owns the resolver), then
+// tries every address of the route in order (RFC 5321 §5.1), a session each (client_session.hpp),
+// until no recipient is left or an address gave some recipient a final answer. Logs in
+// OpenSMTPD's words: `mta connecting`, `mta connected`, `mta delivery`, `mta disconnected`.
+// Depends on: ipc/messages.hpp, mta/relay_job.hpp, mta/client_session.hpp, common/fs.hpp,
+// grammar's conf/ast.hpp, Boost.Asio.
+#pragma once
+
+#include "common/fs.hpp"
+#include "common/result.hpp"
+#include "conf/ast.hpp"
+#include "ipc/messages.hpp"
+
+#include <utility> // before Asio (Boost 1.74 under -std=c++20)
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace smtpd::rt::mta {
+
+/// A route to look up: a domain's MX hosts, or (host_only) a smarthost's addresses.
+struct RouteQuery {
+    std::string name;
+    std::string backup_mx;
+    bool host_only = false;
+};
+using RouteResolver =
+    std::function<boost::asio::awaitable<Result<ipc::RouteResolved>>(RouteQuery query)>;
+
+class Mta {
+  public:
+    /// `config` must outlive the Mta. `hostname` is our name (HELO, backup MX).
+    Mta(boost::asio::any_io_executor executor, conf::Config const& config, std::string hostname,
+        RouteResolver resolve);
+
+    /// Relays what `request` asks, the content read from `message`; one result per index, in
+    /// the request's order.
+    [[nodiscard]] boost::asio::awaitable<ipc::RelayDone> relay(ipc::RelayRequest request,
+                                                               Fd message);
+
+    /// How long a connection may take to be established.
+    static constexpr std::chrono::seconds kConnectTimeout{30};
+
+  private:
+    boost::asio::any_io_executor executor_;
+    conf::Config const& config_;
+    std::string hostname_;
+    RouteResolver resolve_;
+};
+
+} // namespace smtpd::rt::mta

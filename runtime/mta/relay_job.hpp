@@ -1,0 +1,50 @@
+// What one relay request becomes before any I/O: where to go (the domain's MX hosts, or the
+// action's smarthost), how to talk there (HELO name, TLS policy and verification, LMTP) and the
+// message to send (sender, recipients with their DSN options, MAIL parameters, size), from the
+// queued envelope and the `action ... relay` options of smtpd.conf(5). Pure: tested without
+// sockets. RFC 5321 §5.1 (where), RFC 3461 §4 (what is passed on). Depends on: spool/envelope.hpp,
+// grammar's conf/ast.hpp, statemachine's sm/client.hpp, common/result.hpp.
+#pragma once
+
+#include "common/result.hpp"
+#include "conf/ast.hpp"
+#include "smtpd/sm/client.hpp"
+#include "spool/envelope.hpp"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace smtpd::rt::mta {
+
+/// Where the sessions go.
+struct RelayTarget {
+    bool smarthost = false; ///< `host URL`: only that host (A/AAAA, no MX)
+    std::string name;       ///< the MX domain, or the smarthost ("[192.0.2.1]" for an address)
+    std::uint16_t port = conf::RelayUrl::kSmtpPort;
+    std::string unix_socket; ///< lmtp:// to a socket path: connect there, no lookup
+    std::string label;       ///< the smarthost URL's credentials label; "" when none
+    std::string backup_mx;   ///< `backup`: the name of ours that bounds the MX hosts tried
+    friend bool operator==(RelayTarget const&, RelayTarget const&) = default;
+};
+
+struct RelayJob {
+    RelayTarget target;
+    sm::ClientParams params; ///< server_name is set per host by the session
+    bool verify = false;     ///< the server's certificate must verify (name included)
+    sm::ClientMessage message;
+    /// The envelope index of each of message.recipients, in order.
+    std::vector<std::uint32_t> indexes;
+};
+
+/// The job for recipients `indexes` of `envelope` (all of `action`, a relay action, and of one
+/// domain), whose content has `size` octets. `hostname` is our name, the HELO name unless the
+/// action has `helo`. Fails (std::errc::invalid_argument, with a sentence) on an index out of
+/// range or recipients of different domains.
+[[nodiscard]] Result<RelayJob> plan_relay(conf::Action const& action,
+                                          QueuedEnvelope const& envelope,
+                                          std::span<std::uint32_t const> indexes,
+                                          std::string const& hostname, std::uint64_t size);
+
+} // namespace smtpd::rt::mta

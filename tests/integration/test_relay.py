@@ -1,0 +1,138 @@
+"""Relaying (issue 14): a real smtpd, in the private namespace of netns.py with its real unbound,
+takes a message on its local listener for a remote domain (`action "relay" relay`, `match from
+local for any action "relay"`: OpenSMTPD's default rule), finds the domain's MX through DNS and
+hands the message to the peer listening there (127.0.0.x port 25 in the namespace), which records
+what it got off the wire. The zones are netns.py's: mx.example has mx1 and mx2 (127.0.0.11, .12)
+at preference 10 and mx3 (127.0.0.13) at 20; implicit.example has no MX and an A record
+(127.0.0.20); nullmx.example a null MX (RFC 7505).
+As a normal user the namespace is a user namespace where smtpd cannot start (see
+test_lookup_resolver.py): the tests skip there.
+"""
+import os
+import time
+import unittest
+
+import harness
+import netns
+from mini_peer import RecordingPeer
+
+RELAY_CONFIG = """\
+maildir_path = "{maildir}"
+table vusers {{ "@" = "{user}" }}
+{extra}
+listen on 127.0.0.1 port {port} {listen_options}
+action "local" maildir $maildir_path virtual <vusers>
+action "relay" relay
+match from any for local action "local"
+match from local for any action "relay"
+"""
+
+
+class RelaySmtpd(harness.Smtpd):
+    CONFIG = RELAY_CONFIG
+
+
+def in_user_namespace():
+    with open("/proc/self/uid_map") as f:
+        return f.read().split()[:2] != ["0", "0"]
+
+
+def wait_for(predicate, timeout=30, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+@unittest.skipIf(in_user_namespace(), "smtpd cannot start as the root of a user namespace")
+class Relay(unittest.TestCase):
+    def start_peer(self, address, **options):
+        peer = RecordingPeer(address, 25, **options)
+        peer.start()
+        self.addCleanup(peer.stop)
+        return peer
+
+    def start_smtpd(self):
+        smtpd = RelaySmtpd().start()
+        self.addCleanup(smtpd.cleanup)
+        return smtpd
+
+    def submit(self, smtpd, sender, recipients, body):
+        d = harness.Dialogue(smtpd.port)
+        self.addCleanup(d.close)
+        self.assertEqual(d.reply()[0], 220)
+        self.assertEqual(d.command(b"EHLO client.example\r\n")[0], 250)
+        self.assertEqual(d.command(b"MAIL FROM:<%s>\r\n" % sender.encode())[0], 250)
+        for r in recipients:
+            self.assertEqual(d.command(b"RCPT TO:<%s>\r\n" % r.encode())[0], 250, r)
+        self.assertEqual(d.command(b"DATA\r\n")[0], 354)
+        code, text = d.command(body + b".\r\n")
+        self.assertEqual(code, 250, text)
+
+    def test_a_message_for_a_remote_domain_reaches_its_mx(self):
+        peers = [self.start_peer(a) for a in ("127.0.0.11", "127.0.0.12")]
+        smtpd = self.start_smtpd()
+        self.submit(smtpd, "alice@localhost", ["bob@mx.example", "carol@MX.example"],
+                    b"Subject: relay\r\n\r\nrelay-marker-1\r\n..dot line\r\n")
+        got = wait_for(lambda: [m for p in peers for m in p.messages()], what="the message")
+        self.assertEqual(len(got), 1, got)
+        m = got[0]
+        self.assertEqual(m.mail_from, "alice@localhost")
+        self.assertEqual(m.rcpt_to, ["bob@mx.example", "carol@MX.example"])
+        self.assertIn(b"relay-marker-1\r\n..dot line\r\n", m.data_raw)
+        self.assertTrue(m.data_raw.startswith(b"Received: "), m.data_raw[:200])
+        self.assertTrue(smtpd.queue_is_empty())
+        self.assertIn("mta delivery", smtpd.read_log())
+
+    def test_the_next_preference_is_tried_when_the_best_mx_hosts_refuse_connections(self):
+        peer = self.start_peer("127.0.0.13")
+        smtpd = self.start_smtpd()
+        self.submit(smtpd, "alice@localhost", ["bob@mx.example"],
+                    b"Subject: fallback\r\n\r\nrelay-marker-2\r\n")
+        got = wait_for(peer.messages, what="the message at mx3")
+        self.assertEqual([m.rcpt_to for m in got], [["bob@mx.example"]])
+        self.assertTrue(smtpd.queue_is_empty())
+
+    def test_implicit_mx(self):
+        peer = self.start_peer("127.0.0.20")
+        smtpd = self.start_smtpd()
+        self.submit(smtpd, "alice@localhost", ["x@implicit.example"],
+                    b"Subject: implicit\r\n\r\nrelay-marker-3\r\n")
+        wait_for(peer.messages, what="the message at the implicit MX")
+
+    def test_per_recipient_results_deliver_bounce_and_retry(self):
+        peer = self.start_peer("127.0.0.11", rcpt_replies={"perm": b"550 5.1.1 no such user",
+                                                           "temp": b"451 4.3.0 try later"})
+        peer2 = self.start_peer("127.0.0.12", rcpt_replies={"perm": b"550 5.1.1 no such user",
+                                                            "temp": b"451 4.3.0 try later"})
+        smtpd = self.start_smtpd()
+        self.submit(smtpd, "alice@localhost",
+                    ["ok@mx.example", "perm@mx.example", "temp@mx.example"],
+                    b"Subject: mixed\r\n\r\nrelay-marker-4\r\n")
+        got = wait_for(lambda: peer.messages() + peer2.messages(), what="the message")
+        self.assertEqual(got[0].rcpt_to, ["ok@mx.example"])
+        # The failure notice comes back to the local sender, naming the remote reply.
+        notice = smtpd.find_delivered(b"perm@mx.example", timeout=30)
+        self.assertIn(b"Status: 5.1.1", notice)
+        self.assertIn(b"550 5.1.1 no such user", notice)
+        self.assertIn(b"Remote-MTA: dns; mx", notice)
+        # The temporary failure stays queued, and only it.
+        queue = os.path.join(smtpd.spool, "queue")
+        wait_for(lambda: "temp@mx.example" in smtpd.read_log() and os.listdir(queue),
+                 what="the deferred recipient")
+        self.assertFalse(smtpd.queue_is_empty(timeout=1))
+
+    def test_a_null_mx_bounces_with_5_1_10(self):
+        smtpd = self.start_smtpd()
+        self.submit(smtpd, "alice@localhost", ["x@nullmx.example"],
+                    b"Subject: nullmx\r\n\r\nrelay-marker-5\r\n")
+        notice = smtpd.find_delivered(b"x@nullmx.example", timeout=30)
+        self.assertIn(b"Status: 5.1.10", notice)
+        self.assertTrue(smtpd.queue_is_empty())
+
+
+if __name__ == "__main__":
+    netns.run_tests()
