@@ -123,7 +123,7 @@ Result<Decoded> decode_srs1(std::string_view address, std::string_view inner) {
         return fail(SrsErrc::Malformed, address, "no first-hop domain");
     }
     std::string_view const srs0 = inner.substr(eq + 1); // "=HHHH=TT=..."
-    if (srs0.size() < 1 + kHashLength + 1 + 3) {
+    if (srs0.size() < 1 + kHashLength + 1 + 3 || !is_separator(srs0[0])) {
         return fail(SrsErrc::Malformed, address, "no SRS0 part");
     }
     std::string_view const tt = srs0.substr(1 + kHashLength + 1);
@@ -182,8 +182,15 @@ Result<std::string> forward(std::string_view sender, std::string_view rcpt_domai
     }
     std::string_view const local = sender.substr(0, at);
     std::string_view const domain = sender.substr(at + 1);
-    if (local.front() == '"' || rcpt_domain.empty()) {
+    if (local.front() == '"') {
         return fail(SrsErrc::Malformed, sender, "a quoted local part cannot be rewritten");
+    }
+    // reverse() splits at the first '=' after the timestamp and at the last '@'.
+    if (domain.find('=') != std::string_view::npos) {
+        return fail(SrsErrc::Malformed, sender, "a domain with '=' cannot be rewritten");
+    }
+    if (rcpt_domain.empty() || rcpt_domain.find('@') != std::string_view::npos) {
+        return fail(SrsErrc::Malformed, sender, "no domain of ours to rewrite to");
     }
     std::string prefix;
     std::string data;

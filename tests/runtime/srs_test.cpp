@@ -166,7 +166,7 @@ TEST(SrsMalformed, EachRefusalHasItsOwnCode) {
              "SRS0=OIuo=J2=example.org=@mx.example", "SRS0=OIuo=J2xexample.org=alice@mx.example",
              "SRS0=OIuo=1A=example.org=alice@mx.example", "SRS0=OIuoxJ2=example.org=alice@mx.example",
              "SRS1=27LG=@relay.example", "SRS1=27LG==OIuo=J2=example.org=alice@relay.example",
-             "SRS1=27LG=mx.example@relay.example", "SRS1=27LG=mx.example==OIuo=J@relay.example",
+             "SRS1=27LG=mx.example@relay.example", "SRS1=27LG=mx.example=xOIuo=J2=a=b@r.example", "SRS1=27LG=mx.example==OIuo=J@relay.example",
              "SRS1=27LG=mx.example==OIuo=J2xexample@relay.example"}) {
         EXPECT_EQ(code_of(reverse(bad, kKeys, kNow)), SrsErrc::Malformed) << bad;
     }
@@ -174,10 +174,12 @@ TEST(SrsMalformed, EachRefusalHasItsOwnCode) {
 
 TEST(SrsForward, RefusesWhatCannotBeRewritten) {
     for (char const* bad : {"", "alice", "@example.org", "alice@", "\"a b\"@example.org",
-                            "SRS1=abc@x.example", "SRS1=OIuo=@x.example"}) {
+                            "SRS1=abc@x.example", "SRS1=OIuo=@x.example", "a@x=y.example"}) {
         EXPECT_EQ(code_of(forward(bad, "mx.example", "s3cret", kNow)), SrsErrc::Malformed) << bad;
     }
     EXPECT_EQ(code_of(forward("alice@example.org", "", "s3cret", kNow)), SrsErrc::Malformed);
+    EXPECT_EQ(code_of(forward("alice@example.org", "a@mx.example", "s3cret", kNow)),
+              SrsErrc::Malformed);
     // RFC 5321 §4.5.3.1.1: a local part over 64 octets would not be accepted back.
     std::string const long_local(64 - 13 - 11 - 1, 'a'); // "SRS0=HHHH=TT=" "example.org" "="
     EXPECT_TRUE(forward(long_local + "@example.org", "mx.example", "s3cret", kNow));
