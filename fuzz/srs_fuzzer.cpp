@@ -46,8 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     srs::Keys const keys{"primary", "backup", srs::kDefaultTtl};
     auto const decoded = srs::reverse(text, keys, kNow);
     check_failure(decoded);
-    if (decoded && (decoded.value().size() >= text.size() ||
-                    decoded.value().find('@') == std::string::npos)) {
+    if (decoded &&
+        (decoded.value().size() >= text.size() || decoded.value().find('@') == std::string::npos)) {
         std::abort();
     }
     for (char const* key : {"primary", "backup"}) {

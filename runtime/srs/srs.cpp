@@ -227,7 +227,8 @@ Result<std::string> reverse(std::string_view address, Keys const& keys, SysSecon
         return fail(SrsErrc::NotSrs, address, "no SRS0= or SRS1= tag");
     }
     auto const at = address.rfind('@');
-    if (at == std::string_view::npos || at < kHeadLength || !is_separator(address[kHeadLength - 1])) {
+    if (at == std::string_view::npos || at < kHeadLength ||
+        !is_separator(address[kHeadLength - 1])) {
         return fail(SrsErrc::Malformed, address, "too short for a hash");
     }
     std::string_view const local = address.substr(0, at);

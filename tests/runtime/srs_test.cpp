@@ -35,8 +35,8 @@ TEST(SrsKnownAnswer, Srs0MatchesOpenSmtpdsHashAndTimestamp) {
 }
 
 TEST(SrsKnownAnswer, Srs0SenderBecomesSrs1AndSrs1KeepsTheFirstHop) {
-    auto const srs1 = forward("SRS0=OIuo=J2=example.org=alice@mx.example", "relay.example",
-                              "s3cret", kNow);
+    auto const srs1 =
+        forward("SRS0=OIuo=J2=example.org=alice@mx.example", "relay.example", "s3cret", kNow);
     ASSERT_TRUE(srs1) << srs1.error().what();
     EXPECT_EQ(srs1.value(), "SRS1=27LG=mx.example==OIuo=J2=example.org=alice@relay.example");
     auto const again = forward(srs1.value(), "third.example", "other", kNow);
@@ -83,8 +83,8 @@ TEST(SrsCase, TagIsCaseInsensitiveHashAndTimestampAreNot) {
     EXPECT_EQ(code_of(reverse("SRS0=OIuo=J2=example.org=alice@MX.example", kKeys, kNow)),
               SrsErrc::Forged);
     // An SRS0 sender written in lower case is still recognised when forwarded.
-    auto const srs1 = forward("srs0=OIuo=J2=example.org=alice@mx.example", "relay.example",
-                              "s3cret", kNow);
+    auto const srs1 =
+        forward("srs0=OIuo=J2=example.org=alice@mx.example", "relay.example", "s3cret", kNow);
     ASSERT_TRUE(srs1);
     EXPECT_EQ(srs1.value(), "SRS1=27LG=mx.example==OIuo=J2=example.org=alice@relay.example");
 }
@@ -159,15 +159,16 @@ TEST(SrsTtl, Srs1UsesTheInnerSrs0Timestamp) {
 TEST(SrsMalformed, EachRefusalHasItsOwnCode) {
     EXPECT_EQ(code_of(reverse("alice@mx.example", kKeys, kNow)), SrsErrc::NotSrs);
     EXPECT_EQ(code_of(reverse("", kKeys, kNow)), SrsErrc::NotSrs);
-    for (char const* bad : {
-             "SRS0=", "SRS0=OIuo=J2=example.org=alice", "SRS0=OIuo@mx.example",
-             "SRS0=OIuo=@mx.example", "SRS0=OIuo=J2@mx.example", "SRS0=OIuo=J2=@mx.example",
-             "SRS0=OIuo=J2=example.org@mx.example", "SRS0=OIuo=J2==alice@mx.example",
-             "SRS0=OIuo=J2=example.org=@mx.example", "SRS0=OIuo=J2xexample.org=alice@mx.example",
-             "SRS0=OIuo=1A=example.org=alice@mx.example", "SRS0=OIuoxJ2=example.org=alice@mx.example",
-             "SRS1=27LG=@relay.example", "SRS1=27LG==OIuo=J2=example.org=alice@relay.example",
-             "SRS1=27LG=mx.example@relay.example", "SRS1=27LG=mx.example=xOIuo=J2=a=b@r.example", "SRS1=27LG=mx.example==OIuo=J@relay.example",
-             "SRS1=27LG=mx.example==OIuo=J2xexample@relay.example"}) {
+    for (char const* bad :
+         {"SRS0=", "SRS0=OIuo=J2=example.org=alice", "SRS0=OIuo@mx.example",
+          "SRS0=OIuo=@mx.example", "SRS0=OIuo=J2@mx.example", "SRS0=OIuo=J2=@mx.example",
+          "SRS0=OIuo=J2=example.org@mx.example", "SRS0=OIuo=J2==alice@mx.example",
+          "SRS0=OIuo=J2=example.org=@mx.example", "SRS0=OIuo=J2xexample.org=alice@mx.example",
+          "SRS0=OIuo=1A=example.org=alice@mx.example", "SRS0=OIuoxJ2=example.org=alice@mx.example",
+          "SRS1=27LG=@relay.example", "SRS1=27LG==OIuo=J2=example.org=alice@relay.example",
+          "SRS1=27LG=mx.example@relay.example", "SRS1=27LG=mx.example=xOIuo=J2=a=b@r.example",
+          "SRS1=27LG=mx.example==OIuo=J@relay.example",
+          "SRS1=27LG=mx.example==OIuo=J2xexample@relay.example"}) {
         EXPECT_EQ(code_of(reverse(bad, kKeys, kNow)), SrsErrc::Malformed) << bad;
     }
 }
