@@ -1,7 +1,8 @@
 // SRS0/SRS1 rewriting and its reverse (see srs.hpp), after OpenSMTPD's srs.c: the same hash input,
 // hash length, timestamp and separators, so that addresses made by either server with the same
 // key check in the other. Structure is checked before the hash, the hash before the age, so that
-// each refusal has one reason. Depends on: srs.hpp, OpenSSL (EVP SHA-1, CRYPTO_memcmp).
+// each refusal has one reason. Depends on: srs.hpp, OpenSSL (EVP SHA-1, CRYPTO_memcmp,
+// OPENSSL_cleanse).
 #include "srs/srs.hpp"
 
 #include <openssl/crypto.h>
@@ -165,6 +166,7 @@ std::string hash(std::string_view key, std::string_view data) {
     if (EVP_Digest(input.data(), input.size(), md.data(), &length, EVP_sha1(), nullptr) != 1) {
         md.fill(0);
     }
+    OPENSSL_cleanse(input.data(), input.size()); // it held the secret
     // base64 of the first three octets: the first four characters of the whole digest's.
     std::uint32_t const bits = (std::uint32_t{md[0]} << 16U) | (std::uint32_t{md[1]} << 8U) | md[2];
     std::string out;
