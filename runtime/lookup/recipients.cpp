@@ -1,11 +1,13 @@
 // Recipient resolution over the match rules, in file order, first match wins (smtpd.conf(5)),
-// and the loading of the tables; what a recipient expands to is expansion.cpp's work.
-// Depends on: recipients.hpp, expansion.hpp, common/fs.hpp.
+// and the loading of the tables; what a recipient expands to is expansion.cpp's work, what an SRS
+// recipient stands for srs_reverse.cpp's. Depends on: recipients.hpp, expansion.hpp,
+// srs_reverse.hpp, common/fs.hpp.
 #include "lookup/recipients.hpp"
 
 #include "common/fs.hpp"
 #include "common/log.hpp"
 #include "lookup/expansion.hpp"
+#include "lookup/srs_reverse.hpp"
 
 #include <algorithm>
 #include <pwd.h>
@@ -140,6 +142,10 @@ Resolution Recipients::resolve(std::string_view local_part, std::string_view dom
 
 Resolution Recipients::resolve(std::string_view local_part, std::string_view domain,
                                bool client_local, RecipientsIo const& io) const {
+    if (auto srs =
+            resolve_srs(*this, srs_keys(config_.srs), local_part, domain, client_local, io)) {
+        return std::move(*srs);
+    }
     conf::Action const* action = find_action(domain, client_local);
     if (action == nullptr) {
         return {sm::RcptVerdict::Kind::RelayDenied, {}, "no match rule"};

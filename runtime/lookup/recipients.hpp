@@ -6,6 +6,7 @@
 // Depends on: grammar/ (conf AST, table files, formats), statemachine/ (RcptVerdict), aliases.hpp.
 #pragma once
 
+#include "common/clock.hpp"
 #include "common/result.hpp"
 #include "conf/ast.hpp"
 #include "conf/table_file.hpp"
@@ -57,6 +58,8 @@ struct RecipientsIo {
     std::function<std::optional<std::string>(std::string const& path)> include_reader;
     /// Runs the /files and |commands of alias tables (OpenSMTPD's SMTPD_USER).
     std::string unprivileged_user = "_smtpd";
+    /// The time SRS addresses are checked against (srs_reverse.hpp).
+    std::function<SysSeconds()> clock = now_seconds;
 };
 
 /// The system's: getpwnam_r, read_forward_file and read_include_file (forward.hpp).
