@@ -468,6 +468,8 @@ class RecordingPeer(peer_record.Waiting):
 
     def __init__(self, spec=None, listen=(("127.0.0.1", 0),), record_dir=None, spec_file=None):
         self.spec = dict(spec or {})
+        for index in range(len(self.spec.get("per_connection", [])) + 1):
+            spec_for(self.spec, index)  # a bad spec fails here, not at a connection
         self.spec_file = spec_file
         self.listen = list(listen)
         self.record_dir = record_dir
