@@ -545,6 +545,9 @@ class RecordingPeer(peer_record.Waiting):
     def stop(self, timeout=10):
         """Stops accepting, ends every connection, joins the threads (bounded)."""
         self.stopping = True
+        deadline = time.monotonic() + timeout
+        if self._threads:
+            self._threads[0].join(timeout)  # the accept loop sees `stopping` within 0.1 s
         for s in self._sockets:
             s.close()
         with self._lock:
@@ -554,7 +557,6 @@ class RecordingPeer(peer_record.Waiting):
                 connection.sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        deadline = time.monotonic() + timeout
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
 

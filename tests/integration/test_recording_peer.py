@@ -9,6 +9,7 @@ in a process of its own, and Postfix's smtp-sink (as root only: in a user namesp
 drop privileges).
 """
 import os
+import shutil
 import smtplib
 import socket
 import ssl
@@ -18,6 +19,7 @@ import time
 import unittest
 
 import netns
+import peer_certs
 import peer_record
 import relay_env
 
@@ -223,6 +225,11 @@ class TlsAndAuth(PeerTestCase):
         cls.spec = {"extensions": ["PIPELINING", "STARTTLS", "AUTH PLAIN LOGIN"],
                     "tls": {"cert": cls.cert, "key": cls.key},
                     "auth": {"user": "alice", "password": "secret", "only_after_tls": True}}
+        cls.certs = peer_certs.make(cls.dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
 
     def starttls(self, c):
         c.ehlo("client.example")
@@ -282,6 +289,41 @@ class TlsAndAuth(PeerTestCase):
         [s] = peer.wait_sessions(1)
         self.assertEqual(s.after_starttls, b"NOOP\r\n")
         self.assertEqual(s.commands, ["EHLO c", "STARTTLS", "QUIT"])
+
+    def handshake(self, tls, ca=None, client=None):
+        """STARTTLS to a peer with the spec's "tls" = `tls`, trusting only `ca` (the test CA);
+        returns the session, or the ssl.SSLCertVerificationError."""
+        peer = self.peer({"extensions": ["STARTTLS"], "tls": tls})
+        ctx = ssl.create_default_context(cafile=ca or self.certs["ca"])
+        if client:
+            ctx.load_cert_chain(client["cert"], client["key"])
+        with smtplib.SMTP(MX1, 25, timeout=10) as c:
+            c.ehlo("client.example")
+            c._host = "mx1.mx.example"
+            try:
+                c.starttls(context=ctx)
+            except ssl.SSLCertVerificationError as e:
+                peer.stop()
+                return e
+            c.noop()
+        session = peer.wait_sessions(1)[0]
+        peer.stop()
+        return session
+
+    def test_certificates_of_each_kind_verify_as_named(self):
+        self.assertEqual(self.handshake(self.certs["valid"]).tls["sni"], "mx1.mx.example")
+        for kind, reason in (("expired", "certificate has expired"),
+                             ("wrong_name", "Hostname mismatch"),
+                             ("self_signed", "self-signed certificate")):
+            error = self.handshake(self.certs[kind])
+            self.assertIsInstance(error, ssl.SSLCertVerificationError, kind)
+            self.assertIn(reason, error.verify_message, kind)
+
+    def test_client_certificate_is_recorded(self):
+        tls = dict(self.certs["valid"], client_ca=self.certs["ca"])
+        s = self.handshake(tls, client=self.certs["client"])
+        self.assertEqual(s.tls["client_cert"], {"commonName": "client.example"})
+        self.assertIsNone(self.handshake(tls).tls["client_cert"])
 
 
 class Faults(PeerTestCase):
