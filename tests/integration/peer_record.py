@@ -34,7 +34,7 @@ def bare_line_endings(data):
 
 
 def unstuff(data):
-    """RFC 5321 §4.5.2: removes the leading dot of each CRLF-delimited line that starts with one."""
+    """RFC 5321 §4.5.2: drops the leading dot of each CRLF-delimited line that starts with one."""
     lines = data.split(b"\r\n")
     return b"\r\n".join(line[1:] if line.startswith(b".") else line for line in lines)
 

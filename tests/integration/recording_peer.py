@@ -325,7 +325,7 @@ class _Connection:
             raise ValueError("the client cancelled")
         return line
 
-    def _params(self, verb, words):
+    def _params(self, words):
         """A reply for the first parameter of an extension not offered, or None."""
         for word in words:
             name = word.split("=", 1)[0].upper()
@@ -338,7 +338,7 @@ class _Connection:
         if path is None:
             self._reply("MAIL", "501 5.5.4 Syntax: MAIL FROM:<address>")
             return
-        reply = self._params("MAIL", words) or self.spec["mail"]
+        reply = self._params(words) or self.spec["mail"]
         limit = self._size_limit()
         for w in words:
             if w.upper().startswith("SIZE=") and w[5:].isdigit() and limit and int(w[5:]) > limit:
@@ -354,7 +354,7 @@ class _Connection:
             self._reply("RCPT", "503 5.5.1 MAIL first" if self.tx is None else
                         "501 5.5.4 Syntax: RCPT TO:<address>")
             return
-        reply = self._params("RCPT", words)
+        reply = self._params(words)
         local = path.rsplit("@", 1)[0]
         for pattern, text in self.spec["rcpt"] if reply is None else ():
             if fnmatch.fnmatchcase(local, pattern):
@@ -512,16 +512,16 @@ class RecordingPeer(peer_record.Waiting):
                     self._serve(conn, key.fileobj.getsockname()[:2], address[:2])
 
     def _serve(self, conn, local, address):
-        spec = self.spec
-        if self.spec_file:
-            with open(self.spec_file) as f:
-                spec = json.load(f)
         with self._lock:
             session = peer_record.Session(len(self._sessions), list(local), list(address))
             self._sessions.append(session)
         try:
+            spec = self.spec
+            if self.spec_file:
+                with open(self.spec_file) as f:
+                    spec = json.load(f)
             connection = _Connection(self, conn, spec_for(spec, session.index), session)
-        except ValueError as e:
+        except (OSError, ValueError) as e:
             session.close_reason, session.closed = "error: bad spec: %s" % e, True
             conn.close()
             self._changed(session)

@@ -88,6 +88,10 @@ def wait_listening(address, port, alive=lambda: True, timeout=15):
     return False
 
 
+def _hostport(address, port):
+    return "[%s]:%d" % (address, port) if ":" in address else "%s:%d" % (address, port)
+
+
 def _stop_process(proc, timeout=10):
     """Ends a process we started, by its PID: SIGTERM, then SIGKILL after `timeout`."""
     if proc.poll() is None:
@@ -110,7 +114,7 @@ class PeerProcess(peer_record.Waiting):
         args = [sys.executable, os.path.join(HERE, "recording_peer.py"), "--spec", self.spec_file,
                 "--record", self.record_dir]
         for host, port in listen:
-            args += ["--listen", "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)]
+            args += ["--listen", _hostport(host, port)]
         self.stderr_path = os.path.join(directory, "stderr")
         with open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
@@ -152,7 +156,7 @@ class SmtpSink:
         self.dump_dir = os.path.join(directory, "dump")
         os.makedirs(self.dump_dir)
         os.chmod(self.dump_dir, 0o777)  # written by nobody after smtp-sink's privilege drop
-        listen = "[%s]:%d" % (address, port) if ":" in address else "%s:%d" % (address, port)
+        listen = _hostport(address, port)
         args = [SMTP_SINK, "-u", "nobody", "-d", os.path.join(self.dump_dir, "msg.")]
         args += list(options) + [listen, "64"]
         self.log_path = os.path.join(directory, "smtp-sink.log")

@@ -177,7 +177,8 @@ class Recording(PeerTestCase):
     def test_parameters_need_their_extension_and_size_is_enforced(self):
         peer = self.peer({"extensions": ["SIZE 100"]})
         r = self.raw()
-        self.assertEqual(r.command(b"EHLO c\r\n")[1], [b"250-peer.example\r\n", b"250 SIZE 100\r\n"])
+        self.assertEqual(r.command(b"EHLO c\r\n")[1],
+                         [b"250-peer.example\r\n", b"250 SIZE 100\r\n"])
         self.assertEqual(r.command(b"MAIL FROM:<a@x.example> BODY=8BITMIME\r\n")[0], 555)
         self.assertEqual(r.command(b"MAIL FROM:<a@x.example> SIZE=101\r\n")[0], 552)
         self.assertEqual(r.command(b"MAIL FROM:<a@x.example> SIZE=100\r\n")[0], 250)
