@@ -71,6 +71,19 @@ def ensure_address(address):
         extra = ["nodad"] if ":" in address else []
         subprocess.run(["ip", "addr", "add", "%s/%s" % (address, bits), "dev", "lo"] + extra,
                        check=True)
+    # The kernel installs the route of a new IPv6 address a moment later (from a work queue,
+    # even with nodad): connect() fails with ENETUNREACH until then.
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    deadline = time.monotonic() + 10
+    while True:
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.connect((address, 9))  # a route lookup; UDP sends nothing here
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+        time.sleep(0.02)
 
 
 def wait_listening(address, port, alive=lambda: True, timeout=15):
