@@ -7,8 +7,10 @@ the HELO/EHLO names, TLS (version, cipher, SNI, client certificate), every AUTH 
 identity, and its `Transaction`s: MAIL FROM with parameters, each RCPT with parameters and the
 code it got, and the message as received by DATA (`data`: the bytes before the ending
 `CRLF . CRLF`, still dot-stuffed; `message`: unstuffed) or BDAT (`data` and `message`: the
-chunks joined; `chunks`: their sizes). Only `CRLF . CRLF` ends DATA: the smuggling endings
-(`LF . LF`, `CR . CR`, ...) stay inside the message, where `bare_line_endings` finds them.
+chunks joined; `chunks`: their sizes), and for LMTP the reply given to each recipient after it.
+Only `CRLF . CRLF` ends DATA: the smuggling endings (`LF . LF`, `CR . CR`, ...) stay inside the
+message, where `bare_line_endings` finds them. `replies_before` says, per command, how many
+replies the client had been sent when the command arrived (RFC 2920 client rules).
 
 Sessions are saved as JSON (bytes in base64) so that a peer running as a separate process
 (`recording_peer.py --record DIR`) is read with `load(DIR)` into the same objects. `Waiting`
@@ -62,6 +64,7 @@ class Transaction:
         self.chunks = []            # BDAT chunk sizes
         self.complete = False       # the end of data was received (". CRLF" or BDAT LAST)
         self.reply = None           # the code of the reply to the end of data
+        self.rcpt_replies = []      # LMTP: [[recipient, code], ...] after the end of data
 
     @property
     def accepted_rcpts(self):
@@ -69,7 +72,7 @@ class Transaction:
 
     @property
     def accepted(self):
-        """The message was received whole and got a 2xx."""
+        """The message was received whole and got a 2xx (LMTP: for a recipient at least)."""
         return self.complete and self.reply is not None and 200 <= self.reply < 300
 
     def __repr__(self):
@@ -89,6 +92,9 @@ class Session:
         self.after_starttls = b""   # bytes pipelined after STARTTLS in clear (must stay empty)
         self.sent = b""             # every byte we sent (in clear)
         self.commands = []          # each command line received, without CRLF (str, latin-1)
+        self.replies_before = []    # per command: how many replies we had sent when its last
+                                    # byte arrived (RFC 2920 §3.1: a client that must wait for
+                                    # a reply shows it here; pipelined commands may or may not)
         self.helos = []             # [["EHLO", "name"], ...] in order (also after STARTTLS)
         self.tls = None             # {"version", "cipher", "sni", "client_cert"} once TLS is up
         self.auth = []              # [{"mechanism", "identity", "authzid", "success", "tls"}]

@@ -32,8 +32,12 @@ The spec (a dict, or a JSON file for the command line); every key is optional (S
   hostile       {VERB: kind}: the reply to VERB is one of HOSTILE_KINDS: long_line (a 5000-octet
                 line), mixed_codes (250-/451-/250 in one reply), endless (continuation lines until
                 the client leaves, 100000 lines or 30 s at most), bare_lf (lines ended by LF)
+  lmtp          true: an LMTP server (RFC 2033): LHLO instead of EHLO/HELO (500 to those), and
+                after the message one reply per accepted recipient, from lmtp_data_end
+                [[local-part glob, reply], ...] or else data_end
   per_connection [spec, ...]: merged over the spec for the 1st, 2nd, ... connection
-VERBs: CONNECT (the greeting), EHLO, HELO, STARTTLS, AUTH, MAIL, RCPT, DATA, DATA_END (the
+  read_timeout  seconds a read may wait before the connection is closed (60)
+VERBs: CONNECT (the greeting), EHLO, HELO, LHLO, STARTTLS, AUTH, MAIL, RCPT, DATA, DATA_END (the
 message end: ". CRLF" or BDAT LAST), BDAT (a chunk that is not LAST), RSET, NOOP, VRFY, QUIT.
 
 In-process:   peer = RecordingPeer(spec, [("127.0.0.11", 25), ("::1", 25)]).start()
@@ -78,6 +82,8 @@ SPEC_DEFAULTS = {
     "drop_after": None,
     "drop_mid_data": None,
     "hostile": {},
+    "lmtp": False,
+    "lmtp_data_end": [],
     "per_connection": [],
     "read_timeout": 60,
 }
@@ -123,6 +129,8 @@ class _Connection:
         self.tx = None
         self.stalled = False
         self.offered = set()
+        self.replies = 0      # replies sent so far
+        self.arrivals = []    # (len(raw) after a chunk, replies sent when it arrived)
         sock.settimeout(spec["read_timeout"])
 
     def run(self):
@@ -152,6 +160,7 @@ class _Connection:
             raise _Close("client")
         self.s.raw += chunk
         self.buf += chunk
+        self.arrivals.append((len(self.s.raw), self.replies))
 
     def _line(self):
         while b"\n" not in self.buf:
@@ -161,6 +170,11 @@ class _Connection:
             self._recv()
         line, self.buf = self.buf.split(b"\n", 1)
         line = line[:-1] if line.endswith(b"\r") else line
+        # The chunk that completed the line says how many replies the client had been sent.
+        end = len(self.s.raw) - len(self.buf)
+        while self.arrivals[0][0] < end:
+            self.arrivals.pop(0)
+        self.s.replies_before.append(self.arrivals[0][1])
         self.s.commands.append(line.decode("latin-1"))
         return line.decode("latin-1")
 
@@ -189,6 +203,7 @@ class _Connection:
             text = spec["replies"].get(verb, text)
             data = text.encode("utf-8").replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
             self._send(data if data.endswith(b"\r\n") else data + b"\r\n")
+        self.replies += 1
         self.peer._changed(self.s)
         if (spec["replies"].get(verb, text) or "").startswith("421") and kind is None:
             raise _Close("421 after " + verb)
@@ -234,21 +249,28 @@ class _Connection:
         self.offered = {e.split()[0].upper() for e in out}
         return out
 
-    def _do_ehlo(self, arg):
-        self.s.helos.append(["EHLO", arg])
+    def _do_ehlo(self, arg, verb="EHLO"):
+        self.s.helos.append([verb, arg])
+        if self.spec["lmtp"] != (verb == "LHLO"):
+            self._reply(verb, "500 5.5.1 This is %s server" % (
+                "an LMTP" if self.spec["lmtp"] else "not an LMTP"))
+            return
         self.tx = None
         lines = [self.spec["hostname"]] + self._ehlo_keywords()
         text = "".join("250-%s\r\n" % l for l in lines[:-1]) + "250 %s" % lines[-1]
-        self._reply("EHLO", text)
+        self._reply(verb, text)
 
     def _do_helo(self, arg):
+        if self.spec["lmtp"]:
+            self._do_ehlo(arg, "HELO")
+            return
         self.s.helos.append(["HELO", arg])
         self.tx = None
         self.offered = set()
         self._reply("HELO", "250 %s" % self.spec["hostname"])
 
     def _do_lhlo(self, arg):
-        self._reply("LHLO", "500 5.5.1 This is not an LMTP server")
+        self._do_ehlo(arg, "LHLO")
 
     def _do_noop(self, arg):
         self._reply("NOOP", "250 2.0.0 Ok")
@@ -320,6 +342,7 @@ class _Connection:
 
     def _challenge(self, text):
         self._send(b"334 %s\r\n" % text.encode())
+        self.replies += 1
         line = self._line()
         if line == "*":
             raise ValueError("the client cancelled")
@@ -354,13 +377,8 @@ class _Connection:
             self._reply("RCPT", "503 5.5.1 MAIL first" if self.tx is None else
                         "501 5.5.4 Syntax: RCPT TO:<address>")
             return
-        reply = self._params(words)
-        local = path.rsplit("@", 1)[0]
-        for pattern, text in self.spec["rcpt"] if reply is None else ():
-            if fnmatch.fnmatchcase(local, pattern):
-                reply = text
-                break
-        reply = reply or self.spec["rcpt_default"]
+        reply = self._params(words) or _by_local_part(self.spec["rcpt"], path,
+                                                      self.spec["rcpt_default"])
         self.tx.rcpts.append(peer_record.Rcpt(path, words, int(reply[:3]), reply))
         self._reply("RCPT", reply)
 
@@ -445,10 +463,29 @@ class _Connection:
             raise _Close("fault: drop mid-data after %d octets" % received)
 
     def _message_end(self):
-        reply = self._data_end_reply()
-        self.tx.reply = int(reply[:3])
+        tx, reply = self.tx, self._data_end_reply()
         self.tx = None
-        self._reply("DATA_END", reply)
+        if not self.spec["lmtp"]:
+            tx.reply = int(reply[:3])
+            self._reply("DATA_END", reply)
+            return
+        # RFC 2033 §4.2: one reply per accepted recipient, in order.
+        replies = [_by_local_part(self.spec["lmtp_data_end"], r, reply)
+                   for r in tx.accepted_rcpts]
+        tx.rcpt_replies = [[r, int(text[:3])] for r, text in zip(tx.accepted_rcpts, replies)]
+        codes = [code for _, code in tx.rcpt_replies]
+        tx.reply = min(codes) if any(c < 300 for c in codes) else codes[0]
+        for text in replies:
+            self._reply("DATA_END", text)
+
+
+def _by_local_part(rules, address, default):
+    """The reply of the first [glob, reply] rule matching the local part of `address`."""
+    local = address.rsplit("@", 1)[0]
+    for pattern, text in rules:
+        if fnmatch.fnmatchcase(local, pattern):
+            return text
+    return default
 
 
 def _path(arg, keyword):

@@ -71,19 +71,22 @@ def ensure_address(address):
         extra = ["nodad"] if ":" in address else []
         subprocess.run(["ip", "addr", "add", "%s/%s" % (address, bits), "dev", "lo"] + extra,
                        check=True)
-    # The kernel installs the route of a new IPv6 address a moment later (from a work queue,
-    # even with nodad): connect() fails with ENETUNREACH until then.
+    # A new IPv6 address of lo becomes local a moment after `ip addr add` (from a work queue,
+    # even with nodad): until then its prefix route lets a connect() out, and the SYN comes back
+    # as ENETUNREACH. So wait until a connection to a listener of our own there succeeds.
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     deadline = time.monotonic() + 10
-    while True:
-        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+    with socket.socket(family, socket.SOCK_STREAM) as listener:
+        listener.bind((address, 0))
+        listener.listen(8)
+        while True:
             try:
-                probe.connect((address, 9))  # a route lookup; UDP sends nothing here
-                return
+                with socket.create_connection(listener.getsockname()[:2], timeout=1):
+                    return
             except OSError:
                 if time.monotonic() > deadline:
                     raise
-        time.sleep(0.02)
+            time.sleep(0.02)
 
 
 def wait_listening(address, port, alive=lambda: True, timeout=15):

@@ -37,7 +37,10 @@ class Raw:
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
-        self.sock.connect((address, port))
+        try:
+            self.sock.connect((address, port))
+        except OSError as e:
+            raise OSError(e.errno, "%s: connect to %s port %d" % (e.strerror, address, port))
         self.buf = b""
 
     def line(self):
@@ -202,6 +205,41 @@ class Recording(PeerTestCase):
         sessions = peer.wait_sessions(3)
         self.assertEqual([s.listen[0] for s in sessions], ["2001:db8::25", "::1", MX1])
         self.assertEqual(sessions[1].peer[0], "::1")
+
+    def test_replies_before_each_command_show_what_the_client_waited_for(self):
+        peer = self.peer()
+        r = self.raw()
+        self.assertEqual(r.command(b"EHLO c\r\n")[0], 250)
+        r.sock.sendall(b"MAIL FROM:<a@x.example>\r\nRCPT TO:<b@y.example>\r\nDATA\r\n")
+        self.assertEqual([r.reply()[0] for _ in range(3)], [250, 250, 354])
+        self.assertEqual(r.command(b"body\r\n.\r\n")[0], 250)
+        self.assertEqual(r.command(b"QUIT\r\n")[0], 221)
+        [s] = peer.wait_sessions(1)
+        self.assertEqual(s.commands, ["EHLO c", "MAIL FROM:<a@x.example>", "RCPT TO:<b@y.example>",
+                                      "DATA", "QUIT"])
+        # greeting 1, EHLO 2, MAIL 3, RCPT 4, DATA 5, end of data 6
+        self.assertEqual(s.replies_before, [1, 2, 2, 2, 6])
+
+    def test_lmtp_replies_per_recipient_after_the_message(self):
+        peer = self.env.peer("mx1", {"lmtp": True, "lmtp_data_end": [["over*", "452 4.2.2 quota"]]},
+                             port=24)
+        r = Raw(MX1, 24)
+        self.addCleanup(r.close)
+        self.assertEqual(r.reply()[0], 220)
+        self.assertEqual(r.command(b"EHLO c\r\n")[0], 500)
+        self.assertEqual(r.command(b"LHLO c\r\n")[0], 250)
+        self.assertEqual(r.command(b"MAIL FROM:<a@x.example>\r\n")[0], 250)
+        for rcpt, code in ((b"a", 250), (b"perm", 550), (b"over", 250)):
+            self.assertEqual(r.command(b"RCPT TO:<%s@y.example>\r\n" % rcpt)[0], code)
+        self.assertEqual(r.command(b"DATA\r\n")[0], 354)
+        self.assertEqual(r.command(b"lmtp\r\n.\r\n")[0], 250)
+        self.assertEqual(r.reply(), (452, [b"452 4.2.2 quota\r\n"]))
+        self.assertEqual(r.command(b"QUIT\r\n")[0], 221)
+        [s] = peer.wait_sessions(1)
+        self.assertEqual(s.helos, [["EHLO", "c"], ["LHLO", "c"]])
+        [t] = s.transactions
+        self.assertEqual(t.rcpt_replies, [["a@y.example", 250], ["over@y.example", 452]])
+        self.assertTrue(t.accepted)
 
     def test_json_round_trip_keeps_every_field(self):
         peer = self.peer()
