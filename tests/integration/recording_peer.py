@@ -415,15 +415,20 @@ class _Connection:
         if self.stalled:
             return
         # RFC 5321 §4.1.1.4: the data ends at CRLF "." CRLF; the first line counts as after CRLF.
-        while True:
-            stream = b"\r\n" + self.buf
-            end = stream.find(b"\r\n.\r\n")
-            tx.data = self.buf if end < 0 else stream[2:end + 2]
-            self._check_drop(len(tx.data))
-            if end >= 0:
-                break
-            self._recv()
-        self.buf = stream[end + 5:]
+        self.buf = b"\r\n" + self.buf
+        searched = 0
+        try:
+            while True:
+                end = self.buf.find(b"\r\n.\r\n", searched)
+                self._check_drop(len(self.buf) - 2 if end < 0 else end)
+                if end >= 0:
+                    break
+                searched = max(0, len(self.buf) - 4)
+                self._recv()
+        except (_Close, OSError):
+            tx.data = self.buf[2:]  # what arrived before the connection ended
+            raise
+        tx.data, self.buf = self.buf[2:end + 2], self.buf[end + 5:]
         tx.message = peer_record.unstuff(tx.data)
         tx.complete = True
         self._message_end()

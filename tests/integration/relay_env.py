@@ -257,6 +257,10 @@ class RelayEnv:
         self._started.append(peer)
         return peer
 
+    def peers(self, hosts, spec=None, **kw):
+        """A recording peer on each of `hosts` with the same spec: {host: peer}."""
+        return {host: self.peer(host, spec, **kw) for host in hosts}
+
     def sink(self, host, port=25, options=()):
         """Postfix's smtp-sink on host:port with extra `options` (e.g. ["-Q", "RCPT"])."""
         address = address_of(host)
