@@ -5,8 +5,8 @@ the message as received by DATA and BDAT, STARTTLS with SNI, AUTH PLAIN/LOGIN id
 that its scripted replies and faults happen (per-recipient codes, 421 greeting, drop mid-DATA,
 stalls, hostile replies). The SMTP-smuggling endings (LF . LF, CR . CR, CRLF . CR, LF . CRLF)
 must stay inside one message, since the relay tests count on the peer to show them. Also the peer
-in a process of its own, and Postfix's smtp-sink (as root only: in a user namespace it cannot
-drop privileges).
+in a process of its own, Postfix's smtp-sink, and our smtpd's LMTP client delivering to the
+peer (these two as root only: in a user namespace neither can drop privileges).
 """
 import os
 import shutil
@@ -18,6 +18,7 @@ import tempfile
 import time
 import unittest
 
+import harness
 import netns
 import peer_certs
 import peer_record
@@ -473,6 +474,41 @@ class Processes(PeerTestCase):
         self.assertIn(b"sink", m["content"])
         sink.stop()
         self.assertIsNotNone(sink.proc.returncode)
+
+
+def in_user_namespace():
+    with open("/proc/self/uid_map") as f:
+        return f.read().split()[:2] != ["0", "0"]
+
+
+@unittest.skipIf(in_user_namespace(), "smtpd cannot start as the root of a user namespace")
+class OurSmtpdAsClient(PeerTestCase):
+    """Our smtpd's LMTP client (the client machine the relay grows from) delivering to the peer
+    in the namespace: what a relay test does, with the peer as the next hop."""
+
+    def test_lmtp_delivery_from_smtpd_is_recorded_with_crlf_only(self):
+        peer = self.env.peer("mx1", {"lmtp": True,
+                                     "lmtp_data_end": [["later*", "452 4.2.2 over quota"]]},
+                             port=24)
+        smtpd = harness.Smtpd(extra_config=(
+            'action "peer" lmtp "%s:24" rcpt-to virtual <vusers>\n'
+            'match from any for domain "lmtp.example" action "peer"\n' % MX1)).start()
+        self.addCleanup(smtpd.cleanup)
+        body = (b"Subject: through smtpd\r\n\r\n.leading dot\r\n" + b"z" * 998 + b"\r\n"
+                b"peer-marker\r\n")
+        with smtplib.SMTP("127.0.0.1", smtpd.port, timeout=10) as c:
+            self.assertEqual(c.sendmail("s@client.example", ["alice@lmtp.example"], body), {})
+        [t] = peer.wait_messages(1)
+        [s] = peer.wait_sessions(1)
+        self.assertEqual(s.helos[0][0], "LHLO")
+        self.assertEqual(s.peer[0], "127.0.0.1")
+        self.assertEqual(t.mail_from, "s@client.example")
+        self.assertEqual(t.accepted_rcpts, ["alice@lmtp.example"])
+        self.assertEqual(t.rcpt_replies, [["alice@lmtp.example", 250]])
+        self.assertTrue(t.message.endswith(body), t.message[-300:])
+        self.assertIn(b"Received: ", t.message)
+        self.assertEqual(peer_record.bare_line_endings(t.data), [])
+        self.assertTrue(smtpd.queue_is_empty())
 
 
 if __name__ == "__main__":
