@@ -33,6 +33,7 @@ SPEC_DEFAULTS = {
     "drop_after": None,
     "drop_mid_data": None,
     "hostile": {},
+    "implicit_tls": False,
     "lmtp": False,
     "lmtp_data_end": [],
     "per_connection": [],
@@ -57,6 +58,8 @@ def spec_for(spec, index):
         merged.update(extra[index])
     if merged["greeting"] is None:
         merged["greeting"] = "220 %s ESMTP recording peer" % merged["hostname"]
+    if merged["implicit_tls"] and not merged["tls"]:
+        raise ValueError("implicit_tls needs tls: {cert, key}")
     for kind in merged["hostile"].values():
         if kind not in HOSTILE_KINDS:
             raise ValueError("hostile kind %r is not one of %s" % (kind, HOSTILE_KINDS))
@@ -86,6 +89,8 @@ class Connection:
 
     def run(self):
         try:
+            if self.spec["implicit_tls"]:
+                self._handshake(self.spec["tls"])  # RFC 8314 §3.3: TLS from the first byte
             self._greet()
             while True:
                 self._command(self._line())
@@ -246,6 +251,11 @@ class Connection:
         self._reply("STARTTLS", "220 2.0.0 Ready to start TLS")
         if self.stalled:
             return
+        self.buf = b""  # RFC 3207 §4.2: nothing received before the handshake counts
+        self._handshake(tls)
+
+    def _handshake(self, tls):
+        """The server side of a TLS handshake on the connection, then TLS is recorded."""
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(tls["cert"], tls["key"])
         if tls.get("client_ca"):
@@ -253,9 +263,10 @@ class Connection:
             ctx.verify_mode = ssl.CERT_OPTIONAL
         sni = []
         ctx.sni_callback = lambda sslsock, name, context: sni.append(name)
-        self.buf = b""  # RFC 3207 §4.2: nothing received before the handshake counts
         self.s.tls_offset = len(self.s.raw)
-        self.sock = ctx.wrap_socket(self.sock, server_side=True)
+        # self.sock is the TLS socket before the handshake, so that stop() can shut it down.
+        self.sock = ctx.wrap_socket(self.sock, server_side=True, do_handshake_on_connect=False)
+        self.sock.do_handshake()
         cert = self.sock.getpeercert()
         self.s.tls = {"version": self.sock.version(), "cipher": self.sock.cipher()[0],
                       "sni": sni[0] if sni else None,

@@ -17,6 +17,7 @@ The spec (a dict, or a JSON file for the command line); every key is optional (S
                 a MAIL/RCPT parameter of an extension not offered gets 555 5.5.4
   tls           {"cert": PEM, "key": PEM, "client_ca": PEM or absent}: needed for STARTTLS;
                 with client_ca a client certificate is asked for and recorded
+  implicit_tls  true: TLS from the first byte with the "tls" certificate (smtps, port 465)
   auth          {"user": U, "password": P, "only_after_tls": false}: the AUTH PLAIN/LOGIN
                 credentials (235 when they match, 535 5.7.8 otherwise)
   mail          reply to MAIL ("250 2.1.0 Ok")

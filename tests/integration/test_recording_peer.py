@@ -330,6 +330,20 @@ class TlsAndAuth(PeerTestCase):
         self.assertEqual(s.after_starttls, b"NOOP\r\n")
         self.assertEqual(s.commands, ["EHLO c", "STARTTLS", "QUIT"])
 
+    def test_implicit_tls_on_port_465(self):
+        peer = self.env.peer("mx1", {"implicit_tls": True, "tls": self.certs["valid"]}, port=465)
+        ctx = ssl.create_default_context(cafile=self.certs["ca"])
+        raw = socket.create_connection((MX1, 465), timeout=10)
+        # smtplib.SMTP_SSL names the server by its address; SNI and verification need the name.
+        with smtplib.SMTP(timeout=10) as c:
+            c.sock = ctx.wrap_socket(raw, server_hostname="mx1.mx.example")
+            self.assertEqual(c.getreply()[0], 220)
+            self.assertEqual(c.sendmail("a@x.example", ["ok@y.example"], b"smtps\r\n"), {})
+        [s] = peer.wait_sessions(1)
+        self.assertEqual((s.tls["sni"], s.tls_offset), ("mx1.mx.example", 0))
+        self.assertTrue(s.raw.startswith(b"ehlo "), s.raw[:20])
+        self.assertEqual(peer.messages()[0].message, b"smtps\r\n")
+
     def handshake(self, tls, ca=None, client=None):
         """STARTTLS to a peer with the spec's "tls" = `tls`, trusting only `ca` (the test CA);
         returns the session, or the ssl.SSLCertVerificationError."""
@@ -442,6 +456,8 @@ class Faults(PeerTestCase):
     def test_bad_hostile_kind_is_refused(self):
         with self.assertRaises(ValueError):
             self.peer({"per_connection": [{}, {"hostile": {"EHLO": "nonsense"}}]})
+        with self.assertRaises(ValueError):
+            self.peer({"implicit_tls": True})
 
 
 class Processes(PeerTestCase):
