@@ -14,7 +14,7 @@ import unittest
 
 import harness
 import netns
-from mini_peer import RecordingPeer
+import relay_env
 
 RELAY_CONFIG = """\
 maildir_path = "{maildir}"
@@ -49,11 +49,9 @@ def wait_for(predicate, timeout=30, what="condition"):
 
 @unittest.skipIf(in_user_namespace(), "smtpd cannot start as the root of a user namespace")
 class Relay(unittest.TestCase):
-    def start_peer(self, address, **options):
-        peer = RecordingPeer(address, 25, **options)
-        peer.start()
-        self.addCleanup(peer.stop)
-        return peer
+    def setUp(self):
+        self.env = relay_env.RelayEnv()
+        self.addCleanup(self.env.stop)
 
     def start_smtpd(self):
         smtpd = RelaySmtpd().start()
@@ -73,7 +71,7 @@ class Relay(unittest.TestCase):
         self.assertEqual(code, 250, text)
 
     def test_a_message_for_a_remote_domain_reaches_its_mx(self):
-        peers = [self.start_peer(a) for a in ("127.0.0.11", "127.0.0.12")]
+        peers = list(self.env.peers(["mx1", "mx2"]).values())
         smtpd = self.start_smtpd()
         self.submit(smtpd, "alice@localhost", ["bob@mx.example", "carol@MX.example"],
                     b"Subject: relay\r\n\r\nrelay-marker-1\r\n..dot line\r\n")
@@ -81,39 +79,38 @@ class Relay(unittest.TestCase):
         self.assertEqual(len(got), 1, got)
         m = got[0]
         self.assertEqual(m.mail_from, "alice@localhost")
-        self.assertEqual(m.rcpt_to, ["bob@mx.example", "carol@MX.example"])
-        self.assertIn(b"relay-marker-1\r\n..dot line\r\n", m.data_raw)
-        self.assertTrue(m.data_raw.startswith(b"Received: "), m.data_raw[:200])
+        self.assertEqual(m.accepted_rcpts, ["bob@mx.example", "carol@MX.example"])
+        self.assertIn(b"relay-marker-1\r\n.dot line\r\n", m.message)
+        self.assertTrue(m.message.startswith(b"Received: "), m.message[:200])
         self.assertTrue(smtpd.queue_is_empty())
         self.assertIn("mta delivery", smtpd.read_log())
 
-    def test_the_next_preference_is_tried_when_the_best_mx_hosts_refuse_connections(self):
-        peer = self.start_peer("127.0.0.13")
+    def test_the_next_preference_is_tried_when_the_best_mx_hosts_refuse_the_session(self):
+        self.env.peers(["mx1", "mx2"], {"greeting": "421 4.3.2 busy"})
+        peer = self.env.peer("mx3")
         smtpd = self.start_smtpd()
         self.submit(smtpd, "alice@localhost", ["bob@mx.example"],
                     b"Subject: fallback\r\n\r\nrelay-marker-2\r\n")
-        got = wait_for(peer.messages, what="the message at mx3")
-        self.assertEqual([m.rcpt_to for m in got], [["bob@mx.example"]])
+        got = peer.wait_messages(1)
+        self.assertEqual([m.accepted_rcpts for m in got], [["bob@mx.example"]])
         self.assertTrue(smtpd.queue_is_empty())
 
     def test_implicit_mx(self):
-        peer = self.start_peer("127.0.0.20")
+        peer = self.env.peer("implicit")
         smtpd = self.start_smtpd()
         self.submit(smtpd, "alice@localhost", ["x@implicit.example"],
                     b"Subject: implicit\r\n\r\nrelay-marker-3\r\n")
-        wait_for(peer.messages, what="the message at the implicit MX")
+        peer.wait_messages(1)
 
     def test_per_recipient_results_deliver_bounce_and_retry(self):
-        peer = self.start_peer("127.0.0.11", rcpt_replies={"perm": b"550 5.1.1 no such user",
-                                                           "temp": b"451 4.3.0 try later"})
-        peer2 = self.start_peer("127.0.0.12", rcpt_replies={"perm": b"550 5.1.1 no such user",
-                                                            "temp": b"451 4.3.0 try later"})
+        spec = {"rcpt": [["perm*", "550 5.1.1 no such user"], ["temp*", "451 4.3.0 try later"]]}
+        peer, peer2 = self.env.peers(["mx1", "mx2"], spec).values()
         smtpd = self.start_smtpd()
         self.submit(smtpd, "alice@localhost",
                     ["ok@mx.example", "perm@mx.example", "temp@mx.example"],
                     b"Subject: mixed\r\n\r\nrelay-marker-4\r\n")
         got = wait_for(lambda: peer.messages() + peer2.messages(), what="the message")
-        self.assertEqual(got[0].rcpt_to, ["ok@mx.example"])
+        self.assertEqual(got[0].accepted_rcpts, ["ok@mx.example"])
         # The failure notice comes back to the local sender, naming the remote reply.
         notice = smtpd.find_delivered(b"perm@mx.example", timeout=30)
         self.assertIn(b"Status: 5.1.1", notice)
