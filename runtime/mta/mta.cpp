@@ -5,6 +5,7 @@
 // connection while the one before delivered something.
 #include "mta/mta.hpp"
 
+#include "common/clock.hpp"
 #include "common/log.hpp"
 #include "common/random_id.hpp"
 #include "mta/client_session.hpp"
@@ -270,8 +271,9 @@ asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message
     if (!message.valid() || ::fstat(message.get(), &st) != 0) {
         co_return all_failed(request, Status::TempFail, "451 4.3.0 cannot read the queued message");
     }
-    auto planned = plan_relay(*action, *envelope, request.indexes, hostname_,
-                              static_cast<std::uint64_t>(st.st_size));
+    PlanContext const context{hostname_, static_cast<std::uint64_t>(st.st_size), config_.srs.key,
+                              now_seconds()};
+    auto planned = plan_relay(*action, *envelope, request.indexes, context);
     if (!planned) {
         co_return all_failed(request, Status::TempFail, "451 4.3.0 " + planned.error().what());
     }

@@ -4,6 +4,9 @@
 // unless `tls no-verify` is given.
 #include "mta/relay_job.hpp"
 
+#include "srs/srs.hpp"
+
+#include <algorithm>
 #include <fmt/format.h>
 #include <system_error>
 
@@ -89,11 +92,34 @@ sm::MailOptions mail_options(QueuedEnvelope const& e) {
     return m;
 }
 
+/// The sender to announce: <> stays <> (`mail-from` never makes a notice bounceable); else
+/// `mail-from`, or the SRS rewrite of a forwarded message's sender, or the sender itself.
+std::string mail_from(conf::Relay const& relay, QueuedEnvelope const& envelope,
+                      std::span<std::uint32_t const> indexes, PlanContext const& context) {
+    if (envelope.sender.empty()) {
+        return {};
+    }
+    if (relay.mail_from) {
+        return *relay.mail_from;
+    }
+    auto const forwarded = std::find_if(indexes.begin(), indexes.end(), [&](std::uint32_t i) {
+        return !envelope.recipients[i].dest.empty();
+    });
+    if (!relay.srs || !context.srs_key || forwarded == indexes.end()) {
+        return envelope.sender;
+    }
+    QueuedRecipient const& via = envelope.recipients[*forwarded];
+    auto const at = via.address.rfind('@');
+    std::string_view const our_domain =
+        at == std::string::npos ? std::string_view() : std::string_view(via.address).substr(at + 1);
+    auto rewritten = srs::forward(envelope.sender, our_domain, *context.srs_key, context.now);
+    return rewritten ? std::move(rewritten).value() : envelope.sender; // too long: as it was
+}
+
 } // namespace
 
 Result<RelayJob> plan_relay(conf::Action const& action, QueuedEnvelope const& envelope,
-                            std::span<std::uint32_t const> indexes, std::string const& hostname,
-                            std::uint64_t size) {
+                            std::span<std::uint32_t const> indexes, PlanContext const& context) {
     conf::Relay const& relay = action.relay;
     if (indexes.empty()) {
         return bad_request("no recipient to relay");
@@ -124,15 +150,13 @@ Result<RelayJob> plan_relay(conf::Action const& action, QueuedEnvelope const& en
         job.target.name = domain;
     }
     if (relay.backup) {
-        job.target.backup_mx = relay.backup_mx.value_or(hostname);
+        job.target.backup_mx = relay.backup_mx.value_or(context.hostname);
     }
-    job.params.helo = relay.helo.value_or(hostname);
+    job.params.helo = relay.helo.value_or(context.hostname);
     set_tls(job, relay);
-    // A notice keeps its null reverse-path: `mail-from` never makes one bounceable.
-    job.message.sender = sm::path_of(
-        envelope.sender.empty() ? envelope.sender : relay.mail_from.value_or(envelope.sender));
+    job.message.sender = sm::path_of(mail_from(relay, envelope, indexes, context));
     job.message.mail = mail_options(envelope);
-    job.message.size = size;
+    job.message.size = context.size;
     return job;
 }
 

@@ -3,15 +3,17 @@
 // message to send (sender, recipients with their DSN options, MAIL parameters, size), from the
 // queued envelope and the `action ... relay` options of smtpd.conf(5). Pure: tested without
 // sockets. RFC 5321 §5.1 (where), RFC 3461 §4 (what is passed on). Depends on: spool/envelope.hpp,
-// grammar's conf/ast.hpp, statemachine's sm/client.hpp, common/result.hpp.
+// grammar's conf/ast.hpp, statemachine's sm/client.hpp, srs/srs.hpp, common/result.hpp.
 #pragma once
 
+#include "common/clock.hpp"
 #include "common/result.hpp"
 #include "conf/ast.hpp"
 #include "smtpd/sm/client.hpp"
 #include "spool/envelope.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -38,13 +40,24 @@ struct RelayJob {
     std::vector<std::uint32_t> indexes;
 };
 
+/// What a plan needs besides the action and the envelope.
+struct PlanContext {
+    std::string hostname;                 ///< our name: the HELO name unless the action has `helo`
+    std::uint64_t size = 0;               ///< octets of the queued content
+    std::optional<std::string> srs_key{}; ///< `srs key`: for actions with `srs`
+    SysSeconds now{};                     ///< for the SRS timestamp
+};
+
 /// The job for recipients `indexes` of `envelope` (all of `action`, a relay action, and of one
-/// domain), whose content has `size` octets. `hostname` is our name, the HELO name unless the
-/// action has `helo`. Fails (std::errc::invalid_argument, with a sentence) on an index out of
-/// range or recipients of different domains.
+/// domain). With `srs` on the action and a key, a message forwarded by an alias or ~/.forward
+/// (a recipient with a `dest`) from a sender that is not <> goes out with the sender rewritten
+/// (srs::forward, in the domain of the forwarded recipient), so that the next hop's SPF check
+/// sees our domain and a bounce comes back to us (docs/arch/srs.md). Fails
+/// (std::errc::invalid_argument, with a sentence) on an index out of range or recipients of
+/// different domains.
 [[nodiscard]] Result<RelayJob> plan_relay(conf::Action const& action,
                                           QueuedEnvelope const& envelope,
                                           std::span<std::uint32_t const> indexes,
-                                          std::string const& hostname, std::uint64_t size);
+                                          PlanContext const& context);
 
 } // namespace smtpd::rt::mta

@@ -5,6 +5,7 @@
 #include "mta/relay_job.hpp"
 
 #include "conf/conf.hpp"
+#include "srs/srs.hpp"
 
 #include <gtest/gtest.h>
 
@@ -40,7 +41,7 @@ QueuedEnvelope envelope() {
 
 RelayJob plan(std::string const& options, std::vector<std::uint32_t> indexes = {0, 1},
               QueuedEnvelope const& e = envelope()) {
-    auto job = plan_relay(relay_action(options), e, indexes, "mail.example", 1234);
+    auto job = plan_relay(relay_action(options), e, indexes, PlanContext{"mail.example", 1234});
     EXPECT_TRUE(job) << job.error().what();
     return job ? std::move(job).value() : RelayJob{};
 }
@@ -123,8 +124,8 @@ TEST(RelayJob, ASmarthostAddressIsALiteralAndItsLabelIsKept) {
                                      "auth <secrets>\nmatch from local for any action \"relay\"\n",
                                      "smtpd.conf");
     ASSERT_TRUE(parsed.ok()) << parsed.errors.at(0).to_string();
-    auto job =
-        plan_relay(parsed.config->actions.at(0), envelope(), std::vector<std::uint32_t>{0}, "h", 1);
+    auto job = plan_relay(parsed.config->actions.at(0), envelope(), std::vector<std::uint32_t>{0},
+                          PlanContext{"h", 1});
     ASSERT_TRUE(job);
     EXPECT_EQ(job.value().target.label, "label1");
 }
@@ -144,11 +145,48 @@ TEST(RelayJob, ANoticeKeepsItsNullSenderWhateverMailFromSays) {
     EXPECT_TRUE(plan("mail-from bounces@example.org", {0}, e).message.sender.is_null());
 }
 
+// A forwarded message goes out from an SRS address in the domain it was forwarded from, which
+// decodes back to the sender; not without `srs` on the action, nor for a direct recipient.
+TEST(RelayJob, SrsRewritesTheSenderOfAForwardedMessage) {
+    auto parsed = conf::parse_config("srs key \"secret\"\n"
+                                     "action \"relay\" relay srs\n"
+                                     "match from local for any action \"relay\"\n",
+                                     "smtpd.conf");
+    ASSERT_TRUE(parsed.ok()) << parsed.errors.at(0).to_string();
+    QueuedEnvelope e = envelope();
+    e.sender = "alice@sender.example";
+    e.recipients[0].address = "list@ours.example";
+    e.recipients[0].dest = "bob@remote.example";
+    SysSeconds const now{std::chrono::seconds{1700000000}};
+    PlanContext const context{"h", 1, std::string("secret"), now};
+    conf::Action const& action = parsed.config->actions.at(0);
+    auto forwarded = plan_relay(action, e, std::vector<std::uint32_t>{0}, context);
+    ASSERT_TRUE(forwarded);
+    auto const& sender = forwarded.value().message.sender.mailbox;
+    ASSERT_TRUE(sender);
+    EXPECT_TRUE(sender->local_part.starts_with("SRS0=")) << sender->local_part;
+    EXPECT_EQ(sender->domain, "ours.example");
+    auto const back = srs::reverse(sender->local_part + "@" + sender->domain,
+                                   srs::Keys{"secret", std::nullopt}, now);
+    ASSERT_TRUE(back) << back.error().what();
+    EXPECT_EQ(back.value(), "alice@sender.example");
+    // A direct recipient: the sender as it is.
+    auto direct = plan_relay(action, e, std::vector<std::uint32_t>{1}, context);
+    ASSERT_TRUE(direct);
+    EXPECT_EQ(direct.value().message.sender.mailbox->domain, "sender.example");
+    // No srs on the action, or no key: as it is.
+    auto plain = plan_relay(relay_action(""), e, std::vector<std::uint32_t>{0}, context);
+    EXPECT_EQ(plain.value().message.sender.mailbox->local_part, "alice");
+    auto keyless = plan_relay(action, e, std::vector<std::uint32_t>{0}, PlanContext{"h", 1});
+    EXPECT_EQ(keyless.value().message.sender.mailbox->local_part, "alice");
+}
+
 TEST(RelayJob, RefusesAnIndexOutOfRangeAndMixedDomains) {
     conf::Action const action = relay_action("");
-    EXPECT_FALSE(plan_relay(action, envelope(), std::vector<std::uint32_t>{3}, "h", 1));
-    EXPECT_FALSE(plan_relay(action, envelope(), std::vector<std::uint32_t>{0, 2}, "h", 1));
-    EXPECT_FALSE(plan_relay(action, envelope(), std::vector<std::uint32_t>{}, "h", 1));
+    PlanContext const context{"h", 1};
+    EXPECT_FALSE(plan_relay(action, envelope(), std::vector<std::uint32_t>{3}, context));
+    EXPECT_FALSE(plan_relay(action, envelope(), std::vector<std::uint32_t>{0, 2}, context));
+    EXPECT_FALSE(plan_relay(action, envelope(), std::vector<std::uint32_t>{}, context));
 }
 
 } // namespace
