@@ -25,15 +25,18 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <array>
-#include <cctype>
 #include <chrono>
-#include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace smtpd::rt::tls {
 namespace {
@@ -129,9 +132,8 @@ asio::awaitable<void> serve(tcp::acceptor& acceptor, asio::ssl::context& ctx, bo
     saw.received.assign(buffer.data(), n);
 }
 
-asio::awaitable<void> dial(tcp::endpoint server, asio::ssl::context& ctx, Dial how,
-                           ClientSaw& saw) {
-    tcp::socket socket(co_await asio::this_coro::executor);
+asio::awaitable<void> dial(tcp::socket socket, tcp::endpoint server, asio::ssl::context& ctx,
+                           Dial how, ClientSaw& saw) {
     boost::system::error_code ec;
     co_await socket.async_connect(server, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
@@ -178,7 +180,8 @@ Outcome connect(asio::ssl::context& client_ctx, Server const& server, Dial const
     tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
     Outcome out;
     asio::co_spawn(io, serve(acceptor, server_ctx, how.starttls, out.server), asio::detached);
-    asio::co_spawn(io, dial(acceptor.local_endpoint(), client_ctx, how, out.client),
+    asio::co_spawn(io,
+                   dial(tcp::socket(io), acceptor.local_endpoint(), client_ctx, how, out.client),
                    asio::detached);
     io.run_for(kTestBound);
     EXPECT_TRUE(out.client.done) << "the client did not finish within the bound";
@@ -362,27 +365,24 @@ TEST_F(ClientTls, StartTlsAfterAPlainGreeting) {
     EXPECT_EQ(o.server.received, "EHLO relay.example\r\n");
 }
 
-// The fingerprint as the openssl command prints it ("sha256 Fingerprint=AB:CD:..."), written
-// as libtls writes it.
-std::string openssl_fingerprint(std::string const& cert_file) {
-    std::string const command =
-        "openssl x509 -noout -fingerprint -sha256 -in '" + cert_file + "' 2>/dev/null";
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) {
+// The SHA-256 of the certificate in `cert_file` (its first PEM block), as libtls writes it.
+std::string fingerprint(std::string const& cert_file) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> const bio(BIO_new_file(cert_file.c_str(), "r"),
+                                                        &BIO_free);
+    std::unique_ptr<X509, decltype(&X509_free)> const cert(
+        bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr, &X509_free);
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int size = 0;
+    if (!cert || X509_digest(cert.get(), EVP_sha256(), digest.data(), &size) != 1) {
         return {};
     }
-    std::array<char, 256> line{};
-    std::string text = std::fgets(line.data(), static_cast<int>(line.size()), pipe) != nullptr
-                           ? std::string(line.data())
-                           : std::string();
-    ::pclose(pipe);
-    std::string hex;
-    for (char c : text.substr(text.find('=') + 1)) {
-        if (std::isxdigit(static_cast<unsigned char>(c)) != 0) {
-            hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        }
+    std::string out = "SHA256:";
+    constexpr std::string_view kHex = "0123456789abcdef";
+    for (unsigned int i = 0; i < size; ++i) {
+        out += kHex.at(digest.at(i) >> 4U);
+        out += kHex.at(digest.at(i) & 0xfU);
     }
-    return "SHA256:" + hex;
+    return out;
 }
 
 TEST_F(ClientTls, TheFingerprintIsTheSha256OfTheServedCertificate) {
@@ -390,9 +390,12 @@ TEST_F(ClientTls, TheFingerprintIsTheSha256OfTheServedCertificate) {
     ASSERT_TRUE(ctx);
     Outcome const o = connect(*ctx, Server{valid_, 0, {}}, Dial{"mx1.mx.example"});
     ASSERT_TRUE(o.client.ok);
-    std::string const expected = openssl_fingerprint(valid_.cert_file);
+    std::string const expected = fingerprint(valid_.cert_file);
     ASSERT_EQ(expected.size(), 7U + 64U);
     EXPECT_EQ(o.client.hash, expected);
+    Outcome const other = connect(*ctx, Server{expired_, 0, {}}, Dial{"mx1.mx.example", false});
+    EXPECT_EQ(other.client.hash, fingerprint(expired_.cert_file));
+    EXPECT_NE(other.client.hash, expected);
 }
 
 TEST_F(ClientTls, ContextErrorsNameTheFileOrTheOption) {
