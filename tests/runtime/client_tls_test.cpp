@@ -44,6 +44,7 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using testing::CertFiles;
+using testing::common_name;
 using testing::LeafSpec;
 using testing::TempDir;
 using testing::TestCa;
@@ -51,16 +52,6 @@ using namespace std::chrono_literals;
 
 constexpr auto kHandshakeTimeout = 5s;
 constexpr auto kTestBound = 20s;
-
-std::string common_name(X509 const* cert) {
-    if (cert == nullptr) {
-        return {};
-    }
-    std::array<char, 256> cn{};
-    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn.data(),
-                              static_cast<int>(cn.size()));
-    return cn.data();
-}
 
 /// The peer under test: what it serves and asks for.
 struct Server {

@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -150,6 +151,16 @@ std::string TestCa::stray_key(std::string const& stem, std::string const& passph
     std::string path = dir_ + "/" + stem + ".key";
     write_key(path, key.get(), passphrase);
     return path;
+}
+
+std::string common_name(X509 const* cert) {
+    if (cert == nullptr) {
+        return {};
+    }
+    std::array<char, 256> cn{};
+    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn.data(),
+                              static_cast<int>(cn.size()));
+    return cn.data();
 }
 
 } // namespace smtpd::rt::testing

@@ -4,6 +4,8 @@
 // Depends on: OpenSSL's libcrypto.
 #pragma once
 
+#include <openssl/types.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,5 +50,8 @@ class TestCa {
     std::string dir_;
     std::string cert_file_;
 };
+
+/// The subject's common name of `cert`, or "" for none (nullptr).
+[[nodiscard]] std::string common_name(X509 const* cert);
 
 } // namespace smtpd::rt::testing
