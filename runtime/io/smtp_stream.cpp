@@ -130,6 +130,7 @@ asio::awaitable<bool> SmtpStream::client_handshake(asio::ssl::context& context,
     SSL* const ssl = tls_->native_handle();
     if (!set_identity(ssl, bare_host(std::move(server_name)))) {
         ERR_clear_error();
+        tls_.reset(); // no handshake began: nothing to shut down
         co_return false;
     }
     // Without verify, OpenSSL still verifies and keeps the outcome (SSL_get_verify_result), but

@@ -252,6 +252,16 @@ TEST_F(ClientTls, TheNameAskedForIsTheNameChecked) {
     EXPECT_EQ(dotted.client.verify_result, "verified");
 }
 
+TEST_F(ClientTls, ANameOpenSslCannotSendFailsBeforeTheHandshake) {
+    auto const ctx = trusting_ca();
+    ASSERT_TRUE(ctx);
+    std::string const too_long(300, 'a'); // SNI carries at most 255 octets
+    Outcome const o = connect(*ctx, Server{valid_, 0, {}}, Dial{too_long, false});
+    EXPECT_FALSE(o.client.ok);
+    EXPECT_FALSE(o.server.handshake_ok);
+    EXPECT_EQ(o.client.verify_result, ""); // no TLS at all
+}
+
 TEST_F(ClientTls, WithoutTheCaTheSystemStoreDoesNotTrustTheTestCa) {
     auto const ctx = context(ClientTlsConfig{});
     ASSERT_TRUE(ctx);
