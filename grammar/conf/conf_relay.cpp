@@ -5,13 +5,13 @@
 // parse.y where a value would only fail at delivery: the URL (relay_url.hpp), helo, src,
 // mail-from, protocols and ciphers are checked here, and tls is refused with smtp+notls:// or
 // lmtp://, a URL label without an auth table.
-// Depends on: conf_build.hpp, relay_url.hpp.
+// Depends on: conf_build.hpp, relay_url.hpp, tls_protocols.hpp.
 #include "conf_build.hpp"
 
 #include "relay_url.hpp"
+#include "tls_protocols.hpp"
 
 #include <algorithm>
-#include <array>
 
 namespace smtpd::conf {
 
@@ -41,31 +41,6 @@ bool is_mail_from(std::string_view text) {
     auto const at = text.rfind('@');
     return at != std::string_view::npos && at > 0 && at + 1 < text.size() &&
            !has_blank_or_control(text) && text.find_first_of("<>") == std::string_view::npos;
-}
-
-// tls_config_parse_protocols(3): names separated by ',' or ':', each perhaps negated by '!'.
-bool is_protocol_list(std::string_view text) {
-    constexpr auto kNames =
-        std::to_array<std::string_view>({"all", "secure", "default", "legacy", "tlsv1", "tlsv1.0",
-                                         "tlsv1.1", "tlsv1.2", "tlsv1.3"});
-    if (text.empty()) {
-        return false;
-    }
-    std::size_t start = 0;
-    for (;;) {
-        auto const end = text.find_first_of(",:", start);
-        std::string name = lowercase(text.substr(start, end - start));
-        if (!name.empty() && name.front() == '!') {
-            name.erase(0, 1);
-        }
-        if (std::find(kNames.begin(), kNames.end(), name) == kNames.end()) {
-            return false;
-        }
-        if (end == std::string_view::npos) {
-            return true;
-        }
-        start = end + 1;
-    }
 }
 
 } // namespace
@@ -117,10 +92,16 @@ bool ConfigBuilder::relay_value(Relay& relay, Token const& keyword, Token const&
         }
         relay.mail_from = v;
     } else if (k == "protocols") {
-        if (!is_protocol_list(v)) {
+        auto const set = parse_tls_protocols(v);
+        if (!set) {
             error(value, "invalid TLS protocols " + quote_for_message(v) +
                              ": expected names such as \"tlsv1.2,tlsv1.3\", \"secure\" or "
                              "\"all\"");
+            return false;
+        }
+        if ((*set & kTlsProtocolsAll) == 0) {
+            error(value, "TLS protocols " + quote_for_message(v) +
+                             " leave neither TLS 1.2 nor TLS 1.3 (the versions supported)");
             return false;
         }
         relay.protocols = v;

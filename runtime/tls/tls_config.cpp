@@ -3,65 +3,29 @@
 // the certificate and key (the way libtls serves several keypairs). Every context gets the same
 // verification settings and ca, since the switch also switches the store a client's certificate
 // is checked against.
-// Depends on: tls_config.hpp, key_store.hpp, tls_error.hpp, common/fs.hpp, OpenSSL, Boost.Asio.
+// Depends on: tls_config.hpp, key_store.hpp, pem_files.hpp, tls_error.hpp, OpenSSL, Boost.Asio.
 #include "tls/tls_config.hpp"
 
-#include "common/fs.hpp"
+#include "tls/pem_files.hpp"
 #include "tls/tls_error.hpp"
 
-#include <openssl/bio.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <array>
-#include <limits>
 
 namespace smtpd::rt::tls {
 
 namespace {
 
-struct FreeX509 {
-    void operator()(X509* cert) const { X509_free(cert); }
-};
 struct FreeSslCtx {
     void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
 };
-struct FreeBio {
-    void operator()(BIO* bio) const { BIO_free(bio); }
-};
-using X509Ptr = std::unique_ptr<X509, FreeX509>;
 using SslCtxPtr = std::unique_ptr<SSL_CTX, FreeSslCtx>;
 
 constexpr std::array<unsigned char, 5> kSessionContext = {'s', 'm', 't', 'p', 'd'};
-
-/// Every PEM certificate in `file`, in order; an error names the file.
-Result<std::vector<X509Ptr>> read_certificates(std::string const& file, TlsErrc bad) {
-    auto pem = read_file(file);
-    if (!pem) {
-        return failure(pem.error().code, file + ": " + pem.error().what());
-    }
-    std::vector<X509Ptr> certs;
-    std::string const& text = pem.value();
-    if (text.size() <= static_cast<std::size_t>(std::numeric_limits<int>::max())) {
-        std::unique_ptr<BIO, FreeBio> const bio(
-            BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-        while (bio) {
-            X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-            if (!cert) {
-                break;
-            }
-            certs.push_back(std::move(cert));
-        }
-    }
-    ERR_clear_error(); // the read that ends the loop always fails ("no start line")
-    if (certs.empty()) {
-        return failure(bad, file + ": no PEM certificate");
-    }
-    return certs;
-}
 
 SslCtxPtr new_server_ctx() {
     SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
@@ -74,24 +38,6 @@ SslCtxPtr new_server_ctx() {
     // Sessions are resumed only with the context that made them (needed with client certs).
     SSL_CTX_set_session_id_context(ctx.get(), kSessionContext.data(), kSessionContext.size());
     return ctx;
-}
-
-/// The certificate and chain of `files` in `ctx`; returns the leaf.
-Result<X509*> use_certificate(SSL_CTX* ctx, PkiFiles const& files) {
-    auto certs = read_certificates(files.cert_file, TlsErrc::BadCertificate);
-    if (!certs) {
-        return certs.error();
-    }
-    auto& chain = certs.value();
-    if (SSL_CTX_use_certificate(ctx, chain.front().get()) != 1) {
-        return failure(TlsErrc::BadCertificate, files.cert_file + ": " + take_openssl_errors());
-    }
-    for (std::size_t i = 1; i < chain.size(); ++i) {
-        if (SSL_CTX_add1_chain_cert(ctx, chain[i].get()) != 1) {
-            return failure(TlsErrc::BadCertificate, files.cert_file + ": " + take_openssl_errors());
-        }
-    }
-    return SSL_CTX_get0_certificate(ctx);
 }
 
 /// Client certificate verification: required and checked against the ca (or the system store).

@@ -27,6 +27,10 @@ class TlsCategory final : public std::error_category {
             return "no certificate";
         case TlsErrc::Library:
             return "TLS library failure";
+        case TlsErrc::BadProtocols:
+            return "bad TLS protocols";
+        case TlsErrc::BadCiphers:
+            return "bad TLS ciphers";
         }
         return "unknown TLS error";
     }

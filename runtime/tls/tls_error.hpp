@@ -15,6 +15,8 @@ enum class TlsErrc : int {
     BadCa,              ///< no PEM certificate in the ca file
     NoPki,              ///< a TLS context without any certificate
     Library,            ///< OpenSSL failed where only an allocation can fail
+    BadProtocols,       ///< a protocols list that names no usable TLS version
+    BadCiphers,         ///< a cipher list OpenSSL matches no cipher with
 };
 
 [[nodiscard]] std::error_category const& tls_category();

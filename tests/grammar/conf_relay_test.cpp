@@ -243,6 +243,8 @@ ErrorCase const kErrorCases[] = {
     {"SrcUndefinedTable", "action r relay src <s>\n", R"(smtpd.conf:1:21: undefined table "s" (tables must be declared before use))"},
     {"BadMailFrom", "action r relay mail-from bob\n", R"(smtpd.conf:1:26: invalid mail-from address "bob": expected user@domain)"},
     {"BadProtocols", "action r relay protocols \"tlsv1.2,tlsv1.4\"\n", R"(smtpd.conf:1:26: invalid TLS protocols "tlsv1.2,tlsv1.4": expected names such as "tlsv1.2,tlsv1.3", "secure" or "all")"},
+    {"NoProtocolLeft", "action r relay protocols \"tlsv1.0,tlsv1.1\"\n", R"(smtpd.conf:1:26: TLS protocols "tlsv1.0,tlsv1.1" leave neither TLS 1.2 nor TLS 1.3 (the versions supported))"},
+    {"EverythingRemoved", "action r relay protocols \"!all\"\n", R"(smtpd.conf:1:26: TLS protocols "!all" leave neither TLS 1.2 nor TLS 1.3 (the versions supported))"},
     {"BadCiphers", "action r relay ciphers \"HIGH MEDIUM\"\n", R"(smtpd.conf:1:24: invalid TLS ciphers "HIGH MEDIUM")"},
     {"UndefinedPki", "action r relay pki nope\n", R"(smtpd.conf:1:20: undefined pki "nope" (a pki must be declared before the actions that use it))"},
     {"UndefinedCa", "action r relay ca Nope\n", R"(smtpd.conf:1:19: undefined ca "nope" (a ca must be declared before the actions that use it))"},

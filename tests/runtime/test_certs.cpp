@@ -1,6 +1,6 @@
 // TestCa (see test_certs.hpp), with OpenSSL's C API: EC P-256 keys, X.509 v3 certificates valid
-// from an hour ago for a day, signed with SHA-256. A test helper: failures abort the test run.
-// Depends on: test_certs.hpp, OpenSSL's libcrypto.
+// from an hour ago for a day (or expired yesterday), signed with SHA-256. A test helper: failures
+// abort the test run. Depends on: test_certs.hpp, OpenSSL's libcrypto.
 #include "test_certs.hpp"
 
 #include <openssl/bio.h>
@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -53,13 +54,15 @@ void add_ext(X509* cert, X509* issuer, int nid, std::string const& value) {
     X509_EXTENSION_free(ext);
 }
 
-CertPtr new_cert(EVP_PKEY* key, std::string const& cn, long serial) {
+constexpr long kDay = 86400;
+
+CertPtr new_cert(EVP_PKEY* key, std::string const& cn, long serial, bool expired = false) {
     CertPtr cert(X509_new());
     require(cert != nullptr, "X509_new");
     X509_set_version(cert.get(), 2);
     ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
-    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400);
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), expired ? -2 * kDay : -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), expired ? -kDay : kDay);
     require(X509_set_pubkey(cert.get(), key) == 1, "X509_set_pubkey");
     X509_NAME* name = X509_get_subject_name(cert.get());
     require(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
@@ -117,22 +120,28 @@ CertFiles TestCa::issue(std::string const& stem, LeafSpec const& spec) {
     std::string const cn = spec.common_name.empty() && !spec.dns_names.empty()
                                ? spec.dns_names.front()
                                : spec.common_name;
-    CertPtr const cert = new_cert(key.get(), cn, state_->serial++);
-    X509* ca = state_->cert.get();
-    require(X509_set_issuer_name(cert.get(), X509_get_subject_name(ca)) == 1,
+    CertPtr const cert = new_cert(key.get(), cn, state_->serial++, spec.expired);
+    X509* issuer = spec.self_signed ? cert.get() : state_->cert.get();
+    EVP_PKEY* signer = spec.self_signed ? key.get() : state_->key.get();
+    require(X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer)) == 1,
             "X509_set_issuer_name");
-    add_ext(cert.get(), ca, NID_basic_constraints, "critical,CA:FALSE");
-    add_ext(cert.get(), ca, NID_authority_key_identifier, "keyid:always");
-    if (!spec.dns_names.empty()) {
-        std::string san;
-        for (auto const& dns : spec.dns_names) {
-            san += (san.empty() ? "DNS:" : ",DNS:") + dns;
-        }
-        add_ext(cert.get(), ca, NID_subject_alt_name, san);
+    add_ext(cert.get(), issuer, NID_basic_constraints, "critical,CA:FALSE");
+    if (!spec.self_signed) {
+        add_ext(cert.get(), issuer, NID_authority_key_identifier, "keyid:always");
     }
-    require(X509_sign(cert.get(), state_->key.get(), EVP_sha256()) > 0, "X509_sign");
+    std::string san;
+    for (auto const& dns : spec.dns_names) {
+        san += (san.empty() ? "DNS:" : ",DNS:") + dns;
+    }
+    for (auto const& ip : spec.ip_addresses) {
+        san += (san.empty() ? "IP:" : ",IP:") + ip;
+    }
+    if (!san.empty()) {
+        add_ext(cert.get(), issuer, NID_subject_alt_name, san);
+    }
+    require(X509_sign(cert.get(), signer, EVP_sha256()) > 0, "X509_sign");
     CertFiles files{dir_ + "/" + stem + ".crt", dir_ + "/" + stem + ".key"};
-    write_cert(files.cert_file, cert.get(), spec.chain ? ca : nullptr);
+    write_cert(files.cert_file, cert.get(), spec.chain ? state_->cert.get() : nullptr);
     write_key(files.key_file, key.get());
     return files;
 }
@@ -142,6 +151,16 @@ std::string TestCa::stray_key(std::string const& stem, std::string const& passph
     std::string path = dir_ + "/" + stem + ".key";
     write_key(path, key.get(), passphrase);
     return path;
+}
+
+std::string common_name(X509 const* cert) {
+    if (cert == nullptr) {
+        return {};
+    }
+    std::array<char, 256> cn{};
+    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn.data(),
+                              static_cast<int>(cn.size()));
+    return cn.data();
 }
 
 } // namespace smtpd::rt::testing

@@ -1,7 +1,10 @@
 // Test helper: certificates made at test run time (never committed): a CA, and leaf certificates
-// for given DNS names signed by it, with their EC P-256 keys, as PEM files in a directory.
+// for given DNS names and addresses signed by it (or by themselves, or expired), with their EC
+// P-256 keys, as PEM files in a directory.
 // Depends on: OpenSSL's libcrypto.
 #pragma once
+
+#include <openssl/types.h>
 
 #include <memory>
 #include <string>
@@ -17,9 +20,12 @@ struct CertFiles {
 
 /// What a leaf certificate says.
 struct LeafSpec {
-    std::vector<std::string> dns_names; ///< subjectAltName DNS entries (none: no extension)
-    std::string common_name;            ///< subject CN; the first DNS name when empty
-    bool chain = false;                 ///< append the CA certificate to the certificate file
+    std::vector<std::string> dns_names;      ///< subjectAltName DNS entries (none: no extension)
+    std::string common_name;                 ///< subject CN; the first DNS name when empty
+    bool chain = false;                      ///< append the CA certificate to the certificate file
+    bool expired = false;                    ///< valid from two days ago until yesterday
+    bool self_signed = false;                ///< signed by its own key, not by the CA
+    std::vector<std::string> ip_addresses{}; ///< subjectAltName IP entries
 };
 
 /// A certificate authority whose files live in `dir`.
@@ -44,5 +50,8 @@ class TestCa {
     std::string dir_;
     std::string cert_file_;
 };
+
+/// The subject's common name of `cert`, or "" for none (nullptr).
+[[nodiscard]] std::string common_name(X509 const* cert);
 
 } // namespace smtpd::rt::testing

@@ -31,6 +31,7 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using testing::CertFiles;
+using testing::common_name;
 using testing::LeafSpec;
 using testing::TempDir;
 using testing::TestCa;
@@ -48,16 +49,6 @@ struct Handshake {
     boost::system::error_code server_error;
     std::string client_cn; ///< CN of the client certificate the server received
 };
-
-std::string common_name(X509* cert) {
-    if (cert == nullptr) {
-        return {};
-    }
-    std::array<char, 256> cn{};
-    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn.data(),
-                              static_cast<int>(cn.size()));
-    return cn.data();
-}
 
 // The client side, with OpenSSL directly: connects, handshakes, reads the server's certificate.
 void run_client(std::uint16_t port, ClientOptions const& options, Handshake& out) {
