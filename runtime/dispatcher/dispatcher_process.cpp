@@ -31,7 +31,8 @@ sm::SessionParams session_limits(conf::Config const& config) {
     return params;
 }
 
-/// What must be read before the chroot: the zone for Received dates.
+/// What must be read before the chroot: the zone for Received dates. (The TLS contexts, with
+/// their files and the trust store, are made before it too.)
 void prepare_for_jail() {
     ::tzset();
 }
@@ -48,6 +49,10 @@ int run_dispatcher(DaemonOptions const& options, conf::Config const& config) {
         fatal(made.error().what());
     }
     auto contexts = std::move(made).value();
+    auto client_contexts = mta::make_client_contexts(config);
+    if (!client_contexts) {
+        fatal(client_contexts.error().what());
+    }
     prepare_for_jail();
     enter_jail_or_exit(Role::Dispatcher, options);
     services.on_listener([&io, &contexts](std::uint32_t index, Fd socket) {
@@ -56,10 +61,12 @@ int run_dispatcher(DaemonOptions const& options, conf::Config const& config) {
             fatal("dispatcher: unusable listener socket from the parent");
         }
     });
-    mta::Mta mta(io.get_executor(), config, server.hostname, [&services](mta::RouteQuery query) {
+    auto resolve_route = [&services](mta::RouteQuery query) {
         return services.resolve_route(std::move(query.name), std::move(query.backup_mx),
                                       query.host_only);
-    });
+    };
+    mta::Mta mta(io.get_executor(), config, server.hostname, resolve_route,
+                 std::move(client_contexts).value());
     services.on_relay([&io, &mta, &services](ipc::RelayRequest request, Fd message) {
         auto work = [](mta::Mta& m, DispatcherServices& s, ipc::RelayRequest r,
                        Fd fd) -> asio::awaitable<void> {

@@ -11,6 +11,7 @@
 #include "mta/client_session.hpp"
 #include "mta/relay_job.hpp"
 #include "spool/envelope.hpp"
+#include "tls/client_tls.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -112,9 +113,9 @@ struct Transaction {
 class Attempt {
   public:
     Attempt(RelayJob const& job, QueuedEnvelope const& envelope, Progress& progress, int body_fd,
-            ipc::RouteDestination const& destination)
+            ipc::RouteDestination const& destination, asio::ssl::context& tls)
         : job_(job), envelope_(envelope), progress_(progress), body_fd_(body_fd),
-          destination_(destination), id_(random_id()),
+          destination_(destination), tls_(tls), id_(random_id()),
           relay_(fmt::format("{} [{}]", destination.host, destination.address)) {}
 
     /// Connects and runs one session for the pending recipients; true when some recipient got a
@@ -143,15 +144,24 @@ class Attempt {
         SmtpStream stream(std::move(socket));
         sm::ClientParams params = job_.params;
         params.server_name = destination_.host.starts_with('[') ? "" : destination_.host;
-        if (params.tls == sm::ClientTlsPolicy::Opportunistic) {
-            // XXX(#14): no client TLS context yet; opportunistic TLS is not tried.
-            params.tls = sm::ClientTlsPolicy::None;
+        std::string const server_name = params.server_name;
+        if (params.implicit_tls) {
+            auto starting = start_tls(stream, server_name);
+            if (!co_await std::move(starting)) {
+                progress_.temp_fail_pending(
+                    fmt::format("421 4.7.0 TLS handshake with {} failed: {}", relay_,
+                                stream.verify_result()),
+                    destination_.host);
+                auto closing = stream.close();
+                co_await std::move(closing);
+                co_return false;
+            }
         }
         current_.positions = progress_.pending();
         sm::ClientConnection connection(std::move(params), message_for(current_.positions));
         SessionHooks hooks{
             [this] { return body_fd_; },
-            [](std::string const& /*server_name*/) -> asio::awaitable<bool> { co_return false; },
+            [this, &stream](std::string const& name) { return start_tls(stream, name); },
             [this](sm::ClientRecipientResult const& r) { record(r); },
             [this] { return next_message(); }};
         auto running = run_session(stream, connection, hooks);
@@ -163,6 +173,23 @@ class Attempt {
     }
 
   private:
+    /// The handshake, verified as the job says, and its log lines in OpenSMTPD's words.
+    asio::awaitable<bool> start_tls(SmtpStream& stream, std::string const& server_name) {
+        auto shaking =
+            stream.client_handshake(tls_, server_name, job_.verify, Mta::kHandshakeTimeout);
+        bool const ok = co_await std::move(shaking);
+        if (!ok) {
+            log_info("{} mta error reason=\"TLS handshake failed: {}\"", id_,
+                     stream.verify_result());
+            co_return false;
+        }
+        bool const verified = stream.verify_result() == "verified";
+        log_info("{} mta tls ciphers={}", id_, stream.tls_info());
+        log_info("{} mta cert-check result=\"{}\" fingerprint=\"{}\"", id_,
+                 verified ? "valid" : "unverified", stream.peer_certificate_hash());
+        co_return true;
+    }
+
     sm::ClientMessage message_for(std::vector<std::size_t> const& positions) {
         ++transactions_;
         sm::ClientMessage m = job_.message;
@@ -224,6 +251,7 @@ class Attempt {
     Progress& progress_;
     int body_fd_;
     ipc::RouteDestination const& destination_;
+    asio::ssl::context& tls_;
     std::string id_;
     std::string relay_;
     Transaction current_;
@@ -249,10 +277,26 @@ conf::Action const* relay_action(conf::Config const& config, std::string const& 
 
 } // namespace
 
+Result<ClientContexts> make_client_contexts(conf::Config const& config) {
+    ClientContexts contexts;
+    for (conf::Action const& action : config.actions) {
+        if (action.method != conf::Action::Method::Relay) {
+            continue;
+        }
+        auto context = tls::make_client_context(tls::client_tls_config(config, action.relay));
+        if (!context) {
+            return failure(context.error().code,
+                           fmt::format("action \"{}\": {}", action.name, context.error().what()));
+        }
+        contexts.emplace(action.name, std::move(context).value());
+    }
+    return contexts;
+}
+
 Mta::Mta(asio::any_io_executor executor, conf::Config const& config, std::string hostname,
-         RouteResolver resolve)
+         RouteResolver resolve, ClientContexts contexts)
     : executor_(std::move(executor)), config_(config), hostname_(std::move(hostname)),
-      resolve_(std::move(resolve)) {}
+      resolve_(std::move(resolve)), contexts_(std::move(contexts)) {}
 
 asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message) {
     auto envelope = decode_envelope(request.envelope);
@@ -278,6 +322,10 @@ asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message
         co_return all_failed(request, Status::TempFail, "451 4.3.0 " + planned.error().what());
     }
     RelayJob const job = std::move(planned).value();
+    auto const tls = contexts_.find(action_name);
+    if (tls == contexts_.end()) {
+        co_return all_failed(request, Status::TempFail, "451 4.3.5 no TLS context for the action");
+    }
     if (!job.target.unix_socket.empty()) {
         co_return all_failed(request, Status::TempFail,
                              "451 4.3.5 relaying to a unix socket is not supported");
@@ -304,7 +352,7 @@ asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message
         if (progress.pending().empty()) {
             break;
         }
-        Attempt attempt(job, *envelope, progress, message.get(), destination);
+        Attempt attempt(job, *envelope, progress, message.get(), destination, *tls->second);
         auto running = attempt.run(executor_);
         if (co_await std::move(running)) {
             break;

@@ -3,8 +3,10 @@
 // function it was given (the dispatcher's IPC to the lookup role, which owns the resolver), then
 // tries every address of the route in order (RFC 5321 §5.1), a session each (client_session.hpp),
 // until no recipient is left or an address gave some recipient a final answer. Logs in
-// OpenSMTPD's words: `mta connecting`, `mta connected`, `mta delivery`, `mta disconnected`.
-// Depends on: ipc/messages.hpp, mta/relay_job.hpp, mta/client_session.hpp, common/fs.hpp,
+// OpenSMTPD's words: `mta connecting`, `mta connected`, `mta tls`, `mta cert-check`,
+// `mta delivery`, `mta disconnected`.
+// Depends on: ipc/messages.hpp, mta/relay_job.hpp, mta/client_session.hpp, tls/client_tls.hpp,
+// common/fs.hpp,
 // grammar's conf/ast.hpp, Boost.Asio.
 #pragma once
 
@@ -18,8 +20,12 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <boost/asio/ssl/context.hpp>
+
 #include <chrono>
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 
 namespace smtpd::rt::mta {
@@ -33,11 +39,20 @@ struct RouteQuery {
 using RouteResolver =
     std::function<boost::asio::awaitable<Result<ipc::RouteResolved>>(RouteQuery query)>;
 
+/// The client TLS context of each relay action, by action name.
+using ClientContexts =
+    std::map<std::string, std::shared_ptr<boost::asio::ssl::context>, std::less<>>;
+
+/// The contexts of every relay action of `config` (tls/client_tls.hpp: its pki, ca, protocols and
+/// ciphers; the system's trust store without a ca). Made before the chroot, which hides the
+/// files; an error names the file or the setting.
+[[nodiscard]] Result<ClientContexts> make_client_contexts(conf::Config const& config);
+
 class Mta {
   public:
     /// `config` must outlive the Mta. `hostname` is our name (HELO, backup MX).
     Mta(boost::asio::any_io_executor executor, conf::Config const& config, std::string hostname,
-        RouteResolver resolve);
+        RouteResolver resolve, ClientContexts contexts);
 
     /// Relays what `request` asks, the content read from `message`; one result per index, in
     /// the request's order.
@@ -46,12 +61,15 @@ class Mta {
 
     /// How long a connection may take to be established.
     static constexpr std::chrono::seconds kConnectTimeout{30};
+    /// How long a TLS handshake may take (RFC 5321 §4.5.3.2 names none; 5 minutes as a command).
+    static constexpr std::chrono::seconds kHandshakeTimeout{300};
 
   private:
     boost::asio::any_io_executor executor_;
     conf::Config const& config_;
     std::string hostname_;
     RouteResolver resolve_;
+    ClientContexts contexts_;
 };
 
 } // namespace smtpd::rt::mta

@@ -1,0 +1,121 @@
+"""STARTTLS towards the MX (issue 14): a real smtpd in the DNS namespace of netns.py relays to a
+recording peer on mx3.mx.example (127.0.0.13; nothing listens on mx1 and mx2, whose connections
+are refused) that offers STARTTLS with a certificate made now (peer_certs.py). Under the default,
+opportunistic policy the message goes over TLS whatever the certificate, logged as unverified;
+with `relay tls` the certificate must chain to the trust anchors (`ca`) and name the MX host, or
+the recipient stays queued; `tls no-verify` requires TLS but not a verified certificate.
+As a normal user the namespace is a user namespace where smtpd cannot start: the tests skip.
+"""
+import os
+import shutil
+import tempfile
+import unittest
+
+import harness
+import netns
+import peer_certs
+import relay_env
+
+CONFIG = """\
+maildir_path = "{maildir}"
+table vusers {{ "@" = "{user}" }}
+{extra}
+listen on 127.0.0.1 port {port} {listen_options}
+action "local" maildir $maildir_path virtual <vusers>
+action "relay" relay @OPTIONS@
+match from any for local action "local"
+match from local for any action "relay"
+"""
+
+
+def in_user_namespace():
+    with open("/proc/self/uid_map") as f:
+        return f.read().split()[:2] != ["0", "0"]
+
+
+@unittest.skipIf(in_user_namespace(), "smtpd cannot start as the root of a user namespace")
+class RelayTls(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.certs_dir = tempfile.mkdtemp(prefix="relay-tls-")
+        os.chmod(cls.certs_dir, 0o755)
+        cls.certs = peer_certs.make(cls.certs_dir, "mx3.mx.example")
+        for name in os.listdir(cls.certs_dir):  # the daemon reads the ca as root
+            os.chmod(os.path.join(cls.certs_dir, name), 0o644)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.certs_dir, ignore_errors=True)
+
+    def setUp(self):
+        self.env = relay_env.RelayEnv()
+        self.addCleanup(self.env.stop)
+
+    def relay(self, certificate, options=""):
+        """Starts the peer with `certificate` and smtpd with the relay `options`, submits one
+        message; returns (smtpd, peer)."""
+        peer = self.env.peer("mx3", {"extensions": ["PIPELINING", "8BITMIME", "STARTTLS"],
+                                     "tls": self.certs[certificate]})
+
+        class Smtpd(harness.Smtpd):
+            CONFIG = globals()["CONFIG"].replace("@OPTIONS@", options)
+
+        smtpd = Smtpd(extra_config='ca testca cert "%s"\n' % self.certs["ca"]).start()
+        self.addCleanup(smtpd.cleanup)
+        d = harness.Dialogue(smtpd.port)
+        self.addCleanup(d.close)
+        self.assertEqual(d.reply()[0], 220)
+        for line in (b"EHLO client.example\r\n", b"MAIL FROM:<alice@localhost>\r\n",
+                     b"RCPT TO:<bob@mx.example>\r\n"):
+            self.assertEqual(d.command(line)[0], 250, line)
+        self.assertEqual(d.command(b"DATA\r\n")[0], 354)
+        self.assertEqual(d.command(b"Subject: tls\r\n\r\ntls-relay-marker\r\n.\r\n")[0], 250)
+        return smtpd, peer
+
+    def assert_delivered_over_tls(self, smtpd, peer, check):
+        [m] = peer.wait_messages(1)
+        self.assertIn(b"tls-relay-marker", m.message)
+        tls_sessions = [s for s in peer.sessions() if s.messages()]
+        self.assertIsNotNone(tls_sessions[0].tls, "the message went in clear")
+        self.assertEqual(tls_sessions[0].tls["sni"], "mx3.mx.example")
+        self.assertEqual(tls_sessions[0].after_starttls, b"")
+        self.assertTrue(smtpd.queue_is_empty())
+        log = smtpd.read_log()
+        self.assertIn("mta tls ciphers=TLSv1.", log)
+        self.assertIn('mta cert-check result="%s"' % check, log)
+
+    def assert_kept_for_retry(self, smtpd, peer, reason):
+        queue = os.path.join(smtpd.spool, "queue")
+        deadline_log = lambda: "TLS handshake failed: %s" % reason in smtpd.read_log()  # noqa: E731
+        peer.wait_for(lambda sessions: deadline_log(), what="the failed handshake in smtpd's log")
+        self.assertEqual(peer.messages(), [])
+        self.assertTrue(os.listdir(queue))
+        self.assertFalse(smtpd.queue_is_empty(timeout=1))
+
+    def test_opportunistic_tls_takes_any_certificate_and_logs_it_unverified(self):
+        smtpd, peer = self.relay("self_signed")
+        self.assert_delivered_over_tls(smtpd, peer, "unverified")
+
+    def test_tls_with_the_ca_verifies_the_mx_certificate(self):
+        smtpd, peer = self.relay("valid", "tls ca testca")
+        self.assert_delivered_over_tls(smtpd, peer, "valid")
+
+    def test_tls_refuses_a_self_signed_certificate(self):
+        smtpd, peer = self.relay("self_signed", "tls ca testca")
+        self.assert_kept_for_retry(smtpd, peer, "self-signed certificate")
+
+    def test_tls_refuses_an_expired_certificate(self):
+        smtpd, peer = self.relay("expired", "tls ca testca")
+        self.assert_kept_for_retry(smtpd, peer, "certificate has expired")
+
+    def test_tls_refuses_a_certificate_for_another_name(self):
+        smtpd, peer = self.relay("wrong_name", "tls ca testca")
+        self.assert_kept_for_retry(smtpd, peer, "hostname mismatch")
+
+    def test_tls_no_verify_requires_tls_but_not_the_certificate(self):
+        smtpd, peer = self.relay("self_signed", "tls no-verify")
+        self.assert_delivered_over_tls(smtpd, peer, "unverified")
+
+
+if __name__ == "__main__":
+    netns.run_tests()
