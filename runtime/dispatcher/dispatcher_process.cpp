@@ -61,11 +61,15 @@ int run_dispatcher(DaemonOptions const& options, conf::Config const& config) {
             fatal("dispatcher: unusable listener socket from the parent");
         }
     });
-    auto resolve_route = [&services](mta::RouteQuery query) {
-        return services.resolve_route(std::move(query.name), std::move(query.backup_mx),
-                                      query.host_only);
-    };
-    mta::Mta mta(io.get_executor(), config, server.hostname, resolve_route,
+    mta::MtaServices mta_services{
+        [&services](mta::RouteQuery query) {
+            return services.resolve_route(std::move(query.name), std::move(query.backup_mx),
+                                          query.host_only);
+        },
+        [&services](std::string table, std::string label) {
+            return services.find_relay_credentials(std::move(table), std::move(label));
+        }};
+    mta::Mta mta(io.get_executor(), config, server.hostname, std::move(mta_services),
                  std::move(client_contexts).value());
     services.on_relay([&io, &mta, &services](ipc::RelayRequest request, Fd message) {
         auto work = [](mta::Mta& m, DispatcherServices& s, ipc::RelayRequest r,

@@ -10,7 +10,7 @@ namespace asio = boost::asio;
 
 DispatcherServices::DispatcherServices(Peers& peers, asio::any_io_executor const& executor)
     : peers_(peers), executor_(executor), resolved_(executor), checked_(executor),
-      routes_(executor), created_(executor), committed_(executor) {}
+      routes_(executor), relay_credentials_(executor), created_(executor), committed_(executor) {}
 
 asio::awaitable<Result<ipc::RecipientResolved>>
 DispatcherServices::resolve(std::string local, std::string domain, bool client_local) {
@@ -32,6 +32,13 @@ asio::awaitable<Result<ipc::RouteResolved>>
 DispatcherServices::resolve_route(std::string domain, std::string backup_mx, bool host_only) {
     ipc::ResolveRoute request{0, std::move(domain), std::move(backup_mx), host_only};
     auto asking = ipc::ask(peers_.to(Role::Lookup), routes_, std::move(request));
+    co_return co_await std::move(asking);
+}
+
+asio::awaitable<Result<ipc::RelayCredentialsFound>>
+DispatcherServices::find_relay_credentials(std::string table, std::string label) {
+    ipc::FindRelayCredentials request{0, std::move(table), std::move(label)};
+    auto asking = ipc::ask(peers_.to(Role::Lookup), relay_credentials_, std::move(request));
     co_return co_await std::move(asking);
 }
 
@@ -75,6 +82,9 @@ void DispatcherServices::on_message(Role from, ipc::Received received) {
     case ipc::MsgType::RouteResolved:
         return complete_reply(routes_, std::get<ipc::RouteResolved>(std::move(m)),
                               Role::Dispatcher);
+    case ipc::MsgType::RelayCredentialsFound:
+        return complete_reply(relay_credentials_,
+                              std::get<ipc::RelayCredentialsFound>(std::move(m)), Role::Dispatcher);
     case ipc::MsgType::MessageCreated:
         return created(std::get<ipc::MessageCreated>(m), std::move(received.fd));
     case ipc::MsgType::MessageCommitted:

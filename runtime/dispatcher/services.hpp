@@ -47,6 +47,9 @@ class DispatcherServices {
     /// `host_only`: `domain` is a smarthost, whose own addresses are wanted (no MX).
     [[nodiscard]] boost::asio::awaitable<Result<ipc::RouteResolved>>
     resolve_route(std::string domain, std::string backup_mx, bool host_only);
+    /// The `auth` table's credentials for a smarthost label (found false: none).
+    [[nodiscard]] boost::asio::awaitable<Result<ipc::RelayCredentialsFound>>
+    find_relay_credentials(std::string table, std::string label);
     [[nodiscard]] boost::asio::awaitable<Result<CreatedMessage>> create_message();
     [[nodiscard]] boost::asio::awaitable<Result<ipc::MessageCommitted>>
     commit(std::string msgid, std::string envelope);
@@ -68,6 +71,7 @@ class DispatcherServices {
     ipc::Pending<ipc::RecipientResolved> resolved_;
     ipc::Pending<ipc::CredentialsChecked> checked_;
     ipc::Pending<ipc::RouteResolved> routes_;
+    ipc::Pending<ipc::RelayCredentialsFound> relay_credentials_;
     ipc::Pending<CreatedMessage> created_;
     ipc::Pending<ipc::MessageCommitted> committed_;
     ListenerHandler on_listener_;

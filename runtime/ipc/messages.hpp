@@ -53,6 +53,8 @@ enum class MsgType : std::uint16_t {
     RouteResolved,
     RelayRequest,
     RelayDone,
+    FindRelayCredentials,
+    RelayCredentialsFound,
 };
 
 // Enums on the wire are one byte; `last_value` gives the range the decoder accepts.
@@ -390,13 +392,36 @@ struct RelayDone {
     friend bool operator==(RelayDone const&, RelayDone const&) = default;
 };
 
+/// Dispatcher -> lookup: the credentials of `label` in the relay action's `auth` table, for
+/// AUTH to a smarthost (RFC 4954); they leave the lookup role only for the session that uses
+/// them.
+struct FindRelayCredentials {
+    static constexpr MsgType kType = MsgType::FindRelayCredentials;
+    RequestId id{};
+    std::string table;
+    std::string label;
+    static auto fields(auto& m) { return std::tie(m.id, m.table, m.label); }
+    friend bool operator==(FindRelayCredentials const&, FindRelayCredentials const&) = default;
+};
+
+struct RelayCredentialsFound {
+    static constexpr MsgType kType = MsgType::RelayCredentialsFound;
+    RequestId id{};
+    bool found{};
+    std::string user;
+    std::string password;
+    static auto fields(auto& m) { return std::tie(m.id, m.found, m.user, m.password); }
+    friend bool operator==(RelayCredentialsFound const&, RelayCredentialsFound const&) = default;
+};
+
 /// Every message, in MsgType order.
 using Message =
     std::variant<Hello, Shutdown, LookupRecipient, RecipientResolved, CheckCredentials,
                  CredentialsChecked, MessageCreate, MessageCreated, MessageCommit, MessageCommitted,
                  ScheduleMessage, DeliverRequest, DeliverResult, ControlRequest, ControlReply,
                  ListenerSocket, MessageAbort, LocalDelivery, LocalDeliveryDone, NotifySender,
-                 ReadForward, ForwardRead, ResolveRoute, RouteResolved, RelayRequest, RelayDone>;
+                 ReadForward, ForwardRead, ResolveRoute, RouteResolved, RelayRequest, RelayDone,
+                 FindRelayCredentials, RelayCredentialsFound>;
 
 inline constexpr std::uint16_t kMsgTypeCount = std::variant_size_v<Message>;
 
@@ -426,7 +451,9 @@ inline constexpr std::array<std::string_view, kMsgTypeCount> kMsgTypeNames{"Hell
                                                                            "ResolveRoute",
                                                                            "RouteResolved",
                                                                            "RelayRequest",
-                                                                           "RelayDone"};
+                                                                           "RelayDone",
+                                                                           "FindRelayCredentials",
+                                                                           "RelayCredentialsFound"};
 
 /// The name of a message type.
 [[nodiscard]] inline std::string_view type_name(MsgType type) {

@@ -1,5 +1,5 @@
-// The lookup role: recipient resolution, credential checks and the relay's routes (MX, A and
-// AAAA through the one dns::Resolver it creates at start), over IPC.
+// The lookup role: recipient resolution, credential checks, the relay's routes (MX, A and AAAA
+// through the one dns::Resolver it creates at start) and smarthost credentials, over IPC.
 #include "lookup/lookup_process.hpp"
 
 #include "common/disk_workers.hpp"
@@ -12,6 +12,7 @@
 #include "lookup/auth_tables.hpp"
 #include "lookup/queued_destination.hpp"
 #include "lookup/recipients.hpp"
+#include "lookup/relay_credentials.hpp"
 #include "lookup/route_reply.hpp"
 #include "role/role_process.hpp"
 
@@ -66,6 +67,11 @@ class Lookup {
                 return unexpected(Role::Lookup, from, m);
             }
             return route(from, std::get<ipc::ResolveRoute>(std::move(m)));
+        case ipc::MsgType::FindRelayCredentials:
+            if (from != Role::Dispatcher) {
+                return unexpected(Role::Lookup, from, m);
+            }
+            return find_relay_credentials(std::get<ipc::FindRelayCredentials>(m));
         default:
             unexpected(Role::Lookup, from, m);
         }
@@ -73,6 +79,16 @@ class Lookup {
 
   private:
     void spawn(asio::awaitable<void> work) { asio::co_spawn(io_, std::move(work), asio::detached); }
+
+    void find_relay_credentials(ipc::FindRelayCredentials const& m) {
+        auto const found = relay_credentials(recipients_, m.table, m.label);
+        if (!found) {
+            log_warn("lookup: no relay credentials for label \"{}\" in table {}", m.label, m.table);
+        }
+        peers_.send(Role::Dispatcher,
+                    found ? ipc::RelayCredentialsFound{m.id, true, found->user, found->password}
+                          : ipc::RelayCredentialsFound{m.id, false, {}, {}});
+    }
 
     /// Recipient resolution is synchronous; a ~/.forward only the parent can read is fetched
     /// between rounds: a round that needed one it does not have yet asks the parent for it and runs

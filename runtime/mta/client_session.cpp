@@ -21,12 +21,15 @@ constexpr std::size_t kBodyPiece = std::size_t{64} * 1024;
 
 /// Streams the current message through an encoder of `framing`; false when a write fails or
 /// the spool file cannot be read (the session then ends as if the peer had gone: nothing
-/// half-sent is ever taken for a delivery).
+/// half-sent is ever taken for a delivery). Each piece is written once the next is read, so the
+/// last one goes with the end of data in one write: no end of data left waiting on its own for
+/// an acknowledgement.
 asio::awaitable<bool> write_body(SmtpStream& stream, int fd, sm::BodyEncoder& encoder) {
     if (::lseek(fd, 0, SEEK_SET) != 0) {
         co_return false;
     }
     std::vector<char> buffer(kBodyPiece);
+    std::string held;
     for (;;) {
         auto const n = read_piece(fd, buffer);
         if (!n) {
@@ -35,16 +38,17 @@ asio::awaitable<bool> write_body(SmtpStream& stream, int fd, sm::BodyEncoder& en
         if (n.value() == 0) {
             break;
         }
-        std::string const bytes = encoder.encode(std::string_view(buffer.data(), n.value()));
-        if (!bytes.empty()) {
-            auto writing = stream.write(bytes);
+        std::string next = encoder.encode(std::string_view(buffer.data(), n.value()));
+        if (!held.empty()) {
+            auto writing = stream.write(held);
             if (!co_await std::move(writing)) {
                 co_return false;
             }
         }
+        held = std::move(next);
     }
-    std::string const end = encoder.finish();
-    auto writing = stream.write(end);
+    held += encoder.finish();
+    auto writing = stream.write(held);
     co_return co_await std::move(writing);
 }
 

@@ -103,6 +103,24 @@ asio::awaitable<boost::system::error_code> connect(tcp::socket& socket, tcp::end
     co_return ec;
 }
 
+/// One `mta delivery` line, in OpenSMTPD's words; `session` and `relay` are empty when no
+/// session was opened (a route or a setting failed first).
+void log_result(std::string_view session, QueuedEnvelope const& envelope,
+                QueuedRecipient const& rcpt, std::string_view relay,
+                ipc::RelayResult const& result) {
+    std::int64_t const delay = std::max<std::int64_t>(0, std::time(nullptr) - envelope.created);
+    std::string const line = fmt::format(
+        "{} mta delivery evpid={} from=<{}> to=<{}> rcpt=<{}> source=\"\" relay=\"{}\" "
+        "delay={}s result=\"{}\" stat=\"{}\"",
+        session.empty() ? envelope.id : session, envelope.id, envelope.sender, relay_address(rcpt),
+        rcpt.address, relay, delay, result_word(result.status), result.text);
+    if (result.status == Status::Delivered) {
+        log_info("{}", line);
+    } else {
+        log_warn("{}", line);
+    }
+}
+
 /// One session's bookkeeping: which job positions the current transaction carries.
 struct Transaction {
     std::vector<std::size_t> positions;
@@ -141,6 +159,8 @@ class Attempt {
             co_return false;
         }
         log_info("{} mta connected", id_);
+        // Commands and the body's end go in whole writes: nothing gains from Nagle's wait.
+        socket.set_option(tcp::no_delay(true), ec);
         SmtpStream stream(std::move(socket));
         sm::ClientParams params = job_.params;
         params.server_name = destination_.host.starts_with('[') ? "" : destination_.host;
@@ -231,19 +251,8 @@ class Attempt {
     }
 
     void log_delivery(std::size_t position, ipc::RelayResult const& result) const {
-        QueuedRecipient const& rcpt = envelope_.recipients.at(job_.indexes.at(position));
-        std::int64_t const delay =
-            std::max<std::int64_t>(0, std::time(nullptr) - envelope_.created);
-        std::string const line = fmt::format(
-            "{} mta delivery evpid={} from=<{}> to=<{}> rcpt=<{}> source=\"\" relay=\"{}\" "
-            "delay={}s result=\"{}\" stat=\"{}\"",
-            id_, envelope_.id, envelope_.sender, relay_address(rcpt), rcpt.address, relay_, delay,
-            result_word(result.status), result.text);
-        if (result.status == Status::Delivered) {
-            log_info("{}", line);
-        } else {
-            log_warn("{}", line);
-        }
+        log_result(id_, envelope_, envelope_.recipients.at(job_.indexes.at(position)), relay_,
+                   result);
     }
 
     RelayJob const& job_;
@@ -259,12 +268,18 @@ class Attempt {
     bool final_here_ = false;
 };
 
-/// Every index of the request failed the same way.
-ipc::RelayDone all_failed(ipc::RelayRequest const& request, Status status,
-                          std::string const& text) {
+/// Every index of the request failed the same way, logged when the envelope is known.
+ipc::RelayDone all_failed(ipc::RelayRequest const& request, QueuedEnvelope const* envelope,
+                          Status status, std::string const& text) {
     ipc::RelayDone done{request.id, {}};
     for (std::uint32_t const i : request.indexes) {
         done.results.push_back(ipc::RelayResult{i, status, text, {}, false});
+        if (envelope != nullptr && i < envelope->recipients.size()) {
+            log_result({}, *envelope, envelope->recipients[i], {}, done.results.back());
+        }
+    }
+    if (envelope == nullptr) {
+        log_warn("mta: relay request for {} recipient(s) failed: {}", request.indexes.size(), text);
     }
     return done;
 }
@@ -294,51 +309,67 @@ Result<ClientContexts> make_client_contexts(conf::Config const& config) {
 }
 
 Mta::Mta(asio::any_io_executor executor, conf::Config const& config, std::string hostname,
-         RouteResolver resolve, ClientContexts contexts)
+         MtaServices services, ClientContexts contexts)
     : executor_(std::move(executor)), config_(config), hostname_(std::move(hostname)),
-      resolve_(std::move(resolve)), contexts_(std::move(contexts)) {}
+      services_(std::move(services)), contexts_(std::move(contexts)) {}
 
 asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message) {
     auto envelope = decode_envelope(request.envelope);
     if (!envelope || request.indexes.empty() ||
         request.indexes.front() >= envelope->recipients.size()) {
-        co_return all_failed(request, Status::TempFail, "451 4.3.0 the relay request is invalid");
+        co_return all_failed(request, nullptr, Status::TempFail,
+                             "451 4.3.0 the relay request is invalid");
     }
     std::string const& action_name = envelope->recipients[request.indexes.front()].action;
     conf::Action const* action = relay_action(config_, action_name);
     if (action == nullptr) {
         co_return all_failed(
-            request, Status::TempFail,
+            request, &*envelope, Status::TempFail,
             fmt::format("451 4.3.5 no relay action \"{}\" in the configuration", action_name));
     }
     struct stat st {};
     if (!message.valid() || ::fstat(message.get(), &st) != 0) {
-        co_return all_failed(request, Status::TempFail, "451 4.3.0 cannot read the queued message");
+        co_return all_failed(request, &*envelope, Status::TempFail,
+                             "451 4.3.0 cannot read the queued message");
     }
     PlanContext const context{hostname_, static_cast<std::uint64_t>(st.st_size), config_.srs.key,
                               now_seconds()};
     auto planned = plan_relay(*action, *envelope, request.indexes, context);
     if (!planned) {
-        co_return all_failed(request, Status::TempFail, "451 4.3.0 " + planned.error().what());
+        co_return all_failed(request, &*envelope, Status::TempFail,
+                             "451 4.3.0 " + planned.error().what());
     }
-    RelayJob const job = std::move(planned).value();
+    RelayJob job = std::move(planned).value();
     auto const tls = contexts_.find(action_name);
     if (tls == contexts_.end()) {
-        co_return all_failed(request, Status::TempFail, "451 4.3.5 no TLS context for the action");
+        co_return all_failed(request, &*envelope, Status::TempFail,
+                             "451 4.3.5 no TLS context for the action");
     }
     if (!job.target.unix_socket.empty()) {
-        co_return all_failed(request, Status::TempFail,
+        co_return all_failed(request, &*envelope, Status::TempFail,
                              "451 4.3.5 relaying to a unix socket is not supported");
     }
+    if (action->relay.auth_table && !job.target.label.empty()) {
+        auto finding = services_.credentials(*action->relay.auth_table, job.target.label);
+        auto found = co_await std::move(finding);
+        if (!found || !found.value().found) {
+            co_return all_failed(request, &*envelope, Status::TempFail,
+                                 fmt::format("451 4.7.0 no credentials for \"{}\" in table {}",
+                                             job.target.label, *action->relay.auth_table));
+        }
+        job.params.credentials =
+            sm::ClientCredentials{std::move(found.value().user), std::move(found.value().password)};
+    }
     auto routing =
-        resolve_(RouteQuery{job.target.name, job.target.backup_mx, job.target.smarthost});
+        services_.route(RouteQuery{job.target.name, job.target.backup_mx, job.target.smarthost});
     auto route = co_await std::move(routing);
     if (!route) {
-        co_return all_failed(request, Status::TempFail, "451 4.4.3 " + route.error().what());
+        co_return all_failed(request, &*envelope, Status::TempFail,
+                             "451 4.4.3 " + route.error().what());
     }
     if (!route.value().ok) {
         bool const permanent = route.value().permanent;
-        co_return all_failed(request, permanent ? Status::PermFail : Status::TempFail,
+        co_return all_failed(request, &*envelope, permanent ? Status::PermFail : Status::TempFail,
                              fmt::format("{} {} {}", permanent ? 550 : 451, route.value().status,
                                          route.value().reason));
     }

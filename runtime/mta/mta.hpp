@@ -36,8 +36,14 @@ struct RouteQuery {
     std::string backup_mx;
     bool host_only = false;
 };
-using RouteResolver =
-    std::function<boost::asio::awaitable<Result<ipc::RouteResolved>>(RouteQuery query)>;
+/// What the MTA asks of the other roles (the dispatcher's IPC to the lookup role): routes, and a
+/// smarthost label's credentials from an `auth` table.
+struct MtaServices {
+    std::function<boost::asio::awaitable<Result<ipc::RouteResolved>>(RouteQuery query)> route;
+    std::function<boost::asio::awaitable<Result<ipc::RelayCredentialsFound>>(std::string table,
+                                                                             std::string label)>
+        credentials;
+};
 
 /// The client TLS context of each relay action, by action name.
 using ClientContexts =
@@ -52,7 +58,7 @@ class Mta {
   public:
     /// `config` must outlive the Mta. `hostname` is our name (HELO, backup MX).
     Mta(boost::asio::any_io_executor executor, conf::Config const& config, std::string hostname,
-        RouteResolver resolve, ClientContexts contexts);
+        MtaServices services, ClientContexts contexts);
 
     /// Relays what `request` asks, the content read from `message`; one result per index, in
     /// the request's order.
@@ -68,7 +74,7 @@ class Mta {
     boost::asio::any_io_executor executor_;
     conf::Config const& config_;
     std::string hostname_;
-    RouteResolver resolve_;
+    MtaServices services_;
     ClientContexts contexts_;
 };
 

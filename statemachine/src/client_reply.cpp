@@ -51,6 +51,11 @@ void ClientReplyAssembler::fail(ClientReplyError error) {
 }
 
 void ClientReplyAssembler::end_line() {
+    // "250 " with no text: RFC 5321 §4.2 wants text after the space, but Postfix's smtp-sink
+    // ends its EHLO reply so and Postfix's client takes it; read it as "250" (robustness).
+    if (line_.size() == 6 && line_[3] == ' ') {
+        line_.erase(3, 1);
+    }
     std::string_view const text(line_.data(), line_.size() - 2);
     // RFC 5321 §4.2.1: every line of a multiline reply carries the same code; refused as soon
     // as a line differs, so a reply of mixed codes cannot run on to the line limit.

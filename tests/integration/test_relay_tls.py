@@ -51,16 +51,18 @@ class RelayTls(unittest.TestCase):
         self.env = relay_env.RelayEnv()
         self.addCleanup(self.env.stop)
 
-    def relay(self, certificate, options=""):
+    def relay(self, certificate, options="", peer_spec=None, extra=""):
         """Starts the peer with `certificate` and smtpd with the relay `options`, submits one
         message; returns (smtpd, peer)."""
-        peer = self.env.peer("mx3", {"extensions": ["PIPELINING", "8BITMIME", "STARTTLS"],
-                                     "tls": self.certs[certificate]})
+        spec = {"extensions": ["PIPELINING", "8BITMIME", "STARTTLS"],
+                "tls": self.certs[certificate]}
+        spec.update(peer_spec or {})
+        peer = self.env.peer("mx3", spec)
 
         class Smtpd(harness.Smtpd):
             CONFIG = globals()["CONFIG"].replace("@OPTIONS@", options)
 
-        smtpd = Smtpd(extra_config='ca testca cert "%s"\n' % self.certs["ca"]).start()
+        smtpd = Smtpd(extra_config='ca testca cert "%s"\n%s' % (self.certs["ca"], extra)).start()
         self.addCleanup(smtpd.cleanup)
         d = harness.Dialogue(smtpd.port)
         self.addCleanup(d.close)
@@ -115,6 +117,30 @@ class RelayTls(unittest.TestCase):
     def test_tls_no_verify_requires_tls_but_not_the_certificate(self):
         smtpd, peer = self.relay("self_signed", "tls no-verify")
         self.assert_delivered_over_tls(smtpd, peer, "unverified")
+
+
+    def test_a_smarthost_gets_auth_over_verified_tls_with_the_labels_credentials(self):
+        smtpd, peer = self.relay(
+            "valid", "host smtp+tls://outbound@mx3.mx.example ca testca auth <secrets>",
+            {"extensions": ["PIPELINING", "STARTTLS", "AUTH PLAIN LOGIN"],
+             "auth": {"user": "relayuser", "password": "s3cret:with colon",
+                      "only_after_tls": True}},
+            'table secrets { outbound = "relayuser:s3cret:with colon" }\n')
+        self.assert_delivered_over_tls(smtpd, peer, "valid")
+        [session] = [s for s in peer.sessions() if s.messages()]
+        self.assertEqual(session.auth_identity, "relayuser")
+        self.assertTrue(all(a["tls"] for a in session.auth))
+
+    def test_a_label_missing_from_the_auth_table_keeps_the_message_queued(self):
+        smtpd, peer = self.relay(
+            "valid", "host smtp+tls://nobody@mx3.mx.example ca testca auth <secrets>",
+            {"extensions": ["STARTTLS", "AUTH PLAIN LOGIN"],
+             "auth": {"user": "relayuser", "password": "x"}},
+            'table secrets { outbound = "relayuser:x" }\n')
+        peer.wait_for(lambda sessions: 'no credentials for "nobody" in table secrets'
+                      in smtpd.read_log(), what="the missing credentials in the log")
+        self.assertEqual(peer.sessions(), [])
+        self.assertFalse(smtpd.queue_is_empty(timeout=1))
 
 
 if __name__ == "__main__":

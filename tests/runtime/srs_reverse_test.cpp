@@ -60,19 +60,14 @@ Resolution resolve_address(Recipients const& r, std::string const& address, bool
     return r.resolve(address.substr(0, at), address.substr(at + 1), client_local);
 }
 
-// XXX(#14): a relay action fails with a 4xx naming the address until the MTA's relay delivery
-// replaces it (expansion.cpp); then the destination carries the address. Either way, the
-// address the relay would send to.
+// The address the relay would send to: the one relay destination's, or what the reason says.
 std::string relayed_to(Resolution const& r) {
-    if (r.verdict == Kind::Accepted && r.destinations.size() == 1) {
-        return r.destinations[0].dest;
-    }
-    std::string const marker = "(action \"relay\", ";
-    auto const at = r.reason.find(marker);
-    if (r.verdict != Kind::TempFail || at == std::string::npos) {
+    if (r.verdict != Kind::Accepted || r.destinations.size() != 1 ||
+        r.destinations[0].method != DeliveryMethod::Relay) {
         return "not relayed: " + r.reason;
     }
-    return r.reason.substr(at + marker.size(), r.reason.size() - at - marker.size() - 1);
+    Destination const& d = r.destinations[0];
+    return d.dest.empty() ? d.recipient : d.dest;
 }
 
 TEST(SrsReverse, ALocalSenderIsDeliveredHere) {

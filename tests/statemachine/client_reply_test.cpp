@@ -83,6 +83,18 @@ ClientReplyError error_of(std::string const& bytes) {
     return std::get<ClientReplyError>(r.back());
 }
 
+// Postfix's smtp-sink ends its EHLO reply with "250 " and no text; it is read as "250".
+TEST(ClientReplyAssembler, TakesALastLineOfACodeAndASpaceAlone) {
+    auto const r = assemble_replies("250-sink.example\r\n250-PIPELINING\r\n250 \r\n220 \r\n");
+    ASSERT_EQ(r.size(), 2U);
+    ASSERT_TRUE(std::holds_alternative<grammar::Reply>(r[0]));
+    EXPECT_EQ(std::get<grammar::Reply>(r[0]).code, 250);
+    EXPECT_EQ(std::get<grammar::Reply>(r[0]).lines.size(), 3U);
+    ASSERT_TRUE(std::holds_alternative<grammar::Reply>(r[1]));
+    EXPECT_EQ(std::get<grammar::Reply>(r[1]).code, 220);
+    EXPECT_EQ(error_of("25 \r\n"), ClientReplyError::Malformed);
+}
+
 TEST(ClientReplyAssembler, OverLongLineIsRefusedAtItsLimit) {
     ClientReplyAssembler a;
     std::string const endless(1 << 20, 'x');

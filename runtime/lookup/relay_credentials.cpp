@@ -1,0 +1,23 @@
+// relay_credentials (see relay_credentials.hpp).
+#include "lookup/relay_credentials.hpp"
+
+namespace smtpd::rt {
+
+std::optional<RelayCredentials> relay_credentials(Recipients const& recipients,
+                                                  std::string_view table, std::string_view label) {
+    conf::TableData const* data = recipients.table(table);
+    if (data == nullptr || label.empty()) {
+        return std::nullopt;
+    }
+    auto const value = table_get(*data, label);
+    if (!value) {
+        return std::nullopt;
+    }
+    auto const colon = value->find(':');
+    if (colon == std::string::npos || colon == 0) {
+        return std::nullopt;
+    }
+    return RelayCredentials{value->substr(0, colon), value->substr(colon + 1)};
+}
+
+} // namespace smtpd::rt
