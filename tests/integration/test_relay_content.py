@@ -126,6 +126,38 @@ class Content(relay_support.RelayTestCase):
         self.refused_before_mail(["PIPELINING", "ENHANCEDSTATUSCODES"], b"no8bit-1", b"5.6.3",
                                  body, b" BODY=8BITMIME")
 
+    def test_undeclared_8bit_content_is_not_sent_to_a_peer_without_8bitmime(self):
+        # A client that sends 8-bit data without BODY=8BITMIME breaks RFC 6152 §3; we queue the
+        # message as 8BITMIME all the same (dispatcher/transaction.hpp), so it is refused the
+        # same way rather than sent on as if it were 7-bit.
+        body = b"Subject: 8bit\r\n\r\nundeclared-1 caf\xc3\xa9\r\n"
+        self.refused_before_mail(["PIPELINING", "ENHANCEDSTATUSCODES"], b"undeclared-1",
+                                 b"5.6.3", body, b"")
+
+    def test_undeclared_8bit_content_goes_with_body_8bitmime_to_a_peer_that_offers_it(self):
+        peer = self.env.peer("mx1", {"extensions": NO_CHUNKING}, also=["mx2"])
+        smtpd = self.start_smtpd()
+        self.submit(smtpd, "alice@localhost", ["bob@mx.example"],
+                    b"Subject: 8bit\r\n\r\nundeclared-2 caf\xc3\xa9\r\n")
+        (tx,) = peer.wait_messages(1)
+        self.assertIn("BODY=8BITMIME", tx.params)
+        self.assertTrue(tx.message.endswith(b"undeclared-2 caf\xc3\xa9\r\n"))
+        self.assertQueueEmpty(smtpd)
+
+    def test_lines_of_999_and_1000_octets_are_refused_at_reception(self):
+        # RFC 5321 §4.5.3.1.6: 1000 octets with the CRLF at most; a longer line is refused when
+        # the message ends (554 5.6.0), so nothing of it is queued or relayed.
+        peer = self.env.peer("mx1", also=["mx2", "mx3"])
+        smtpd = self.start_smtpd()
+        for n in (999, 1000):
+            body = b"Subject: long\r\n\r\n" + b"L" * n + b"\r\n.\r\n"
+            code, lines = self.submit(smtpd, "alice@localhost", ["bob@mx.example"], body,
+                                      raw_data=True)
+            self.assertEqual(code, 554, lines)
+            self.assertTrue(lines[-1].startswith("554 5.6.0 "), lines)
+        self.assertQueueEmpty(smtpd)
+        self.assertEqual(peer.sessions(), [])
+
 
 @relay_support.skip_in_user_namespace
 class Smuggling(relay_support.RelayTestCase):

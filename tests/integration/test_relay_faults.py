@@ -125,23 +125,32 @@ class Faults(relay_support.RelayTestCase):
         self.wait_queued(smtpd, ["bob@mx.example"], attempts=1, timeout=17 * 60)
 
     def test_hostile_replies_fail_the_session_safely(self):
+        # Each hostile reply (peer_dialogue.py) to EHLO, to RCPT and to the end of the data, on
+        # every MX: the session fails at the reply, the recipient stays queued with a 4xx (one
+        # whose message may have arrived is retried: RFC 5321 §6.1 prefers a duplicate to a
+        # loss), no byte of the reply reaches the envelope file unescaped, smtpd carries on.
         smtpd = self.start_smtpd()
         peer = self.every_mx({}, process=True)
-        for n, kind in enumerate(peer_dialogue.HOSTILE_KINDS):
-            with self.subTest(kind=kind):
-                rcpt = "hostile%d@mx.example" % n
-                peer.set_spec({"hostile": {"RCPT": kind}})
-                self.submit(smtpd, "alice@localhost", [rcpt],
-                            b"Subject: hostile\r\n\r\nhostile-%d\r\n" % n)
-                # Temporary (queued, with a 4xx) or permanent (a notice): never delivered.
-                wait_for(lambda: self.notice_or_queued(smtpd, rcpt), 60,
-                         "a result for %s (%s)" % (rcpt, kind))
-                self.assertEnvelopesClean(smtpd)
-                self.assertRunning(smtpd)
-                self.assertEqual(peer.messages(), [])
-        for line in self.show_queue(smtpd):
+        n = 0
+        for verb in ("EHLO", "RCPT", "DATA_END"):
+            for kind in peer_dialogue.HOSTILE_KINDS:
+                with self.subTest(verb=verb, kind=kind):
+                    n += 1
+                    rcpt = "hostile%d@mx.example" % n
+                    peer.set_spec({"hostile": {verb: kind}})
+                    self.submit(smtpd, "alice@localhost", [rcpt],
+                                b"Subject: hostile\r\n\r\nhostile-%d\r\n" % n)
+                    wait_for(lambda: self.notice_or_queued(smtpd, rcpt), 60,
+                             "a result for %s (%s %s)" % (rcpt, verb, kind))
+                    self.assertEnvelopesClean(smtpd)
+                    self.assertRunning(smtpd)
+        lines = self.show_queue(smtpd)
+        self.assertEqual(sorted(l[2] for l in lines),
+                         sorted("hostile%d@mx.example" % i for i in range(1, n + 1)))
+        for line in lines:
             self.assertRegex(line[4], r"^4\d\d ", line)
             self.assertNotIn("x" * 1000, line[4])
+        self.assertEqual(smtpd.all_delivered(b""), [], "a notice came back")
         # Still relaying.
         other = self.env.peer("implicit")
         self.submit(smtpd, "alice@localhost", ["after@implicit.example"], b"Subject: a\r\n\r\na\r\n")
