@@ -111,7 +111,8 @@ class Faults(relay_support.RelayTestCase):
         self.submit(smtpd, "alice@localhost", ["bob@mx.example"], b"Subject: s\r\n\r\nstall\r\n")
         stalled.wait_for(lambda ss: any(s.transactions and s.transactions[0].rcpts for s in ss),
                          what="the stalled RCPT")
-        self.submit(smtpd, "alice@localhost", ["x@implicit.example"], b"Subject: o\r\n\r\nother\r\n")
+        self.submit(smtpd, "alice@localhost", ["x@implicit.example"],
+                    b"Subject: o\r\n\r\nother\r\n")
         other.wait_messages(1)
         self.assertEqual([l[2] for l in self.show_queue(smtpd)], ["bob@mx.example"])
         self.assertEqual(stalled.messages(), [])
@@ -153,7 +154,8 @@ class Faults(relay_support.RelayTestCase):
         self.assertEqual(smtpd.all_delivered(b""), [], "a notice came back")
         # Still relaying.
         other = self.env.peer("implicit")
-        self.submit(smtpd, "alice@localhost", ["after@implicit.example"], b"Subject: a\r\n\r\na\r\n")
+        self.submit(smtpd, "alice@localhost", ["after@implicit.example"],
+                    b"Subject: a\r\n\r\na\r\n")
         other.wait_messages(1)
 
     def notice_or_queued(self, smtpd, rcpt):
