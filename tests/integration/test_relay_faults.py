@@ -126,14 +126,15 @@ class Faults(relay_support.RelayTestCase):
         self.wait_queued(smtpd, ["bob@mx.example"], attempts=1, timeout=17 * 60)
 
     def test_hostile_replies_fail_the_session_safely(self):
-        # Each hostile reply (peer_dialogue.py) to EHLO, to RCPT and to the end of the data, on
-        # every MX: the session fails at the reply, the recipient stays queued with a 4xx (one
-        # whose message may have arrived is retried: RFC 5321 §6.1 prefers a duplicate to a
-        # loss), no byte of the reply reaches the envelope file unescaped, smtpd carries on.
+        # Each hostile reply (peer_dialogue.py) as the greeting, to EHLO, to RCPT and to the end
+        # of the data, on every MX: the session fails at the reply, the recipient stays queued
+        # with a 4xx (one whose message may have arrived is retried: RFC 5321 §6.1 prefers a
+        # duplicate to a loss), no byte of the reply reaches the envelope file unescaped, and
+        # smtpd carries on.
         smtpd = self.start_smtpd()
         peer = self.every_mx({}, process=True)
         n = 0
-        for verb in ("EHLO", "RCPT", "DATA_END"):
+        for verb in ("CONNECT", "EHLO", "RCPT", "DATA_END"):
             for kind in peer_dialogue.HOSTILE_KINDS:
                 with self.subTest(verb=verb, kind=kind):
                     n += 1
