@@ -266,15 +266,14 @@ class Connection {
             co_return;
         }
         tx_.message.emplace(
-            MessageFile{created.value().msgid, std::move(created.value().fd), {}, 0});
+            MessageFile{created.value().msgid, std::move(created.value().fd), {}, 0, false});
         info.id = tx_.message->msgid;
         tx_.message->write(received_header(info));
     }
 
     void write_data(std::string_view bytes) {
         if (tx_.message) {
-            tx_.message->write(bytes);
-            tx_.message->size += bytes.size();
+            tx_.message->write_content(bytes);
         }
     }
 

@@ -25,7 +25,17 @@ struct MessageFile {
     std::string msgid;
     Fd fd;
     std::error_code error;
-    std::size_t size = 0; ///< octets of content (the Received header not counted)
+    std::size_t size = 0;   ///< octets of content (the Received header not counted)
+    bool eight_bit = false; ///< the content holds an octet over 127
+
+    /// Writes content received from the client (write() is for what we add).
+    void write_content(std::string_view bytes) {
+        for (char const c : bytes) {
+            eight_bit = eight_bit || static_cast<unsigned char>(c) > 0x7FU;
+        }
+        size += bytes.size();
+        write(bytes);
+    }
 
     void write(std::string_view bytes) {
         if (error) {
@@ -48,6 +58,8 @@ struct Transaction {
 /// The envelope to queue: `base` (id, time, client) with the envelope's sender, options and
 /// recipients, each recipient carrying its RCPT's NOTIFY and ORCPT onto every destination it
 /// resolved to; none when the record and the envelope disagree on the recipients (a bug).
+/// Content with 8-bit octets is queued as BODY=8BITMIME whatever MAIL said, so that the relay
+/// never hands it to a next hop without 8BITMIME (RFC 6152 §3; the client refuses with 5.6.3).
 [[nodiscard]] std::optional<QueuedEnvelope> queued_envelope(Transaction const& tx,
                                                             QueuedEnvelope base);
 

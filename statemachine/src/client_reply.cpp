@@ -1,6 +1,7 @@
 // ClientReplyAssembler (client_reply.hpp): splits server bytes into CRLF lines, checks the limits
-// as each byte arrives (so an endless line or reply is refused at its limit, not at its end),
-// and hands a whole reply to grammar::parse_reply. RFC 5321 §4.2, §4.2.1, §4.5.3.1.5.
+// as each byte arrives (so an endless line or reply is refused at its limit, not at its end, and
+// a bare LF or CR at once rather than at the time-out), and hands a whole reply to
+// grammar::parse_reply. RFC 5321 §2.3.8, §4.2, §4.2.1, §4.5.3.1.5.
 // Invariants: line_ < kMaxReplyLine octets unless it ends in CRLF; lines_ < kMaxReplyLines.
 // Depends on: grammar/ (reply.hpp, limits.hpp).
 #include "smtpd/sm/client_reply.hpp"
@@ -15,6 +16,14 @@ namespace {
 
 bool ends_in_crlf(std::string const& line) {
     return line.size() >= 2 && line[line.size() - 2] == '\r' && line.back() == '\n';
+}
+
+/// RFC 5321 §2.3.8, §4.2: a reply line ends in CRLF, and neither CR nor LF occurs elsewhere in
+/// it. A LF without its CR, or a CR followed by anything but LF, can never become a reply line.
+bool bare_line_end(std::string const& line) {
+    std::size_t const n = line.size();
+    return (line.back() == '\n' && (n < 2 || line[n - 2] != '\r')) ||
+           (n >= 2 && line[n - 2] == '\r' && line.back() != '\n');
 }
 
 ClientReplyError error_of(grammar::ParseError const& error) {
@@ -89,6 +98,8 @@ std::size_t ClientReplyAssembler::feed(std::string_view bytes) {
         line_.push_back(bytes[i]);
         if (ends_in_crlf(line_)) {
             end_line();
+        } else if (bare_line_end(line_)) {
+            fail(ClientReplyError::Malformed);
         } else if (line_.size() >= grammar::kMaxReplyLine) {
             // RFC 5321 §4.5.3.1.5: 512 octets including the CRLF; this line has no CRLF yet.
             fail(ClientReplyError::LineTooLong);

@@ -110,8 +110,9 @@ std::optional<Frame> Framer::next_command() {
 }
 
 // RFC 5321 §4.5.2: a line starting with "." has it removed; the line "." alone ends the data.
-// RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets including CRLF; longer lines are
-// passed through unchanged and flagged on the DataEndFrame for the session to refuse.
+// RFC 5321 §4.5.3.1.6: a text line is at most 1000 octets including CRLF, "not counting the
+// leading dot duplicated for transparency"; longer lines are passed through unchanged and flagged
+// on the DataEndFrame for the session to refuse.
 std::optional<Frame> Framer::next_data() {
     std::string_view view(buf_.data() + pos_, buf_.size() - pos_);
     if (view.empty()) {
@@ -131,7 +132,7 @@ std::optional<Frame> Framer::next_data() {
         }
         skipped = 1;
         view.remove_prefix(1);
-        line_length_ = 1;
+        line_length_ = 0; // the stuffed dot is not part of the text line
         at_line_start_ = false;
     }
     std::size_t take = 0;

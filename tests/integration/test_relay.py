@@ -9,67 +9,14 @@ As a normal user the namespace is a user namespace where smtpd cannot start (see
 test_lookup_resolver.py): the tests skip there.
 """
 import os
-import time
-import unittest
 
-import harness
 import netns
-import relay_env
-
-RELAY_CONFIG = """\
-maildir_path = "{maildir}"
-table vusers {{ "@" = "{user}" }}
-{extra}
-listen on 127.0.0.1 port {port} {listen_options}
-action "local" maildir $maildir_path virtual <vusers>
-action "relay" relay
-match from any for local action "local"
-match from local for any action "relay"
-"""
+import relay_support
+from relay_support import wait_for
 
 
-class RelaySmtpd(harness.Smtpd):
-    CONFIG = RELAY_CONFIG
-
-
-def in_user_namespace():
-    with open("/proc/self/uid_map") as f:
-        return f.read().split()[:2] != ["0", "0"]
-
-
-def wait_for(predicate, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
-
-
-@unittest.skipIf(in_user_namespace(), "smtpd cannot start as the root of a user namespace")
-class Relay(unittest.TestCase):
-    def setUp(self):
-        self.env = relay_env.RelayEnv()
-        self.addCleanup(self.env.stop)
-
-    def start_smtpd(self):
-        smtpd = RelaySmtpd().start()
-        self.addCleanup(smtpd.cleanup)
-        return smtpd
-
-    def submit(self, smtpd, sender, recipients, body):
-        d = harness.Dialogue(smtpd.port)
-        self.addCleanup(d.close)
-        self.assertEqual(d.reply()[0], 220)
-        self.assertEqual(d.command(b"EHLO client.example\r\n")[0], 250)
-        self.assertEqual(d.command(b"MAIL FROM:<%s>\r\n" % sender.encode())[0], 250)
-        for r in recipients:
-            self.assertEqual(d.command(b"RCPT TO:<%s>\r\n" % r.encode())[0], 250, r)
-        self.assertEqual(d.command(b"DATA\r\n")[0], 354)
-        code, text = d.command(body + b".\r\n")
-        self.assertEqual(code, 250, text)
-
+@relay_support.skip_in_user_namespace
+class Relay(relay_support.RelayTestCase):
     def test_a_message_for_a_remote_domain_reaches_its_mx(self):
         peers = list(self.env.peers(["mx1", "mx2"]).values())
         smtpd = self.start_smtpd()

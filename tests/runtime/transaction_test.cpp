@@ -4,6 +4,7 @@
 // Depends on: dispatcher/transaction.hpp, GoogleTest.
 #include "dispatcher/transaction.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 
 namespace smtpd::rt {
@@ -64,6 +65,21 @@ TEST(Transaction, RecordThatDisagreesWithTheEnvelopeIsRefused) {
     Transaction no_envelope = two_recipients();
     no_envelope.envelope.reset();
     EXPECT_FALSE(queued_envelope(no_envelope, QueuedEnvelope{}).has_value());
+}
+
+// RFC 6152 §3: 8-bit data needs BODY=8BITMIME; a client that sent it without gets it recorded,
+// so that the relay does not pass it to a next hop without 8BITMIME (issue 14).
+TEST(Regression, Issue14EightBitContentIsQueuedAs8BitMime) {
+    Transaction tx = two_recipients();
+    tx.message.emplace();
+    tx.message->fd = Fd(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+    tx.message->write_content("Subject: plain\r\n\r\nascii\r\n");
+    EXPECT_EQ(tx.message->size, 25U);
+    EXPECT_EQ(queued_envelope(tx, QueuedEnvelope{})->body, "");
+    tx.message->write_content("caf\xc3\xa9\r\n");
+    EXPECT_EQ(queued_envelope(tx, QueuedEnvelope{})->body, kBody8BitMime);
+    tx.envelope->mail.body = sm::Body::SevenBit;
+    EXPECT_EQ(queued_envelope(tx, QueuedEnvelope{})->body, kBody8BitMime);
 }
 
 } // namespace

@@ -131,6 +131,20 @@ TEST(ClientReplyAssembler, GarbageAndMixedCodesAreErrors) {
     EXPECT_EQ(error_of("250-a\r\n550-b\r\n" + lines(200, false)), ClientReplyError::MixedCodes);
 }
 
+// A reply whose lines end in a bare LF (or hold a bare CR) is refused at that byte: before, it
+// was one unfinished line that waited for the 5-minute command time-out.
+TEST(Regression, Issue14BareLineEndsInRepliesAreRefusedAtOnce) {
+    EXPECT_EQ(error_of("250-mx.example\n250 Ok\n"), ClientReplyError::Malformed);
+    EXPECT_EQ(error_of("250 Ok\n"), ClientReplyError::Malformed);
+    EXPECT_EQ(error_of("250 O\rk\r\n"), ClientReplyError::Malformed);
+    EXPECT_EQ(error_of("250-a\r\n250 b\r\r\n"), ClientReplyError::Malformed);
+    ClientReplyAssembler a;
+    EXPECT_EQ(a.feed("250 Ok\r"), 7U); // a CR alone may still be followed by its LF
+    EXPECT_FALSE(a.failed());
+    EXPECT_EQ(a.feed("\n"), 1U);
+    EXPECT_TRUE(std::holds_alternative<grammar::Reply>(*a.take()));
+}
+
 /// Server bytes that end any session at its greeting, mid-EHLO or mid-transaction.
 void expect_clean_end(std::string const& prefix, std::string const& bad) {
     ClientWire w(testing::client_params(), testing::client_message({"b", "c"}));
@@ -152,6 +166,7 @@ TEST(ClientReplyAssembler, BadRepliesEndTheSessionCleanly) {
         expect_clean_end(prefix, "2\r\n");
         expect_clean_end(prefix, "garbage\r\n");
         expect_clean_end(prefix, "250-a\r\n354 b\r\n");
+        expect_clean_end(prefix, "250-a\n250 b\n");
     }
 }
 

@@ -134,8 +134,15 @@ TEST(Framer, FlagsATextLineOver1000Octets) {
     EXPECT_EQ(body_of(frames), std::string(999, 'a') + "\r\n");
 }
 
-TEST(Framer, CountsTheStuffedDotTowardsTheLineLimit) {
-    std::string const bad = "DATA\r\n." + std::string(998, 'a') + "\r\n.\r\n";
+// RFC 5321 §4.5.3.1.6: "not counting the leading dot duplicated for transparency": a 998-octet
+// line that starts with a dot is 999 octets on the wire, and allowed (our own client sends such a
+// line stuffed when it came in by BDAT).
+TEST(Regression, Issue14TheStuffedDotDoesNotCountTowardsTheLineLimit) {
+    std::string const ok = "DATA\r\n.." + std::string(997, 'a') + "\r\n.\r\n";
+    auto const frames = frames_whole(ok);
+    EXPECT_FALSE(std::get<DataEndFrame>(frames.back()).line_too_long);
+    EXPECT_EQ(body_of(frames), "." + std::string(997, 'a') + "\r\n");
+    std::string const bad = "DATA\r\n.." + std::string(998, 'a') + "\r\n.\r\n";
     EXPECT_TRUE(std::get<DataEndFrame>(frames_whole(bad).back()).line_too_long);
 }
 

@@ -106,7 +106,7 @@ class Framer {
     std::uint64_t chunk_size_ = 0; ///< Chunk/SkipChunk: the chunk's declared size
     bool discarding_ = false;      ///< inside an over-long command line, waiting for its CRLF
     bool at_line_start_ = true;    ///< DATA: the next byte starts a text line
-    std::size_t line_length_ = 0;  ///< DATA: octets of the current text line so far (with the dot)
+    std::size_t line_length_ = 0;  ///< DATA: octets of this text line so far, no stuffed dot
     bool line_too_long_ = false;   ///< DATA: some line of this message was too long
     std::size_t octets_ = 0;       ///< DATA: unstuffed octets so far
 };
