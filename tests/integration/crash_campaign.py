@@ -239,7 +239,8 @@ class Client(threading.Thread):
             self.seq += 1
             marker = "crash-%d-%d-%d" % (self.campaign.seed, self.index, self.seq)
             count = self.rng.choice([1, 1, 2])
-            rcpts = ["r%d-%d@localhost" % (self.index, i) for i in range(count)]
+            rcpts = ["r%d-%d@%s" % (self.index, i, self.campaign.rcpt_domain)
+                     for i in range(count)]
             m = Message(marker, rcpts, make_content(self.rng, marker, rcpts))
             self.messages.append(m)
             transaction(d, m, self)
@@ -306,6 +307,8 @@ def check_maildir(maildir, messages):
 
 
 class Campaign:
+    rcpt_domain = "localhost"  # the recipients' domain; relay_crash.py relays to another
+
     def __init__(self, rounds, seed, clients=4, budget=150.0, max_up=1.2, log=print,
                  graceful=False):
         self.rounds, self.seed, self.nclients, self.budget = rounds, seed, clients, budget
@@ -313,7 +316,7 @@ class Campaign:
         self.stop_problems = []
         self.rng = random.Random(seed)
         self.stopping = threading.Event()
-        self.smtpd = CrashSmtpd()
+        self.smtpd = self.make_smtpd()
         self.stats = {"seed": seed, "rounds": 0, "kills_in_flight": 0,
                       "kills_awaiting_reply": 0, "tx_in_flight_at_kills": 0,
                       "kills_with_queued_mail": 0, "stops_not_0": 0, "partial_files_left": 0}
@@ -348,7 +351,7 @@ class Campaign:
             incoming = self.smtpd.incoming_left()
             self.smtpd.stop()
             messages = [m for c in clients for m in c.messages]
-            counts, problems = check_maildir(self.smtpd.maildir, messages)
+            counts, problems = self.check(messages)
             if left:
                 problems.append("queue not drained: %s" % left)
             if incoming:
@@ -366,6 +369,13 @@ class Campaign:
             self.stopping.set()
             if self.smtpd.proc and self.smtpd.proc.poll() is None:
                 self.smtpd.kill()
+
+    def make_smtpd(self):
+        return CrashSmtpd()
+
+    def check(self, messages):
+        """Where the messages went, against what the clients saw: (counts, problems)."""
+        return check_maildir(self.smtpd.maildir, messages)
 
     def stop_round(self, r):
         """SIGKILL, or with `graceful` SIGTERM, whose stop must be clean."""

@@ -1,0 +1,310 @@
+"""`bench.py relay`: end-to-end relay throughput and latency (issue 14, Benchmark). Messages are
+submitted on the relaying MTA's local listener (127.0.0.1) for sink.example, whose MX
+(mx.sink.example, 127.0.0.40 port 25) is Postfix's smtp-sink; the relaying MTA is ours, then
+Postfix, alternating, in one run. Everything runs inside the private network and mount namespace
+of tests/integration/netns.py (its own lo, resolv.conf and unbound with the test zones): both
+MTAs find the MX through that unbound, ours through libunbound and Postfix through the C
+library's resolver (smtp_dns_support_level = enabled: the same DNS, no transport map). No name
+is ever resolved outside the namespace.
+
+The submitter is one asyncio client here: SESSIONS connections, each sending its share of the
+messages one after the other (MAIL, RCPT and DATA pipelined, then the content), each message
+with a unique recipient b<n>@sink.example. smtp-sink (-d) writes each message it accepted to
+a file on tmpfs; the file's mtime is the arrival time. Per message the latency is arrival minus
+the instant its MAIL was sent; the throughput is the messages over the time from the first MAIL
+to the last arrival. Depends on: conformance/refservers.py, tests/integration/netns.py and
+relay_env.py, the standard library; root (Postfix, smtp-sink's privilege drop).
+"""
+import asyncio
+import datetime
+import os
+import platform
+import statistics
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "conformance"))
+sys.path.insert(0, os.path.join(ROOT, "tests/integration"))
+import netns  # noqa: E402
+import refservers  # noqa: E402
+import relay_env  # noqa: E402
+
+POSTFIX = os.path.join(ROOT, "build/refs/postfix")
+DOMAIN = "sink.example"
+SINK_ADDRESS = "127.0.0.40"
+LOCAL_DATA = ["%s. IN MX 10 mx.%s." % (DOMAIN, DOMAIN), "mx.%s. IN A %s" % (DOMAIN, SINK_ADDRESS)]
+MESSAGE_SIZE = 4096
+SESSIONS = 20
+
+OURS_CONFIG = """\
+maildir_path = "{maildir}"
+table vusers {{ "@" = "{user}" }}
+{extra}
+listen on 127.0.0.1 port {port} {listen_options}
+action "local" maildir $maildir_path virtual <vusers>
+action "relay" relay
+match from any for local action "local"
+match from local for any action "relay"
+"""
+
+
+class RelayingOurs(refservers.Ours):
+    """Our smtpd with OpenSMTPD's default relay rule (`match from local for any action "relay"`)."""
+
+    CONFIG = OURS_CONFIG
+
+    def __init__(self):
+        # 20 sessions send all messages over reused connections: raise the 100-per-session limit.
+        super().__init__(os.path.join(ROOT, "build/release/runtime/smtpd"),
+                         extra_config="smtp limit max-mails 1000000")
+
+    def start(self, timeout=30):
+        super().start(timeout)
+        netns.resolver_nameservers(self.log_tail(100000))  # raises unless on loopback
+        return self
+
+
+def relaying_postfix():
+    """Postfix relaying for 127.0.0.0/8 through MX lookups in the namespace's DNS."""
+    return refservers.Postfix(POSTFIX, extra_main_cf="\n".join([
+        "mynetworks = 127.0.0.0/8",
+        "smtp_dns_support_level = enabled",
+        "smtp_host_lookup = dns",
+        "smtpd_client_message_rate_limit = 0",
+    ]))
+
+
+def message(n):
+    head = ("From: <bench@localhost>\r\nTo: <b%d@%s>\r\nSubject: relay bench %d\r\n"
+            "Message-ID: <relay-bench-%d@localhost>\r\n\r\n" % (n, DOMAIN, n, n))
+    line = "relay bench message %d %s\r\n" % (n, "x" * 40)
+    body = (line * (MESSAGE_SIZE // len(line) + 1))[:MESSAGE_SIZE - len(head) - 2] + "\r\n"
+    return (head + body).encode()
+
+
+async def _reply(reader):
+    """One reply (all its lines); its code."""
+    while True:
+        line = await reader.readline()
+        if not line:
+            raise EOFError("connection closed")
+        if line[3:4] != b"-":
+            return int(line[:3])
+
+
+async def _session(port, numbers, started):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        if await _reply(reader) != 220:
+            raise RuntimeError("no 220 greeting")
+        writer.write(b"EHLO bench.localhost\r\n")
+        if await _reply(reader) != 250:
+            raise RuntimeError("EHLO refused")
+        for n in numbers:
+            started[n] = time.time()
+            writer.write(b"MAIL FROM:<bench@localhost>\r\nRCPT TO:<b%d@%s>\r\nDATA\r\n"
+                         % (n, DOMAIN.encode()))
+            codes = [await _reply(reader) for _ in range(3)]
+            if codes != [250, 250, 354]:
+                raise RuntimeError("message %d: replies %s" % (n, codes))
+            writer.write(message(n) + b".\r\n")
+            code = await _reply(reader)
+            if code != 250:
+                raise RuntimeError("message %d: end of data %d" % (n, code))
+        writer.write(b"QUIT\r\n")
+        await writer.drain()
+    finally:
+        writer.close()
+
+
+def submit(port, count, sessions):
+    """Sends `count` messages over `sessions` connections; {n: time its MAIL was sent}."""
+    started = {}
+
+    async def run():
+        await asyncio.gather(*(_session(port, range(i, count, sessions), started)
+                               for i in range(sessions)))
+    asyncio.run(run())
+    return started
+
+
+def arrivals(dump_dir):
+    """{n: arrival time} of the complete messages smtp-sink dumped."""
+    out = {}
+    for name in os.listdir(dump_dir):
+        path = os.path.join(dump_dir, name)
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+            mtime = os.stat(path).st_mtime
+        except FileNotFoundError:
+            continue  # an aborted transaction's file, removed by smtp-sink
+        if not data.endswith(b"\n\n"):
+            continue  # still being written
+        for line in data.split(b"\n", 8):
+            if line.startswith(b"X-Rcpt-Args: <b"):
+                out[int(line[len(b"X-Rcpt-Args: <b"):].split(b"@")[0])] = mtime
+    return out
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100.0 * (len(ordered) - 1))))]
+
+
+def measure(server, env, count):
+    """Submits `count` messages to the started `server`; waits until the sink has them all."""
+    sink = env.sink(SINK_ADDRESS)
+    try:
+        cpu_before = cpu_seconds(server.pids())
+        started = submit(server.port, count, SESSIONS)
+        deadline = time.monotonic() + 60 + count / 20.0
+        got = {}
+        while time.monotonic() < deadline:
+            got = arrivals(sink.dump_dir)
+            if len(got) >= count:
+                break
+            time.sleep(0.2)
+        cpu = cpu_seconds(server.pids()) - cpu_before
+    finally:
+        sink.stop()
+    if len(got) < count:
+        raise RuntimeError("the sink got %d of %d messages" % (len(got), count))
+    latencies = [(got[n] - started[n]) * 1000.0 for n in started]
+    span = max(got.values()) - min(started.values())
+    return {"msg_per_s": count / span, "p50_ms": percentile(latencies, 50),
+            "p90_ms": percentile(latencies, 90), "p99_ms": percentile(latencies, 99),
+            "max_ms": max(latencies), "mean_ms": statistics.mean(latencies),
+            "cpu_per_1000": cpu * 1000.0 / count}
+
+
+def cpu_seconds(pids):
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += sum(int(x) for x in fields[11:15])
+        except OSError:
+            pass
+    return total / ticks
+
+
+ROWS = [("msg_per_s", "end-to-end throughput (msg/s)"),
+        ("p50_ms", "latency p50, MAIL sent to arrival at the sink (ms)"),
+        ("p90_ms", "latency p90 (ms)"), ("p99_ms", "latency p99 (ms)"),
+        ("max_ms", "latency max (ms)"),
+        ("cpu_per_1000", "relaying MTA CPU seconds per 1,000 messages")]
+
+
+def report(results, count, rounds, quick, load):
+    def best(name, key):
+        values = [r[key] for r in results[name]]
+        if not values:
+            return None
+        return max(values) if key == "msg_per_s" else min(values)
+
+    lines = ["| figure | ours | Postfix 3.7 | ours/Postfix |", "|---|---|---|---|"]
+    for key, label in ROWS:
+        o, p = best("ours", key), best("postfix", key)
+        cell = lambda v: "%.1f" % v if v is not None else "n/a"  # noqa: E731
+        lines.append("| %s | %s | %s | %s |" % (label, cell(o), cell(p),
+                                                "%.2f" % (o / p) if o and p else "n/a"))
+    o, p = best("ours", "msg_per_s"), best("postfix", "msg_per_s")
+    goal = ("%.2fx, %s" % (o / p, "met" if o >= 1.5 * p else "not met")) if o and p else "not measured"
+    return "\n".join([
+        "## Relay, end to end (`bench.py relay`)",
+        "",
+        "Generated on %s (%s, %d cores, %s; load average %s at the start, %s at the end). "
+        "%d messages of %d octets per run%s, submitted by %d concurrent sessions (connections "
+        "reused, MAIL/RCPT/DATA pipelined) on the relaying MTA's local listener, for %s, whose "
+        "MX is Postfix's smtp-sink on %s:25 (dumping to tmpfs); each MTA measured alone, "
+        "alternating, best of %d round(s). Inside a private network namespace with its own "
+        "unbound: ours finds the MX through libunbound, Postfix through the C library's "
+        "resolver (`smtp_dns_support_level = enabled`), the same DNS, no transport map. Both "
+        "fsync their queue before the 250." % (
+            datetime.date.today().isoformat(), platform.platform(), os.cpu_count(),
+            platform.machine(), load[0], load[1], count, MESSAGE_SIZE,
+            " (--quick)" if quick else "", SESSIONS, DOMAIN, SINK_ADDRESS, rounds),
+        "",
+        *lines,
+        "",
+        "Goal (reported, never asserted): relay throughput >= 1.5x Postfix: %s." % goal,
+        ""])
+
+
+SECTION = "## Relay, end to end"
+
+
+def replace_section(path, section):
+    """Puts `section` (starting with SECTION) into the Markdown file at `path`, in place of the
+    one there or at the end."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except FileNotFoundError:
+        text = "# Performance\n"
+    text = keep_other_sections(text).rstrip("\n") + "\n\n" + section
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def keep_other_sections(text):
+    """`text` without its relay section (from SECTION to the next "## " heading)."""
+    start = text.find(SECTION)
+    if start < 0:
+        return text
+    end = text.find("\n## ", start + len(SECTION))
+    return text[:start] + (text[end + 1:] if end >= 0 else "")
+
+
+def relay_section(text):
+    """The relay section of `text`, or ""."""
+    start = text.find(SECTION)
+    if start < 0:
+        return ""
+    end = text.find("\n## ", start + len(SECTION))
+    return text[start:end + 1] if end >= 0 else text[start:]
+
+
+def loadavg():
+    return "%.1f/%.1f/%.1f" % os.getloadavg()
+
+
+def main(args):
+    if os.geteuid() != 0:
+        print("bench.py relay needs root (Postfix, smtp-sink, the namespace)", file=sys.stderr)
+        return 2
+    netns.enter(LOCAL_DATA)
+    count = 300 if args.quick else 3000
+    rounds = 1 if args.quick else args.rounds
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    servers = {"ours": RelayingOurs, "postfix": relaying_postfix}
+    if args.only:
+        servers = {n: m for n, m in servers.items() if n in args.only}
+    results = {"ours": [], "postfix": []}
+    load_start = loadavg()
+    for round_no in range(rounds):
+        for name, make in servers.items():
+            env = relay_env.RelayEnv(directory=shm)
+            server = make()
+            try:
+                server.start()
+                figures = measure(server, env, count)
+                results[name].append(figures)
+                print("round %d %-8s %s" % (round_no + 1, name, " ".join(
+                    "%s=%.1f" % kv for kv in figures.items())), flush=True)
+            except Exception as e:  # reported, not fatal: the other MTA is still measured
+                print("round %d %-8s FAILED: %s\n%s" % (round_no + 1, name, e,
+                                                        server.log_tail(2000)), flush=True)
+            finally:
+                server.cleanup()
+                env.stop()
+    text = report(results, count, rounds, args.quick, (load_start, loadavg()))
+    print(text)
+    if args.out:
+        replace_section(args.out, text)
+    return 0 if results["ours"] or results["postfix"] else 1
+
