@@ -19,6 +19,7 @@ import asyncio
 import datetime
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -37,7 +38,8 @@ LOCAL_DATA = ["%s. IN MX 10 mx.%s." % (DOMAIN, DOMAIN), "mx.%s. IN A %s" % (DOMA
 MESSAGE_SIZE = 4096
 # smtp-sink without ESMTP (-e: 500 to EHLO, both MTAs fall back to HELO): its EHLO reply ends
 # with an empty "250 " line, which our client refuses ("451 4.5.0 Malformed reply").
-SINK_OPTIONS = ["-e"]
+# -c: running counters of sessions and messages on its standard output (relay_env's log file).
+SINK_OPTIONS = ["-e", "-c"]
 SESSIONS = 20
 
 OURS_CONFIG = """\
@@ -133,8 +135,10 @@ def submit(port, count, sessions):
 
 
 def arrivals(dump_dir):
-    """{n: arrival time} of the complete messages smtp-sink dumped."""
+    """{n: arrival time} of the complete messages smtp-sink dumped, and how many copies
+    there were beyond the first (a relay must send each message once)."""
     out = {}
+    extra = 0
     for name in os.listdir(dump_dir):
         path = os.path.join(dump_dir, name)
         try:
@@ -147,8 +151,16 @@ def arrivals(dump_dir):
             continue  # still being written
         for line in data.split(b"\n", 8):
             if line.startswith(b"X-Rcpt-Args: <b"):
-                out[int(line[len(b"X-Rcpt-Args: <b"):].split(b"@")[0])] = mtime
-    return out
+                n = int(line[len(b"X-Rcpt-Args: <b"):].split(b"@")[0])
+                extra += n in out
+                out[n] = min(mtime, out.get(n, mtime))
+    return out, extra
+
+
+def sink_sessions(log):
+    """The number of SMTP sessions in smtp-sink's last -c counter line ("sess=N quit=N mesg=M")."""
+    found = re.findall(r"sess=(\d+) quit=\d+ mesg=\d+", log)
+    return int(found[-1]) if found else 0
 
 
 def percentile(values, p):
@@ -163,23 +175,27 @@ def measure(server, env, count):
         cpu_before = cpu_seconds(server.pids())
         started = submit(server.port, count, SESSIONS)
         deadline = time.monotonic() + 60 + count / 20.0
-        got = {}
+        got, extra = {}, 0
         while time.monotonic() < deadline:
-            got = arrivals(sink.dump_dir)
+            got, extra = arrivals(sink.dump_dir)
             if len(got) >= count:
                 break
             time.sleep(0.2)
         cpu = cpu_seconds(server.pids()) - cpu_before
+        time.sleep(0.5)  # the last sessions end (QUIT) and the counters are written
+        got, extra = arrivals(sink.dump_dir)
     finally:
         sink.stop()
     if len(got) < count:
         raise RuntimeError("the sink got %d of %d messages" % (len(got), count))
+    sessions = sink_sessions(sink.log())
     latencies = [(got[n] - started[n]) * 1000.0 for n in started]
     span = max(got.values()) - min(started.values())
     return {"msg_per_s": count / span, "p50_ms": percentile(latencies, 50),
             "p90_ms": percentile(latencies, 90), "p99_ms": percentile(latencies, 99),
             "max_ms": max(latencies), "mean_ms": statistics.mean(latencies),
-            "cpu_per_1000": cpu * 1000.0 / count}
+            "cpu_per_1000": cpu * 1000.0 / count,
+            "msgs_per_conn": count / sessions if sessions else 0.0, "duplicates": float(extra)}
 
 
 def cpu_seconds(pids):
@@ -199,7 +215,9 @@ ROWS = [("msg_per_s", "end-to-end throughput (msg/s)"),
         ("p50_ms", "latency p50, MAIL sent to arrival at the sink (ms)"),
         ("p90_ms", "latency p90 (ms)"), ("p99_ms", "latency p99 (ms)"),
         ("max_ms", "latency max (ms)"),
-        ("cpu_per_1000", "relaying MTA CPU seconds per 1,000 messages")]
+        ("cpu_per_1000", "relaying MTA CPU seconds per 1,000 messages"),
+        ("msgs_per_conn", "messages per connection to the sink"),
+        ("duplicates", "copies at the sink beyond the first (must be 0)")]
 
 
 def report(results, count, rounds, quick, load):
@@ -207,6 +225,8 @@ def report(results, count, rounds, quick, load):
         values = [r[key] for r in results[name]]
         if not values:
             return None
+        if key in ("msgs_per_conn", "duplicates"):  # from the round with the best throughput
+            return max(results[name], key=lambda r: r["msg_per_s"])[key]
         return max(values) if key == "msg_per_s" else min(values)
 
     lines = ["| figure | ours | Postfix 3.7 | ours/Postfix |", "|---|---|---|---|"]
@@ -220,7 +240,7 @@ def report(results, count, rounds, quick, load):
     return "\n".join([
         "## Relay, end to end (`bench.py relay`)",
         "",
-        "Generated on %s (%s, %d cores, %s; load average %s at the start, %s at the end). "
+        "Generated on %s (%s, %d cores of %s, %s; load average %s at the start, %s at the end). "
         "%d messages of %d octets per run%s, submitted by %d concurrent sessions (connections "
         "reused, MAIL/RCPT/DATA pipelined) on the relaying MTA's local listener, for %s, whose "
         "MX is Postfix's smtp-sink on %s:25 (dumping to tmpfs; `-e`, no ESMTP, so both relay with "
@@ -231,7 +251,7 @@ def report(results, count, rounds, quick, load):
         "resolver (`smtp_dns_support_level = enabled`), the same DNS, no transport map. Both "
         "fsync their queue before the 250." % (
             datetime.date.today().isoformat(), platform.platform(), os.cpu_count(),
-            platform.machine(), load[0], load[1], count, MESSAGE_SIZE,
+            cpu_model(), platform.machine(), load[0], load[1], count, MESSAGE_SIZE,
             " (--quick)" if quick else "", SESSIONS, DOMAIN, SINK_ADDRESS, rounds),
         "",
         *lines,
@@ -272,6 +292,17 @@ def relay_section(text):
         return ""
     end = text.find("\n## ", start + len(SECTION))
     return text[start:end + 1] if end >= 0 else text[start:]
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "an unknown CPU"
 
 
 def loadavg():
