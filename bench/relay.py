@@ -27,6 +27,7 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "conformance"))
 sys.path.insert(0, os.path.join(ROOT, "tests/integration"))
+import bench  # noqa: E402  (cpu_seconds; bench.py imports this module only when it runs)
 import netns  # noqa: E402
 import refservers  # noqa: E402
 import relay_env  # noqa: E402
@@ -42,22 +43,10 @@ MESSAGE_SIZE = 4096
 SINK_OPTIONS = ["-e", "-c"]
 SESSIONS = 20
 
-OURS_CONFIG = """\
-maildir_path = "{maildir}"
-table vusers {{ "@" = "{user}" }}
-{extra}
-listen on 127.0.0.1 port {port} {listen_options}
-action "local" maildir $maildir_path virtual <vusers>
-action "relay" relay
-match from any for local action "local"
-match from local for any action "relay"
-"""
-
-
 class RelayingOurs(refservers.Ours):
     """Our smtpd with OpenSMTPD's default relay rule (`match from local for any action "relay"`)."""
 
-    CONFIG = OURS_CONFIG
+    CONFIG = relay_env.RELAY_CONFIG
 
     def __init__(self):
         # 20 sessions send all messages over reused connections: raise the 100-per-session limit.
@@ -172,7 +161,7 @@ def measure(server, env, count):
     """Submits `count` messages to the started `server`; waits until the sink has them all."""
     sink = env.sink(SINK_ADDRESS, options=SINK_OPTIONS)
     try:
-        cpu_before = cpu_seconds(server.pids())
+        cpu_before = bench.cpu_seconds(server.pids())
         started = submit(server.port, count, SESSIONS)
         deadline = time.monotonic() + 60 + count / 20.0
         got, extra = {}, 0
@@ -181,7 +170,7 @@ def measure(server, env, count):
             if len(got) >= count:
                 break
             time.sleep(0.2)
-        cpu = cpu_seconds(server.pids()) - cpu_before
+        cpu = bench.cpu_seconds(server.pids()) - cpu_before
         time.sleep(0.5)  # the last sessions end (QUIT) and the counters are written
         got, extra = arrivals(sink.dump_dir)
     finally:
@@ -196,19 +185,6 @@ def measure(server, env, count):
             "max_ms": max(latencies), "mean_ms": statistics.mean(latencies),
             "cpu_per_1000": cpu * 1000.0 / count,
             "msgs_per_conn": count / sessions if sessions else 0.0, "duplicates": float(extra)}
-
-
-def cpu_seconds(pids):
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += sum(int(x) for x in fields[11:15])
-        except OSError:
-            pass
-    return total / ticks
 
 
 ROWS = [("msg_per_s", "end-to-end throughput (msg/s)"),
@@ -236,7 +212,9 @@ def report(results, count, rounds, quick, load):
         lines.append("| %s | %s | %s | %s |" % (label, cell(o), cell(p),
                                                 "%.2f" % (o / p) if o and p else "n/a"))
     o, p = best("ours", "msg_per_s"), best("postfix", "msg_per_s")
-    goal = ("%.2fx, %s" % (o / p, "met" if o >= 1.5 * p else "not met")) if o and p else "not measured"
+    goal = "not measured"
+    if o and p:
+        goal = "%.2fx, %s" % (o / p, "met" if o >= 1.5 * p else "not met")
     return "\n".join([
         "## Relay, end to end (`bench.py relay`)",
         "",

@@ -19,11 +19,7 @@ test_relay_crash.py (a few rounds, in CI) and by .ci/campaigns/relay-crash (the 
 Depends on: crash_campaign.py, netns.py, relay_env.py, harness.py. Design:
 docs/arch/crash-campaign.md (Relaying).
 """
-import argparse
 import os
-import random
-import re
-import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -37,23 +33,9 @@ SINK_HOST = "implicit"  # relay_env's name of 127.0.0.20
 # without ESMTP (-e) it answers EHLO with 500 and the client falls back to HELO.
 SINK_OPTIONS = ["-e"]
 
-RELAY_CONFIG = """\
-maildir_path = "{maildir}"
-table vusers {{ "@" = "{user}" }}
-{extra}
-listen on 127.0.0.1 port {port} {listen_options}
-action "local" maildir $maildir_path virtual <vusers>
-action "relay" relay
-match from any for local action "local"
-match from local for any action "relay"
-"""
-
 
 class RelayCrashSmtpd(crash_campaign.CrashSmtpd):
-    CONFIG = RELAY_CONFIG
-
-
-MARKER = re.compile(rb"^X-Marker: (\S+)$", re.M)
+    CONFIG = relay_env.RELAY_CONFIG
 
 
 def sink_connections(address="127.0.0.20", port=25):
@@ -73,7 +55,7 @@ def check_sink(sink_messages, messages):
     found = {}  # (marker, recipient) -> copies
     problems = []
     for got in sink_messages:
-        mark = MARKER.search(got["content"])
+        mark = crash_campaign.MARKER.search(got["content"])
         m = by_marker.get(mark.group(1).decode()) if mark else None
         if m is None:
             problems.append("the sink got a message we never sent: %r" % got["content"][:200])
@@ -86,22 +68,8 @@ def check_sink(sink_messages, messages):
         for rcpt in got["rcpts"]:
             key = (m.marker, rcpt.strip("<>"))
             found[key] = found.get(key, 0) + 1
-    counts = {"files": len(sink_messages), "lost": 0, "duplicates": 0, "extra_copies": 0,
-              "delivered_without_250": 0, "lost_reply_delivered": 0}
-    for m in messages:
-        n = [found.get((m.marker, r), 0) for r in m.recipients]
-        if max(n) > 1:
-            counts["duplicates"] += 1
-            counts["extra_copies"] += sum(c - 1 for c in n if c > 1)
-        if m.outcome == "250" and min(n) == 0:
-            counts["lost"] += 1
-            problems.append("%s: got 250 but recipients %s never reached the sink"
-                            % (m.marker, [r for r, c in zip(m.recipients, n) if c == 0]))
-        elif m.outcome == "lost-reply" and max(n) > 0:
-            counts["lost_reply_delivered"] += 1
-        elif m.outcome in ("rejected", "not-sent") and max(n) > 0:
-            counts["delivered_without_250"] += 1
-            problems.append("%s: %s (%s) but relayed" % (m.marker, m.outcome, m.reply))
+    counts = crash_campaign.judge(messages, found, problems, duplicates_allowed=True)
+    counts["files"] = len(sink_messages)
     return counts, problems
 
 
@@ -130,41 +98,28 @@ class RelayCampaign(crash_campaign.Campaign):
         self.stats["relay_connections_at_kills"] += relaying
         super().stop_round(r)
 
-    def cleanup(self):
-        super().cleanup()
-        self.env.stop()
+    def cleanup(self, keep=False):
+        super().cleanup(keep)
+        if keep:
+            self.sink.stop()
+            print("kept", self.env.dir)
+        else:
+            self.env.stop()
+
+
+REPORT_KEYS = ["seed", "rounds", "seconds", "messages", "250", "rejected", "lost-reply",
+               "not-sent", "kills_in_flight", "kills_awaiting_reply", "kills_with_queued_mail",
+               "kills_while_relaying", "relay_connections_at_kills", "files", "lost", "duplicates",
+               "extra_copies", "delivered_without_250", "lost_reply_delivered"]
 
 
 def report(stats):
-    keys = ["seed", "rounds", "seconds", "messages", "250", "rejected", "lost-reply", "not-sent",
-            "kills_in_flight", "kills_awaiting_reply", "kills_with_queued_mail",
-            "kills_while_relaying", "relay_connections_at_kills", "files", "lost", "duplicates",
-            "extra_copies", "delivered_without_250", "lost_reply_delivered"]
-    return " ".join("%s=%s" % (k, stats.get(k)) for k in keys)
+    return crash_campaign.report(stats, REPORT_KEYS)
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--rounds", type=int, default=100)
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--clients", type=int, default=4)
-    p.add_argument("--budget", type=float, default=1e9, help="seconds for the kill rounds")
-    p.add_argument("--max-up", type=float, default=1.2, help="longest run between kills (s)")
-    a = p.parse_args()
-    netns.enter()
-    seed = a.seed if a.seed is not None else random.SystemRandom().getrandbits(31)
-    print("relay crash campaign: seed=%d rounds=%d clients=%d smtpd=%s"
-          % (seed, a.rounds, a.clients, os.path.abspath(crash_campaign.harness.SMTPD)), flush=True)
-    c = RelayCampaign(a.rounds, seed, a.clients, a.budget, a.max_up)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))
-    try:
-        stats, problems = c.run()
-    finally:
-        c.cleanup()
-    print(report(stats))
-    for line in problems[:50]:
-        print("PROBLEM:", line)
-    return 1 if problems else 0
+    return crash_campaign.main(RelayCampaign, report, "relay crash campaign", rounds=100,
+                               before=netns.enter)
 
 
 if __name__ == "__main__":

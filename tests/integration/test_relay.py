@@ -16,20 +16,8 @@ import harness
 import netns
 import relay_env
 
-RELAY_CONFIG = """\
-maildir_path = "{maildir}"
-table vusers {{ "@" = "{user}" }}
-{extra}
-listen on 127.0.0.1 port {port} {listen_options}
-action "local" maildir $maildir_path virtual <vusers>
-action "relay" relay
-match from any for local action "local"
-match from local for any action "relay"
-"""
-
-
 class RelaySmtpd(harness.Smtpd):
-    CONFIG = RELAY_CONFIG
+    CONFIG = relay_env.RELAY_CONFIG
 
 
 def in_user_namespace():

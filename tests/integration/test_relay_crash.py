@@ -13,11 +13,7 @@ import unittest
 
 import netns
 from relay_crash import RelayCampaign, report
-
-
-def in_user_namespace():
-    with open("/proc/self/uid_map") as f:
-        return f.read().split()[:2] != ["0", "0"]
+from relay_env import in_user_namespace
 
 
 @unittest.skipIf(in_user_namespace(), "smtpd and smtp-sink cannot start as the root of a user "
