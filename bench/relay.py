@@ -42,6 +42,9 @@ MESSAGE_SIZE = 4096
 # -c: running counters of sessions and messages on its standard output (relay_env's log file).
 SINK_OPTIONS = ["-e", "-c"]
 SESSIONS = 20
+# The paced run: messages offered at this rate (below what either MTA relays here), so that its
+# latency is the relay's own and not the time spent behind a backlog.
+PACED_RATE = 50.0
 
 class RelayingOurs(refservers.Ours):
     """Our smtpd with OpenSMTPD's default relay rule (`match from local for any action "relay"`)."""
@@ -87,7 +90,7 @@ async def _reply(reader):
             return int(line[:3])
 
 
-async def _session(port, numbers, started):
+async def _session(port, numbers, started, due):
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         if await _reply(reader) != 220:
@@ -96,6 +99,9 @@ async def _session(port, numbers, started):
         if await _reply(reader) != 250:
             raise RuntimeError("EHLO refused")
         for n in numbers:
+            wait = due(n) - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
             started[n] = time.time()
             writer.write(b"MAIL FROM:<bench@localhost>\r\nRCPT TO:<b%d@%s>\r\nDATA\r\n"
                          % (n, DOMAIN.encode()))
@@ -112,12 +118,17 @@ async def _session(port, numbers, started):
         writer.close()
 
 
-def submit(port, count, sessions):
-    """Sends `count` messages over `sessions` connections; {n: time its MAIL was sent}."""
+def submit(port, count, sessions, rate=None):
+    """Sends `count` messages over `sessions` connections, as fast as they are accepted or
+    (rate) message n not before n/rate seconds after the start; {n: time its MAIL was sent}."""
     started = {}
+    t0 = time.time()
+
+    def due(n):
+        return t0 + n / rate if rate else 0.0
 
     async def run():
-        await asyncio.gather(*(_session(port, range(i, count, sessions), started)
+        await asyncio.gather(*(_session(port, range(i, count, sessions), started, due)
                                for i in range(sessions)))
     asyncio.run(run())
     return started
@@ -157,12 +168,13 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100.0 * (len(ordered) - 1))))]
 
 
-def measure(server, env, count):
-    """Submits `count` messages to the started `server`; waits until the sink has them all."""
+def measure(server, env, count, rate=None):
+    """Submits `count` messages to the started `server` (at `rate` per second, or as fast as it
+    takes them); waits until the sink has them all; the figures."""
     sink = env.sink(SINK_ADDRESS, options=SINK_OPTIONS)
     try:
         cpu_before = bench.cpu_seconds(server.pids())
-        started = submit(server.port, count, SESSIONS)
+        started = submit(server.port, count, SESSIONS, rate)
         deadline = time.monotonic() + 60 + count / 20.0
         got, extra = {}, 0
         while time.monotonic() < deadline:
@@ -187,23 +199,36 @@ def measure(server, env, count):
             "msgs_per_conn": count / sessions if sessions else 0.0, "duplicates": float(extra)}
 
 
-ROWS = [("msg_per_s", "end-to-end throughput (msg/s)"),
-        ("p50_ms", "latency p50, MAIL sent to arrival at the sink (ms)"),
-        ("p90_ms", "latency p90 (ms)"), ("p99_ms", "latency p99 (ms)"),
-        ("max_ms", "latency max (ms)"),
-        ("cpu_per_1000", "relaying MTA CPU seconds per 1,000 messages"),
-        ("msgs_per_conn", "messages per connection to the sink"),
-        ("duplicates", "copies at the sink beyond the first (must be 0)")]
+def measure_both(server, env, count, paced):
+    """The saturated run (`count` messages) and the paced one (`paced` at PACED_RATE); one
+    dict, the paced figures prefixed "paced_"."""
+    figures = measure(server, env, count)
+    for key, value in measure(server, env, paced, PACED_RATE).items():
+        if key in ("p50_ms", "p90_ms", "p99_ms", "max_ms", "duplicates"):
+            figures["paced_" + key] = value
+    figures["duplicates"] += figures.pop("paced_duplicates")
+    return figures
 
 
-def report(results, count, rounds, quick, load):
+ROWS = [("msg_per_s", "end-to-end throughput, as fast as accepted (msg/s)"),
+        ("p50_ms", "  latency p50, MAIL sent to arrival at the sink (ms)"),
+        ("p90_ms", "  latency p90 (ms)"), ("p99_ms", "  latency p99 (ms)"),
+        ("max_ms", "  latency max (ms)"),
+        ("paced_p50_ms", "latency p50 at %d msg/s offered (ms)" % PACED_RATE),
+        ("paced_p90_ms", "  latency p90 (ms)"), ("paced_p99_ms", "  latency p99 (ms)"),
+        ("paced_max_ms", "  latency max (ms)"),
+        ("cpu_per_1000", "relaying MTA CPU seconds per 1,000 messages (saturated run)"),
+        ("msgs_per_conn", "messages per connection to the sink (saturated run)"),
+        ("duplicates", "copies at the sink beyond the first, all runs (must be 0)")]
+
+
+def report(results, count, paced, rounds, quick, load):
     def best(name, key):
+        """The median over the rounds (the worst for duplicates)."""
         values = [r[key] for r in results[name]]
         if not values:
             return None
-        if key in ("msgs_per_conn", "duplicates"):  # from the round with the best throughput
-            return max(results[name], key=lambda r: r["msg_per_s"])[key]
-        return max(values) if key == "msg_per_s" else min(values)
+        return max(values) if key == "duplicates" else statistics.median(values)
 
     lines = ["| figure | ours | Postfix 3.7 | ours/Postfix |", "|---|---|---|---|"]
     for key, label in ROWS:
@@ -212,6 +237,8 @@ def report(results, count, rounds, quick, load):
         lines.append("| %s | %s | %s | %s |" % (label, cell(o), cell(p),
                                                 "%.2f" % (o / p) if o and p else "n/a"))
     o, p = best("ours", "msg_per_s"), best("postfix", "msg_per_s")
+    per_round = "; ".join("%s %s" % (n, ", ".join("%.1f" % r["msg_per_s"] for r in results[n]))
+                          for n in ("ours", "postfix") if results[n])
     goal = "not measured"
     if o and p:
         goal = "%.2fx, %s" % (o / p, "met" if o >= 1.5 * p else "not met")
@@ -219,48 +246,51 @@ def report(results, count, rounds, quick, load):
         "## Relay, end to end (`bench.py relay`)",
         "",
         "Generated on %s (%s, %d cores of %s, %s; load average %s at the start, %s at the end). "
-        "%d messages of %d octets per run%s, submitted by %d concurrent sessions (connections "
+        "Per MTA and round: %d messages of %d octets as fast as they are accepted, then %d "
+        "offered at %d msg/s%s, submitted by %d concurrent sessions (connections "
         "reused, MAIL/RCPT/DATA pipelined) on the relaying MTA's local listener, for %s, whose "
         "MX is Postfix's smtp-sink on %s:25 (dumping to tmpfs; `-e`, no ESMTP, so both relay with "
         "HELO and no pipelining: its EHLO reply ends in an empty `250 ` line, which our "
         "client refuses as malformed); each MTA measured alone, "
-        "alternating, best of %d round(s). Inside a private network namespace with its own "
+        "alternating, %d round(s), each figure the median over the rounds. Inside a private network namespace with its own "
         "unbound: ours finds the MX through libunbound, Postfix through the C library's "
         "resolver (`smtp_dns_support_level = enabled`), the same DNS, no transport map. Both "
         "fsync their queue before the 250." % (
             datetime.date.today().isoformat(), platform.platform(), os.cpu_count(),
             cpu_model(), platform.machine(), load[0], load[1], count, MESSAGE_SIZE,
-            " (--quick)" if quick else "", SESSIONS, DOMAIN, SINK_ADDRESS, rounds),
+            paced, PACED_RATE, " (--quick)" if quick else "", SESSIONS, DOMAIN, SINK_ADDRESS, rounds),
         "",
         *lines,
         "",
+        "Throughput per round (msg/s): %s." % per_round,
+        "",
         "Goal (reported, never asserted): relay throughput >= 1.5x Postfix: %s." % goal,
+        "",
+        END_MARK,
         ""])
 
 
 SECTION = "## Relay, end to end"
+# Ends the generated figures; what follows it in the section (notes written by hand) is kept.
+END_MARK = "<!-- end of the figures bench.py relay writes -->"
 
 
 def replace_section(path, section):
-    """Puts `section` (starting with SECTION) into the Markdown file at `path`, in place of the
-    one there or at the end."""
+    """Puts `section` (from SECTION to END_MARK) into the Markdown file at `path`, in place of
+    the figures there (notes after END_MARK stay), or at the end."""
     try:
         with open(path) as f:
             text = f.read()
     except FileNotFoundError:
         text = "# Performance\n"
-    text = keep_other_sections(text).rstrip("\n") + "\n\n" + section
+    start = text.find(SECTION)
+    mark = text.find(END_MARK, start) if start >= 0 else -1
+    if mark >= 0:
+        text = text[:start] + section.rstrip("\n") + text[mark + len(END_MARK):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
     with open(path, "w") as f:
         f.write(text)
-
-
-def keep_other_sections(text):
-    """`text` without its relay section (from SECTION to the next "## " heading)."""
-    start = text.find(SECTION)
-    if start < 0:
-        return text
-    end = text.find("\n## ", start + len(SECTION))
-    return text[:start] + (text[end + 1:] if end >= 0 else "")
 
 
 def relay_section(text):
@@ -292,7 +322,7 @@ def main(args):
         print("bench.py relay needs root (Postfix, smtp-sink, the namespace)", file=sys.stderr)
         return 2
     netns.enter(LOCAL_DATA)
-    count = 300 if args.quick else 3000
+    count, paced = (300, 100) if args.quick else (3000, 500)
     rounds = 1 if args.quick else args.rounds
     shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
     servers = {"ours": RelayingOurs, "postfix": relaying_postfix}
@@ -306,7 +336,7 @@ def main(args):
             server = make()
             try:
                 server.start()
-                figures = measure(server, env, count)
+                figures = measure_both(server, env, count, paced)
                 results[name].append(figures)
                 print("round %d %-8s %s" % (round_no + 1, name, " ".join(
                     "%s=%.1f" % kv for kv in figures.items())), flush=True)
@@ -316,7 +346,7 @@ def main(args):
             finally:
                 server.cleanup()
                 env.stop()
-    text = report(results, count, rounds, args.quick, (load_start, loadavg()))
+    text = report(results, count, paced, rounds, args.quick, (load_start, loadavg()))
     print(text)
     if args.out:
         replace_section(args.out, text)
