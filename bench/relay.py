@@ -211,12 +211,13 @@ def measure_both(server, env, count, paced):
 
 
 ROWS = [("msg_per_s", "end-to-end throughput, as fast as accepted (msg/s)"),
-        ("p50_ms", "  latency p50, MAIL sent to arrival at the sink (ms)"),
-        ("p90_ms", "  latency p90 (ms)"), ("p99_ms", "  latency p99 (ms)"),
-        ("max_ms", "  latency max (ms)"),
+        ("p50_ms", "latency p50 then, MAIL sent to arrival at the sink (ms)"),
+        ("p90_ms", "latency p90 then (ms)"), ("p99_ms", "latency p99 then (ms)"),
+        ("max_ms", "latency max then (ms)"),
         ("paced_p50_ms", "latency p50 at %d msg/s offered (ms)" % PACED_RATE),
-        ("paced_p90_ms", "  latency p90 (ms)"), ("paced_p99_ms", "  latency p99 (ms)"),
-        ("paced_max_ms", "  latency max (ms)"),
+        ("paced_p90_ms", "latency p90 at %d msg/s (ms)" % PACED_RATE),
+        ("paced_p99_ms", "latency p99 at %d msg/s (ms)" % PACED_RATE),
+        ("paced_max_ms", "latency max at %d msg/s (ms)" % PACED_RATE),
         ("cpu_per_1000", "relaying MTA CPU seconds per 1,000 messages (saturated run)"),
         ("msgs_per_conn", "messages per connection to the sink (saturated run)"),
         ("duplicates", "copies at the sink beyond the first, all runs (must be 0)")]
