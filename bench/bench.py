@@ -4,6 +4,7 @@ driven by Postfix's smtp-source over loopback, all delivering to a Maildir. Run 
 in CI), as root, after .ci/build and .ci/refs:
 
     sudo python3 bench/bench.py [--quick] [--out docs/performance.md]
+    sudo python3 bench/bench.py relay [--quick] [--out docs/performance.md]   (bench/relay.py)
 
 Figures per server: accept throughput with 20 concurrent sessions (a new connection per message,
 and reused connections with smtp-source -d), one-session throughput, memory (PSS summed over all
@@ -138,6 +139,8 @@ def ratio(a, b):
 
 
 def main(argv):
+    if argv[:1] == ["relay"]:
+        return relay_main(argv[1:])
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small counts, for a smoke run")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds per server")
@@ -211,9 +214,28 @@ def main(argv):
         *target_lines(lambda key, higher: (best("ours", key, higher), best("postfix", key, higher))),
         ""])
     print(text)
+    import relay  # its section of the file (bench.py relay) is kept
+    try:
+        with open(args.out) as f:
+            text += "\n" + relay.relay_section(f.read())
+    except FileNotFoundError:
+        pass
     with open(args.out, "w") as f:
         f.write(text)
     return 0
+
+
+def relay_main(argv):
+    """bench.py relay: end-to-end relay throughput and latency, ours and Postfix (relay.py)."""
+    ap = argparse.ArgumentParser(prog="bench.py relay")
+    ap.add_argument("--quick", action="store_true", help="300 messages, one round (< 1 minute)")
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds per MTA")
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs/performance.md"),
+                    help="Markdown file whose relay section is replaced ('' for none)")
+    ap.add_argument("--only", action="append", choices=("ours", "postfix"),
+                    help="measure only this MTA (repeatable)")
+    import relay
+    return relay.main(ap.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -239,7 +239,8 @@ class Client(threading.Thread):
             self.seq += 1
             marker = "crash-%d-%d-%d" % (self.campaign.seed, self.index, self.seq)
             count = self.rng.choice([1, 1, 2])
-            rcpts = ["r%d-%d@localhost" % (self.index, i) for i in range(count)]
+            rcpts = ["r%d-%d@%s" % (self.index, i, self.campaign.rcpt_domain)
+                     for i in range(count)]
             m = Message(marker, rcpts, make_content(self.rng, marker, rcpts))
             self.messages.append(m)
             transaction(d, m, self)
@@ -253,6 +254,36 @@ MARKER = re.compile(rb"^X-Marker: (\S+)$", re.M)
 
 def to_lf(data):
     return data.replace(b"\r\n", b"\n")
+
+
+def judge(messages, found, problems, duplicates_allowed=False):
+    """Holds the copies `found` per (marker, recipient) against what the clients saw: a 250
+    never lost, nothing without a 250 delivered, a lost reply delivered to all recipients or none,
+    and (unless `duplicates_allowed`, RFC 5321 §6.1 at a relay) no recipient twice. Appends to
+    `problems`; returns the counts."""
+    counts = {"lost": 0, "duplicates": 0, "extra_copies": 0, "delivered_without_250": 0,
+              "lost_reply_delivered": 0}
+    for m in messages:
+        n = [found.get((m.marker, r), 0) for r in m.recipients]
+        if any(c > 1 for c in n):
+            counts["duplicates"] += 1
+            counts["extra_copies"] += sum(c - 1 for c in n if c > 1)
+            if not duplicates_allowed:
+                problems.append("%s (%s): delivered %s times per recipient"
+                                % (m.marker, m.outcome, n))
+        if m.outcome == "250" and min(n) == 0:
+            counts["lost"] += 1
+            problems.append("%s: got 250 but recipients %s are missing"
+                            % (m.marker, [r for r, c in zip(m.recipients, n) if c == 0]))
+        elif m.outcome == "lost-reply" and max(n) > 0:
+            counts["lost_reply_delivered"] += 1
+            if min(n) == 0:
+                problems.append("%s: reply lost, delivered to only some recipients %s"
+                                % (m.marker, n))
+        elif m.outcome in ("rejected", "not-sent") and max(n) > 0:
+            counts["delivered_without_250"] += 1
+            problems.append("%s: %s (%s) but delivered" % (m.marker, m.outcome, m.reply))
+    return counts
 
 
 def check_maildir(maildir, messages):
@@ -281,31 +312,16 @@ def check_maildir(maildir, messages):
             if rest != to_lf(m.content):
                 problems.append("%s: partial or altered delivery of %s (%d of %d bytes)"
                                 % (name, m.marker, len(rest), len(to_lf(m.content))))
-    counts = {"files": files, "lost": 0, "duplicates": 0, "delivered_without_250": 0,
-              "lost_reply_delivered": 0}
-    for m in messages:
-        n = [found.get((m.marker, r), 0) for r in m.recipients]
-        if any(c > 1 for c in n):
-            counts["duplicates"] += 1
-            problems.append("%s (%s): delivered %s times per recipient" % (m.marker, m.outcome, n))
-        if m.outcome == "250" and min(n) == 0:
-            counts["lost"] += 1
-            problems.append("%s: got 250 but recipients %s are missing"
-                            % (m.marker, [r for r, c in zip(m.recipients, n) if c == 0]))
-        elif m.outcome == "lost-reply" and max(n) > 0:
-            counts["lost_reply_delivered"] += 1
-            if min(n) == 0:
-                problems.append("%s: reply lost, delivered to only some recipients %s"
-                                % (m.marker, n))
-        elif m.outcome in ("rejected", "not-sent") and max(n) > 0:
-            counts["delivered_without_250"] += 1
-            problems.append("%s: %s (%s) but delivered" % (m.marker, m.outcome, m.reply))
+    counts = judge(messages, found, problems)
+    counts["files"] = files
     tmp = os.path.join(maildir, "tmp")
     counts["maildir_tmp_left"] = len(os.listdir(tmp)) if os.path.isdir(tmp) else 0
     return counts, problems
 
 
 class Campaign:
+    rcpt_domain = "localhost"  # the recipients' domain; relay_crash.py relays to another
+
     def __init__(self, rounds, seed, clients=4, budget=150.0, max_up=1.2, log=print,
                  graceful=False):
         self.rounds, self.seed, self.nclients, self.budget = rounds, seed, clients, budget
@@ -313,7 +329,7 @@ class Campaign:
         self.stop_problems = []
         self.rng = random.Random(seed)
         self.stopping = threading.Event()
-        self.smtpd = CrashSmtpd()
+        self.smtpd = self.make_smtpd()
         self.stats = {"seed": seed, "rounds": 0, "kills_in_flight": 0,
                       "kills_awaiting_reply": 0, "tx_in_flight_at_kills": 0,
                       "kills_with_queued_mail": 0, "stops_not_0": 0, "partial_files_left": 0}
@@ -348,7 +364,7 @@ class Campaign:
             incoming = self.smtpd.incoming_left()
             self.smtpd.stop()
             messages = [m for c in clients for m in c.messages]
-            counts, problems = check_maildir(self.smtpd.maildir, messages)
+            counts, problems = self.check(messages)
             if left:
                 problems.append("queue not drained: %s" % left)
             if incoming:
@@ -367,6 +383,13 @@ class Campaign:
             if self.smtpd.proc and self.smtpd.proc.poll() is None:
                 self.smtpd.kill()
 
+    def make_smtpd(self):
+        return CrashSmtpd()
+
+    def check(self, messages):
+        """Where the messages went, against what the clients saw: (counts, problems)."""
+        return check_maildir(self.smtpd.maildir, messages)
+
     def stop_round(self, r):
         """SIGKILL, or with `graceful` SIGTERM, whose stop must be clean."""
         if not self.graceful:
@@ -381,22 +404,32 @@ class Campaign:
             self.stats["partial_files_left"] += len(left)
             self.stop_problems.append("round %d: partial files after SIGTERM: %s" % (r, left))
 
-    def cleanup(self):
-        self.smtpd.cleanup()
+    def cleanup(self, keep=False):
+        """Stops what the campaign started; removes its files unless `keep`."""
+        if keep:
+            self.smtpd.stop()
+            print("kept", self.smtpd.dir)
+        else:
+            self.smtpd.cleanup()
 
 
-def report(stats):
-    keys = ["seed", "rounds", "seconds", "messages", "250", "rejected", "lost-reply", "not-sent",
-            "kills_in_flight", "kills_awaiting_reply", "tx_in_flight_at_kills",
-            "kills_with_queued_mail", "files", "lost",
-            "duplicates", "delivered_without_250", "lost_reply_delivered", "maildir_tmp_left",
-            "stops_not_0", "partial_files_left"]
+REPORT_KEYS = ["seed", "rounds", "seconds", "messages", "250", "rejected", "lost-reply",
+               "not-sent", "kills_in_flight", "kills_awaiting_reply", "tx_in_flight_at_kills",
+               "kills_with_queued_mail", "files", "lost", "duplicates", "delivered_without_250",
+               "lost_reply_delivered", "maildir_tmp_left", "stops_not_0", "partial_files_left"]
+
+
+def report(stats, keys=REPORT_KEYS):
+    """The counts of a campaign on one line, key=value."""
     return " ".join("%s=%s" % (k, stats.get(k)) for k in keys)
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--rounds", type=int, default=50)
+def main(campaign_class=None, report_fn=report, label="crash campaign", rounds=50,
+         before=None):
+    """The command line of a campaign (relay_crash.py runs its own through here); `before` runs
+    once the arguments are parsed (relay_crash.py: enter the private namespace)."""
+    p = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__.split("\n")[0])
+    p.add_argument("--rounds", type=int, default=rounds)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--clients", type=int, default=4)
     p.add_argument("--budget", type=float, default=1e9, help="seconds for the kill rounds")
@@ -404,19 +437,20 @@ def main():
     p.add_argument("--keep", action="store_true", help="keep the temporary directory")
     p.add_argument("--graceful", action="store_true", help="stop with SIGTERM, not SIGKILL")
     a = p.parse_args()
+    if before:
+        before()
     seed = a.seed if a.seed is not None else random.SystemRandom().getrandbits(31)
-    print("crash campaign: seed=%d rounds=%d clients=%d" % (seed, a.rounds, a.clients), flush=True)
-    c = Campaign(a.rounds, seed, a.clients, a.budget, a.max_up, graceful=a.graceful)
+    print("%s: seed=%d rounds=%d clients=%d smtpd=%s" % (
+        label, seed, a.rounds, a.clients, os.path.abspath(harness.SMTPD)), flush=True)
+    c = (campaign_class or Campaign)(a.rounds, seed, a.clients, a.budget, a.max_up,
+                                     graceful=a.graceful)
     # SIGTERM unwinds like Ctrl-C, so the daemon's process group is killed on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))
     try:
         stats, problems = c.run()
     finally:
-        if a.keep:
-            print("kept", c.smtpd.dir)
-        else:
-            c.cleanup()
-    print(report(stats))
+        c.cleanup(keep=a.keep)
+    print(report_fn(stats))
     for line in problems[:50]:
         print("PROBLEM:", line)
     return 1 if problems else 0

@@ -275,10 +275,18 @@ def resolver_nameservers(log_text):
     return found
 
 
-def run_tests(local_data=()):
-    """unittest.main() inside a private namespace with the test nameserver running."""
+def enter(local_data=()):
+    """Re-executes the calling program inside a private namespace (returning only there), starts
+    the test nameserver with `local_data` added, and returns the Namespace (stopped at exit).
+    For programs that are not test modules (bench/, the campaigns); tests use run_tests()."""
     global _current
     _enter()
     _current = Namespace(local_data)
     atexit.register(_current.stop)
+    return _current
+
+
+def run_tests(local_data=()):
+    """unittest.main() inside a private namespace with the test nameserver running."""
+    enter(local_data)
     unittest.main(verbosity=2)

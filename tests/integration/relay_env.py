@@ -41,6 +41,19 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 POSTFIX = os.path.join(ROOT, "build/refs/postfix")  # extracted by .ci/refs
 SMTP_SINK = os.environ.get("SMTP_SINK_BIN", os.path.join(POSTFIX, "usr/sbin/smtp-sink"))
 
+# smtpd.conf of a relaying smtpd (refservers.Ours.CONFIG's placeholders): OpenSMTPD's default
+# rule, `match from local for any action "relay"`, beside local delivery to one Maildir.
+RELAY_CONFIG = """\
+maildir_path = "{maildir}"
+table vusers {{ "@" = "{user}" }}
+{extra}
+listen on 127.0.0.1 port {port} {listen_options}
+action "local" maildir $maildir_path virtual <vusers>
+action "relay" relay
+match from any for local action "local"
+match from local for any action "relay"
+"""
+
 HOSTS = {"mx1": "127.0.0.11", "mx2": "127.0.0.12", "mx3": "127.0.0.13",
          "mx1.mx.example": "127.0.0.11", "mx2.mx.example": "127.0.0.12",
          "mx3.mx.example": "127.0.0.13", "implicit": "127.0.0.20",
@@ -167,7 +180,7 @@ class SmtpSink:
     def __init__(self, address, port, directory, options=()):
         if not os.path.exists(SMTP_SINK):
             raise unittest.SkipTest("smtp-sink not extracted at %s (run .ci/refs)" % SMTP_SINK)
-        if _in_user_namespace():
+        if in_user_namespace():
             raise unittest.SkipTest("smtp-sink cannot drop privileges in a user namespace")
         self.dump_dir = os.path.join(directory, "dump")
         os.makedirs(self.dump_dir)
@@ -223,7 +236,7 @@ class SmtpSink:
         _stop_process(self.proc)
 
 
-def _in_user_namespace():
+def in_user_namespace():
     with open("/proc/self/uid_map") as f:
         return f.read().split()[:2] != ["0", "0"]
 
