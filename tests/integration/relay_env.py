@@ -41,18 +41,22 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 POSTFIX = os.path.join(ROOT, "build/refs/postfix")  # extracted by .ci/refs
 SMTP_SINK = os.environ.get("SMTP_SINK_BIN", os.path.join(POSTFIX, "usr/sbin/smtp-sink"))
 
-# smtpd.conf of a relaying smtpd (refservers.Ours.CONFIG's placeholders): OpenSMTPD's default
+# smtpd.conf of a relaying smtpd (refservers.Ours.CONFIG's placeholders, and for
+# relay_support.RelaySmtpd also {vusers}, {listen_also} and {relay_options}): OpenSMTPD's default
 # rule, `match from local for any action "relay"`, beside local delivery to one Maildir.
-RELAY_CONFIG = """\
+RELAY_TEMPLATE = """\
 maildir_path = "{maildir}"
-table vusers {{ "@" = "{user}" }}
+table vusers {{ {vusers}"@" = "{user}" }}
 {extra}
 listen on 127.0.0.1 port {port} {listen_options}
-action "local" maildir $maildir_path virtual <vusers>
-action "relay" relay
+{listen_also}action "local" maildir $maildir_path virtual <vusers>
+action "relay" relay {relay_options}
 match from any for local action "local"
 match from local for any action "relay"
 """
+# The same with those three empty, for a plain harness.Smtpd.
+RELAY_CONFIG = (RELAY_TEMPLATE.replace("{vusers}", "").replace("{listen_also}", "")
+                .replace(" {relay_options}", ""))
 
 HOSTS = {"mx1": "127.0.0.11", "mx2": "127.0.0.12", "mx3": "127.0.0.13",
          "mx1.mx.example": "127.0.0.11", "mx2.mx.example": "127.0.0.12",

@@ -14,24 +14,12 @@ import unittest
 import harness
 import relay_env
 
-RELAY_CONFIG = """\
-maildir_path = "{maildir}"
-table vusers {{ {vusers}"@" = "{user}" }}
-{extra}
-listen on 127.0.0.1 port {port} {listen_options}
-{listen_also}action "local" maildir $maildir_path virtual <vusers>
-action "relay" relay {relay_options}
-match from any for local action "local"
-match from local for any action "relay"
-"""
-
-
 class RelaySmtpd(harness.Smtpd):
-    """harness.Smtpd with RELAY_CONFIG. `vusers` adds entries before the catch-all ("fwd@localhost":
+    """harness.Smtpd with relay_env.RELAY_TEMPLATE. `vusers` adds entries before the catch-all ("fwd@localhost":
     "far@mx.example": an alias to a remote address); `relay_options` follow `relay`; each address
     of `listen_also` gets a listener on the same port."""
 
-    CONFIG = RELAY_CONFIG
+    CONFIG = relay_env.RELAY_TEMPLATE
 
     def __init__(self, extra_config="", listen_options="", vusers=None, relay_options="",
                  listen_also=()):

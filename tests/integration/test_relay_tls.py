@@ -15,25 +15,9 @@ import harness
 import netns
 import peer_certs
 import relay_env
+import relay_support
 
-CONFIG = """\
-maildir_path = "{maildir}"
-table vusers {{ "@" = "{user}" }}
-{extra}
-listen on 127.0.0.1 port {port} {listen_options}
-action "local" maildir $maildir_path virtual <vusers>
-action "relay" relay @OPTIONS@
-match from any for local action "local"
-match from local for any action "relay"
-"""
-
-
-def in_user_namespace():
-    with open("/proc/self/uid_map") as f:
-        return f.read().split()[:2] != ["0", "0"]
-
-
-@unittest.skipIf(in_user_namespace(), "smtpd cannot start as the root of a user namespace")
+@relay_support.skip_in_user_namespace
 class RelayTls(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -58,11 +42,9 @@ class RelayTls(unittest.TestCase):
                 "tls": self.certs[certificate]}
         spec.update(peer_spec or {})
         peer = self.env.peer("mx3", spec)
-
-        class Smtpd(harness.Smtpd):
-            CONFIG = globals()["CONFIG"].replace("@OPTIONS@", options)
-
-        smtpd = Smtpd(extra_config='ca testca cert "%s"\n%s' % (self.certs["ca"], extra)).start()
+        smtpd = relay_support.RelaySmtpd(
+            extra_config='ca testca cert "%s"\n%s' % (self.certs["ca"], extra),
+            relay_options=options).start()
         self.addCleanup(smtpd.cleanup)
         d = harness.Dialogue(smtpd.port)
         self.addCleanup(d.close)
