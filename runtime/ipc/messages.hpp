@@ -21,7 +21,7 @@
 namespace smtpd::ipc {
 
 /// Bump on every change to a message, an enum or the frame format (docs/arch/ipc.md).
-inline constexpr std::uint16_t kIpcVersion = 7;
+inline constexpr std::uint16_t kIpcVersion = 8;
 
 using RequestId = std::uint64_t;
 
@@ -51,6 +51,7 @@ enum class MsgType : std::uint16_t {
     ForwardRead,
     ResolveRoute,
     RouteResolved,
+    MessageRemoved,
 };
 
 // Enums on the wire are one byte; `last_value` gives the range the decoder accepts.
@@ -59,7 +60,8 @@ enum class Role : std::uint8_t { Parent, Lookup, Queue, Scheduler, Control, Disp
 using RcptVerdict = sm::RcptOutcome;
 using AuthVerdict = sm::AuthOutcome;
 enum class DeliveryStatus : std::uint8_t { Delivered, TempFail, PermFail };
-enum class ControlVerb : std::uint8_t { ShowQueue, ScheduleAll, Pause, Resume, Stop };
+/// Schedule and Remove carry one argument: "all", a msgid or an evpid (common/queue_id.hpp).
+enum class ControlVerb : std::uint8_t { ShowQueue, Schedule, Pause, Resume, Stop, Remove };
 /// What a NotifySender asks for: an RFC 3464 "delayed" or, at expiry, "failed" notice.
 enum class Notice : std::uint8_t { Delayed, Expired };
 
@@ -76,7 +78,7 @@ constexpr DeliveryStatus last_value(DeliveryStatus /*tag*/) {
     return DeliveryStatus::PermFail;
 }
 constexpr ControlVerb last_value(ControlVerb /*tag*/) {
-    return ControlVerb::Stop;
+    return ControlVerb::Remove;
 }
 constexpr Notice last_value(Notice /*tag*/) {
     return Notice::Expired;
@@ -350,13 +352,22 @@ struct RouteResolved {
     friend bool operator==(RouteResolved const&, RouteResolved const&) = default;
 };
 
+/// Queue -> scheduler: `msgid` left the spool at an administrator's request (smtpctl remove):
+/// forget it, and drop the result of a delivery of it still in flight. A notification.
+struct MessageRemoved {
+    static constexpr MsgType kType = MsgType::MessageRemoved;
+    std::string msgid;
+    static auto fields(auto& m) { return std::tie(m.msgid); }
+    friend bool operator==(MessageRemoved const&, MessageRemoved const&) = default;
+};
+
 /// Every message, in MsgType order.
 using Message =
     std::variant<Hello, Shutdown, LookupRecipient, RecipientResolved, CheckCredentials,
                  CredentialsChecked, MessageCreate, MessageCreated, MessageCommit, MessageCommitted,
                  ScheduleMessage, DeliverRequest, DeliverResult, ControlRequest, ControlReply,
                  ListenerSocket, MessageAbort, LocalDelivery, LocalDeliveryDone, NotifySender,
-                 ReadForward, ForwardRead, ResolveRoute, RouteResolved>;
+                 ReadForward, ForwardRead, ResolveRoute, RouteResolved, MessageRemoved>;
 
 inline constexpr std::uint16_t kMsgTypeCount = std::variant_size_v<Message>;
 
@@ -384,7 +395,8 @@ inline constexpr std::array<std::string_view, kMsgTypeCount> kMsgTypeNames{"Hell
                                                                            "ReadForward",
                                                                            "ForwardRead",
                                                                            "ResolveRoute",
-                                                                           "RouteResolved"};
+                                                                           "RouteResolved",
+                                                                           "MessageRemoved"};
 
 /// The name of a message type.
 [[nodiscard]] inline std::string_view type_name(MsgType type) {
