@@ -104,7 +104,7 @@ std::string usage_text() {
     for (CtlCommand const& c : kCtlCommands) {
         std::string const name = c.words[1].empty() ? std::string(c.words[0])
                                                     : fmt::format("{} {}", c.words[0], c.words[1]);
-        text += fmt::format("  {:<14}{}\n", name, c.help);
+        text += fmt::format("  {:<15}{}\n", name, c.help);
     }
     return text;
 }
