@@ -88,9 +88,8 @@ inline constexpr std::array kCtlCommands{
 [[nodiscard]] Result<CtlCommand> parse_command(std::span<std::string const> words);
 
 /// The request `command` sends when `words` named it (parse_command), with request id `id`.
-[[nodiscard]] ipc::ControlRequest make_request(CtlCommand const& command,
-                                               std::span<std::string const> words,
-                                               ipc::RequestId id);
+[[nodiscard]] ipc::ControlRequest
+make_request(CtlCommand const& command, std::span<std::string const> words, ipc::RequestId id);
 
 /// The usage message: the synopsis and one line per command.
 [[nodiscard]] std::string usage_text();

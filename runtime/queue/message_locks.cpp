@@ -13,8 +13,8 @@ asio::awaitable<MessageLocks::Guard> MessageLocks::lock(std::string msgid, Holde
     auto const now = std::chrono::steady_clock::now();
     auto [it, free] = held_.try_emplace(msgid, Held{holder, now, {}});
     if (!free) {
-        auto wake = std::make_shared<asio::steady_timer>(executor_,
-                                                         std::chrono::steady_clock::time_point::max());
+        auto wake = std::make_shared<asio::steady_timer>(
+            executor_, std::chrono::steady_clock::time_point::max());
         it->second.waiters.push_back(Waiter{wake, holder});
         boost::system::error_code ec;
         // Cancelled by release(), which has made this waiter the holder.

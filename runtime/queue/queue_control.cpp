@@ -76,7 +76,8 @@ ipc::ControlReply QueueControl::show_queue(ipc::RequestId id) const {
         RunState state{false, pending_seconds(envelope, now)};
         if (auto const since = locks_.delivering_since(msgid)) {
             auto const running = std::chrono::steady_clock::now() - *since;
-            state = RunState{true, std::chrono::duration_cast<std::chrono::seconds>(running).count()};
+            state =
+                RunState{true, std::chrono::duration_cast<std::chrono::seconds>(running).count()};
         }
         std::int64_t const expiry = saturating_add(envelope.created, ttl_.count());
         for (auto const& rcpt : envelope.recipients) {
@@ -116,8 +117,7 @@ asio::awaitable<std::size_t> QueueControl::remove_from(std::string msgid, QueueT
     }
     QueuedEnvelope envelope = std::move(loaded).value();
     auto const named = [&](QueuedRecipient const& r) { return names(target, msgid, r); };
-    auto const kept = std::stable_partition(envelope.recipients.begin(),
-                                            envelope.recipients.end(),
+    auto const kept = std::stable_partition(envelope.recipients.begin(), envelope.recipients.end(),
                                             [&](QueuedRecipient const& r) { return !named(r); });
     std::vector<QueuedRecipient> gone(std::make_move_iterator(kept),
                                       std::make_move_iterator(envelope.recipients.end()));

@@ -26,8 +26,8 @@ namespace smtpd::rt {
 
 /// Writes `envelope` back durably, or removes its message from the spool when it has no
 /// recipient left: the queue's one way to save a change to a queued message.
-[[nodiscard]] boost::asio::awaitable<Result<void>>
-save_envelope(DiskWorkers& disk, Spool& spool, QueuedEnvelope const& envelope);
+[[nodiscard]] boost::asio::awaitable<Result<void>> save_envelope(DiskWorkers& disk, Spool& spool,
+                                                                 QueuedEnvelope const& envelope);
 
 class QueueControl {
   public:

@@ -88,14 +88,12 @@ bool names(QueueTarget const& target, std::string_view msgid, QueuedRecipient co
 std::string show_queue_line(QueuedEnvelope const& envelope, QueuedRecipient const& rcpt,
                             std::int64_t expiry, RunState state) {
     std::string const sender = envelope.sender.empty() ? std::string("@") : envelope.sender;
-    return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", evpid_of(envelope.id, rcpt),
-                       address_family(envelope.client_address),
-                       delivered_locally(rcpt.method) ? "mda" : "mta",
-                       envelope.auth_user.empty() ? "" : "auth", visible(sender),
-                       visible(rcpt.address), visible(destination(rcpt)), envelope.created, expiry,
-                       envelope.last_try, envelope.attempts,
-                       state.inflight ? "inflight" : "pending", state.seconds,
-                       visible(envelope.last_error));
+    return fmt::format(
+        "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", evpid_of(envelope.id, rcpt),
+        address_family(envelope.client_address), delivered_locally(rcpt.method) ? "mda" : "mta",
+        envelope.auth_user.empty() ? "" : "auth", visible(sender), visible(rcpt.address),
+        visible(destination(rcpt)), envelope.created, expiry, envelope.last_try, envelope.attempts,
+        state.inflight ? "inflight" : "pending", state.seconds, visible(envelope.last_error));
 }
 
 std::string duration_text(std::int64_t seconds) {
@@ -104,8 +102,8 @@ std::string duration_text(std::int64_t seconds) {
     }
     std::string out = seconds < 0 ? "-" : "";
     // Unsigned, so that the most negative value has a magnitude too.
-    std::uint64_t t = seconds < 0 ? 0 - static_cast<std::uint64_t>(seconds)
-                                  : static_cast<std::uint64_t>(seconds);
+    std::uint64_t t =
+        seconds < 0 ? 0 - static_cast<std::uint64_t>(seconds) : static_cast<std::uint64_t>(seconds);
     std::uint64_t const s = t % 60;
     t /= 60;
     std::uint64_t const m = t % 60;
@@ -123,9 +121,8 @@ std::string duration_text(std::int64_t seconds) {
 std::string removed_line(QueuedEnvelope const& envelope, QueuedRecipient const& rcpt,
                          std::int64_t now) {
     // OpenSMTPD names the original recipient only when an alias changed it.
-    std::string const original = rcpt.dest.empty() || rcpt.dest == rcpt.address
-                                     ? std::string("-")
-                                     : visible(rcpt.address);
+    std::string const original =
+        rcpt.dest.empty() || rcpt.dest == rcpt.address ? std::string("-") : visible(rcpt.address);
     return fmt::format("{}: Remove for {}: from=<{}>, to=<{}>, rcpt=<{}>, delay={}, "
                        "stat=Removed by administrator",
                        delivered_locally(rcpt.method) ? "delivery" : "relay",

@@ -24,10 +24,10 @@
 #include <algorithm>
 #include <ctime>
 #include <fcntl.h>
-#include <unistd.h>
 #include <map>
 #include <optional>
 #include <regex>
+#include <unistd.h>
 
 namespace smtpd::rt {
 

@@ -199,9 +199,8 @@ class Scheduler {
         ipc::ControlReply reply{request.id, true, {}};
         switch (request.verb) {
         case ipc::ControlVerb::Schedule:
-            if (auto const target = request.args.size() == 1
-                                        ? parse_queue_target(request.args[0])
-                                        : std::nullopt) {
+            if (auto const target =
+                    request.args.size() == 1 ? parse_queue_target(request.args[0]) : std::nullopt) {
                 reply.lines.push_back(count_line(schedule_now(*target), "message", "scheduled"));
             } else {
                 reply = ipc::ControlReply{request.id, false, {"invalid envelope or message id"}};

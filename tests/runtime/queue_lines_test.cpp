@@ -63,10 +63,10 @@ TEST(QueueTarget, UpperCaseHexIsReadAsTheSpoolWritesIt) {
 }
 
 TEST(QueueTarget, RefusesOtherLengthsAndNonHex) {
-    for (std::string const bad : {"", "al", "ALL", "0123456789abcde", "0123456789abcdef0",
-                                  "01234567", "0123456789abcdef89abcde", "0123456789abcdeg",
-                                  "0123456789abcdef89abcdef0", "0x23456789abcdef",
-                                  "+123456789abcdef", " 123456789abcdef"}) {
+    for (std::string const bad :
+         {"", "al", "ALL", "0123456789abcde", "0123456789abcdef0", "01234567",
+          "0123456789abcdef89abcde", "0123456789abcdeg", "0123456789abcdef89abcdef0",
+          "0x23456789abcdef", "+123456789abcdef", " 123456789abcdef"}) {
         EXPECT_FALSE(parse_queue_target(bad).has_value()) << bad;
     }
 }
@@ -111,11 +111,11 @@ TEST(QueueEvpid, ParsesToATargetThatNamesOnlyItsRecipient) {
 TEST(ShowQueueLine, HasOpenSmtpdsFields) {
     QueuedEnvelope const e = envelope();
     std::string const line = show_queue_line(e, e.recipients.at(0), 1000 + 345600, {false, 120});
-    EXPECT_EQ(fields_of(line),
-              (std::vector<std::string>{evpid_of(kMsgid, e.recipients.at(0)), "inet4", "mda", "",
-                                        "alice@example.org", "bob@example.org", "bob@example.org",
-                                        "1000", "346600", "1500", "2", "pending", "120",
-                                        "mailbox busy"}));
+    EXPECT_EQ(
+        fields_of(line),
+        (std::vector<std::string>{evpid_of(kMsgid, e.recipients.at(0)), "inet4", "mda", "",
+                                  "alice@example.org", "bob@example.org", "bob@example.org", "1000",
+                                  "346600", "1500", "2", "pending", "120", "mailbox busy"}));
 }
 
 TEST(ShowQueueLine, NamesFamilyFlagsNullSenderDestinationAndInflight) {

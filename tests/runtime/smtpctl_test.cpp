@@ -144,7 +144,8 @@ TEST(SmtpctlCommand, AnIdIsGivenInFullNeverAbbreviated) {
     EXPECT_EQ(error_for({"remove", "<"}), "unknown command: remove <");
     EXPECT_EQ(error_for({"remove", "<id>"}), "unknown command: remove <id>");
     EXPECT_EQ(error_for({"schedule", kMsgid + "0"}), "unknown command: schedule " + kMsgid + "0");
-    EXPECT_EQ(error_for({"remove", "0123456789abcdeg"}), "unknown command: remove 0123456789abcdeg");
+    EXPECT_EQ(error_for({"remove", "0123456789abcdeg"}),
+              "unknown command: remove 0123456789abcdeg");
     EXPECT_EQ(error_for({"remove"}), "incomplete command: remove");
 }
 
