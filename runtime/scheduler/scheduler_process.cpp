@@ -135,10 +135,10 @@ class Scheduler {
         }
         std::string const msgid = std::move(it->second);
         in_flight_.erase(it);
+        // A message smtpctl removed meanwhile is forgotten, whatever the result.
         auto const known = entries_.find(msgid);
-        if (known == entries_.end() || known->second.removed) {
-            entries_.erase(msgid);
-        } else if (result.status == ipc::DeliveryStatus::TempFail) {
+        bool const gone = known == entries_.end() || known->second.removed;
+        if (!gone && result.status == ipc::DeliveryStatus::TempFail) {
             Entry& entry = entries_[msgid];
             ++entry.times.attempts;
             entry.times.last_attempt = now_seconds();
