@@ -2,6 +2,8 @@
 // and what a reply prints.
 #include "control/smtpctl.hpp"
 
+#include "common/queue_id.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -16,7 +18,13 @@ Failure usage_error(std::string what) {
 }
 
 bool abbreviates(std::string_view given, std::string_view word) {
-    return !given.empty() && word.starts_with(given);
+    return !given.empty() && word != kIdWord && word.starts_with(given);
+}
+
+/// A msgid or an evpid ("all" is a word of its own).
+bool names_an_id(std::string_view given) {
+    auto const target = parse_queue_target(given);
+    return target.has_value() && target->kind != QueueTarget::Kind::All;
 }
 
 /// The distinct words at position `index` of `candidates` that `given` names: the one it
@@ -26,10 +34,10 @@ std::vector<std::string_view> words_named(std::vector<CtlCommand const*> const& 
     std::vector<std::string_view> named;
     for (CtlCommand const* c : candidates) {
         std::string_view const word = c->words.at(index);
-        if (word == given && !word.empty()) {
+        if (word == given && !word.empty() && word != kIdWord) {
             return {word};
         }
-        if (abbreviates(given, word) &&
+        if ((abbreviates(given, word) || (word == kIdWord && names_an_id(given))) &&
             std::find(named.begin(), named.end(), word) == named.end()) {
             named.push_back(word);
         }
@@ -75,10 +83,16 @@ Result<CtlCommand> parse_command(std::span<std::string const> words) {
     return usage_error("incomplete command: " + joined(words));
 }
 
-ipc::ControlRequest make_request(CtlCommand const& command, ipc::RequestId id) {
+ipc::ControlRequest make_request(CtlCommand const& command, std::span<std::string const> words,
+                                 ipc::RequestId id) {
     ipc::ControlRequest request{id, command.verb, {}};
     if (!command.arg.empty()) {
         request.args.emplace_back(command.arg);
+    }
+    for (std::size_t i = 0; i < words.size() && i < command.words.size(); ++i) {
+        if (command.words.at(i) == kIdWord) {
+            request.args.push_back(words[i]);
+        }
     }
     return request;
 }
@@ -90,7 +104,7 @@ std::string usage_text() {
     for (CtlCommand const& c : kCtlCommands) {
         std::string const name = c.words[1].empty() ? std::string(c.words[0])
                                                     : fmt::format("{} {}", c.words[0], c.words[1]);
-        text += fmt::format("  {:<14}{}\n", name, c.help);
+        text += fmt::format("  {:<15}{}\n", name, c.help);
     }
     return text;
 }

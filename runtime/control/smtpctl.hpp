@@ -1,8 +1,9 @@
 // smtpctl(8)'s pure part: its commands as one table (the words of OpenSMTPD's smtpctl(8) that
 // this daemon implements), the parse of the command words into the ControlRequest that is sent,
 // and what is printed for the reply. As in smtpctl(8), each word may be abbreviated to a prefix
-// that names one command ("sh q" is "show queue"). No I/O: runtime/main/smtpctl_main.cpp talks
-// to the socket. Depends on: ipc/messages.hpp, common/result.hpp.
+// that names one command ("sh q" is "show queue"); the word kIdWord stands for a msgid or an
+// evpid (common/queue_id.hpp), given in full. No I/O: runtime/main/smtpctl_main.cpp talks to the
+// socket. Depends on: ipc/messages.hpp, common/result.hpp, common/queue_id.hpp.
 #pragma once
 
 #include "common/result.hpp"
@@ -27,8 +28,11 @@ enum class CtlOutput : std::uint8_t {
 /// The most words a command has.
 inline constexpr std::size_t kMaxCtlWords = 2;
 
+/// The command word that stands for a msgid or an evpid; never abbreviated.
+inline constexpr std::string_view kIdWord = "<id>";
+
 /// One command: its words ("pause", "mda"; unused words empty), the request it sends (`arg`,
-/// when not empty, is its one argument) and what is printed.
+/// when not empty, is its first argument; the id given for kIdWord follows) and what is printed.
 struct CtlCommand {
     std::array<std::string_view, kMaxCtlWords> words;
     ipc::ControlVerb verb;
@@ -49,11 +53,26 @@ inline constexpr std::array kCtlCommands{
                "mda",
                CtlOutput::Confirmation,
                "resume deliveries to local users"},
-    CtlCommand{{"schedule", "all"},
-               ipc::ControlVerb::ScheduleAll,
+    CtlCommand{{"remove", "all"},
+               ipc::ControlVerb::Remove,
+               "all",
+               CtlOutput::Lines,
+               "remove every queued recipient"},
+    CtlCommand{{"remove", kIdWord},
+               ipc::ControlVerb::Remove,
                "",
-               CtlOutput::Confirmation,
+               CtlOutput::Lines,
+               "remove a message (msgid) or one recipient (evpid)"},
+    CtlCommand{{"schedule", "all"},
+               ipc::ControlVerb::Schedule,
+               "all",
+               CtlOutput::Lines,
                "retry every queued message now"},
+    CtlCommand{{"schedule", kIdWord},
+               ipc::ControlVerb::Schedule,
+               "",
+               CtlOutput::Lines,
+               "retry the message of a msgid or an evpid now"},
     CtlCommand{{"show", "queue"},
                ipc::ControlVerb::ShowQueue,
                "",
@@ -68,8 +87,9 @@ inline constexpr std::array kCtlCommands{
 /// (invalid_argument) says why: no command, an unknown or ambiguous word, or a command cut short.
 [[nodiscard]] Result<CtlCommand> parse_command(std::span<std::string const> words);
 
-/// The request `command` sends, with request id `id`.
-[[nodiscard]] ipc::ControlRequest make_request(CtlCommand const& command, ipc::RequestId id);
+/// The request `command` sends when `words` named it (parse_command), with request id `id`.
+[[nodiscard]] ipc::ControlRequest
+make_request(CtlCommand const& command, std::span<std::string const> words, ipc::RequestId id);
 
 /// The usage message: the synopsis and one line per command.
 [[nodiscard]] std::string usage_text();

@@ -45,11 +45,12 @@ struct VerbRule {
 inline constexpr std::array kVerbRules{
     VerbRule{ipc::ControlVerb::ShowQueue, "show queue", ipc::Role::Queue, Access::Admin,
              Answer::Role},
-    VerbRule{ipc::ControlVerb::ScheduleAll, "schedule all", ipc::Role::Scheduler, Access::Admin,
+    VerbRule{ipc::ControlVerb::Schedule, "schedule", ipc::Role::Scheduler, Access::Admin,
              Answer::Role},
     VerbRule{ipc::ControlVerb::Pause, "pause", ipc::Role::Scheduler, Access::Admin, Answer::Role},
     VerbRule{ipc::ControlVerb::Resume, "resume", ipc::Role::Scheduler, Access::Admin, Answer::Role},
     VerbRule{ipc::ControlVerb::Stop, "stop", ipc::Role::Parent, Access::Admin, Answer::Control},
+    VerbRule{ipc::ControlVerb::Remove, "remove", ipc::Role::Queue, Access::Admin, Answer::Role},
 };
 
 static_assert(kVerbRules.size() == static_cast<std::size_t>(last_value(ipc::ControlVerb{})) + 1,

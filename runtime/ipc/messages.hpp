@@ -55,6 +55,7 @@ enum class MsgType : std::uint16_t {
     RelayDone,
     FindRelayCredentials,
     RelayCredentialsFound,
+    MessageRemoved,
 };
 
 // Enums on the wire are one byte; `last_value` gives the range the decoder accepts.
@@ -63,7 +64,8 @@ enum class Role : std::uint8_t { Parent, Lookup, Queue, Scheduler, Control, Disp
 using RcptVerdict = sm::RcptOutcome;
 using AuthVerdict = sm::AuthOutcome;
 enum class DeliveryStatus : std::uint8_t { Delivered, TempFail, PermFail };
-enum class ControlVerb : std::uint8_t { ShowQueue, ScheduleAll, Pause, Resume, Stop };
+/// Schedule and Remove carry one argument: "all", a msgid or an evpid (common/queue_id.hpp).
+enum class ControlVerb : std::uint8_t { ShowQueue, Schedule, Pause, Resume, Stop, Remove };
 /// What a NotifySender asks for: an RFC 3464 "delayed" or, at expiry, "failed" notice.
 enum class Notice : std::uint8_t { Delayed, Expired };
 
@@ -80,7 +82,7 @@ constexpr DeliveryStatus last_value(DeliveryStatus /*tag*/) {
     return DeliveryStatus::PermFail;
 }
 constexpr ControlVerb last_value(ControlVerb /*tag*/) {
-    return ControlVerb::Stop;
+    return ControlVerb::Remove;
 }
 constexpr Notice last_value(Notice /*tag*/) {
     return Notice::Expired;
@@ -414,6 +416,15 @@ struct RelayCredentialsFound {
     friend bool operator==(RelayCredentialsFound const&, RelayCredentialsFound const&) = default;
 };
 
+/// Queue -> scheduler: `msgid` left the spool at an administrator's request (smtpctl remove):
+/// forget it, and drop the result of a delivery of it still in flight. A notification.
+struct MessageRemoved {
+    static constexpr MsgType kType = MsgType::MessageRemoved;
+    std::string msgid;
+    static auto fields(auto& m) { return std::tie(m.msgid); }
+    friend bool operator==(MessageRemoved const&, MessageRemoved const&) = default;
+};
+
 /// Every message, in MsgType order.
 using Message =
     std::variant<Hello, Shutdown, LookupRecipient, RecipientResolved, CheckCredentials,
@@ -421,7 +432,7 @@ using Message =
                  ScheduleMessage, DeliverRequest, DeliverResult, ControlRequest, ControlReply,
                  ListenerSocket, MessageAbort, LocalDelivery, LocalDeliveryDone, NotifySender,
                  ReadForward, ForwardRead, ResolveRoute, RouteResolved, RelayRequest, RelayDone,
-                 FindRelayCredentials, RelayCredentialsFound>;
+                 FindRelayCredentials, RelayCredentialsFound, MessageRemoved>;
 
 inline constexpr std::uint16_t kMsgTypeCount = std::variant_size_v<Message>;
 
@@ -453,7 +464,8 @@ inline constexpr std::array<std::string_view, kMsgTypeCount> kMsgTypeNames{"Hell
                                                                            "RelayRequest",
                                                                            "RelayDone",
                                                                            "FindRelayCredentials",
-                                                                           "RelayCredentialsFound"};
+                                                                           "RelayCredentialsFound",
+                                                                           "MessageRemoved"};
 
 /// The name of a message type.
 [[nodiscard]] inline std::string_view type_name(MsgType type) {

@@ -171,7 +171,7 @@ int run(CtlOptions const& options) {
         return 1;
     }
     auto sent = send_request(fd.value().get(), options.socket,
-                             rt::make_request(command.value(), kRequestId));
+                             rt::make_request(command.value(), options.words, kRequestId));
     if (!sent) {
         std::fprintf(stderr, "smtpctl: %s\n", sent.error().what().c_str());
         return 1;

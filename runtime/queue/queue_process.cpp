@@ -11,7 +11,9 @@
 #include "common/log.hpp"
 #include "common/privileges.hpp"
 #include "ipc/request.hpp"
+#include "queue/message_locks.hpp"
 #include "queue/notices.hpp"
+#include "queue/queue_control.hpp"
 #include "role/role_process.hpp"
 #include "spool/spool.hpp"
 
@@ -25,6 +27,7 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <unistd.h>
 
 namespace smtpd::rt {
 
@@ -110,7 +113,8 @@ class Queue {
           std::chrono::seconds ttl)
         : io_(io), peers_(peers), spool_(spool), delivered_(io.get_executor()),
           relayed_(io.get_executor()),
-          notices_(io.get_executor(), peers, spool, disk_, std::move(hostname), ttl) {}
+          notices_(io.get_executor(), peers, spool, disk_, std::move(hostname), ttl),
+          locks_(io.get_executor()), control_(spool, disk_, locks_, peers, ttl) {}
 
     ~Queue() { disk_.shutdown(); }
 
@@ -153,7 +157,7 @@ class Queue {
         case ipc::MsgType::MessageAbort:
             return abort(std::get<ipc::MessageAbort>(m).msgid);
         case ipc::MsgType::DeliverRequest:
-            return spawn(deliver(std::get<ipc::DeliverRequest>(std::move(m))));
+            return spawn(deliver_locked(std::get<ipc::DeliverRequest>(std::move(m))));
         case ipc::MsgType::LocalDeliveryDone:
             return delivery_done(from, std::get<ipc::LocalDeliveryDone>(std::move(m)));
         case ipc::MsgType::RelayDone:
@@ -166,7 +170,7 @@ class Queue {
         case ipc::MsgType::RecipientResolved:
             return notices_.resolved(std::get<ipc::RecipientResolved>(std::move(m)));
         case ipc::MsgType::NotifySender:
-            return spawn(notify(std::get<ipc::NotifySender>(m)));
+            return spawn(notify_locked(std::get<ipc::NotifySender>(m)));
         default:
             unexpected(Role::Queue, from, m);
         }
@@ -243,6 +247,8 @@ class Queue {
     deliver_batch(QueuedEnvelope const& envelope, std::vector<std::uint32_t> const& batch);
     asio::awaitable<Result<void>> save(QueuedEnvelope const& envelope);
     void control(ipc::ControlRequest const& request);
+    asio::awaitable<void> deliver_locked(ipc::DeliverRequest request);
+    asio::awaitable<void> notify_locked(ipc::NotifySender request);
 
     asio::io_context& io_;
     Peers& peers_;
@@ -252,6 +258,8 @@ class Queue {
     ipc::Pending<ipc::LocalDeliveryDone> delivered_;
     ipc::Pending<ipc::RelayDone> relayed_;
     Notices notices_;
+    MessageLocks locks_;
+    QueueControl control_;
 };
 
 /// Delivers recipient `index` of `envelope`: the parent forks the delivery as the user.
@@ -280,11 +288,7 @@ asio::awaitable<ipc::LocalDeliveryDone> Queue::deliver_one(QueuedEnvelope const&
 }
 
 asio::awaitable<Result<void>> Queue::save(QueuedEnvelope const& envelope) {
-    auto work = [&spool = spool_, &envelope]() -> Result<void> {
-        return envelope.recipients.empty() ? spool.remove(envelope.id)
-                                           : spool.update_envelope(envelope);
-    };
-    auto saving = disk_.run(std::move(work));
+    auto saving = save_envelope(disk_, spool_, envelope);
     co_return co_await std::move(saving);
 }
 
@@ -462,24 +466,30 @@ asio::awaitable<void> Queue::notify(ipc::NotifySender request) {
 }
 
 void Queue::control(ipc::ControlRequest const& request) {
-    ipc::ControlReply reply{request.id, true, {}};
-    if (request.verb != ipc::ControlVerb::ShowQueue) {
-        reply.ok = false;
-        reply.lines.emplace_back("not a queue request");
-    } else {
-        for (auto const& id : spool_.queued_ids()) {
-            auto envelope = spool_.load_envelope(id);
-            if (!envelope) {
-                continue;
-            }
-            for (auto const& rcpt : envelope.value().recipients) {
-                reply.lines.push_back(fmt::format("{}|{}|{}|{}|{}", id, envelope.value().sender,
-                                                  rcpt.address, envelope.value().attempts,
-                                                  envelope.value().last_error));
-            }
-        }
+    spawn(control_.serve(request));
+}
+
+/// A delivery holds its message's lock (queue/message_locks.hpp): smtpctl remove waits for it,
+/// and it waits for a removal under way. A message removed meanwhile is not delivered: the
+/// scheduler, told of the removal first, drops the result.
+asio::awaitable<void> Queue::deliver_locked(ipc::DeliverRequest request) {
+    auto locking = locks_.lock(request.msgid, MessageLocks::Holder::Delivery);
+    MessageLocks::Guard const guard = co_await std::move(locking);
+    if (::access(spool_.message_path(request.msgid).c_str(), F_OK) != 0) {
+        peers_.send(Role::Scheduler,
+                    ipc::DeliverResult{request.id, ipc::DeliveryStatus::TempFail, "removed"});
+        co_return;
     }
-    peers_.send(Role::Control, reply);
+    auto delivering = deliver(std::move(request));
+    co_await std::move(delivering);
+}
+
+/// A notice rewrites the envelope too (last warning, expiry): under the message's lock.
+asio::awaitable<void> Queue::notify_locked(ipc::NotifySender request) {
+    auto locking = locks_.lock(request.msgid, MessageLocks::Holder::Other);
+    MessageLocks::Guard const guard = co_await std::move(locking);
+    auto notifying = notify(std::move(request));
+    co_await std::move(notifying);
 }
 
 } // namespace

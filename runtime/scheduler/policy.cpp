@@ -3,6 +3,8 @@
 // clock went back) counts as made now, so a clock jump does not postpone retries by its size.
 #include "scheduler/policy.hpp"
 
+#include "common/hash.hpp"
+
 #include <algorithm>
 #include <limits>
 
@@ -97,6 +99,10 @@ std::chrono::seconds retry_delay(unsigned attempts, std::uint64_t seed) {
     auto const span = static_cast<std::uint64_t>(base.count() / kJitterDivisor) + 1;
     auto const jitter = static_cast<std::chrono::seconds::rep>(mix(seed ^ attempts) % span);
     return base + std::chrono::seconds{jitter};
+}
+
+std::uint64_t retry_seed(std::string_view msgid) {
+    return fnv1a(msgid) | 1U;
 }
 
 Decision next_step(MessageTimes const& times, AttemptResult last, SysSeconds now,

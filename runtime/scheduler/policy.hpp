@@ -1,6 +1,6 @@
 // The scheduler's retry policy: given a queued message's times and the result of its last
 // delivery attempt, decide what happens next (deliver at T, send a delay warning, bounce, expire).
-// Pure: no I/O, no clock (`now` is a parameter), no globals. Depends on: the standard library.
+// Pure: no I/O, no clock (`now` is a parameter), no globals. Depends on: common/hash.hpp.
 // Invariants: expiry takes precedence over everything; a deliver time is > the last attempt and
 // <= the expiry; a warning interval is reported at most once (the caller records `now` as the
 // message's last warning). RFC 3461 §5.2.5: delay notices are optional; RFC 5321 §4.5.4.1 below.
@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -83,6 +84,10 @@ using Decision = std::variant<DeliverAt, SendWarning, Bounce, Expire>;
 /// The wait after the `attempts`-th failed attempt (attempts >= 1; 0 counts as 1), jitter
 /// included: kFirstRetryDelay * 2^(attempts-1), at most kMaxRetryDelay, plus the jitter.
 [[nodiscard]] std::chrono::seconds retry_delay(unsigned attempts, std::uint64_t seed);
+
+/// The jitter seed of the message `msgid`: stable, so its retries spread and stay reproducible
+/// (and the queue can tell `smtpctl show queue` when the next one comes).
+[[nodiscard]] std::uint64_t retry_seed(std::string_view msgid);
 
 /// Decides what happens next to a message. Precedence: Expire, then Bounce, then SendWarning
 /// (only after a temporary failure), then DeliverAt. `seed` (e.g. from the message id) picks the

@@ -4,8 +4,8 @@
 #include "scheduler/scheduler_process.hpp"
 
 #include "common/clock.hpp"
-#include "common/hash.hpp"
 #include "common/log.hpp"
+#include "common/queue_id.hpp"
 #include "role/role_process.hpp"
 #include "scheduler/policy.hpp"
 
@@ -35,11 +35,6 @@ std::optional<SysSeconds> time_or_none(std::uint64_t seconds) {
     return SysSeconds{std::chrono::seconds{static_cast<std::int64_t>(seconds)}};
 }
 
-/// A stable jitter seed per message, so its retries spread and stay reproducible.
-std::uint64_t seed_of(std::string_view msgid) {
-    return fnv1a(msgid) | 1U;
-}
-
 class Scheduler {
   public:
     Scheduler(asio::io_context& io, Peers& peers, SchedulerConfig config)
@@ -54,6 +49,8 @@ class Scheduler {
             return finished(std::get<ipc::DeliverResult>(m));
         case ipc::MsgType::ControlRequest:
             return control(std::get<ipc::ControlRequest>(m));
+        case ipc::MsgType::MessageRemoved:
+            return removed(std::get<ipc::MessageRemoved>(m).msgid);
         default:
             unexpected(Role::Scheduler, from, m);
         }
@@ -64,6 +61,7 @@ class Scheduler {
         MessageTimes times;
         AttemptResult last = AttemptResult::None;  ///< of its last attempt, for deciding again
         std::shared_ptr<asio::steady_timer> timer; ///< set while waiting for its time
+        bool removed = false; ///< by smtpctl remove while a delivery was in flight
     };
 
     void schedule(ipc::ScheduleMessage const& m) {
@@ -81,7 +79,7 @@ class Scheduler {
         for (;;) {
             Entry& entry = entries_[msgid];
             SysSeconds const t = now_seconds();
-            Decision const d = next_step(entry.times, entry.last, t, config_, seed_of(msgid));
+            Decision const d = next_step(entry.times, entry.last, t, config_, retry_seed(msgid));
             if (auto const* at = std::get_if<DeliverAt>(&d)) {
                 log_trace(Trace::Scheduler, "scheduler: msgid={} attempts={} deliver in {}s", msgid,
                           entry.times.attempts, std::max<std::int64_t>(0, (at->at - t).count()));
@@ -137,7 +135,10 @@ class Scheduler {
         }
         std::string const msgid = std::move(it->second);
         in_flight_.erase(it);
-        if (result.status == ipc::DeliveryStatus::TempFail) {
+        // A message smtpctl removed meanwhile is forgotten, whatever the result.
+        auto const known = entries_.find(msgid);
+        bool const gone = known == entries_.end() || known->second.removed;
+        if (!gone && result.status == ipc::DeliveryStatus::TempFail) {
             Entry& entry = entries_[msgid];
             ++entry.times.attempts;
             entry.times.last_attempt = now_seconds();
@@ -149,17 +150,60 @@ class Scheduler {
         start_ready();
     }
 
-    /// smtpctl schedule all / pause / resume.
+    [[nodiscard]] bool in_flight(std::string const& msgid) const {
+        return std::any_of(in_flight_.begin(), in_flight_.end(),
+                           [&](auto const& f) { return f.second == msgid; });
+    }
+
+    /// smtpctl schedule: a message waiting for its next attempt is due now (its wait is reset,
+    /// its attempt count kept); one already due stays so; one in flight is left alone. Returns
+    /// how many messages are due.
+    std::size_t schedule_now(QueueTarget const& target) {
+        std::size_t due = 0;
+        for (auto& [msgid, entry] : entries_) {
+            if (target.kind != QueueTarget::Kind::All && msgid != target.msgid) {
+                continue;
+            }
+            if (entry.timer) {
+                entry.timer->cancel();
+                entry.timer.reset();
+                ready_.push_back(msgid);
+                ++due;
+            } else if (std::find(ready_.begin(), ready_.end(), msgid) != ready_.end()) {
+                ++due;
+            }
+        }
+        return due;
+    }
+
+    /// smtpctl remove took the last recipient of `msgid` out of the spool: forget it, or, when a
+    /// delivery of it is in flight, drop that delivery's result.
+    void removed(std::string const& msgid) {
+        auto it = entries_.find(msgid);
+        if (it == entries_.end()) {
+            return;
+        }
+        if (it->second.timer) {
+            it->second.timer->cancel();
+        }
+        std::erase(ready_, msgid);
+        if (in_flight(msgid)) {
+            it->second.removed = true;
+            return;
+        }
+        entries_.erase(it);
+    }
+
+    /// smtpctl schedule / pause / resume.
     void control(ipc::ControlRequest const& request) {
         ipc::ControlReply reply{request.id, true, {}};
         switch (request.verb) {
-        case ipc::ControlVerb::ScheduleAll:
-            for (auto& [msgid, entry] : entries_) {
-                if (entry.timer) {
-                    entry.timer->cancel();
-                    entry.timer.reset();
-                    ready_.push_back(msgid);
-                }
+        case ipc::ControlVerb::Schedule:
+            if (auto const target =
+                    request.args.size() == 1 ? parse_queue_target(request.args[0]) : std::nullopt) {
+                reply.lines.push_back(count_line(schedule_now(*target), "message", "scheduled"));
+            } else {
+                reply = ipc::ControlReply{request.id, false, {"invalid envelope or message id"}};
             }
             break;
         case ipc::ControlVerb::Pause:

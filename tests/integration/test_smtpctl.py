@@ -1,6 +1,7 @@
 """smtpctl(8) against a real daemon on its control socket: show queue (empty, and listing a
-message an mda keeps deferring), pause/resume mda and schedule all, stop, the mailq name, usage
-and connection errors; the control role survives garbage, truncated frames, frames of another
+message an mda keeps deferring, in OpenSMTPD's envelope layout), pause/resume mda, schedule and
+remove by msgid, evpid or all (test_smtpctl_queue.py), stop, the mailq name, usage and
+connection errors; the control role survives garbage, truncated frames, frames of another
 type and oversized requests from a client; and, run as root, a client of another uid (nobody)
 gets "permission denied" and cannot stop the daemon.
 
@@ -36,7 +37,17 @@ def ipc_vocabulary():
 
 
 IPC_VERSION, MSG_TYPES = ipc_vocabulary()
-VERBS = {"ShowQueue": 0, "ScheduleAll": 1, "Pause": 2, "Resume": 3, "Stop": 4}
+VERBS = {"ShowQueue": 0, "Schedule": 1, "Pause": 2, "Resume": 3, "Stop": 4, "Remove": 5}
+# The fields of a show queue line (smtpctl.8), OpenSMTPD's.
+FIELDS = ("evpid", "family", "agent", "flags", "sender", "rcpt", "dest", "created", "expires",
+          "last_try", "attempts", "runstate", "seconds", "error")
+
+
+def envelope_fields(line):
+    """A show queue line as a dict of FIELDS; asserts it has exactly those."""
+    values = line.split("|")
+    assert len(values) == len(FIELDS), line
+    return dict(zip(FIELDS, values))
 
 
 def frame(type_name, body=b"", version=None, flags=0):
@@ -136,6 +147,13 @@ class SmtpctlTestCase(methods.DeliveryTestCase):
                          "smtpctl %s: %r\nlog:\n%s" % (" ".join(words), r, self.log()))
         return r.stdout.splitlines()
 
+    def schedule_until_due(self, target, count=1):
+        """`smtpctl schedule target` until it reports `count` messages scheduled: the
+        scheduler counts a message whose delivery result it has not yet read as in flight."""
+        expected = ["%d message%s scheduled" % (count, "s" if count > 1 else "")]
+        if methods.wait_for(lambda: self.ok("schedule", target) == expected) is None:
+            self.fail("schedule %s never said %r; log:\n%s" % (target, expected, self.log()))
+
     def assertRunning(self):
         self.assertIsNone(self.smtpd.proc.poll(), "smtpd exited; log:\n" + self.log())
 
@@ -148,13 +166,30 @@ class SmtpctlTestCase(methods.DeliveryTestCase):
                       % (self.ok("show", "queue"), self.log()))
         return lines
 
+    def envelopes(self):
+        """`smtpctl show queue`, each line as a dict of FIELDS."""
+        return [envelope_fields(line) for line in self.ok("show", "queue")]
+
+    def wait_envelopes(self, predicate, timeout=20):
+        """Polls show queue until its envelopes (dicts) satisfy predicate; returns them."""
+        self.queue_lines(lambda lines: predicate([envelope_fields(ln) for ln in lines]), timeout)
+        return self.envelopes()
+
+    def wait_attempted(self, rcpts, attempts="1"):
+        """Waits until show queue lists exactly `rcpts`, each after `attempts` attempts and not in
+        flight (the attempt is over); returns {rcpt: envelope}."""
+        def done(envs):
+            return (sorted(e["rcpt"] for e in envs) == sorted(rcpts) and
+                    all(e["attempts"] == attempts and e["runstate"] == "pending" for e in envs))
+        return {e["rcpt"]: e for e in self.wait_envelopes(done)}
+
     def hold_a_message(self):
         """Queues a message whose mda exits 75; returns its id once its first attempt failed."""
         self.send("holder@localhost", ["later@temp.test"], b"Subject: held\r\n\r\nheld\r\n")
         self.wait_log(r"to=<later@temp.test> .* result=TempFail attempt=1")
         # The log line comes from the delivery's side; the queue records the attempt after it:
         # wait until the queue itself lists the message with its first attempt.
-        self.queue_lines(lambda lines: len(lines) == 1 and "|later@temp.test|1|" in lines[0])
+        self.wait_attempted(["later@temp.test"])
         (msgid,) = self.smtpd.queued()
         return msgid
 
@@ -163,16 +198,27 @@ class ShowQueue(SmtpctlTestCase):
     def test_an_empty_queue_lists_nothing(self):
         self.assertEqual(self.ok("show", "queue"), [])
 
-    def test_a_deferred_message_is_listed_with_its_id_sender_and_recipient(self):
+    def test_a_deferred_message_is_listed_in_opensmtpds_envelope_layout(self):
+        before = int(time.time())
         msgid = self.hold_a_message()
         (line,) = self.ok("show", "queue")
-        fields = line.split("|")
-        self.assertEqual(fields[:4], [msgid, "holder@localhost", "later@temp.test", "1"], line)
-        self.assertIn("exited 75", fields[4])
+        e = envelope_fields(line)
+        self.assertRegex(e["evpid"], "^%s[0-9a-f]{8}$" % msgid)
+        self.assertEqual((e["family"], e["agent"], e["flags"], e["sender"], e["rcpt"], e["dest"]),
+                         ("inet4", "mda", "", "holder@localhost", "later@temp.test",
+                          "later@temp.test"), line)
+        created = int(e["created"])
+        self.assertTrue(before - 1 <= created <= time.time(), line)
+        self.assertEqual(int(e["expires"]), created + 4 * 24 * 3600, line)  # default queue ttl
+        self.assertTrue(created <= int(e["last_try"]) <= time.time(), line)
+        self.assertEqual((e["attempts"], e["runstate"]), ("1", "pending"), line)
+        # the first retry comes 5 minutes (plus jitter) after the failed attempt
+        self.assertTrue(0 < int(e["seconds"]) <= 330, line)
+        self.assertIn("exited 75", e["error"])
 
     def test_abbreviated_words_work(self):
         msgid = self.hold_a_message()
-        self.assertTrue(self.ok("sh", "q")[0].startswith(msgid + "|"))
+        self.assertTrue(self.ok("sh", "q")[0].startswith(msgid))
 
     def test_mailq_is_show_queue(self):
         msgid = self.hold_a_message()
@@ -180,8 +226,13 @@ class ShowQueue(SmtpctlTestCase):
             os.chmod(d, 0o755)
             mailq = os.path.join(d, "mailq")
             os.symlink(os.path.abspath(harness.SMTPCTL), mailq)
-            self.assertEqual(self.ok(argv0=mailq), self.ok("show", "queue"))
-            self.assertTrue(self.ok(argv0=mailq)[0].startswith(msgid + "|"))
+            # the same lines, but for the seconds to the next retry, which count down between
+            # the two commands
+            def timeless(lines):
+                return [dict(envelope_fields(ln), seconds=None) for ln in lines]
+            (line,) = self.ok(argv0=mailq)
+            self.assertTrue(line.startswith(msgid))
+            self.assertEqual(timeless([line]), timeless(self.ok("show", "queue")))
             r = self.smtpctl("show", "queue", argv0=mailq)  # mailq takes no command
             self.assertEqual(r.returncode, 1)
             self.assertIn("usage:", r.stderr)
@@ -192,16 +243,19 @@ class PauseResume(SmtpctlTestCase):
         self.assertEqual(self.ok("pause", "mda"), ["command succeeded"])
         self.send("s@localhost", ["paused@mda.test"], b"Subject: paused\r\n\r\nwhile-paused\r\n")
         out = os.path.join(self.smtpd.mda_dir, "out-paused.txt")
-        self.queue_lines(lambda lines: any("|paused@mda.test|" in ln for ln in lines))
+        self.wait_envelopes(lambda envs: any(e["rcpt"] == "paused@mda.test" for e in envs))
         # Not delivered while paused: it is still listed, with no attempt, and no file exists.
         time.sleep(1)
-        (line,) = self.ok("show", "queue")
-        self.assertIn("|s@localhost|paused@mda.test|0|", line)
+        (e,) = self.envelopes()
+        self.assertEqual((e["sender"], e["rcpt"], e["attempts"]),
+                         ("s@localhost", "paused@mda.test", "0"))
         self.assertFalse(os.path.exists(out))
         self.assertNotIn("to=<paused@mda.test>", self.log())
 
         self.assertEqual(self.ok("resume", "mda"), ["command succeeded"])
-        self.assertEqual(self.ok("schedule", "all"), ["command succeeded"])
+        # resume starts what became due; schedule finds it due or already delivered
+        (scheduled,) = self.ok("schedule", "all")
+        self.assertIn(scheduled, ("0 message scheduled", "1 message scheduled"))
         self.wait_file(out, lambda data: b"while-paused" in data)
         self.assertQueueDrains()
         self.assertEqual(self.ok("show", "queue"), [])
@@ -209,9 +263,9 @@ class PauseResume(SmtpctlTestCase):
     def test_schedule_all_retries_a_deferred_message_now(self):
         self.hold_a_message()
         self.assertNotIn("attempt=2", self.log())
-        self.assertEqual(self.ok("schedule", "all"), ["command succeeded"])
+        self.schedule_until_due("all")
         self.wait_log(r"to=<later@temp.test> .* result=TempFail attempt=2")
-        self.queue_lines(lambda lines: len(lines) == 1 and "|later@temp.test|2|" in lines[0])
+        self.wait_attempted(["later@temp.test"], attempts="2")
 
 
 class Stop(SmtpctlTestCase):
@@ -311,8 +365,10 @@ class HostileClient(SmtpctlTestCase):
         s.sendall(control_request("ShowQueue", request_id=42))
         self.assertEqual(read_control_reply(s), (42, True, []))
         # the connection stays open for another request
-        s.sendall(control_request("ScheduleAll", request_id=43))
-        self.assertEqual(read_control_reply(s), (43, True, []))
+        s.sendall(control_request("Schedule", [b"all"], request_id=43))
+        self.assertEqual(read_control_reply(s), (43, True, ["0 message scheduled"]))
+        s.sendall(control_request("Remove", [b"not-an-id"], request_id=44))
+        self.assertEqual(read_control_reply(s), (44, False, ["invalid envelope or message id"]))
 
 
 class ManPage(unittest.TestCase):
@@ -326,7 +382,9 @@ class ManPage(unittest.TestCase):
         self.assertIn("show queue", commands)
         page = os.path.join(os.path.dirname(MESSAGES_HPP), "../../docs/man/smtpctl.8")
         with open(page) as f:
-            documented = sorted(re.findall(r"^\.It Ic (.+)$", f.read(), re.M))
+            # ".It Ic remove Ar id" is the usage's "remove <id>"
+            documented = sorted(re.sub(r" Ar (\w+)$", r" <\1>", item)
+                                for item in re.findall(r"^\.It Ic (.+)$", f.read(), re.M))
         self.assertEqual(documented, commands)
 
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -13,10 +14,14 @@ namespace {
 
 using Words = std::vector<std::string>;
 
+/// A msgid and an evpid as the spool makes them, for the kIdWord commands.
+std::string const kMsgid = "0123456789abcdef";
+std::string const kEvpid = "0123456789abcdef89abcdef";
+
 ipc::ControlRequest request_for(Words const& words) {
     auto command = parse_command(words);
     EXPECT_TRUE(command.has_value()) << (command ? "" : command.error().message);
-    return command ? make_request(command.value(), 7) : ipc::ControlRequest{};
+    return command ? make_request(command.value(), words, 7) : ipc::ControlRequest{};
 }
 
 std::string error_for(Words const& words) {
@@ -25,11 +30,12 @@ std::string error_for(Words const& words) {
     return command ? std::string() : command.error().message;
 }
 
+/// The row's words, an evpid for kIdWord.
 Words words_of(CtlCommand const& c) {
     Words words;
     for (auto w : c.words) {
         if (!w.empty()) {
-            words.emplace_back(w);
+            words.emplace_back(w == kIdWord ? std::string_view(kEvpid) : w);
         }
     }
     return words;
@@ -42,7 +48,10 @@ TEST_P(SmtpctlCommandRow, ItsWordsParseToItsRequest) {
     ipc::ControlRequest const request = request_for(words_of(row));
     EXPECT_EQ(request.id, 7U);
     EXPECT_EQ(request.verb, row.verb);
-    Words const args = row.arg.empty() ? Words{} : Words{std::string(row.arg)};
+    Words args = row.arg.empty() ? Words{} : Words{std::string(row.arg)};
+    if (std::find(row.words.begin(), row.words.end(), kIdWord) != row.words.end()) {
+        args.push_back(kEvpid);
+    }
     EXPECT_EQ(request.args, args);
 }
 
@@ -52,6 +61,10 @@ TEST_P(SmtpctlCommandRow, ItsWordsAbbreviatedToTheirShortestPrefixParse) {
     Words words;
     for (std::size_t i = 0; i < row.words.size() && !row.words.at(i).empty(); ++i) {
         std::string_view const word = row.words.at(i);
+        if (word == kIdWord) {
+            words.push_back(kMsgid); // an id is given in full
+            continue;
+        }
         std::size_t length = 1;
         for (CtlCommand const& other : kCtlCommands) {
             bool const same_so_far =
@@ -79,6 +92,10 @@ INSTANTIATE_TEST_SUITE_P(Table, SmtpctlCommandRow, ::testing::ValuesIn(kCtlComma
                              std::string name;
                              for (auto w : row.param.words) {
                                  if (!w.empty()) {
+                                     if (w == kIdWord) {
+                                         name += "Id";
+                                         continue;
+                                     }
                                      name += static_cast<char>(w[0] - 'a' + 'A');
                                      name += w.substr(1);
                                  }
@@ -88,7 +105,18 @@ INSTANTIATE_TEST_SUITE_P(Table, SmtpctlCommandRow, ::testing::ValuesIn(kCtlComma
 
 TEST(SmtpctlCommand, OpenSmtpdWordsMapToTheirVerbs) {
     EXPECT_EQ(request_for({"show", "queue"}).verb, ipc::ControlVerb::ShowQueue);
-    EXPECT_EQ(request_for({"schedule", "all"}).verb, ipc::ControlVerb::ScheduleAll);
+    EXPECT_EQ(request_for({"schedule", "all"}),
+              (ipc::ControlRequest{7, ipc::ControlVerb::Schedule, {"all"}}));
+    EXPECT_EQ(request_for({"schedule", kMsgid}),
+              (ipc::ControlRequest{7, ipc::ControlVerb::Schedule, {kMsgid}}));
+    EXPECT_EQ(request_for({"schedule", kEvpid}),
+              (ipc::ControlRequest{7, ipc::ControlVerb::Schedule, {kEvpid}}));
+    EXPECT_EQ(request_for({"remove", "all"}),
+              (ipc::ControlRequest{7, ipc::ControlVerb::Remove, {"all"}}));
+    EXPECT_EQ(request_for({"remove", kMsgid}),
+              (ipc::ControlRequest{7, ipc::ControlVerb::Remove, {kMsgid}}));
+    EXPECT_EQ(request_for({"remove", kEvpid}),
+              (ipc::ControlRequest{7, ipc::ControlVerb::Remove, {kEvpid}}));
     EXPECT_EQ(request_for({"pause", "mda"}),
               (ipc::ControlRequest{7, ipc::ControlVerb::Pause, {"mda"}}));
     EXPECT_EQ(request_for({"resume", "mda"}),
@@ -98,10 +126,27 @@ TEST(SmtpctlCommand, OpenSmtpdWordsMapToTheirVerbs) {
 
 TEST(SmtpctlCommand, AbbreviationsResolveWordByWord) {
     EXPECT_EQ(request_for({"sh", "q"}).verb, ipc::ControlVerb::ShowQueue);
-    EXPECT_EQ(request_for({"sc", "a"}).verb, ipc::ControlVerb::ScheduleAll);
+    EXPECT_EQ(request_for({"sc", "a"}),
+              (ipc::ControlRequest{7, ipc::ControlVerb::Schedule, {"all"}}));
+    EXPECT_EQ(request_for({"rem", kMsgid}),
+              (ipc::ControlRequest{7, ipc::ControlVerb::Remove, {kMsgid}}));
     EXPECT_EQ(request_for({"st"}).verb, ipc::ControlVerb::Stop);
     EXPECT_EQ(request_for({"p", "m"}).verb, ipc::ControlVerb::Pause);
-    EXPECT_EQ(request_for({"r", "mda"}).verb, ipc::ControlVerb::Resume);
+    EXPECT_EQ(request_for({"res", "mda"}).verb, ipc::ControlVerb::Resume);
+    std::string const error = error_for({"r", "mda"});
+    EXPECT_NE(error.find("ambiguous command: r mda"), std::string::npos) << error;
+    EXPECT_NE(error.find("remove"), std::string::npos) << error;
+    EXPECT_NE(error.find("resume"), std::string::npos) << error;
+}
+
+TEST(SmtpctlCommand, AnIdIsGivenInFullNeverAbbreviated) {
+    EXPECT_EQ(error_for({"remove", "0123"}), "unknown command: remove 0123");
+    EXPECT_EQ(error_for({"remove", "<"}), "unknown command: remove <");
+    EXPECT_EQ(error_for({"remove", "<id>"}), "unknown command: remove <id>");
+    EXPECT_EQ(error_for({"schedule", kMsgid + "0"}), "unknown command: schedule " + kMsgid + "0");
+    EXPECT_EQ(error_for({"remove", "0123456789abcdeg"}),
+              "unknown command: remove 0123456789abcdeg");
+    EXPECT_EQ(error_for({"remove"}), "incomplete command: remove");
 }
 
 TEST(SmtpctlCommand, SingleLetterSIsAmbiguousNeverStop) {
