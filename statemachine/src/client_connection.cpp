@@ -1,6 +1,9 @@
 // The client connection's loop, the only one: server bytes through the assembler, each whole
 // reply (or the reason there is none) through client_step(), the actions queued for the driver
 // in order; while the driver owes an answer (handshake, body, next message) no reply is read.
+// RFC 3207 §4.2: what the server sent in clear behind the 220 to STARTTLS, and anything handed
+// in before the handshake's end, is dropped, never read as a reply from inside TLS (the
+// STARTTLS response injection class).
 // Depends on: client_connection.hpp.
 #include "smtpd/sm/client_connection.hpp"
 
@@ -13,6 +16,9 @@ ClientConnection::ClientConnection(ClientParams params, ClientMessage message,
     : table_(table), session_(client_session(std::move(params), std::move(message))) {}
 
 void ClientConnection::receive(std::string_view bytes) {
+    if (tls_pending_) {
+        return; // plaintext from before the handshake: no reply inside TLS
+    }
     input_.erase(0, std::exchange(offset_, 0));
     input_ += bytes;
 }
@@ -48,6 +54,7 @@ ClientNext ClientConnection::next_action() {
 }
 
 void ClientConnection::tls_done(bool ok) {
+    tls_pending_ = false;
     feed(ClientTlsDone{ok});
 }
 void ClientConnection::body_written(std::size_t bdat_commands) {
@@ -74,6 +81,14 @@ void ClientConnection::feed(ClientEvent const& event) {
     }
     session_ = std::move(result.next);
     for (auto& action : result.actions) {
+        if (std::holds_alternative<ClientStartTls>(action)) {
+            // RFC 3207 §4.2: the bytes after the 220 came in clear; the replies to come are
+            // read from inside TLS only.
+            tls_pending_ = true;
+            input_.clear();
+            offset_ = 0;
+            assembler_ = ClientReplyAssembler{};
+        }
         std::visit([this](auto& a) { out_.emplace_back(std::move(a)); }, action);
     }
 }

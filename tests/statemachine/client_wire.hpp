@@ -60,6 +60,7 @@ struct ClientWire {
     std::string sent;
     std::vector<ClientAction> actions; ///< every action, in order
     std::vector<ClientRecipientResult> results;
+    std::vector<grammar::Path> result_paths; ///< the recipient of each result
     std::optional<ClientDone> done;
     std::vector<std::string_view> rows;
     bool closed = false;
@@ -166,6 +167,7 @@ struct ClientWire {
                 sent += s->bytes;
             } else if (auto const* res = std::get_if<ClientRecipientResult>(&action)) {
                 results.push_back(*res);
+                result_paths.push_back(session.message.recipients.at(res->index).path);
             } else if (auto const* d = std::get_if<ClientDone>(&action)) {
                 done = *d;
             } else if (std::holds_alternative<ClientClose>(action)) {

@@ -152,10 +152,14 @@ std::optional<Expect> parse_expect(std::string_view spec, std::string& error) {
 
 constexpr std::array<std::string_view, 6> kHeaderKeys{"id",    "rfc",      "level",
                                                       "quote", "requires", "note"};
+/// A client case's setup: the relay's configuration, and each message's envelope and content.
+constexpr std::array<std::string_view, 5> kSetupKeys{"relay", "mail", "rcpt", "content",
+                                                     "content-raw"};
 constexpr std::array<std::string_view, 5> kLevels{"MUST", "MUST NOT", "SHOULD", "SHOULD NOT",
                                                   "MAY"};
 
-bool parse_header(std::string_view header, Case& c, std::string& error) {
+bool parse_header(std::string_view header, Case& c, CaseSide side, CaseFacts const& facts,
+                  std::string& error) {
     bool quoted = false;
     for (auto line : split_lines(header)) {
         if (trim(line).empty() || line.starts_with('#')) {
@@ -167,6 +171,10 @@ bool parse_header(std::string_view header, Case& c, std::string& error) {
             key, key.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
         std::string const value(colon == std::string_view::npos ? ""
                                                                 : trim(line.substr(colon + 1)));
+        if (side == CaseSide::Client && std::ranges::find(kSetupKeys, key) != kSetupKeys.end()) {
+            c.setup.emplace_back(key, decode_escapes(expand(value, facts, c.id)));
+            continue;
+        }
         if (std::ranges::find(kHeaderKeys, key) == kHeaderKeys.end()) {
             error = "unknown header '" + key + "'";
             return false;
@@ -196,6 +204,72 @@ bool parse_header(std::string_view header, Case& c, std::string& error) {
         return false;
     }
     return true;
+}
+
+constexpr std::array<std::string_view, 4> kFates{"delivered", "tempfail", "permfail", "deferred"};
+
+/// A client case's step: S: and R: the peer server's bytes, C: what the client must send
+/// (alternatives separated by " | ", `closed`), W: the end of a server write (the client must
+/// have sent the C: lines above and no more), T: ok|fail, E: closed|timeout, O: a result.
+std::optional<CaseStep> client_step(std::string_view kind, std::string_view value,
+                                    CaseFacts const& facts, std::string const& id,
+                                    std::string& error) {
+    CaseStep s;
+    if (kind == "S" || kind == "R") {
+        s.bytes = decode_escapes(expand(value, facts, id)) + (kind == "S" ? "\r\n" : "");
+        return s;
+    }
+    if (kind == "C") {
+        s.kind = CaseStep::Kind::ClientLine;
+        for (std::size_t at = 0;;) {
+            auto const bar = value.find(" | ", at);
+            std::string_view const alt = value.substr(at, bar - at);
+            s.alternatives.push_back(trim(alt) == "closed"
+                                         ? std::string()
+                                         : decode_escapes(expand(alt, facts, id)) + "\r\n");
+            if (bar == std::string_view::npos) {
+                return s;
+            }
+            at = bar + 3;
+        }
+    }
+    std::string const word(trim(value));
+    if (kind == "W") {
+        s.kind = CaseStep::Kind::Wait;
+        return s;
+    }
+    if (kind == "T" || kind == "E") {
+        s.kind = kind == "T" ? CaseStep::Kind::Tls : CaseStep::Kind::Event;
+        s.bytes = word.empty() && kind == "T" ? "ok" : word;
+        bool const ok = kind == "T" ? (s.bytes == "ok" || s.bytes == "fail")
+                                    : (s.bytes == "closed" || s.bytes == "timeout");
+        if (!ok) {
+            error = "bad " + std::string(kind) + ": '" + word + "'";
+            return std::nullopt;
+        }
+        return s;
+    }
+    if (kind == "O") {
+        auto const parts = words(decode_escapes(expand(word, facts, id)));
+        if (parts.size() < 2 || std::ranges::find(kFates, parts[1]) == kFates.end()) {
+            error = "O: wants a recipient and delivered, tempfail, permfail or deferred";
+            return std::nullopt;
+        }
+        s.kind = CaseStep::Kind::Outcome;
+        s.bytes = parts[0] + " " + parts[1];
+        std::string spec;
+        for (std::size_t i = 2; i < parts.size(); ++i) {
+            spec += parts[i] + " ";
+        }
+        auto e = parse_expect(spec.empty() ? "any" : spec, error);
+        if (!e) {
+            return std::nullopt;
+        }
+        s.expect = std::move(*e);
+        return s;
+    }
+    error = "unknown step '" + std::string(kind) + "'";
+    return std::nullopt;
 }
 
 } // namespace
@@ -307,7 +381,8 @@ std::string expand(std::string_view text, CaseFacts const& facts, std::string_vi
     return out;
 }
 
-ReadCase parse_case(std::string_view text, std::string const& path, CaseFacts const& facts) {
+ReadCase parse_case(std::string_view text, std::string const& path, CaseFacts const& facts,
+                    CaseSide side) {
     ReadCase result;
     auto const sep = text.find("\n---\n");
     if (sep == std::string_view::npos) {
@@ -316,7 +391,7 @@ ReadCase parse_case(std::string_view text, std::string const& path, CaseFacts co
     }
     Case c;
     c.path = path;
-    if (!parse_header(text.substr(0, sep), c, result.error)) {
+    if (!parse_header(text.substr(0, sep), c, side, facts, result.error)) {
         return result;
     }
     std::size_t number = 0;
@@ -330,6 +405,15 @@ ReadCase parse_case(std::string_view text, std::string const& path, CaseFacts co
         std::string_view value = colon == std::string_view::npos ? "" : line.substr(colon + 1);
         if (value.starts_with(' ')) {
             value.remove_prefix(1);
+        }
+        if (side == CaseSide::Client) {
+            auto step = client_step(kind, value, facts, c.id, result.error);
+            if (!step) {
+                result.error = "line " + std::to_string(number) + ": " + result.error;
+                return result;
+            }
+            c.steps.push_back(std::move(*step));
+            continue;
         }
         CaseStep s;
         if (kind == "C" || kind == "R") {
@@ -369,6 +453,45 @@ std::vector<std::string> case_files(std::string const& dir) {
     }
     std::ranges::sort(files);
     return files;
+}
+
+std::vector<Case> read_cases(std::string const& dir, CaseFacts const& facts, CaseSide side,
+                             std::vector<std::string>& errors) {
+    std::vector<Case> cases;
+    for (auto const& file : case_files(dir)) {
+        std::ifstream in(file, std::ios::binary);
+        std::ostringstream text;
+        text << in.rdbuf();
+        auto read = parse_case(text.str(), file, facts, side);
+        if (!read.value) {
+            errors.push_back(file + ": " + read.error);
+            continue;
+        }
+        cases.push_back(std::move(*read.value));
+    }
+    return cases;
+}
+
+std::vector<std::size_t> split_offsets(std::size_t size) {
+    constexpr std::size_t kEdge = 96;
+    constexpr std::size_t kStrided = 96;
+    std::vector<std::size_t> at;
+    if (size <= kEveryOffsetUpTo) {
+        for (std::size_t i = 0; i <= size; ++i) {
+            at.push_back(i);
+        }
+        return at;
+    }
+    for (std::size_t i = 0; i <= kEdge; ++i) {
+        at.push_back(i);
+        at.push_back(size - i);
+    }
+    std::size_t const stride = (size - 2 * kEdge) / kStrided;
+    for (std::size_t k = 1; k < kStrided; ++k) {
+        at.push_back(kEdge + k * stride + k % 7);
+    }
+    std::ranges::sort(at);
+    return at;
 }
 
 std::vector<std::pair<std::string, std::string>> known_failures(std::string const& dir) {

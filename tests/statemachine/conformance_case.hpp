@@ -2,12 +2,14 @@
 // conformance/README.md) as conformance/runner/smtpconf.py does, and matches replies against
 // their S: expectations with the runner's rules (codes, families, enhanced codes, +KEYWORDS,
 // `closed`, `any`, alternatives with `|`), so a case means the same in memory as over TCP.
+// The client-side cases (conformance/client/) are read by the same reader, mirrored.
 // Depends on: statemachine/ (base64_encode, in the .cpp).
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace smtpd::sm::testing {
@@ -36,13 +38,24 @@ struct Expect {
     [[nodiscard]] bool matches(std::vector<std::string> const& lines) const;
 };
 
-/// One step of a dialogue, in file order.
+/// Which side the suite plays: the client (conformance/cases: the server under test replies)
+/// or the server (conformance/client: the client under test sends).
+enum class CaseSide : unsigned char { Server, Client };
+
+/// One step of a dialogue, in file order. A client case mirrors a server one: its S: and R:
+/// lines are Send (the peer server's bytes), its C: lines ClientLine, and it adds Event (E:) and
+/// Outcome (O:); its W: is Wait, the end of one of the server's writes.
 struct CaseStep {
-    enum class Kind { Send, Expect, Message, Wait, Tls };
+    enum class Kind { Send, Expect, Message, Wait, Tls, ClientLine, Event, Outcome };
     Kind kind = Kind::Send;
-    std::string bytes; ///< Send: the bytes (C: with CRLF appended); Message: the expected body
-    Expect expect;     ///< Expect
+    /// Send: the bytes (C:, or S: in a client case, with CRLF appended); Message: the expected
+    /// body; Tls: "ok" or "fail"; Event: "closed" or "timeout"; Outcome: the recipient's path
+    /// as written ("<b@example.net>") and then, after a space, its fate.
+    std::string bytes;
+    Expect expect; ///< Expect; Outcome: the reply the result carries
     double seconds = 0;
+    /// ClientLine: what the client may send here, each with its CRLF; "" is `closed`.
+    std::vector<std::string> alternatives;
 };
 
 struct Case {
@@ -52,6 +65,9 @@ struct Case {
     std::string level;
     std::vector<std::string> requirements; ///< its `requires:` header: "maildir", "tls", "auth"
     std::vector<CaseStep> steps;
+    /// A client case's setup headers in file order ("relay", "mail", "rcpt", "content",
+    /// "content-raw"), their values with escapes decoded and {X*N} expanded.
+    std::vector<std::pair<std::string, std::string>> setup;
 
     [[nodiscard]] bool needs(std::string_view what) const;
 };
@@ -64,7 +80,18 @@ struct ReadCase {
 
 /// Parses one case file's text; `path` is only recorded.
 [[nodiscard]] ReadCase parse_case(std::string_view text, std::string const& path,
-                                  CaseFacts const& facts);
+                                  CaseFacts const& facts, CaseSide side = CaseSide::Server);
+
+/// Every case under `dir`, sorted by file name; a malformed file is named in `errors`.
+[[nodiscard]] std::vector<Case> read_cases(std::string const& dir, CaseFacts const& facts,
+                                           CaseSide side, std::vector<std::string>& errors);
+
+/// The offsets a replay splits a stream of `size` octets at (Beast's parsegrind): every one up
+/// to kEveryOffsetUpTo octets; for a longer stream, every one among its first and last 96 and
+/// 96 more between them, evenly spaced with a jitter so that they fall at varied places in the
+/// lines (n replays of n bytes cost n²: minutes under ASan for a 75 kB message).
+inline constexpr std::size_t kEveryOffsetUpTo = 1200;
+[[nodiscard]] std::vector<std::size_t> split_offsets(std::size_t size);
 
 /// Every *.smtp file under `dir`, sorted (the runner's collect()).
 [[nodiscard]] std::vector<std::string> case_files(std::string const& dir);

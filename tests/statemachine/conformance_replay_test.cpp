@@ -10,68 +10,25 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
 #include <iostream>
 #include <map>
-#include <sstream>
 
 namespace smtpd::sm::testing {
 namespace {
 
 std::string const kConformance = SMTPD_CONFORMANCE_DIR;
 
-/// Streams up to this long are split at every offset, longer ones at a sample: n replays of n
-/// bytes cost n²: minutes under ASan for the 75 kB of rfc5321-4.5.3.1.7-message-64k, and
-/// tens of seconds for the 2.9 kB of rfc5321-4.5.3.1.8-100-recipients.
-constexpr std::size_t kEveryOffsetUpTo = 1200;
-
 /// Cases the in-memory replay does not model, with the reason (none today: every case is
 /// either replayed or skipped by the runner's own `requires:` rule).
 std::map<std::string, std::string, std::less<>> const kNotModelled{};
 
-std::string slurp(std::string const& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-}
-
-std::vector<Case> read_cases() {
-    std::vector<Case> cases;
-    for (auto const& file : case_files(kConformance + "/cases")) {
-        auto read = parse_case(slurp(file), file, integration_facts());
-        if (!read.value) {
-            ADD_FAILURE() << file << ": " << read.error;
-            continue;
-        }
-        cases.push_back(std::move(*read.value));
+std::vector<Case> read_all() {
+    std::vector<std::string> errors;
+    auto cases = read_cases(kConformance + "/cases", integration_facts(), CaseSide::Server, errors);
+    for (auto const& e : errors) {
+        ADD_FAILURE() << e;
     }
     return cases;
-}
-
-/// The offsets a stream is split at: every one; for a long stream, every one among its first
-/// and last kEdge bytes (the commands and the end of the content) and kStrided more between them,
-/// evenly spaced with a jitter of a few bytes so that they fall at varied places in the lines.
-std::vector<std::size_t> split_offsets(std::size_t size) {
-    constexpr std::size_t kEdge = 96;
-    constexpr std::size_t kStrided = 96;
-    std::vector<std::size_t> at;
-    if (size <= kEveryOffsetUpTo) {
-        for (std::size_t i = 0; i <= size; ++i) {
-            at.push_back(i);
-        }
-        return at;
-    }
-    for (std::size_t i = 0; i <= kEdge; ++i) {
-        at.push_back(i);
-        at.push_back(size - i);
-    }
-    std::size_t const stride = (size - 2 * kEdge) / kStrided;
-    for (std::size_t k = 1; k < kStrided; ++k) {
-        at.push_back(kEdge + k * stride + k % 7);
-    }
-    std::ranges::sort(at);
-    return at;
 }
 
 struct Counts {
@@ -106,7 +63,7 @@ std::string replay_every_way(Case const& c, Listener const& listener, Counts& co
 }
 
 void replay_all(Listener const& listener) {
-    auto const cases = read_cases();
+    auto const cases = read_all();
     auto const known = known_failures(kConformance + "/known-failures");
     ASSERT_GT(cases.size(), 100U) << "no conformance cases under " << kConformance;
     Counts counts;

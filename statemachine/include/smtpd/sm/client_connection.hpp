@@ -47,7 +47,9 @@ class ClientConnection {
     ClientConnection(ClientParams params, ClientMessage message,
                      std::span<ClientRow const> table = client_table());
 
-    /// Bytes from the server; assembled into replies lazily by next_action().
+    /// Bytes from the server; assembled into replies lazily by next_action(). Between
+    /// ClientStartTls and tls_done() they are dropped, as is what was buffered behind the 220
+    /// (RFC 3207 §4.2: no plaintext is read as a reply from inside TLS).
     void receive(std::string_view bytes);
     /// The next thing to do; ClientNeedData, ClientPaused or ClientFinished when nothing now.
     [[nodiscard]] ClientNext next_action();
@@ -85,8 +87,9 @@ class ClientConnection {
     std::span<ClientRow const> table_;
     ClientSession session_;
     ClientReplyAssembler assembler_;
-    std::string input_;      ///< received, not yet given to the assembler
-    std::size_t offset_ = 0; ///< where in input_ the assembler stopped
+    std::string input_;        ///< received, not yet given to the assembler
+    std::size_t offset_ = 0;   ///< where in input_ the assembler stopped
+    bool tls_pending_ = false; ///< ClientStartTls given, tls_done() not yet: bytes are dropped
     std::deque<ClientNext> out_;
     std::function<void(ClientStepRecord const&)> observer_;
 };
