@@ -150,12 +150,25 @@ bool valid_status(std::string_view s) {
     return dots == 1 && digits > 0;
 }
 
-// RFC 3461 §6.3(g): without a usable code, 4.0.0 or 5.0.0.
+// RFC 3464 §2.3.3 Action, as each kind says it.
+std::string_view action_word(DsnKind kind) {
+    switch (kind) {
+    case DsnKind::Failure:
+        return "failed";
+    case DsnKind::Delay:
+        return "delayed";
+    case DsnKind::Relayed:
+        break;
+    }
+    return "relayed";
+}
+
+// RFC 3461 §6.3(g): without a usable code, 5.0.0, 4.0.0 or 2.0.0.
 std::string status_code(DsnRecipient const& r) {
     if (valid_status(r.status)) {
         return r.status;
     }
-    return r.kind == DsnKind::Failure ? "5.0.0" : "4.0.0";
+    return r.kind == DsnKind::Failure ? "5.0.0" : r.kind == DsnKind::Delay ? "4.0.0" : "2.0.0";
 }
 
 // RFC 3461 §6.3(d): the ORCPT value, its xtext decoded; "unknown" without an addr-type.
@@ -170,7 +183,6 @@ std::string original_recipient(std::string_view orcpt) {
 
 // RFC 3464 §2.3, in the order of its per-recipient-fields ABNF.
 void add_recipient(std::string& out, DsnRecipient const& r, BounceReport const& report) {
-    bool const failed = r.kind == DsnKind::Failure;
     out.append(kCrlf);
     if (!r.orcpt.empty()) {
         add_field(out, "Original-Recipient", original_recipient(r.orcpt));
@@ -178,7 +190,7 @@ void add_recipient(std::string& out, DsnRecipient const& r, BounceReport const& 
     // XXX(RFC 6533): a UTF-8 address needs message/global-delivery-status; its non-ASCII
     // octets become '?' here.
     add_field(out, "Final-Recipient", "rfc822; " + printable(r.address));
-    add_field(out, "Action", failed ? "failed" : "delayed");
+    add_field(out, "Action", std::string(action_word(r.kind)));
     add_field(out, "Status", status_code(r));
     if (!r.remote_mta.empty()) {
         add_field(out, "Remote-MTA", "dns; " + visible(r.remote_mta));
@@ -188,7 +200,7 @@ void add_recipient(std::string& out, DsnRecipient const& r, BounceReport const& 
         add_field(out, "Last-Attempt-Date", rfc5322_date(*r.last_attempt));
     }
     // RFC 3464 §2.3.9: Will-Retry-Until MUST NOT appear but for delayed recipients.
-    if (!failed && report.retry_until) {
+    if (r.kind == DsnKind::Delay && report.retry_until) {
         add_field(out, "Will-Retry-Until", rfc5322_date(*report.retry_until));
     }
 }
@@ -227,10 +239,15 @@ std::string text_part(BounceReport const& report) {
         out += report.retry_until ? " until\r\n" + rfc5322_date(*report.retry_until) : "";
         out += "; you need not send the message again.\r\n";
     }
+    if (std::any_of(report.recipients.begin(), report.recipients.end(),
+                    [](DsnRecipient const& r) { return r.kind == DsnKind::Relayed; })) {
+        out += "Your message was relayed to the recipients marked \"relayed\" below through a\r\n"
+               "server that does not return delivery notifications: no further notice will\r\n"
+               "come for them (RFC 3461 section 6.2.3).\r\n";
+    }
     for (auto const& r : report.recipients) {
-        out += "\r\n  " + printable(r.address) + " (" +
-               (r.kind == DsnKind::Failure ? "failed" : "delayed") + ", " + status_code(r) +
-               ")\r\n";
+        out += "\r\n  " + printable(r.address) + " (" + std::string(action_word(r.kind)) + ", " +
+               status_code(r) + ")\r\n";
         for (auto const& line : diagnostic_lines(r.diagnostic)) {
             out += "    " + line + "\r\n";
         }
@@ -314,9 +331,13 @@ std::string headers(QueuedEnvelope const& envelope, BounceReport const& report,
     add_field(out, "From",
               "Mail Delivery System <MAILER-DAEMON@" + visible(report.reporting_mta) + ">");
     add_field(out, "To", "<" + printable(envelope.sender) + ">");
+    bool const delayed =
+        std::any_of(report.recipients.begin(), report.recipients.end(),
+                    [](DsnRecipient const& r) { return r.kind == DsnKind::Delay; });
     add_field(out, "Subject",
               any_failed(report) ? "Delivery status notification: error"
-                                 : "Delivery status notification: delay");
+              : delayed          ? "Delivery status notification: delay"
+                                 : "Delivery status notification: relayed");
     add_field(out, "Date", rfc5322_date(report.date));
     add_field(out, "Message-ID", "<" + visible(report.message_id) + ">");
     // RFC 3834 §5.1: a DSN is an automatic response.
@@ -337,12 +358,15 @@ bool dsn_wanted(std::string_view sender, std::uint8_t notify, DsnKind kind) {
     if (sender.empty() || (notify & kQueuedNotifyNever) != 0) {
         return false;
     }
-    // RFC 3461 §5.2.5(b) and §5.2.6(c): without NOTIFY, failures and delays are reported.
+    // RFC 3461 §5.2.5(b) and §5.2.6(c): without NOTIFY, failures and delays are reported; a
+    // success (here: relayed) notice only when asked for (§5.2.7).
     if ((notify & kQueuedNotifyMask) == 0) {
-        return true;
+        return kind != DsnKind::Relayed;
     }
     // RFC 3461 §5.2.5(c) and §5.2.6(b): a NOTIFY list without the keyword means no DSN.
-    std::uint8_t const bit = kind == DsnKind::Failure ? kQueuedNotifyFailure : kQueuedNotifyDelay;
+    std::uint8_t const bit = kind == DsnKind::Failure ? kQueuedNotifyFailure
+                             : kind == DsnKind::Delay ? kQueuedNotifyDelay
+                                                      : kQueuedNotifySuccess;
     return (notify & bit) != 0;
 }
 

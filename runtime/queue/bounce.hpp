@@ -32,7 +32,9 @@ inline constexpr std::size_t kMaxDiagnosticLine = 510;
 inline constexpr std::string_view kStatusExpired = "4.4.7";
 
 /// RFC 3464 §2.3.3 Action: failed or delayed.
-enum class DsnKind { Failure, Delay };
+/// What a notice says of a recipient: failed, delayed, or relayed to a next hop that does not
+/// offer DSN although NOTIFY=SUCCESS was asked (RFC 3461 §6.2.3).
+enum class DsnKind { Failure, Delay, Relayed };
 
 /// Whether a DSN of `kind` about a recipient with RFC 3461 NOTIFY bits `notify` (kQueuedNotify*,
 /// 0 when not given) is sent to `sender` ("" for the null reverse-path).

@@ -15,6 +15,18 @@ namespace asio = boost::asio;
 
 namespace {
 
+std::string_view notice_word(DsnKind kind) {
+    switch (kind) {
+    case DsnKind::Failure:
+        return "failure";
+    case DsnKind::Delay:
+        return "delay";
+    case DsnKind::Relayed:
+        break;
+    }
+    return "relayed";
+}
+
 std::uint64_t unsigned_time(std::int64_t t) {
     return t > 0 ? static_cast<std::uint64_t>(t) : 0;
 }
@@ -82,7 +94,7 @@ asio::awaitable<bool> Notices::send(QueuedEnvelope const& envelope,
     });
     if (recipients.empty()) {
         log_trace(Trace::Bounce, "bounce: msgid={} no {} notice: none wanted (NOTIFY, <>)",
-                  envelope.id, kind == DsnKind::Delay ? "delay" : "failure");
+                  envelope.id, notice_word(kind));
         co_return true;
     }
     auto to = co_await resolve_sender(envelope.sender);
@@ -101,13 +113,12 @@ asio::awaitable<bool> Notices::send(QueuedEnvelope const& envelope,
     std::string const text =
         build_bounce(envelope, report, original ? original.value() : std::string());
     log_trace(Trace::Bounce, "bounce: msgid={} {} notice of {} octets for {} recipient(s)",
-              envelope.id, kind == DsnKind::Delay ? "delay" : "failure", text.size(),
-              report.recipients.size());
+              envelope.id, notice_word(kind), text.size(), report.recipients.size());
     auto enqueuing = enqueue(text, std::move(*to));
     bool const queued = co_await std::move(enqueuing);
     if (queued) {
-        log_info("queue: msgid={} {} notice sent to <{}>", envelope.id,
-                 kind == DsnKind::Delay ? "delay" : "failure", envelope.sender);
+        log_info("queue: msgid={} {} notice sent to <{}>", envelope.id, notice_word(kind),
+                 envelope.sender);
     }
     co_return queued;
 }

@@ -374,6 +374,23 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
                 about.push_back(failed(envelope.recipients.at(r.index), r.text, r.remote_mta));
             }
         }
+        // RFC 3461 §6.2.3: a next hop without DSN took a NOTIFY=SUCCESS recipient; the
+        // "relayed" notice is owed now. Not queued: logged, the delivery stands.
+        std::vector<DsnRecipient> relayed;
+        for (auto const& r : results) {
+            if (r.status == Status::Delivered && r.relayed) {
+                DsnRecipient d = failed(envelope.recipients.at(r.index), r.text, r.remote_mta);
+                d.kind = DsnKind::Relayed;
+                d.status = "2.0.0";
+                relayed.push_back(std::move(d));
+            }
+        }
+        if (!relayed.empty()) {
+            auto sending = notices_.send(envelope, std::move(relayed), DsnKind::Relayed);
+            if (!co_await std::move(sending)) {
+                log_warn("queue: msgid={} relayed notice not queued", envelope.id);
+            }
+        }
         if (!about.empty()) {
             auto sending = notices_.send(envelope, std::move(about), DsnKind::Failure);
             if (!co_await std::move(sending)) {

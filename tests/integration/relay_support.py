@@ -88,14 +88,16 @@ class RelayTestCase(unittest.TestCase):
             self.assertEqual(d.command(b"EHLO client.example\r\n")[0], 250)
         return d
 
-    def submit(self, smtpd, sender, recipients, body, mail_params=b"", raw_data=False):
+    def submit(self, smtpd, sender, recipients, body, mail_params=b"", raw_data=False,
+               rcpt_params=b""):
         """One transaction; `body` is sent as is followed by ".\r\n" (raw_data: `body` already
         holds its own end of data). Returns the reply to the end of data."""
         d = self.dialogue(smtpd)
         code, text = d.command(b"MAIL FROM:<%s>%s\r\n" % (sender.encode(), mail_params))
         self.assertEqual(code, 250, text)
         for r in recipients:
-            self.assertEqual(d.command(b"RCPT TO:<%s>\r\n" % r.encode())[0], 250, r)
+            self.assertEqual(d.command(b"RCPT TO:<%s>%s\r\n" % (r.encode(), rcpt_params))[0],
+                             250, r)
         self.assertEqual(d.command(b"DATA\r\n")[0], 354)
         reply = d.command(body if raw_data else body + b".\r\n")
         if not raw_data:
@@ -153,8 +155,12 @@ class RelayTestCase(unittest.TestCase):
         return r.stdout.splitlines()
 
     def show_queue(self, smtpd):
-        """`smtpctl show queue` as [[msgid, sender, rcpt, attempts, error], ...]."""
-        return [line.split("|", 4) for line in self.smtpctl(smtpd, "show", "queue")]
+        """`smtpctl show queue` (OpenSMTPD's 14 fields: evpid|family|mta|auth|sender|rcpt|
+        dest|created|expires|last-try|attempts|state|seconds|error) as
+        [[evpid, sender, rcpt, attempts, error], ...]; an evpid's first 16 digits are the msgid
+        (smtpctl(8), QUEUE IDS)."""
+        lines = [line.split("|", 13) for line in self.smtpctl(smtpd, "show", "queue")]
+        return [[f[0], f[4], f[5], f[10], f[13]] for f in lines]
 
     def wait_queued(self, smtpd, rcpts, attempts=1, timeout=30):
         """Waits until `show queue` lists exactly `rcpts` (sorted), each after `attempts`

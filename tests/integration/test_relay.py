@@ -77,6 +77,32 @@ class Relay(relay_support.RelayTestCase):
         self.assertIn(b"Status: 5.1.10", notice)
         self.assertTrue(smtpd.queue_is_empty())
 
+    def test_notify_success_to_a_next_hop_without_dsn_gets_a_relayed_notice(self):
+        self.env.peers(["mx1", "mx2"], {"extensions": ["PIPELINING", "8BITMIME"]})
+        smtpd = self.start_smtpd()
+        self.submit(smtpd, "alice@localhost", ["bob@mx.example"],
+                    b"Subject: relayed\r\n\r\nrelay-marker-6\r\n",
+                    rcpt_params=b" NOTIFY=SUCCESS,FAILURE")
+        notice = smtpd.find_delivered(b"Action: relayed", timeout=30)
+        self.assertIn(b"Final-Recipient: rfc822; bob@mx.example", notice)
+        self.assertIn(b"Status: 2.0.0", notice)
+        self.assertIn(b"Remote-MTA: dns; mx", notice)
+        self.assertTrue(smtpd.queue_is_empty())
+
+    def test_notify_is_passed_on_to_a_next_hop_with_dsn_and_no_notice_is_sent(self):
+        peers = list(self.env.peers(["mx1", "mx2"],
+                                    {"extensions": ["PIPELINING", "8BITMIME", "DSN"]}).values())
+        smtpd = self.start_smtpd()
+        self.submit(smtpd, "alice@localhost", ["bob@mx.example"],
+                    b"Subject: dsn\r\n\r\nrelay-marker-7\r\n",
+                    mail_params=b" RET=HDRS ENVID=E7", rcpt_params=b" NOTIFY=SUCCESS")
+        got = wait_for(lambda: [m for p in peers for m in p.messages()], what="the message")
+        self.assertIn("RET=HDRS", got[0].params)
+        self.assertIn("ENVID=E7", got[0].params)
+        self.assertEqual(got[0].rcpts[0].params, ["NOTIFY=SUCCESS"])
+        self.assertTrue(smtpd.queue_is_empty())
+        self.assertEqual(smtpd.all_delivered(b"Action: relayed"), [])
+
 
 if __name__ == "__main__":
     netns.run_tests()

@@ -47,7 +47,7 @@ class Faults(relay_support.RelayTestCase):
         self.assertEqual(smtpd.all_delivered(b""), [])
 
         peer.set_spec({})
-        self.assertEqual(self.smtpctl(smtpd, "schedule", "all"), ["command succeeded"])
+        self.assertEqual(self.smtpctl(smtpd, "schedule", "all"), ["1 message scheduled"])
         tx = self.assertDeliveredOnce(peer, smtpd, ["bob@mx.example"])
         self.assertIn(b"busy-1", tx.message)
 
@@ -58,7 +58,7 @@ class Faults(relay_support.RelayTestCase):
         self.submit(smtpd, "alice@localhost", rcpts,
                     b"Subject: drop\r\n\r\ndrop-1\r\n" + b"line of the body\r\n" * 40)
         lines = self.wait_queued(smtpd, rcpts, attempts=1)
-        self.assertEqual(len({l[0] for l in lines}), 1, lines)
+        self.assertEqual(len({l[0][:16] for l in lines}), 1, lines)  # one msgid
         sessions = peer.wait_sessions(3)
         for s in sessions:
             (tx,) = s.transactions
@@ -68,7 +68,7 @@ class Faults(relay_support.RelayTestCase):
         self.assertEqual(smtpd.all_delivered(b""), [])
 
         peer.set_spec({})
-        self.assertEqual(self.smtpctl(smtpd, "schedule", "all"), ["command succeeded"])
+        self.assertEqual(self.smtpctl(smtpd, "schedule", "all"), ["1 message scheduled"])
         tx = self.assertDeliveredOnce(peer, smtpd, rcpts)
         self.assertIn(b"drop-1", tx.message)
 

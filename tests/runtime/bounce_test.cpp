@@ -163,6 +163,27 @@ TEST(Bounce, DelayNoticeReturnsHeadersAndRetryDate) {
     EXPECT_EQ(m.parts[2].body, "From: alice@example.org\r\nSubject: hi\r\n");
 }
 
+// RFC 3461 §6.2.3: relayed to a next hop without DSN, NOTIFY=SUCCESS asked.
+TEST(Bounce, RelayedNoticeSaysRelayedWithTheNextHopAndOnlyTheHeaders) {
+    DsnRecipient r = bob();
+    r.kind = DsnKind::Relayed;
+    r.status = "";
+    r.diagnostic = "250 2.0.0 queued as 42";
+    r.remote_mta = "mx1.example.net";
+    BounceReport rep = report({r});
+    rep.retry_until = kSent;
+    Mime const m = parse(build_bounce(envelope(), rep, kOriginal));
+    EXPECT_NE(m.headers.find("Subject: Delivery status notification: relayed\r\n"),
+              std::string::npos);
+    ASSERT_EQ(m.parts.size(), 3U);
+    EXPECT_NE(m.parts[0].body.find("(relayed, 2.0.0)"), std::string::npos);
+    EXPECT_NE(m.parts[1].body.find("Action: relayed\r\nStatus: 2.0.0\r\n"
+                                   "Remote-MTA: dns; mx1.example.net\r\n"),
+              std::string::npos);
+    EXPECT_EQ(m.parts[1].body.find("Will-Retry-Until"), std::string::npos);
+    EXPECT_EQ(m.parts[2].headers, "Content-Type: text/rfc822-headers\r\n");
+}
+
 TEST(Bounce, FailureNeverCarriesWillRetryUntil) {
     BounceReport rep = report();
     rep.retry_until = kSent;
@@ -305,6 +326,7 @@ TEST(BounceRules, NeverToTheNullSender) {
     for (unsigned notify = 0; notify <= kQueuedNotifyMask; ++notify) {
         EXPECT_FALSE(dsn_wanted("", static_cast<std::uint8_t>(notify), DsnKind::Failure));
         EXPECT_FALSE(dsn_wanted("", static_cast<std::uint8_t>(notify), DsnKind::Delay));
+        EXPECT_FALSE(dsn_wanted("", static_cast<std::uint8_t>(notify), DsnKind::Relayed));
     }
 }
 
@@ -320,6 +342,11 @@ TEST(BounceRules, FollowNotify) {
     EXPECT_TRUE(dsn_wanted(s, kQueuedNotifyDelay, DsnKind::Delay));
     EXPECT_FALSE(dsn_wanted(s, kQueuedNotifySuccess, DsnKind::Failure));
     EXPECT_FALSE(dsn_wanted(s, kQueuedNotifySuccess, DsnKind::Delay));
+    // A success (relayed) notice only when asked for.
+    EXPECT_FALSE(dsn_wanted(s, 0, DsnKind::Relayed));
+    EXPECT_FALSE(dsn_wanted(s, kQueuedNotifyFailure | kQueuedNotifyDelay, DsnKind::Relayed));
+    EXPECT_TRUE(dsn_wanted(s, kQueuedNotifySuccess, DsnKind::Relayed));
+    EXPECT_FALSE(dsn_wanted(s, kQueuedNotifyNever, DsnKind::Relayed));
 }
 
 bool lines_are_well_formed(std::string const& msg) {
