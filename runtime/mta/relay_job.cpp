@@ -124,6 +124,14 @@ Result<RelayJob> plan_relay(conf::Action const& action, QueuedEnvelope const& en
     if (indexes.empty()) {
         return bad_request("no recipient to relay");
     }
+    // XXX(#14): the tables of smarthosts are parsed, not yet used: keep the mail rather than
+    // send it to the MX hosts the administrator meant to avoid.
+    if (relay.host_table || relay.domain_table) {
+        return failure(std::make_error_code(std::errc::not_supported),
+                       fmt::format("action \"{}\": relay host and domain tables are not "
+                                   "supported yet",
+                                   action.name));
+    }
     RelayJob job;
     for (std::uint32_t const i : indexes) {
         if (i >= envelope.recipients.size()) {

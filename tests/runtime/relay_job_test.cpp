@@ -181,6 +181,20 @@ TEST(RelayJob, SrsRewritesTheSenderOfAForwardedMessage) {
     EXPECT_EQ(keyless.value().message.sender.mailbox->local_part, "alice");
 }
 
+// XXX(#14): until they are used, the smarthost tables keep the mail queued rather than let it
+// go to the MX hosts.
+TEST(RelayJob, RefusesTheSmarthostTablesForNow) {
+    auto parsed = conf::parse_config("table relays { \"example.org\" = \"relay.example\" }\n"
+                                     "action \"relay\" relay domain <relays>\n"
+                                     "match from local for any action \"relay\"\n",
+                                     "smtpd.conf");
+    ASSERT_TRUE(parsed.ok()) << parsed.errors.at(0).to_string();
+    auto job = plan_relay(parsed.config->actions.at(0), envelope(), std::vector<std::uint32_t>{0},
+                          PlanContext{"h", 1});
+    ASSERT_FALSE(job);
+    EXPECT_EQ(job.error().code, std::errc::not_supported);
+}
+
 TEST(RelayJob, RefusesAnIndexOutOfRangeAndMixedDomains) {
     conf::Action const action = relay_action("");
     PlanContext const context{"h", 1};
