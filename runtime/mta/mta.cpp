@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 #include <optional>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 namespace smtpd::rt::mta {
@@ -268,6 +269,25 @@ class Attempt {
     bool final_here_ = false;
 };
 
+/// The start of the queued message, up to its first empty line (or kMaxHead octets).
+std::string header_section(int fd) {
+    constexpr std::size_t kMaxHead = std::size_t{1} << 20;
+    std::string head;
+    std::vector<char> buffer(std::size_t{64} * 1024);
+    for (off_t offset = 0; head.size() < kMaxHead;) {
+        ssize_t const n = ::pread(fd, buffer.data(), buffer.size(), offset);
+        if (n <= 0) {
+            break;
+        }
+        head.append(buffer.data(), static_cast<std::size_t>(n));
+        offset += n;
+        if (head.find("\n\r\n") != std::string::npos || head.find("\n\n") != std::string::npos) {
+            break;
+        }
+    }
+    return head;
+}
+
 /// Every index of the request failed the same way, logged when the envelope is known.
 ipc::RelayDone all_failed(ipc::RelayRequest const& request, QueuedEnvelope const* envelope,
                           Status status, std::string const& text) {
@@ -331,6 +351,12 @@ asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message
     if (!message.valid() || ::fstat(message.get(), &st) != 0) {
         co_return all_failed(request, &*envelope, Status::TempFail,
                              "451 4.3.0 cannot read the queued message");
+    }
+    if (received_count(header_section(message.get())) > kMaxHops) {
+        co_return all_failed(request, &*envelope, Status::PermFail,
+                             fmt::format("554 5.4.6 too many hops (more than {} Received fields): "
+                                         "a mail loop",
+                                         kMaxHops));
     }
     PlanContext const context{hostname_, static_cast<std::uint64_t>(st.st_size), config_.srs.key,
                               now_seconds()};

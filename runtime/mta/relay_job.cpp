@@ -118,6 +118,31 @@ std::string mail_from(conf::Relay const& relay, QueuedEnvelope const& envelope,
 
 } // namespace
 
+std::size_t received_count(std::string_view head) {
+    constexpr std::string_view kName = "received:";
+    std::size_t count = 0;
+    while (!head.empty()) {
+        std::size_t const eol = head.find('\n');
+        std::string_view line = head.substr(0, eol);
+        if (line.ends_with('\r')) {
+            line.remove_suffix(1);
+        }
+        if (line.empty()) {
+            break; // the end of the header section
+        }
+        bool const named = line.size() >= kName.size() &&
+                           std::equal(kName.begin(), kName.end(), line.begin(), [](char a, char b) {
+                               return a == (b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
+                           });
+        count += named ? 1 : 0;
+        if (eol == std::string_view::npos) {
+            break;
+        }
+        head.remove_prefix(eol + 1);
+    }
+    return count;
+}
+
 Result<RelayJob> plan_relay(conf::Action const& action, QueuedEnvelope const& envelope,
                             std::span<std::uint32_t const> indexes, PlanContext const& context) {
     conf::Relay const& relay = action.relay;

@@ -12,10 +12,12 @@
 #include "smtpd/sm/client.hpp"
 #include "spool/envelope.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace smtpd::rt::mta {
@@ -39,6 +41,14 @@ struct RelayJob {
     /// The envelope index of each of message.recipients, in order.
     std::vector<std::uint32_t> indexes;
 };
+
+/// RFC 5321 §6.3: a message that carries more Received fields than this is in a loop; it is
+/// bounced with 5.4.6 rather than relayed again (OpenSMTPD's MAX_HOPS_COUNT).
+inline constexpr std::size_t kMaxHops = 100;
+
+/// The Received fields of a message's header section (the text before its first empty line;
+/// `head` may stop earlier), their names matched without case.
+[[nodiscard]] std::size_t received_count(std::string_view head);
 
 /// What a plan needs besides the action and the envelope.
 struct PlanContext {

@@ -103,6 +103,18 @@ class Relay(relay_support.RelayTestCase):
         self.assertTrue(smtpd.queue_is_empty())
         self.assertEqual(smtpd.all_delivered(b"Action: relayed"), [])
 
+    def test_a_message_with_more_than_100_received_fields_bounces_as_a_loop(self):
+        peers = list(self.env.peers(["mx1", "mx2"]).values())
+        smtpd = self.start_smtpd()
+        hops = b"".join(b"Received: from hop%d.example by hop%d.example;\r\n\tMon, 7 Dec 2026 "
+                        b"09:00:00 +0000\r\n" % (i, i + 1) for i in range(100))
+        self.submit(smtpd, "alice@localhost", ["bob@mx.example"],
+                    hops + b"Subject: loop\r\n\r\nrelay-marker-8\r\n")
+        notice = smtpd.find_delivered(b"Status: 5.4.6", timeout=30)
+        self.assertIn(b"too many hops", notice)
+        self.assertTrue(smtpd.queue_is_empty())
+        self.assertEqual([m for p in peers for m in p.messages()], [])
+
 
 if __name__ == "__main__":
     netns.run_tests()

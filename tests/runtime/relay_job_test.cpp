@@ -195,6 +195,20 @@ TEST(RelayJob, RefusesTheSmarthostTablesForNow) {
     EXPECT_EQ(job.error().code, std::errc::not_supported);
 }
 
+TEST(RelayJob, CountsTheReceivedFieldsOfTheHeaderSectionOnly) {
+    EXPECT_EQ(received_count("Received: a\r\n\tfolded\r\nRECEIVED: b\r\nreceived:c\n"
+                             "X-Received: no\r\nSubject: x\r\n\r\nReceived: in the body\r\n"),
+              3U);
+    EXPECT_EQ(received_count(""), 0U);
+    EXPECT_EQ(received_count("\r\nReceived: body\r\n"), 0U);
+    EXPECT_EQ(received_count("Received"), 0U);
+    std::string many;
+    for (std::size_t i = 0; i <= kMaxHops; ++i) {
+        many += "Received: from hop\r\n";
+    }
+    EXPECT_EQ(received_count(many), kMaxHops + 1);
+}
+
 TEST(RelayJob, RefusesAnIndexOutOfRangeAndMixedDomains) {
     conf::Action const action = relay_action("");
     PlanContext const context{"h", 1};
