@@ -206,7 +206,7 @@ class Attempt {
         }
         bool const verified = stream.verify_result() == "verified";
         log_info("{} mta tls ciphers={}", id_, stream.tls_info());
-        log_info("{} mta cert-check result=\"{}\" fingerprint=\"{}\"", id_,
+        log_info(R"({} mta cert-check result="{}" fingerprint="{}")", id_,
                  verified ? "valid" : "unverified", stream.peer_certificate_hash());
         co_return true;
     }
