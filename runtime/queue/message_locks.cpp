@@ -11,7 +11,7 @@ namespace asio = boost::asio;
 
 asio::awaitable<MessageLocks::Guard> MessageLocks::lock(std::string msgid, Holder holder) {
     auto const now = std::chrono::steady_clock::now();
-    auto [it, free] = held_.try_emplace(msgid, Held{holder, now, {}});
+    auto [it, free] = state_->held.try_emplace(msgid, Held{holder, now, {}});
     if (!free) {
         auto wake = std::make_shared<asio::steady_timer>(
             executor_, std::chrono::steady_clock::time_point::max());
@@ -21,26 +21,26 @@ asio::awaitable<MessageLocks::Guard> MessageLocks::lock(std::string msgid, Holde
         auto waiting = wake->async_wait(asio::redirect_error(asio::use_awaitable, ec));
         co_await std::move(waiting);
     }
-    co_return Guard(this, std::move(msgid));
+    co_return Guard(state_, std::move(msgid));
 }
 
 std::optional<std::chrono::steady_clock::time_point>
 MessageLocks::delivering_since(std::string const& msgid) const {
-    auto it = held_.find(msgid);
-    if (it == held_.end() || it->second.holder != Holder::Delivery) {
+    auto it = state_->held.find(msgid);
+    if (it == state_->held.end() || it->second.holder != Holder::Delivery) {
         return std::nullopt;
     }
     return it->second.since;
 }
 
-void MessageLocks::release(std::string const& msgid) {
-    auto it = held_.find(msgid);
-    if (it == held_.end()) {
+void MessageLocks::release(State& state, std::string const& msgid) {
+    auto it = state.held.find(msgid);
+    if (it == state.held.end()) {
         return;
     }
     Held& held = it->second;
     if (held.waiters.empty()) {
-        held_.erase(it);
+        state.held.erase(it);
         return;
     }
     Waiter next = std::move(held.waiters.front());

@@ -25,24 +25,44 @@ class MessageLocks {
     /// Who holds a message's lock: a delivery shows as "inflight" in `smtpctl show queue`.
     enum class Holder : unsigned char { Delivery, Other };
 
+  private:
+    struct Waiter {
+        std::shared_ptr<boost::asio::steady_timer> wake;
+        Holder holder;
+    };
+    struct Held {
+        Holder holder;
+        std::chrono::steady_clock::time_point since;
+        std::deque<Waiter> waiters;
+    };
+    /// The table, shared with the guards: a guard that outlives the MessageLocks (a coroutine
+    /// frame destroyed with the event loop, after the queue at a stop) releases nothing.
+    struct State {
+        std::map<std::string, Held> held;
+    };
+
+  public:
     /// Holds a lock until destroyed (or moved from).
     class Guard {
       public:
         Guard(Guard&& other) noexcept
-            : locks_(std::exchange(other.locks_, nullptr)), msgid_(std::move(other.msgid_)) {}
+            : state_(std::move(other.state_)), msgid_(std::move(other.msgid_)) {
+            other.state_.reset();
+        }
         Guard& operator=(Guard&&) = delete;
         Guard(Guard const&) = delete;
         Guard& operator=(Guard const&) = delete;
         ~Guard() {
-            if (locks_ != nullptr) {
-                locks_->release(msgid_);
+            if (auto state = state_.lock()) {
+                release(*state, msgid_);
             }
         }
 
       private:
         friend class MessageLocks;
-        Guard(MessageLocks* locks, std::string msgid) : locks_(locks), msgid_(std::move(msgid)) {}
-        MessageLocks* locks_;
+        Guard(std::weak_ptr<State> state, std::string msgid)
+            : state_(std::move(state)), msgid_(std::move(msgid)) {}
+        std::weak_ptr<State> state_;
         std::string msgid_;
     };
 
@@ -56,20 +76,10 @@ class MessageLocks {
     delivering_since(std::string const& msgid) const;
 
   private:
-    struct Waiter {
-        std::shared_ptr<boost::asio::steady_timer> wake;
-        Holder holder;
-    };
-    struct Held {
-        Holder holder;
-        std::chrono::steady_clock::time_point since;
-        std::deque<Waiter> waiters;
-    };
-
-    void release(std::string const& msgid);
+    static void release(State& state, std::string const& msgid);
 
     boost::asio::any_io_executor executor_;
-    std::map<std::string, Held> held_;
+    std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
 } // namespace smtpd::rt
