@@ -21,7 +21,7 @@
 namespace smtpd::ipc {
 
 /// Bump on every change to a message, an enum or the frame format (docs/arch/ipc.md).
-inline constexpr std::uint16_t kIpcVersion = 8;
+inline constexpr std::uint16_t kIpcVersion = 9;
 
 using RequestId = std::uint64_t;
 
@@ -202,21 +202,28 @@ struct ScheduleMessage {
     friend bool operator==(ScheduleMessage const&, ScheduleMessage const&) = default;
 };
 
-/// Scheduler -> queue: deliver the recipients of a message that are still queued, now.
+/// Scheduler -> queue: deliver the recipients of a message that are still queued, now: the
+/// local ones unless `local` is false (smtpctl pause mda), the relayed ones unless `relay` is
+/// false (pause mta); those are held, not tried.
 struct DeliverRequest {
     static constexpr MsgType kType = MsgType::DeliverRequest;
     RequestId id{};
     std::string msgid;
-    static auto fields(auto& m) { return std::tie(m.id, m.msgid); }
+    bool local = true;
+    bool relay = true;
+    static auto fields(auto& m) { return std::tie(m.id, m.msgid, m.local, m.relay); }
     friend bool operator==(DeliverRequest const&, DeliverRequest const&) = default;
 };
 
+/// TempFail: some recipient failed for now (one more attempt); Delivered: none did. `held`:
+/// recipients of a paused kind were left untried (the message waits for the resume).
 struct DeliverResult {
     static constexpr MsgType kType = MsgType::DeliverResult;
     RequestId id{};
     DeliveryStatus status{};
     std::string error; ///< the last error, for the envelope and the log
-    static auto fields(auto& m) { return std::tie(m.id, m.status, m.error); }
+    bool held{};
+    static auto fields(auto& m) { return std::tie(m.id, m.status, m.error, m.held); }
     friend bool operator==(DeliverResult const&, DeliverResult const&) = default;
 };
 

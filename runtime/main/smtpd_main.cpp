@@ -32,8 +32,8 @@ using namespace smtpd;
 using rt::DaemonOptions;
 
 void usage(std::FILE* out) {
-    std::fprintf(out, "usage: smtpd [-dFhnv] [-D macro=value] [-f file] [-S spooldir] "
-                      "[-s socket] [-T trace]\n"
+    std::fprintf(out, "usage: smtpd [-dFhnv] [-D macro=value] [-f file] [-P mda|mta] "
+                      "[-S spooldir] [-s socket] [-T trace]\n"
                       "smtpd " SMTPD_VERSION "\n");
 }
 
@@ -73,11 +73,27 @@ bool set_role(DaemonOptions& o, char const* name) {
     return true;
 }
 
+/// -P mda|mta (OpenSMTPD's -P system): start with that kind of delivery paused, until
+/// `smtpctl resume mda|mta`.
+bool set_paused(DaemonOptions& o, std::string_view what) {
+    if (what == "mda") {
+        o.paused_mda = true;
+        return true;
+    }
+    if (what == "mta") {
+        o.paused_mta = true;
+        return true;
+    }
+    std::fprintf(stderr, "smtpd: -P %.*s: not mda or mta\n", static_cast<int>(what.size()),
+                 what.data());
+    return false;
+}
+
 std::optional<DaemonOptions> parse_options(int argc, char** argv) {
     DaemonOptions o;
     bool socket_given = false;
     int ch = 0;
-    while ((ch = ::getopt(argc, argv, "dD:Ff:hnS:s:T:vx:")) != -1) {
+    while ((ch = ::getopt(argc, argv, "dD:Ff:hnP:S:s:T:vx:")) != -1) {
         bool ok = true;
         switch (ch) {
         case 'd':
@@ -97,6 +113,9 @@ std::optional<DaemonOptions> parse_options(int argc, char** argv) {
             std::exit(0);
         case 'n':
             o.check_only = true;
+            break;
+        case 'P':
+            ok = set_paused(o, optarg);
             break;
         case 'S':
             o.spool = optarg;
@@ -149,6 +168,12 @@ std::vector<std::string> child_args(DaemonOptions const& o) {
     }
     for (auto const& trace : o.traces) {
         args.insert(args.end(), {"-T", trace});
+    }
+    for (auto const& [paused, name] :
+         {std::pair{o.paused_mda, "mda"}, std::pair{o.paused_mta, "mta"}}) {
+        if (paused) {
+            args.insert(args.end(), {"-P", name});
+        }
     }
     args.insert(args.end(),
                 {"-f", fs::absolute(o.config).string(), "-S", fs::absolute(o.spool).string(), "-s",

@@ -362,10 +362,21 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
     // retried (one more attempt) if any stayed.
     std::size_t next = 0;
     std::optional<std::string> deferred;
+    bool held = false; // recipients of a paused kind left untried (smtpctl pause mda|mta)
     while (next < envelope.recipients.size()) {
         std::vector<std::uint32_t> const batch = batch_at(envelope, next);
-        auto delivering = deliver_batch(envelope, batch);
-        std::vector<ipc::RelayResult> results = co_await std::move(delivering);
+        bool const relay = envelope.recipients.at(next).method == QueuedRecipient::Method::Relay;
+        bool const paused = relay ? !request.relay : !request.local;
+        std::vector<ipc::RelayResult> results;
+        if (paused) {
+            held = true;
+            for (std::uint32_t const i : batch) {
+                results.push_back(ipc::RelayResult{i, Status::TempFail, {}, {}, false});
+            }
+        } else {
+            auto delivering = deliver_batch(envelope, batch);
+            results = co_await std::move(delivering);
+        }
         // The failure notice is queued before the recipients are forgotten; if it cannot be,
         // they stay, as after a temporary failure.
         std::vector<DsnRecipient> about;
@@ -408,7 +419,9 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
         for (auto const& r : results) {
             in_batch.at(r.index) = true;
             if (r.status == Status::TempFail) {
-                deferred = r.text;
+                if (!paused) {
+                    deferred = r.text;
+                }
                 kept.push_back(envelope.recipients.at(r.index));
             } else {
                 removed = true;
@@ -444,10 +457,11 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
             log_error("queue: msgid={} cannot update envelope: {}", envelope.id,
                       saved.error().what());
         }
-        peers_.send(Role::Scheduler, ipc::DeliverResult{request.id, Status::TempFail, *deferred});
+        peers_.send(Role::Scheduler,
+                    ipc::DeliverResult{request.id, Status::TempFail, *deferred, held});
         co_return;
     }
-    peers_.send(Role::Scheduler, ipc::DeliverResult{request.id, Status::Delivered, {}});
+    peers_.send(Role::Scheduler, ipc::DeliverResult{request.id, Status::Delivered, {}, held});
 }
 
 /// The scheduler's delay warning or expiry: a notice about every recipient still queued.

@@ -23,6 +23,8 @@ struct DaemonOptions {
     std::string socket = SMTPD_SOCKET; ///< -s: the control socket
     std::map<std::string, std::string> defines;
     std::optional<ipc::Role> role; ///< -x: this process is that child role
+    bool paused_mda = false;       ///< -P mda: start with local deliveries paused
+    bool paused_mta = false;       ///< -P mta: start with relaying paused
 };
 
 } // namespace smtpd::rt

@@ -37,8 +37,10 @@ std::optional<SysSeconds> time_or_none(std::uint64_t seconds) {
 
 class Scheduler {
   public:
-    Scheduler(asio::io_context& io, Peers& peers, SchedulerConfig config)
-        : io_(io), peers_(peers), config_(std::move(config)) {}
+    Scheduler(asio::io_context& io, Peers& peers, SchedulerConfig config, bool paused_mda,
+              bool paused_mta)
+        : io_(io), peers_(peers), config_(std::move(config)), paused_mda_(paused_mda),
+          paused_mta_(paused_mta) {}
 
     void on_message(Role from, ipc::Received received) {
         auto& m = received.message;
@@ -62,6 +64,7 @@ class Scheduler {
         AttemptResult last = AttemptResult::None;  ///< of its last attempt, for deciding again
         std::shared_ptr<asio::steady_timer> timer; ///< set while waiting for its time
         bool removed = false; ///< by smtpctl remove while a delivery was in flight
+        bool held = false;    ///< recipients of a paused kind are left (smtpctl pause)
     };
 
     void schedule(ipc::ScheduleMessage const& m) {
@@ -119,12 +122,24 @@ class Scheduler {
     }
 
     void start_ready() {
-        while (!paused_ && in_flight_.size() < kMaxInFlight && !ready_.empty()) {
+        bool const all_paused = paused_mda_ && paused_mta_;
+        while (!all_paused && in_flight_.size() < kMaxInFlight && !ready_.empty()) {
             std::string msgid = std::move(ready_.front());
             ready_.pop_front();
             ipc::RequestId const id = next_id_++;
             in_flight_.emplace(id, msgid);
-            peers_.send(Role::Queue, ipc::DeliverRequest{id, std::move(msgid)});
+            peers_.send(Role::Queue,
+                        ipc::DeliverRequest{id, std::move(msgid), !paused_mda_, !paused_mta_});
+        }
+    }
+
+    /// smtpctl resume: the messages held back by the pause are due now.
+    void release_held() {
+        for (auto& [msgid, entry] : entries_) {
+            if (entry.held && !entry.timer && !in_flight(msgid)) {
+                entry.held = false;
+                ready_.push_back(msgid);
+            }
         }
     }
 
@@ -140,10 +155,15 @@ class Scheduler {
         bool const gone = known == entries_.end() || known->second.removed;
         if (!gone && result.status == ipc::DeliveryStatus::TempFail) {
             Entry& entry = entries_[msgid];
+            entry.held = result.held;
             ++entry.times.attempts;
             entry.times.last_attempt = now_seconds();
             entry.last = AttemptResult::TempFail;
             decide(msgid);
+        } else if (!gone && result.held) {
+            // Nothing failed, but recipients of a paused kind are left: no attempt counted, no
+            // timer; the resume makes the message due again.
+            entries_[msgid].held = true;
         } else {
             entries_.erase(msgid);
         }
@@ -194,6 +214,21 @@ class Scheduler {
         entries_.erase(it);
     }
 
+    /// smtpctl pause|resume mda|mta: which kind of delivery the queue is asked for.
+    bool set_paused(ipc::ControlRequest const& request) {
+        bool const pause = request.verb == ipc::ControlVerb::Pause;
+        std::string const what = request.args.empty() ? std::string() : request.args.front();
+        if (what != "mda" && what != "mta") {
+            return false;
+        }
+        (what == "mda" ? paused_mda_ : paused_mta_) = pause;
+        log_info("scheduler: {} {}", pause ? "paused" : "resumed", what);
+        if (!pause) {
+            release_held();
+        }
+        return true;
+    }
+
     /// smtpctl schedule / pause / resume.
     void control(ipc::ControlRequest const& request) {
         ipc::ControlReply reply{request.id, true, {}};
@@ -207,10 +242,10 @@ class Scheduler {
             }
             break;
         case ipc::ControlVerb::Pause:
-            paused_ = true;
-            break;
         case ipc::ControlVerb::Resume:
-            paused_ = false;
+            if (!set_paused(request)) {
+                reply = ipc::ControlReply{request.id, false, {"pause and resume take mda or mta"}};
+            }
             break;
         default:
             reply.ok = false;
@@ -227,7 +262,8 @@ class Scheduler {
     std::deque<std::string> ready_;
     std::map<ipc::RequestId, std::string> in_flight_;
     ipc::RequestId next_id_ = 1;
-    bool paused_ = false;
+    bool paused_mda_ = false;
+    bool paused_mta_ = false;
 };
 
 } // namespace
@@ -236,7 +272,8 @@ int run_scheduler(DaemonOptions const& options, conf::Config const& config) {
     asio::io_context io;
     Peers peers = inherit_peers(io, Role::Scheduler);
     enter_jail_or_exit(Role::Scheduler, options);
-    Scheduler scheduler(io, peers, SchedulerConfig{config.queue_ttl, config.bounce_warn_intervals});
+    Scheduler scheduler(io, peers, SchedulerConfig{config.queue_ttl, config.bounce_warn_intervals},
+                        options.paused_mda, options.paused_mta);
     start_serving(io, peers, scheduler);
     io.run();
     return 0;

@@ -22,8 +22,9 @@ class RelaySmtpd(harness.Smtpd):
     CONFIG = relay_env.RELAY_TEMPLATE
 
     def __init__(self, extra_config="", listen_options="", vusers=None, relay_options="",
-                 listen_also=()):
-        super().__init__(extra_config=extra_config, listen_options=listen_options)
+                 listen_also=(), extra_args=()):
+        super().__init__(extra_config=extra_config, listen_options=listen_options,
+                         extra_args=extra_args)
         self.vusers = vusers or {}
         self.relay_options = relay_options
         self.listen_also = listen_also

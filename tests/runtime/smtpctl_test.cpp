@@ -131,7 +131,9 @@ TEST(SmtpctlCommand, AbbreviationsResolveWordByWord) {
     EXPECT_EQ(request_for({"rem", kMsgid}),
               (ipc::ControlRequest{7, ipc::ControlVerb::Remove, {kMsgid}}));
     EXPECT_EQ(request_for({"st"}).verb, ipc::ControlVerb::Stop);
-    EXPECT_EQ(request_for({"p", "m"}).verb, ipc::ControlVerb::Pause);
+    EXPECT_EQ(request_for({"p", "md"}), (ipc::ControlRequest{7, ipc::ControlVerb::Pause, {"mda"}}));
+    EXPECT_EQ(request_for({"p", "mt"}), (ipc::ControlRequest{7, ipc::ControlVerb::Pause, {"mta"}}));
+    EXPECT_NE(error_for({"p", "m"}).find("ambiguous command: p m"), std::string::npos);
     EXPECT_EQ(request_for({"res", "mda"}).verb, ipc::ControlVerb::Resume);
     std::string const error = error_for({"r", "mda"});
     EXPECT_NE(error.find("ambiguous command: r mda"), std::string::npos) << error;
