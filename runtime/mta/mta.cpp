@@ -9,14 +9,12 @@
 #include "common/log.hpp"
 #include "common/random_id.hpp"
 #include "mta/client_session.hpp"
+#include "mta/connect.hpp"
 #include "mta/relay_job.hpp"
 #include "spool/envelope.hpp"
 #include "tls/client_tls.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 #include <ctime>
@@ -80,28 +78,6 @@ std::string_view result_word(Status status) {
         break;
     }
     return "TempFail";
-}
-
-/// connect(2) to `endpoint`, bounded by `timeout`.
-asio::awaitable<boost::system::error_code> connect(tcp::socket& socket, tcp::endpoint endpoint,
-                                                   std::chrono::seconds timeout) {
-    asio::steady_timer timer(socket.get_executor());
-    timer.expires_after(timeout);
-    bool timed_out = false;
-    timer.async_wait([&socket, &timed_out](boost::system::error_code ec) {
-        if (!ec) {
-            timed_out = true;
-            boost::system::error_code ignored;
-            socket.cancel(ignored);
-        }
-    });
-    boost::system::error_code ec;
-    co_await socket.async_connect(endpoint, asio::redirect_error(asio::use_awaitable, ec));
-    timer.cancel();
-    if (timed_out) {
-        ec = asio::error::timed_out;
-    }
-    co_return ec;
 }
 
 /// One `mta delivery` line, in OpenSMTPD's words; `session` and `relay` are empty when no
@@ -416,6 +392,10 @@ asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message
         }
     }
     co_return ipc::RelayDone{request.id, std::move(progress.results)};
+}
+
+std::vector<std::string> Mta::show(MtaShow /*what*/) const {
+    return {}; // XXX(#14): the host, relay and route tables come with connection reuse
 }
 
 } // namespace smtpd::rt::mta

@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace smtpd::rt::mta {
 
@@ -54,6 +55,9 @@ using ClientContexts =
 /// files; an error names the file or the setting.
 [[nodiscard]] Result<ClientContexts> make_client_contexts(conf::Config const& config);
 
+/// What `smtpctl show hosts|relays|routes|hoststats` lists.
+enum class MtaShow : unsigned char { Hosts, Relays, Routes, HostStats };
+
 class Mta {
   public:
     /// `config` must outlive the Mta. `hostname` is our name (HELO, backup MX).
@@ -64,6 +68,9 @@ class Mta {
     /// the request's order.
     [[nodiscard]] boost::asio::awaitable<ipc::RelayDone> relay(ipc::RelayRequest request,
                                                                Fd message);
+
+    /// The lines `smtpctl show ...` prints for `what`, in OpenSMTPD's layout (mta.c).
+    [[nodiscard]] std::vector<std::string> show(MtaShow what) const;
 
     /// How long a connection may take to be established.
     static constexpr std::chrono::seconds kConnectTimeout{30};

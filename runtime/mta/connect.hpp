@@ -1,0 +1,23 @@
+// Opening an outbound TCP connection for the MTA: connect(2) bounded by a time-out, from a chosen
+// source address when the relay action names one (`src`). No name resolution here: the route
+// gives addresses. Depends on: Boost.Asio.
+#pragma once
+
+#include <utility> // before Asio (Boost 1.74 under -std=c++20)
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <optional>
+
+namespace smtpd::rt::mta {
+
+/// Connects `socket` to `endpoint` within `timeout` (asio::error::timed_out after it), bound
+/// first to `source` when given.
+[[nodiscard]] boost::asio::awaitable<boost::system::error_code>
+connect(boost::asio::ip::tcp::socket& socket, boost::asio::ip::tcp::endpoint endpoint,
+        std::chrono::seconds timeout,
+        std::optional<boost::asio::ip::address> const& source = std::nullopt);
+
+} // namespace smtpd::rt::mta
