@@ -12,7 +12,7 @@ using asio::ip::tcp;
 
 asio::awaitable<boost::system::error_code> connect(tcp::socket& socket, tcp::endpoint endpoint,
                                                    std::chrono::seconds timeout,
-                                                   std::optional<asio::ip::address> const& source) {
+                                                   std::optional<asio::ip::address> source) {
     boost::system::error_code ec;
     if (source) {
         socket.open(endpoint.protocol(), ec);

@@ -14,10 +14,11 @@
 namespace smtpd::rt::mta {
 
 /// Connects `socket` to `endpoint` within `timeout` (asio::error::timed_out after it), bound
-/// first to `source` when given.
+/// first to `source` when given. `source` is taken by value: the coroutine starts when it is
+/// awaited, after the caller's temporaries (the default argument among them) are gone.
 [[nodiscard]] boost::asio::awaitable<boost::system::error_code>
 connect(boost::asio::ip::tcp::socket& socket, boost::asio::ip::tcp::endpoint endpoint,
         std::chrono::seconds timeout,
-        std::optional<boost::asio::ip::address> const& source = std::nullopt);
+        std::optional<boost::asio::ip::address> source = std::nullopt);
 
 } // namespace smtpd::rt::mta
