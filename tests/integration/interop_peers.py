@@ -70,17 +70,24 @@ def _probe(address, port):
 class PostfixPeer(refservers.Postfix):
     """Postfix on address:25 as the MX of `domain`: each of `users`@domain is delivered by
     virtual(8) to the one Maildir (with its Delivered-To header), any other recipient of the
-    domain is refused at RCPT (550 5.1.1 User unknown). `transports` adds transport_maps entries
-    (e.g. a domain routed to our smtpd), `extra_main_cf` main.cf lines and `services` master.cf
-    lines (a submission listener)."""
+    domain is refused at RCPT (550 5.1.1 User unknown). `tls` ({"cert": path, "key": path})
+    offers STARTTLS with that certificate and records the protocol and cipher in its Received
+    header. `transports` adds transport_maps entries (e.g. a domain routed to our smtpd),
+    `extra_main_cf` main.cf lines and `services` master.cf lines (a submission listener)."""
 
-    def __init__(self, address, domain, users=(), transports=(), extra_main_cf="", services=()):
+    def __init__(self, address, domain, users=(), transports=(), extra_main_cf="", services=(),
+                 tls=None):
         require(os.path.join(POSTFIX, "usr/lib/postfix/sbin/master"), "Postfix")
         self.address = address
         self.domain = domain
         self.users = list(users)
         self.transports = list(transports)
         self.services = list(services)
+        if tls:
+            self.services.append("tlsmgr unix - - n 1000? 1 tlsmgr")
+            extra_main_cf = ("smtpd_tls_security_level = may\nsmtpd_tls_cert_file = %s\n"
+                             "smtpd_tls_key_file = %s\nsmtpd_tls_received_header = yes\n"
+                             "smtpd_tls_loglevel = 1\n" % (tls["cert"], tls["key"])) + extra_main_cf
         self.hostname = "mx." + domain
         super().__init__(POSTFIX, process_limit=20, extra_main_cf=extra_main_cf)
         self.port = 25

@@ -27,9 +27,8 @@ asio::awaitable<boost::system::error_code> start_connect(tcp::socket& socket,
     return connect(socket, endpoint, 5s);
 }
 
-asio::awaitable<boost::system::error_code> start_connect_from(tcp::socket& socket,
-                                                              tcp::endpoint endpoint,
-                                                              std::string const& source) {
+asio::awaitable<boost::system::error_code>
+start_connect_from(tcp::socket& socket, tcp::endpoint endpoint, std::string const& source) {
     return connect(socket, endpoint, 5s, asio::ip::make_address(source));
 }
 
@@ -52,16 +51,15 @@ std::pair<std::optional<boost::system::error_code>, std::string> run_connect(Mak
         },
         asio::detached);
     asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> { result = co_await std::move(awaitable); },
+        io, [&]() -> asio::awaitable<void> { result = co_await std::move(awaitable); },
         asio::detached);
     io.run_for(10s);
     return {result, seen};
 }
 
 TEST(MtaConnect, AnAwaitableMadeEarlierConnectsWithoutASourceAddress) {
-    auto [result, seen] = run_connect(
-        [](tcp::socket& s, tcp::endpoint e) { return start_connect(s, e); });
+    auto [result, seen] =
+        run_connect([](tcp::socket& s, tcp::endpoint e) { return start_connect(s, e); });
     ASSERT_TRUE(result.has_value());
     EXPECT_FALSE(*result) << result->message();
     EXPECT_EQ(seen, "127.0.0.1");
