@@ -54,18 +54,27 @@ asio::awaitable<bool> write_body(SmtpStream& stream, int fd, sm::BodyEncoder& en
 
 } // namespace
 
-asio::awaitable<void> run_session(SmtpStream& stream, sm::ClientConnection& connection,
-                                  SessionHooks const& hooks) {
+asio::awaitable<SessionRun> run_session(SmtpStream& stream, sm::ClientConnection& connection,
+                                        SessionHooks const& hooks, bool keep_idle) {
+    SessionRun run;
     bool refused = false;
     connection.set_observer([&refused](sm::ClientStepRecord const& r) {
         refused = refused || r.step.error != sm::ClientStepError::None;
     });
+    // The observer refers to this frame: gone with it, before the next run's send_message().
+    struct Unobserve {
+        explicit Unobserve(sm::ClientConnection& connection_) : c(connection_) {}
+        Unobserve(Unobserve const&) = delete;
+        Unobserve& operator=(Unobserve const&) = delete;
+        ~Unobserve() { c.set_observer({}); }
+        sm::ClientConnection& c;
+    } const unobserve(connection);
     bool lost = false; // a write failed: write nothing more
     std::array<char, 4096> input{};
     for (;;) {
         sm::ClientNext next = connection.next_action();
         if (refused || std::holds_alternative<sm::ClientFinished>(next)) {
-            co_return;
+            co_return run;
         }
         bool wrote = true;
         if (auto const* send = std::get_if<sm::ClientSend>(&next)) {
@@ -91,6 +100,9 @@ asio::awaitable<void> run_session(SmtpStream& stream, sm::ClientConnection& conn
         } else if (std::holds_alternative<sm::ClientIdle>(next)) {
             if (auto message = hooks.next_message()) {
                 connection.send_message(std::move(*message));
+            } else if (keep_idle && !lost) {
+                run.idle = true;
+                co_return run;
             } else {
                 connection.quit();
             }
@@ -99,6 +111,10 @@ asio::awaitable<void> run_session(SmtpStream& stream, sm::ClientConnection& conn
             auto reading = stream.read_some(input, timeout);
             std::size_t const n = co_await std::move(reading);
             if (n > 0) {
+                run.heard = true;
+                if (hooks.on_input) {
+                    hooks.on_input();
+                }
                 connection.receive(std::string_view(input.data(), n));
             } else if (stream.timed_out()) {
                 connection.timeout();
@@ -106,7 +122,7 @@ asio::awaitable<void> run_session(SmtpStream& stream, sm::ClientConnection& conn
                 connection.peer_closed();
             }
         } else if (std::holds_alternative<sm::ClientPaused>(next)) {
-            co_return; // nothing pending is ours to answer: every answer above is given at once
+            co_return run; // nothing pending is ours to answer: every answer above is given at once
         }
         // ClientClose: the machine finishes right after; ClientDone: the caller counts results.
         if (!wrote) {

@@ -3,7 +3,9 @@
 // streamed from the spool file through sm::BodyEncoder, TLS started through the caller's
 // function, results handed back), its time-outs are those of RFC 5321 §4.5.3.2 as the machine
 // names them, and when a transaction ends the caller says whether another message follows on the
-// same connection. Depends on: io/smtp_stream.hpp, statemachine's client_connection.hpp.
+// same connection, or whether the
+// session stays open, idle, for a later message. Depends on: io/smtp_stream.hpp, statemachine's
+// client_connection.hpp.
 #pragma once
 
 #include "io/smtp_stream.hpp"
@@ -29,11 +31,22 @@ struct SessionHooks {
     std::function<void(sm::ClientRecipientResult const&)> on_result;
     /// At the end of a transaction: the next message for this connection, or none (QUIT).
     std::function<std::optional<sm::ClientMessage>()> next_message;
+    /// Each time the server sent something (may be empty).
+    std::function<void()> on_input{};
 };
 
-/// Runs the session until the machine is finished; the stream is left open for the caller to
-/// close.
-[[nodiscard]] boost::asio::awaitable<void>
-run_session(SmtpStream& stream, sm::ClientConnection& connection, SessionHooks const& hooks);
+/// How a run of a session ended.
+struct SessionRun {
+    bool idle = false;  ///< between transactions, nothing sent: the connection may carry more
+    bool heard = false; ///< the server sent something during this run
+};
+
+/// Runs the session until the machine is finished or, with `keep_idle`, until a transaction is
+/// over and no next message is given (then the machine is left idle, for another run with
+/// send_message() or quit()); the stream is left open for the caller to close.
+[[nodiscard]] boost::asio::awaitable<SessionRun> run_session(SmtpStream& stream,
+                                                             sm::ClientConnection& connection,
+                                                             SessionHooks const& hooks,
+                                                             bool keep_idle);
 
 } // namespace smtpd::rt::mta

@@ -1,16 +1,13 @@
-// Mta::relay (see mta.hpp). A recipient's result is final once Delivered or PermFail; a
-// temporary failure keeps it pending for the next address of the route, but only while the
-// address before gave no recipient a final answer (a host that answered is not second-guessed
-// by its backups); a 452 (Deferred) sends the rest again in a new transaction on the same
-// connection while the one before delivered something.
+// Mta::relay (see mta.hpp): checks the request, plans it, finds the route, and hands each address
+// to attempt() while recipients are pending and no address answered them finally.
 #include "mta/mta.hpp"
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
-#include "common/random_id.hpp"
-#include "mta/client_session.hpp"
-#include "mta/connect.hpp"
+#include "mta/attempt.hpp"
+#include "mta/mta_stats.hpp"
 #include "mta/relay_job.hpp"
+#include "mta/session_pool.hpp"
 #include "spool/envelope.hpp"
 #include "tls/client_tls.hpp"
 
@@ -31,219 +28,6 @@ using asio::ip::tcp;
 using Status = ipc::DeliveryStatus;
 
 namespace {
-
-/// The results of one request while it is worked on, by position in the job.
-struct Progress {
-    std::vector<ipc::RelayResult> results;
-    std::vector<bool> final;
-
-    [[nodiscard]] std::vector<std::size_t> pending() const {
-        std::vector<std::size_t> out;
-        for (std::size_t i = 0; i < final.size(); ++i) {
-            if (!final[i]) {
-                out.push_back(i);
-            }
-        }
-        return out;
-    }
-    void temp_fail_pending(std::string const& text, std::string const& remote) {
-        for (std::size_t const i : pending()) {
-            results[i].status = Status::TempFail;
-            results[i].text = text;
-            results[i].remote_mta = remote;
-        }
-    }
-};
-
-Status status_of(sm::ClientOutcome outcome) {
-    switch (outcome) {
-    case sm::ClientOutcome::Delivered:
-        return Status::Delivered;
-    case sm::ClientOutcome::PermFail:
-        return Status::PermFail;
-    case sm::ClientOutcome::TempFail:
-    case sm::ClientOutcome::Deferred:
-        break;
-    }
-    return Status::TempFail;
-}
-
-std::string_view result_word(Status status) {
-    switch (status) {
-    case Status::Delivered:
-        return "Ok";
-    case Status::PermFail:
-        return "PermFail";
-    case Status::TempFail:
-        break;
-    }
-    return "TempFail";
-}
-
-/// One `mta delivery` line, in OpenSMTPD's words; `session` and `relay` are empty when no
-/// session was opened (a route or a setting failed first).
-void log_result(std::string_view session, QueuedEnvelope const& envelope,
-                QueuedRecipient const& rcpt, std::string_view relay,
-                ipc::RelayResult const& result) {
-    std::int64_t const delay = std::max<std::int64_t>(0, std::time(nullptr) - envelope.created);
-    std::string const line = fmt::format(
-        "{} mta delivery evpid={} from=<{}> to=<{}> rcpt=<{}> source=\"\" relay=\"{}\" "
-        "delay={}s result=\"{}\" stat=\"{}\"",
-        session.empty() ? envelope.id : session, envelope.id, envelope.sender, relay_address(rcpt),
-        rcpt.address, relay, delay, result_word(result.status), result.text);
-    if (result.status == Status::Delivered) {
-        log_info("{}", line);
-    } else {
-        log_warn("{}", line);
-    }
-}
-
-/// One session's bookkeeping: which job positions the current transaction carries.
-struct Transaction {
-    std::vector<std::size_t> positions;
-    std::vector<std::size_t> deferred; ///< 452: for a new transaction
-    bool delivered_any = false;
-};
-
-class Attempt {
-  public:
-    Attempt(RelayJob const& job, QueuedEnvelope const& envelope, Progress& progress, int body_fd,
-            ipc::RouteDestination const& destination, asio::ssl::context& tls)
-        : job_(job), envelope_(envelope), progress_(progress), body_fd_(body_fd),
-          destination_(destination), tls_(tls), id_(random_id()),
-          relay_(fmt::format("{} [{}]", destination.host, destination.address)) {}
-
-    /// Connects and runs one session for the pending recipients; true when some recipient got a
-    /// final answer here.
-    asio::awaitable<bool> run(asio::any_io_executor executor) {
-        boost::system::error_code ec;
-        auto const address = asio::ip::make_address(destination_.address, ec);
-        if (ec) {
-            progress_.temp_fail_pending("451 4.4.0 bad address " + destination_.address, {});
-            co_return false;
-        }
-        tcp::endpoint const endpoint(address, job_.target.port);
-        log_info("{} mta connecting address=smtp://{}:{} host={}", id_, destination_.address,
-                 job_.target.port, destination_.host);
-        tcp::socket socket(executor);
-        auto connecting = connect(socket, endpoint, Mta::kConnectTimeout);
-        ec = co_await std::move(connecting);
-        if (ec) {
-            log_info("{} mta error reason=\"{}\"", id_, ec.message());
-            progress_.temp_fail_pending(fmt::format("421 4.4.1 connect to {}:{}: {}", relay_,
-                                                    job_.target.port, ec.message()),
-                                        destination_.host);
-            co_return false;
-        }
-        log_info("{} mta connected", id_);
-        // Commands and the body's end go in whole writes: nothing gains from Nagle's wait.
-        socket.set_option(tcp::no_delay(true), ec);
-        SmtpStream stream(std::move(socket));
-        sm::ClientParams params = job_.params;
-        params.server_name = destination_.host.starts_with('[') ? "" : destination_.host;
-        std::string const server_name = params.server_name;
-        if (params.implicit_tls) {
-            auto starting = start_tls(stream, server_name);
-            if (!co_await std::move(starting)) {
-                progress_.temp_fail_pending(
-                    fmt::format("421 4.7.0 TLS handshake with {} failed: {}", relay_,
-                                stream.verify_result()),
-                    destination_.host);
-                auto closing = stream.close();
-                co_await std::move(closing);
-                co_return false;
-            }
-        }
-        current_.positions = progress_.pending();
-        sm::ClientConnection connection(std::move(params), message_for(current_.positions));
-        SessionHooks hooks{
-            [this] { return body_fd_; },
-            [this, &stream](std::string const& name) { return start_tls(stream, name); },
-            [this](sm::ClientRecipientResult const& r) { record(r); },
-            [this] { return next_message(); }};
-        auto running = run_session(stream, connection, hooks);
-        co_await std::move(running);
-        auto closing = stream.close();
-        co_await std::move(closing);
-        log_info("{} mta disconnected reason=quit messages={}", id_, transactions_);
-        co_return final_here_;
-    }
-
-  private:
-    /// The handshake, verified as the job says, and its log lines in OpenSMTPD's words.
-    asio::awaitable<bool> start_tls(SmtpStream& stream, std::string const& server_name) {
-        auto shaking =
-            stream.client_handshake(tls_, server_name, job_.verify, Mta::kHandshakeTimeout);
-        bool const ok = co_await std::move(shaking);
-        if (!ok) {
-            log_info("{} mta error reason=\"TLS handshake failed: {}\"", id_,
-                     stream.verify_result());
-            co_return false;
-        }
-        bool const verified = stream.verify_result() == "verified";
-        log_info("{} mta tls ciphers={}", id_, stream.tls_info());
-        log_info(R"({} mta cert-check result="{}" fingerprint="{}")", id_,
-                 verified ? "valid" : "unverified", stream.peer_certificate_hash());
-        co_return true;
-    }
-
-    sm::ClientMessage message_for(std::vector<std::size_t> const& positions) {
-        ++transactions_;
-        sm::ClientMessage m = job_.message;
-        m.recipients.clear();
-        for (std::size_t const p : positions) {
-            m.recipients.push_back(job_.message.recipients.at(p));
-        }
-        return m;
-    }
-
-    void record(sm::ClientRecipientResult const& r) {
-        if (r.index >= current_.positions.size()) {
-            return;
-        }
-        std::size_t const position = current_.positions[r.index];
-        ipc::RelayResult& result = progress_.results.at(position);
-        result.status = status_of(r.outcome);
-        result.text = sm::client_reply_text(r.reply);
-        result.remote_mta = destination_.host;
-        result.relayed = r.relayed_without_dsn;
-        if (r.outcome == sm::ClientOutcome::Deferred) {
-            current_.deferred.push_back(position);
-        } else if (result.status != Status::TempFail) {
-            progress_.final.at(position) = true;
-            final_here_ = true;
-            current_.delivered_any = current_.delivered_any || result.status == Status::Delivered;
-        }
-        log_delivery(position, result);
-    }
-
-    std::optional<sm::ClientMessage> next_message() {
-        if (current_.deferred.empty() || !current_.delivered_any) {
-            return std::nullopt;
-        }
-        Transaction next;
-        next.positions = std::move(current_.deferred);
-        current_ = std::move(next);
-        return message_for(current_.positions);
-    }
-
-    void log_delivery(std::size_t position, ipc::RelayResult const& result) const {
-        log_result(id_, envelope_, envelope_.recipients.at(job_.indexes.at(position)), relay_,
-                   result);
-    }
-
-    RelayJob const& job_;
-    QueuedEnvelope const& envelope_;
-    Progress& progress_;
-    int body_fd_;
-    ipc::RouteDestination const& destination_;
-    asio::ssl::context& tls_;
-    std::string id_;
-    std::string relay_;
-    Transaction current_;
-    std::size_t transactions_ = 0;
-    bool final_here_ = false;
-};
 
 /// The start of the queued message, up to its first empty line (or kMaxHead octets).
 std::string header_section(int fd) {
@@ -286,6 +70,64 @@ conf::Action const* relay_action(conf::Config const& config, std::string const& 
     return it == config.actions.end() || it->method != conf::Action::Method::Relay ? nullptr : &*it;
 }
 
+/// The limits for the MX hosts of `domain` (`mta limit for domain`), or the general ones.
+conf::MtaLimits const& limits_for(conf::MtaConfig const& mta, std::string const& domain) {
+    auto const it = mta.domain_limits.find(domain);
+    return it == mta.domain_limits.end() ? mta.limits : it->second;
+}
+
+/// The destinations of the route that `inet4`/`inet6` allows, the penalized ones (a recent
+/// failure to connect) moved after the others.
+std::vector<ipc::RouteDestination> usable(std::vector<ipc::RouteDestination> const& all,
+                                          conf::MtaLimits const& limits, MtaStats const& stats,
+                                          std::int64_t now) {
+    using Family = conf::MtaLimits::Family;
+    std::vector<ipc::RouteDestination> out;
+    for (ipc::RouteDestination const& d : all) {
+        boost::system::error_code ec;
+        auto const address = asio::ip::make_address(d.address, ec);
+        bool const allowed = ec || limits.family == Family::Any ||
+                             (limits.family == Family::Inet4) == address.is_v4();
+        if (allowed) {
+            out.push_back(d);
+        }
+    }
+    std::stable_partition(out.begin(), out.end(), [&](ipc::RouteDestination const& d) {
+        return !stats.penalized("", d.address, now);
+    });
+    return out;
+}
+
+/// The relay as OpenSMTPD's mta_relay_to_text names it: "[relay:domain,port=N,smtp+tls,
+/// auth=table:label,pki_name=name,backup=name]".
+std::string relay_text(conf::Action const& action, RelayJob const& job) {
+    std::string text = "[relay:" + job.target.name;
+    if (job.target.smarthost) {
+        text += fmt::format(",port={}", job.target.port);
+    }
+    std::string_view scheme = "smtp";
+    if (job.params.lmtp) {
+        scheme = "lmtp";
+    } else if (job.params.implicit_tls) {
+        scheme = "smtps";
+    } else if (job.params.tls == sm::ClientTlsPolicy::Required) {
+        scheme = "smtp+tls";
+    } else if (job.params.tls == sm::ClientTlsPolicy::None) {
+        scheme = "smtp+notls";
+    }
+    text += fmt::format(",{}", scheme);
+    if (action.relay.auth_table && !job.target.label.empty()) {
+        text += fmt::format(",auth={}:{}", *action.relay.auth_table, job.target.label);
+    }
+    if (action.relay.pki) {
+        text += ",pki_name=" + *action.relay.pki;
+    }
+    if (!job.target.backup_mx.empty()) {
+        text += ",backup=" + job.target.backup_mx;
+    }
+    return text + "]";
+}
+
 } // namespace
 
 Result<ClientContexts> make_client_contexts(conf::Config const& config) {
@@ -307,7 +149,10 @@ Result<ClientContexts> make_client_contexts(conf::Config const& config) {
 Mta::Mta(asio::any_io_executor executor, conf::Config const& config, std::string hostname,
          MtaServices services, ClientContexts contexts)
     : executor_(std::move(executor)), config_(config), hostname_(std::move(hostname)),
-      services_(std::move(services)), contexts_(std::move(contexts)) {}
+      services_(std::move(services)), contexts_(std::move(contexts)),
+      pool_(std::make_unique<SessionPool>(executor_)), stats_(std::make_shared<MtaStats>()) {}
+
+Mta::~Mta() = default;
 
 asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message) {
     auto envelope = decode_envelope(request.envelope);
@@ -381,21 +226,43 @@ asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message
             ipc::RelayResult{i, Status::TempFail, "451 4.4.1 no address tried", {}, false});
     }
     progress.final.assign(job.indexes.size(), false);
-    for (ipc::RouteDestination const& destination : route.value().destinations) {
+    auto const now = static_cast<std::int64_t>(std::time(nullptr));
+    std::vector<ipc::RouteDestination> destinations =
+        usable(route.value().destinations, limits_for(config_.mta, job.target.name), *stats_, now);
+    std::string const relay_name = relay_text(*action, job);
+    auto const tasks = static_cast<std::ptrdiff_t>(job.indexes.size());
+    stats_->relay_tasks(relay_name, 1, tasks, now);
+    AttemptContext const attempt_context{
+        job,         *envelope,   limits_for(config_.mta, job.target.name),
+        relay_name,  action_name, message.get(),
+        *tls->second};
+    for (ipc::RouteDestination const& destination : destinations) {
         if (progress.pending().empty()) {
             break;
         }
-        Attempt attempt(job, *envelope, progress, message.get(), destination, *tls->second);
-        auto running = attempt.run(executor_);
-        if (co_await std::move(running)) {
+        auto trying =
+            attempt(MtaShared{executor_, *pool_, stats_}, attempt_context, destination, progress);
+        if (co_await std::move(trying)) {
             break;
         }
     }
+    stats_->relay_tasks(relay_name, -1, -tasks, static_cast<std::int64_t>(std::time(nullptr)));
     co_return ipc::RelayDone{request.id, std::move(progress.results)};
 }
 
-std::vector<std::string> Mta::show(MtaShow /*what*/) const {
-    return {}; // XXX(#14): the host, relay and route tables come with connection reuse
+std::vector<std::string> Mta::show(MtaShow what) const {
+    auto const now = static_cast<std::int64_t>(std::time(nullptr));
+    switch (what) {
+    case MtaShow::Hosts:
+        return stats_->show_hosts(now);
+    case MtaShow::Relays:
+        return stats_->show_relays(now);
+    case MtaShow::Routes:
+        return stats_->show_routes(now);
+    case MtaShow::HostStats:
+        break;
+    }
+    return stats_->show_hoststats();
 }
 
 } // namespace smtpd::rt::mta

@@ -1,13 +1,13 @@
 // The MTA: relays the recipients of one RelayRequest (one relay action, one domain) and answers
 // with one result per recipient. It plans the job (relay_job.hpp), asks for the route through the
 // function it was given (the dispatcher's IPC to the lookup role, which owns the resolver), then
-// tries every address of the route in order (RFC 5321 §5.1), a session each (client_session.hpp),
-// until no recipient is left or an address gave some recipient a final answer. Logs in
-// OpenSMTPD's words: `mta connecting`, `mta connected`, `mta tls`, `mta cert-check`,
-// `mta delivery`, `mta disconnected`.
-// Depends on: ipc/messages.hpp, mta/relay_job.hpp, mta/client_session.hpp, tls/client_tls.hpp,
-// common/fs.hpp,
-// grammar's conf/ast.hpp, Boost.Asio.
+// tries the addresses of the route in order (RFC 5321 §5.1; attempt.hpp), those `mta limit
+// inet4|inet6` allows and the penalized ones last, until no recipient is left or an address gave
+// some recipient a final answer. Sessions outlive requests: they are parked between messages and
+// bounded by `mta limit` (session_pool.hpp); what it knows of hosts and routes is shown by
+// `smtpctl show hosts|relays|routes|hoststats` (mta_stats.hpp).
+// Depends on: ipc/messages.hpp, mta/relay_job.hpp, mta/attempt.hpp, tls/client_tls.hpp,
+// common/fs.hpp, grammar's conf/ast.hpp, Boost.Asio.
 #pragma once
 
 #include "common/fs.hpp"
@@ -30,6 +30,9 @@
 #include <vector>
 
 namespace smtpd::rt::mta {
+
+class SessionPool;
+class MtaStats;
 
 /// A route to look up: a domain's MX hosts, or (host_only) a smarthost's addresses.
 struct RouteQuery {
@@ -63,6 +66,9 @@ class Mta {
     /// `config` must outlive the Mta. `hostname` is our name (HELO, backup MX).
     Mta(boost::asio::any_io_executor executor, conf::Config const& config, std::string hostname,
         MtaServices services, ClientContexts contexts);
+    Mta(Mta const&) = delete;
+    Mta& operator=(Mta const&) = delete;
+    ~Mta();
 
     /// Relays what `request` asks, the content read from `message`; one result per index, in
     /// the request's order.
@@ -72,17 +78,14 @@ class Mta {
     /// The lines `smtpctl show ...` prints for `what`, in OpenSMTPD's layout (mta.c).
     [[nodiscard]] std::vector<std::string> show(MtaShow what) const;
 
-    /// How long a connection may take to be established.
-    static constexpr std::chrono::seconds kConnectTimeout{30};
-    /// How long a TLS handshake may take (RFC 5321 §4.5.3.2 names none; 5 minutes as a command).
-    static constexpr std::chrono::seconds kHandshakeTimeout{300};
-
   private:
     boost::asio::any_io_executor executor_;
     conf::Config const& config_;
     std::string hostname_;
     MtaServices services_;
     ClientContexts contexts_;
+    std::unique_ptr<SessionPool> pool_;
+    std::shared_ptr<MtaStats> stats_;
 };
 
 } // namespace smtpd::rt::mta

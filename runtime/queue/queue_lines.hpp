@@ -6,6 +6,7 @@
 // Pure: no I/O, no clock. Depends on: spool/envelope.hpp, common/queue_id.hpp.
 #pragma once
 
+#include "common/duration_text.hpp"
 #include "common/queue_id.hpp"
 #include "spool/envelope.hpp"
 
@@ -41,9 +42,6 @@ struct RunState {
 [[nodiscard]] std::string show_queue_line(QueuedEnvelope const& envelope,
                                           QueuedRecipient const& rcpt, std::int64_t expiry,
                                           RunState state);
-
-/// A duration as OpenSMTPD writes it: "0s", "45s", "1h2m", "3d4h5m6s".
-[[nodiscard]] std::string duration_text(std::int64_t seconds);
 
 /// The log line of an administrator's removal of `rcpt`, as OpenSMTPD's queue_log writes it:
 /// "delivery: Remove for <evpid>: from=<...>, to=<...>, rcpt=<...|->, delay=..., stat=Removed
