@@ -21,7 +21,7 @@
 namespace smtpd::ipc {
 
 /// Bump on every change to a message, an enum or the frame format (docs/arch/ipc.md).
-inline constexpr std::uint16_t kIpcVersion = 9;
+inline constexpr std::uint16_t kIpcVersion = 10;
 
 using RequestId = std::uint64_t;
 
@@ -56,6 +56,7 @@ enum class MsgType : std::uint16_t {
     FindRelayCredentials,
     RelayCredentialsFound,
     MessageRemoved,
+    MessagesDue,
 };
 
 // Enums on the wire are one byte; `last_value` gives the range the decoder accepts.
@@ -397,7 +398,10 @@ struct RelayDone {
     static constexpr MsgType kType = MsgType::RelayDone;
     RequestId id{};
     std::vector<RelayResult> results;
-    static auto fields(auto& m) { return std::tie(m.id, m.results); }
+    /// Messages deferred earlier at a host that has just taken mail: due again now (smtpd.conf
+    /// `mta max-deferred`); the queue passes them on to the scheduler (MessagesDue).
+    std::vector<std::string> due_now;
+    static auto fields(auto& m) { return std::tie(m.id, m.results, m.due_now); }
     friend bool operator==(RelayDone const&, RelayDone const&) = default;
 };
 
@@ -432,6 +436,15 @@ struct MessageRemoved {
     friend bool operator==(MessageRemoved const&, MessageRemoved const&) = default;
 };
 
+/// Queue -> scheduler: these messages are due now (a host that had deferred them took mail
+/// again; RelayDone.due_now). A notification.
+struct MessagesDue {
+    static constexpr MsgType kType = MsgType::MessagesDue;
+    std::vector<std::string> msgids;
+    static auto fields(auto& m) { return std::tie(m.msgids); }
+    friend bool operator==(MessagesDue const&, MessagesDue const&) = default;
+};
+
 /// Every message, in MsgType order.
 using Message =
     std::variant<Hello, Shutdown, LookupRecipient, RecipientResolved, CheckCredentials,
@@ -439,7 +452,7 @@ using Message =
                  ScheduleMessage, DeliverRequest, DeliverResult, ControlRequest, ControlReply,
                  ListenerSocket, MessageAbort, LocalDelivery, LocalDeliveryDone, NotifySender,
                  ReadForward, ForwardRead, ResolveRoute, RouteResolved, RelayRequest, RelayDone,
-                 FindRelayCredentials, RelayCredentialsFound, MessageRemoved>;
+                 FindRelayCredentials, RelayCredentialsFound, MessageRemoved, MessagesDue>;
 
 inline constexpr std::uint16_t kMsgTypeCount = std::variant_size_v<Message>;
 
@@ -472,7 +485,8 @@ inline constexpr std::array<std::string_view, kMsgTypeCount> kMsgTypeNames{"Hell
                                                                            "RelayDone",
                                                                            "FindRelayCredentials",
                                                                            "RelayCredentialsFound",
-                                                                           "MessageRemoved"};
+                                                                           "MessageRemoved",
+                                                                           "MessagesDue"};
 
 /// The name of a message type.
 [[nodiscard]] inline std::string_view type_name(MsgType type) {

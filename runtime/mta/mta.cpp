@@ -17,6 +17,7 @@
 #include <ctime>
 #include <fmt/format.h>
 #include <optional>
+#include <set>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
@@ -51,7 +52,7 @@ std::string header_section(int fd) {
 /// Every index of the request failed the same way, logged when the envelope is known.
 ipc::RelayDone all_failed(ipc::RelayRequest const& request, QueuedEnvelope const* envelope,
                           Status status, std::string const& text) {
-    ipc::RelayDone done{request.id, {}};
+    ipc::RelayDone done{request.id, {}, {}};
     for (std::uint32_t const i : request.indexes) {
         done.results.push_back(ipc::RelayResult{i, status, text, {}, false});
         if (envelope != nullptr && i < envelope->recipients.size()) {
@@ -126,6 +127,28 @@ std::string relay_text(conf::Action const& action, RelayJob const& job) {
         text += ",backup=" + job.target.backup_mx;
     }
     return text + "]";
+}
+
+/// `mta max-deferred`: a message deferred at a host is remembered there; the messages deferred
+/// at a host that took this one are due again now.
+std::vector<std::string> due_again(MtaStats& stats, std::vector<ipc::RelayResult> const& results,
+                                   std::string const& msgid, std::size_t max_deferred) {
+    auto const now = static_cast<std::int64_t>(std::time(nullptr));
+    std::set<std::string> due;
+    for (ipc::RelayResult const& r : results) {
+        if (r.remote_mta.empty()) {
+            continue;
+        }
+        if (r.status == Status::TempFail) {
+            stats.defer(r.remote_mta, msgid, r.text, max_deferred, now);
+        } else if (r.status == Status::Delivered) {
+            for (std::string& m : stats.take_deferred(r.remote_mta)) {
+                due.insert(std::move(m));
+            }
+        }
+    }
+    due.erase(msgid);
+    return {due.begin(), due.end()};
 }
 
 } // namespace
@@ -247,7 +270,9 @@ asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message
         }
     }
     stats_->relay_tasks(relay_name, -1, -tasks, static_cast<std::int64_t>(std::time(nullptr)));
-    co_return ipc::RelayDone{request.id, std::move(progress.results)};
+    co_return ipc::RelayDone{
+        request.id, std::move(progress.results),
+        due_again(*stats_, progress.results, envelope->id, config_.mta.max_deferred)};
 }
 
 std::vector<std::string> Mta::show(MtaShow what) const {

@@ -70,7 +70,9 @@ void MtaStats::failed(std::string const& source, std::string const& address,
     ++route.nerror;
     route.penalty_until = now + route_penalty_seconds(route.nerror);
     route.last = now;
-    hoststats_[name] = HostStat{now, error};
+    HostStat& stat = hoststats_[name];
+    stat.time = now;
+    stat.error = error;
 }
 
 void MtaStats::closed(std::string const& relay, std::string const& source,
@@ -99,7 +101,30 @@ void MtaStats::relay_tasks(std::string const& relay, std::ptrdiff_t requests, st
 }
 
 void MtaStats::host_ok(std::string const& name) {
-    hoststats_.erase(name);
+    auto const it = hoststats_.find(name);
+    if (it != hoststats_.end() && it->second.deferred.empty()) {
+        hoststats_.erase(it);
+    }
+}
+
+void MtaStats::defer(std::string const& name, std::string const& msgid, std::string const& error,
+                     std::size_t max, std::int64_t now) {
+    HostStat& stat = hoststats_[name];
+    stat.time = now;
+    stat.error = error;
+    if (stat.deferred.size() < max) {
+        stat.deferred.insert(msgid);
+    }
+}
+
+std::vector<std::string> MtaStats::take_deferred(std::string const& name) {
+    auto const it = hoststats_.find(name);
+    if (it == hoststats_.end()) {
+        return {};
+    }
+    std::vector<std::string> out(it->second.deferred.begin(), it->second.deferred.end());
+    hoststats_.erase(it);
+    return out;
 }
 
 bool MtaStats::penalized(std::string const& source, std::string const& address,

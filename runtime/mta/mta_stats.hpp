@@ -1,14 +1,16 @@
 // What the MTA remembers of the hosts it talks to, for `smtpctl show hosts|relays|routes|
 // hoststats` (OpenSMTPD's mta.c layout) and for its own choices: a route (source -> host
 // address) that failed to connect is penalized for a while, and the attempts of that time try
-// it after the others. Entries without connections are forgotten after a while (hoststats after
-// four hours, as OpenSMTPD's HOSTSTAT_EXPIRE_DELAY). Times are wall-clock seconds given by the
-// caller. Pure: no I/O. Depends on: the standard library, fmt.
+// it after the others; the messages deferred at a host are handed back when it takes mail
+// again (OpenSMTPD's hoststat cache, `mta max-deferred`). Entries without connections are forgotten
+// after a while (hoststats after four hours, as OpenSMTPD's HOSTSTAT_EXPIRE_DELAY). Times are
+// wall-clock seconds given by the caller. Pure: no I/O. Depends on: the standard library, fmt.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +39,14 @@ class MtaStats {
                      std::int64_t now);
     /// A session with `name` ended well: its host's last error is forgotten.
     void host_ok(std::string const& name);
+
+    /// `msgid` was deferred at host `name` with `error` (a temporary failure there): the host's
+    /// last error, and the message kept, at most `max` per host (`mta max-deferred`), to be
+    /// retried as soon as that host takes mail again.
+    void defer(std::string const& name, std::string const& msgid, std::string const& error,
+               std::size_t max, std::int64_t now);
+    /// Host `name` took mail: the messages deferred there, forgotten here.
+    [[nodiscard]] std::vector<std::string> take_deferred(std::string const& name);
 
     /// Whether the route is in its penalty time.
     [[nodiscard]] bool penalized(std::string const& source, std::string const& address,
@@ -74,6 +84,7 @@ class MtaStats {
     struct HostStat {
         std::int64_t time = 0;
         std::string error;
+        std::set<std::string, std::less<>> deferred; ///< msgids, for take_deferred()
     };
     void forget_old(std::int64_t now);
     static std::string route_key(std::string const& source, std::string const& address);

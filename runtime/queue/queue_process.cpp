@@ -331,6 +331,9 @@ Queue::deliver_batch(QueuedEnvelope const& envelope, std::vector<std::uint32_t> 
         auto answer = co_await std::move(asking);
         if (answer && answer.value().results.size() == batch.size()) {
             done = std::move(answer).value();
+            if (!done->due_now.empty()) {
+                peers_.send(Role::Scheduler, ipc::MessagesDue{std::move(done->due_now)});
+            }
         }
     }
     if (!done) {

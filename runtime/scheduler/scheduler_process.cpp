@@ -53,6 +53,11 @@ class Scheduler {
             return control(std::get<ipc::ControlRequest>(m));
         case ipc::MsgType::MessageRemoved:
             return removed(std::get<ipc::MessageRemoved>(m).msgid);
+        case ipc::MsgType::MessagesDue:
+            for (std::string const& msgid : std::get<ipc::MessagesDue>(m).msgids) {
+                schedule_now(QueueTarget{QueueTarget::Kind::Message, msgid});
+            }
+            return start_ready();
         default:
             unexpected(Role::Scheduler, from, m);
         }
