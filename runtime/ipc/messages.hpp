@@ -21,7 +21,7 @@
 namespace smtpd::ipc {
 
 /// Bump on every change to a message, an enum or the frame format (docs/arch/ipc.md).
-inline constexpr std::uint16_t kIpcVersion = 9;
+inline constexpr std::uint16_t kIpcVersion = 10;
 
 using RequestId = std::uint64_t;
 
@@ -64,8 +64,21 @@ enum class Role : std::uint8_t { Parent, Lookup, Queue, Scheduler, Control, Disp
 using RcptVerdict = sm::RcptOutcome;
 using AuthVerdict = sm::AuthOutcome;
 enum class DeliveryStatus : std::uint8_t { Delivered, TempFail, PermFail };
-/// Schedule and Remove carry one argument: "all", a msgid or an evpid (common/queue_id.hpp).
-enum class ControlVerb : std::uint8_t { ShowQueue, Schedule, Pause, Resume, Stop, Remove };
+/// Schedule and Remove carry one argument: "all", a msgid or an evpid (common/queue_id.hpp);
+/// Pause and Resume "mda" or "mta"; the others none. ShowHosts .. ShowHostStats list the MTA's
+/// tables (smtpctl show hosts|relays|routes|hoststats), answered by the dispatcher.
+enum class ControlVerb : std::uint8_t {
+    ShowQueue,
+    Schedule,
+    Pause,
+    Resume,
+    Stop,
+    Remove,
+    ShowHosts,
+    ShowRelays,
+    ShowRoutes,
+    ShowHostStats,
+};
 /// What a NotifySender asks for: an RFC 3464 "delayed" or, at expiry, "failed" notice.
 enum class Notice : std::uint8_t { Delayed, Expired };
 
@@ -82,7 +95,7 @@ constexpr DeliveryStatus last_value(DeliveryStatus /*tag*/) {
     return DeliveryStatus::PermFail;
 }
 constexpr ControlVerb last_value(ControlVerb /*tag*/) {
-    return ControlVerb::Remove;
+    return ControlVerb::ShowHostStats;
 }
 constexpr Notice last_value(Notice /*tag*/) {
     return Notice::Expired;
