@@ -37,7 +37,7 @@ class MtaControlReply : public ::testing::Test {
 };
 
 TEST_F(MtaControlReply, CarriesTheTablesLinesUnderTheRequestsId) {
-    for (auto const [verb, table] :
+    for (auto const& [verb, table] :
          {std::pair{ipc::ControlVerb::ShowHosts, mta::MtaShow::Hosts},
           std::pair{ipc::ControlVerb::ShowRelays, mta::MtaShow::Relays},
           std::pair{ipc::ControlVerb::ShowRoutes, mta::MtaShow::Routes},
