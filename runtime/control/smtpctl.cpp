@@ -101,10 +101,16 @@ std::string usage_text() {
     std::string text = "usage: smtpctl [-s socket] command [argument ...]\n"
                        "       mailq [-s socket]\n"
                        "commands:\n";
+    std::vector<std::string> names;
+    std::size_t width = 0;
     for (CtlCommand const& c : kCtlCommands) {
-        std::string const name = c.words[1].empty() ? std::string(c.words[0])
-                                                    : fmt::format("{} {}", c.words[0], c.words[1]);
-        text += fmt::format("  {:<15}{}\n", name, c.help);
+        names.push_back(c.words[1].empty() ? std::string(c.words[0])
+                                           : fmt::format("{} {}", c.words[0], c.words[1]));
+        width = std::max(width, names.back().size());
+    }
+    // Two spaces at least between a command and its help: the columns stay readable.
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        text += fmt::format("  {:<{}}{}\n", names[i], width + 2, kCtlCommands.at(i).help);
     }
     return text;
 }

@@ -21,7 +21,7 @@ namespace smtpd::rt {
 
 /// What an ok reply prints when it has no lines of its own.
 enum class CtlOutput : std::uint8_t {
-    Lines,        ///< the reply's lines only (show queue: nothing when the queue is empty)
+    Lines,        ///< the reply's lines only (show queue, hosts, ...: nothing when empty)
     Confirmation, ///< "command succeeded", as OpenSMTPD's smtpctl prints
 };
 
@@ -83,11 +83,31 @@ inline constexpr std::array kCtlCommands{
                "",
                CtlOutput::Lines,
                "retry the message of a msgid or an evpid now"},
+    CtlCommand{{"show", "hosts"},
+               ipc::ControlVerb::ShowHosts,
+               "",
+               CtlOutput::Lines,
+               "list the remote hosts the relay knows"},
+    CtlCommand{{"show", "hoststats"},
+               ipc::ControlVerb::ShowHostStats,
+               "",
+               CtlOutput::Lines,
+               "list the last relaying result per domain"},
     CtlCommand{{"show", "queue"},
                ipc::ControlVerb::ShowQueue,
                "",
                CtlOutput::Lines,
                "list the queued recipients"},
+    CtlCommand{{"show", "relays"},
+               ipc::ControlVerb::ShowRelays,
+               "",
+               CtlOutput::Lines,
+               "list the relays active now"},
+    CtlCommand{{"show", "routes"},
+               ipc::ControlVerb::ShowRoutes,
+               "",
+               CtlOutput::Lines,
+               "list the routes (source to host) the relay knows"},
     CtlCommand{{"stop", ""}, ipc::ControlVerb::Stop, "", CtlOutput::Confirmation, "stop smtpd"},
 };
 

@@ -2,7 +2,9 @@
 // role that answers it, who may send it, and who replies to the client. As in OpenSMTPD's
 // control.c, which refuses every administrative request from a uid other than 0, each verb here
 // needs an administrator: root, or the user the daemon itself runs as when it was not started as
-// root (development and tests). `show queue` is one too: it lists other users' addresses.
+// root (development and tests). `show queue` is one too: it lists other users' addresses, and
+// so are the MTA's tables (`show hosts|relays|routes|hoststats`: the hosts mail went to), as in
+// OpenSMTPD, where they are privileged commands.
 // Pure: no I/O. Depends on: ipc/messages.hpp.
 #pragma once
 
@@ -51,6 +53,14 @@ inline constexpr std::array kVerbRules{
     VerbRule{ipc::ControlVerb::Resume, "resume", ipc::Role::Scheduler, Access::Admin, Answer::Role},
     VerbRule{ipc::ControlVerb::Stop, "stop", ipc::Role::Parent, Access::Admin, Answer::Control},
     VerbRule{ipc::ControlVerb::Remove, "remove", ipc::Role::Queue, Access::Admin, Answer::Role},
+    VerbRule{ipc::ControlVerb::ShowHosts, "show hosts", ipc::Role::Dispatcher, Access::Admin,
+             Answer::Role},
+    VerbRule{ipc::ControlVerb::ShowRelays, "show relays", ipc::Role::Dispatcher, Access::Admin,
+             Answer::Role},
+    VerbRule{ipc::ControlVerb::ShowRoutes, "show routes", ipc::Role::Dispatcher, Access::Admin,
+             Answer::Role},
+    VerbRule{ipc::ControlVerb::ShowHostStats, "show hoststats", ipc::Role::Dispatcher,
+             Access::Admin, Answer::Role},
 };
 
 static_assert(kVerbRules.size() == static_cast<std::size_t>(last_value(ipc::ControlVerb{})) + 1,

@@ -1,11 +1,12 @@
 // The dispatcher role: listener contexts made before the privilege drop, sockets adopted as the
 // parent sends them, sessions served until a stop signal; and the MTA, which relays what the
-// queue hands it.
+// queue hands it and lists its tables to smtpctl (dispatcher/mta_control.hpp).
 #include "dispatcher/dispatcher_process.hpp"
 
 #include "common/host_name.hpp"
 #include "common/log.hpp"
 #include "dispatcher/listener.hpp"
+#include "dispatcher/mta_control.hpp"
 #include "dispatcher/services.hpp"
 #include "mta/mta.hpp"
 #include "role/role_process.hpp"
@@ -81,6 +82,8 @@ int run_dispatcher(DaemonOptions const& options, conf::Config const& config) {
         asio::co_spawn(io, work(mta, services, std::move(request), std::move(message)),
                        asio::detached);
     });
+    services.on_control(
+        [&mta](ipc::ControlRequest const& request) { return answer_control(mta, request); });
     start_serving(io, peers, services);
     log_info("dispatcher: ready to accept mail as {}", server.hostname);
     io.run();

@@ -1,4 +1,5 @@
-// The dispatcher's IPC: requests with their Pending replies, and the listening sockets.
+// The dispatcher's IPC: requests with their Pending replies, the listening sockets, and the
+// requests of the queue and control handed on.
 #include "dispatcher/services.hpp"
 
 #include "common/log.hpp"
@@ -97,6 +98,11 @@ void DispatcherServices::on_message(Role from, ipc::Received received) {
             return unexpected(Role::Dispatcher, from, m);
         }
         return on_relay_(std::get<ipc::RelayRequest>(std::move(m)), std::move(received.fd));
+    case ipc::MsgType::ControlRequest:
+        if (from != Role::Control || !on_control_) {
+            return unexpected(Role::Dispatcher, from, m);
+        }
+        return peers_.send(Role::Control, on_control_(std::get<ipc::ControlRequest>(m)));
     default:
         unexpected(Role::Dispatcher, from, m);
     }

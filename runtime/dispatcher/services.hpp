@@ -1,7 +1,8 @@
 // What the dispatcher's sessions ask of the other roles, as coroutines over IPC: recipient
 // lookups, credential checks and the relay's routes (lookup), message files and commits (queue). It
-// also hands the listening sockets the parent sends to whoever starts the listeners, and the
-// queue's relay requests to the MTA. Local
+// also hands the listening sockets the parent sends to whoever starts the listeners, the
+// queue's relay requests to the MTA, and control's requests (smtpctl show hosts, ...) to their
+// answer, which it sends back to control. Local
 // deliveries do not pass here: the queue asks the parent directly. Depends on: ipc/,
 // role/role_process.hpp, Boost.Asio.
 #pragma once
@@ -35,6 +36,8 @@ class DispatcherServices {
     using ListenerHandler = std::function<void(std::uint32_t listen_index, Fd socket)>;
     /// A relay request from the queue, with the message file; answered with send_relay_done.
     using RelayHandler = std::function<void(ipc::RelayRequest request, Fd message)>;
+    /// A request from the control role; its reply goes back to control.
+    using ControlHandler = std::function<ipc::ControlReply(ipc::ControlRequest const& request)>;
 
     DispatcherServices(Peers& peers, boost::asio::any_io_executor const& executor);
 
@@ -57,6 +60,7 @@ class DispatcherServices {
 
     void on_listener(ListenerHandler handler) { on_listener_ = std::move(handler); }
     void on_relay(RelayHandler handler) { on_relay_ = std::move(handler); }
+    void on_control(ControlHandler handler) { on_control_ = std::move(handler); }
     /// The results of a relay request, to the queue.
     void send_relay_done(ipc::RelayDone const& done);
 
@@ -76,6 +80,7 @@ class DispatcherServices {
     ipc::Pending<ipc::MessageCommitted> committed_;
     ListenerHandler on_listener_;
     RelayHandler on_relay_;
+    ControlHandler on_control_;
 };
 
 } // namespace smtpd::rt

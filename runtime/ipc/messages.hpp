@@ -65,8 +65,21 @@ enum class Role : std::uint8_t { Parent, Lookup, Queue, Scheduler, Control, Disp
 using RcptVerdict = sm::RcptOutcome;
 using AuthVerdict = sm::AuthOutcome;
 enum class DeliveryStatus : std::uint8_t { Delivered, TempFail, PermFail };
-/// Schedule and Remove carry one argument: "all", a msgid or an evpid (common/queue_id.hpp).
-enum class ControlVerb : std::uint8_t { ShowQueue, Schedule, Pause, Resume, Stop, Remove };
+/// Schedule and Remove carry one argument: "all", a msgid or an evpid (common/queue_id.hpp);
+/// Pause and Resume "mda" or "mta"; the others none. ShowHosts .. ShowHostStats list the MTA's
+/// tables (smtpctl show hosts|relays|routes|hoststats), answered by the dispatcher.
+enum class ControlVerb : std::uint8_t {
+    ShowQueue,
+    Schedule,
+    Pause,
+    Resume,
+    Stop,
+    Remove,
+    ShowHosts,
+    ShowRelays,
+    ShowRoutes,
+    ShowHostStats,
+};
 /// What a NotifySender asks for: an RFC 3464 "delayed" or, at expiry, "failed" notice.
 enum class Notice : std::uint8_t { Delayed, Expired };
 
@@ -83,7 +96,7 @@ constexpr DeliveryStatus last_value(DeliveryStatus /*tag*/) {
     return DeliveryStatus::PermFail;
 }
 constexpr ControlVerb last_value(ControlVerb /*tag*/) {
-    return ControlVerb::Remove;
+    return ControlVerb::ShowHostStats;
 }
 constexpr Notice last_value(Notice /*tag*/) {
     return Notice::Expired;

@@ -25,14 +25,16 @@ struct PeerLink {
 };
 
 /// Every channel of the daemon. The parent is linked to each child (lifecycle, and its
-/// privileged services); control reaches the parent, the queue and the scheduler.
+/// privileged services); control reaches every role that answers a control verb
+/// (control/verbs.hpp): the parent, the queue, the scheduler and the dispatcher (the MTA's
+/// tables).
 inline constexpr std::array kPeers{
     PeerLink{Role::Parent, Role::Lookup},     PeerLink{Role::Parent, Role::Queue},
     PeerLink{Role::Parent, Role::Scheduler},  PeerLink{Role::Parent, Role::Control},
     PeerLink{Role::Parent, Role::Dispatcher}, PeerLink{Role::Dispatcher, Role::Lookup},
     PeerLink{Role::Dispatcher, Role::Queue},  PeerLink{Role::Queue, Role::Scheduler},
     PeerLink{Role::Queue, Role::Lookup},      PeerLink{Role::Control, Role::Queue},
-    PeerLink{Role::Control, Role::Scheduler},
+    PeerLink{Role::Control, Role::Scheduler}, PeerLink{Role::Control, Role::Dispatcher},
 };
 
 /// How a role runs once started: under which account and in which root directory.

@@ -26,18 +26,21 @@ MESSAGES_HPP = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 
 
 def ipc_vocabulary():
-    """(kIpcVersion, {MsgType name: wire number}) read from runtime/ipc/messages.hpp, so that the
-    raw frames below follow a version bump."""
+    """(kIpcVersion, {MsgType name: wire number}, {ControlVerb name: wire value}) read from
+    runtime/ipc/messages.hpp, so that the raw frames below follow a version bump."""
     with open(MESSAGES_HPP) as f:
         text = f.read()
     version = int(re.search(r"kIpcVersion = (\d+);", text).group(1))
     body = re.search(r"enum class MsgType : std::uint16_t \{(.*?)\};", text, re.S).group(1)
     names = re.findall(r"(\w+)(?: = 1)?,", body)
-    return version, {name: i + 1 for i, name in enumerate(names)}
+    verbs = re.findall(r"(\w+),?",
+                       re.search(r"enum class ControlVerb : std::uint8_t \{(.*?)\};", text,
+                                 re.S).group(1))
+    return (version, {name: i + 1 for i, name in enumerate(names)},
+            {name: i for i, name in enumerate(verbs)})
 
 
-IPC_VERSION, MSG_TYPES = ipc_vocabulary()
-VERBS = {"ShowQueue": 0, "Schedule": 1, "Pause": 2, "Resume": 3, "Stop": 4, "Remove": 5}
+IPC_VERSION, MSG_TYPES, VERBS = ipc_vocabulary()
 # The fields of a show queue line (smtpctl.8), OpenSMTPD's.
 FIELDS = ("evpid", "family", "agent", "flags", "sender", "rcpt", "dest", "created", "expires",
           "last_try", "attempts", "runstate", "seconds", "error")

@@ -122,6 +122,14 @@ TEST(SmtpctlCommand, OpenSmtpdWordsMapToTheirVerbs) {
     EXPECT_EQ(request_for({"resume", "mda"}),
               (ipc::ControlRequest{7, ipc::ControlVerb::Resume, {"mda"}}));
     EXPECT_EQ(request_for({"stop"}), (ipc::ControlRequest{7, ipc::ControlVerb::Stop, {}}));
+    EXPECT_EQ(request_for({"show", "hosts"}),
+              (ipc::ControlRequest{7, ipc::ControlVerb::ShowHosts, {}}));
+    EXPECT_EQ(request_for({"show", "hoststats"}),
+              (ipc::ControlRequest{7, ipc::ControlVerb::ShowHostStats, {}}));
+    EXPECT_EQ(request_for({"show", "relays"}),
+              (ipc::ControlRequest{7, ipc::ControlVerb::ShowRelays, {}}));
+    EXPECT_EQ(request_for({"show", "routes"}),
+              (ipc::ControlRequest{7, ipc::ControlVerb::ShowRoutes, {}}));
 }
 
 TEST(SmtpctlCommand, AbbreviationsResolveWordByWord) {
@@ -139,6 +147,20 @@ TEST(SmtpctlCommand, AbbreviationsResolveWordByWord) {
     EXPECT_NE(error.find("ambiguous command: r mda"), std::string::npos) << error;
     EXPECT_NE(error.find("remove"), std::string::npos) << error;
     EXPECT_NE(error.find("resume"), std::string::npos) << error;
+}
+
+TEST(SmtpctlCommand, TheMtaTablesAbbreviateAsInSmtpctl8) {
+    // smtpctl(8)'s own example: "sh ro" is show routes.
+    EXPECT_EQ(request_for({"sh", "ro"}).verb, ipc::ControlVerb::ShowRoutes);
+    EXPECT_EQ(request_for({"sh", "rel"}).verb, ipc::ControlVerb::ShowRelays);
+    // "hosts" is a word of its own, though hoststats begins with it.
+    EXPECT_EQ(request_for({"sh", "hosts"}).verb, ipc::ControlVerb::ShowHosts);
+    EXPECT_EQ(request_for({"sh", "hostst"}).verb, ipc::ControlVerb::ShowHostStats);
+    std::string const hosts = error_for({"sh", "host"});
+    EXPECT_NE(hosts.find("ambiguous command: sh host (hosts, hoststats)"), std::string::npos)
+        << hosts;
+    std::string const r = error_for({"show", "r"});
+    EXPECT_NE(r.find("ambiguous command: show r (relays, routes)"), std::string::npos) << r;
 }
 
 TEST(SmtpctlCommand, AnIdIsGivenInFullNeverAbbreviated) {
@@ -218,6 +240,24 @@ TEST(SmtpctlPrint, EmptyQueuePrintsNothing) {
     CtlPrint const p = print_reply(command({"show", "queue"}), {1, true, {}});
     EXPECT_TRUE(p.out.empty());
     EXPECT_EQ(p.status, 0);
+}
+
+TEST(SmtpctlPrint, EmptyMtaTablesPrintNothing) {
+    for (auto const* table : {"hosts", "hoststats", "relays", "routes"}) {
+        CtlPrint const p = print_reply(command({"show", table}), {1, true, {}});
+        EXPECT_TRUE(p.out.empty()) << table;
+        EXPECT_EQ(p.status, 0) << table;
+    }
+}
+
+TEST(SmtpctlUsage, EveryCommandIsTwoSpacesOrMoreFromItsHelp) {
+    // test_smtpctl.py's ManPage test splits the usage's lines there.
+    std::string const usage = usage_text();
+    for (CtlCommand const& c : kCtlCommands) {
+        EXPECT_NE(usage.find(std::string(c.words[1].empty() ? c.words[0] : c.words[1]) + "  "),
+                  std::string::npos)
+            << c.help;
+    }
 }
 
 TEST(SmtpctlPrint, OkWithoutLinesConfirms) {
