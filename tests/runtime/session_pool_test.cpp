@@ -12,7 +12,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
@@ -106,8 +105,8 @@ asio::awaitable<void> serve(tcp::socket socket, std::shared_ptr<ServerSide> seen
 
 /// Waits on a timer (bounded by `limit`) until `done()`.
 template <typename Done>
-asio::awaitable<bool> wait_until(Done done, std::chrono::milliseconds limit) {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
+asio::awaitable<bool> wait_until(asio::io_context& io, Done done, std::chrono::milliseconds limit) {
+    asio::steady_timer timer(io);
     auto const deadline = std::chrono::steady_clock::now() + limit;
     while (!done()) {
         if (std::chrono::steady_clock::now() >= deadline) {
@@ -315,7 +314,8 @@ TEST_F(SessionPoolTest, AParkedSessionTheServerClosedIsNotHandedOut) {
         lease->session = std::move(live);
         pool_.park("k", std::move(*lease), 30s);
         server.close();
-        auto waiting = wait_until([&] { return readable(client_fd); }, 5s);
+        auto waiting = wait_until(
+            io_, [&] { return readable(client_fd); }, 5s);
         EXPECT_TRUE(co_await std::move(waiting)) << "the close never reached the client";
         auto acquiring2 = pool_.acquire(place("k", 1), 1s);
         auto again = co_await std::move(acquiring2);
@@ -339,7 +339,8 @@ TEST_F(SessionPoolTest, AParkedSessionTheServerSpokeOnIsNotHandedOut) {
             asio::async_write(server, asio::buffer(std::string_view("421 4.3.2 shutting down\r\n")),
                               asio::use_awaitable);
         co_await std::move(writing);
-        auto waiting = wait_until([&] { return readable(client_fd); }, 5s);
+        auto waiting = wait_until(
+            io_, [&] { return readable(client_fd); }, 5s);
         EXPECT_TRUE(co_await std::move(waiting));
         auto acquiring2 = pool_.acquire(place("k", 1), 1s);
         auto again = co_await std::move(acquiring2);
@@ -366,10 +367,12 @@ TEST_F(SessionPoolTest, KeepaliveExpirySendsQuitAndCloses) {
         auto lease = co_await std::move(acquiring);
         lease->session = std::move(live);
         pool_.park("k", std::move(*lease), 1s);
-        auto waiting = wait_until([&] { return seen->eof; }, 10s);
+        auto waiting = wait_until(
+            io_, [&] { return seen->eof; }, 10s);
         EXPECT_TRUE(co_await std::move(waiting)) << "the server saw: " << seen->received;
         closed_after = std::chrono::steady_clock::now() - start;
-        auto released = wait_until([&] { return pool_.connections_to("127.0.0.1") == 0; }, 5s);
+        auto released = wait_until(
+            io_, [&] { return pool_.connections_to("127.0.0.1") == 0; }, 5s);
         EXPECT_TRUE(co_await std::move(released));
     });
     EXPECT_EQ(seen->received, "QUIT\r\n");
@@ -397,7 +400,8 @@ TEST_F(SessionPoolTest, AFullHostEvictsAnIdleSessionParkedUnderAnotherKey) {
         EXPECT_EQ(fresh->session, nullptr);
         EXPECT_EQ(pool_.parked(), 0U);
         EXPECT_EQ(pool_.connections_to("127.0.0.1"), 1U);
-        auto waiting = wait_until([&] { return seen->eof; }, 10s);
+        auto waiting = wait_until(
+            io_, [&] { return seen->eof; }, 10s);
         EXPECT_TRUE(co_await std::move(waiting)) << "the evicted session was not closed";
     });
     EXPECT_EQ(seen->received, "QUIT\r\n");
@@ -417,7 +421,8 @@ TEST_F(SessionPoolTest, AFullDomainEvictsAnIdleSessionToAnotherHostOfIt) {
         EXPECT_TRUE(fresh.has_value());
         EXPECT_EQ(pool_.connections_to("127.0.0.1"), 0U);
         EXPECT_EQ(pool_.connections_to("127.0.0.2"), 1U);
-        auto waiting = wait_until([&] { return seen->eof; }, 10s);
+        auto waiting = wait_until(
+            io_, [&] { return seen->eof; }, 10s);
         EXPECT_TRUE(co_await std::move(waiting));
     });
     EXPECT_EQ(seen->received, "QUIT\r\n");
