@@ -5,7 +5,9 @@ same place takes it, up to `session-mail-max` messages; `max-conn-per-host` boun
 connections; a parked session the peer closed is replaced by a new one; an opportunistic STARTTLS
 that fails its handshake is retried in plain text on a new connection. Each message is submitted
 once the one before has left the queue (the session is parked before the queue hears of the
-result), so that reuse, not chance, decides how many sessions the peer sees. Every wait is on the
+result), so that reuse, not chance, decides how many sessions the peer sees. Also
+`session-transaction-delay`, limits `for domain`, and `inet4`/`inet6` (v6only.example's MX has
+only an AAAA record). Every wait is on the
 peer's or the queue's state, bounded. As a normal user the namespace is a user namespace where
 smtpd cannot start: the tests skip.
 """
@@ -13,6 +15,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 
 import harness
 import netns
@@ -132,6 +135,50 @@ class RelayReuse(relay_support.RelayTestCase):
         self.assertEqual(len(session.messages()), 1)
         # It ended after its keepalive, not right after the message.
         self.assertGreaterEqual(session.ended - session.started, 0.9, session.summary())
+
+    def test_session_transaction_delay_waits_between_transactions_of_a_session(self):
+        peer = self.env.peer("implicit")
+        smtpd = self.start_smtpd(extra_config="mta limit session-transaction-delay 2")
+        self.send_one_by_one(smtpd, peer, 1)
+        start = time.monotonic()
+        self.send_one_by_one(smtpd, peer, 1, first=1)
+        self.assertGreaterEqual(time.monotonic() - start, 2.0)
+        sessions = peer.sessions()
+        self.assertEqual([len(s.messages()) for s in sessions], [2],
+                         "\n".join(s.summary() for s in sessions))
+
+    def test_limits_for_the_domain_apply_to_its_sessions(self):
+        peer = self.env.peer("implicit")
+        smtpd = self.start_smtpd(
+            extra_config="mta limit for domain implicit.example session-mail-max 1")
+        self.send_one_by_one(smtpd, peer, 3)
+        sessions = peer.wait_sessions(3)
+        self.assertEqual([len(s.messages()) for s in sessions], [1, 1, 1],
+                         "\n".join(s.summary() for s in sessions))
+
+    def test_inet6_limits_the_addresses_tried_to_ipv6(self):
+        peer = self.env.peer("implicit")
+        smtpd = self.start_smtpd(extra_config="mta limit inet6")
+        self.submit(smtpd, "alice@localhost", [RCPT], self.message(0))
+        (line,) = self.wait_queued(smtpd, [RCPT], attempts=1)
+        self.assertIn("no address tried", line[4])
+        self.assertEqual(peer.sessions(), [])
+
+    def test_inet6_still_reaches_an_ipv6_mx(self):
+        peer = self.env.peer("v6only")
+        smtpd = self.start_smtpd(extra_config="mta limit inet6")
+        self.submit(smtpd, "alice@localhost", ["x@v6only.example"], self.message(0))
+        (tx,) = peer.wait_messages(1)
+        self.assertEqual(tx.accepted_rcpts, ["x@v6only.example"])
+        self.assertQueueEmpty(smtpd)
+
+    def test_inet4_never_tries_an_ipv6_mx(self):
+        peer = self.env.peer("v6only")
+        smtpd = self.start_smtpd(extra_config="mta limit inet4")
+        self.submit(smtpd, "alice@localhost", ["x@v6only.example"], self.message(0))
+        (line,) = self.wait_queued(smtpd, ["x@v6only.example"], attempts=1)
+        self.assertIn("no address tried", line[4])
+        self.assertEqual(peer.sessions(), [])
 
 
 @relay_support.skip_in_user_namespace
