@@ -32,6 +32,7 @@ SPEC_DEFAULTS = {
     "stall_after": None,
     "drop_after": None,
     "drop_mid_data": None,
+    "close_after_transactions": None,
     "hostile": {},
     "implicit_tls": False,
     "lmtp": False,
@@ -99,6 +100,8 @@ class Connection:
         except (OSError, ssl.SSLError, ValueError) as e:
             self.s.close_reason = "error: %s" % e
         finally:
+            if self.s.ended is None:
+                self.s.ended = time.time()
             self.s.closed = True
             try:
                 self.sock.close()
@@ -239,6 +242,7 @@ class Connection:
         self._reply("RSET", "250 2.0.0 Ok")
 
     def _do_quit(self, arg):
+        self.s.ended = time.time()  # the client asked to end: nothing else comes from it
         self._reply("QUIT", "221 2.0.0 Bye")
         raise Close("quit")
 
@@ -429,12 +433,18 @@ class Connection:
         if n is not None and received >= n:
             raise Close("fault: drop mid-data after %d octets" % received)
 
+    def _check_close_after(self):
+        n = self.spec["close_after_transactions"]
+        if n is not None and len([t for t in self.s.transactions if t.reply is not None]) >= n:
+            raise Close("fault: close after %d transactions" % n)
+
     def _message_end(self):
         tx, reply = self.tx, self._data_end_reply()
         self.tx = None
         if not self.spec["lmtp"]:
             tx.reply = int(reply[:3])
             self._reply("DATA_END", reply)
+            self._check_close_after()
             return
         # RFC 2033 §4.2: one reply per accepted recipient, in order.
         replies = [_by_local_part(self.spec["lmtp_data_end"], r, reply)

@@ -86,7 +86,8 @@ class Session:
         self.index = index          # 0, 1, ... in order of accept, per peer
         self.listen = listen        # [address, port] we accepted on
         self.peer = peer            # [address, port] of the client: its source address
-        self.started = time.time()
+        self.started = time.time()  # when accepted
+        self.ended = None           # when the client sent QUIT, or else the connection closed
         self.raw = b""              # every byte received, in order (after STARTTLS decrypted)
         self.tls_offset = None      # len(raw) when TLS started
         self.after_starttls = b""   # bytes pipelined after STARTTLS in clear (must stay empty)

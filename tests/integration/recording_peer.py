@@ -31,6 +31,8 @@ The spec (a dict, or a JSON file for the command line); every key is optional (S
                 reading until the client leaves or the peer stops
   drop_after    VERB: close the connection instead of replying to that verb
   drop_mid_data N: close the connection once N octets of message content arrived (DATA or BDAT)
+  close_after_transactions N: close the connection (no 421) right after the reply to the end of
+                its Nth message, as a server ending an idle session does
   hostile       {VERB: kind}: the reply to VERB is one of HOSTILE_KINDS: long_line (a 5000-octet
                 line), mixed_codes (250-/451-/250 in one reply), endless (continuation lines until
                 the client leaves, 100000 lines or 30 s at most), bare_lf (lines ended by LF)
