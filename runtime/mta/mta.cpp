@@ -270,9 +270,9 @@ asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message
         }
     }
     stats_->relay_tasks(relay_name, -1, -tasks, static_cast<std::int64_t>(std::time(nullptr)));
-    co_return ipc::RelayDone{
-        request.id, std::move(progress.results),
-        due_again(*stats_, progress.results, envelope->id, config_.mta.max_deferred)};
+    std::vector<std::string> due =
+        due_again(*stats_, progress.results, envelope->id, config_.mta.max_deferred);
+    co_return ipc::RelayDone{request.id, std::move(progress.results), std::move(due)};
 }
 
 std::vector<std::string> Mta::show(MtaShow what) const {

@@ -23,6 +23,10 @@ VERBS = ("hosts", "relays", "routes", "hoststats")
 # A duration as OpenSMTPD's duration_to_text writes it ("0s", "1h2m3s"), or "-" for none.
 DURATION = r"(?:-|-?(?:\d+[dhms])+)"
 HOST_LINE = re.compile(r"^(\S+) (\S+) refcount=\d+ nconn=\d+ lastconn=" + DURATION + "$")
+ROUTE_LINE = re.compile(r"^\d+\. \[\] <-> 127\.0\.0\.20 \(implicit\.example\) ---[K-] "
+                        r"nconn=\d+ nerror=0 penalty=0 timeout=-$")
+RELAY_LINE = re.compile(r"^\[relay:implicit\.example,smtp\] refcount=0 ntask=0 nconn=\d+ "
+                        r"lastconn=" + DURATION + " timeout=- wait=$")
 
 
 @relay_support.skip_in_user_namespace
@@ -60,8 +64,6 @@ class SmtpctlMta(relay_support.RelayTestCase):
             with self.subTest(verb=verb):
                 self.smtpctl(self.smtpd, "show", verb)  # exit status 0, nothing on stderr
 
-    # XXX(#14): Mta::show is filled by the lead
-    @unittest.expectedFailure
     def test_show_hosts_lists_the_peer_after_a_message_was_relayed(self):
         self.relay_one()
 
@@ -72,6 +74,15 @@ class SmtpctlMta(relay_support.RelayTestCase):
         lines = wait_for(peer_listed, timeout=10, what="127.0.0.20 in show hosts")
         for line in lines:
             self.assertRegex(line, HOST_LINE)
+        # The request is over once the queue is empty: the relay holds no task then.
+        wait_for(lambda: not self.show_queue(self.smtpd), timeout=30, what="an empty queue")
+        routes = self.smtpctl(self.smtpd, "show", "routes")
+        self.assertEqual(len(routes), 1, routes)
+        self.assertRegex(routes[0], ROUTE_LINE)
+        relays = self.smtpctl(self.smtpd, "show", "relays")
+        self.assertEqual(len(relays), 1, relays)
+        self.assertRegex(relays[0], RELAY_LINE)
+        self.assertEqual(self.smtpctl(self.smtpd, "show", "hoststats"), [])
 
     def relay_one(self):
         self.submit(self.smtpd, "alice@localhost", ["x@implicit.example"],
