@@ -35,6 +35,8 @@ class Fd {
     [[nodiscard]] int get() const { return fd_; }
     [[nodiscard]] bool valid() const { return fd_ >= 0; }
     void reset();
+    /// Gives the descriptor up to the caller (who closes it), leaving this one empty.
+    [[nodiscard]] int release() { return std::exchange(fd_, -1); }
 
   private:
     int fd_ = -1;

@@ -84,25 +84,6 @@ Result<void> connect_bounded(int fd, sockaddr const* addr, socklen_t len,
     return set_timeouts(fd, timeout);
 }
 
-Result<Fd> connect_unix(std::string const& path, std::chrono::milliseconds timeout) {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof addr.sun_path) {
-        return sys_failure(path, std::make_error_code(std::errc::filename_too_long));
-    }
-    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd.valid()) {
-        return sys_failure(path, last_error());
-    }
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
-    auto const* sa = reinterpret_cast<sockaddr const*>(&addr);
-    if (auto r = connect_bounded(fd.get(), sa, sizeof addr, timeout); !r) {
-        return sys_failure("connect to " + path, r.error().code);
-    }
-    return fd;
-}
-
 Result<Fd> connect_tcp(conf::LmtpDestination const& d, std::chrono::milliseconds timeout) {
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
@@ -270,6 +251,25 @@ Kind kind_of(sm::ClientOutcome outcome) {
 }
 
 } // namespace
+
+Result<Fd> connect_unix(std::string const& path, std::chrono::milliseconds timeout) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof addr.sun_path) {
+        return sys_failure(path, std::make_error_code(std::errc::filename_too_long));
+    }
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) {
+        return sys_failure(path, last_error());
+    }
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+    auto const* sa = reinterpret_cast<sockaddr const*>(&addr);
+    if (auto r = connect_bounded(fd.get(), sa, sizeof addr, timeout); !r) {
+        return sys_failure("connect to " + path, r.error().code);
+    }
+    return fd;
+}
 
 DeliveryOutcome deliver_lmtp(LmtpDelivery const& d) {
     auto body = open_body(d);

@@ -69,6 +69,18 @@ int run_dispatcher(DaemonOptions const& options, conf::Config const& config) {
         },
         [&services](std::string table, std::string label) {
             return services.find_relay_credentials(std::move(table), std::move(label));
+        },
+        [&services](std::string action) -> asio::awaitable<Result<Fd>> {
+            auto connecting = services.connect_relay_socket(std::move(action));
+            auto socket = co_await std::move(connecting);
+            if (!socket) {
+                co_return socket.error();
+            }
+            if (!socket.value().fd.valid()) {
+                co_return failure(std::make_error_code(std::errc::connection_refused),
+                                  socket.value().error);
+            }
+            co_return std::move(socket.value().fd);
         }};
     mta::Mta mta(io.get_executor(), config, server.hostname, std::move(mta_services),
                  std::move(client_contexts).value());

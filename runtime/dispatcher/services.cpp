@@ -11,7 +11,8 @@ namespace asio = boost::asio;
 
 DispatcherServices::DispatcherServices(Peers& peers, asio::any_io_executor const& executor)
     : peers_(peers), executor_(executor), resolved_(executor), checked_(executor),
-      routes_(executor), relay_credentials_(executor), created_(executor), committed_(executor) {}
+      routes_(executor), relay_credentials_(executor), created_(executor), committed_(executor),
+      relay_sockets_(executor) {}
 
 asio::awaitable<Result<ipc::RecipientResolved>>
 DispatcherServices::resolve(std::string local, std::string domain, bool client_local) {
@@ -40,6 +41,12 @@ asio::awaitable<Result<ipc::RelayCredentialsFound>>
 DispatcherServices::find_relay_credentials(std::string table, std::string label) {
     ipc::FindRelayCredentials request{0, std::move(table), std::move(label)};
     auto asking = ipc::ask(peers_.to(Role::Lookup), relay_credentials_, std::move(request));
+    co_return co_await std::move(asking);
+}
+
+asio::awaitable<Result<RelaySocket>> DispatcherServices::connect_relay_socket(std::string action) {
+    auto asking = ipc::ask(peers_.to(Role::Parent), relay_sockets_,
+                           ipc::ConnectRelaySocket{0, std::move(action)});
     co_return co_await std::move(asking);
 }
 
@@ -88,6 +95,11 @@ void DispatcherServices::on_message(Role from, ipc::Received received) {
                               std::get<ipc::RelayCredentialsFound>(std::move(m)), Role::Dispatcher);
     case ipc::MsgType::MessageCreated:
         return created(std::get<ipc::MessageCreated>(m), std::move(received.fd));
+    case ipc::MsgType::RelaySocketConnected: {
+        auto const& r = std::get<ipc::RelaySocketConnected>(m);
+        return complete_request(relay_sockets_, r.id, RelaySocket{std::move(received.fd), r.error},
+                                Role::Dispatcher, "RelaySocketConnected");
+    }
     case ipc::MsgType::MessageCommitted:
         return complete_reply(committed_, std::get<ipc::MessageCommitted>(std::move(m)),
                               Role::Dispatcher);

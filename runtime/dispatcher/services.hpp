@@ -31,6 +31,12 @@ struct CreatedMessage {
     bool no_space = false;
 };
 
+/// A relay action's unix socket, connected by the parent (RelaySocketConnected).
+struct RelaySocket {
+    Fd fd;
+    std::string error; ///< why there is none, when fd is invalid
+};
+
 class DispatcherServices {
   public:
     using ListenerHandler = std::function<void(std::uint32_t listen_index, Fd socket)>;
@@ -53,6 +59,10 @@ class DispatcherServices {
     /// The `auth` table's credentials for a smarthost label (found false: none).
     [[nodiscard]] boost::asio::awaitable<Result<ipc::RelayCredentialsFound>>
     find_relay_credentials(std::string table, std::string label);
+    /// The unix socket of relay action `action` (`host lmtp` to a path), connected by the parent:
+    /// this role's chroot hides the path.
+    [[nodiscard]] boost::asio::awaitable<Result<RelaySocket>>
+    connect_relay_socket(std::string action);
     [[nodiscard]] boost::asio::awaitable<Result<CreatedMessage>> create_message();
     [[nodiscard]] boost::asio::awaitable<Result<ipc::MessageCommitted>>
     commit(std::string msgid, std::string envelope);
@@ -78,6 +88,7 @@ class DispatcherServices {
     ipc::Pending<ipc::RelayCredentialsFound> relay_credentials_;
     ipc::Pending<CreatedMessage> created_;
     ipc::Pending<ipc::MessageCommitted> committed_;
+    ipc::Pending<RelaySocket> relay_sockets_;
     ListenerHandler on_listener_;
     RelayHandler on_relay_;
     ControlHandler on_control_;

@@ -57,6 +57,8 @@ enum class MsgType : std::uint16_t {
     RelayCredentialsFound,
     MessageRemoved,
     MessagesDue,
+    ConnectRelaySocket,
+    RelaySocketConnected,
 };
 
 // Enums on the wire are one byte; `last_value` gives the range the decoder accepts.
@@ -458,6 +460,26 @@ struct MessagesDue {
     friend bool operator==(MessagesDue const&, MessagesDue const&) = default;
 };
 
+/// Dispatcher -> parent: connect to the unix socket of relay action `action` (`host lmtp` with a
+/// socket path); the dispatcher, in its empty chroot, cannot reach the path itself. Only the
+/// action's name travels: the parent takes the path from its own configuration.
+struct ConnectRelaySocket {
+    static constexpr MsgType kType = MsgType::ConnectRelaySocket;
+    RequestId id{};
+    std::string action;
+    static auto fields(auto& m) { return std::tie(m.id, m.action); }
+    friend bool operator==(ConnectRelaySocket const&, ConnectRelaySocket const&) = default;
+};
+
+/// Parent -> dispatcher: the connected socket (the frame's fd), or why there is none.
+struct RelaySocketConnected {
+    static constexpr MsgType kType = MsgType::RelaySocketConnected;
+    RequestId id{};
+    std::string error; ///< empty when the frame carries the socket
+    static auto fields(auto& m) { return std::tie(m.id, m.error); }
+    friend bool operator==(RelaySocketConnected const&, RelaySocketConnected const&) = default;
+};
+
 /// Every message, in MsgType order.
 using Message =
     std::variant<Hello, Shutdown, LookupRecipient, RecipientResolved, CheckCredentials,
@@ -465,7 +487,8 @@ using Message =
                  ScheduleMessage, DeliverRequest, DeliverResult, ControlRequest, ControlReply,
                  ListenerSocket, MessageAbort, LocalDelivery, LocalDeliveryDone, NotifySender,
                  ReadForward, ForwardRead, ResolveRoute, RouteResolved, RelayRequest, RelayDone,
-                 FindRelayCredentials, RelayCredentialsFound, MessageRemoved, MessagesDue>;
+                 FindRelayCredentials, RelayCredentialsFound, MessageRemoved, MessagesDue,
+                 ConnectRelaySocket, RelaySocketConnected>;
 
 inline constexpr std::uint16_t kMsgTypeCount = std::variant_size_v<Message>;
 
@@ -499,7 +522,9 @@ inline constexpr std::array<std::string_view, kMsgTypeCount> kMsgTypeNames{"Hell
                                                                            "FindRelayCredentials",
                                                                            "RelayCredentialsFound",
                                                                            "MessageRemoved",
-                                                                           "MessagesDue"};
+                                                                           "MessagesDue",
+                                                                           "ConnectRelaySocket",
+                                                                           "RelaySocketConnected"};
 
 /// The name of a message type.
 [[nodiscard]] inline std::string_view type_name(MsgType type) {

@@ -15,6 +15,7 @@
 #include <ctime>
 #include <fmt/format.h>
 #include <optional>
+#include <unistd.h>
 
 namespace smtpd::rt::mta {
 
@@ -91,8 +92,9 @@ class Attempt {
 
     asio::awaitable<bool> run() {
         boost::system::error_code ec;
+        bool const unix_socket = !c_.job.target.unix_socket.empty();
         auto const address = asio::ip::make_address(destination_.address, ec);
-        if (ec) {
+        if (ec && !unix_socket) {
             progress_.temp_fail_pending("451 4.4.0 bad address " + destination_.address, {});
             co_return false;
         }
@@ -162,16 +164,22 @@ class Attempt {
         id_ = random_id();
         heard_ = false;
         auto const now = now_time();
-        log_info("{} mta connecting address=smtp://{}:{} host={}", id_, destination_.address,
-                 endpoint.port(), destination_.host);
+        bool const unix_socket = !c_.job.target.unix_socket.empty();
+        std::string const where =
+            unix_socket ? destination_.address : fmt::format("{}:{}", relay_, endpoint.port());
+        log_info("{} mta connecting address={}{} host={}", id_, unix_socket ? "lmtp://" : "smtp://",
+                 unix_socket ? destination_.address
+                             : fmt::format("{}:{}", destination_.address, endpoint.port()),
+                 destination_.host);
         shared_.stats->connecting(c_.relay, "", destination_.address, destination_.host, now);
         tcp::socket socket(shared_.executor);
-        auto connecting = connect(socket, endpoint, kConnectTimeout);
+        auto connecting =
+            unix_socket ? adopt_unix_socket(socket) : connect(socket, endpoint, kConnectTimeout);
         boost::system::error_code const ec = co_await std::move(connecting);
         if (ec) {
             log_info("{} mta error reason=\"{}\"", id_, ec.message());
-            std::string const error = fmt::format("421 4.4.1 connect to {}:{}: {}", relay_,
-                                                  endpoint.port(), ec.message());
+            std::string const error =
+                fmt::format("421 4.4.1 connect to {}: {}", where, ec.message());
             shared_.stats->failed("", destination_.address, destination_.host, error, now_time());
             shared_.stats->closed(c_.relay, "", destination_.address, now_time());
             progress_.temp_fail_pending(error, destination_.host);
@@ -217,6 +225,25 @@ class Attempt {
             }
         }
         co_return true;
+    }
+
+    /// The action's unix socket, connected by the parent, adopted by `socket`: Asio reads and
+    /// writes any stream socket through a tcp::socket's descriptor alike (only TCP options, whose
+    /// failure the MTA ignores, would fail).
+    asio::awaitable<boost::system::error_code> adopt_unix_socket(tcp::socket& socket) {
+        auto connecting = shared_.unix_socket(c_.place_key);
+        Result<Fd> fd = co_await std::move(connecting);
+        if (!fd) {
+            co_return boost::system::error_code(fd.error().code.value(),
+                                                boost::system::generic_category());
+        }
+        boost::system::error_code ec;
+        int const raw = fd.value().release();
+        socket.assign(tcp::v4(), raw, ec);
+        if (ec) {
+            ::close(raw);
+        }
+        co_return ec;
     }
 
     /// Runs the session until its transactions are done, then parks it (the lease is then moved

@@ -9,6 +9,8 @@
 // Depends on: mta/relay_job.hpp, mta/session_pool.hpp, mta/mta_stats.hpp, ipc/messages.hpp.
 #pragma once
 
+#include "common/fs.hpp"
+#include "common/result.hpp"
 #include "conf/ast.hpp"
 #include "ipc/messages.hpp"
 #include "mta/mta_stats.hpp"
@@ -22,6 +24,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +45,8 @@ struct MtaShared {
     boost::asio::any_io_executor executor;
     SessionPool& pool;
     std::shared_ptr<MtaStats> stats;
+    /// Connects the action's unix socket (`host lmtp` to a path): the chroot hides it here.
+    std::function<boost::asio::awaitable<Result<Fd>>(std::string action)> const& unix_socket;
 };
 
 /// What an attempt needs to know of its job besides the job.

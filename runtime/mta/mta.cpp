@@ -177,6 +177,21 @@ Mta::Mta(asio::any_io_executor executor, conf::Config const& config, std::string
 
 Mta::~Mta() = default;
 
+asio::awaitable<Result<ipc::RouteResolved>> Mta::route_of(RelayJob& job) {
+    if (!job.target.unix_socket.empty()) {
+        // `host lmtp` to a path: one destination, the socket, named by its path.
+        job.target.name = job.target.unix_socket;
+        ipc::RouteResolved one{};
+        one.ok = true;
+        one.destinations.push_back(
+            ipc::RouteDestination{job.target.unix_socket, 0, job.target.unix_socket});
+        co_return one;
+    }
+    auto routing =
+        services_.route(RouteQuery{job.target.name, job.target.backup_mx, job.target.smarthost});
+    co_return co_await std::move(routing);
+}
+
 asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message) {
     auto envelope = decode_envelope(request.envelope);
     if (!envelope || request.indexes.empty() ||
@@ -215,10 +230,6 @@ asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message
         co_return all_failed(request, &*envelope, Status::TempFail,
                              "451 4.3.5 no TLS context for the action");
     }
-    if (!job.target.unix_socket.empty()) {
-        co_return all_failed(request, &*envelope, Status::TempFail,
-                             "451 4.3.5 relaying to a unix socket is not supported");
-    }
     if (action->relay.auth_table && !job.target.label.empty()) {
         auto finding = services_.credentials(*action->relay.auth_table, job.target.label);
         auto found = co_await std::move(finding);
@@ -230,8 +241,7 @@ asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message
         job.params.credentials =
             sm::ClientCredentials{std::move(found.value().user), std::move(found.value().password)};
     }
-    auto routing =
-        services_.route(RouteQuery{job.target.name, job.target.backup_mx, job.target.smarthost});
+    auto routing = route_of(job);
     auto route = co_await std::move(routing);
     if (!route) {
         co_return all_failed(request, &*envelope, Status::TempFail,
@@ -263,8 +273,8 @@ asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message
         if (progress.pending().empty()) {
             break;
         }
-        auto trying =
-            attempt(MtaShared{executor_, *pool_, stats_}, attempt_context, destination, progress);
+        auto trying = attempt(MtaShared{executor_, *pool_, stats_, services_.unix_socket},
+                              attempt_context, destination, progress);
         if (co_await std::move(trying)) {
             break;
         }

@@ -31,6 +31,8 @@
 
 namespace smtpd::rt::mta {
 
+struct RelayJob;
+
 class SessionPool;
 class MtaStats;
 
@@ -47,6 +49,8 @@ struct MtaServices {
     std::function<boost::asio::awaitable<Result<ipc::RelayCredentialsFound>>(std::string table,
                                                                              std::string label)>
         credentials;
+    /// The unix socket of a relay action (`host lmtp` to a path), connected for this role.
+    std::function<boost::asio::awaitable<Result<Fd>>(std::string action)> unix_socket;
 };
 
 /// The client TLS context of each relay action, by action name.
@@ -79,6 +83,9 @@ class Mta {
     [[nodiscard]] std::vector<std::string> show(MtaShow what) const;
 
   private:
+    /// The addresses to try: the route the lookup role finds, or a `host lmtp` socket's path.
+    [[nodiscard]] boost::asio::awaitable<Result<ipc::RouteResolved>> route_of(RelayJob& job);
+
     boost::asio::any_io_executor executor_;
     conf::Config const& config_;
     std::string hostname_;

@@ -5,6 +5,7 @@
 #include "common/host_name.hpp"
 #include "common/log.hpp"
 #include "common/privileges.hpp"
+#include "deliver/lmtp.hpp"
 #include "io/bind_listeners.hpp"
 #include "lookup/forward.hpp"
 #include "parent/local_delivery.hpp"
@@ -35,14 +36,30 @@ constexpr std::chrono::seconds kStopGrace{10};
 constexpr std::chrono::milliseconds kCauseWindow{500};
 /// How long a lost channel waits for its child's exit to be reaped.
 constexpr std::chrono::seconds kLostGrace{2};
+/// How long connecting to a relay action's unix socket may take.
+constexpr std::chrono::seconds kRelaySocketTimeout{10};
+
+/// The unix socket path of each relay action that has one (`host lmtp` to a path), by name.
+using RelaySockets = std::map<std::string, std::string, std::less<>>;
+
+RelaySockets relay_sockets(conf::Config const& config) {
+    RelaySockets out;
+    for (conf::Action const& a : config.actions) {
+        if (a.method == conf::Action::Method::Relay && a.relay.host &&
+            a.relay.host->host_kind == conf::RelayUrl::HostKind::UnixSocket) {
+            out.emplace(a.name, a.relay.host->host);
+        }
+    }
+    return out;
+}
 
 class Parent {
   public:
     // The signal sets exist before any child does, so no child's death goes unseen.
-    Parent(asio::io_context& io, Peers& peers)
-        : io_(io), peers_(peers), deliveries_(peers, host_name()),
-          signals_(io, SIGCHLD, SIGTERM, SIGINT), hup_(io, SIGHUP), stop_timer_(io),
-          cause_timer_(io) {}
+    Parent(asio::io_context& io, Peers& peers, RelaySockets relay_sockets)
+        : io_(io), peers_(peers), relay_sockets_(std::move(relay_sockets)),
+          deliveries_(peers, host_name()), signals_(io, SIGCHLD, SIGTERM, SIGINT), hup_(io, SIGHUP),
+          stop_timer_(io), cause_timer_(io) {}
 
     void start(std::map<pid_t, Role> children) {
         children_ = std::move(children);
@@ -68,6 +85,8 @@ class Parent {
             return read_forward(std::get<ipc::ReadForward>(m));
         case ipc::MsgType::ControlRequest:
             return control(std::get<ipc::ControlRequest>(m));
+        case ipc::MsgType::ConnectRelaySocket:
+            return connect_relay_socket(from, std::get<ipc::ConnectRelaySocket>(m));
         default:
             unexpected(Role::Parent, from, m);
         }
@@ -91,6 +110,27 @@ class Parent {
         auto content = read_forward_as_user(UserInfo{m.user, m.home, m.uid, m.gid});
         peers_.send(Role::Lookup,
                     ipc::ForwardRead{m.id, content.has_value(), content.value_or(std::string())});
+    }
+
+    /// Only the dispatcher's MTA asks, by action name; the path is the configuration's.
+    void connect_relay_socket(Role from, ipc::ConnectRelaySocket const& m) {
+        if (from != Role::Dispatcher) {
+            unexpected(Role::Parent, from, m);
+        }
+        auto const path = relay_sockets_.find(m.action);
+        if (path == relay_sockets_.end()) {
+            peers_.send(Role::Dispatcher,
+                        ipc::RelaySocketConnected{m.id, "no relay socket for this action"});
+            return;
+        }
+        auto connected = connect_unix(path->second, kRelaySocketTimeout);
+        if (!connected) {
+            peers_.send(Role::Dispatcher,
+                        ipc::RelaySocketConnected{m.id, connected.error().what()});
+            return;
+        }
+        peers_.send(Role::Dispatcher, ipc::RelaySocketConnected{m.id, {}},
+                    std::move(connected).value());
     }
 
     void control(ipc::ControlRequest const& m) {
@@ -232,6 +272,7 @@ class Parent {
 
     asio::io_context& io_;
     Peers& peers_;
+    RelaySockets relay_sockets_;
     std::map<pid_t, Role> children_;
     LocalDeliveries deliveries_;
     asio::signal_set signals_;
@@ -292,7 +333,7 @@ int run_parent(DaemonOptions const& options, conf::Config const& config,
         log_error("smtpd: {}", links.error().what());
         return 1;
     }
-    Parent parent(io, peers);
+    Parent parent(io, peers, relay_sockets(config));
     auto children = spawn_children(links.value(), peers, io, args);
     if (!children) {
         log_error("smtpd: {}", children.error().what());

@@ -252,6 +252,29 @@ class RelayInterop(relay_support.RelayTestCase):
         self.assertBounced(smtpd, "nobody@lmtp.example", "127.0.0.1", "550 5.1.1")
         self.assertQueueEmpty(smtpd)
 
+    def test_dovecot_lmtp_over_a_unix_socket_delivers_to_the_mailbox(self):
+        # The dispatcher's chroot hides the path: the parent connects and hands the socket over.
+        if not dovecot.available():
+            self.skipTest("Dovecot LMTP not installed (.ci/deps installs dovecot-lmtpd)")
+        dc = dovecot.Dovecot(users=["alice"])
+        self.addCleanup(dc.cleanup)
+        smtpd = self.relaying_smtpd(extra_config=(
+            'action "lmtp" relay host lmtp://%s helo %s\n'
+            'match from local for domain "lmtp.example" action "lmtp"\n' % (dc.socket_path,
+                                                                            HELO)))
+        bodies = [message(b"interop-lmtp-unix-%d" % n, to="alice@lmtp.example") for n in (1, 2)]
+        for body in bodies:
+            self.submit(smtpd, "bob@localhost", ["alice@lmtp.example"], body)
+        got = wait_messages(lambda: dc.delivered("alice"), 2, what="messages in Dovecot",
+                            log=dc.log)
+        for body in bodies:
+            [m] = [m for m in got if m.endswith(lf(body))]
+            fields = header_fields(m)
+            self.assertEqual(fields[0], ("Return-Path", "<bob@localhost>"))
+            self.assertIn(("Delivered-To", "alice@lmtp.example"), fields)
+        self.assertQueueEmpty(smtpd)
+        self.assertIn("mta connecting address=lmtp://%s" % dc.socket_path, smtpd.read_log())
+
     # 5. AUTH to a smarthost.
 
     def test_postfix_smarthost_with_dovecot_sasl_over_starttls_sees_the_identity(self):
