@@ -68,6 +68,9 @@ int run_dispatcher(DaemonOptions const& options, conf::Config const& config) {
         },
         [&services](std::string table, std::string label) {
             return services.find_relay_credentials(std::move(table), std::move(label));
+        },
+        [&services](ipc::RelayTableService service, std::string table, std::string key) {
+            return services.find_relay_table(service, std::move(table), std::move(key));
         }};
     mta::Mta mta(io.get_executor(), config, server.hostname, std::move(mta_services),
                  std::move(client_contexts).value());

@@ -1,9 +1,8 @@
 // What the dispatcher's sessions ask of the other roles, as coroutines over IPC: recipient
-// lookups, credential checks and the relay's routes (lookup), message files and commits (queue). It
-// also hands the listening sockets the parent sends to whoever starts the listeners, and the
-// queue's relay requests to the MTA. Local
-// deliveries do not pass here: the queue asks the parent directly. Depends on: ipc/,
-// role/role_process.hpp, Boost.Asio.
+// lookups, credential checks, the relay's routes and tables (lookup), message files and commits
+// (queue). It also hands the listening sockets the parent sends to whoever starts the listeners,
+// and the queue's relay requests to the MTA. Local deliveries do not pass here: the queue asks
+// the parent directly. Depends on: ipc/, role/role_process.hpp, Boost.Asio.
 #pragma once
 
 #include "common/fs.hpp"
@@ -50,6 +49,9 @@ class DispatcherServices {
     /// The `auth` table's credentials for a smarthost label (found false: none).
     [[nodiscard]] boost::asio::awaitable<Result<ipc::RelayCredentialsFound>>
     find_relay_credentials(std::string table, std::string label);
+    /// A relay option's table (ipc FindRelayTable): every entry, or the value of `key`.
+    [[nodiscard]] boost::asio::awaitable<Result<ipc::RelayTableFound>>
+    find_relay_table(ipc::RelayTableService service, std::string table, std::string key);
     [[nodiscard]] boost::asio::awaitable<Result<CreatedMessage>> create_message();
     [[nodiscard]] boost::asio::awaitable<Result<ipc::MessageCommitted>>
     commit(std::string msgid, std::string envelope);
@@ -72,6 +74,7 @@ class DispatcherServices {
     ipc::Pending<ipc::CredentialsChecked> checked_;
     ipc::Pending<ipc::RouteResolved> routes_;
     ipc::Pending<ipc::RelayCredentialsFound> relay_credentials_;
+    ipc::Pending<ipc::RelayTableFound> relay_tables_;
     ipc::Pending<CreatedMessage> created_;
     ipc::Pending<ipc::MessageCommitted> committed_;
     ListenerHandler on_listener_;

@@ -11,6 +11,7 @@
 #include "mta/client_session.hpp"
 #include "mta/connect.hpp"
 #include "mta/relay_job.hpp"
+#include "mta/relay_tables.hpp"
 #include "spool/envelope.hpp"
 #include "tls/client_tls.hpp"
 
@@ -122,11 +123,18 @@ class Attempt {
             progress_.temp_fail_pending("451 4.4.0 bad address " + destination_.address, {});
             co_return false;
         }
+        // #14 relay options: bind the `src` address of the destination's family, and give its
+        // `helo-src` name (relay_job.hpp pick_source).
+        auto const source = pick_source(job_, destination_.address);
+        if (!source) {
+            progress_.temp_fail_pending("451 4.4.0 " + source.error().what(), {});
+            co_return false;
+        }
         tcp::endpoint const endpoint(address, job_.target.port);
         log_info("{} mta connecting address=smtp://{}:{} host={}", id_, destination_.address,
                  job_.target.port, destination_.host);
         tcp::socket socket(executor);
-        auto connecting = connect(socket, endpoint, Mta::kConnectTimeout);
+        auto connecting = connect(socket, endpoint, Mta::kConnectTimeout, source.value().address);
         ec = co_await std::move(connecting);
         if (ec) {
             log_info("{} mta error reason=\"{}\"", id_, ec.message());
@@ -140,6 +148,7 @@ class Attempt {
         socket.set_option(tcp::no_delay(true), ec);
         SmtpStream stream(std::move(socket));
         sm::ClientParams params = job_.params;
+        params.helo = source.value().helo; // #14 helo-src
         params.server_name = destination_.host.starts_with('[') ? "" : destination_.host;
         std::string const server_name = params.server_name;
         if (params.implicit_tls) {
@@ -342,6 +351,14 @@ asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message
                              "451 4.3.0 " + planned.error().what());
     }
     RelayJob job = std::move(planned).value();
+    // #14 relay options: the host, domain, src and helo-src tables (mta/relay_tables.hpp).
+    auto resolving = resolve_relay_tables(std::move(job), action->relay, services_.table);
+    auto resolved = co_await std::move(resolving);
+    if (!resolved) {
+        co_return all_failed(request, &*envelope, Status::TempFail,
+                             "451 4.3.0 " + resolved.error().what());
+    }
+    job = std::move(resolved).value();
     auto const tls = contexts_.find(action_name);
     if (tls == contexts_.end()) {
         co_return all_failed(request, &*envelope, Status::TempFail,
