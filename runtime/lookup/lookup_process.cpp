@@ -99,8 +99,8 @@ class Lookup {
 
     void find_relay_table(ipc::FindRelayTable const& m) {
         ipc::RelayTableFound reply = relay_tables_.answer(m);
-        if (!reply.found) {
-            log_warn("lookup: nothing for \"{}\" in relay table {}", m.key, m.table);
+        if (!reply.found && m.key.empty()) { // a key missing is an answer too (a domain's MX)
+            log_warn("lookup: no usable entry in relay table {}", m.table);
         }
         peers_.send(Role::Dispatcher, reply);
     }

@@ -199,7 +199,7 @@ Result<RelayJob> with_smarthost(RelayJob job, conf::Relay const& relay, std::str
         return bad_request(fmt::format("invalid relay URL \"{}\": {}", url, parsed.error));
     }
     if (relay.tls_required && parsed.url->tls() == Tls::None) {
-        return bad_request(fmt::format("relay URL \"{}\" has no TLS, which \"tls\" requires", url));
+        return bad_request(fmt::format(R"(relay URL "{}" has no TLS, which "tls" requires)", url));
     }
     std::string backup_mx = std::move(job.target.backup_mx);
     job.target = smarthost_target(*parsed.url);
