@@ -65,6 +65,8 @@ class ConfigBuilder {
     bool relay_consistent(Action const& action, rules::ActionStmt const& s);
     /// Whether the table is declared and, when it is inline, a mapping (`mapping`) or a list.
     [[nodiscard]] bool table_usable(Token const& name, bool mapping, std::string_view use);
+    /// The entries of an inline table fit `option` of a relay action (conf_relay.cpp).
+    [[nodiscard]] bool relay_entries_usable(Token const& name, std::string_view option);
     void mta_limits(MtaLimits& limits, std::vector<rules::MtaLimitItem> const& items);
     void smtp_limits(std::vector<rules::LimitPair> const& limits);
     void max_message_size(Token const& size);

@@ -3,9 +3,9 @@
 // neither; auth only after host or domain; srs only after an `srs key`; helo-src, domain and auth
 // need a mapping table, host a URL or a list; pki and ca declared before use. Stricter than
 // parse.y where a value would only fail at delivery: the URL (relay_url.hpp), helo, src,
-// mail-from, protocols and ciphers are checked here, and tls is refused with smtp+notls:// or
-// lmtp://, a URL label without an auth table.
-// Depends on: conf_build.hpp, relay_url.hpp, tls_protocols.hpp.
+// mail-from, protocols, ciphers and an inline table's entries are checked here, and tls is
+// refused with smtp+notls:// or lmtp://, a URL label without an auth table. Depends on:
+// conf_build.hpp, relay_url.hpp, tls_protocols.hpp.
 #include "conf_build.hpp"
 
 #include "relay_url.hpp"
@@ -24,18 +24,6 @@ bool has_blank_or_control(std::string_view text) {
     });
 }
 
-// RFC 5321 §4.1.1.1: the EHLO argument is a Domain or an address-literal.
-bool is_helo_name(std::string const& text) {
-    if (is_domain_name(text)) {
-        return true;
-    }
-    if (text.size() < 3 || text.front() != '[' || text.back() != ']') {
-        return false;
-    }
-    auto const url = parse_relay_url(text);
-    return url.url && url.url->host_kind != RelayUrl::HostKind::Name;
-}
-
 // A MAIL FROM path without its angle brackets: local@domain, no blanks or brackets.
 bool is_mail_from(std::string_view text) {
     auto const at = text.rfind('@');
@@ -43,7 +31,53 @@ bool is_mail_from(std::string_view text) {
            !has_blank_or_control(text) && text.find_first_of("<>") == std::string_view::npos;
 }
 
+/// The first entry of an inline table that `option` cannot use, as a sentence, or nullopt. A
+/// file table's entries are checked where they are used (the lookup role drops source entries
+/// that are not addresses, the MTA keeps the mail on a bad URL and ignores a bad HELO name).
+std::optional<std::string> bad_entry(Table const& table, std::string_view option) {
+    auto const address = [](std::string const& t) {
+        return is_ipv4_address(t) || is_ipv6_address(t);
+    };
+    auto const bad = [&](std::string const& entry, std::string_view expected) {
+        return "table " + quote_for_message(table.name) + " holds " + quote_for_message(entry) +
+               ", not " + std::string(expected) + " (for \"" + std::string(option) + "\")";
+    };
+    for (std::string const& v : table.list) {
+        if (option == "src" && !address(v)) {
+            return bad(v, "an IPv4 or IPv6 address");
+        }
+        if (option == "host" && !parse_relay_url(v).url) {
+            return bad(v, "a relay URL: " + parse_relay_url(v).error);
+        }
+    }
+    for (auto const& [k, v] : table.map) {
+        if ((option == "src" || option == "helo-src") && !address(k)) {
+            return bad(k, "an IPv4 or IPv6 address");
+        }
+        if (option == "helo-src" && !is_helo_name(v)) {
+            return bad(v, "a host name or an address literal");
+        }
+        if (option == "domain" && !parse_relay_url(v).url) {
+            return bad(v, "a relay URL: " + parse_relay_url(v).error);
+        }
+    }
+    return std::nullopt;
+}
+
 } // namespace
+
+bool ConfigBuilder::relay_entries_usable(Token const& name, std::string_view option) {
+    auto const table = std::find_if(config_.tables.begin(), config_.tables.end(),
+                                    [&](Table const& t) { return t.name == name.text; });
+    if (table == config_.tables.end() || table->source != Table::Source::Inline) {
+        return true;
+    }
+    if (auto const sentence = bad_entry(*table, option)) {
+        error(name, *sentence);
+        return false;
+    }
+    return true;
+}
 
 bool ConfigBuilder::table_usable(Token const& name, bool mapping, std::string_view use) {
     if (!table_exists(name)) {
@@ -122,7 +156,7 @@ bool ConfigBuilder::relay_host(Relay& relay, Token const& keyword, rules::Option
         return false;
     }
     if (arg.is_table) {
-        if (!table_usable(arg.value, false, "host")) {
+        if (!table_usable(arg.value, false, "host") || !relay_entries_usable(arg.value, "host")) {
             return false;
         }
         relay.host_table = arg.value.text;
@@ -168,7 +202,7 @@ bool ConfigBuilder::relay_table(Relay& relay, Token const& keyword, rules::Optio
         return false;
     }
     if (k == "src") {
-        if (!table_exists(arg.value)) {
+        if (!table_exists(arg.value) || !relay_entries_usable(arg.value, "src")) {
             return false;
         }
         relay.src = TableOrValue{arg.value.text, true};
@@ -182,7 +216,7 @@ bool ConfigBuilder::relay_table(Relay& relay, Token const& keyword, rules::Optio
         error(keyword, R"("backup" and "domain" cannot be used together)");
         return false;
     }
-    if (!table_usable(arg.value, true, k == "helo-src" ? "helo-src" : k)) {
+    if (!table_usable(arg.value, true, k) || !relay_entries_usable(arg.value, k)) {
         return false;
     }
     (k == "auth"     ? relay.auth_table

@@ -332,4 +332,15 @@ RelayUrlParse parse_relay_url(std::string_view text) {
     return UrlReader(text).run();
 }
 
+bool is_helo_name(std::string_view text) {
+    if (is_domain_name(text)) {
+        return true;
+    }
+    if (text.size() < 3 || text.front() != '[' || text.back() != ']') {
+        return false;
+    }
+    auto const url = parse_relay_url(text);
+    return url.url && url.url->host_kind != RelayUrl::HostKind::Name;
+}
+
 } // namespace smtpd::conf

@@ -68,4 +68,8 @@ inline constexpr std::size_t kMaxRelayUrl = 1023;
 /// labels are not empty nor longer than 63 bytes, at most 253 bytes, no trailing dot.
 [[nodiscard]] bool is_domain_name(std::string_view name);
 
+/// Whether `text` may follow EHLO (RFC 5321 §4.1.1.1): a domain name or an address literal
+/// ("[192.0.2.1]", "[IPv6:2001:db8::1]").
+[[nodiscard]] bool is_helo_name(std::string_view text);
+
 } // namespace smtpd::conf

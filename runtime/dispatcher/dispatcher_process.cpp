@@ -70,6 +70,9 @@ int run_dispatcher(DaemonOptions const& options, conf::Config const& config) {
         [&services](std::string table, std::string label) {
             return services.find_relay_credentials(std::move(table), std::move(label));
         },
+        [&services](ipc::RelayTableService service, std::string table, std::string key) {
+            return services.find_relay_table(service, std::move(table), std::move(key));
+        },
         [&services](std::string action) -> asio::awaitable<Result<Fd>> {
             auto connecting = services.connect_relay_socket(std::move(action));
             auto socket = co_await std::move(connecting);

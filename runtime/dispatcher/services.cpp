@@ -11,8 +11,8 @@ namespace asio = boost::asio;
 
 DispatcherServices::DispatcherServices(Peers& peers, asio::any_io_executor const& executor)
     : peers_(peers), executor_(executor), resolved_(executor), checked_(executor),
-      routes_(executor), relay_credentials_(executor), created_(executor), committed_(executor),
-      relay_sockets_(executor) {}
+      routes_(executor), relay_credentials_(executor), relay_tables_(executor), created_(executor),
+      committed_(executor), relay_sockets_(executor) {}
 
 asio::awaitable<Result<ipc::RecipientResolved>>
 DispatcherServices::resolve(std::string local, std::string domain, bool client_local) {
@@ -41,6 +41,14 @@ asio::awaitable<Result<ipc::RelayCredentialsFound>>
 DispatcherServices::find_relay_credentials(std::string table, std::string label) {
     ipc::FindRelayCredentials request{0, std::move(table), std::move(label)};
     auto asking = ipc::ask(peers_.to(Role::Lookup), relay_credentials_, std::move(request));
+    co_return co_await std::move(asking);
+}
+
+asio::awaitable<Result<ipc::RelayTableFound>>
+DispatcherServices::find_relay_table(ipc::RelayTableService service, std::string table,
+                                     std::string key) {
+    ipc::FindRelayTable request{0, service, std::move(table), std::move(key)};
+    auto asking = ipc::ask(peers_.to(Role::Lookup), relay_tables_, std::move(request));
     co_return co_await std::move(asking);
 }
 
@@ -93,6 +101,9 @@ void DispatcherServices::on_message(Role from, ipc::Received received) {
     case ipc::MsgType::RelayCredentialsFound:
         return complete_reply(relay_credentials_,
                               std::get<ipc::RelayCredentialsFound>(std::move(m)), Role::Dispatcher);
+    case ipc::MsgType::RelayTableFound:
+        return complete_reply(relay_tables_, std::get<ipc::RelayTableFound>(std::move(m)),
+                              Role::Dispatcher);
     case ipc::MsgType::MessageCreated:
         return created(std::get<ipc::MessageCreated>(m), std::move(received.fd));
     case ipc::MsgType::RelaySocketConnected: {

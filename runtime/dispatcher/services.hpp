@@ -1,10 +1,10 @@
 // What the dispatcher's sessions ask of the other roles, as coroutines over IPC: recipient
-// lookups, credential checks and the relay's routes (lookup), message files and commits (queue). It
-// also hands the listening sockets the parent sends to whoever starts the listeners, the
-// queue's relay requests to the MTA, and control's requests (smtpctl show hosts, ...) to their
-// answer, which it sends back to control. Local
-// deliveries do not pass here: the queue asks the parent directly. Depends on: ipc/,
-// role/role_process.hpp, Boost.Asio.
+// lookups, credential checks, the relay's routes and tables (lookup), message files and commits
+// (queue), and the unix sockets of `host lmtp` relays (parent). It also hands the listening
+// sockets the parent sends to whoever starts the listeners, the queue's relay requests to the
+// MTA, and control's requests (smtpctl show hosts, ...) to their answer, which it sends back to
+// control. Local deliveries do not pass here: the queue asks the parent directly. Depends on:
+// ipc/, role/role_process.hpp, Boost.Asio.
 #pragma once
 
 #include "common/fs.hpp"
@@ -59,6 +59,9 @@ class DispatcherServices {
     /// The `auth` table's credentials for a smarthost label (found false: none).
     [[nodiscard]] boost::asio::awaitable<Result<ipc::RelayCredentialsFound>>
     find_relay_credentials(std::string table, std::string label);
+    /// A relay option's table (ipc FindRelayTable): every entry, or the value of `key`.
+    [[nodiscard]] boost::asio::awaitable<Result<ipc::RelayTableFound>>
+    find_relay_table(ipc::RelayTableService service, std::string table, std::string key);
     /// The unix socket of relay action `action` (`host lmtp` to a path), connected by the parent:
     /// this role's chroot hides the path.
     [[nodiscard]] boost::asio::awaitable<Result<RelaySocket>>
@@ -86,6 +89,7 @@ class DispatcherServices {
     ipc::Pending<ipc::CredentialsChecked> checked_;
     ipc::Pending<ipc::RouteResolved> routes_;
     ipc::Pending<ipc::RelayCredentialsFound> relay_credentials_;
+    ipc::Pending<ipc::RelayTableFound> relay_tables_;
     ipc::Pending<CreatedMessage> created_;
     ipc::Pending<ipc::MessageCommitted> committed_;
     ipc::Pending<RelaySocket> relay_sockets_;

@@ -59,6 +59,8 @@ enum class MsgType : std::uint16_t {
     MessagesDue,
     ConnectRelaySocket,
     RelaySocketConnected,
+    FindRelayTable,
+    RelayTableFound,
 };
 
 // Enums on the wire are one byte; `last_value` gives the range the decoder accepts.
@@ -84,6 +86,8 @@ enum class ControlVerb : std::uint8_t {
 };
 /// What a NotifySender asks for: an RFC 3464 "delayed" or, at expiry, "failed" notice.
 enum class Notice : std::uint8_t { Delayed, Expired };
+/// The table services of the relay options (OpenSMTPD's table(5) services of the same names).
+enum class RelayTableService : std::uint8_t { Source, AddrName, RelayHost };
 
 constexpr Role last_value(Role /*tag*/) {
     return Role::Dispatcher;
@@ -102,6 +106,9 @@ constexpr ControlVerb last_value(ControlVerb /*tag*/) {
 }
 constexpr Notice last_value(Notice /*tag*/) {
     return Notice::Expired;
+}
+constexpr RelayTableService last_value(RelayTableService /*tag*/) {
+    return RelayTableService::RelayHost;
 }
 
 /// Child -> parent, first frame on each channel: who is speaking, and at which version.
@@ -480,6 +487,30 @@ struct RelaySocketConnected {
     friend bool operator==(RelaySocketConnected const&, RelaySocketConnected const&) = default;
 };
 
+/// Dispatcher -> lookup: a relay option's table (lookup/relay_tables.hpp). `key` empty: every
+/// entry, the list turned by one at each request (Source: `src <table>`, RelayHost: `host
+/// <table>`); else the value of `key` (AddrName: a source address, `helo-src <table>`;
+/// RelayHost: a domain, `domain <table>`).
+struct FindRelayTable {
+    static constexpr MsgType kType = MsgType::FindRelayTable;
+    RequestId id{};
+    RelayTableService service{};
+    std::string table;
+    std::string key;
+    static auto fields(auto& m) { return std::tie(m.id, m.service, m.table, m.key); }
+    friend bool operator==(FindRelayTable const&, FindRelayTable const&) = default;
+};
+
+/// Lookup -> dispatcher: the entries, or the one value; found false: no such table or key.
+struct RelayTableFound {
+    static constexpr MsgType kType = MsgType::RelayTableFound;
+    RequestId id{};
+    bool found{};
+    std::vector<std::string> values;
+    static auto fields(auto& m) { return std::tie(m.id, m.found, m.values); }
+    friend bool operator==(RelayTableFound const&, RelayTableFound const&) = default;
+};
+
 /// Every message, in MsgType order.
 using Message =
     std::variant<Hello, Shutdown, LookupRecipient, RecipientResolved, CheckCredentials,
@@ -488,7 +519,7 @@ using Message =
                  ListenerSocket, MessageAbort, LocalDelivery, LocalDeliveryDone, NotifySender,
                  ReadForward, ForwardRead, ResolveRoute, RouteResolved, RelayRequest, RelayDone,
                  FindRelayCredentials, RelayCredentialsFound, MessageRemoved, MessagesDue,
-                 ConnectRelaySocket, RelaySocketConnected>;
+                 ConnectRelaySocket, RelaySocketConnected, FindRelayTable, RelayTableFound>;
 
 inline constexpr std::uint16_t kMsgTypeCount = std::variant_size_v<Message>;
 
@@ -524,7 +555,9 @@ inline constexpr std::array<std::string_view, kMsgTypeCount> kMsgTypeNames{"Hell
                                                                            "MessageRemoved",
                                                                            "MessagesDue",
                                                                            "ConnectRelaySocket",
-                                                                           "RelaySocketConnected"};
+                                                                           "RelaySocketConnected",
+                                                                           "FindRelayTable",
+                                                                           "RelayTableFound"};
 
 /// The name of a message type.
 [[nodiscard]] inline std::string_view type_name(MsgType type) {

@@ -1,5 +1,6 @@
 // The lookup role: recipient resolution, credential checks, the relay's routes (MX, A and AAAA
-// through the one dns::Resolver it creates at start) and smarthost credentials, over IPC.
+// through the one dns::Resolver it creates at start), smarthost credentials and the tables of the
+// relay options (relay_tables.hpp), over IPC.
 #include "lookup/lookup_process.hpp"
 
 #include "common/disk_workers.hpp"
@@ -13,6 +14,7 @@
 #include "lookup/queued_destination.hpp"
 #include "lookup/recipients.hpp"
 #include "lookup/relay_credentials.hpp"
+#include "lookup/relay_tables.hpp"
 #include "lookup/route_reply.hpp"
 #include "role/role_process.hpp"
 
@@ -72,6 +74,11 @@ class Lookup {
                 return unexpected(Role::Lookup, from, m);
             }
             return find_relay_credentials(std::get<ipc::FindRelayCredentials>(m));
+        case ipc::MsgType::FindRelayTable:
+            if (from != Role::Dispatcher) {
+                return unexpected(Role::Lookup, from, m);
+            }
+            return find_relay_table(std::get<ipc::FindRelayTable>(m));
         default:
             unexpected(Role::Lookup, from, m);
         }
@@ -88,6 +95,14 @@ class Lookup {
         peers_.send(Role::Dispatcher,
                     found ? ipc::RelayCredentialsFound{m.id, true, found->user, found->password}
                           : ipc::RelayCredentialsFound{m.id, false, {}, {}});
+    }
+
+    void find_relay_table(ipc::FindRelayTable const& m) {
+        ipc::RelayTableFound reply = relay_tables_.answer(m);
+        if (!reply.found && m.key.empty()) { // a key missing is an answer too (a domain's MX)
+            log_warn("lookup: no usable entry in relay table {}", m.table);
+        }
+        peers_.send(Role::Dispatcher, reply);
     }
 
     /// Recipient resolution is synchronous; a ~/.forward only the parent can read is fetched
@@ -204,6 +219,8 @@ class Lookup {
     DiskWorkers hashing_{kHashThreads};
     ipc::Pending<ipc::CredentialsChecked> system_checked_;
     ipc::Pending<ipc::ForwardRead> forwards_;
+    RelayTableAnswers relay_tables_{
+        [this](std::string_view name) { return recipients_.table(name); }};
 };
 
 } // namespace

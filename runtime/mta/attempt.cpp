@@ -98,6 +98,18 @@ class Attempt {
             progress_.temp_fail_pending("451 4.4.0 bad address " + destination_.address, {});
             co_return false;
         }
+        if (!unix_socket) {
+            // `src`: bind the source address of the destination's family, and give its
+            // `helo-src` name (relay_job.hpp pick_source). A session is reused only from the
+            // same source with the same name.
+            auto picked = pick_source(c_.job, destination_.address);
+            if (!picked) {
+                progress_.temp_fail_pending("451 4.4.0 " + picked.error().what(), {});
+                co_return false;
+            }
+            source_ = std::move(picked).value();
+            place_.key += fmt::format("|{}|{}", source_.address.value_or(""), source_.helo);
+        }
         auto acquiring = shared_.pool.acquire(place_, kLimitWait);
         std::optional<SessionPool::Lease> lease = co_await std::move(acquiring);
         if (!lease) {
@@ -131,6 +143,9 @@ class Attempt {
     }
 
   private:
+    /// The bound source address, "" when the system chooses.
+    [[nodiscard]] std::string source() const { return source_.address.value_or(""); }
+
     [[nodiscard]] std::size_t limit(conf::MtaLimit key) const {
         return static_cast<std::size_t>(std::max<std::int64_t>(1, c_.limits[key]));
     }
@@ -171,22 +186,23 @@ class Attempt {
                  unix_socket ? destination_.address
                              : fmt::format("{}:{}", destination_.address, endpoint.port()),
                  destination_.host);
-        shared_.stats->connecting(c_.relay, "", destination_.address, destination_.host, now);
+        shared_.stats->connecting(c_.relay, source(), destination_.address, destination_.host, now);
         tcp::socket socket(shared_.executor);
-        auto connecting =
-            unix_socket ? adopt_unix_socket(socket) : connect(socket, endpoint, kConnectTimeout);
+        auto connecting = unix_socket ? adopt_unix_socket(socket)
+                                      : connect(socket, endpoint, kConnectTimeout, source_.address);
         boost::system::error_code const ec = co_await std::move(connecting);
         if (ec) {
             log_info("{} mta error reason=\"{}\"", id_, ec.message());
             std::string const error =
                 fmt::format("421 4.4.1 connect to {}: {}", where, ec.message());
-            shared_.stats->failed("", destination_.address, destination_.host, error, now_time());
-            shared_.stats->closed(c_.relay, "", destination_.address, now_time());
+            shared_.stats->failed(source(), destination_.address, destination_.host, error,
+                                  now_time());
+            shared_.stats->closed(c_.relay, source(), destination_.address, now_time());
             progress_.temp_fail_pending(error, destination_.host);
             co_return false;
         }
         log_info("{} mta connected", id_);
-        shared_.stats->connected("", destination_.address, now_time());
+        shared_.stats->connected(source(), destination_.address, now_time());
         boost::system::error_code ignored;
         // Commands and the body's end go in whole writes: nothing gains from Nagle's wait.
         socket.set_option(tcp::no_delay(true), ignored);
@@ -194,6 +210,9 @@ class Attempt {
         params.server_name = destination_.host.starts_with('[') ? "" : destination_.host;
         if (plain) {
             params.tls = sm::ClientTlsPolicy::None;
+        }
+        if (!unix_socket) {
+            params.helo = source_.helo;
         }
         current_ = Transaction{progress_.pending(), {}, false};
         bool const implicit_tls = params.implicit_tls;
@@ -204,10 +223,11 @@ class Attempt {
             id_, std::move(socket), sm::ClientConnection(std::move(params), std::move(first)));
         session->transactions = transactions;
         session->on_close = [stats = std::weak_ptr<MtaStats>(shared_.stats), relay = c_.relay,
-                             address = destination_.address, id = id_](std::size_t count) {
+                             from = source(), address = destination_.address,
+                             id = id_](std::size_t count) {
             log_info("{} mta disconnected reason=quit messages={}", id, count);
             if (auto s = stats.lock()) {
-                s->closed(relay, "", address, now_time());
+                s->closed(relay, from, address, now_time());
             }
         };
         lease.session = std::move(session);
@@ -286,7 +306,7 @@ class Attempt {
             log_info("{} mta error reason=\"TLS handshake failed: {}\"", id_,
                      stream.verify_result());
             tls_failed_ = true;
-            shared_.stats->failed("", destination_.address, destination_.host,
+            shared_.stats->failed(source(), destination_.address, destination_.host,
                                   "TLS handshake failed: " + stream.verify_result(), now_time());
             co_return false;
         }
@@ -330,8 +350,8 @@ class Attempt {
             current_.delivered_any = current_.delivered_any || delivered;
             delivered_here_ = delivered_here_ || delivered;
         }
-        log_result(id_, c_.envelope, c_.envelope.recipients.at(c_.job.indexes.at(position)), relay_,
-                   result);
+        log_result(id_, c_.envelope, c_.envelope.recipients.at(c_.job.indexes.at(position)),
+                   source(), relay_, result);
     }
 
     std::optional<sm::ClientMessage> next_message(std::size_t& transactions) {
@@ -348,6 +368,7 @@ class Attempt {
     Progress& progress_;
     std::string relay_;
     SessionPlace place_;
+    PickedSource source_;
     std::string id_;
     Transaction current_;
     bool final_here_ = false;
@@ -367,14 +388,14 @@ asio::awaitable<bool> attempt(MtaShared shared, AttemptContext const& context,
 }
 
 void log_result(std::string_view session, QueuedEnvelope const& envelope,
-                QueuedRecipient const& rcpt, std::string_view relay,
+                QueuedRecipient const& rcpt, std::string_view source, std::string_view relay,
                 ipc::RelayResult const& result) {
     std::int64_t const delay = std::max<std::int64_t>(0, now_time() - envelope.created);
     std::string const line = fmt::format(
-        "{} mta delivery evpid={} from=<{}> to=<{}> rcpt=<{}> source=\"\" relay=\"{}\" "
+        "{} mta delivery evpid={} from=<{}> to=<{}> rcpt=<{}> source=\"{}\" relay=\"{}\" "
         "delay={}s result=\"{}\" stat=\"{}\"",
         session.empty() ? envelope.id : session, envelope.id, envelope.sender, relay_address(rcpt),
-        rcpt.address, relay, delay, result_word(result.status), result.text);
+        rcpt.address, source, relay, delay, result_word(result.status), result.text);
     if (result.status == Status::Delivered) {
         log_info("{}", line);
     } else {

@@ -73,10 +73,10 @@ inline constexpr std::chrono::seconds kHandshakeTimeout{300};
                                                    ipc::RouteDestination const& destination,
                                                    Progress& progress);
 
-/// One `mta delivery` line, in OpenSMTPD's words; `session` and `relay` are empty when no
-/// session was opened (a route or a setting failed first).
+/// One `mta delivery` line, in OpenSMTPD's words; `session`, `source` (the bound address) and
+/// `relay` are empty when no session was opened (a route or a setting failed first).
 void log_result(std::string_view session, QueuedEnvelope const& envelope,
-                QueuedRecipient const& rcpt, std::string_view relay,
+                QueuedRecipient const& rcpt, std::string_view source, std::string_view relay,
                 ipc::RelayResult const& result);
 
 } // namespace smtpd::rt::mta

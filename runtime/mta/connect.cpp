@@ -41,4 +41,19 @@ asio::awaitable<boost::system::error_code> connect(tcp::socket& socket, tcp::end
     co_return ec;
 }
 
+asio::awaitable<boost::system::error_code> connect(tcp::socket& socket, tcp::endpoint endpoint,
+                                                   std::chrono::seconds timeout,
+                                                   std::optional<std::string> source) {
+    std::optional<asio::ip::address> address;
+    if (source) {
+        boost::system::error_code ec;
+        address = asio::ip::make_address(*source, ec);
+        if (ec) {
+            co_return asio::error::invalid_argument;
+        }
+    }
+    auto connecting = connect(socket, endpoint, timeout, address);
+    co_return co_await std::move(connecting);
+}
+
 } // namespace smtpd::rt::mta

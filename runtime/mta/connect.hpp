@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
 
 namespace smtpd::rt::mta {
 
@@ -20,5 +21,11 @@ namespace smtpd::rt::mta {
 connect(boost::asio::ip::tcp::socket& socket, boost::asio::ip::tcp::endpoint endpoint,
         std::chrono::seconds timeout,
         std::optional<boost::asio::ip::address> source = std::nullopt);
+
+/// The same with `source` as text (relay_job.hpp's pick_source); one that is not an address
+/// fails with asio::error::invalid_argument before any connection is tried.
+[[nodiscard]] boost::asio::awaitable<boost::system::error_code>
+connect(boost::asio::ip::tcp::socket& socket, boost::asio::ip::tcp::endpoint endpoint,
+        std::chrono::seconds timeout, std::optional<std::string> source);
 
 } // namespace smtpd::rt::mta

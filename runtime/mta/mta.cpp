@@ -7,6 +7,7 @@
 #include "mta/attempt.hpp"
 #include "mta/mta_stats.hpp"
 #include "mta/relay_job.hpp"
+#include "mta/relay_tables.hpp"
 #include "mta/session_pool.hpp"
 #include "spool/envelope.hpp"
 #include "tls/client_tls.hpp"
@@ -56,7 +57,7 @@ ipc::RelayDone all_failed(ipc::RelayRequest const& request, QueuedEnvelope const
     for (std::uint32_t const i : request.indexes) {
         done.results.push_back(ipc::RelayResult{i, status, text, {}, false});
         if (envelope != nullptr && i < envelope->recipients.size()) {
-            log_result({}, *envelope, envelope->recipients[i], {}, done.results.back());
+            log_result({}, *envelope, envelope->recipients[i], {}, {}, done.results.back());
         }
     }
     if (envelope == nullptr) {
@@ -225,6 +226,14 @@ asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message
                              "451 4.3.0 " + planned.error().what());
     }
     RelayJob job = std::move(planned).value();
+    // #14 relay options: the host, domain, src and helo-src tables (mta/relay_tables.hpp).
+    auto resolving = resolve_relay_tables(std::move(job), action->relay, services_.table);
+    auto resolved = co_await std::move(resolving);
+    if (!resolved) {
+        co_return all_failed(request, &*envelope, Status::TempFail,
+                             "451 4.3.0 " + resolved.error().what());
+    }
+    job = std::move(resolved).value();
     auto const tls = contexts_.find(action_name);
     if (tls == contexts_.end()) {
         co_return all_failed(request, &*envelope, Status::TempFail,

@@ -14,6 +14,7 @@
 #include "common/result.hpp"
 #include "conf/ast.hpp"
 #include "ipc/messages.hpp"
+#include "mta/relay_tables.hpp"
 
 #include <utility> // before Asio (Boost 1.74 under -std=c++20)
 
@@ -43,12 +44,13 @@ struct RouteQuery {
     bool host_only = false;
 };
 /// What the MTA asks of the other roles (the dispatcher's IPC to the lookup role): routes, and a
-/// smarthost label's credentials from an `auth` table.
+/// smarthost label's credentials from an `auth` table, the tables of the relay options.
 struct MtaServices {
     std::function<boost::asio::awaitable<Result<ipc::RouteResolved>>(RouteQuery query)> route;
     std::function<boost::asio::awaitable<Result<ipc::RelayCredentialsFound>>(std::string table,
                                                                              std::string label)>
         credentials;
+    RelayTableFinder table; ///< relay option tables (mta/relay_tables.hpp; issue 14)
     /// The unix socket of a relay action (`host lmtp` to a path), connected for this role.
     std::function<boost::asio::awaitable<Result<Fd>>(std::string action)> unix_socket;
 };

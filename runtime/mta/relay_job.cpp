@@ -1,7 +1,8 @@
 // plan_relay (see relay_job.hpp). The TLS rules, after OpenSMTPD's parse.y and mta.c: towards MX
 // hosts STARTTLS is used when offered, unverified, unless `tls` asks for it (verified, but for
 // `tls no-verify`); a smarthost's scheme sets the policy, and smtp+tls:// and smtps:// verify
-// unless `tls no-verify` is given.
+// unless `tls no-verify` is given; a smarthost named by a `host` or `domain` table follows the
+// same rules (with_smarthost).
 #include "mta/relay_job.hpp"
 
 #include "srs/srs.hpp"
@@ -47,15 +48,15 @@ RelayTarget smarthost_target(conf::RelayUrl const& url) {
     return t;
 }
 
-void set_tls(RelayJob& job, conf::Relay const& relay) {
+void set_tls(RelayJob& job, conf::Relay const& relay, conf::RelayUrl const* host) {
     auto& p = job.params;
-    if (!relay.host) {
+    if (host == nullptr) {
         p.tls =
             relay.tls_required ? sm::ClientTlsPolicy::Required : sm::ClientTlsPolicy::Opportunistic;
         job.verify = relay.tls_verify;
         return;
     }
-    switch (relay.host->tls()) {
+    switch (host->tls()) {
     case Tls::Opportunistic:
         p.tls =
             relay.tls_required ? sm::ClientTlsPolicy::Required : sm::ClientTlsPolicy::Opportunistic;
@@ -74,7 +75,7 @@ void set_tls(RelayJob& job, conf::Relay const& relay) {
         p.tls = sm::ClientTlsPolicy::None;
         break;
     }
-    p.lmtp = relay.host->protocol == conf::RelayUrl::Protocol::Lmtp;
+    p.lmtp = host->protocol == conf::RelayUrl::Protocol::Lmtp;
 }
 
 sm::MailOptions mail_options(QueuedEnvelope const& e) {
@@ -149,14 +150,6 @@ Result<RelayJob> plan_relay(conf::Action const& action, QueuedEnvelope const& en
     if (indexes.empty()) {
         return bad_request("no recipient to relay");
     }
-    // XXX(#14): the tables of smarthosts are parsed, not yet used: keep the mail rather than
-    // send it to the MX hosts the administrator meant to avoid.
-    if (relay.host_table || relay.domain_table) {
-        return failure(std::make_error_code(std::errc::not_supported),
-                       fmt::format("action \"{}\": relay host and domain tables are not "
-                                   "supported yet",
-                                   action.name));
-    }
     RelayJob job;
     for (std::uint32_t const i : indexes) {
         if (i >= envelope.recipients.size()) {
@@ -186,11 +179,51 @@ Result<RelayJob> plan_relay(conf::Action const& action, QueuedEnvelope const& en
         job.target.backup_mx = relay.backup_mx.value_or(context.hostname);
     }
     job.params.helo = relay.helo.value_or(context.hostname);
-    set_tls(job, relay);
+    job.tables =
+        RelayTables{relay.host_table, relay.domain_table, std::nullopt, relay.helo_src_table};
+    if (relay.src && relay.src->is_table) {
+        job.tables.source = relay.src->value;
+    } else if (relay.src) {
+        job.sources.push_back(SourceAddress{relay.src->value, {}});
+    }
+    set_tls(job, relay, relay.host ? &*relay.host : nullptr);
     job.message.sender = sm::path_of(mail_from(relay, envelope, indexes, context));
     job.message.mail = mail_options(envelope);
     job.message.size = context.size;
     return job;
+}
+
+Result<RelayJob> with_smarthost(RelayJob job, conf::Relay const& relay, std::string_view url) {
+    auto const parsed = conf::parse_relay_url(url);
+    if (!parsed.url) {
+        return bad_request(fmt::format("invalid relay URL \"{}\": {}", url, parsed.error));
+    }
+    if (relay.tls_required && parsed.url->tls() == Tls::None) {
+        return bad_request(fmt::format(R"(relay URL "{}" has no TLS, which "tls" requires)", url));
+    }
+    std::string backup_mx = std::move(job.target.backup_mx);
+    job.target = smarthost_target(*parsed.url);
+    job.target.backup_mx = std::move(backup_mx);
+    set_tls(job, relay, &*parsed.url);
+    return job;
+}
+
+Result<PickedSource> pick_source(RelayJob const& job, std::string_view destination) {
+    if (job.sources.empty()) {
+        return PickedSource{std::nullopt, job.params.helo};
+    }
+    bool const v4 = conf::is_ipv4_address(destination);
+    if (!v4 && !conf::is_ipv6_address(destination)) {
+        return failure(std::make_error_code(std::errc::address_family_not_supported),
+                       fmt::format("{} is not an address", destination));
+    }
+    for (SourceAddress const& s : job.sources) {
+        if (v4 ? conf::is_ipv4_address(s.address) : conf::is_ipv6_address(s.address)) {
+            return PickedSource{s.address, s.helo.empty() ? job.params.helo : s.helo};
+        }
+    }
+    return failure(std::make_error_code(std::errc::address_family_not_supported),
+                   fmt::format("no source address of the family of {}", destination));
 }
 
 } // namespace smtpd::rt::mta

@@ -1,7 +1,8 @@
 // What one relay request becomes before any I/O: where to go (the domain's MX hosts, or the
 // action's smarthost), how to talk there (HELO name, TLS policy and verification, LMTP) and the
 // message to send (sender, recipients with their DSN options, MAIL parameters, size), from the
-// queued envelope and the `action ... relay` options of smtpd.conf(5). Pure: tested without
+// queued envelope and the `action ... relay` options of smtpd.conf(5); the options' tables are
+// left named in the job for mta/relay_tables.hpp. Pure: tested without
 // sockets. RFC 5321 §5.1 (where), RFC 3461 §4 (what is passed on). Depends on: spool/envelope.hpp,
 // grammar's conf/ast.hpp, statemachine's sm/client.hpp, srs/srs.hpp, common/result.hpp.
 #pragma once
@@ -33,6 +34,25 @@ struct RelayTarget {
     friend bool operator==(RelayTarget const&, RelayTarget const&) = default;
 };
 
+/// A source address to bind (`src`) and the HELO name to give from it (`helo-src`; "" for
+/// the job's own).
+struct SourceAddress {
+    std::string address; ///< IPv4 or IPv6, as text
+    std::string helo;
+    friend bool operator==(SourceAddress const&, SourceAddress const&) = default;
+};
+
+/// The tables of the action's options that plan_relay leaves for mta/relay_tables.hpp to ask
+/// the lookup role about; each is cleared once its answer is in the job.
+struct RelayTables {
+    std::optional<std::string> host;     ///< `host <table>`: the smarthost, one in turn
+    std::optional<std::string> domain;   ///< `domain <table>`: the domain's smarthost, if any
+    std::optional<std::string> source;   ///< `src <table>`: the addresses to bind
+    std::optional<std::string> helo_src; ///< `helo-src <table>`: each source address's name
+    [[nodiscard]] bool empty() const { return !host && !domain && !source && !helo_src; }
+    friend bool operator==(RelayTables const&, RelayTables const&) = default;
+};
+
 struct RelayJob {
     RelayTarget target;
     sm::ClientParams params; ///< server_name is set per host by the session
@@ -40,6 +60,10 @@ struct RelayJob {
     sm::ClientMessage message;
     /// The envelope index of each of message.recipients, in order.
     std::vector<std::uint32_t> indexes;
+    /// `src`: the addresses to bind; a connection binds the first of its destination's family
+    /// (see pick_source). Empty: the system chooses.
+    std::vector<SourceAddress> sources;
+    RelayTables tables;
 };
 
 /// RFC 5321 §6.3: a message that carries more Received fields than this is in a loop; it is
@@ -69,5 +93,23 @@ struct PlanContext {
                                           QueuedEnvelope const& envelope,
                                           std::span<std::uint32_t const> indexes,
                                           PlanContext const& context);
+
+/// Makes `url` (a relay URL from a `host` or `domain` table, as text) the job's smarthost, with
+/// the TLS policy of its scheme and of `relay`'s `tls` option. Fails
+/// (std::errc::invalid_argument, with a sentence) on a URL that does not parse, or one without
+/// TLS when `tls` requires it.
+[[nodiscard]] Result<RelayJob> with_smarthost(RelayJob job, conf::Relay const& relay,
+                                              std::string_view url);
+
+/// What a connection to `destination` (an address, as text) binds and says in HELO: the first
+/// of `job.sources` of the same family, with its name (else the job's HELO name). Nothing to
+/// bind when the job has no sources; fails (std::errc::address_family_not_supported) when it
+/// has some but none of that family, or `destination` is not an address.
+struct PickedSource {
+    std::optional<std::string> address;
+    std::string helo;
+    friend bool operator==(PickedSource const&, PickedSource const&) = default;
+};
+[[nodiscard]] Result<PickedSource> pick_source(RelayJob const& job, std::string_view destination);
 
 } // namespace smtpd::rt::mta

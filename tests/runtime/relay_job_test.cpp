@@ -1,7 +1,8 @@
 // plan_relay: where a relay request goes and what is sent, from a parsed smtpd.conf and a queued
 // envelope: MX domain or smarthost, TLS policy and verification per scheme and `tls` option,
 // HELO name, MAIL FROM (with `mail-from`, never for <>), RCPT paths (an alias's target), the DSN
-// options and MAIL parameters passed on, and the refusals (bad index, mixed domains).
+// options and MAIL parameters passed on, and the refusals (bad index, mixed domains). The relay
+// options' tables: relay_tables_test.cpp.
 #include "mta/relay_job.hpp"
 
 #include "conf/conf.hpp"
@@ -179,20 +180,6 @@ TEST(RelayJob, SrsRewritesTheSenderOfAForwardedMessage) {
     EXPECT_EQ(plain.value().message.sender.mailbox->local_part, "alice");
     auto keyless = plan_relay(action, e, std::vector<std::uint32_t>{0}, PlanContext{"h", 1});
     EXPECT_EQ(keyless.value().message.sender.mailbox->local_part, "alice");
-}
-
-// XXX(#14): until they are used, the smarthost tables keep the mail queued rather than let it
-// go to the MX hosts.
-TEST(RelayJob, RefusesTheSmarthostTablesForNow) {
-    auto parsed = conf::parse_config("table relays { \"example.org\" = \"relay.example\" }\n"
-                                     "action \"relay\" relay domain <relays>\n"
-                                     "match from local for any action \"relay\"\n",
-                                     "smtpd.conf");
-    ASSERT_TRUE(parsed.ok()) << parsed.errors.at(0).to_string();
-    auto job = plan_relay(parsed.config->actions.at(0), envelope(), std::vector<std::uint32_t>{0},
-                          PlanContext{"h", 1});
-    ASSERT_FALSE(job);
-    EXPECT_EQ(job.error().code, std::errc::not_supported);
 }
 
 TEST(RelayJob, CountsTheReceivedFieldsOfTheHeaderSectionOnly) {
