@@ -63,7 +63,7 @@ asio::awaitable<SessionRun> run_session(SmtpStream& stream, sm::ClientConnection
     });
     // The observer refers to this frame: gone with it, before the next run's send_message().
     struct Unobserve {
-        explicit Unobserve(sm::ClientConnection& connection_) : c(connection_) {}
+        explicit Unobserve(sm::ClientConnection& target) : c(target) {}
         Unobserve(Unobserve const&) = delete;
         Unobserve& operator=(Unobserve const&) = delete;
         ~Unobserve() { c.set_observer({}); }

@@ -26,7 +26,6 @@
 namespace smtpd::rt::mta {
 
 namespace asio = boost::asio;
-using asio::ip::tcp;
 using Status = ipc::DeliveryStatus;
 
 namespace {

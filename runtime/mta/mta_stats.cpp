@@ -149,6 +149,7 @@ void MtaStats::forget_old(std::int64_t now) {
 
 std::vector<std::string> MtaStats::show_hosts(std::int64_t now) const {
     std::vector<std::string> lines;
+    lines.reserve(hosts_.size());
     for (auto const& [address, h] : hosts_) {
         lines.push_back(fmt::format("{} {} refcount={} nconn={} lastconn={}", address, h.name,
                                     h.nconn, h.nconn, since(h.lastconn, now)));
@@ -158,6 +159,7 @@ std::vector<std::string> MtaStats::show_hosts(std::int64_t now) const {
 
 std::vector<std::string> MtaStats::show_relays(std::int64_t now) const {
     std::vector<std::string> lines;
+    lines.reserve(relays_.size());
     for (auto const& [text, r] : relays_) {
         lines.push_back(fmt::format("{} refcount={} ntask={} nconn={} lastconn={} timeout=- wait=",
                                     text, r.refcount, r.ntask, r.nconn, since(r.lastconn, now)));
@@ -194,6 +196,7 @@ std::vector<std::string> MtaStats::show_routes(std::int64_t now) const {
 
 std::vector<std::string> MtaStats::show_hoststats() const {
     std::vector<std::string> lines;
+    lines.reserve(hoststats_.size());
     for (auto const& [name, s] : hoststats_) {
         lines.push_back(fmt::format("{}|{}|{}", name, s.time, s.error));
     }

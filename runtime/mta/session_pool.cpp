@@ -17,13 +17,26 @@ namespace smtpd::rt::mta {
 
 namespace asio = boost::asio;
 
+namespace {
+
+/// Cancels a timer where nothing may throw (destructors, releases): cancel() throws only when the
+/// reactor cannot deregister, and then the waiter wakes at its deadline all the same.
+void cancel_quietly(asio::steady_timer& timer) noexcept {
+    try {
+        timer.cancel();
+    } catch (...) { // NOLINT(bugprone-empty-catch): see above
+    }
+}
+
+} // namespace
+
 struct SessionPool::State {
     Counts counts;
     std::vector<std::shared_ptr<asio::steady_timer>> waiters;
 
-    void wake_all() {
+    void wake_all() noexcept {
         for (auto const& w : waiters) {
-            w->cancel();
+            cancel_quietly(*w);
         }
     }
 };
@@ -91,7 +104,7 @@ SessionPool::SessionPool(asio::any_io_executor executor)
 SessionPool::~SessionPool() {
     for (auto& [key, list] : parked_) {
         for (auto const& p : list) {
-            p->timer.cancel();
+            cancel_quietly(p->timer);
         }
     }
 }
