@@ -92,13 +92,12 @@ class Attempt {
 
     asio::awaitable<bool> run() {
         boost::system::error_code ec;
-        bool const unix_socket = !c_.job.target.unix_socket.empty();
         auto const address = asio::ip::make_address(destination_.address, ec);
-        if (ec && !unix_socket) {
+        if (ec && !unix_socket()) {
             progress_.temp_fail_pending("451 4.4.0 bad address " + destination_.address, {});
             co_return false;
         }
-        if (!unix_socket) {
+        if (!unix_socket()) {
             // `src`: bind the source address of the destination's family, and give its
             // `helo-src` name (relay_job.hpp pick_source). A session is reused only from the
             // same source with the same name.
@@ -143,6 +142,9 @@ class Attempt {
     }
 
   private:
+    /// `host lmtp` to a path: the session goes over the action's unix socket.
+    [[nodiscard]] bool unix_socket() const { return !c_.job.target.unix_socket.empty(); }
+
     /// The bound source address, "" when the system chooses.
     [[nodiscard]] std::string source() const { return source_.address.value_or(""); }
 
@@ -179,7 +181,7 @@ class Attempt {
         id_ = random_id();
         heard_ = false;
         auto const now = now_time();
-        bool const unix_socket = !c_.job.target.unix_socket.empty();
+        bool const unix_socket = this->unix_socket();
         std::string const where =
             unix_socket ? destination_.address : fmt::format("{}:{}", relay_, endpoint.port());
         log_info("{} mta connecting address={}{} host={}", id_, unix_socket ? "lmtp://" : "smtp://",
@@ -280,9 +282,7 @@ class Attempt {
         if (delivered_here_) {
             shared_.stats->host_ok(destination_.host);
         }
-        auto const mail_max = static_cast<std::size_t>(
-            std::max<std::int64_t>(1, c_.limits[conf::MtaLimit::SessionMailMax]));
-        if (run.idle && s.transactions < mail_max) {
+        if (run.idle && s.transactions < limit(conf::MtaLimit::SessionMailMax)) {
             shared_.pool.park(place_.key, std::move(lease),
                               std::chrono::seconds(c_.limits[conf::MtaLimit::SessionKeepalive]));
             co_return;

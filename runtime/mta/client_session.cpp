@@ -111,7 +111,6 @@ asio::awaitable<SessionRun> run_session(SmtpStream& stream, sm::ClientConnection
             auto reading = stream.read_some(input, timeout);
             std::size_t const n = co_await std::move(reading);
             if (n > 0) {
-                run.heard = true;
                 if (hooks.on_input) {
                     hooks.on_input();
                 }

@@ -37,8 +37,7 @@ struct SessionHooks {
 
 /// How a run of a session ended.
 struct SessionRun {
-    bool idle = false;  ///< between transactions, nothing sent: the connection may carry more
-    bool heard = false; ///< the server sent something during this run
+    bool idle = false; ///< between transactions, nothing sent: the connection may carry more
 };
 
 /// Runs the session until the machine is finished or, with `keep_idle`, until a transaction is

@@ -268,15 +268,14 @@ asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message
     }
     progress.final.assign(job.indexes.size(), false);
     auto const now = static_cast<std::int64_t>(std::time(nullptr));
+    conf::MtaLimits const& limits = limits_for(config_.mta, job.target.name);
     std::vector<ipc::RouteDestination> destinations =
-        usable(route.value().destinations, limits_for(config_.mta, job.target.name), *stats_, now);
+        usable(route.value().destinations, limits, *stats_, now);
     std::string const relay_name = relay_text(*action, job);
     auto const tasks = static_cast<std::ptrdiff_t>(job.indexes.size());
     stats_->relay_tasks(relay_name, 1, tasks, now);
-    AttemptContext const attempt_context{
-        job,         *envelope,   limits_for(config_.mta, job.target.name),
-        relay_name,  action_name, message.get(),
-        *tls->second};
+    AttemptContext const attempt_context{job,         *envelope,     limits,      relay_name,
+                                         action_name, message.get(), *tls->second};
     for (ipc::RouteDestination const& destination : destinations) {
         if (progress.pending().empty()) {
             break;
