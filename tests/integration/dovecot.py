@@ -30,6 +30,17 @@ class DovecotError(RuntimeError):
     """Dovecot could not be started; the message says why."""
 
 
+def terminate(proc, grace=10):
+    """Stops a dovecot master we started (SIGTERM, then SIGKILL after `grace` seconds)."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def available():
     return os.access(BINARY, os.X_OK) and os.path.exists("/usr/lib/dovecot/lmtp")
 
@@ -170,13 +181,7 @@ service stats {{
         raise DovecotError("dovecot did not listen within %ds: %s" % (timeout, log))
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
 
     def cleanup(self):
         self.stop()

@@ -14,13 +14,13 @@ cannot run here raises unittest.SkipTest with the reason (not root, package not 
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
 import unittest
 
+import dovecot
 import harness
 import refservers
 
@@ -275,13 +275,7 @@ service stats {{
             return ""
 
     def cleanup(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        dovecot.terminate(self.proc)
         if self.dir:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None

@@ -13,6 +13,7 @@ only "ca" accepts `valid` alone.
 """
 import os
 import subprocess
+import tempfile
 
 _KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
 
@@ -52,3 +53,15 @@ def make(directory, name="mx1.mx.example"):
                                     ["-addext", "subjectAltName=DNS:" + name]),
         "client": _signed(directory, "client", "client.example", ca, 2),
     }
+
+
+def make_readable(name, prefix="peer-certs-", parent=None):
+    """make() in a new temporary directory (under `parent` when given) whose files every user can
+    read (the daemon reads the ca as root, peers run as other users): (directory, certificates).
+    The caller removes the directory."""
+    directory = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    os.chmod(directory, 0o755)
+    certs = make(directory, name)
+    for f in os.listdir(directory):
+        os.chmod(os.path.join(directory, f), 0o644)
+    return directory, certs

@@ -106,12 +106,7 @@ class RelayInterop(relay_support.RelayTestCase):
 
     def certs(self, name):
         """peer_certs for `name` (its own CA), readable by every peer's user."""
-        directory = tempfile.mkdtemp(dir=self.certs_dir)
-        os.chmod(directory, 0o755)
-        certs = peer_certs.make(directory, name)
-        for f in os.listdir(directory):
-            os.chmod(os.path.join(directory, f), 0o644)
-        return certs
+        return peer_certs.make_readable(name, parent=self.certs_dir)[1]
 
     def started(self, peer):
         """Starts a peer object, stopping it at the end of the test."""

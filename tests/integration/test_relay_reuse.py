@@ -11,9 +11,7 @@ only an AAAA record). Every wait is on the
 peer's or the queue's state, bounded. As a normal user the namespace is a user namespace where
 smtpd cannot start: the tests skip.
 """
-import os
 import shutil
-import tempfile
 import threading
 import time
 
@@ -185,9 +183,7 @@ class RelayReuse(relay_support.RelayTestCase):
 class RelayReuseTls(relay_support.RelayTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.certs_dir = tempfile.mkdtemp(prefix="relay-reuse-")
-        os.chmod(cls.certs_dir, 0o755)
-        cls.certs = peer_certs.make(cls.certs_dir, "implicit.example")
+        cls.certs_dir, cls.certs = peer_certs.make_readable("implicit.example", "relay-reuse-")
 
     @classmethod
     def tearDownClass(cls):

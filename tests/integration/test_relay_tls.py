@@ -6,9 +6,7 @@ with `relay tls` the certificate must chain to the trust anchors (`ca`) and name
 the recipient stays queued; `tls no-verify` requires TLS but not a verified certificate.
 As a normal user the namespace is a user namespace where smtpd cannot start: the tests skip.
 """
-import os
 import shutil
-import tempfile
 
 import harness
 import netns
@@ -19,11 +17,7 @@ import relay_support
 class RelayTls(relay_support.RelayTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.certs_dir = tempfile.mkdtemp(prefix="relay-tls-")
-        os.chmod(cls.certs_dir, 0o755)
-        cls.certs = peer_certs.make(cls.certs_dir, "mx3.mx.example")
-        for name in os.listdir(cls.certs_dir):  # the daemon reads the ca as root
-            os.chmod(os.path.join(cls.certs_dir, name), 0o644)
+        cls.certs_dir, cls.certs = peer_certs.make_readable("mx3.mx.example", "relay-tls-")
 
     @classmethod
     def tearDownClass(cls):
