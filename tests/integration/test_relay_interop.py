@@ -162,7 +162,7 @@ class RelayInterop(relay_support.RelayTestCase):
                            "550 5.1.1 <nobody@pf.example>: Recipient address rejected")
         self.assertQueueEmpty(smtpd)
         wait_for(lambda: pf.queue_ids() == [], 20, "Postfix's queue to empty")
-        self.assertIn("nrcpt=2", pf.maillog())
+        wait_for(lambda: "nrcpt=2" in pf.maillog(), 20, "nrcpt=2 in Postfix's log")
 
     # 2. OpenSMTPD 6.8 as the MX.
 
@@ -268,7 +268,8 @@ class RelayInterop(relay_support.RelayTestCase):
             self.assertEqual(fields[0], ("Return-Path", "<bob@localhost>"))
             self.assertIn(("Delivered-To", "alice@lmtp.example"), fields)
         self.assertQueueEmpty(smtpd)
-        self.assertIn("mta connecting address=lmtp://%s" % dc.socket_path, smtpd.read_log())
+        wait_for(lambda: "mta connecting address=lmtp://%s" % dc.socket_path in smtpd.read_log(),
+                 20, "the lmtp:// connection in the log")
 
     # 5. AUTH to a smarthost.
 
@@ -300,7 +301,8 @@ class RelayInterop(relay_support.RelayTestCase):
         self.assertRegex(received, r"with ESMTPSA id \w+")
         self.assertIn("(using TLSv1.", received)
         self.assertTrue(m.endswith(lf(body)), m[-300:])
-        self.assertIn("sasl_method=PLAIN, sasl_username=relayuser", pf.maillog())
+        wait_for(lambda: "sasl_method=PLAIN, sasl_username=relayuser" in pf.maillog(), 20,
+                 "the SASL login in Postfix's log")
 
     def test_our_smtpd_as_smarthost_with_auth_on_its_listener_sees_the_identity(self):
         certs = self.certs("mx.next.example")
@@ -323,8 +325,8 @@ class RelayInterop(relay_support.RelayTestCase):
         self.assertTrue(received.startswith("from %s ([127.0.0.1])" % HELO), received)
         self.assertRegex(received, r"with ESMTPSA id [0-9a-f]{16}")
         self.assertTrue(m.endswith(lf(body)), m[-300:])
-        self.assertIn("smtp authentication user=%s result=ok" % refservers.AUTH_USER,
-                      nxt.read_log())
+        wait_for(lambda: "smtp authentication user=%s result=ok" % refservers.AUTH_USER
+                 in nxt.read_log(), 20, "the AUTH line in the smarthost's log")
 
     # 6. SRS round trip.
 

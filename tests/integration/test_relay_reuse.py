@@ -209,7 +209,8 @@ class RelayReuseTls(relay_support.RelayTestCase):
         self.assertNotIn("STARTTLS", second.commands)
         self.assertIsNone(second.tls)
         self.assertEqual(len(second.messages()), 1)
-        self.assertIn("mta retrying in plain text", smtpd.read_log())
+        relay_support.wait_for(lambda: "mta retrying in plain text" in smtpd.read_log(), 20,
+                               "the plain-text retry in the log")
 
 
 if __name__ == "__main__":
