@@ -44,6 +44,13 @@ void log_init(bool to_stderr, bool verbose, std::string_view ident) {
     }
 }
 
+void log_reopen() {
+    if (!state().to_stderr) {
+        closelog();
+        openlog(state().ident.c_str(), LOG_PID | LOG_NDELAY, LOG_MAIL);
+    }
+}
+
 bool log_verbose() {
     return state().verbose;
 }

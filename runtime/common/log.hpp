@@ -19,6 +19,8 @@ enum class LogLevel : unsigned char { Debug, Info, Warn, Error };
 void log_init(bool to_stderr, bool verbose, std::string_view ident);
 
 void log_line(LogLevel level, std::string_view message);
+/// Opens the syslog connection again (a forked child that closed its inherited descriptors).
+void log_reopen();
 [[nodiscard]] bool log_verbose();
 
 /// The subsystems of smtpd -T, a bit each.

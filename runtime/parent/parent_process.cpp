@@ -8,7 +8,7 @@
 #include "deliver/lmtp.hpp"
 #include "io/bind_listeners.hpp"
 #include "lookup/forward.hpp"
-#include "parent/local_delivery.hpp"
+#include "parent/delivery_workers.hpp"
 #include "parent/spool_setup.hpp"
 #include "role/role_process.hpp"
 #include "role/spawn.hpp"
@@ -58,8 +58,8 @@ class Parent {
     // The signal sets exist before any child does, so no child's death goes unseen.
     Parent(asio::io_context& io, Peers& peers, RelaySockets relay_sockets)
         : io_(io), peers_(peers), relay_sockets_(std::move(relay_sockets)),
-          deliveries_(peers, host_name()), signals_(io, SIGCHLD, SIGTERM, SIGINT), hup_(io, SIGHUP),
-          stop_timer_(io), cause_timer_(io) {}
+          deliveries_(io, peers, host_name()), signals_(io, SIGCHLD, SIGTERM, SIGINT),
+          hup_(io, SIGHUP), stop_timer_(io), cause_timer_(io) {}
 
     void start(std::map<pid_t, Role> children) {
         children_ = std::move(children);
@@ -251,6 +251,7 @@ class Parent {
         }
         stopping_ = true;
         status_ = status;
+        deliveries_.stop();
         for (auto const& [pid, role] : children_) {
             ::kill(pid, SIGTERM);
         }
@@ -274,7 +275,7 @@ class Parent {
     Peers& peers_;
     RelaySockets relay_sockets_;
     std::map<pid_t, Role> children_;
-    LocalDeliveries deliveries_;
+    DeliveryWorkers deliveries_;
     asio::signal_set signals_;
     asio::signal_set hup_;
     asio::steady_timer stop_timer_;

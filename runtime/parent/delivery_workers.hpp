@@ -1,0 +1,70 @@
+// Local deliveries run by long-lived workers, one account each (Postfix's local(8) and
+// virtual(8) are reused processes the same way). The parent forks a worker the first time a
+// recipient of an account needs one; the worker becomes that user for good and then delivers,
+// one message at a time, each LocalDelivery the parent sends it over its own channel (the typed
+// IPC, the queued message's fd beside it), answering LocalDeliveryDone. Idle workers are kept
+// for kWorkerIdle and retired after kWorkerUses deliveries. A worker that dies mid-delivery is
+// a temporary failure for that delivery, so a recipient is never reported delivered unless its
+// mailbox has it. Depends on: parent/local_delivery.hpp, ipc/, role/, Boost.Asio.
+#pragma once
+
+#include "common/fs.hpp"
+#include "ipc/messages.hpp"
+#include "role/role_process.hpp"
+
+// <utility> before Asio: Boost 1.74's Asio needs it under C++20.
+#include <utility>
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <string>
+#include <sys/types.h>
+
+namespace smtpd::rt {
+
+/// How long a worker with nothing to do is kept.
+inline constexpr std::chrono::seconds kWorkerIdle{10};
+/// How many deliveries a worker makes before it is replaced (bounds what one process can leak).
+inline constexpr std::size_t kWorkerUses = 100;
+
+class DeliveryWorkers {
+  public:
+    DeliveryWorkers(boost::asio::io_context& io, Peers& peers, std::string hostname);
+    ~DeliveryWorkers();
+    DeliveryWorkers(DeliveryWorkers const&) = delete;
+    DeliveryWorkers& operator=(DeliveryWorkers const&) = delete;
+
+    /// Hands the delivery to an idle worker of its account, or to a new one; its outcome goes
+    /// back to the queue as LocalDeliveryDone.
+    void start(ipc::LocalDelivery const& delivery, Fd message);
+
+    /// Notes the exit of child `pid` if it is a worker; false for other children.
+    bool reaped(pid_t pid, int status);
+
+    /// Closes every worker's channel: idle ones exit, busy ones after their delivery.
+    void stop();
+
+    /// Workers alive (busy or idle), for the tests of the pool.
+    [[nodiscard]] std::size_t size() const { return workers_.size(); }
+
+    struct Worker;
+
+  private:
+    void hand(std::shared_ptr<Worker> const& worker, ipc::LocalDelivery const& delivery,
+              Fd message);
+    void answered(std::shared_ptr<Worker> const& worker, ipc::LocalDeliveryDone done);
+    void closed(std::shared_ptr<Worker> const& worker);
+    void finish_if_gone(std::shared_ptr<Worker> const& worker);
+    void answer(ipc::RequestId id, ipc::DeliveryStatus status, std::string text);
+
+    boost::asio::io_context& io_;
+    Peers& peers_;
+    std::string hostname_;
+    std::map<pid_t, std::shared_ptr<Worker>> workers_;
+};
+
+} // namespace smtpd::rt
