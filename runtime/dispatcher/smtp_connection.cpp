@@ -266,7 +266,7 @@ class Connection {
             co_return;
         }
         tx_.message.emplace(
-            MessageFile{created.value().msgid, std::move(created.value().fd), {}, 0, false});
+            MessageFile{created.value().msgid, std::move(created.value().fd), {}, 0, false, {}});
         info.id = tx_.message->msgid;
         tx_.message->write(received_header(info));
     }
@@ -289,6 +289,9 @@ class Connection {
     asio::awaitable<sm::QueueVerdict> commit() {
         using Kind = sm::QueueVerdict::Kind;
         Transaction tx = std::exchange(tx_, {});
+        if (tx.message) {
+            tx.message->flush();
+        }
         if (!tx.message || !tx.envelope || tx.message->error) {
             std::error_code const error = tx.message ? tx.message->error : std::error_code();
             log_warn("{} queue: message not written: {}", id_, error ? error.message() : "no file");

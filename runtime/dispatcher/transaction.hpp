@@ -37,14 +37,29 @@ struct MessageFile {
         write(bytes);
     }
 
+    /// Buffered: the content arrives a line at a time, and a write(2) per line cost more than
+    /// the rest of the reception. flush() before the queue commits the file.
     void write(std::string_view bytes) {
         if (error) {
             return;
         }
-        if (auto r = write_all(fd.get(), bytes); !r) {
-            error = r.error().code;
+        pending.append(bytes);
+        if (pending.size() >= kWriteBatch) {
+            flush();
         }
     }
+
+    void flush() {
+        if (!error && !pending.empty()) {
+            if (auto r = write_all(fd.get(), pending); !r) {
+                error = r.error().code;
+            }
+        }
+        pending.clear();
+    }
+
+    static constexpr std::size_t kWriteBatch = std::size_t{16} * 1024;
+    std::string pending; ///< written, not yet handed to the file
 };
 
 struct Transaction {

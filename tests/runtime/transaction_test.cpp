@@ -1,11 +1,14 @@
 // The dispatcher's transaction record: the queued envelope pairs the session's i-th recipient
 // with the i-th recorded destinations (an alias may give several, each keeping its RCPT's NOTIFY
-// and ORCPT, RFC 3461), in RCPT order, and refuses a record that disagrees with the envelope.
+// and ORCPT, RFC 3461), in RCPT order, and refuses a record that disagrees with the envelope;
+// the content goes to the queue's file in batches, all of it by flush(), errors kept.
 // Depends on: dispatcher/transaction.hpp, GoogleTest.
 #include "dispatcher/transaction.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 namespace smtpd::rt {
 namespace {
@@ -80,6 +83,46 @@ TEST(Regression, Issue14EightBitContentIsQueuedAs8BitMime) {
     EXPECT_EQ(queued_envelope(tx, QueuedEnvelope{})->body, kBody8BitMime);
     tx.envelope->mail.body = sm::Body::SevenBit;
     EXPECT_EQ(queued_envelope(tx, QueuedEnvelope{})->body, kBody8BitMime);
+}
+
+/// The size of the file behind `fd`.
+off_t file_size(int fd) {
+    struct stat st {};
+    EXPECT_EQ(::fstat(fd, &st), 0);
+    return st.st_size;
+}
+
+TEST(MessageFile, ContentIsWrittenInBatchesAndAllOfItByFlush) {
+    MessageFile file;
+    file.fd = Fd(::memfd_create("content", MFD_CLOEXEC));
+    ASSERT_TRUE(file.fd.valid());
+    std::string const line(78, 'x');
+    std::size_t written = 0;
+    while (written + line.size() + 2 < MessageFile::kWriteBatch) {
+        file.write_content(line + "\r\n");
+        written += line.size() + 2;
+    }
+    EXPECT_EQ(file_size(file.fd.get()), 0); // one line at a time costs no write(2) yet
+    file.write_content(line + "\r\n");
+    written += line.size() + 2;
+    EXPECT_EQ(file_size(file.fd.get()), static_cast<off_t>(written));
+    file.write_content("tail\r\n");
+    file.flush();
+    EXPECT_EQ(file_size(file.fd.get()), static_cast<off_t>(written + 6));
+    EXPECT_FALSE(file.error);
+}
+
+TEST(MessageFile, AWriteErrorIsKeptForTheCommit) {
+    MessageFile file;
+    file.fd = Fd(::open("/dev/full", O_WRONLY | O_CLOEXEC));
+    ASSERT_TRUE(file.fd.valid());
+    file.write_content("Subject: x\r\n\r\nbody\r\n");
+    EXPECT_FALSE(file.error);
+    file.flush();
+    EXPECT_EQ(file.error, std::errc::no_space_on_device);
+    file.write_content("more\r\n");
+    file.flush();
+    EXPECT_EQ(file.error, std::errc::no_space_on_device);
 }
 
 } // namespace
