@@ -74,6 +74,21 @@ std::optional<std::string> earlier_delivery(std::string const& maildir, std::str
     return found;
 }
 
+/// tmp/, new/ and cur/ exist: checked first, made (with any missing parent) only when one is
+/// missing, since every delivery to a mailbox that has them would otherwise try a dozen mkdirs.
+Result<void> ensure_maildir(std::string const& maildir) {
+    for (auto const* sub : {"/tmp", "/new", "/cur"}) {
+        std::string const dir = maildir + sub;
+        if (::access(dir.c_str(), F_OK) == 0) {
+            continue;
+        }
+        if (auto r = make_dirs(dir, kMaildirMode); !r) {
+            return r.error();
+        }
+    }
+    return success();
+}
+
 } // namespace
 
 std::string crlf_to_lf(std::string_view text, bool& pending_cr) {
@@ -98,10 +113,8 @@ std::string crlf_to_lf(std::string_view text, bool& pending_cr) {
 }
 
 Result<std::string> deliver_maildir(MaildirDelivery const& d, std::string_view hostname) {
-    for (auto const* sub : {"/tmp", "/new", "/cur"}) {
-        if (auto r = make_dirs(d.maildir + sub, kMaildirMode); !r) {
-            return r.error();
-        }
+    if (auto r = ensure_maildir(d.maildir); !r) {
+        return r.error();
     }
     std::string const name =
         d.unique.empty() ? unique_name(hostname) : d.unique + "." + safe_host(hostname);
