@@ -237,19 +237,6 @@ Result<Fd> connect_destination(LmtpDelivery const& d) {
     return dest.unix_socket ? connect_unix(dest.host, d.timeout) : connect_tcp(dest, d.timeout);
 }
 
-Kind kind_of(sm::ClientOutcome outcome) {
-    switch (outcome) {
-    case sm::ClientOutcome::Delivered:
-        return Kind::Ok;
-    case sm::ClientOutcome::PermFail:
-        return Kind::PermFail;
-    case sm::ClientOutcome::TempFail:
-    case sm::ClientOutcome::Deferred: // 452: a later attempt, alone
-        break;
-    }
-    return Kind::TempFail;
-}
-
 } // namespace
 
 Result<Fd> connect_unix(std::string const& path, std::chrono::milliseconds timeout) {
@@ -294,7 +281,7 @@ DeliveryOutcome deliver_lmtp(LmtpDelivery const& d) {
     if (!result) {
         return {Kind::TempFail, "lmtp: no reply for the recipient"};
     }
-    return {kind_of(result->outcome), sm::client_reply_text(result->reply)};
+    return {sm::delivery_status(result->outcome), sm::client_reply_text(result->reply)};
 }
 
 } // namespace smtpd::rt

@@ -2,9 +2,9 @@
 // unix socket or TCP, with blocking sockets and a time limit on each wait. The protocol is the
 // client connection of statemachine/ (sm::ClientConnection with params.lmtp: LHLO, one reply per
 // accepted recipient after the data, RFC 2033 §4.1-4.3); this file only moves bytes between the
-// socket and that machine. Outcome from the recipient's reply: 2xx Ok, 4xx TempFail, 5xx PermFail;
-// failing to connect, a timeout or a lost connection is TempFail. The destination is read by
-// conf::parse_lmtp_destination, as the configuration checked it.
+// socket and that machine. Outcome from the recipient's reply (sm::delivery_status): 2xx
+// Delivered, 4xx TempFail, 5xx PermFail; failing to connect, a timeout or a lost connection is
+// TempFail. The destination is read by conf::parse_lmtp_destination, as the config checked it.
 // Depends on: statemachine/ (sm/client_connection.hpp), grammar/conf, common/, deliver/outcome.hpp.
 #pragma once
 
