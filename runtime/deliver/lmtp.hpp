@@ -8,8 +8,6 @@
 // Depends on: statemachine/ (sm/client_connection.hpp), grammar/conf, common/, deliver/outcome.hpp.
 #pragma once
 
-#include "common/fs.hpp"
-#include "common/result.hpp"
 #include "deliver/outcome.hpp"
 
 #include <chrono>
@@ -28,10 +26,6 @@ struct LmtpDelivery {
     std::chrono::milliseconds timeout{std::chrono::minutes(5)}; ///< for each connect, read, write
     int message_fd = -1; ///< when valid, the message is read from it (deliver/message_source.hpp)
 };
-
-/// A unix stream socket connected to `path` within `timeout`, left blocking with `timeout` on
-/// each wait (the parent also connects the MTA's `lmtp` relay sockets with it).
-[[nodiscard]] Result<Fd> connect_unix(std::string const& path, std::chrono::milliseconds timeout);
 
 /// Connects, runs one LMTP transaction and QUIT, and reports the recipient's fate.
 [[nodiscard]] DeliveryOutcome deliver_lmtp(LmtpDelivery const& delivery);
