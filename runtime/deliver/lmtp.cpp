@@ -1,5 +1,5 @@
-// LMTP delivery: connect (unix socket, or TCP by getaddrinfo trying each address with a
-// non-blocking connect and poll), then drive sm::ClientConnection: perform its actions (send
+// LMTP delivery: connect (unix socket, or TCP by getaddrinfo trying each address, each connect
+// bounded by common/connect), then drive sm::ClientConnection: perform its actions (send
 // bytes, stream the body from the spool in pieces through sm::BodyEncoder, record the result,
 // quit when Idle) and read when it needs bytes. SO_RCVTIMEO / SO_SNDTIMEO bound each read and
 // write; a timeout becomes timeout(), a failed write or EOF peer_closed(). TLS is not used (local
@@ -8,6 +8,7 @@
 
 #include "deliver/message_source.hpp"
 
+#include "common/connect.hpp"
 #include "common/fs.hpp"
 #include "common/result.hpp"
 #include "conf/lmtp_destination.hpp"
@@ -17,16 +18,12 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <memory>
 #include <netdb.h>
 #include <optional>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <variant>
 
@@ -38,50 +35,6 @@ using Kind = DeliveryOutcome::Kind;
 
 Failure sys_failure(std::string_view what, std::error_code ec) {
     return failure(ec, fmt::format("{}: {}", what, ec.message()));
-}
-
-timeval to_timeval(std::chrono::milliseconds t) {
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(t.count() / 1000);
-    tv.tv_usec = static_cast<suseconds_t>((t.count() % 1000) * 1000);
-    return tv;
-}
-
-Result<void> set_timeouts(int fd, std::chrono::milliseconds t) {
-    timeval const tv = to_timeval(t);
-    if (::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
-        ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0) {
-        return last_error();
-    }
-    return success();
-}
-
-// connect(2) bounded by `timeout`; the socket is left blocking.
-Result<void> connect_bounded(int fd, sockaddr const* addr, socklen_t len,
-                             std::chrono::milliseconds timeout) {
-    int const flags = ::fcntl(fd, F_GETFL);
-    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-        return last_error();
-    }
-    if (::connect(fd, addr, len) != 0) {
-        if (errno != EINPROGRESS && errno != EAGAIN) {
-            return last_error();
-        }
-        pollfd p{fd, POLLOUT, 0};
-        int const n = ::poll(&p, 1, static_cast<int>(timeout.count()));
-        if (n <= 0) {
-            return n == 0 ? std::make_error_code(std::errc::timed_out) : last_error();
-        }
-        int err = 0;
-        socklen_t err_len = sizeof err;
-        if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) != 0 || err != 0) {
-            return std::error_code(err != 0 ? err : errno, std::generic_category());
-        }
-    }
-    if (::fcntl(fd, F_SETFL, flags) != 0) {
-        return last_error();
-    }
-    return set_timeouts(fd, timeout);
 }
 
 Result<Fd> connect_tcp(conf::LmtpDestination const& d, std::chrono::milliseconds timeout) {
@@ -237,39 +190,7 @@ Result<Fd> connect_destination(LmtpDelivery const& d) {
     return dest.unix_socket ? connect_unix(dest.host, d.timeout) : connect_tcp(dest, d.timeout);
 }
 
-Kind kind_of(sm::ClientOutcome outcome) {
-    switch (outcome) {
-    case sm::ClientOutcome::Delivered:
-        return Kind::Ok;
-    case sm::ClientOutcome::PermFail:
-        return Kind::PermFail;
-    case sm::ClientOutcome::TempFail:
-    case sm::ClientOutcome::Deferred: // 452: a later attempt, alone
-        break;
-    }
-    return Kind::TempFail;
-}
-
 } // namespace
-
-Result<Fd> connect_unix(std::string const& path, std::chrono::milliseconds timeout) {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof addr.sun_path) {
-        return sys_failure(path, std::make_error_code(std::errc::filename_too_long));
-    }
-    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd.valid()) {
-        return sys_failure(path, last_error());
-    }
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
-    auto const* sa = reinterpret_cast<sockaddr const*>(&addr);
-    if (auto r = connect_bounded(fd.get(), sa, sizeof addr, timeout); !r) {
-        return sys_failure("connect to " + path, r.error().code);
-    }
-    return fd;
-}
 
 DeliveryOutcome deliver_lmtp(LmtpDelivery const& d) {
     auto body = open_body(d);
@@ -294,7 +215,7 @@ DeliveryOutcome deliver_lmtp(LmtpDelivery const& d) {
     if (!result) {
         return {Kind::TempFail, "lmtp: no reply for the recipient"};
     }
-    return {kind_of(result->outcome), sm::client_reply_text(result->reply)};
+    return {sm::delivery_status(result->outcome), sm::client_reply_text(result->reply)};
 }
 
 } // namespace smtpd::rt

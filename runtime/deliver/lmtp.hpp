@@ -2,14 +2,12 @@
 // unix socket or TCP, with blocking sockets and a time limit on each wait. The protocol is the
 // client connection of statemachine/ (sm::ClientConnection with params.lmtp: LHLO, one reply per
 // accepted recipient after the data, RFC 2033 §4.1-4.3); this file only moves bytes between the
-// socket and that machine. Outcome from the recipient's reply: 2xx Ok, 4xx TempFail, 5xx PermFail;
-// failing to connect, a timeout or a lost connection is TempFail. The destination is read by
-// conf::parse_lmtp_destination, as the configuration checked it.
+// socket and that machine. Outcome from the recipient's reply (sm::delivery_status): 2xx
+// Delivered, 4xx TempFail, 5xx PermFail; failing to connect, a timeout or a lost connection is
+// TempFail. The destination is read by conf::parse_lmtp_destination, as the config checked it.
 // Depends on: statemachine/ (sm/client_connection.hpp), grammar/conf, common/, deliver/outcome.hpp.
 #pragma once
 
-#include "common/fs.hpp"
-#include "common/result.hpp"
 #include "deliver/outcome.hpp"
 
 #include <chrono>
@@ -28,10 +26,6 @@ struct LmtpDelivery {
     std::chrono::milliseconds timeout{std::chrono::minutes(5)}; ///< for each connect, read, write
     int message_fd = -1; ///< when valid, the message is read from it (deliver/message_source.hpp)
 };
-
-/// A unix stream socket connected to `path` within `timeout`, left blocking with `timeout` on
-/// each wait (the parent also connects the MTA's `lmtp` relay sockets with it).
-[[nodiscard]] Result<Fd> connect_unix(std::string const& path, std::chrono::milliseconds timeout);
 
 /// Connects, runs one LMTP transaction and QUIT, and reports the recipient's fate.
 [[nodiscard]] DeliveryOutcome deliver_lmtp(LmtpDelivery const& delivery);

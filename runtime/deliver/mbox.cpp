@@ -288,7 +288,7 @@ std::string mbox_from_line(std::string_view sender, std::time_t when) {
 DeliveryOutcome deliver_mbox(MboxDelivery const& delivery, MboxLocking const& locking) {
     auto const done = deliver_locked(delivery, locking);
     if (done) {
-        return {Kind::Ok, "delivered to " + delivery.mbox};
+        return {Kind::Delivered, "delivered to " + delivery.mbox};
     }
     return {kind_of(done.error().code), done.error().what()};
 }

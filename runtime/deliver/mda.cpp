@@ -359,7 +359,7 @@ DeliveryOutcome mda_outcome(int wait_status, std::string_view output) {
     }
     int const code = WEXITSTATUS(wait_status);
     if (code == 0) {
-        return {Kind::Ok, "delivered to mda" + tail};
+        return {Kind::Delivered, "delivered to mda" + tail};
     }
     MdaExit const meaning = mda_exit(code);
     return {meaning.temporary ? Kind::TempFail : Kind::PermFail,

@@ -38,6 +38,21 @@ void prepare_for_jail() {
     ::tzset();
 }
 
+/// The unix socket of relay action `action`, connected by the parent (RelaySocketConnected), as
+/// the MTA takes it: the socket, or the parent's reason as a refused connection.
+asio::awaitable<Result<Fd>> relay_socket(DispatcherServices& services, std::string action) {
+    auto connecting = services.connect_relay_socket(std::move(action));
+    auto socket = co_await std::move(connecting);
+    if (!socket) {
+        co_return socket.error();
+    }
+    if (!socket.value().fd.valid()) {
+        co_return failure(std::make_error_code(std::errc::connection_refused),
+                          socket.value().error);
+    }
+    co_return std::move(socket.value().fd);
+}
+
 } // namespace
 
 int run_dispatcher(DaemonOptions const& options, conf::Config const& config) {
@@ -73,18 +88,7 @@ int run_dispatcher(DaemonOptions const& options, conf::Config const& config) {
         [&services](ipc::RelayTableService service, std::string table, std::string key) {
             return services.find_relay_table(service, std::move(table), std::move(key));
         },
-        [&services](std::string action) -> asio::awaitable<Result<Fd>> {
-            auto connecting = services.connect_relay_socket(std::move(action));
-            auto socket = co_await std::move(connecting);
-            if (!socket) {
-                co_return socket.error();
-            }
-            if (!socket.value().fd.valid()) {
-                co_return failure(std::make_error_code(std::errc::connection_refused),
-                                  socket.value().error);
-            }
-            co_return std::move(socket.value().fd);
-        }};
+        [&services](std::string action) { return relay_socket(services, std::move(action)); }};
     mta::Mta mta(io.get_executor(), config, server.hostname, std::move(mta_services),
                  std::move(client_contexts).value());
     services.on_relay([&io, &mta, &services](ipc::RelayRequest request, Fd message) {

@@ -68,7 +68,7 @@ enum class Role : std::uint8_t { Parent, Lookup, Queue, Scheduler, Control, Disp
 /// The session's answers, one definition for both layers (statemachine/ sm/verdicts.hpp).
 using RcptVerdict = sm::RcptOutcome;
 using AuthVerdict = sm::AuthOutcome;
-enum class DeliveryStatus : std::uint8_t { Delivered, TempFail, PermFail };
+using DeliveryStatus = sm::DeliveryStatus;
 /// Schedule and Remove carry one argument: "all", a msgid or an evpid (common/queue_id.hpp);
 /// Pause and Resume "mda" or "mta"; the others none. ShowHosts .. ShowHostStats list the MTA's
 /// tables (smtpctl show hosts|relays|routes|hoststats), answered by the dispatcher.

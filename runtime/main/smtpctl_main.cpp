@@ -3,8 +3,9 @@
 // ControlRequest in the IPC codec (docs/arch/ipc.md) and prints the ControlReply: an ok reply's
 // lines on stdout, exit 0; a refused request's on stderr, exit 1; any failure to reach the
 // daemon or to read its reply is one line on stderr naming the socket, exit 1. Blocking I/O on a
-// plain unix socket; the reply is awaited at most kReplyTimeout.
+// plain unix socket (common/connect); the reply is awaited at most kReplyTimeout.
 // Depends on: runtime/control/smtpctl, runtime/ipc (codec, FrameReader), runtime/common.
+#include "common/connect.hpp"
 #include "common/fs.hpp"
 #include "common/result.hpp"
 #include "control/smtpctl.hpp"
@@ -13,17 +14,14 @@
 
 #include <fmt/format.h>
 
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <exception>
 #include <optional>
 #include <span>
@@ -37,8 +35,8 @@ namespace {
 
 using namespace smtpd;
 
-/// How long smtpctl waits for the daemon's reply.
-constexpr time_t kReplyTimeoutSeconds = 60;
+/// How long smtpctl waits for the daemon (to connect, and for its reply).
+constexpr std::chrono::seconds kReplyTimeout{60};
 /// The one request's id; the reply must echo it.
 constexpr ipc::RequestId kRequestId = 1;
 
@@ -84,27 +82,6 @@ rt::Failure socket_failure(std::string const& path, std::error_code code) {
     return rt::failure(code, fmt::format("{}: {}", path, code.message()));
 }
 
-rt::Result<rt::Fd> connect_to(std::string const& path) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.size() >= sizeof address.sun_path) {
-        return socket_failure(path, std::make_error_code(std::errc::filename_too_long));
-    }
-    std::memcpy(static_cast<char*>(address.sun_path), path.data(), path.size());
-    rt::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd.valid()) {
-        return socket_failure(path, rt::last_error());
-    }
-    timeval const timeout{kReplyTimeoutSeconds, 0};
-    if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0) {
-        return socket_failure(path, rt::last_error());
-    }
-    if (::connect(fd.get(), reinterpret_cast<sockaddr const*>(&address), sizeof address) != 0) {
-        return socket_failure(path, rt::last_error());
-    }
-    return fd;
-}
-
 rt::Result<void> send_request(int fd, std::string const& path, ipc::ControlRequest const& request) {
     auto frame = ipc::encode(request);
     if (!frame) {
@@ -144,8 +121,9 @@ rt::Result<ipc::ControlReply> read_reply(int fd, std::string const& path) {
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            return rt::failure(std::make_error_code(std::errc::timed_out),
-                               fmt::format("{}: no reply within {} s", path, kReplyTimeoutSeconds));
+            return rt::failure(
+                std::make_error_code(std::errc::timed_out),
+                fmt::format("{}: no reply within {} s", path, kReplyTimeout.count()));
         }
         if (n < 0) {
             return socket_failure(path, rt::last_error());
@@ -165,7 +143,8 @@ int run(CtlOptions const& options) {
         print_usage();
         return 1;
     }
-    auto fd = connect_to(options.socket);
+    // The reply is awaited at most kReplyTimeout: connect_unix leaves it on each read.
+    auto fd = rt::connect_unix(options.socket, kReplyTimeout);
     if (!fd) {
         std::fprintf(stderr, "smtpctl: %s\n", fd.error().what().c_str());
         return 1;

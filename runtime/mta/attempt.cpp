@@ -43,19 +43,6 @@ void Progress::temp_fail_pending(std::string const& text, std::string const& rem
 
 namespace {
 
-Status status_of(sm::ClientOutcome outcome) {
-    switch (outcome) {
-    case sm::ClientOutcome::Delivered:
-        return Status::Delivered;
-    case sm::ClientOutcome::PermFail:
-        return Status::PermFail;
-    case sm::ClientOutcome::TempFail:
-    case sm::ClientOutcome::Deferred:
-        break;
-    }
-    return Status::TempFail;
-}
-
 std::string_view result_word(Status status) {
     switch (status) {
     case Status::Delivered:
@@ -337,7 +324,7 @@ class Attempt {
         }
         std::size_t const position = current_.positions[r.index];
         ipc::RelayResult& result = progress_.results.at(position);
-        result.status = status_of(r.outcome);
+        result.status = sm::delivery_status(r.outcome);
         result.text = sm::client_reply_text(r.reply);
         result.remote_mta = destination_.host;
         result.relayed = r.relayed_without_dsn;

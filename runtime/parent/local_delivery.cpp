@@ -15,23 +15,11 @@ namespace smtpd::rt {
 
 namespace {
 
-ipc::DeliveryStatus status_of(DeliveryOutcome::Kind kind) {
-    switch (kind) {
-    case DeliveryOutcome::Kind::Ok:
-        return ipc::DeliveryStatus::Delivered;
-    case DeliveryOutcome::Kind::TempFail:
-        return ipc::DeliveryStatus::TempFail;
-    case DeliveryOutcome::Kind::PermFail:
-        return ipc::DeliveryStatus::PermFail;
-    }
-    return ipc::DeliveryStatus::TempFail;
-}
-
 DeliveryOutcome to_outcome(Result<std::string> const& maildir) {
     if (!maildir) {
         return {DeliveryOutcome::Kind::TempFail, maildir.error().what()};
     }
-    return {DeliveryOutcome::Kind::Ok, "path=" + maildir.value()};
+    return {DeliveryOutcome::Kind::Delivered, "path=" + maildir.value()};
 }
 
 /// The mda command with its format specifiers expanded, each value one shell-quoted word.
@@ -90,7 +78,7 @@ ipc::LocalDeliveryDone deliver_locally(ipc::LocalDelivery const& d, QueuedRecipi
     case QueuedRecipient::Method::Maildir:
         outcome = to_outcome(deliver_maildir(
             MaildirDelivery{r.target, d.prepend, {}, message_fd, d.unique}, hostname));
-        if (outcome.kind == DeliveryOutcome::Kind::Ok) {
+        if (outcome.kind == DeliveryOutcome::Kind::Delivered) {
             kill_point("after-maildir-rename");
         }
         break;
@@ -107,7 +95,7 @@ ipc::LocalDeliveryDone deliver_locally(ipc::LocalDelivery const& d, QueuedRecipi
         outcome = {DeliveryOutcome::Kind::TempFail, "relay recipient sent to local delivery"};
         break;
     }
-    return {0, status_of(outcome.kind), std::move(outcome.text)};
+    return {0, outcome.kind, std::move(outcome.text)};
 }
 
 } // namespace smtpd::rt

@@ -2,10 +2,10 @@
 #include "parent/parent_process.hpp"
 
 #include "auth/credentials.hpp"
+#include "common/connect.hpp"
 #include "common/host_name.hpp"
 #include "common/log.hpp"
 #include "common/privileges.hpp"
-#include "deliver/lmtp.hpp"
 #include "io/bind_listeners.hpp"
 #include "lookup/forward.hpp"
 #include "parent/delivery_workers.hpp"

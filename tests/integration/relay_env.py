@@ -41,9 +41,10 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 POSTFIX = os.path.join(ROOT, "build/refs/postfix")  # extracted by .ci/refs
 SMTP_SINK = os.environ.get("SMTP_SINK_BIN", os.path.join(POSTFIX, "usr/sbin/smtp-sink"))
 
-# smtpd.conf of a relaying smtpd (refservers.Ours.CONFIG's placeholders, and for
-# relay_support.RelaySmtpd also {vusers}, {listen_also} and {relay_options}): OpenSMTPD's default
-# rule, `match from local for any action "relay"`, beside local delivery to one Maildir.
+# smtpd.conf of a relaying smtpd: OpenSMTPD's default rule, `match from local for any action
+# "relay"`, beside local delivery to one Maildir. Two sets of fields: refservers.Ours.prepare's
+# ({maildir}, {port}, {user}, {extra}, {listen_options}) and the relay's (RELAY_FIELDS), which
+# relay_config() fills in first.
 RELAY_TEMPLATE = """\
 maildir_path = "{maildir}"
 table vusers {{ {vusers}"@" = "{user}" }}
@@ -54,9 +55,26 @@ action "relay" relay {relay_options}
 match from any for local action "local"
 match from local for any action "relay"
 """
-# The same with those three empty, for a plain harness.Smtpd.
-RELAY_CONFIG = (RELAY_TEMPLATE.replace("{vusers}", "").replace("{listen_also}", "")
-                .replace(" {relay_options}", ""))
+RELAY_FIELDS = ("vusers", "listen_also", "relay_options")
+
+
+def relay_config(vusers="", listen_also="", relay_options=""):
+    """RELAY_TEMPLATE with the relay's fields filled in (empty: none), as a CONFIG for
+    refservers.Ours.prepare to format: the values' braces are doubled. `vusers`: table entries
+    before the catch-all ('"a@localhost" = "b@mx.example", '); `listen_also`: whole listen lines;
+    `relay_options`: what follows `relay`. Raises unless the template holds each field once, so
+    that a change to it cannot leave a field behind."""
+    config = RELAY_TEMPLATE
+    for name, value in zip(RELAY_FIELDS, (vusers, listen_also, relay_options)):
+        field = "{%s}" % name
+        if config.count(field) != 1:
+            raise ValueError("RELAY_TEMPLATE must hold %s once" % field)
+        config = config.replace(field, value.replace("{", "{{").replace("}", "}}"))
+    return config
+
+
+# With no relay options, for a plain refservers.Ours (relay_crash.py, bench/relay.py).
+RELAY_CONFIG = relay_config()
 
 HOSTS = {"mx1": "127.0.0.11", "mx2": "127.0.0.12", "mx3": "127.0.0.13",
          "mx1.mx.example": "127.0.0.11", "mx2.mx.example": "127.0.0.12",

@@ -5,7 +5,6 @@ spool's envelope files and `smtpctl show queue`) and the notices delivered to th
 Maildir. Every wait is bounded. Used inside netns.run_tests(): see test_relay.py for the zones.
 """
 import os
-import pwd
 import re
 import subprocess
 import time
@@ -15,11 +14,9 @@ import harness
 import relay_env
 
 class RelaySmtpd(harness.Smtpd):
-    """harness.Smtpd with relay_env.RELAY_TEMPLATE. `vusers` adds entries before the catch-all ("fwd@localhost":
-    "far@mx.example": an alias to a remote address); `relay_options` follow `relay`; each address
-    of `listen_also` gets a listener on the same port."""
-
-    CONFIG = relay_env.RELAY_TEMPLATE
+    """harness.Smtpd with relay_env.relay_config(). `vusers` adds entries before the catch-all
+    ("fwd@localhost": "far@mx.example": an alias to a remote address); `relay_options` follow
+    `relay`; each address of `listen_also` gets a listener on the same port."""
 
     def __init__(self, extra_config="", listen_options="", vusers=None, relay_options="",
                  listen_also=(), extra_args=()):
@@ -30,18 +27,12 @@ class RelaySmtpd(harness.Smtpd):
         self.listen_also = listen_also
 
     def prepare(self):
-        if not os.access(self.binary, os.X_OK):
-            raise harness.refservers.StartError("no smtpd binary at %s" % self.binary)
-        vusers = "".join('"%s" = "%s", ' % kv for kv in self.vusers.items())
-        with open(self.config, "w") as f:
-            f.write(self.CONFIG.format(maildir=self.maildir, port=self.port,
-                                       user=pwd.getpwuid(os.getuid()).pw_name,
-                                       extra=self.extra_config, vusers=vusers,
-                                       listen_options=self.listen_options,
-                                       relay_options=self.relay_options,
-                                       listen_also="".join(
-                                           "listen on %s port %d\n" % (a, self.port)
-                                           for a in self.listen_also)))
+        self.CONFIG = relay_env.relay_config(
+            vusers="".join('"%s" = "%s", ' % kv for kv in self.vusers.items()),
+            listen_also="".join("listen on %s port %d\n" % (a, self.port)
+                                for a in self.listen_also),
+            relay_options=self.relay_options)
+        super().prepare()
 
 
 def in_user_namespace():

@@ -119,6 +119,19 @@ class RelayInterop(relay_support.RelayTestCase):
         netns.resolver_nameservers(smtpd.read_log())  # raises unless the resolver is on loopback
         return smtpd
 
+    def dovecot_relay(self, unix_socket):
+        """A Dovecot LMTP for alice, and our smtpd relaying lmtp.example to it with `relay host
+        lmtp://` at its unix socket's path or its TCP address: (dovecot, smtpd)."""
+        if not dovecot.available():
+            self.skipTest("Dovecot LMTP not installed (.ci/deps installs dovecot-lmtpd)")
+        dc = dovecot.Dovecot(users=["alice"])
+        self.addCleanup(dc.cleanup)
+        smtpd = self.relaying_smtpd(extra_config=(
+            'action "lmtp" relay host lmtp://%s helo %s\n'
+            'match from local for domain "lmtp.example" action "lmtp"\n'
+            % (dc.socket_path if unix_socket else dc.tcp, HELO)))
+        return dc, smtpd
+
     def assertBounced(self, smtpd, rcpt, remote_mta, diagnostic):
         """The failure notice for `rcpt` reached the local sender, naming the remote reply."""
         notice = smtpd.find_delivered(b"Final-Recipient: rfc822; " + rcpt.encode(), timeout=30)
@@ -226,13 +239,7 @@ class RelayInterop(relay_support.RelayTestCase):
     # 4. Dovecot LMTP over TCP.
 
     def test_dovecot_lmtp_over_tcp_delivers_to_the_mailbox_and_refuses_an_unknown_user(self):
-        if not dovecot.available():
-            self.skipTest("Dovecot LMTP not installed (.ci/deps installs dovecot-lmtpd)")
-        dc = dovecot.Dovecot(users=["alice"])
-        self.addCleanup(dc.cleanup)
-        smtpd = self.relaying_smtpd(extra_config=(
-            'action "lmtp" relay host lmtp://%s helo %s\n'
-            'match from local for domain "lmtp.example" action "lmtp"\n' % (dc.tcp, HELO)))
+        dc, smtpd = self.dovecot_relay(unix_socket=False)
         body = message(b"interop-lmtp-4", to="alice@lmtp.example")
         self.submit(smtpd, "bob@localhost", ["alice@lmtp.example", "nobody@lmtp.example"], body)
         [m] = wait_messages(lambda: dc.delivered("alice"), 1, what="messages in Dovecot",
@@ -249,14 +256,7 @@ class RelayInterop(relay_support.RelayTestCase):
 
     def test_dovecot_lmtp_over_a_unix_socket_delivers_to_the_mailbox(self):
         # The dispatcher's chroot hides the path: the parent connects and hands the socket over.
-        if not dovecot.available():
-            self.skipTest("Dovecot LMTP not installed (.ci/deps installs dovecot-lmtpd)")
-        dc = dovecot.Dovecot(users=["alice"])
-        self.addCleanup(dc.cleanup)
-        smtpd = self.relaying_smtpd(extra_config=(
-            'action "lmtp" relay host lmtp://%s helo %s\n'
-            'match from local for domain "lmtp.example" action "lmtp"\n' % (dc.socket_path,
-                                                                            HELO)))
+        dc, smtpd = self.dovecot_relay(unix_socket=True)
         bodies = [message(b"interop-lmtp-unix-%d" % n, to="alice@lmtp.example") for n in (1, 2)]
         for body in bodies:
             self.submit(smtpd, "bob@localhost", ["alice@lmtp.example"], body)

@@ -299,7 +299,7 @@ class Errors(SmtpctlTestCase):
         r = self.smtpctl("show", "queue", sock=path)
         self.assertEqual(r.returncode, 1)
         self.assertEqual(r.stdout, "")
-        self.assertEqual(r.stderr, "smtpctl: %s: No such file or directory\n" % path)
+        self.assertEqual(r.stderr, "smtpctl: connect to %s: No such file or directory\n" % path)
 
     def test_a_socket_nobody_listens_on_is_connection_refused(self):
         path = os.path.join(self.smtpd.dir, "dead.sock")
@@ -307,7 +307,7 @@ class Errors(SmtpctlTestCase):
             s.bind(path)  # bound, never listening
             r = self.smtpctl("show", "queue", sock=path)
         self.assertEqual(r.returncode, 1)
-        self.assertEqual(r.stderr, "smtpctl: %s: Connection refused\n" % path)
+        self.assertEqual(r.stderr, "smtpctl: connect to %s: Connection refused\n" % path)
 
 
 class HostileClient(SmtpctlTestCase):

@@ -133,7 +133,7 @@ class Lmtp : public ::testing::Test {
 TEST_F(Lmtp, SendsLhloBareUserAndDotStuffedBody) {
     ScriptedServer server("250 2.1.5 ok", "250 2.0.0 saved");
     auto const out = deliver_lmtp(delivery(server.destination(), "alice"));
-    EXPECT_EQ(out.kind, Kind::Ok);
+    EXPECT_EQ(out.kind, Kind::Delivered);
     EXPECT_EQ(out.text, "250 2.0.0 saved");
     EXPECT_EQ(server.received(), "LHLO mx.example\r\nMAIL FROM:<a@example.org>\r\n"
                                  "RCPT TO:<alice>\r\nDATA\r\nX-Test: 1\r\nSubject: hi\r\n\r\n"
@@ -208,7 +208,7 @@ class LmtpDovecot : public Lmtp {
 
 TEST_F(LmtpDovecot, DeliversOverTheUnixSocketIntoTheMaildir) {
     auto const out = deliver_lmtp(delivery(dovecot_->socket_path(), "alice"));
-    ASSERT_EQ(out.kind, Kind::Ok) << out.text << "\n" << dovecot_->log();
+    ASSERT_EQ(out.kind, Kind::Delivered) << out.text << "\n" << dovecot_->log();
     EXPECT_TRUE(out.text.starts_with("250 2.0.0 <alice>")) << out.text;
     auto const files = new_mail(dovecot_->maildir());
     ASSERT_EQ(files.size(), 1U) << dovecot_->log();
@@ -221,7 +221,7 @@ TEST_F(LmtpDovecot, DeliversOverTheUnixSocketIntoTheMaildir) {
 
 TEST_F(LmtpDovecot, DeliversOverTcpWithTheFullAddress) {
     auto const out = deliver_lmtp(delivery(dovecot_->tcp(), "alice@example.net"));
-    ASSERT_EQ(out.kind, Kind::Ok) << out.text << "\n" << dovecot_->log();
+    ASSERT_EQ(out.kind, Kind::Delivered) << out.text << "\n" << dovecot_->log();
     EXPECT_EQ(new_mail(dovecot_->maildir()).size(), 1U);
 }
 

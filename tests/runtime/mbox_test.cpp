@@ -51,14 +51,14 @@ class Mbox : public ::testing::Test {
 TEST_F(Mbox, WritesFromLineMessageAndBlankLine) {
     write_message("Subject: hi\r\n\r\nline\r\n");
     auto const out = deliver_mbox(delivery());
-    ASSERT_EQ(out.kind, Kind::Ok) << out.text;
+    ASSERT_EQ(out.kind, Kind::Delivered) << out.text;
     EXPECT_EQ(content(), mbox_from_line("a@example.org", kWhen) +
                              "Return-Path: <a@example.org>\nSubject: hi\n\nline\n\n");
 }
 
 TEST_F(Mbox, QuotesFromAtLineStartsOnly) {
     write_message("Subject: x\r\n\r\nFrom here\r\n>From there\r\nsay From x\r\nFrom\r\n");
-    ASSERT_EQ(deliver_mbox(delivery()).kind, Kind::Ok);
+    ASSERT_EQ(deliver_mbox(delivery()).kind, Kind::Delivered);
     EXPECT_EQ(content(), mbox_from_line("a@example.org", kWhen) +
                              "Return-Path: <a@example.org>\nSubject: x\n\n>From here\n"
                              ">From there\nsay From x\nFrom\n\n");
@@ -66,21 +66,21 @@ TEST_F(Mbox, QuotesFromAtLineStartsOnly) {
 
 TEST_F(Mbox, MessageWithoutFinalNewlineStillEndsWithBlankLine) {
     write_message("Subject: x\r\n\r\nno newline");
-    ASSERT_EQ(deliver_mbox(delivery()).kind, Kind::Ok);
+    ASSERT_EQ(deliver_mbox(delivery()).kind, Kind::Delivered);
     EXPECT_TRUE(content().ends_with("\nno newline\n\n"));
 }
 
 TEST_F(Mbox, NullSenderIsMailerDaemon) {
     write_message("Subject: bounce\r\n\r\n");
-    ASSERT_EQ(deliver_mbox(delivery("")).kind, Kind::Ok);
+    ASSERT_EQ(deliver_mbox(delivery("")).kind, Kind::Delivered);
     EXPECT_TRUE(content().starts_with("From MAILER-DAEMON "));
 }
 
 TEST_F(Mbox, AppendsAndCreatesMode0600) {
     write_message("Subject: one\r\n\r\n");
-    ASSERT_EQ(deliver_mbox(delivery()).kind, Kind::Ok);
+    ASSERT_EQ(deliver_mbox(delivery()).kind, Kind::Delivered);
     std::string const first = content();
-    ASSERT_EQ(deliver_mbox(delivery()).kind, Kind::Ok);
+    ASSERT_EQ(deliver_mbox(delivery()).kind, Kind::Delivered);
     EXPECT_EQ(content(), first + first);
     struct stat st {};
     ASSERT_EQ(::stat(mbox.c_str(), &st), 0);
@@ -130,7 +130,7 @@ TEST_F(Mbox, DotlockRefusedByTheDirectoryFallsBackToFcntl) {
     fs::permissions(dir.path(), fs::perms::owner_read | fs::perms::owner_exec);
     auto const out = deliver_mbox(delivery(), quick());
     fs::permissions(dir.path(), fs::perms::owner_all);
-    EXPECT_EQ(out.kind, Kind::Ok) << out.text;
+    EXPECT_EQ(out.kind, Kind::Delivered) << out.text;
     EXPECT_TRUE(content().ends_with("Subject: x\n\n\n"));
 }
 
@@ -148,7 +148,7 @@ TEST_F(Mbox, OldDotlockIsStale) {
     ASSERT_TRUE(write_file_synced(mbox + ".lock", "", O_EXCL));
     std::array<timespec, 2> const old{{{kWhen, 0}, {kWhen, 0}}};
     ASSERT_EQ(::utimensat(AT_FDCWD, (mbox + ".lock").c_str(), old.data(), 0), 0);
-    EXPECT_EQ(deliver_mbox(delivery(), quick()).kind, Kind::Ok);
+    EXPECT_EQ(deliver_mbox(delivery(), quick()).kind, Kind::Delivered);
     EXPECT_FALSE(fs::exists(mbox + ".lock"));
 }
 
@@ -160,7 +160,7 @@ TEST_F(Mbox, DotlockOfADeadProcessIsStale) {
     }
     ASSERT_EQ(::waitpid(child, nullptr, 0), child);
     ASSERT_TRUE(write_file_synced(mbox + ".lock", std::to_string(child) + "\n", O_EXCL));
-    EXPECT_EQ(deliver_mbox(delivery(), quick()).kind, Kind::Ok);
+    EXPECT_EQ(deliver_mbox(delivery(), quick()).kind, Kind::Delivered);
 }
 
 TEST_F(Mbox, FcntlLockOfAnotherProcessTimesOut) {
@@ -187,7 +187,7 @@ TEST_F(Mbox, FcntlLockOfAnotherProcessTimesOut) {
     ASSERT_EQ(::write(release[1], "x", 1), 1);
     int status = 0;
     ASSERT_EQ(::waitpid(child, &status, 0), child);
-    EXPECT_EQ(deliver_mbox(delivery(), quick()).kind, Kind::Ok);
+    EXPECT_EQ(deliver_mbox(delivery(), quick()).kind, Kind::Delivered);
     for (int fd : {locked[0], locked[1], release[0], release[1]}) {
         ::close(fd);
     }

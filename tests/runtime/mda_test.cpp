@@ -61,22 +61,22 @@ class Mda : public ::testing::Test {
 
 TEST_F(Mda, MessageArrivesOnStdinWithLfLineEnds) {
     auto const out = deliver_mda(delivery("cat > got"));
-    ASSERT_EQ(out.kind, Kind::Ok) << out.text;
+    ASSERT_EQ(out.kind, Kind::Delivered) << out.text;
     EXPECT_EQ(home_file("got"), "Delivered-To: u@example.net\nSubject: hi\n\nline\n");
 }
 
 TEST_F(Mda, RunsInHomeOrInRootWhenHomeIsGone) {
-    ASSERT_EQ(deliver_mda(delivery("pwd > pwd")).kind, Kind::Ok);
+    ASSERT_EQ(deliver_mda(delivery("pwd > pwd")).kind, Kind::Delivered);
     EXPECT_EQ(home_file("pwd"), home + "\n");
     auto d = delivery("pwd > " + shell_quote(home + "/pwd2"));
     d.home = dir.path() + "/nonexistent";
-    ASSERT_EQ(deliver_mda(d).kind, Kind::Ok);
+    ASSERT_EQ(deliver_mda(d).kind, Kind::Delivered);
     EXPECT_EQ(home_file("pwd2"), "/\n");
 }
 
 TEST_F(Mda, EnvironmentIsCleanAndDocumented) {
     ::setenv("SMTPD_TEST_LEAK", "1", 1);
-    ASSERT_EQ(deliver_mda(delivery("env > env")).kind, Kind::Ok);
+    ASSERT_EQ(deliver_mda(delivery("env > env")).kind, Kind::Delivered);
     ::unsetenv("SMTPD_TEST_LEAK");
     std::vector<std::string> got;
     std::istringstream in(home_file("env"));
@@ -119,7 +119,7 @@ TEST_F(Mda, ExitStatusesMapAsSendmailDoes) {
         char const* text;
     };
     for (auto const& c :
-         {Case{"exit 0", Kind::Ok, "delivered to mda"},
+         {Case{"exit 0", Kind::Delivered, "delivered to mda"},
           Case{"exit 75", Kind::TempFail, "4.3.0 mda exited 75 (temporary failure)"},
           Case{"exit 71", Kind::TempFail, "4.3.0 mda exited 71 (system resource problem)"},
           Case{"exit 74", Kind::TempFail, "4.3.0 mda exited 74 (input/output error)"},
@@ -151,13 +151,13 @@ TEST_F(Mda, OutputIsBoundedAndDrained) {
 TEST_F(Mda, CommandThatIgnoresALargeMessageIsFine) {
     write_message(std::string(4 << 20, 'x') + "\r\n");
     auto const out = deliver_mda(delivery("exit 0"));
-    EXPECT_EQ(out.kind, Kind::Ok) << out.text;
+    EXPECT_EQ(out.kind, Kind::Delivered) << out.text;
 }
 
 TEST_F(Mda, LargeInputAndOutputAtOnceDoNotDeadlock) {
     write_message(std::string(2 << 20, 'y') + "\r\n");
     auto const out = deliver_mda(delivery("cat; cat >/dev/null"));
-    EXPECT_EQ(out.kind, Kind::Ok) << out.text;
+    EXPECT_EQ(out.kind, Kind::Delivered) << out.text;
 }
 
 bool gone_or_zombie(pid_t pid) {
@@ -204,7 +204,7 @@ TEST_F(Mda, ReadErrorOnTheMessageKillsTheCommandBeforeItSeesTheEnd) {
 }
 
 TEST(MdaOutcome, MapsWaitStatuses) {
-    EXPECT_EQ(mda_outcome(0, "").kind, Kind::Ok);
+    EXPECT_EQ(mda_outcome(0, "").kind, Kind::Delivered);
     EXPECT_EQ(mda_outcome(75 << 8, "a\nb\n\n").text, "4.3.0 mda exited 75 (temporary failure): b");
     EXPECT_EQ(mda_outcome(SIGKILL, "").text, "4.3.0 mda terminated by signal 9");
     EXPECT_EQ(mda_outcome(64 << 8, "bad\tline\n").text,
@@ -239,7 +239,7 @@ class ShellQuoteThroughSh : public Mda {
     /// Runs `printf %s <quoted>` through deliver_mda; what printf received.
     std::string round_trip(std::string const& value) {
         auto const out = deliver_mda(delivery("printf %s " + shell_quote(value) + " > arg"));
-        EXPECT_EQ(out.kind, Kind::Ok) << out.text;
+        EXPECT_EQ(out.kind, Kind::Delivered) << out.text;
         return home_file("arg");
     }
 };

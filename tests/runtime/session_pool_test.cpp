@@ -141,6 +141,35 @@ class SessionPoolTest : public ::testing::Test {
         return seen;
     }
 
+    /// An idle session parked at `parked`, then an acquire for `wanted`, another key whose host's
+    /// or domain's limit leaves no room: the idle session is evicted at once (QUIT, then closed)
+    /// and its slot goes to `wanted`, with no session to reuse.
+    void expect_eviction(SessionPlace const& parked, SessionPlace const& wanted) {
+        tcp::socket server(io_);
+        auto live = session("s1", server);
+        auto const seen = serve_peer(std::move(server));
+        run([&]() -> asio::awaitable<void> {
+            auto acquiring = pool_.acquire(parked, 1s);
+            auto lease = co_await std::move(acquiring);
+            lease->session = std::move(live);
+            pool_.park(parked.key, std::move(*lease), 30s);
+            auto const start = std::chrono::steady_clock::now();
+            auto acquiring2 = pool_.acquire(wanted, 5s);
+            auto fresh = co_await std::move(acquiring2);
+            EXPECT_LT(std::chrono::steady_clock::now() - start, 1s) << "waited instead of evicting";
+            EXPECT_TRUE(fresh.has_value() && fresh->session == nullptr);
+            EXPECT_EQ(pool_.parked(), 0U);
+            EXPECT_EQ(pool_.connections_to(wanted.host), 1U);
+            if (parked.host != wanted.host) {
+                EXPECT_EQ(pool_.connections_to(parked.host), 0U);
+            }
+            auto waiting = wait_until(
+                io_, [&] { return seen->eof; }, 10s);
+            EXPECT_TRUE(co_await std::move(waiting)) << "the evicted session was not closed";
+        });
+        EXPECT_EQ(seen->received, "QUIT\r\n");
+    }
+
     template <typename F> void run(F body) {
         bool finished = false;
         asio::co_spawn(
@@ -384,48 +413,11 @@ TEST_F(SessionPoolTest, KeepaliveExpirySendsQuitAndCloses) {
 }
 
 TEST_F(SessionPoolTest, AFullHostEvictsAnIdleSessionParkedUnderAnotherKey) {
-    tcp::socket server(io_);
-    auto live = session("s1", server);
-    auto const seen = serve_peer(std::move(server));
-    run([&]() -> asio::awaitable<void> {
-        auto acquiring = pool_.acquire(place("a", 1), 1s);
-        auto lease = co_await std::move(acquiring);
-        lease->session = std::move(live);
-        pool_.park("a", std::move(*lease), 30s);
-        auto const start = std::chrono::steady_clock::now();
-        auto acquiring2 = pool_.acquire(place("b", 1), 5s);
-        auto fresh = co_await std::move(acquiring2);
-        EXPECT_LT(std::chrono::steady_clock::now() - start, 1s) << "waited instead of evicting";
-        EXPECT_TRUE(fresh.has_value());
-        EXPECT_EQ(fresh->session, nullptr);
-        EXPECT_EQ(pool_.parked(), 0U);
-        EXPECT_EQ(pool_.connections_to("127.0.0.1"), 1U);
-        auto waiting = wait_until(
-            io_, [&] { return seen->eof; }, 10s);
-        EXPECT_TRUE(co_await std::move(waiting)) << "the evicted session was not closed";
-    });
-    EXPECT_EQ(seen->received, "QUIT\r\n");
+    expect_eviction(place("a", 1), place("b", 1));
 }
 
 TEST_F(SessionPoolTest, AFullDomainEvictsAnIdleSessionToAnotherHostOfIt) {
-    tcp::socket server(io_);
-    auto live = session("s1", server);
-    auto const seen = serve_peer(std::move(server));
-    run([&]() -> asio::awaitable<void> {
-        auto acquiring = pool_.acquire(place("a", 10, 1, "127.0.0.1"), 1s);
-        auto lease = co_await std::move(acquiring);
-        lease->session = std::move(live);
-        pool_.park("a", std::move(*lease), 30s);
-        auto acquiring2 = pool_.acquire(place("b", 10, 1, "127.0.0.2"), 5s);
-        auto fresh = co_await std::move(acquiring2);
-        EXPECT_TRUE(fresh.has_value());
-        EXPECT_EQ(pool_.connections_to("127.0.0.1"), 0U);
-        EXPECT_EQ(pool_.connections_to("127.0.0.2"), 1U);
-        auto waiting = wait_until(
-            io_, [&] { return seen->eof; }, 10s);
-        EXPECT_TRUE(co_await std::move(waiting));
-    });
-    EXPECT_EQ(seen->received, "QUIT\r\n");
+    expect_eviction(place("a", 10, 1, "127.0.0.1"), place("b", 10, 1, "127.0.0.2"));
 }
 
 } // namespace

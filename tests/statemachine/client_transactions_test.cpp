@@ -127,6 +127,18 @@ S: 221 bye
     EXPECT_EQ(w.outcome(2), O::Deferred); // never sent
 }
 
+// What the queue hears of a recipient (one enum for the relay, LMTP and local deliveries): a
+// deferred recipient is tried again later. The numbers are ipc::DeliveryStatus's wire bytes.
+TEST(ClientTransactions, ADeferredRecipientIsATemporaryFailureForTheQueue) {
+    EXPECT_EQ(delivery_status(O::Delivered), DeliveryStatus::Delivered);
+    EXPECT_EQ(delivery_status(O::TempFail), DeliveryStatus::TempFail);
+    EXPECT_EQ(delivery_status(O::PermFail), DeliveryStatus::PermFail);
+    EXPECT_EQ(delivery_status(O::Deferred), DeliveryStatus::TempFail);
+    EXPECT_EQ(static_cast<int>(DeliveryStatus::Delivered), 0);
+    EXPECT_EQ(static_cast<int>(DeliveryStatus::TempFail), 1);
+    EXPECT_EQ(static_cast<int>(DeliveryStatus::PermFail), 2);
+}
+
 TEST(ClientTransactions, TheDriverResubmitsDeferredRecipientsOnTheSameConnection) {
     ClientWire w(client_params(), client_message({"b", "c"}));
     w.queued.push_back(client_message({"c"}));

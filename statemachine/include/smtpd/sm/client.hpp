@@ -15,6 +15,7 @@
 #include "smtpd/sm/action.hpp"
 #include "smtpd/sm/client_reply.hpp"
 #include "smtpd/sm/table.hpp"
+#include "smtpd/sm/verdicts.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -99,6 +100,20 @@ struct ClientOffer {
 /// A recipient's fate. Deferred: 452 to its RCPT (RFC 5321 §4.5.3.1.10, too many recipients):
 /// not failed, to be sent again in a new transaction (on this connection, if the driver can).
 enum class ClientOutcome : unsigned char { Delivered, TempFail, PermFail, Deferred };
+
+/// What a recipient's fate means for its delivery: Deferred is a later attempt, so TempFail.
+constexpr DeliveryStatus delivery_status(ClientOutcome outcome) {
+    switch (outcome) {
+    case ClientOutcome::Delivered:
+        return DeliveryStatus::Delivered;
+    case ClientOutcome::PermFail:
+        return DeliveryStatus::PermFail;
+    case ClientOutcome::TempFail:
+    case ClientOutcome::Deferred:
+        break;
+    }
+    return DeliveryStatus::TempFail;
+}
 
 // --- events ---
 
