@@ -116,9 +116,10 @@ Result<void> Spool::commit(IncomingMessage& message, QueuedEnvelope const& envel
     if (::rename(dir.c_str(), target.c_str()) != 0) {
         return last_error();
     }
-    // The rename is durable once queue/ is: journaling file systems commit both sides of a
-    // rename in one transaction, so incoming/ needs no sync of its own.
-    return sync_dir(queue_dir());
+    if (auto r = sync_dir(queue_dir()); !r) {
+        return r.error();
+    }
+    return sync_dir(incoming_dir());
 }
 
 Result<void> Spool::commit_or_drop(IncomingMessage& message, QueuedEnvelope const& envelope) {

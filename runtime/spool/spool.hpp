@@ -2,7 +2,7 @@
 //   incoming/<id>/message   content being received (removed at start: never acknowledged)
 //   queue/<id>/{message,envelope}   committed messages, waiting for delivery
 // Commit order (the 250 promise): fsync message, write+fsync envelope, fsync incoming/<id>,
-// rename incoming/<id> -> queue/<id> (atomic), fsync queue/: four syncs. Only then is the
+// rename incoming/<id> -> queue/<id> (atomic), fsync queue/ and incoming/. Only then is the
 // message acknowledged. Removal after delivery unlinks the envelope first, so a crash midway
 // leaves a directory recovery recognises as delivered.
 // Depends on: common/, spool/envelope.hpp.
