@@ -50,6 +50,42 @@ bool exists(std::string const& path) {
 
 } // namespace
 
+void FreeDirs::add(std::vector<std::string> names) {
+    std::lock_guard const lock(mutex_);
+    for (auto& name : names) {
+        if (names_.size() + reserved_ < kMaxFree) {
+            names_.push_back(std::move(name));
+        }
+    }
+}
+
+std::optional<std::string> FreeDirs::take() {
+    std::lock_guard const lock(mutex_);
+    if (names_.empty()) {
+        return std::nullopt;
+    }
+    std::string name = std::move(names_.back());
+    names_.pop_back();
+    return name;
+}
+
+bool FreeDirs::reserve() {
+    std::lock_guard const lock(mutex_);
+    if (names_.size() + reserved_ >= kMaxFree) {
+        return false;
+    }
+    ++reserved_;
+    return true;
+}
+
+void FreeDirs::put(std::string name) {
+    std::lock_guard const lock(mutex_);
+    --reserved_;
+    if (!name.empty()) {
+        names_.push_back(std::move(name));
+    }
+}
+
 void IncomingMessage::write(std::string_view bytes) {
     if (error_) {
         return;
@@ -69,17 +105,56 @@ Result<Fd> IncomingMessage::share_fd() const {
 
 Result<Spool> Spool::open(std::string root) {
     Spool spool(std::move(root));
-    for (auto const& dir : {spool.root_, spool.incoming_dir(), spool.queue_dir()}) {
+    for (auto const& dir :
+         {spool.root_, spool.incoming_dir(), spool.queue_dir(), spool.free_dir()}) {
         if (auto r = make_dirs(dir, kDirMode); !r) {
             return r.error();
         }
     }
+    spool.free_->add(list_dir(spool.free_dir()));
     return spool;
+}
+
+std::optional<IncomingMessage> Spool::reuse(std::string const& id) {
+    auto name = free_->take();
+    if (!name) {
+        return std::nullopt;
+    }
+    std::string const dir = incoming_dir() + "/" + id;
+    if (::renameat2(AT_FDCWD, (free_dir() + "/" + *name).c_str(), AT_FDCWD, dir.c_str(),
+                    RENAME_NOREPLACE) != 0) {
+        return std::nullopt; // gone, or the id is taken: a new directory will do
+    }
+    auto fd = open_file(dir + "/message", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (!fd) {
+        remove_tree(dir);
+        return std::nullopt;
+    }
+    return IncomingMessage(id, std::move(fd).value());
+}
+
+bool Spool::recycle(std::string const& dir, std::string const& id) {
+    if (!free_->reserve()) {
+        return false;
+    }
+    std::string const target = free_dir() + "/" + id;
+    if (::renameat2(AT_FDCWD, dir.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) != 0) {
+        free_->put({});
+        return false;
+    }
+    // Emptied only once out of queue/: no queued message is ever seen truncated.
+    static_cast<void>(::truncate((target + "/message").c_str(), 0));
+    static_cast<void>(::truncate((target + "/envelope").c_str(), 0));
+    free_->put(id);
+    return true;
 }
 
 Result<IncomingMessage> Spool::begin() {
     for (;;) {
         std::string id = random_id();
+        if (auto reused = reuse(id)) {
+            return std::move(*reused);
+        }
         std::string const dir = incoming_dir() + "/" + id;
         if (::mkdir(dir.c_str(), kDirMode) != 0) {
             if (errno == EEXIST) {
@@ -106,7 +181,8 @@ Result<void> Spool::commit(IncomingMessage& message, QueuedEnvelope const& envel
     }
     kill_point("after-content-fsync");
     message.fd_.reset();
-    if (auto r = write_file_synced(dir + "/envelope", encode_envelope(envelope), O_EXCL); !r) {
+    // O_TRUNC: a reused directory holds the emptied envelope of an earlier message.
+    if (auto r = write_file_synced(dir + "/envelope", encode_envelope(envelope), O_TRUNC); !r) {
         return r.error();
     }
     if (auto r = sync_dir(dir); !r) {
@@ -132,7 +208,10 @@ Result<void> Spool::commit_or_drop(IncomingMessage& message, QueuedEnvelope cons
 
 void Spool::abort(IncomingMessage& message) {
     message.fd_.reset();
-    remove_tree(incoming_dir() + "/" + message.id_);
+    std::string const dir = incoming_dir() + "/" + message.id_;
+    if (!recycle(dir, message.id_)) {
+        remove_tree(dir);
+    }
 }
 
 std::size_t Spool::drop_incoming() {
@@ -191,10 +270,12 @@ std::string Spool::message_path(std::string const& id) const {
 
 Result<void> Spool::remove(std::string const& id) {
     std::string const dir = queue_dir() + "/" + id;
-    if (::unlink((dir + "/envelope").c_str()) != 0) {
-        return last_error();
+    if (!recycle(dir, id)) {
+        if (::unlink((dir + "/envelope").c_str()) != 0) {
+            return last_error();
+        }
+        remove_tree(dir);
     }
-    remove_tree(dir);
     return sync_dir(queue_dir());
 }
 

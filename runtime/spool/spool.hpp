@@ -1,11 +1,10 @@
-// The durable on-disk queue. Layout under the spool directory:
-//   incoming/<id>/message   content being received (removed at start: never acknowledged)
-//   queue/<id>/{message,envelope}   committed messages, waiting for delivery
-// Commit order (the 250 promise): fsync message, write+fsync envelope, fsync incoming/<id>,
-// rename incoming/<id> -> queue/<id> (atomic), fsync queue/ and incoming/. Only then is the
-// message acknowledged. Removal after delivery unlinks the envelope first, so a crash midway
-// leaves a directory recovery recognises as delivered.
-// Depends on: common/, spool/envelope.hpp.
+// The durable on-disk queue (docs/arch/queue.md). incoming/<id>/message: content being received
+// (removed at start); queue/<id>/{message,envelope}: committed, waiting; free/<id>: emptied
+// directories of delivered messages, reused by begin(). Commit (the 250 promise): fsync message,
+// write+fsync envelope, fsync incoming/<id>, rename to queue/<id>, fsync queue/ and incoming/.
+// Removal moves the directory to free/ in one rename (or, free/ full, unlinks the envelope
+// first), so a crash midway leaves it queued or gone, never half. Reuse spares the file system
+// an inode allocation and release per file and message. Depends on: common/, spool/envelope.hpp.
 #pragma once
 
 #include "common/fs.hpp"
@@ -13,6 +12,9 @@
 #include "spool/envelope.hpp"
 
 #include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +36,26 @@ class IncomingMessage {
     std::string id_;
     Fd fd_;
     std::error_code error_;
+};
+
+/// How many emptied message directories free/ keeps.
+inline constexpr std::size_t kMaxFree = 1024;
+
+/// The names under free/; begin() takes them on the queue's event loop while removals on its
+/// disk threads add them, hence the lock.
+class FreeDirs {
+  public:
+    void add(std::vector<std::string> names);
+    [[nodiscard]] std::optional<std::string> take();
+    /// Reserves a place for one more; false when kMaxFree are kept or reserved already.
+    [[nodiscard]] bool reserve();
+    /// Fills a reserved place with `name`, or gives it back when `name` is empty.
+    void put(std::string name);
+
+  private:
+    std::mutex mutex_;
+    std::vector<std::string> names_;
+    std::size_t reserved_ = 0;
 };
 
 class Spool {
@@ -70,8 +92,16 @@ class Spool {
     explicit Spool(std::string root) : root_(std::move(root)) {}
     [[nodiscard]] std::string incoming_dir() const { return root_ + "/incoming"; }
     [[nodiscard]] std::string queue_dir() const { return root_ + "/queue"; }
+    [[nodiscard]] std::string free_dir() const { return root_ + "/free"; }
+    /// incoming/<id> made from a free directory, its message file emptied and open; none when
+    /// no free directory could be used.
+    [[nodiscard]] std::optional<IncomingMessage> reuse(std::string const& id);
+    /// Moves `dir` to free/ and empties its files there; false, with nothing done, when free/
+    /// is full or the move fails.
+    [[nodiscard]] bool recycle(std::string const& dir, std::string const& id);
 
     std::string root_;
+    std::shared_ptr<FreeDirs> free_ = std::make_shared<FreeDirs>();
 };
 
 } // namespace smtpd::rt

@@ -1,10 +1,12 @@
 // The spool on a real directory: commit moves a message into the queue with its envelope,
-// abort leaves nothing, recovery removes never-acknowledged files and keeps committed ones.
+// abort leaves nothing, recovery removes never-acknowledged files and keeps committed ones,
+// removed and aborted messages' directories are emptied into free/ (at most kMaxFree) and reused.
 #include "spool/spool.hpp"
 #include "temp_dir.hpp"
 
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 namespace smtpd::rt {
 namespace {
@@ -73,6 +75,73 @@ TEST(Spool, RemoveDeletesTheQueuedMessage) {
     std::string const id = msg.value().id();
     ASSERT_TRUE(spool.value().commit(msg.value(), envelope_for(id)));
     ASSERT_TRUE(spool.value().remove(id));
+    EXPECT_TRUE(fs::is_empty(dir.path() + "/queue"));
+}
+
+/// Commits a message with `content` and returns its id.
+std::string committed(Spool& spool, std::string const& content) {
+    auto msg = spool.begin();
+    EXPECT_TRUE(msg);
+    msg.value().write(content);
+    std::string const id = msg.value().id();
+    EXPECT_TRUE(spool.commit(msg.value(), envelope_for(id)));
+    return id;
+}
+
+TEST(Spool, ARemovedMessagesDirectoryIsEmptiedAndReusedByTheNextMessage) {
+    testing::TempDir dir;
+    auto spool = Spool::open(dir.path());
+    ASSERT_TRUE(spool);
+    std::string const old_id = committed(spool.value(), "Subject: old\r\n\r\nsecret\r\n");
+    struct stat before {};
+    ASSERT_EQ(::stat((dir.path() + "/queue/" + old_id).c_str(), &before), 0);
+    ASSERT_TRUE(spool.value().remove(old_id));
+    EXPECT_TRUE(fs::is_empty(dir.path() + "/queue"));
+    ASSERT_TRUE(fs::exists(dir.path() + "/free/" + old_id));
+    EXPECT_EQ(fs::file_size(dir.path() + "/free/" + old_id + "/message"), 0U);
+    EXPECT_EQ(fs::file_size(dir.path() + "/free/" + old_id + "/envelope"), 0U);
+
+    std::string const id = committed(spool.value(), "Subject: new\r\n\r\nhi\r\n");
+    EXPECT_TRUE(fs::is_empty(dir.path() + "/free"));
+    struct stat after {};
+    ASSERT_EQ(::stat((dir.path() + "/queue/" + id).c_str(), &after), 0);
+    EXPECT_EQ(after.st_ino, before.st_ino); // the same directory, not a new one
+    auto const content = read_file(spool.value().message_path(id));
+    ASSERT_TRUE(content);
+    EXPECT_EQ(content.value(), "Subject: new\r\n\r\nhi\r\n");
+    EXPECT_EQ(spool.value().load_envelope(id).value(), envelope_for(id));
+}
+
+TEST(Spool, AnAbortedMessageIsEmptiedBeforeItsDirectoryIsReused) {
+    testing::TempDir dir;
+    auto spool = Spool::open(dir.path());
+    ASSERT_TRUE(spool);
+    auto msg = spool.value().begin();
+    ASSERT_TRUE(msg);
+    msg.value().write("Subject: never acknowledged\r\n\r\nlong body\r\n");
+    spool.value().abort(msg.value());
+    EXPECT_TRUE(fs::is_empty(dir.path() + "/incoming"));
+    std::string const id = committed(spool.value(), "x\r\n");
+    EXPECT_EQ(read_file(spool.value().message_path(id)).value(), "x\r\n");
+}
+
+TEST(Spool, FreeKeepsAtMostItsLimitAndRemovesTheRest) {
+    testing::TempDir dir;
+    auto first = Spool::open(dir.path());
+    ASSERT_TRUE(first);
+    std::string const a = committed(first.value(), "a\r\n");
+    std::string const b = committed(first.value(), "b\r\n");
+    for (std::size_t i = 0; i + 1 < kMaxFree; ++i) {
+        fs::create_directory(dir.path() + "/free/" + std::to_string(i));
+    }
+    auto spool = Spool::open(dir.path()); // a restart: finds kMaxFree - 1 of them
+    ASSERT_TRUE(spool);
+    ASSERT_TRUE(spool.value().remove(a)); // the last place
+    ASSERT_TRUE(spool.value().remove(b)); // none left: removed
+    EXPECT_TRUE(fs::exists(dir.path() + "/free/" + a));
+    EXPECT_FALSE(fs::exists(dir.path() + "/free/" + b));
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir.path() + "/free"), {}),
+              static_cast<std::ptrdiff_t>(kMaxFree));
     EXPECT_TRUE(fs::is_empty(dir.path() + "/queue"));
 }
 
