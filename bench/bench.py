@@ -311,29 +311,30 @@ def main(argv):
     return 0
 
 
-def relay_main(argv):
-    """bench.py relay: end-to-end relay throughput and latency, ours and Postfix (relay.py)."""
-    ap = argparse.ArgumentParser(prog="bench.py relay")
-    ap.add_argument("--quick", action="store_true", help="300 messages, one round (< 1 minute)")
-    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds per MTA")
+def sub_command_parser(prog, section, quick_help, rounds):
+    """The options bench.py relay and bench.py curves share."""
+    ap = argparse.ArgumentParser(prog=prog)
+    ap.add_argument("--quick", action="store_true", help=quick_help)
+    ap.add_argument("--rounds", type=int, default=rounds, help="alternating rounds per MTA")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs/performance.md"),
-                    help="Markdown file whose relay section is replaced ('' for none)")
+                    help="Markdown file whose %s section is replaced ('' for none)" % section)
     ap.add_argument("--only", action="append", choices=("ours", "postfix"),
                     help="measure only this MTA (repeatable)")
+    return ap
+
+
+def relay_main(argv):
+    """bench.py relay: end-to-end relay throughput and latency, ours and Postfix (relay.py)."""
+    ap = sub_command_parser("bench.py relay", "relay", "300 messages, one round (< 1 minute)", 2)
     import relay
     return relay.main(ap.parse_args(argv))
 
 
 def curves_main(argv):
     """bench.py curves: scaling curves, ours and Postfix (curves.py)."""
-    ap = argparse.ArgumentParser(prog="bench.py curves")
-    ap.add_argument("--quick", action="store_true", help="small counts, one round (< 3 minutes)")
-    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")
-    ap.add_argument("--out", default=os.path.join(ROOT, "docs/performance.md"),
-                    help="Markdown file whose curves section is replaced ('' for none)")
+    ap = sub_command_parser("bench.py curves", "curves",
+                            "about a tenth of the messages, one round (< 3 minutes)", 3)
     ap.add_argument("--plots", help="directory of the PNG plots (default: perf/ beside --out)")
-    ap.add_argument("--only", action="append", choices=("ours", "postfix"),
-                    help="measure only this server (repeatable)")
     import curves
     return curves.main(ap.parse_args(argv))
 

@@ -41,15 +41,18 @@ GREETING_TIMEOUT = 10.0
 NAMES = {"ours": "ours", "postfix": "Postfix 3.7"}
 
 # A curve: its key (also the PNG's name), title, x-axis label, and points (x, messages in a full
-# run, messages with --quick; for "idle" the x is the number of connections and no message is sent).
+# run, messages with --quick; for "idle" the x is the number of connections and no message is
+# sent). The counts keep a full run (3 rounds) under 30 minutes on 2 cores, --quick under 3: the
+# deliveries of the recipients curve (10,000 at 100 recipients) and Postfix's start, stop and
+# process per connection take most of it.
 Curve = collections.namedtuple("Curve", "key title xlabel points")
 CURVES = [
     Curve("size", "Accept throughput vs message size", "message size",
-          [(KIB, 3000, 300), (64 * KIB, 1000, 100), (MIB, 200, 20), (10 * MIB, 30, 4)]),
+          [(KIB, 2000, 300), (64 * KIB, 1000, 100), (MIB, 200, 20), (10 * MIB, 30, 4)]),
     Curve("recipients", "Accept throughput vs recipients per message", "recipients per message",
-          [(1, 2000, 200), (10, 1000, 100), (100, 200, 20)]),
+          [(1, 2000, 200), (10, 500, 100), (100, 100, 20)]),
     Curve("sessions", "Accept throughput vs concurrent sessions", "concurrent sessions",
-          [(1, 1000, 100), (10, 2000, 200), (100, 3000, 300), (1000, 4000, 1000)]),
+          [(1, 1000, 100), (10, 2000, 200), (100, 2000, 300), (1000, 2000, 1000)]),
     Curve("idle", "Memory vs idle connections", "idle connections",
           [(100, 0, 0), (1000, 0, 0), (10000, 0, 0)]),
 ]
@@ -139,6 +142,10 @@ def idle_memory(server, connections):
     """PSS of the server's processes idle and with `connections` idle sessions open (each
     opened once the one before had its greeting), and the time to the 220 of one more session
     with them open (GREETING_PROBES probes, one after the other)."""
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if limit != resource.RLIM_INFINITY and limit < connections + 100:
+        raise RuntimeError("RLIMIT_NOFILE is %d here, too low for %d connections" % (
+            limit, connections))
     time.sleep(1)  # the start-up settles
     idle = bench.pss_kib(server.pids())
     socks = bench.idle_connections(server.port, connections, timeout=60 + 0.05 * connections)
@@ -149,11 +156,10 @@ def idle_memory(server, connections):
     finally:
         for s in socks:
             s.close()
-    answered = [p for p in probes if p is not None]
+    times = [math.inf if p is None else p for p in probes]  # inf: no 220 in time
     return {"pss_mib": loaded / 1024.0, "added_mib": (loaded - idle) / 1024.0,
             "kib_per_conn": (loaded - idle) / connections,
-            "greeting_ms": statistics.median(answered) if answered else None,
-            "greeting_max_ms": max(answered) if len(answered) == len(probes) else None}
+            "greeting_ms": statistics.median(times), "greeting_max_ms": max(times)}
 
 
 def measure_point(server, curve, x, messages):
@@ -196,6 +202,7 @@ def run(makers, curves, rounds, quick):
             for x, full, short in curve.points:
                 for name in (n for n in order if applies(n, curve, x)):
                     where = "round %d %s %s %s" % (round_no + 1, name, curve.key, label(curve, x))
+                    began = time.monotonic()
                     try:
                         figures = measure_alone(makers[name], curve, x, short if quick else full)
                     except Exception as e:  # reported, not fatal: the other points still run
@@ -203,8 +210,9 @@ def run(makers, curves, rounds, quick):
                         print("%s FAILED: %s" % (where, e), flush=True)
                         continue
                     results[(curve.key, x)][name].append(figures)
-                    print("%s %s" % (where, " ".join("%s=%s" % (k, cell(v))
-                                                     for k, v in figures.items())), flush=True)
+                    print("%s %s (%.0f s)" % (where, " ".join("%s=%s" % (k, cell(v)) for k, v in
+                                                             figures.items()),
+                                              time.monotonic() - began), flush=True)
     return results, failures
 
 
@@ -216,8 +224,10 @@ def label(curve, x):
 
 
 def cell(value, digits=1):
-    """A figure for a table: n/a when not measured."""
-    return "n/a" if value is None else "%.*f" % (digits, value)
+    """A figure for a table: n/a when not measured; an infinite time is a 220 that never came."""
+    if value is None:
+        return "n/a"
+    return "none in %.0f s" % GREETING_TIMEOUT if value == math.inf else "%.*f" % (digits, value)
 
 
 def median(results, curve, x, name, key):
@@ -263,11 +273,17 @@ def table(results, curve, names):
     return "\n".join(lines)
 
 
-def growth_word(slope):
-    """How a cost grows, from the slope of log(cost) against log(x)."""
-    if slope < -0.1:
+# A fitted cost that changes by less than this factor over a whole curve is called flat.
+FLAT = 1.25
+
+
+def growth_word(slope, span):
+    """How a cost grows, from the slope of log(cost) against log(x) and the span of x (last
+    over first): flat when the fitted line changes by less than FLAT over the span."""
+    fitted = span ** slope
+    if fitted < 1 / FLAT:
         return "falling"
-    if slope <= 0.1:
+    if fitted <= FLAT:
         return "flat"
     if slope < 0.85:
         return "sublinear"
@@ -311,15 +327,15 @@ def sentence(results, curve, names):
             parts.append("%s: too few points measured" % NAMES[name])
             continue
         factor, slope, steep = growth(points)
+        word = growth_word(slope, points[-1][0] / points[0][0])
         part = "%s ×%s from %s to %s (%s; log-log slope %.2f)" % (
             NAMES[name], "{:,.0f}".format(factor) if factor >= 100 else "%.3g" % factor,
-            label(curve, points[0][0]), label(curve, points[-1][0]),
-            growth_word(slope), slope)
-        if steep and growth_word(slope) != "worse than linear":
+            label(curve, points[0][0]), label(curve, points[-1][0]), word, slope)
+        if steep and word != "worse than linear":
             part += ", worse than linear from %s" % ", from ".join(
                 "%s to %s" % (label(curve, a), label(curve, b)) for a, b in steep)
         parts.append(part)
-    return "How the %s grows with the %s: %s." % (what, curve.xlabel, "; ".join(parts))
+    return "How the %s changes with the %s: %s." % (what, curve.xlabel, "; ".join(parts))
 
 
 DEBIAN_PACKAGES = "/usr/lib/python3/dist-packages"
@@ -376,7 +392,7 @@ def plot(path, results, curve, names):
     for ax, (key, ylabel) in zip(axes, panels):
         for name, marker in zip(names, ("o", "s")):
             points = [(x, median(results, curve, x, name, key)) for x in xs]
-            points = [(x, y) for x, y in points if y is not None and y > 0]
+            points = [(x, y) for x, y in points if y is not None and 0 < y < math.inf]
             if points:
                 ax.plot(*zip(*points), marker=marker, label=NAMES[name])
         ax.set_xscale("log")
@@ -394,19 +410,17 @@ def plot(path, results, curve, names):
     plt.close(fig)
 
 
-def report(results, failures, names, context):
-    """The section of docs/performance.md: the method, then per curve its table, its plot and
-    its sentence, then the failures. `context`: rounds, quick, nofile, load, plots ({key: link})."""
-    out = [
-        SECTION,
-        "",
+def method(context):
+    """The paragraph that opens the section: machine, method, how to read the tables."""
+    return (
         "Generated on %s (%s, %d cores of %s, %s; load average %s at the start, %s at the end). "
         "One dimension varied at a time from a base of %d-octet messages to one recipient over "
         "%d concurrent sessions that keep their connections (Postfix's smtp-source -d), every "
         "recipient delivered to a Maildir; each point measured alone on a freshly started "
         "server, ours and Postfix 3.7 alternating, %d round(s)%s, each figure the median over "
         "the rounds (the recipients curve at 1 and the sessions curve at %d are the same "
-        "configuration measured twice: their difference is the noise). Throughput: messages (or recipients, or MiB) over smtp-source's run time; "
+        "configuration measured twice: their difference is the noise). Throughput: messages "
+        "(or recipients, or MiB) over smtp-source's run time; "
         "server CPU per message: all the server's processes from the first message until every "
         "recipient is in the Maildir. Memory: PSS summed over the server's processes with the "
         "idle connections open, each opened once the one before had its 220; Postfix, a "
@@ -415,14 +429,20 @@ def report(results, failures, names, context):
         "server CPU ms/msg, deliveries included; delivered, the share of the recipients in the "
         "Maildir at the end (1.000: all). RLIMIT_NOFILE %d for the servers and the client. "
         "Each curve's sentence gives its cost's factor from the first point to the last and "
-        "the slope of the least-squares line through its points on log-log scales: within "
-        "±0.1 flat, 0.85 to 1.15 linear, above that worse than linear." % (
+        "the slope of the least-squares line through its points on log-log scales: flat when "
+        "that line changes by less than 25 %% over the curve (falling when it drops more), "
+        "else sublinear below a slope of 0.85, linear up to 1.15, worse than linear above." % (
             datetime.date.today().isoformat(), platform.platform(), os.cpu_count(),
             relay.cpu_model(), platform.machine(), context["load"][0], context["load"][1],
             BASE_SIZE, BASE_SESSIONS, context["rounds"],
             " (--quick counts)" if context["quick"] else "", BASE_SESSIONS,
-            "{:,}".format(POSTFIX_MAX_CONNECTIONS), GREETING_PROBES, context["nofile"]),
-        ""]
+            "{:,}".format(POSTFIX_MAX_CONNECTIONS), GREETING_PROBES, context["nofile"]))
+
+
+def report(results, failures, names, context):
+    """The section of docs/performance.md: the method, then per curve its table, its plot and
+    its sentence, then the failures. `context`: rounds, quick, nofile, load, plots ({key: link})."""
+    out = [SECTION, "", method(context), ""]
     for curve in CURVES:
         out += ["### %s" % curve.title, "", table(results, curve, names), ""]
         if curve.key in context["plots"]:
@@ -434,8 +454,10 @@ def report(results, failures, names, context):
 
 
 def draw_plots(results, names, out, plots_dir):
-    """One PNG per curve in `plots_dir` (default: perf/ beside `out`); {curve key: the link to
-    it from `out`'s directory}."""
+    """One PNG per curve in `plots_dir` (default: perf/ beside `out`; none without either);
+    {curve key: the link to it from `out`'s directory}."""
+    if not out and not plots_dir:
+        return {}
     base = os.path.dirname(os.path.abspath(out)) if out else os.getcwd()
     plots_dir = plots_dir or os.path.join(base, "perf")
     os.makedirs(plots_dir, exist_ok=True)
