@@ -5,12 +5,16 @@ in CI), as root, after .ci/build and .ci/refs:
 
     sudo python3 bench/bench.py [--quick] [--out docs/performance.md]
     sudo python3 bench/bench.py relay [--quick] [--out docs/performance.md]   (bench/relay.py)
+    sudo python3 bench/bench.py curves [--quick] [--out docs/performance.md]  (bench/curves.py)
 
 Figures per server: accept throughput with 20 concurrent sessions (a new connection per message,
 and reused connections with smtp-source -d), one-session throughput, memory (PSS summed over all
 server processes) idle and with 500 idle connections, and server CPU seconds per 1,000 messages.
 Each figure is printed with the ratios ours/OpenSMTPD and ours/Postfix; the table goes to
-docs/performance.md with the machine and the date.
+docs/performance.md with the machine and the date; the sections of the other sub-commands in
+that file are kept. The binaries come from build/release and build/refs of this checkout, or
+from the directories named by the environment variables SMTPD_BENCH_BUILD (a release build
+directory) and SMTPD_BENCH_REFS (the directory .ci/refs fills).
 """
 import argparse
 import datetime
@@ -24,21 +28,32 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "conformance"))
 import refservers  # noqa: E402
+import sections  # noqa: E402
 
-POSTFIX = os.path.join(ROOT, "build/refs/postfix")
+BUILD = os.environ.get("SMTPD_BENCH_BUILD") or os.path.join(ROOT, "build/release")
+REFS = os.environ.get("SMTPD_BENCH_REFS") or os.path.join(ROOT, "build/refs")
+SMTPD = os.path.join(BUILD, "runtime/smtpd")
+POSTFIX = os.path.join(REFS, "postfix")
 SMTP_SOURCE = os.path.join(POSTFIX, "usr/sbin/smtp-source")
 MESSAGE_SIZE = 4096
 
 
-def smtp_source(port, sessions, messages, reuse):
+def smtp_source(port, sessions, messages, reuse, size=MESSAGE_SIZE, recipients=1, timeout=1800):
+    """Runs smtp-source against 127.0.0.1:`port` (`sessions` in parallel, `messages` in all of
+    about `size` octets, each to `recipients` recipients: rcpt@localhost, or 1rcpt@localhost,
+    2rcpt@localhost ...; reuse: smtp-source -d, connections kept between messages); the seconds
+    it took. Raises when it fails or runs past `timeout` seconds (it is then killed)."""
     env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(POSTFIX, "usr/lib/postfix"))
-    cmd = [SMTP_SOURCE, "-s", str(sessions), "-m", str(messages), "-l", str(MESSAGE_SIZE),
-           "-f", "bench@example.org", "-t", "rcpt@localhost"]
+    cmd = [SMTP_SOURCE, "-s", str(sessions), "-m", str(messages), "-l", str(size),
+           "-r", str(recipients), "-f", "bench@example.org", "-t", "rcpt@localhost"]
     if reuse:
         cmd.append("-d")
     start = time.monotonic()
-    subprocess.run(cmd + ["127.0.0.1:%d" % port], env=env, check=True, timeout=1800,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run(cmd + ["127.0.0.1:%d" % port], env=env, timeout=timeout,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if done.returncode != 0:
+        raise RuntimeError("smtp-source exited with %d: %s" % (
+            done.returncode, done.stderr.decode("utf-8", "replace")[-500:].strip()))
     return time.monotonic() - start
 
 
@@ -68,12 +83,25 @@ def cpu_seconds(pids):
     return total / ticks
 
 
-def idle_connections(port, count):
+def idle_connections(port, count, timeout=None):
+    """`count` connections to 127.0.0.1:`port`, each once its greeting has come (the server
+    has set the session up), opened one after the other within `timeout` seconds in all (when
+    given; 30 s per connection at most). On a failure the ones opened are closed."""
+    deadline = time.monotonic() + timeout if timeout else None
     socks = []
-    for _ in range(count):
-        s = socket.create_connection(("127.0.0.1", port), timeout=30)
-        s.recv(512)  # the greeting: the server has set the session up
-        socks.append(s)
+    try:
+        for _ in range(count):
+            left = 30.0 if deadline is None else deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("%d of %d connections open after %ds" % (len(socks), count,
+                                                                             timeout))
+            s = socket.create_connection(("127.0.0.1", port), timeout=min(30.0, left))
+            socks.append(s)
+            s.recv(512)
+    except BaseException:
+        for s in socks:
+            s.close()
+        raise
     return socks
 
 
@@ -201,6 +229,8 @@ def ratio(a, b):
 def main(argv):
     if argv[:1] == ["relay"]:
         return relay_main(argv[1:])
+    if argv[:1] == ["curves"]:
+        return curves_main(argv[1:])
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small counts, for a smoke run")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds per server")
@@ -212,9 +242,8 @@ def main(argv):
              else {"messages": 5000, "single": 1000, "idle": 500, "traced": 500})
     servers = {
         # smtp-source -d sends 250 messages per session: raise the 100-per-session default.
-        "ours": lambda: refservers.Ours(os.path.join(ROOT, "build/release/runtime/smtpd"),
-                                        extra_config="smtp limit max-mails 100000"),
-        "opensmtpd": lambda: refservers.OpenSmtpd(os.path.join(ROOT, "build/refs/opensmtpd"),
+        "ours": lambda: refservers.Ours(SMTPD, extra_config="smtp limit max-mails 100000"),
+        "opensmtpd": lambda: refservers.OpenSmtpd(os.path.join(REFS, "opensmtpd"),
                                                   extra_config="smtp limit max-mails 100000"),
         "postfix": lambda: refservers.Postfix(POSTFIX),
     }
@@ -274,28 +303,40 @@ def main(argv):
         *target_lines(lambda key, higher: (best("ours", key, higher), best("postfix", key, higher))),
         ""])
     print(text)
-    import relay  # its section of the file (bench.py relay) is kept
-    try:
-        with open(args.out) as f:
-            text += "\n" + relay.relay_section(f.read())
-    except FileNotFoundError:
-        pass
+    import curves  # the sections of bench.py relay and bench.py curves are kept
+    import relay
+    text += sections.kept_sections(args.out, (relay.SECTION, curves.SECTION))
     with open(args.out, "w") as f:
         f.write(text)
     return 0
 
 
-def relay_main(argv):
-    """bench.py relay: end-to-end relay throughput and latency, ours and Postfix (relay.py)."""
-    ap = argparse.ArgumentParser(prog="bench.py relay")
-    ap.add_argument("--quick", action="store_true", help="300 messages, one round (< 1 minute)")
-    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds per MTA")
+def sub_command_parser(prog, section, quick_help, rounds):
+    """The options bench.py relay and bench.py curves share."""
+    ap = argparse.ArgumentParser(prog=prog)
+    ap.add_argument("--quick", action="store_true", help=quick_help)
+    ap.add_argument("--rounds", type=int, default=rounds, help="alternating rounds per MTA")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs/performance.md"),
-                    help="Markdown file whose relay section is replaced ('' for none)")
+                    help="Markdown file whose %s section is replaced ('' for none)" % section)
     ap.add_argument("--only", action="append", choices=("ours", "postfix"),
                     help="measure only this MTA (repeatable)")
+    return ap
+
+
+def relay_main(argv):
+    """bench.py relay: end-to-end relay throughput and latency, ours and Postfix (relay.py)."""
+    ap = sub_command_parser("bench.py relay", "relay", "300 messages, one round (< 1 minute)", 2)
     import relay
     return relay.main(ap.parse_args(argv))
+
+
+def curves_main(argv):
+    """bench.py curves: scaling curves, ours and Postfix (curves.py)."""
+    ap = sub_command_parser("bench.py curves", "curves",
+                            "about a tenth of the messages, one round (< 3 minutes)", 3)
+    ap.add_argument("--plots", help="directory of the PNG plots (default: perf/ beside --out)")
+    import curves
+    return curves.main(ap.parse_args(argv))
 
 
 if __name__ == "__main__":

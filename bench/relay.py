@@ -14,7 +14,8 @@ a file on tmpfs; the file's mtime is the arrival time. Per message the latency i
 the instant its MAIL was sent, both on the kernel's coarse real-time clock (a 4 ms tick: the
 file times' clock); the throughput is the messages over the time from the first MAIL
 to the last arrival. Depends on: conformance/refservers.py, tests/integration/netns.py and
-relay_env.py, the standard library; root (Postfix, smtp-sink's privilege drop).
+relay_env.py, bench/sections.py, the standard library; root (Postfix, smtp-sink's privilege
+drop).
 """
 import asyncio
 import datetime
@@ -32,8 +33,9 @@ import bench  # noqa: E402  (cpu_seconds; bench.py imports this module only when
 import netns  # noqa: E402
 import refservers  # noqa: E402
 import relay_env  # noqa: E402
+import sections  # noqa: E402
 
-POSTFIX = os.path.join(ROOT, "build/refs/postfix")
+POSTFIX = bench.POSTFIX
 DOMAIN = "sink.example"
 SINK_ADDRESS = "127.0.0.40"
 LOCAL_DATA = ["%s. IN MX 10 mx.%s." % (DOMAIN, DOMAIN), "mx.%s. IN A %s" % (DOMAIN, SINK_ADDRESS)]
@@ -53,8 +55,7 @@ class RelayingOurs(refservers.Ours):
 
     def __init__(self):
         # 20 sessions send all messages over reused connections: raise the 100-per-session limit.
-        super().__init__(os.path.join(ROOT, "build/release/runtime/smtpd"),
-                         extra_config="smtp limit max-mails 1000000")
+        super().__init__(bench.SMTPD, extra_config="smtp limit max-mails 1000000")
 
     def start(self, timeout=30):
         super().start(timeout)
@@ -286,33 +287,6 @@ SECTION = "## Relay, end to end"
 END_MARK = "<!-- end of the figures bench.py relay writes -->"
 
 
-def replace_section(path, section):
-    """Puts `section` (from SECTION to END_MARK) into the Markdown file at `path`, in place of
-    the figures there (notes after END_MARK stay), or at the end."""
-    try:
-        with open(path) as f:
-            text = f.read()
-    except FileNotFoundError:
-        text = "# Performance\n"
-    start = text.find(SECTION)
-    mark = text.find(END_MARK, start) if start >= 0 else -1
-    if mark >= 0:
-        text = text[:start] + section.rstrip("\n") + text[mark + len(END_MARK):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    with open(path, "w") as f:
-        f.write(text)
-
-
-def relay_section(text):
-    """The relay section of `text`, or ""."""
-    start = text.find(SECTION)
-    if start < 0:
-        return ""
-    end = text.find("\n## ", start + len(SECTION))
-    return text[start:end + 1] if end >= 0 else text[start:]
-
-
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -360,6 +334,6 @@ def main(args):
     text = report(results, count, paced, rounds, args.quick, (load_start, loadavg()))
     print(text)
     if args.out:
-        replace_section(args.out, text)
+        sections.replace_section(args.out, SECTION, END_MARK, text)
     return 0 if results["ours"] or results["postfix"] else 1
 
