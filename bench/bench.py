@@ -235,6 +235,8 @@ def main(argv):
         return relay_main(argv[1:])
     if argv[:1] == ["curves"]:
         return curves_main(argv[1:])
+    if argv[:1] == ["tls"]:
+        return tls_main(argv[1:])
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small counts, for a smoke run")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds per server")
@@ -307,9 +309,10 @@ def main(argv):
         *target_lines(lambda key, higher: (best("ours", key, higher), best("postfix", key, higher))),
         ""])
     print(text)
-    import curves  # the sections of bench.py relay and bench.py curves are kept
+    import curves  # the sections of bench.py relay, curves and tls are kept
     import relay
-    text += sections.kept_sections(args.out, (NOTES, relay.SECTION, curves.SECTION))
+    import tls
+    text += sections.kept_sections(args.out, (NOTES, tls.SECTION, relay.SECTION, curves.SECTION))
     with open(args.out, "w") as f:
         f.write(text)
     return 0
@@ -341,6 +344,13 @@ def curves_main(argv):
     ap.add_argument("--plots", help="directory of the PNG plots (default: perf/ beside --out)")
     import curves
     return curves.main(ap.parse_args(argv))
+
+
+def tls_main(argv):
+    """bench.py tls: accept throughput with STARTTLS, ours and Postfix (tls.py)."""
+    ap = sub_command_parser("bench.py tls", "tls", "400 messages, one round (< 1 minute)", 2)
+    import tls
+    return tls.main(ap.parse_args(argv))
 
 
 if __name__ == "__main__":
