@@ -223,7 +223,7 @@ void DeliveryWorkers::hand(std::shared_ptr<Worker> const& worker,
 }
 
 void DeliveryWorkers::answered(std::shared_ptr<Worker> const& worker, ipc::LocalDeliveryDone done) {
-    if (!worker->busy || *worker->busy != done.id) {
+    if (worker->busy != done.id) {
         log_error("smtpd: delivery worker {} answered a delivery it was not given: closing it",
                   worker->pid);
         worker->open = false;
@@ -269,12 +269,12 @@ bool DeliveryWorkers::reaped(pid_t pid, int status) {
 /// order: an answer it wrote before exiting is read first). A delivery it had is a temporary
 /// failure: the mailbox may or may not have the message, and a retry is the safe side.
 void DeliveryWorkers::finish_if_gone(std::shared_ptr<Worker> const& worker) {
-    if (!worker->channel_ended || !worker->exit_status) {
+    std::optional<int> const status = worker->exit_status;
+    if (!worker->channel_ended || !status) {
         return;
     }
-    if (worker->busy) {
-        answer(*worker->busy, ipc::DeliveryStatus::TempFail, describe(*worker->exit_status));
-        worker->busy.reset();
+    if (std::optional<ipc::RequestId> const busy = std::exchange(worker->busy, std::nullopt)) {
+        answer(*busy, ipc::DeliveryStatus::TempFail, describe(*status));
     }
     workers_.erase(worker->pid);
 }

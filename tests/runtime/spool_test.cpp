@@ -83,7 +83,7 @@ std::string committed(Spool& spool, std::string const& content) {
     auto msg = spool.begin();
     EXPECT_TRUE(msg);
     msg.value().write(content);
-    std::string const id = msg.value().id();
+    std::string id = msg.value().id();
     EXPECT_TRUE(spool.commit(msg.value(), envelope_for(id)));
     return id;
 }
