@@ -115,6 +115,12 @@ class Connection {
                 break;
             }
             if (std::holds_alternative<sm::NeedData>(next)) {
+                // What the last read brought of a message goes to its file now: one write(2)
+                // per read, and the space it takes is taken while it arrives (a full spool
+                // fails the message then, not at its end, after others' space came back).
+                if (tx_.message) {
+                    tx_.message->flush();
+                }
                 auto reading = read_more(buf);
                 co_await std::move(reading);
                 continue;

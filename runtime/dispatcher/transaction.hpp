@@ -38,7 +38,8 @@ struct MessageFile {
     }
 
     /// Buffered: the content arrives a line at a time, and a write(2) per line cost more than
-    /// the rest of the reception. flush() before the queue commits the file.
+    /// the rest of the reception. The connection flushes before each read and before the
+    /// queue commits the file.
     void write(std::string_view bytes) {
         if (error) {
             return;
