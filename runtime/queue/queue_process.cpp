@@ -245,6 +245,7 @@ class Queue {
                                                         std::size_t index);
     asio::awaitable<std::vector<ipc::RelayResult>>
     deliver_batch(QueuedEnvelope const& envelope, std::vector<std::uint32_t> const& batch);
+    /// Saves the envelope (save_envelope on a disk thread); a failure is logged here.
     asio::awaitable<Result<void>> save(QueuedEnvelope const& envelope);
     void control(ipc::ControlRequest const& request);
     asio::awaitable<void> deliver_locked(ipc::DeliverRequest request);
@@ -289,7 +290,11 @@ asio::awaitable<ipc::LocalDeliveryDone> Queue::deliver_one(QueuedEnvelope const&
 
 asio::awaitable<Result<void>> Queue::save(QueuedEnvelope const& envelope) {
     auto saving = save_envelope(disk_, spool_, envelope);
-    co_return co_await std::move(saving);
+    Result<void> saved = co_await std::move(saving);
+    if (!saved) {
+        log_error("queue: msgid={} cannot update envelope: {}", envelope.id, saved.error().what());
+    }
+    co_return saved;
 }
 
 /// The recipients tried together from position `next` on: a local one alone; a relayed one with
@@ -458,8 +463,6 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
         kill_point("before-queue-remove");
         auto saving = save(envelope);
         if (Result<void> const saved = co_await std::move(saving); !saved) {
-            log_error("queue: msgid={} cannot update envelope: {}", envelope.id,
-                      saved.error().what());
             peers_.send(Role::Scheduler,
                         ipc::DeliverResult{request.id, Status::TempFail, saved.error().what()});
             co_return;
@@ -468,22 +471,16 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
     if (deferred) {
         ++envelope.attempts;
         envelope.last_error = *deferred;
+        // Not saved: the attempt count is not recorded; the recipients stay queued all the same.
         auto saving = save(envelope);
-        if (Result<void> const saved = co_await std::move(saving); !saved) {
-            // The attempt count is not recorded; the recipients stay queued all the same.
-            log_error("queue: msgid={} cannot update envelope: {}", envelope.id,
-                      saved.error().what());
-        }
+        static_cast<void>(co_await std::move(saving));
         peers_.send(Role::Scheduler,
                     ipc::DeliverResult{request.id, Status::TempFail, *deferred, held});
         co_return;
     }
     if (unsaved) { // the last recipients were held (paused): record what was delivered
         auto saving = save(envelope);
-        if (Result<void> const saved = co_await std::move(saving); !saved) {
-            log_error("queue: msgid={} cannot update envelope: {}", envelope.id,
-                      saved.error().what());
-        }
+        static_cast<void>(co_await std::move(saving));
     }
     peers_.send(Role::Scheduler, ipc::DeliverResult{request.id, Status::Delivered, {}, held});
 }
@@ -515,9 +512,7 @@ asio::awaitable<void> Queue::notify(ipc::NotifySender request) {
         envelope.last_warn = std::time(nullptr);
     }
     auto saving = save(envelope);
-    if (Result<void> const saved = co_await std::move(saving); !saved) {
-        log_error("queue: msgid={} cannot update envelope: {}", envelope.id, saved.error().what());
-    }
+    static_cast<void>(co_await std::move(saving));
 }
 
 void Queue::control(ipc::ControlRequest const& request) {
