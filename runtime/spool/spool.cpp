@@ -123,7 +123,10 @@ std::optional<IncomingMessage> Spool::reuse(std::string const& id) {
     std::string const dir = incoming_dir() + "/" + id;
     if (::renameat2(AT_FDCWD, (free_dir() + "/" + *name).c_str(), AT_FDCWD, dir.c_str(),
                     RENAME_NOREPLACE) != 0) {
-        return std::nullopt; // gone, or the id is taken: a new directory will do
+        if (errno != ENOENT) { // still there (the id is taken, incoming/ unwritable): kept
+            free_->add({std::move(*name)});
+        }
+        return std::nullopt; // a new directory will do
     }
     auto fd = open_file(dir + "/message", O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (!fd) {
