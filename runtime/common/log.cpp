@@ -39,9 +39,7 @@ int syslog_priority(LogLevel level) {
 
 void log_init(bool to_stderr, bool verbose, std::string_view ident) {
     state() = LogState{to_stderr, verbose, std::string(ident)};
-    if (!to_stderr) {
-        openlog(state().ident.c_str(), LOG_PID | LOG_NDELAY, LOG_MAIL);
-    }
+    log_reopen();
 }
 
 void log_reopen() {
