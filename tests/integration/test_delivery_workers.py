@@ -8,6 +8,7 @@ import pwd
 import signal
 import smtplib
 import unittest
+import urllib.parse
 
 import harness
 from test_delivery_methods import wait_for
@@ -71,6 +72,18 @@ class DeliveryWorkers(unittest.TestCase):
         with smtplib.SMTP("127.0.0.1", self.smtpd.port, timeout=10) as c:
             c.sendmail("sender@example.org", [rcpt], "Subject: t\r\n\r\n" + body)
 
+    def queued_envelopes(self):
+        """The text of every envelope in the spool's queue/, its %XX escapes decoded."""
+        queue = os.path.join(self.smtpd.spool, "queue")
+        texts = []
+        for msgid in os.listdir(queue):
+            try:
+                with open(os.path.join(queue, msgid, "envelope"), errors="replace") as f:
+                    texts.append(f.read())
+            except OSError:  # being replaced or removed right now
+                pass
+        return urllib.parse.unquote("".join(texts))
+
     def delivered(self, user, count):
         got = wait_for(lambda: len(self.smtpd.mailbox(user)) >= count)
         self.assertTrue(got, "%s has %d messages, not %d\nlog:\n%s" % (
@@ -121,10 +134,12 @@ class DeliveryWorkers(unittest.TestCase):
         os.kill(busy[0], signal.SIGKILL)
         for pid in command:  # the mda command runs in its own process group: end it too
             os.killpg(pid, signal.SIGKILL)
-        line = wait_for(lambda: [l for l in self.smtpd.read_log().splitlines()
-                                 if "result=TempFail" in l and "killed by signal 9" in l])
-        self.assertTrue(line, self.smtpd.read_log())
+        # The state asserted: the queued envelope records the temporary failure.
+        recorded = wait_for(lambda: "killed by signal 9" in self.queued_envelopes())
+        self.assertTrue(recorded, self.smtpd.read_log())
         self.assertEqual(len(os.listdir(os.path.join(self.smtpd.spool, "queue"))), 1)
+        self.assertTrue([l for l in self.smtpd.read_log().splitlines()
+                         if "result=TempFail" in l and "killed by signal 9" in l])
         self.assertNotIn("result=Ok", self.smtpd.read_log())
 
 
