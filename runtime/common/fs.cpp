@@ -49,6 +49,66 @@ Result<void> write_file_synced(std::string const& path, std::string_view content
     return sync_fd(fd.value().get());
 }
 
+Result<void> write_all_at(int fd, std::string_view bytes, std::uint64_t offset) {
+    while (!bytes.empty()) {
+        ssize_t const n = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return last_error();
+        }
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+        offset += static_cast<std::uint64_t>(n);
+    }
+    return success();
+}
+
+Result<std::string> read_at(int fd, std::uint64_t offset, std::size_t size) {
+    std::string out(size, '\0');
+    std::size_t got = 0;
+    while (got < size) {
+        ssize_t const n =
+            ::pread(fd, out.data() + got, size - got, static_cast<off_t>(offset + got));
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return last_error();
+        }
+        if (n == 0) {
+            break;
+        }
+        got += static_cast<std::size_t>(n);
+    }
+    out.resize(got);
+    return out;
+}
+
+Result<MessageContent> content_here(int fd) {
+    off_t const at = ::lseek(fd, 0, SEEK_CUR);
+    if (at < 0) {
+        return last_error();
+    }
+    return MessageContent{fd, static_cast<std::uint64_t>(at)};
+}
+
+Result<std::uint64_t> content_size(MessageContent content) {
+    struct stat st {};
+    if (::fstat(content.fd, &st) != 0) {
+        return last_error();
+    }
+    auto const size = static_cast<std::uint64_t>(st.st_size);
+    return size > content.start ? size - content.start : 0;
+}
+
+Result<void> sync_data(int fd) {
+    if (::fdatasync(fd) != 0) {
+        return last_error();
+    }
+    return success();
+}
+
 Result<void> sync_fd(int fd) {
     if (::fsync(fd) != 0) {
         return last_error();

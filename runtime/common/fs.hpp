@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -50,12 +51,28 @@ class Fd {
 /// and fsyncs it. The caller syncs the directory when the name must be durable too.
 [[nodiscard]] Result<void> write_file_synced(std::string const& path, std::string_view content,
                                              int extra_flags);
+/// Writes all of `bytes` at `offset` (pwrite(2)), leaving the file offset as it was.
+[[nodiscard]] Result<void> write_all_at(int fd, std::string_view bytes, std::uint64_t offset);
+/// Up to `size` octets from `offset` (pread(2)); fewer only at the end of the file.
+[[nodiscard]] Result<std::string> read_at(int fd, std::uint64_t offset, std::size_t size);
 /// fsync(2) of an open file.
 [[nodiscard]] Result<void> sync_fd(int fd);
+/// fdatasync(2): the file's data and what reading it back needs, not its times.
+[[nodiscard]] Result<void> sync_data(int fd);
 /// Opens a directory and fsyncs it, making the names in it durable.
 [[nodiscard]] Result<void> sync_dir(std::string const& path);
 /// mkdir -p with `mode` for the directories it creates.
 [[nodiscard]] Result<void> make_dirs(std::string const& path, unsigned mode);
+/// A queued message to read from `start` to its end: the queue hands its spool file over
+/// positioned at the content, after the envelope slots (spool/message_file.hpp).
+struct MessageContent {
+    int fd = -1;
+    std::uint64_t start = 0;
+};
+/// `fd` with its current offset as the content's start (taken before the first read).
+[[nodiscard]] Result<MessageContent> content_here(int fd);
+/// The octets from `content.start` to the end of the file.
+[[nodiscard]] Result<std::uint64_t> content_size(MessageContent content);
 /// True for the errors of a full spool or mailbox (ENOSPC, EDQUOT): 452 4.3.1, not 451.
 [[nodiscard]] bool is_no_space(std::error_code ec);
 

@@ -70,7 +70,8 @@ Result<Fd> connect_tcp(conf::LmtpDestination const& d, std::chrono::milliseconds
 struct BodySource {
     std::string_view prepend;
     Fd file;
-    std::uint64_t size = 0; ///< octets with CRLF line ends (SIZE), as near as we can tell
+    std::uint64_t start = 0; ///< where the message starts in `file`
+    std::uint64_t size = 0;  ///< octets with CRLF line ends (SIZE), as near as we can tell
 };
 
 Result<BodySource> open_body(LmtpDelivery const& d) {
@@ -78,14 +79,15 @@ Result<BodySource> open_body(LmtpDelivery const& d) {
     if (!file) {
         return sys_failure(d.message_path, file.error().code);
     }
-    struct stat st {};
-    if (::fstat(file.value().get(), &st) != 0) {
-        return sys_failure(d.message_path, last_error());
+    auto content = content_here(file.value().get());
+    Result<std::uint64_t> size = content ? content_size(content.value()) : content.error();
+    if (!size) {
+        return sys_failure(d.message_path, size.error().code);
     }
     auto const lines =
         static_cast<std::uint64_t>(std::count(d.prepend.begin(), d.prepend.end(), '\n'));
-    return BodySource{d.prepend, std::move(file).value(),
-                      d.prepend.size() + lines + static_cast<std::uint64_t>(st.st_size)};
+    return BodySource{d.prepend, std::move(file).value(), content.value().start,
+                      d.prepend.size() + lines + size.value()};
 }
 
 /// Writes all of `bytes`; false when the peer is gone or the write timed out (`timed_out`).
@@ -108,7 +110,7 @@ bool write_all_bounded(int fd, std::string_view bytes, bool& timed_out) {
 /// pieces; false when a write fails (`timed_out` as above) or the file cannot be read.
 bool write_body(int fd, BodySource& body, sm::BodyEncoder& encoder, bool& timed_out) {
     if (!write_all_bounded(fd, encoder.encode(body.prepend), timed_out) ||
-        ::lseek(body.file.get(), 0, SEEK_SET) != 0) {
+        ::lseek(body.file.get(), static_cast<off_t>(body.start), SEEK_SET) < 0) {
         return false;
     }
     auto sent = for_each_piece(body.file.get(), {}, [&](std::string_view piece) -> Result<void> {

@@ -10,8 +10,8 @@ Result<Fd> open_message(std::string const& path, int fd) {
     if (fd < 0) {
         return open_file(path, O_RDONLY);
     }
-    Fd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
-    if (!copy.valid() || ::lseek(copy.get(), 0, SEEK_SET) != 0) {
+    Fd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 0)); // shares the offset: the message's start
+    if (!copy.valid()) {
         return last_error();
     }
     return copy;

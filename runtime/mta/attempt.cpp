@@ -260,7 +260,7 @@ class Attempt {
     asio::awaitable<void> drive(SessionPool::Lease& lease) {
         LiveSession& s = *lease.session;
         SessionHooks const hooks{
-            [this] { return c_.body_fd; },
+            [this] { return c_.body; },
             [this, &s](std::string const& name) { return start_tls(s.stream, name); },
             [this](sm::ClientRecipientResult const& r) { record(r); },
             [this, &s] { return next_message(s.transactions); }, [this] { heard_ = true; }};

@@ -56,7 +56,7 @@ struct AttemptContext {
     conf::MtaLimits const& limits;
     std::string relay;     ///< the relay's text, for the statistics
     std::string place_key; ///< the action's name: a session is reused within one action only
-    int body_fd = -1;
+    MessageContent body;
     boost::asio::ssl::context& tls;
 };
 

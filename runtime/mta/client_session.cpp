@@ -24,8 +24,10 @@ constexpr std::size_t kBodyPiece = std::size_t{64} * 1024;
 /// half-sent is ever taken for a delivery). Each piece is written once the next is read, so the
 /// last one goes with the end of data in one write: no end of data left waiting on its own for
 /// an acknowledgement.
-asio::awaitable<bool> write_body(SmtpStream& stream, int fd, sm::BodyEncoder& encoder) {
-    if (::lseek(fd, 0, SEEK_SET) != 0) {
+asio::awaitable<bool> write_body(SmtpStream& stream, MessageContent body,
+                                 sm::BodyEncoder& encoder) {
+    int const fd = body.fd;
+    if (::lseek(fd, static_cast<off_t>(body.start), SEEK_SET) < 0) {
         co_return false;
     }
     std::vector<char> buffer(kBodyPiece);
@@ -85,7 +87,7 @@ asio::awaitable<SessionRun> run_session(SmtpStream& stream, sm::ClientConnection
         } else if (auto const* body = std::get_if<sm::ClientSendBody>(&next)) {
             if (!lost) {
                 sm::BodyEncoder encoder(body->framing);
-                auto writing = write_body(stream, hooks.body_fd(), encoder);
+                auto writing = write_body(stream, hooks.body(), encoder);
                 wrote = co_await std::move(writing);
                 if (wrote) {
                     connection.body_written(encoder.bdat_commands());

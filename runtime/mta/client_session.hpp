@@ -8,6 +8,7 @@
 // client_connection.hpp.
 #pragma once
 
+#include "common/fs.hpp"
 #include "io/smtp_stream.hpp"
 #include "smtpd/sm/client_connection.hpp"
 
@@ -24,7 +25,7 @@ namespace smtpd::rt::mta {
 /// What the session needs from its caller.
 struct SessionHooks {
     /// The spool file of the current message, read from its start for each ClientSendBody.
-    std::function<int()> body_fd;
+    std::function<MessageContent()> body;
     /// Runs the TLS handshake (ClientStartTls), presenting and checking `server_name`.
     std::function<boost::asio::awaitable<bool>(std::string const& server_name)> start_tls;
     /// Each recipient's result, as it comes.

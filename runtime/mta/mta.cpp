@@ -31,12 +31,12 @@ using Status = ipc::DeliveryStatus;
 namespace {
 
 /// The start of the queued message, up to its first empty line (or kMaxHead octets).
-std::string header_section(int fd) {
+std::string header_section(MessageContent content) {
     constexpr std::size_t kMaxHead = std::size_t{1} << 20;
     std::string head;
     std::vector<char> buffer(std::size_t{64} * 1024);
-    for (off_t offset = 0; head.size() < kMaxHead;) {
-        ssize_t const n = ::pread(fd, buffer.data(), buffer.size(), offset);
+    for (auto offset = static_cast<off_t>(content.start); head.size() < kMaxHead;) {
+        ssize_t const n = ::pread(content.fd, buffer.data(), buffer.size(), offset);
         if (n <= 0) {
             break;
         }
@@ -206,19 +206,19 @@ asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message
             request, &*envelope, Status::TempFail,
             fmt::format("451 4.3.5 no relay action \"{}\" in the configuration", action_name));
     }
-    struct stat st {};
-    if (!message.valid() || ::fstat(message.get(), &st) != 0) {
+    auto content = content_here(message.get()); // EBADF without a message
+    Result<std::uint64_t> size = content ? content_size(content.value()) : content.error();
+    if (!size) {
         co_return all_failed(request, &*envelope, Status::TempFail,
                              "451 4.3.0 cannot read the queued message");
     }
-    if (received_count(header_section(message.get())) > kMaxHops) {
+    if (received_count(header_section(content.value())) > kMaxHops) {
         co_return all_failed(request, &*envelope, Status::PermFail,
                              fmt::format("554 5.4.6 too many hops (more than {} Received fields): "
                                          "a mail loop",
                                          kMaxHops));
     }
-    PlanContext const context{hostname_, static_cast<std::uint64_t>(st.st_size), config_.srs.key,
-                              now_seconds()};
+    PlanContext const context{hostname_, size.value(), config_.srs.key, now_seconds()};
     auto planned = plan_relay(*action, *envelope, request.indexes, context);
     if (!planned) {
         co_return all_failed(request, &*envelope, Status::TempFail,
@@ -274,8 +274,8 @@ asio::awaitable<ipc::RelayDone> Mta::relay(ipc::RelayRequest request, Fd message
     std::string const relay_name = relay_text(*action, job);
     auto const tasks = static_cast<std::ptrdiff_t>(job.indexes.size());
     stats_->relay_tasks(relay_name, 1, tasks, now);
-    AttemptContext const attempt_context{job,         *envelope,     limits,      relay_name,
-                                         action_name, message.get(), *tls->second};
+    AttemptContext const attempt_context{job,         *envelope,       limits,      relay_name,
+                                         action_name, content.value(), *tls->second};
     for (ipc::RouteDestination const& destination : destinations) {
         if (progress.pending().empty()) {
             break;

@@ -231,9 +231,10 @@ std::size_t SessionPool::parked() const {
 
 asio::awaitable<void> quit_session(LiveSession& session) {
     session.connection.quit();
-    SessionHooks const quiet{
-        [] { return -1; }, [](std::string const&) -> asio::awaitable<bool> { co_return false; },
-        [](sm::ClientRecipientResult const&) {}, [] { return std::optional<sm::ClientMessage>{}; }};
+    SessionHooks const quiet{[] { return MessageContent{}; },
+                             [](std::string const&) -> asio::awaitable<bool> { co_return false; },
+                             [](sm::ClientRecipientResult const&) {},
+                             [] { return std::optional<sm::ClientMessage>{}; }};
     auto running = run_session(session.stream, session.connection, quiet, false);
     co_await std::move(running);
     auto closing = session.stream.close();

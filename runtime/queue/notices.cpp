@@ -103,7 +103,7 @@ asio::awaitable<bool> Notices::send(QueuedEnvelope const& envelope,
                  envelope.id, envelope.sender);
         co_return true;
     }
-    auto original = read_file(spool_.message_path(envelope.id));
+    auto original = spool_.read_content(envelope.id);
     SysSeconds const t = now_seconds();
     BounceReport report{hostname_, t, random_id() + "@" + hostname_, std::nullopt,
                         std::move(recipients)};

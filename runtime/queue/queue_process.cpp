@@ -120,7 +120,7 @@ class Queue {
 
     /// A graceful stop (SIGTERM), once the event loop has stopped: every write already started
     /// or queued (commits, envelope updates, removals) completes, then what is left in
-    /// incoming/ (never acknowledged) is removed, so no partial file stays behind.
+    /// queue/ as <id>.new (never acknowledged) is removed, so no partial file stays behind.
     void finish_writes() {
         disk_.drain();
         std::size_t const dropped = spool_.drop_incoming();
@@ -267,7 +267,7 @@ class Queue {
 asio::awaitable<ipc::LocalDeliveryDone> Queue::deliver_one(QueuedEnvelope const& envelope,
                                                            std::size_t index) {
     QueuedRecipient const& rcpt = envelope.recipients.at(index);
-    auto file = open_file(spool_.message_path(envelope.id), O_RDONLY);
+    auto file = spool_.open_content(envelope.id);
     if (!file) {
         co_return ipc::LocalDeliveryDone{0, ipc::DeliveryStatus::TempFail,
                                          "cannot open the queued message: " + file.error().what()};
@@ -327,7 +327,7 @@ Queue::deliver_batch(QueuedEnvelope const& envelope, std::vector<std::uint32_t> 
         results.push_back(ipc::RelayResult{batch.front(), done.status, done.text, {}, false});
         co_return results;
     }
-    auto file = open_file(spool_.message_path(envelope.id), O_RDONLY);
+    auto file = spool_.open_content(envelope.id);
     std::optional<ipc::RelayDone> done;
     if (file) {
         ipc::RelayRequest request{0, encode_envelope(envelope), batch};
@@ -525,7 +525,7 @@ void Queue::control(ipc::ControlRequest const& request) {
 asio::awaitable<void> Queue::deliver_locked(ipc::DeliverRequest request) {
     auto locking = locks_.lock(request.msgid, MessageLocks::Holder::Delivery);
     MessageLocks::Guard const guard = co_await std::move(locking);
-    if (::access(spool_.message_path(request.msgid).c_str(), F_OK) != 0) {
+    if (!spool_.contains(request.msgid)) {
         peers_.send(Role::Scheduler,
                     ipc::DeliverResult{request.id, ipc::DeliveryStatus::TempFail, "removed"});
         co_return;

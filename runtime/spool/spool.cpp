@@ -2,6 +2,7 @@
 #include "spool/spool.hpp"
 
 #include "common/kill_point.hpp"
+#include "common/log.hpp"
 #include "common/random_id.hpp"
 
 #include <cerrno>
@@ -15,42 +16,156 @@ namespace smtpd::rt {
 
 namespace {
 
-constexpr unsigned kDirMode = 0700;
+namespace sf = spoolfile;
 
-std::vector<std::string> list_dir(std::string const& path) {
-    std::vector<std::string> names;
+constexpr unsigned kDirMode = 0700;
+/// Names in queue/ with this character are never committed messages (<id>.new, <id>.grow).
+constexpr char kSuffixMark = '.';
+constexpr std::string_view kReceiving = ".new";
+constexpr std::string_view kGrowing = ".grow";
+/// What is read of a slot at first: most envelopes fit, so one pread(2) does.
+constexpr std::size_t kFirstSlotRead = 4096;
+
+struct Entry {
+    std::string name;
+    bool dir = false;
+};
+
+std::vector<Entry> list_dir(std::string const& path) {
+    std::vector<Entry> entries;
     DIR* dir = ::opendir(path.c_str());
     if (dir == nullptr) {
-        return names;
+        return entries;
     }
     while (dirent const* entry = ::readdir(dir)) {
         std::string name = entry->d_name;
-        if (name != "." && name != "..") {
-            names.push_back(std::move(name));
+        if (name == "." || name == "..") {
+            continue;
         }
+        bool is_dir = entry->d_type == DT_DIR;
+        if (entry->d_type == DT_UNKNOWN) {
+            struct stat st {};
+            is_dir = ::stat((path + "/" + name).c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+        }
+        entries.push_back({std::move(name), is_dir});
     }
     ::closedir(dir);
-    return names;
+    return entries;
 }
 
-void remove_tree(std::string const& dir) {
-    for (auto const& name : list_dir(dir)) {
-        std::string const path = dir + "/" + name;
-        if (::unlink(path.c_str()) != 0 && errno == EISDIR) {
-            remove_tree(path);
+void remove_tree(std::string const& path) {
+    if (::unlink(path.c_str()) == 0 || errno != EISDIR) {
+        return;
+    }
+    for (auto const& entry : list_dir(path)) {
+        remove_tree(path + "/" + entry.name);
+    }
+    ::rmdir(path.c_str());
+}
+
+bool is_message_name(std::string_view name) {
+    return name.find(kSuffixMark) == std::string_view::npos;
+}
+
+std::error_code corrupt() {
+    return std::make_error_code(std::errc::illegal_byte_sequence);
+}
+
+std::optional<sf::Slot> read_slot(int fd, sf::Header const& header, int index) {
+    std::uint64_t const at = header.slot_offset(index);
+    auto bytes = read_at(fd, at, std::min<std::size_t>(header.slot_size, kFirstSlotRead));
+    if (!bytes) {
+        return std::nullopt;
+    }
+    auto const length = sf::slot_length(bytes.value());
+    if (length && header.fits(*length) && bytes.value().size() < sf::kSlotHeaderSize + *length) {
+        bytes = read_at(fd, at, sf::kSlotHeaderSize + *length);
+        if (!bytes) {
+            return std::nullopt;
         }
     }
-    ::rmdir(dir.c_str());
+    return sf::decode_slot(bytes.value(), header);
 }
 
-bool exists(std::string const& path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0;
+struct Loaded {
+    sf::Header header;
+    sf::Slot slot;
+    int index = 0;
+};
+
+Result<sf::Header> read_header(int fd) {
+    auto bytes = read_at(fd, 0, sf::kHeaderSize);
+    if (!bytes) {
+        return bytes.error();
+    }
+    auto header = sf::decode_header(bytes.value());
+    if (!header) {
+        return corrupt();
+    }
+    return *header;
+}
+
+Result<Loaded> load_file(int fd) {
+    auto header = read_header(fd);
+    if (!header) {
+        return header.error();
+    }
+    std::optional<sf::Slot> slots[2] = {read_slot(fd, header.value(), 0),
+                                        read_slot(fd, header.value(), 1)};
+    auto const index = sf::current_slot(slots[0], slots[1]);
+    if (!index) {
+        return corrupt();
+    }
+    return Loaded{header.value(), std::move(*slots[*index]), *index};
+}
+
+/// Writes a whole new file at `path`: header, `slot` in slot 0, then `content` (its pieces
+/// given by `copy` as it writes them at the offset it is passed), and fsyncs it.
+template <class Copy>
+Result<void> write_file(std::string const& path, sf::Slot const& slot, Copy copy) {
+    sf::Header const header = sf::header_for(slot.envelope.size());
+    auto fd = open_file(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (!fd) {
+        return fd.error();
+    }
+    int const out = fd.value().get();
+    Result<void> r = write_all_at(out, sf::encode_header(header), 0);
+    if (r) {
+        r = write_all_at(out, sf::encode_slot(slot), header.slot_offset(0));
+    }
+    if (r) {
+        r = copy(out, header.content_offset());
+    }
+    if (r) {
+        r = sync_fd(out);
+    }
+    if (!r) {
+        ::unlink(path.c_str());
+    }
+    return r;
+}
+
+/// Copies `from`'s content (from `in`) to `out` at `at`.
+Result<void> copy_content(int from, std::uint64_t in, int out, std::uint64_t at) {
+    for (;;) {
+        auto piece = read_at(from, in, std::size_t{64} * 1024);
+        if (!piece) {
+            return piece.error();
+        }
+        if (piece.value().empty()) {
+            return success();
+        }
+        if (auto r = write_all_at(out, piece.value(), at); !r) {
+            return r;
+        }
+        in += piece.value().size();
+        at += piece.value().size();
+    }
 }
 
 } // namespace
 
-void FreeDirs::add(std::vector<std::string> names) {
+void FreeFiles::add(std::vector<std::string> names) {
     std::lock_guard const lock(mutex_);
     for (auto& name : names) {
         if (names_.size() + reserved_ < kMaxFree) {
@@ -59,7 +174,7 @@ void FreeDirs::add(std::vector<std::string> names) {
     }
 }
 
-std::optional<std::string> FreeDirs::take() {
+std::optional<std::string> FreeFiles::take() {
     std::lock_guard const lock(mutex_);
     if (names_.empty()) {
         return std::nullopt;
@@ -69,7 +184,7 @@ std::optional<std::string> FreeDirs::take() {
     return name;
 }
 
-bool FreeDirs::reserve() {
+bool FreeFiles::reserve() {
     std::lock_guard const lock(mutex_);
     if (names_.size() + reserved_ >= kMaxFree) {
         return false;
@@ -78,7 +193,7 @@ bool FreeDirs::reserve() {
     return true;
 }
 
-void FreeDirs::put(std::string name) {
+void FreeFiles::put(std::string name) {
     std::lock_guard const lock(mutex_);
     --reserved_;
     if (!name.empty()) {
@@ -105,49 +220,55 @@ Result<Fd> IncomingMessage::share_fd() const {
 
 Result<Spool> Spool::open(std::string root) {
     Spool spool(std::move(root));
-    for (auto const& dir :
-         {spool.root_, spool.incoming_dir(), spool.queue_dir(), spool.free_dir()}) {
+    for (auto const& dir : {spool.root_, spool.queue_dir(), spool.free_dir()}) {
         if (auto r = make_dirs(dir, kDirMode); !r) {
             return r.error();
         }
     }
-    spool.free_->add(list_dir(spool.free_dir()));
+    std::vector<std::string> names;
+    for (auto& entry : list_dir(spool.free_dir())) {
+        if (entry.dir) { // an emptied directory of the earlier layout
+            remove_tree(spool.free_dir() + "/" + entry.name);
+        } else {
+            names.push_back(std::move(entry.name));
+        }
+    }
+    spool.free_->add(std::move(names));
     return spool;
 }
 
-std::optional<IncomingMessage> Spool::reuse(std::string const& id) {
+std::optional<Fd> Spool::reuse(std::string const& id) {
     auto name = free_->take();
     if (!name) {
         return std::nullopt;
     }
-    std::string const dir = incoming_dir() + "/" + id;
-    if (::renameat2(AT_FDCWD, (free_dir() + "/" + *name).c_str(), AT_FDCWD, dir.c_str(),
+    std::string const file = path(id, kReceiving);
+    if (::renameat2(AT_FDCWD, (free_dir() + "/" + *name).c_str(), AT_FDCWD, file.c_str(),
                     RENAME_NOREPLACE) != 0) {
-        if (errno != ENOENT) { // still there (the id is taken, incoming/ unwritable): kept
+        if (errno != ENOENT) { // still there (the name is taken, queue/ unwritable): kept
             free_->add({std::move(*name)});
         }
-        return std::nullopt; // a new directory will do
+        return std::nullopt; // a new file will do
     }
-    auto fd = open_file(dir + "/message", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    auto fd = open_file(file, O_RDWR | O_TRUNC, 0600);
     if (!fd) {
-        remove_tree(dir);
+        ::unlink(file.c_str());
         return std::nullopt;
     }
-    return IncomingMessage(id, std::move(fd).value());
+    return std::move(fd).value();
 }
 
-bool Spool::recycle(std::string const& dir, std::string const& id) {
+bool Spool::recycle(std::string const& file, std::string const& id) {
     if (!free_->reserve()) {
         return false;
     }
     std::string const target = free_dir() + "/" + id;
-    if (::renameat2(AT_FDCWD, dir.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) != 0) {
+    if (::renameat2(AT_FDCWD, file.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) != 0) {
         free_->put({});
         return false;
     }
     // Emptied only once out of queue/: no queued message is ever seen truncated.
-    static_cast<void>(::truncate((target + "/message").c_str(), 0));
-    static_cast<void>(::truncate((target + "/envelope").c_str(), 0));
+    static_cast<void>(::truncate(target.c_str(), 0));
     free_->put(id);
     return true;
 }
@@ -155,22 +276,29 @@ bool Spool::recycle(std::string const& dir, std::string const& id) {
 Result<IncomingMessage> Spool::begin() {
     for (;;) {
         std::string id = random_id();
-        if (auto reused = reuse(id)) {
-            return std::move(*reused);
-        }
-        std::string const dir = incoming_dir() + "/" + id;
-        if (::mkdir(dir.c_str(), kDirMode) != 0) {
-            if (errno == EEXIST) {
-                continue;
-            }
-            return last_error();
-        }
-        auto fd = open_file(dir + "/message", O_WRONLY | O_CREAT | O_EXCL, 0600);
+        std::string const file = path(id, kReceiving);
+        auto fd = reuse(id);
         if (!fd) {
-            ::rmdir(dir.c_str());
-            return fd.error();
+            auto made = open_file(file, O_RDWR | O_CREAT | O_EXCL, 0600);
+            if (!made) {
+                if (made.error().code == std::errc::file_exists) {
+                    continue;
+                }
+                return made.error();
+            }
+            fd = std::move(made).value();
         }
-        return IncomingMessage(std::move(id), std::move(fd).value());
+        sf::Header const header;
+        auto written = write_all_at(fd->get(), sf::encode_header(header), 0);
+        if (written &&
+            ::lseek(fd->get(), static_cast<off_t>(header.content_offset()), SEEK_SET) < 0) {
+            written = last_error();
+        }
+        if (!written) {
+            ::unlink(file.c_str());
+            return written.error();
+        }
+        return IncomingMessage(std::move(id), std::move(*fd));
     }
 }
 
@@ -178,27 +306,48 @@ Result<void> Spool::commit(IncomingMessage& message, QueuedEnvelope const& envel
     if (message.error_) {
         return message.error_;
     }
-    std::string const dir = incoming_dir() + "/" + message.id_;
+    std::string const receiving = path(message.id_, kReceiving);
+    sf::Header const header; // begin() wrote the default one
+    sf::Slot const slot{1, encode_envelope(envelope)};
+    if (!header.fits(slot.envelope.size())) {
+        auto copied = write_copy(message.fd_.get(), header, message.id_, slot);
+        message.fd_.reset();
+        if (copied) {
+            ::unlink(receiving.c_str()); // a leftover is removed at start if this is lost
+        }
+        return copied;
+    }
+    if (auto r = write_all_at(message.fd_.get(), sf::encode_slot(slot), header.slot_offset(0));
+        !r) {
+        return r.error();
+    }
     if (auto r = sync_fd(message.fd_.get()); !r) {
         return r.error();
     }
     kill_point("after-content-fsync");
     message.fd_.reset();
-    // O_TRUNC: a reused directory holds the emptied envelope of an earlier message.
-    if (auto r = write_file_synced(dir + "/envelope", encode_envelope(envelope), O_TRUNC); !r) {
-        return r.error();
-    }
-    if (auto r = sync_dir(dir); !r) {
-        return r.error();
-    }
-    std::string const target = queue_dir() + "/" + message.id_;
-    if (::rename(dir.c_str(), target.c_str()) != 0) {
+    if (::renameat2(AT_FDCWD, receiving.c_str(), AT_FDCWD, path(message.id_).c_str(),
+                    RENAME_NOREPLACE) != 0) {
         return last_error();
     }
-    if (auto r = sync_dir(queue_dir()); !r) {
-        return r.error();
+    return sync_dir(queue_dir());
+}
+
+Result<void> Spool::write_copy(int from, sf::Header const& header, std::string const& id,
+                               sf::Slot const& slot) {
+    std::string const growing = path(id, kGrowing);
+    auto written = write_file(growing, slot, [&](int out, std::uint64_t at) {
+        return copy_content(from, header.content_offset(), out, at);
+    });
+    if (!written) {
+        return written.error();
     }
-    return sync_dir(incoming_dir());
+    if (::rename(growing.c_str(), path(id).c_str()) != 0) {
+        auto const error = last_error();
+        ::unlink(growing.c_str());
+        return error;
+    }
+    return sync_dir(queue_dir());
 }
 
 Result<void> Spool::commit_or_drop(IncomingMessage& message, QueuedEnvelope const& envelope) {
@@ -211,73 +360,156 @@ Result<void> Spool::commit_or_drop(IncomingMessage& message, QueuedEnvelope cons
 
 void Spool::abort(IncomingMessage& message) {
     message.fd_.reset();
-    std::string const dir = incoming_dir() + "/" + message.id_;
-    if (!recycle(dir, message.id_)) {
-        remove_tree(dir);
+    std::string const file = path(message.id_, kReceiving);
+    if (!recycle(file, message.id_)) {
+        ::unlink(file.c_str());
     }
 }
 
 std::size_t Spool::drop_incoming() {
-    auto const names = list_dir(incoming_dir());
-    for (auto const& name : names) {
-        remove_tree(incoming_dir() + "/" + name);
+    std::size_t dropped = 0;
+    for (auto const& entry : list_dir(queue_dir())) {
+        if (!is_message_name(entry.name) && !entry.dir) {
+            dropped += entry.name.ends_with(kReceiving) ? 1 : 0;
+            ::unlink((queue_dir() + "/" + entry.name).c_str());
+        }
     }
-    return names.size();
+    return dropped;
+}
+
+void Spool::convert_directories() {
+    std::size_t converted = 0;
+    for (auto const& entry : list_dir(queue_dir())) {
+        std::string const dir = queue_dir() + "/" + entry.name;
+        if (!entry.dir) {
+            continue;
+        }
+        if (!is_message_name(entry.name)) { // swapped out by a conversion below
+            remove_tree(dir);
+            continue;
+        }
+        auto envelope = read_file(dir + "/envelope");
+        auto content = read_file(dir + "/message");
+        if (!envelope || !content) { // its removal after delivery was interrupted
+            remove_tree(dir);
+            continue;
+        }
+        std::string const growing = path(entry.name, kGrowing);
+        auto written =
+            write_file(growing, sf::Slot{1, envelope.value()}, [&](int out, std::uint64_t at) {
+                return write_all_at(out, content.value(), at);
+            });
+        // Exchanged, not renamed over: the directory stays until the file has its name.
+        if (written &&
+            ::renameat2(AT_FDCWD, growing.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) != 0) {
+            written = last_error();
+        }
+        if (!written) {
+            log_error("queue: msgid={} cannot convert to the one-file layout: {}", entry.name,
+                      written.error().what());
+            ::unlink(growing.c_str());
+            continue;
+        }
+        if (sync_dir(queue_dir())) {
+            remove_tree(growing);
+        }
+        ++converted;
+    }
+    std::string const incoming = root_ + "/incoming"; // the earlier layout's: never acknowledged
+    if (::access(incoming.c_str(), F_OK) == 0) {
+        remove_tree(incoming);
+    }
+    if (converted != 0) {
+        log_info("queue: {} message(s) converted from directories to files", converted);
+    }
 }
 
 std::vector<std::string> Spool::recover() {
+    convert_directories();
     static_cast<void>(drop_incoming());
+    return queued_ids();
+}
+
+std::vector<std::string> Spool::queued_ids() const {
     std::vector<std::string> ids;
-    for (auto const& name : list_dir(queue_dir())) {
-        std::string const dir = queue_dir() + "/" + name;
-        if (exists(dir + "/envelope") && exists(dir + "/message")) {
-            ids.push_back(name);
-        } else {
-            remove_tree(dir); // removal after delivery was interrupted
+    for (auto& entry : list_dir(queue_dir())) {
+        if (is_message_name(entry.name) && !entry.dir) {
+            ids.push_back(std::move(entry.name));
         }
     }
     return ids;
 }
 
-std::vector<std::string> Spool::queued_ids() const {
-    return list_dir(queue_dir());
+bool Spool::contains(std::string const& id) const {
+    return ::access(path(id).c_str(), F_OK) == 0;
 }
 
 Result<QueuedEnvelope> Spool::load_envelope(std::string const& id) const {
-    auto text = read_file(queue_dir() + "/" + id + "/envelope");
-    if (!text) {
-        return text.error();
+    auto fd = open_file(path(id), O_RDONLY);
+    if (!fd) {
+        return fd.error();
     }
-    auto envelope = decode_envelope(text.value());
+    auto loaded = load_file(fd.value().get());
+    if (!loaded) {
+        return loaded.error();
+    }
+    auto envelope = decode_envelope(loaded.value().slot.envelope);
     if (!envelope) {
-        return std::make_error_code(std::errc::illegal_byte_sequence);
+        return corrupt();
     }
     return *envelope;
 }
 
 Result<void> Spool::update_envelope(QueuedEnvelope const& envelope) {
-    std::string const dir = queue_dir() + "/" + envelope.id;
-    std::string const tmp = dir + "/envelope.new";
-    if (auto r = write_file_synced(tmp, encode_envelope(envelope), O_TRUNC); !r) {
+    auto fd = open_file(path(envelope.id), O_RDWR);
+    if (!fd) {
+        return fd.error();
+    }
+    auto loaded = load_file(fd.value().get());
+    if (!loaded) {
+        return loaded.error();
+    }
+    auto const& [header, current, index] = loaded.value();
+    sf::Slot const next{current.generation + 1, encode_envelope(envelope)};
+    if (!header.fits(next.envelope.size())) {
+        return write_copy(fd.value().get(), header, envelope.id, next);
+    }
+    if (auto r =
+            write_all_at(fd.value().get(), sf::encode_slot(next), header.slot_offset(1 - index));
+        !r) {
         return r.error();
     }
-    if (::rename(tmp.c_str(), (dir + "/envelope").c_str()) != 0) {
-        return last_error();
-    }
-    return sync_dir(dir);
+    return sync_data(fd.value().get());
 }
 
-std::string Spool::message_path(std::string const& id) const {
-    return queue_dir() + "/" + id + "/message";
+Result<Fd> Spool::open_content(std::string const& id) const {
+    auto fd = open_file(path(id), O_RDONLY);
+    if (!fd) {
+        return fd.error();
+    }
+    auto header = read_header(fd.value().get());
+    if (!header) {
+        return header.error();
+    }
+    if (::lseek(fd.value().get(), static_cast<off_t>(header.value().content_offset()), SEEK_SET) <
+        0) {
+        return last_error();
+    }
+    return fd;
+}
+
+Result<std::string> Spool::read_content(std::string const& id) const {
+    auto fd = open_content(id);
+    if (!fd) {
+        return fd.error();
+    }
+    return read_to_end(fd.value().get());
 }
 
 Result<void> Spool::remove(std::string const& id) {
-    std::string const dir = queue_dir() + "/" + id;
-    if (!recycle(dir, id)) {
-        if (::unlink((dir + "/envelope").c_str()) != 0) {
-            return last_error();
-        }
-        remove_tree(dir);
+    std::string const file = path(id);
+    if (!recycle(file, id) && ::unlink(file.c_str()) != 0) {
+        return last_error();
     }
     return sync_dir(queue_dir());
 }

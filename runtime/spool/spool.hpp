@@ -1,15 +1,17 @@
-// The durable on-disk queue (docs/arch/queue.md). incoming/<id>/message: content being received
-// (removed at start); queue/<id>/{message,envelope}: committed, waiting; free/<id>: emptied
-// directories of delivered messages, reused by begin(). Commit (the 250 promise): fsync message,
-// write+fsync envelope, fsync incoming/<id>, rename to queue/<id>, fsync queue/ and incoming/.
-// Removal moves the directory to free/ in one rename (or, free/ full, unlinks the envelope
-// first), so a crash midway leaves it queued or gone, never half. Reuse spares the file system
-// an inode allocation and release per file and message. Depends on: common/, spool/envelope.hpp.
+// The durable on-disk queue (docs/arch/queue.md): one file per message, its envelope in two
+// slots at the start and its content after them (spool/message_file.hpp). queue/<id>.new: being
+// received (removed at start); queue/<id>: committed; free/<id>: emptied files of delivered
+// messages, reused by begin(). Commit (the 250 promise): write the envelope's slot, fsync the
+// file, rename <id>.new to <id> within queue/, fsync queue/: two syncs. An envelope update
+// writes the other slot and fdatasyncs; removal moves the file to free/ in one rename. Reuse
+// spares the file system an inode allocation and release per message.
+// Depends on: common/, spool/envelope.hpp, spool/message_file.hpp.
 #pragma once
 
 #include "common/fs.hpp"
 #include "common/result.hpp"
 #include "spool/envelope.hpp"
+#include "spool/message_file.hpp"
 
 #include <cstddef>
 #include <memory>
@@ -27,7 +29,8 @@ class IncomingMessage {
     [[nodiscard]] std::string const& id() const { return id_; }
     void write(std::string_view bytes);
     [[nodiscard]] std::error_code error() const { return error_; }
-    /// A second descriptor of the content file, for the process that writes the content.
+    /// A second descriptor of the file, positioned at the content, for the process that writes
+    /// the content (it shares the file offset with this one).
     [[nodiscard]] Result<Fd> share_fd() const;
 
   private:
@@ -38,12 +41,12 @@ class IncomingMessage {
     std::error_code error_;
 };
 
-/// How many emptied message directories free/ keeps.
+/// How many emptied message files free/ keeps.
 inline constexpr std::size_t kMaxFree = 1024;
 
 /// The names under free/; begin() takes them on the queue's event loop while removals on its
 /// disk threads add them, hence the lock.
-class FreeDirs {
+class FreeFiles {
   public:
     void add(std::vector<std::string> names);
     [[nodiscard]] std::optional<std::string> take();
@@ -65,7 +68,7 @@ class Spool {
 
     /// Starts a new message with a fresh id.
     [[nodiscard]] Result<IncomingMessage> begin();
-    /// Makes the message and its envelope durable, then moves it into the queue.
+    /// Makes the message and its envelope durable under queue/.
     [[nodiscard]] Result<void> commit(IncomingMessage& message, QueuedEnvelope const& envelope);
     /// commit(), and on failure abort(): the error, or none once the message is durable.
     [[nodiscard]] Result<void> commit_or_drop(IncomingMessage& message,
@@ -73,16 +76,21 @@ class Spool {
     /// Drops a message that will not be acknowledged.
     void abort(IncomingMessage& message);
 
-    /// Removes incoming leftovers and half-removed entries; returns the ids to deliver.
+    /// Converts a spool of the directory layout, removes what was being received or copied;
+    /// returns the ids to deliver.
     [[nodiscard]] std::vector<std::string> recover();
-    /// Removes every message still in incoming/ (none was acknowledged); returns how many.
+    /// Removes every message still being received (none was acknowledged); returns how many.
     std::size_t drop_incoming();
     /// The ids of the committed messages, in no particular order.
     [[nodiscard]] std::vector<std::string> queued_ids() const;
+    [[nodiscard]] bool contains(std::string const& id) const;
     [[nodiscard]] Result<QueuedEnvelope> load_envelope(std::string const& id) const;
     /// Replaces a queued envelope (attempt count, last error) durably.
     [[nodiscard]] Result<void> update_envelope(QueuedEnvelope const& envelope);
-    [[nodiscard]] std::string message_path(std::string const& id) const;
+    /// A descriptor of the queued message positioned at its content (deliveries read it to its
+    /// end from there).
+    [[nodiscard]] Result<Fd> open_content(std::string const& id) const;
+    [[nodiscard]] Result<std::string> read_content(std::string const& id) const;
     /// Removes a delivered message.
     [[nodiscard]] Result<void> remove(std::string const& id);
 
@@ -90,18 +98,26 @@ class Spool {
 
   private:
     explicit Spool(std::string root) : root_(std::move(root)) {}
-    [[nodiscard]] std::string incoming_dir() const { return root_ + "/incoming"; }
     [[nodiscard]] std::string queue_dir() const { return root_ + "/queue"; }
     [[nodiscard]] std::string free_dir() const { return root_ + "/free"; }
-    /// incoming/<id> made from a free directory, its message file emptied and open; none when
-    /// no free directory could be used.
-    [[nodiscard]] std::optional<IncomingMessage> reuse(std::string const& id);
-    /// Moves `dir` to free/ and empties its files there; false, with nothing done, when free/
-    /// is full or the move fails.
-    [[nodiscard]] bool recycle(std::string const& dir, std::string const& id);
+    [[nodiscard]] std::string path(std::string const& id, std::string_view suffix = {}) const {
+        return queue_dir() + "/" + id + std::string(suffix);
+    }
+    /// queue/<id>.new made from a free file, emptied and open; none when no free file could
+    /// be used.
+    [[nodiscard]] std::optional<Fd> reuse(std::string const& id);
+    /// Moves `file` to free/ and empties it there; false, with nothing done, when free/ is full
+    /// or the move fails.
+    [[nodiscard]] bool recycle(std::string const& file, std::string const& id);
+    /// Writes queue/<id> anew from `from`'s content with `slot` in slots sized for it: for an
+    /// envelope that outgrew its slots.
+    [[nodiscard]] Result<void> write_copy(int from, spoolfile::Header const& header,
+                                          std::string const& id, spoolfile::Slot const& slot);
+    /// The queue/<id>/ directories of the earlier layout become files, keeping their ids.
+    void convert_directories();
 
     std::string root_;
-    std::shared_ptr<FreeDirs> free_ = std::make_shared<FreeDirs>();
+    std::shared_ptr<FreeFiles> free_ = std::make_shared<FreeFiles>();
 };
 
 } // namespace smtpd::rt
