@@ -42,9 +42,9 @@ std::int64_t pending_seconds(QueuedEnvelope const& envelope, std::int64_t now) {
 } // namespace
 
 asio::awaitable<Result<void>> save_envelope(DiskWorkers& disk, Spool& spool,
-                                            QueuedEnvelope const& envelope) {
-    auto work = [&spool, &envelope]() -> Result<void> {
-        return envelope.recipients.empty() ? spool.remove(envelope.id)
+                                            QueuedEnvelope const& envelope, RemovalSync removal) {
+    auto work = [&spool, &envelope, removal]() -> Result<void> {
+        return envelope.recipients.empty() ? spool.remove(envelope.id, removal)
                                            : spool.update_envelope(envelope);
     };
     auto saving = disk.run(std::move(work));

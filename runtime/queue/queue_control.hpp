@@ -25,9 +25,11 @@
 namespace smtpd::rt {
 
 /// Writes `envelope` back durably, or removes its message from the spool when it has no
-/// recipient left: the queue's one way to save a change to a queued message.
-[[nodiscard]] boost::asio::awaitable<Result<void>> save_envelope(DiskWorkers& disk, Spool& spool,
-                                                                 QueuedEnvelope const& envelope);
+/// recipient left (`removal` says how durably): the queue's one way to save a change to a
+/// queued message.
+[[nodiscard]] boost::asio::awaitable<Result<void>>
+save_envelope(DiskWorkers& disk, Spool& spool, QueuedEnvelope const& envelope,
+              RemovalSync removal = RemovalSync::Now);
 
 class QueueControl {
   public:

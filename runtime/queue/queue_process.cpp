@@ -246,7 +246,8 @@ class Queue {
     asio::awaitable<std::vector<ipc::RelayResult>>
     deliver_batch(QueuedEnvelope const& envelope, std::vector<std::uint32_t> const& batch);
     /// Saves the envelope (save_envelope on a disk thread); a failure is logged here.
-    asio::awaitable<Result<void>> save(QueuedEnvelope const& envelope);
+    asio::awaitable<Result<void>> save(QueuedEnvelope const& envelope,
+                                       RemovalSync removal = RemovalSync::Now);
     void control(ipc::ControlRequest const& request);
     asio::awaitable<void> deliver_locked(ipc::DeliverRequest request);
     asio::awaitable<void> notify_locked(ipc::NotifySender request);
@@ -288,8 +289,8 @@ asio::awaitable<ipc::LocalDeliveryDone> Queue::deliver_one(QueuedEnvelope const&
     co_return std::move(done).value();
 }
 
-asio::awaitable<Result<void>> Queue::save(QueuedEnvelope const& envelope) {
-    auto saving = save_envelope(disk_, spool_, envelope);
+asio::awaitable<Result<void>> Queue::save(QueuedEnvelope const& envelope, RemovalSync removal) {
+    auto saving = save_envelope(disk_, spool_, envelope, removal);
     Result<void> saved = co_await std::move(saving);
     if (!saved) {
         log_error("queue: msgid={} cannot update envelope: {}", envelope.id, saved.error().what());
@@ -461,7 +462,9 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
         }
         unsaved = false;
         kill_point("before-queue-remove");
-        auto saving = save(envelope);
+        // Every recipient written off since the last save is findable when `findable` holds
+        // here (any other kind of removal saved at once): a lost removal costs nothing twice.
+        auto saving = save(envelope, findable ? RemovalSync::Later : RemovalSync::Now);
         if (Result<void> const saved = co_await std::move(saving); !saved) {
             peers_.send(Role::Scheduler,
                         ipc::DeliverResult{request.id, Status::TempFail, saved.error().what()});

@@ -506,10 +506,13 @@ Result<std::string> Spool::read_content(std::string const& id) const {
     return read_to_end(fd.value().get());
 }
 
-Result<void> Spool::remove(std::string const& id) {
+Result<void> Spool::remove(std::string const& id, RemovalSync sync) {
     std::string const file = path(id);
     if (!recycle(file, id) && ::unlink(file.c_str()) != 0) {
         return last_error();
+    }
+    if (sync == RemovalSync::Later) {
+        return success();
     }
     return sync_dir(queue_dir());
 }

@@ -14,6 +14,7 @@
 #include "spool/message_file.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -61,6 +62,10 @@ class FreeFiles {
     std::size_t reserved_ = 0;
 };
 
+/// Whether a removal is made durable before it returns (queue/ synced) or with the next sync
+/// of queue/ (the next commit's, or the kernel's writeback).
+enum class RemovalSync : std::uint8_t { Now, Later };
+
 class Spool {
   public:
     /// Opens (creating if needed) the spool at `root`.
@@ -91,8 +96,10 @@ class Spool {
     /// end from there).
     [[nodiscard]] Result<Fd> open_content(std::string const& id) const;
     [[nodiscard]] Result<std::string> read_content(std::string const& id) const;
-    /// Removes a delivered message.
-    [[nodiscard]] Result<void> remove(std::string const& id);
+    /// Removes a delivered message. RemovalSync::Later is for a message whose recipients a
+    /// second delivery would find already delivered (Maildir): losing its removal to a crash
+    /// costs a try that makes nothing, not a duplicate.
+    [[nodiscard]] Result<void> remove(std::string const& id, RemovalSync sync = RemovalSync::Now);
 
     [[nodiscard]] std::string const& root() const { return root_; }
 
