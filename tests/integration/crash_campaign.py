@@ -2,14 +2,16 @@
 """The crash campaign: concurrent SMTP clients send messages with unique markers while smtpd is
 killed with SIGKILL (its whole process group: every role and delivery child at once) at random
 instants and restarted on the same spool and Maildir. With --graceful it is stopped with SIGTERM
-instead, and each stop must also end with exit status 0 and no partial file: nothing left in
-incoming/ or Maildir/tmp once the daemon and its delivery children are gone. At the end the daemon runs once more until
-the queue drains, and the Maildir is checked: every message that got 250 is there once per
-recipient, complete; none that got a 4xx/5xx or never finished DATA is there; one whose reply was
-lost (connection died after the final dot) is either absent or complete, at most once.
+instead, and each stop must also end with exit status 0 and no partial file: no queue/*.new or
+queue/*.grow, nothing in Maildir/tmp once the daemon and its delivery children are gone. At the
+end the daemon runs once more until the queue drains, and the Maildir is checked: every message
+that got 250 is there once per recipient, complete; none that got a 4xx/5xx or never finished
+DATA is there; one whose reply was lost (connection died after the final dot) is either absent
+or complete, at most once.
 Used by test_crash_campaign.py (bounded, in CI) and runnable by hand for the long run:
     SMTPD_BIN=build/asan/runtime/smtpd python3 crash_campaign.py --rounds 1000 --seed 7
-Depends on: harness.py (refservers.Ours), the standard library. Design: docs/arch/crash-campaign.md
+Depends on: harness.py (refservers.Ours), spool_files.py, the standard library.
+Design: docs/arch/crash-campaign.md
 """
 import argparse
 import os
@@ -24,6 +26,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import spool_files  # noqa: E402
 
 
 def group_members(pgid):
@@ -116,11 +119,15 @@ class CrashSmtpd(harness.Smtpd):
         return status
 
     def partial_files(self):
-        """What a stopped daemon left half-written: entries of incoming/ and Maildir/tmp."""
+        """What a stopped daemon left half-written: the files of queue/ that are no message
+        (<id>.new being received, <id>.grow being copied) and the entries of Maildir/tmp."""
         left = []
-        for path in (os.path.join(self.spool, "incoming"), os.path.join(self.maildir, "tmp")):
-            if os.path.isdir(path):
-                left += [os.path.join(path, n) for n in os.listdir(path)]
+        queue = os.path.join(self.spool, "queue")
+        if os.path.isdir(queue):
+            left += [os.path.join(queue, n) for n in spool_files.unfinished(self.spool)]
+        tmp = os.path.join(self.maildir, "tmp")
+        if os.path.isdir(tmp):
+            left += [os.path.join(tmp, n) for n in os.listdir(tmp)]
         return left
 
     def died(self, timeout=30):
@@ -135,20 +142,21 @@ class CrashSmtpd(harness.Smtpd):
     def queued(self):
         """The committed messages (none before the queue first made its directory)."""
         queue = os.path.join(self.spool, "queue")
-        return os.listdir(queue) if os.path.isdir(queue) else []
+        return spool_files.queued_ids(self.spool) if os.path.isdir(queue) else []
 
-    def incoming_left(self, timeout=10):
-        """What stays in incoming/ (the queue empties it when it starts, after the 220)."""
-        incoming = os.path.join(self.spool, "incoming")
+    def unfinished_left(self, timeout=10):
+        """What stays in queue/ that is no message (.new, .grow: the queue removes them when it
+        starts, after the 220), with no client sending."""
+        queue = os.path.join(self.spool, "queue")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if os.path.isdir(incoming) and not os.listdir(incoming):
+            if os.path.isdir(queue) and not spool_files.unfinished(self.spool):
                 return []
             time.sleep(0.05)
-        return os.listdir(incoming) if os.path.isdir(incoming) else ["(no incoming/)"]
+        return spool_files.unfinished(self.spool) if os.path.isdir(queue) else ["(no queue/)"]
 
     def drain(self, timeout=90):
-        """Waits until the queue directory is empty; returns the ids left otherwise."""
+        """Waits until queue/ holds no committed message; returns the ids left otherwise."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.queued():
@@ -361,14 +369,14 @@ class Campaign:
                 c.join(timeout=90)
             self.smtpd.start()
             left = self.smtpd.drain()
-            incoming = self.smtpd.incoming_left()
+            unfinished = self.smtpd.unfinished_left()
             self.smtpd.stop()
             messages = [m for c in clients for m in c.messages]
             counts, problems = self.check(messages)
             if left:
                 problems.append("queue not drained: %s" % left)
-            if incoming:
-                problems.append("incoming/ not emptied at start: %s" % incoming)
+            if unfinished:
+                problems.append("queue/ keeps partial files after start: %s" % unfinished)
             problems += self.stop_problems
             problems += [line for line in self.smtpd.read_log().splitlines()
                          if "Sanitizer" in line or "runtime error:" in line][:10]

@@ -14,6 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../../conformance"))
 import refservers  # noqa: E402
+import spool_files  # noqa: E402
 
 SMTPD = os.environ.get("SMTPD_BIN", os.path.join(os.path.dirname(__file__), "../../build/asan/runtime/smtpd"))
 # smtpctl(8), built beside smtpd.
@@ -58,10 +59,11 @@ class Smtpd(refservers.Ours):
         return out
 
     def queue_is_empty(self, timeout=20):
-        queue = os.path.join(self.spool, "queue")
+        """Whether queue/ holds no committed message (a file being received is none) within
+        `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not os.listdir(queue):
+            if not spool_files.queued_ids(self.spool):
                 return True
             time.sleep(0.05)
         return False

@@ -1,10 +1,9 @@
 """What the relay test modules share (issue 14, Tests): a real smtpd relaying from its local
 listener (`match from local for any action "relay"`, OpenSMTPD's default rule), submission over
 a raw socket, and the three places a result shows: the peer (relay_env.py), the queue (the
-spool's envelope files and `smtpctl show queue`) and the notices delivered to the local sender's
-Maildir. Every wait is bounded. Used inside netns.run_tests(): see test_relay.py for the zones.
+envelopes in the spool's queue files, read by spool_files.py, and `smtpctl show queue`) and the
+notices delivered to the local sender's Maildir. Every wait is bounded. Used inside netns.run_tests(): see test_relay.py for the zones.
 """
-import os
 import re
 import subprocess
 import time
@@ -12,6 +11,7 @@ import unittest
 
 import harness
 import relay_env
+import spool_files
 
 class RelaySmtpd(harness.Smtpd):
     """harness.Smtpd with relay_env.relay_config(). `vusers` adds entries before the catch-all
@@ -100,18 +100,10 @@ class RelayTestCase(unittest.TestCase):
 
     def envelopes(self, smtpd):
         """{message id: raw envelope bytes} of every committed message."""
-        out = {}
-        queue = os.path.join(smtpd.spool, "queue")
-        for msgid in os.listdir(queue):
-            try:
-                with open(os.path.join(queue, msgid, "envelope"), "rb") as f:
-                    out[msgid] = f.read()
-            except FileNotFoundError:
-                pass  # removed meanwhile
-        return out
+        return spool_files.queued_envelopes(smtpd.spool)
 
     def queued_rcpts(self, smtpd):
-        """Every recipient address still in an envelope file, sorted."""
+        """Every recipient address still in a queued envelope, sorted."""
         found = []
         for data in self.envelopes(smtpd).values():
             for line in data.split(b"\n"):

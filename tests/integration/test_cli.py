@@ -1,5 +1,5 @@
 """The smtpd command line: -n checks a configuration and reports errors as file:line:column,
--D defines macros, -h prints usage; the spool is recovered at start."""
+-D defines macros, -h prints usage; the spool is recovered at start (an old layout converted)."""
 import os
 import pwd
 import subprocess
@@ -7,6 +7,7 @@ import tempfile
 import time
 import unittest
 
+import spool_files
 from harness import SMTPD, Smtpd
 
 
@@ -65,29 +66,64 @@ class CliTest(unittest.TestCase):
 
 class RecoveryTest(unittest.TestCase):
     """A message committed to the spool before a stop is delivered at the next start; a
-    half-received one is dropped."""
+    half-received one is dropped. A spool of the old layout (a directory per message, incoming/)
+    is converted to the one-file layout at start (spool_files.py)."""
 
-    def test_committed_message_is_delivered_after_restart(self):
+    def envelope(self, s, msg_id):
+        # Created now: a message older than the queue ttl (4 days) would expire instead.
+        return ("version 1\nid %s\ncreated %d\nhelo c.example\nclient 127.0.0.1\n"
+                "local 1\nsender a@example.org\nrcpt b@localhost %s %s\nattempts 0\nerror \n"
+                % (msg_id, int(time.time()), pwd.getpwuid(os.getuid()).pw_name, s.maildir))
+
+    def test_an_old_spool_is_converted_and_its_committed_message_delivered(self):
         s = Smtpd()
         self.addCleanup(s.cleanup)
         msg_id = "00000000feedface"
         qdir = os.path.join(s.spool, "queue", msg_id)
         os.makedirs(qdir)
-        os.makedirs(os.path.join(s.spool, "incoming", "00000000deadbeef"))
-        with open(os.path.join(s.spool, "incoming", "00000000deadbeef", "message"), "w") as f:
+        incoming = os.path.join(s.spool, "incoming")
+        os.makedirs(os.path.join(incoming, "00000000deadbeef"))
+        with open(os.path.join(incoming, "00000000deadbeef", "message"), "w") as f:
             f.write("never acknowledged")
         with open(os.path.join(qdir, "message"), "wb") as f:
             f.write(b"Subject: recovered-message\r\n\r\nsurvived a restart\r\n")
         with open(os.path.join(qdir, "envelope"), "w") as f:
-            # Created now: a message older than the queue ttl (4 days) would expire instead.
-            f.write("version 1\nid %s\ncreated %d\nhelo c.example\nclient 127.0.0.1\n"
-                    "local 1\nsender a@example.org\nrcpt b@localhost %s %s\nattempts 0\nerror \n"
-                    % (msg_id, int(time.time()), pwd.getpwuid(os.getuid()).pw_name, s.maildir))
+            f.write(self.envelope(s, msg_id))
         s.start()
         got = s.find_delivered(b"recovered-message")
         self.assertTrue(got.endswith(b"\n\nsurvived a restart\n"))
         self.assertTrue(s.queue_is_empty())
-        self.assertEqual(os.listdir(os.path.join(s.spool, "incoming")), [])
+        # The queue converts the spool on its own time after the 220: wait for the state.
+        deadline = time.monotonic() + 10
+        while os.path.exists(incoming) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(os.path.exists(incoming), os.listdir(incoming))
+        self.assertEqual(s.all_delivered(b"never acknowledged"), [])
+        queue = os.path.join(s.spool, "queue")
+        self.assertEqual([n for n in os.listdir(queue)
+                          if os.path.isdir(os.path.join(queue, n))], [])
+
+    def test_a_committed_file_is_delivered_and_a_partial_one_removed(self):
+        s = Smtpd()
+        self.addCleanup(s.cleanup)
+        msg_id = "00000000cafef00d"
+        queue = os.path.join(s.spool, "queue")
+        os.makedirs(queue)
+        spool_files.write_queued(os.path.join(queue, msg_id), self.envelope(s, msg_id).encode(),
+                                 b"Subject: recovered-file\r\n\r\nsurvived a restart\r\n")
+        # Complete but never committed (no rename to its id): never delivered.
+        partial = os.path.join(queue, "00000000deadbeef.new")
+        spool_files.write_queued(partial, self.envelope(s, "00000000deadbeef").encode(),
+                                 b"Subject: never acknowledged\r\n\r\nnever acknowledged\r\n")
+        s.start()
+        got = s.find_delivered(b"recovered-file")
+        self.assertTrue(got.endswith(b"\n\nsurvived a restart\n"))
+        self.assertTrue(s.queue_is_empty())
+        deadline = time.monotonic() + 10
+        while os.path.exists(partial) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(os.path.exists(partial))
+        self.assertEqual(s.all_delivered(b"never acknowledged"), [])
 
 
 if __name__ == "__main__":

@@ -54,8 +54,8 @@ class CrashCampaign(unittest.TestCase):
 
 
 class GracefulStops(unittest.TestCase):
-    """SIGTERM under the same load: exit status 0, no partial file (incoming/, Maildir/tmp)
-    after each stop, and every 250 delivered exactly once in the end."""
+    """SIGTERM under the same load: exit status 0, no partial file (queue/*.new, queue/*.grow,
+    Maildir/tmp) after each stop, and every 250 delivered exactly once in the end."""
 
     def test_sigterm_under_load_finishes_writes_and_loses_nothing(self):
         stats = run_campaign(self, "graceful stops",
@@ -90,7 +90,7 @@ class KillPoints(unittest.TestCase):
         self.assertIn("kill point %s: SIGKILL" % point, s.read_log())
         s.start()
         self.assertEqual(s.drain(timeout=60), [], s.log_tail())
-        self.assertEqual(s.incoming_left(), [])
+        self.assertEqual(s.unfinished_left(), [])
         s.stop()
         counts, problems = check_maildir(s.maildir, [m])
         self.assertEqual(problems, [])

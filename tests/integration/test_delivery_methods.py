@@ -20,6 +20,7 @@ import unittest
 
 import harness
 import dovecot
+import spool_files
 
 USER = pwd.getpwuid(os.getuid()).pw_name
 ESCAPED = "!#$%&'*?^`{|}~"  # smtpd.conf(5): each becomes ':' unless the "raw" modifier is given
@@ -113,7 +114,7 @@ match from any for local action "local"
                                        lmtp_tcp=self.lmtp_tcp))
 
     def queued(self):
-        return os.listdir(os.path.join(self.spool, "queue"))
+        return spool_files.queued_ids(self.spool)
 
 
 class DeliveryTestCase(unittest.TestCase):
@@ -381,20 +382,25 @@ class MdaTempFailOfOneRecipient(DeliveryTestCase):
         self.assertEqual(self.smtpd.queued(), [m.group(1)], self.log())
         # The queue rewrites the envelope after both results are in: wait for that state (the
         # log lines come from other processes and say nothing about when it is on disk).
-        path = os.path.join(self.smtpd.spool, "queue", m.group(1), "envelope")
+        path = os.path.join(self.smtpd.spool, "queue", m.group(1))
 
-        def envelope_lines():
+        def envelope_text():
             try:
-                with open(path) as f:
-                    lines = f.read().splitlines()
+                return spool_files.read_queued(path)[0].decode()
             except OSError:
                 return None
+
+        def envelope_lines():
+            text = envelope_text()
+            if text is None:
+                return None
+            lines = text.splitlines()
             rcpts = [line.split()[1] for line in lines if line.startswith("rcpt ")]
             return lines if rcpts == ["later@temp.test"] else None
 
         lines = wait_for(envelope_lines)
         self.assertIsNotNone(lines, "the envelope still lists other recipients: %s\nlog:\n%s"
-                             % (open(path).read() if os.path.exists(path) else "(gone)",
+                             % (envelope_text() or "(gone)",
                                 self.log()))
         # the envelope names the listener the message came in on
         self.assertIn("listener 127.0.0.1:%d" % self.smtpd.port, lines)

@@ -11,6 +11,7 @@ import unittest
 import urllib.parse
 
 import harness
+import spool_files
 from test_delivery_methods import wait_for
 from test_processes import children_of, cmdline, status_field, wait_gone
 
@@ -74,15 +75,8 @@ class DeliveryWorkers(unittest.TestCase):
 
     def queued_envelopes(self):
         """The text of every envelope in the spool's queue/, its %XX escapes decoded."""
-        queue = os.path.join(self.smtpd.spool, "queue")
-        texts = []
-        for msgid in os.listdir(queue):
-            try:
-                with open(os.path.join(queue, msgid, "envelope"), errors="replace") as f:
-                    texts.append(f.read())
-            except OSError:  # being replaced or removed right now
-                pass
-        return urllib.parse.unquote("".join(texts))
+        texts = spool_files.queued_envelopes(self.smtpd.spool).values()
+        return urllib.parse.unquote(b"".join(texts).decode(errors="replace"))
 
     def delivered(self, user, count):
         got = wait_for(lambda: len(self.smtpd.mailbox(user)) >= count)
@@ -137,7 +131,7 @@ class DeliveryWorkers(unittest.TestCase):
         # The state asserted: the queued envelope records the temporary failure.
         recorded = wait_for(lambda: "killed by signal 9" in self.queued_envelopes())
         self.assertTrue(recorded, self.smtpd.read_log())
-        self.assertEqual(len(os.listdir(os.path.join(self.smtpd.spool, "queue"))), 1)
+        self.assertEqual(len(spool_files.queued_ids(self.smtpd.spool)), 1)
         self.assertTrue([l for l in self.smtpd.read_log().splitlines()
                          if "result=TempFail" in l and "killed by signal 9" in l])
         self.assertNotIn("result=Ok", self.smtpd.read_log())

@@ -1,9 +1,10 @@
 """A full or unwritable spool: the client gets a temporary failure (452 4.3.1 when the spool is
-full, RFC 3463 §3.4 "mail system full"; 451 when a directory cannot be written), nothing that got
-250 is lost, no half-received file is left behind, and the server keeps serving once space or
-permissions come back. The spool is a small tmpfs the test mounts (and unmounts) itself; the
+full, RFC 3463 §3.4 "mail system full"; 451 when queue/ cannot be written), nothing that got
+250 is lost, no half-received file (queue/<id>.new) is left behind, the server keeps serving once
+space or permissions come back, and a free/ it cannot use (emptied files kept for reuse) costs
+nothing but the reuse. The spool is a small tmpfs the test mounts (and unmounts) itself; the
 queue runs as _smtpq, so a chmod made by root does take effect on it. Root only.
-Depends on: harness.py, mount(8).
+Depends on: harness.py, spool_files.py, mount(8).
 """
 import os
 import subprocess
@@ -11,6 +12,7 @@ import time
 import unittest
 
 import harness
+import spool_files
 
 ROOT = os.geteuid() == 0
 KIB = 1024
@@ -41,7 +43,7 @@ class FullSpool(unittest.TestCase):
         self.smtpd = s.start()
         # The 220 comes from the dispatcher; the queue makes its directories on its own time.
         deadline = time.monotonic() + 10
-        while not all(os.path.isdir(os.path.join(s.spool, d)) for d in ("incoming", "queue")):
+        while not all(os.path.isdir(os.path.join(s.spool, d)) for d in ("queue", "free")):
             self.assertLess(time.monotonic(), deadline, "the queue made no spool directories")
             time.sleep(0.05)
         return s
@@ -90,12 +92,13 @@ class FullSpool(unittest.TestCase):
         self.assertEqual(self.send(marker, 4 * KIB)[0], 250)
         self.smtpd.find_delivered(marker.encode())
 
-    def assert_nothing_left_in_incoming(self):
-        incoming = os.path.join(self.smtpd.spool, "incoming")
+    def assert_nothing_being_received(self):
+        """No queue/<id>.new is left (within 5 s: the queue drops a failed one on its own time)."""
+        spool = self.smtpd.spool
         deadline = time.monotonic() + 5
-        while os.listdir(incoming) and time.monotonic() < deadline:
+        while spool_files.receiving(spool) and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.assertEqual(os.listdir(incoming), [])
+        self.assertEqual(spool_files.receiving(spool), [])
 
     def test_a_message_larger_than_the_spool_gets_452_on_the_same_connection(self):
         self.start("1m")
@@ -110,13 +113,13 @@ class FullSpool(unittest.TestCase):
         self.assertEqual(d.command(b".\r\n")[0], 250)
         self.smtpd.find_delivered(b"after-huge")
         self.assertEqual(self.smtpd.all_delivered(b"\nhuge y"), [])
-        self.assert_nothing_left_in_incoming()
+        self.assert_nothing_being_received()
 
     def test_a_full_spool_gets_452_and_serves_again_once_space_is_freed(self):
         self.start("1m")
         filler = self.fill(leave=0)
         self.assert_no_space(self.send("full", 4 * KIB))
-        self.assert_nothing_left_in_incoming()
+        self.assert_nothing_being_received()
         os.unlink(filler)
         self.assert_serving("freed")
         self.assertEqual(self.smtpd.all_delivered(b"full y"), [])
@@ -128,7 +131,7 @@ class FullSpool(unittest.TestCase):
             while True:
                 fillers.append(os.path.join(s.spool, "inode-%d" % len(fillers)))
                 open(fillers[-1], "wb").close()
-        except OSError:  # ENOSPC: no inode left, so the queue cannot mkdir incoming/<id>
+        except OSError:  # ENOSPC: no inode left, so the queue cannot create queue/<id>.new
             fillers.pop()
         self.assert_no_space(self.send("no-inode", 4 * KIB))
         self.assertIn("cannot create a message: No space left on device", s.read_log())
@@ -141,7 +144,7 @@ class FullSpool(unittest.TestCase):
         self.start("2m")
         filler = self.fill(leave=250 * KIB)
         dialogues = []
-        for i in range(5):  # 5 x 100 KiB in incoming/ at once: the last ones cannot fit
+        for i in range(5):  # 5 x 100 KiB being received at once: the last ones cannot fit
             d = self.open_data("concurrent-%d" % i)
             d.send(body("concurrent-%d" % i, 100 * KIB))
             time.sleep(0.3)
@@ -159,24 +162,38 @@ class FullSpool(unittest.TestCase):
         self.assertTrue(self.smtpd.queue_is_empty())
         for i in set(range(5)) - set(accepted):
             self.assertEqual(self.smtpd.all_delivered(b"concurrent-%d " % i), [])
-        self.assert_nothing_left_in_incoming()
+        self.assert_nothing_being_received()
         os.unlink(filler)
         self.assert_serving("after-concurrent")
 
-    def test_an_unwritable_incoming_directory_gets_451_then_serves_again(self):
+    def test_an_unwritable_free_directory_costs_only_the_reuse(self):
+        # free/ keeps the emptied files of delivered messages for the next ones. One the queue
+        # can neither take from nor put back into: each message gets a new file and is unlinked
+        # once delivered, accepted, delivered once and gone from queue/ all the same.
         s = self.start("1m")
-        incoming = os.path.join(s.spool, "incoming")
-        os.chmod(incoming, 0)
+        self.assert_serving("fills-free")
+        self.assertTrue(s.queue_is_empty())
+        free = os.path.join(s.spool, "free")
+        deadline = time.monotonic() + 5
+        while not os.listdir(free) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        kept = sorted(os.listdir(free))
+        self.assertTrue(kept, "no emptied file in free/ after a delivery")
+        os.chmod(free, 0o500)
         try:
-            code, lines = self.send("no-incoming", 4 * KIB)
+            for i in range(3):
+                self.assert_serving("no-free-%d" % i)
+            self.assertTrue(s.queue_is_empty(), s.read_log())
+            self.assertEqual(sorted(os.listdir(free)), kept)
         finally:
-            os.chmod(incoming, 0o700)
-        self.assertEqual(code, 451, lines)
-        self.assertTrue(lines[-1].startswith("451 4.3.0 "), lines)
-        self.assert_serving("incoming-restored")
-        self.assertEqual(s.all_delivered(b"no-incoming y"), [])
+            os.chmod(free, 0o700)
+        self.assert_nothing_being_received()
+        self.assert_serving("free-restored")
+        self.assertTrue(s.queue_is_empty(), s.read_log())
+        for i in range(3):
+            self.assertEqual(len(s.all_delivered(b"no-free-%d y" % i)), 1)
 
-    def test_an_unwritable_queue_directory_gets_451_and_drops_the_incoming_file(self):
+    def test_an_unwritable_queue_directory_gets_451_and_leaves_no_partial_file(self):
         s = self.start("1m")
         queue = os.path.join(s.spool, "queue")
         os.chmod(queue, 0o500)
@@ -184,7 +201,7 @@ class FullSpool(unittest.TestCase):
             code, lines = self.send("no-queue", 4 * KIB)
             self.assertEqual(code, 451, lines)
             self.assertTrue(lines[-1].startswith("451 4.3.0 "), lines)
-            self.assert_nothing_left_in_incoming()
+            self.assert_nothing_being_received()
         finally:
             os.chmod(queue, 0o700)
         self.assert_serving("queue-restored")

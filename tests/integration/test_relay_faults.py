@@ -1,8 +1,8 @@
 """Relaying against faulty peers (issue 14, Sending: per-recipient results; Tests: each fault ends
 with the right result per recipient, the right retry or notice, nothing lost or duplicated). A
 real smtpd relays to recording peers (relay_env.py) on all three MX hosts of mx.example (netns.py
-zones); each test reads the result at the peer, in the queue (`smtpctl show queue`, the spool's
-envelope files) and in the notices to the local sender. The first automatic retry comes after 5
+zones); each test reads the result at the peer, in the queue (`smtpctl show queue`, the envelopes
+in the spool's queue files) and in the notices to the local sender. The first automatic retry comes after 5
 minutes (scheduler/policy.hpp), so nothing here is retried unless `smtpctl schedule all` asks.
 """
 import time
@@ -129,7 +129,7 @@ class Faults(relay_support.RelayTestCase):
         # Each hostile reply (peer_dialogue.py) as the greeting, to EHLO, to RCPT and to the end
         # of the data, on every MX: the session fails at the reply, the recipient stays queued
         # with a 4xx (one whose message may have arrived is retried: RFC 5321 §6.1 prefers a
-        # duplicate to a loss), no byte of the reply reaches the envelope file unescaped, and
+        # duplicate to a loss), no byte of the reply reaches the queued envelope unescaped, and
         # smtpd carries on.
         smtpd = self.start_smtpd()
         peer = self.every_mx({}, process=True)

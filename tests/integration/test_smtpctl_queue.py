@@ -2,13 +2,14 @@
 queued behind an mda that exits 75 (EX_TEMPFAIL) until the test creates the file `up` in its
 directory ("the destination is back"); the first retry would come only after 5 minutes, so an
 attempt within the test is the one `schedule` caused. `remove` takes recipients out durably:
-the envelope on disk no longer has them, the message's files go with the last one, nothing
+the envelope on disk no longer has them, the message's file goes with the last one, nothing
 removed is ever delivered, and the log has OpenSMTPD's "Remove" lines.
 """
 import os
 import re
 import unittest
 
+import spool_files
 import test_delivery_methods as methods
 from test_smtpctl import SmtpctlTestCase
 
@@ -53,8 +54,9 @@ class QueueTestCase(SmtpctlTestCase):
         return {e["rcpt"] for e in self.envelopes()}
 
     def envelope_file(self, msgid):
-        with open(os.path.join(self.smtpd.spool, "queue", msgid, "envelope")) as f:
-            return f.read()
+        """The envelope text in the queue file of `msgid`."""
+        path = os.path.join(self.smtpd.spool, "queue", msgid)
+        return spool_files.read_queued(path)[0].decode()
 
     def assertRemoveLogged(self, evpid, to):
         self.wait_log(r"delivery: Remove for %s: from=<s@localhost>, to=<%s>, rcpt=<->, "
@@ -116,7 +118,7 @@ class Remove(QueueTestCase):
         self.assertFalse(os.path.exists(self.delivered("b")))
         self.assertNotIn("to=<b@flaky.test> user", self.log().split("Remove for")[-1])
 
-    def test_remove_msgid_removes_the_message_and_its_files(self):
+    def test_remove_msgid_removes_the_message_and_its_file(self):
         msgid, envs = self.hold(["a@temp.test", "b@temp.test"])
         self.assertEqual(self.ok("remove", msgid), ["2 envelopes removed"])
         for rcpt, e in envs.items():
