@@ -97,7 +97,7 @@ class RecoveryTest(unittest.TestCase):
         deadline = time.monotonic() + 10
         while os.path.exists(incoming) and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.assertFalse(os.path.exists(incoming), os.listdir(incoming))
+        self.assertFalse(os.path.exists(incoming), "incoming/ not removed at start")
         self.assertEqual(s.all_delivered(b"never acknowledged"), [])
         queue = os.path.join(s.spool, "queue")
         self.assertEqual([n for n in os.listdir(queue)
