@@ -75,6 +75,20 @@ class RecoveryTest(unittest.TestCase):
                 "local 1\nsender a@example.org\nrcpt b@localhost %s %s\nattempts 0\nerror \n"
                 % (msg_id, int(time.time()), pwd.getpwuid(os.getuid()).pw_name, s.maildir))
 
+    def start_and_deliver(self, s, marker):
+        """Starts `s`; asserts the planted message `marker` is delivered and the queue empties."""
+        s.start()
+        got = s.find_delivered(marker)
+        self.assertTrue(got.endswith(b"\n\nsurvived a restart\n"))
+        self.assertTrue(s.queue_is_empty())
+
+    def assert_removed(self, path, what):
+        """`path` is gone within 10 s: the queue cleans the spool on its own time after the 220."""
+        deadline = time.monotonic() + 10
+        while os.path.exists(path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(os.path.exists(path), what + " not removed at start")
+
     def test_an_old_spool_is_converted_and_its_committed_message_delivered(self):
         s = Smtpd()
         self.addCleanup(s.cleanup)
@@ -89,15 +103,8 @@ class RecoveryTest(unittest.TestCase):
             f.write(b"Subject: recovered-message\r\n\r\nsurvived a restart\r\n")
         with open(os.path.join(qdir, "envelope"), "w") as f:
             f.write(self.envelope(s, msg_id))
-        s.start()
-        got = s.find_delivered(b"recovered-message")
-        self.assertTrue(got.endswith(b"\n\nsurvived a restart\n"))
-        self.assertTrue(s.queue_is_empty())
-        # The queue converts the spool on its own time after the 220: wait for the state.
-        deadline = time.monotonic() + 10
-        while os.path.exists(incoming) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        self.assertFalse(os.path.exists(incoming), "incoming/ not removed at start")
+        self.start_and_deliver(s, b"recovered-message")
+        self.assert_removed(incoming, "incoming/")
         self.assertEqual(s.all_delivered(b"never acknowledged"), [])
         queue = os.path.join(s.spool, "queue")
         self.assertEqual([n for n in os.listdir(queue)
@@ -115,14 +122,8 @@ class RecoveryTest(unittest.TestCase):
         partial = os.path.join(queue, "00000000deadbeef.new")
         spool_files.write_queued(partial, self.envelope(s, "00000000deadbeef").encode(),
                                  b"Subject: never acknowledged\r\n\r\nnever acknowledged\r\n")
-        s.start()
-        got = s.find_delivered(b"recovered-file")
-        self.assertTrue(got.endswith(b"\n\nsurvived a restart\n"))
-        self.assertTrue(s.queue_is_empty())
-        deadline = time.monotonic() + 10
-        while os.path.exists(partial) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        self.assertFalse(os.path.exists(partial))
+        self.start_and_deliver(s, b"recovered-file")
+        self.assert_removed(partial, "queue/00000000deadbeef.new")
         self.assertEqual(s.all_delivered(b"never acknowledged"), [])
 
 
