@@ -8,7 +8,7 @@
 namespace smtpd::rt {
 
 std::string random_id() {
-    static std::random_device device;
+    thread_local std::random_device device; // one per thread: the queue begins messages on several
     std::uint64_t const value = (std::uint64_t{device()} << 32) | device();
     return fmt::format("{:016x}", value);
 }

@@ -218,6 +218,10 @@ Result<Fd> IncomingMessage::share_fd() const {
     return Fd(fd);
 }
 
+Result<void> Spool::sync_queue_dir() const {
+    return sync_fd(queue_fd_->get());
+}
+
 Result<Spool> Spool::open(std::string root) {
     Spool spool(std::move(root));
     for (auto const& dir : {spool.root_, spool.queue_dir(), spool.free_dir()}) {
@@ -225,6 +229,11 @@ Result<Spool> Spool::open(std::string root) {
             return r.error();
         }
     }
+    auto queue = open_file(spool.queue_dir(), O_RDONLY | O_DIRECTORY);
+    if (!queue) {
+        return queue.error();
+    }
+    spool.queue_fd_ = std::make_shared<Fd>(std::move(queue).value());
     std::vector<std::string> names;
     for (auto& entry : list_dir(spool.free_dir())) {
         if (entry.dir) { // an emptied directory of the earlier layout
@@ -250,8 +259,12 @@ std::optional<Fd> Spool::reuse(std::string const& id) {
         }
         return std::nullopt; // a new file will do
     }
-    auto fd = open_file(file, O_RDWR | O_TRUNC, 0600);
-    if (!fd) {
+    // Emptied when it was freed: truncated again only if that failed (O_TRUNC costs a
+    // truncation even of an empty file).
+    auto fd = open_file(file, O_RDWR, 0600);
+    struct stat st {};
+    if (!fd || ::fstat(fd.value().get(), &st) != 0 ||
+        (st.st_size != 0 && ::ftruncate(fd.value().get(), 0) != 0)) {
         ::unlink(file.c_str());
         return std::nullopt;
     }
@@ -330,7 +343,7 @@ Result<void> Spool::commit(IncomingMessage& message, QueuedEnvelope const& envel
                     RENAME_NOREPLACE) != 0) {
         return last_error();
     }
-    return sync_dir(queue_dir());
+    return sync_queue_dir();
 }
 
 Result<void> Spool::write_copy(int from, sf::Header const& header, std::string const& id,
@@ -347,7 +360,7 @@ Result<void> Spool::write_copy(int from, sf::Header const& header, std::string c
         ::unlink(growing.c_str());
         return error;
     }
-    return sync_dir(queue_dir());
+    return sync_queue_dir();
 }
 
 Result<void> Spool::commit_or_drop(IncomingMessage& message, QueuedEnvelope const& envelope) {
@@ -410,7 +423,7 @@ void Spool::convert_directories() {
             ::unlink(growing.c_str());
             continue;
         }
-        if (sync_dir(queue_dir())) {
+        if (sync_queue_dir()) {
             remove_tree(growing);
         }
         ++converted;
@@ -514,7 +527,7 @@ Result<void> Spool::remove(std::string const& id, RemovalSync sync) {
     if (sync == RemovalSync::Later) {
         return success();
     }
-    return sync_dir(queue_dir());
+    return sync_queue_dir();
 }
 
 } // namespace smtpd::rt

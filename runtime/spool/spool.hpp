@@ -122,8 +122,11 @@ class Spool {
                                           std::string const& id, spoolfile::Slot const& slot);
     /// The queue/<id>/ directories of the earlier layout become files, keeping their ids.
     void convert_directories();
+    /// fsync of queue/, through the descriptor kept open for it.
+    [[nodiscard]] Result<void> sync_queue_dir() const;
 
     std::string root_;
+    std::shared_ptr<Fd> queue_fd_; ///< queue/, open for its syncs
     std::shared_ptr<FreeFiles> free_ = std::make_shared<FreeFiles>();
 };
 

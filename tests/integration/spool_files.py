@@ -124,8 +124,19 @@ def queued_envelopes(spool):
 
 
 def receiving(spool):
-    """The names in spool/queue ending in ".new": messages being received, or left by a crash."""
-    return [n for n in _names(spool) if n.endswith(".new")]
+    """The names in spool/queue ending in ".new" that hold more than a header: messages being
+    received, or left by a crash. A file of the header alone is one the queue began ahead for
+    the next session (queue_process.cpp, kReadyMessages): nothing was received into it."""
+    return [n for n in _names(spool) if n.endswith(".new") and not _begun_ahead(spool, n)]
+
+
+def _begun_ahead(spool, name):
+    try:
+        with open(os.path.join(spool, "queue", name), "rb") as f:
+            data = f.read(HEADER.size + 1)
+    except FileNotFoundError:
+        return True  # taken or dropped meanwhile: not left behind
+    return len(data) == HEADER.size and data.startswith(MAGIC)
 
 
 def unfinished(spool):

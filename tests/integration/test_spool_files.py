@@ -154,6 +154,15 @@ class SpoolNames(unittest.TestCase):
         self.assertEqual(sf.unfinished(self.spool),
                          ["0000000000000002.new", "0000000000000003.grow"])
 
+    def test_a_file_begun_ahead_holds_only_a_header_and_is_not_being_received(self):
+        with open(os.path.join(self.queue, "0000000000000004.new"), "wb") as f:
+            f.write(sf.encode_header())
+        self.assertEqual(sf.receiving(self.spool), ["0000000000000002.new"])
+        with open(os.path.join(self.queue, "0000000000000004.new"), "ab") as f:
+            f.write(b"R")  # one octet received: it is
+        self.assertEqual(sf.receiving(self.spool),
+                         ["0000000000000002.new", "0000000000000004.new"])
+
     def test_a_file_gone_since_the_listing_is_skipped_and_a_corrupt_one_raises(self):
         listed = ["0000000000000001", "00000000000000ff"]
         with mock.patch.object(sf, "queued_ids", return_value=listed):
