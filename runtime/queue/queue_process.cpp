@@ -14,6 +14,7 @@
 #include "queue/message_locks.hpp"
 #include "queue/notices.hpp"
 #include "queue/queue_control.hpp"
+#include "queue/ready_messages.hpp"
 #include "role/role_process.hpp"
 #include "spool/spool.hpp"
 
@@ -23,7 +24,6 @@
 
 #include <algorithm>
 #include <ctime>
-#include <deque>
 #include <fcntl.h>
 #include <map>
 #include <optional>
@@ -108,9 +108,6 @@ void log_delivery(QueuedEnvelope const& e, QueuedRecipient const& rcpt,
     }
 }
 
-/// How many messages the queue keeps begun ahead of the sessions that will need them.
-constexpr std::size_t kReadyMessages = 4;
-
 class Queue {
   public:
     Queue(asio::io_context& io, Peers& peers, Spool& spool, std::string hostname,
@@ -183,37 +180,8 @@ class Queue {
   private:
     void spawn(asio::awaitable<void> work) { asio::co_spawn(io_, std::move(work), asio::detached); }
 
-    /// A message begun ahead on a disk thread when one is ready (the file taken from free/ or
-    /// made, its header written: off the session's path and the event loop), else one begun
-    /// here; either way another is begun ahead for the next.
-    Result<IncomingMessage> take_begun() {
-        fill_ready();
-        if (!ready_.empty()) {
-            IncomingMessage message = std::move(ready_.front());
-            ready_.pop_front();
-            return message;
-        }
-        return spool_.begin();
-    }
-
-    void fill_ready() {
-        while (ready_.size() + beginning_ < kReadyMessages) {
-            ++beginning_;
-            spawn(begin_ahead());
-        }
-    }
-
-    asio::awaitable<void> begin_ahead() {
-        auto beginning = disk_.run([&spool = spool_] { return spool.begin(); });
-        Result<IncomingMessage> begun = co_await std::move(beginning);
-        --beginning_;
-        if (begun) { // a failure is met again, and reported, by the session that needs one
-            ready_.push_back(std::move(begun).value());
-        }
-    }
-
     void create(ipc::MessageCreate const& m) {
-        auto begun = take_begun();
+        auto begun = ready_.take();
         if (!begun) {
             log_warn("queue: cannot create a message: {}", begun.error().what());
             peers_.send(Role::Dispatcher,
@@ -290,8 +258,7 @@ class Queue {
     Spool& spool_;
     DiskWorkers disk_{kDiskThreads};
     std::map<std::string, IncomingMessage> incoming_;
-    std::deque<IncomingMessage> ready_; ///< begun ahead, not yet given to a session
-    std::size_t beginning_ = 0;         ///< being begun ahead on the disk threads
+    ReadyMessages ready_{io_.get_executor(), spool_, disk_};
     ipc::Pending<ipc::LocalDeliveryDone> delivered_;
     ipc::Pending<ipc::RelayDone> relayed_;
     Notices notices_;

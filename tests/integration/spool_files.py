@@ -126,7 +126,7 @@ def queued_envelopes(spool):
 def receiving(spool):
     """The names in spool/queue ending in ".new" that hold more than a header: messages being
     received, or left by a crash. A file of the header alone is one the queue began ahead for
-    the next session (queue_process.cpp, kReadyMessages): nothing was received into it."""
+    the next session (runtime/queue/ready_messages.hpp): nothing was received into it."""
     return [n for n in _names(spool) if n.endswith(".new") and not _begun_ahead(spool, n)]
 
 
