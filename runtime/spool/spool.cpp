@@ -116,7 +116,11 @@ Result<Loaded> load_file(int fd) {
     if (!index) {
         return corrupt();
     }
-    return Loaded{header.value(), std::move(*slots[*index]), *index};
+    std::optional<sf::Slot>& current = slots[*index];
+    if (!current) {
+        return corrupt();
+    }
+    return Loaded{header.value(), std::move(*current), *index};
 }
 
 /// Writes a whole new file at `path`: header, `slot` in slot 0, then `content` (its pieces
