@@ -7,12 +7,13 @@
 namespace smtpd::rt {
 
 Result<IncomingMessage> ReadyMessages::take() {
-    fill();
     if (ready_.empty()) {
+        fill();
         return spool_.begin();
     }
     IncomingMessage message = std::move(ready_.front());
     ready_.pop_front();
+    fill(); // made up for at once, not at the next take
     return message;
 }
 

@@ -203,6 +203,17 @@ TEST(Spool, RemoveMovesTheFileToFreeEmptiedAndTheNextMessageReusesIt) {
     EXPECT_EQ(spool.value().read_content(id).value(), "second\r\n");
 }
 
+TEST(Spool, ARemovalLeftToTheNextSyncIsDoneAllTheSame) {
+    testing::TempDir dir;
+    auto spool = Spool::open(dir.path());
+    ASSERT_TRUE(spool);
+    std::string const id = committed(spool.value(), "m\r\n");
+    ASSERT_TRUE(spool.value().remove(id, RemovalSync::Later));
+    EXPECT_FALSE(spool.value().contains(id));
+    EXPECT_TRUE(spool.value().queued_ids().empty());
+    EXPECT_EQ(fs::file_size(dir.path() + "/free/" + id), 0U);
+}
+
 TEST(Spool, FreeKeepsAtMostItsLimitAndRemovesTheRest) {
     testing::TempDir dir;
     auto first = Spool::open(dir.path());
