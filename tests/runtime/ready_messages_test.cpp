@@ -53,7 +53,7 @@ TEST(ReadyMessages, MessagesAreBegunAheadAndHandedOutInTurn) {
     EXPECT_EQ(::lseek(shared.value().get(), 0, SEEK_CUR),
               static_cast<off_t>(spoolfile::Header{}.content_offset()));
     io.restart();
-    io.run();                                                 // one more begun to make up for it
+    io.run(); // one more begun to make up for it
     // The first and second hold their headers alone, three are left and one was made up.
     EXPECT_EQ(begun_ahead(queue).size(), kReadyMessages + 2);
     disk.drain();
