@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace smtpd::rt {
 namespace {
@@ -62,11 +63,16 @@ TEST(Maildir, MissingMessageIsAnError) {
     EXPECT_FALSE(deliver_maildir({dir.path() + "/M", "", dir.path() + "/nope", -1, ""}, "mx"));
 }
 
-TEST(Maildir, ReadsTheMessageFromADescriptorFromItsStart) {
+// The queue hands a spool file over positioned at its content, after the envelope slots
+// (docs/arch/queue.md): the delivery reads from there, not from the file's first octet.
+TEST(Maildir, ReadsTheMessageFromWhereItsDescriptorWasHandedOver) {
     testing::TempDir dir;
     auto fd = open_file(dir.path() + "/message", O_RDWR | O_CREAT, 0600);
     ASSERT_TRUE(fd);
-    ASSERT_TRUE(write_all(fd.value().get(), "Subject: fd\r\n\r\nbody\r\n"));
+    std::string const slots = "envelope slots, not the message\n";
+    ASSERT_TRUE(write_all(fd.value().get(), slots + "Subject: fd\r\n\r\nbody\r\n"));
+    ASSERT_EQ(::lseek(fd.value().get(), static_cast<off_t>(slots.size()), SEEK_SET),
+              static_cast<off_t>(slots.size()));
     auto const delivered =
         deliver_maildir({dir.path() + "/M", "X: 1\n", "", fd.value().get(), ""}, "mx");
     ASSERT_TRUE(delivered);
