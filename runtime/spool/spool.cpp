@@ -149,22 +149,15 @@ Result<void> write_file(std::string const& path, sf::Slot const& slot, Copy copy
     return r;
 }
 
-/// Copies `from`'s content (from `in`) to `out` at `at`.
+/// Copies `from`'s content (from `in` to its end) to `out` at `at`, through the one read loop
+/// over a queued message (for_each_piece). Moves both descriptors' offsets.
 Result<void> copy_content(int from, std::uint64_t in, int out, std::uint64_t at) {
-    for (;;) {
-        auto piece = read_at(from, in, std::size_t{64} * 1024);
-        if (!piece) {
-            return piece.error();
-        }
-        if (piece.value().empty()) {
-            return success();
-        }
-        if (auto r = write_all_at(out, piece.value(), at); !r) {
-            return r;
-        }
-        in += piece.value().size();
-        at += piece.value().size();
+    if (::lseek(from, static_cast<off_t>(in), SEEK_SET) < 0 ||
+        ::lseek(out, static_cast<off_t>(at), SEEK_SET) < 0) {
+        return last_error();
     }
+    return for_each_piece(from, {},
+                          [out](std::string_view piece) { return write_all(out, piece); });
 }
 
 } // namespace
