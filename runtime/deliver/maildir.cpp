@@ -89,6 +89,16 @@ Result<void> ensure_maildir(std::string const& maildir) {
     return success();
 }
 
+/// `path` once new/ is synced, unless the caller syncs it.
+Result<std::string> synced(MaildirDelivery const& d, std::string path) {
+    if (d.sync_new) {
+        if (auto r = sync_dir(d.maildir + "/new"); !r) {
+            return r.error();
+        }
+    }
+    return path;
+}
+
 } // namespace
 
 std::string crlf_to_lf(std::string_view text, bool& pending_cr) {
@@ -119,8 +129,9 @@ Result<std::string> deliver_maildir(MaildirDelivery const& d, std::string_view h
     std::string const name =
         d.unique.empty() ? unique_name(hostname) : d.unique + "." + safe_host(hostname);
     if (!d.unique.empty()) {
+        // Found, it may be a delivery whose sync of new/ failed: synced now before it counts.
         if (auto earlier = earlier_delivery(d.maildir, name); earlier) {
-            return *earlier;
+            return synced(d, *earlier);
         }
     }
     std::string const tmp = d.maildir + "/tmp/" + name;
@@ -151,10 +162,7 @@ Result<std::string> deliver_maildir(MaildirDelivery const& d, std::string_view h
         ::unlink(tmp.c_str());
         return err;
     }
-    if (auto r = sync_dir(d.maildir + "/new"); !r) {
-        return r.error();
-    }
-    return dst;
+    return synced(d, dst);
 }
 
 } // namespace smtpd::rt

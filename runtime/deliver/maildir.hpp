@@ -1,6 +1,7 @@
 // Delivery into a Maildir (the maildir(5) layout: tmp/, new/, cur/). The file is written under
 // tmp/ with a unique name, fsynced, renamed into new/, and new/ is fsynced: once this returns
-// success the message is durable in the mailbox and the queue may drop its copy.
+// success the message is durable in the mailbox and the queue may drop its copy (or, when the
+// caller takes the sync of new/ on itself, once it has synced new/).
 // Depends on: common/.
 #pragma once
 
@@ -23,6 +24,9 @@ struct MaildirDelivery {
     /// queue's note of it): nothing is written and the existing path is returned. The queue
     /// derives it from the envelope, so a redelivery of the same recipient is exactly once.
     std::string unique;
+    /// When false, new/ is not synced here: the caller syncs it (once for several deliveries)
+    /// before it reports any of them delivered.
+    bool sync_new = true;
 };
 
 /// Delivers; returns the path of the new file under new/ (or of the earlier delivery).

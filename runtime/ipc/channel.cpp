@@ -156,6 +156,11 @@ struct Channel::State : std::enable_shared_from_this<Channel::State> {
         return size;
     }
 
+    void trace(Received const& message) const {
+        rt::log_trace(rt::Trace::Imsg, "imsg: {} <- {} {}{}", self_name, peer_name,
+                      type_name(message.message), message.fd.valid() ? " (fd)" : "");
+    }
+
     // The next whole frame as a message, std::nullopt when more bytes are needed.
     Result<std::optional<Received>> take_frame() {
         auto frame = reader.next();
@@ -249,9 +254,7 @@ boost::asio::awaitable<Result<Received>> Channel::receive() {
             co_return received.error();
         }
         if (std::optional<Received>& message = received.value(); message) {
-            rt::log_trace(rt::Trace::Imsg, "imsg: {} <- {} {}{}", state->self_name,
-                          state->peer_name, type_name(message->message),
-                          message->fd.valid() ? " (fd)" : "");
+            state->trace(*message);
             co_return std::move(*message);
         }
         if (!state->socket.is_open()) {
@@ -272,6 +275,37 @@ boost::asio::awaitable<Result<Received>> Channel::receive() {
             state->fail(n.error().code);
         } else if (n.value() == 0) {
             state->fail(IpcErrc::PeerClosed);
+        }
+    }
+}
+
+Result<std::optional<Received>> Channel::try_receive() {
+    State& state = *state_;
+    for (;;) {
+        if (state.error) {
+            return state.error;
+        }
+        auto received = state.take_frame();
+        if (!received) {
+            state.fail(received.error().code);
+            return received.error();
+        }
+        if (std::optional<Received> const& message = received.value(); message) {
+            state.trace(*message);
+            return received;
+        }
+        if (!state.socket.is_open()) {
+            return IpcErrc::ChannelClosed;
+        }
+        auto n = state.read_some();
+        if (!n && (n.error().code == std::errc::resource_unavailable_try_again ||
+                   n.error().code == std::errc::operation_would_block)) {
+            return std::optional<Received>{};
+        }
+        if (!n) {
+            state.fail(n.error().code);
+        } else if (n.value() == 0) {
+            state.fail(IpcErrc::PeerClosed);
         }
     }
 }

@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 namespace smtpd::ipc {
@@ -55,6 +56,10 @@ class Channel {
     /// The next message. Errors: every decoder error, MissingFd, UnexpectedFd, PeerClosed, the
     /// socket's error; after one, the channel is unusable. One receiver at a time.
     [[nodiscard]] boost::asio::awaitable<Result<Received>> receive();
+
+    /// The next message if one can be had without waiting (already buffered, or readable now),
+    /// std::nullopt if not; errors as receive(). For a receiver that batches what has arrived.
+    [[nodiscard]] Result<std::optional<Received>> try_receive();
 
     /// Closes the socket: a pending receive completes with an error, queued frames are dropped.
     void close();

@@ -5,6 +5,7 @@
 #include "common/privileges.hpp"
 #include "common/proc_title.hpp"
 #include "ipc/channel.hpp"
+#include "parent/delivery_batch.hpp"
 #include "parent/local_delivery.hpp"
 #include "spool/envelope.hpp"
 
@@ -15,6 +16,7 @@
 #include <csignal>
 #include <fcntl.h>
 #include <optional>
+#include <set>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,8 +31,9 @@ struct DeliveryWorkers::Worker {
     pid_t pid;
     std::string key; ///< account_key() of every recipient it delivers to
     ipc::Channel channel;
-    std::optional<ipc::RequestId> busy; ///< the delivery under way
-    std::size_t uses = 0;
+    std::set<ipc::RequestId> in_flight; ///< deliveries handed and not yet answered
+    bool batching = true;       ///< every delivery in flight is to a Maildir (more may join them)
+    std::size_t uses = 0;       ///< deliveries handed
     bool open = true;           ///< takes new deliveries
     bool channel_ended = false; ///< its receive loop has ended
     std::optional<int> exit_status;
@@ -70,50 +73,79 @@ std::string describe(int status) {
     return "delivery process exited " + std::to_string(WEXITSTATUS(status)) + " with no outcome";
 }
 
+/// Whether a delivery may join others in flight to its worker: a Maildir delivery is short and
+/// shares the sync of new/; any other method (an mda, LMTP, an mbox lock) may take long and has
+/// its worker alone.
+bool batches(QueuedRecipient const& r) {
+    return r.method == QueuedRecipient::Method::Maildir;
+}
+
 /// The worker's side of one delivery. The first one makes the worker its account's user, for
 /// good; `became` records it. A delivery for another account is refused (the parent never
 /// sends one).
-ipc::LocalDeliveryDone deliver_one(ipc::LocalDelivery const& d, int message_fd,
-                                   std::string const& key, std::string const& hostname,
-                                   bool& became) {
+LocalOutcome deliver_one(ipc::LocalDelivery const& d, int message_fd, std::string const& key,
+                         std::string const& hostname, bool& became) {
+    auto failed = [&d](ipc::DeliveryStatus status, std::string text) {
+        return LocalOutcome{{d.id, status, std::move(text)}, {}};
+    };
     auto recipient = decode_recipient(d.recipient);
     if (!recipient) {
-        return {d.id, ipc::DeliveryStatus::PermFail, "undecodable recipient"};
+        return failed(ipc::DeliveryStatus::PermFail, "undecodable recipient");
     }
     if (account_key(*recipient) != key) {
-        return {d.id, ipc::DeliveryStatus::TempFail, "delivery worker of another account"};
+        return failed(ipc::DeliveryStatus::TempFail, "delivery worker of another account");
     }
     if (!became) {
         auto account = account_of(*recipient);
         if (!account) {
-            return {d.id, ipc::DeliveryStatus::PermFail, account.error().what()};
+            return failed(ipc::DeliveryStatus::PermFail, account.error().what());
         }
         if (auto r = become_user(account.value()); !r) {
-            return {d.id, ipc::DeliveryStatus::TempFail, r.error().what()};
+            return failed(ipc::DeliveryStatus::TempFail, r.error().what());
         }
         became = true;
     }
-    auto done = deliver_locally(d, *recipient, message_fd, hostname);
-    done.id = d.id;
-    return done;
+    auto outcome = deliver_locally(d, *recipient, message_fd, hostname);
+    outcome.done.id = d.id;
+    return outcome;
 }
 
-/// Delivers what the parent sends until it closes the channel. A worker that could not become
-/// its user answers that once and ends.
+/// Delivers what the parent sends until it closes the channel: the deliveries that have arrived
+/// (up to kBatchMax) one after another, then the directories they renamed into synced once, then
+/// every outcome answered. A worker that could not become its user answers and ends.
 asio::awaitable<void> serve(ipc::Channel& channel, std::string key, std::string hostname) {
     bool became = false;
     for (;;) {
-        auto received = co_await channel.receive();
-        if (!received) {
+        auto first = co_await channel.receive();
+        if (!first) {
             co_return;
         }
-        auto const* delivery = std::get_if<ipc::LocalDelivery>(&received.value().message);
-        if (delivery == nullptr) {
-            co_return;
+        DeliveryBatch batch;
+        bool ending = false;
+        std::optional<ipc::Received> next = std::move(first).value();
+        while (next) {
+            auto const* delivery = std::get_if<ipc::LocalDelivery>(&next->message);
+            if (delivery == nullptr) {
+                ending = true;
+                break;
+            }
+            batch.add(deliver_one(*delivery, next->fd.get(), key, hostname, became));
+            if (!became || batch.size() >= kBatchMax) {
+                break;
+            }
+            auto more = channel.try_receive();
+            if (!more) {
+                ending = true;
+                break;
+            }
+            next = std::move(more).value();
         }
-        auto done = deliver_one(*delivery, received.value().fd.get(), key, hostname, became);
-        received.value().fd.reset();
-        if (!channel.send(done) || !became) {
+        for (ipc::LocalDeliveryDone const& done : batch.finish(sync_dir)) {
+            if (!channel.send(done)) {
+                co_return;
+            }
+        }
+        if (ending || !became) {
             co_return;
         }
     }
@@ -157,11 +189,21 @@ void DeliveryWorkers::start(ipc::LocalDelivery const& delivery, Fd message) {
         return;
     }
     std::string key = account_key(*recipient);
+    bool const joins = batches(*recipient);
+    std::shared_ptr<Worker> least;
     for (auto const& [pid, worker] : workers_) {
-        if (worker->open && !worker->busy && worker->key == key) {
-            hand(worker, delivery, std::move(message));
-            return;
+        if (!worker->open || worker->key != key) {
+            continue;
         }
+        std::size_t const load = worker->in_flight.size();
+        bool const takes = load == 0 || (joins && worker->batching && load < kBatchMax);
+        if (takes && (!least || load < least->in_flight.size())) {
+            least = worker;
+        }
+    }
+    if (least) {
+        hand(least, delivery, std::move(message), joins);
+        return;
     }
     int fds[2] = {-1, -1};
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
@@ -206,41 +248,49 @@ void DeliveryWorkers::start(ipc::LocalDelivery const& delivery, Fd message) {
             closed(worker);
         },
         asio::detached);
-    hand(worker, delivery, std::move(message));
+    hand(worker, delivery, std::move(message), joins);
 }
 
 void DeliveryWorkers::hand(std::shared_ptr<Worker> const& worker,
-                           ipc::LocalDelivery const& delivery, Fd message) {
+                           ipc::LocalDelivery const& delivery, Fd message, bool joins) {
     worker->idle.cancel();
-    worker->busy = delivery.id;
     if (auto sent = worker->channel.send(delivery, std::move(message)); !sent) {
-        worker->busy.reset();
         answer(delivery.id, ipc::DeliveryStatus::TempFail,
                "delivery worker: " + sent.error().what());
         worker->open = false;
-        worker->channel.close();
+        if (worker->in_flight.empty()) {
+            worker->channel.close();
+        }
+        return;
+    }
+    worker->in_flight.insert(delivery.id);
+    worker->batching = worker->in_flight.size() == 1 ? joins : worker->batching && joins;
+    if (++worker->uses >= kWorkerUses) {
+        worker->open = false; // replaced once its last delivery is answered
     }
 }
 
 void DeliveryWorkers::answered(std::shared_ptr<Worker> const& worker, ipc::LocalDeliveryDone done) {
-    if (worker->busy != done.id) {
+    if (worker->in_flight.erase(done.id) == 0) {
         log_error("smtpd: delivery worker {} answered a delivery it was not given: closing it",
                   worker->pid);
         worker->open = false;
         worker->channel.close();
         return;
     }
-    worker->busy.reset();
     answer(done.id, done.status, std::move(done.text));
-    if (++worker->uses >= kWorkerUses || !worker->open) {
-        worker->open = false;
+    if (!worker->in_flight.empty()) {
+        return;
+    }
+    worker->batching = true;
+    if (!worker->open) {
         worker->channel.close();
         return;
     }
     worker->idle.expires_after(kWorkerIdle);
     worker->idle.async_wait([weak = std::weak_ptr<Worker>(worker)](boost::system::error_code ec) {
         auto w = weak.lock();
-        if (!ec && w && !w->busy && w->open) {
+        if (!ec && w && w->in_flight.empty() && w->open) {
             w->open = false;
             w->channel.close();
         }
@@ -266,15 +316,15 @@ bool DeliveryWorkers::reaped(pid_t pid, int status) {
 }
 
 /// A worker is forgotten once both its exit is reaped and its channel has ended (in either
-/// order: an answer it wrote before exiting is read first). A delivery it had is a temporary
-/// failure: the mailbox may or may not have the message, and a retry is the safe side.
+/// order: an answer it wrote before exiting is read first). The deliveries it had are temporary
+/// failures: the mailbox may or may not have each message, and a retry is the safe side.
 void DeliveryWorkers::finish_if_gone(std::shared_ptr<Worker> const& worker) {
     std::optional<int> const status = worker->exit_status;
     if (!worker->channel_ended || !status) {
         return;
     }
-    if (std::optional<ipc::RequestId> const busy = std::exchange(worker->busy, std::nullopt)) {
-        answer(*busy, ipc::DeliveryStatus::TempFail, describe(*status));
+    for (ipc::RequestId const id : std::exchange(worker->in_flight, {})) {
+        answer(id, ipc::DeliveryStatus::TempFail, describe(*status));
     }
     workers_.erase(worker->pid);
 }
@@ -282,7 +332,7 @@ void DeliveryWorkers::finish_if_gone(std::shared_ptr<Worker> const& worker) {
 void DeliveryWorkers::stop() {
     for (auto const& [pid, worker] : workers_) {
         worker->open = false;
-        if (!worker->busy) {
+        if (worker->in_flight.empty()) {
             worker->channel.close();
         }
     }

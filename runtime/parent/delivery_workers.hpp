@@ -1,11 +1,15 @@
 // Local deliveries run by long-lived workers, one account each (Postfix's local(8) and
 // virtual(8) are reused processes the same way). The parent forks a worker the first time a
-// recipient of an account needs one; the worker becomes that user for good and then delivers,
-// one message at a time, each LocalDelivery the parent sends it over its own channel (the typed
-// IPC, the queued message's fd beside it), answering LocalDeliveryDone. Idle workers are kept
-// for kWorkerIdle and retired after kWorkerUses deliveries. A worker that dies mid-delivery is
-// a temporary failure for that delivery, so a recipient is never reported delivered unless its
-// mailbox has it. Depends on: parent/local_delivery.hpp, ipc/, role/, Boost.Asio.
+// recipient of an account needs one; the worker becomes that user for good and then delivers
+// each LocalDelivery the parent sends it over its own channel (the typed IPC, the queued
+// message's fd beside it), answering LocalDeliveryDone. Maildir deliveries are handed to a
+// worker of their account even while it is delivering others (up to kBatchMax in flight): it
+// makes those that have arrived one after another and syncs each new/ once for all of them
+// (parent/delivery_batch.hpp). Any other method has a worker to itself, so a slow mda never
+// holds up a mailbox. Idle workers are kept for kWorkerIdle and retired after kWorkerUses
+// deliveries. A worker that dies mid-batch is a temporary failure for every delivery it had,
+// so a recipient is never reported delivered unless its mailbox has it durably.
+// Depends on: parent/delivery_batch.hpp, parent/local_delivery.hpp, ipc/, role/, Boost.Asio.
 #pragma once
 
 #include "common/fs.hpp"
@@ -45,7 +49,7 @@ class DeliveryWorkers {
     /// Notes the exit of child `pid` if it is a worker; false for other children.
     bool reaped(pid_t pid, int status);
 
-    /// Closes every worker's channel: idle ones exit, busy ones after their delivery.
+    /// Closes every worker's channel: idle ones exit, busy ones once their deliveries are answered.
     void stop();
 
     /// Workers alive (busy or idle), for the tests of the pool.
@@ -54,8 +58,8 @@ class DeliveryWorkers {
     struct Worker;
 
   private:
-    void hand(std::shared_ptr<Worker> const& worker, ipc::LocalDelivery const& delivery,
-              Fd message);
+    void hand(std::shared_ptr<Worker> const& worker, ipc::LocalDelivery const& delivery, Fd message,
+              bool joins);
     void answered(std::shared_ptr<Worker> const& worker, ipc::LocalDeliveryDone done);
     void closed(std::shared_ptr<Worker> const& worker);
     void finish_if_gone(std::shared_ptr<Worker> const& worker);

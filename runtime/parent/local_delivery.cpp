@@ -71,15 +71,17 @@ LmtpDelivery lmtp_delivery(ipc::LocalDelivery const& d, QueuedRecipient const& r
 
 } // namespace
 
-ipc::LocalDeliveryDone deliver_locally(ipc::LocalDelivery const& d, QueuedRecipient const& r,
-                                       int message_fd, std::string const& hostname) {
+LocalOutcome deliver_locally(ipc::LocalDelivery const& d, QueuedRecipient const& r, int message_fd,
+                             std::string const& hostname) {
     DeliveryOutcome outcome{DeliveryOutcome::Kind::PermFail, "unknown delivery method"};
+    std::string unsynced;
     switch (r.method) {
     case QueuedRecipient::Method::Maildir:
         outcome = to_outcome(deliver_maildir(
-            MaildirDelivery{r.target, d.prepend, {}, message_fd, d.unique}, hostname));
+            MaildirDelivery{r.target, d.prepend, {}, message_fd, d.unique, false}, hostname));
         if (outcome.kind == DeliveryOutcome::Kind::Delivered) {
             kill_point("after-maildir-rename");
+            unsynced = r.target + "/new";
         }
         break;
     case QueuedRecipient::Method::Mbox:
@@ -95,7 +97,7 @@ ipc::LocalDeliveryDone deliver_locally(ipc::LocalDelivery const& d, QueuedRecipi
         outcome = {DeliveryOutcome::Kind::TempFail, "relay recipient sent to local delivery"};
         break;
     }
-    return {0, outcome.kind, std::move(outcome.text)};
+    return {{0, outcome.kind, std::move(outcome.text)}, std::move(unsynced)};
 }
 
 } // namespace smtpd::rt

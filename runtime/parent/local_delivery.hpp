@@ -11,10 +11,18 @@
 
 namespace smtpd::rt {
 
+/// A delivery's outcome, with the directory its file was renamed into when that directory is
+/// still to be synced before the outcome may be reported (a Maildir's new/; empty otherwise).
+struct LocalOutcome {
+    ipc::LocalDeliveryDone done;
+    std::string unsynced_dir;
+};
+
 /// What a delivery worker does once it is the user: the recipient's method (maildir, mbox,
-/// lmtp, or mda with its command expanded shell-safely), as an outcome.
-[[nodiscard]] ipc::LocalDeliveryDone deliver_locally(ipc::LocalDelivery const& delivery,
-                                                     QueuedRecipient const& recipient,
-                                                     int message_fd, std::string const& hostname);
+/// lmtp, or mda with its command expanded shell-safely), as an outcome. A Maildir's new/ is
+/// left for the worker to sync once for every delivery of a batch (parent/delivery_batch.hpp).
+[[nodiscard]] LocalOutcome deliver_locally(ipc::LocalDelivery const& delivery,
+                                           QueuedRecipient const& recipient, int message_fd,
+                                           std::string const& hostname);
 
 } // namespace smtpd::rt

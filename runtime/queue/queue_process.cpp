@@ -5,7 +5,6 @@
 
 #include "common/clock.hpp"
 #include "common/disk_workers.hpp"
-#include "common/hash.hpp"
 #include "common/host_name.hpp"
 #include "common/kill_point.hpp"
 #include "common/log.hpp"
@@ -15,6 +14,7 @@
 #include "queue/notices.hpp"
 #include "queue/queue_control.hpp"
 #include "queue/ready_messages.hpp"
+#include "queue/recipient_batches.hpp"
 #include "role/role_process.hpp"
 #include "spool/spool.hpp"
 
@@ -37,15 +37,6 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::size_t kDiskThreads = 16;
-
-/// The Maildir name of a recipient's copy: the same at every attempt, so that a delivery made
-/// just before a crash is recognised instead of repeated. Sorted by arrival as maildir(5) names.
-std::string delivery_name(QueuedEnvelope const& envelope, QueuedRecipient const& rcpt) {
-    std::string key = rcpt.address;
-    key += '\0';
-    key += rcpt.target;
-    return fmt::format("{}.M{}R{:016x}", envelope.created, envelope.id, fnv1a(key));
-}
 
 /// The RFC 3463 status of a permanent failure: the one the LMTP server's reply carried
 /// ("550 5.1.1 ...") or the mda outcome starts with ("5.1.1 mda exited 67 ..."), else 5.0.0
@@ -242,8 +233,9 @@ class Queue {
 
     asio::awaitable<void> deliver(ipc::DeliverRequest request);
     asio::awaitable<void> notify(ipc::NotifySender request);
-    asio::awaitable<ipc::LocalDeliveryDone> deliver_one(QueuedEnvelope const& envelope,
-                                                        std::size_t index);
+    ipc::RequestId send_local(QueuedEnvelope const& envelope, std::size_t index);
+    asio::awaitable<std::vector<ipc::RelayResult>>
+    deliver_local(QueuedEnvelope const& envelope, std::vector<std::uint32_t> const& batch);
     asio::awaitable<std::vector<ipc::RelayResult>>
     deliver_batch(QueuedEnvelope const& envelope, std::vector<std::uint32_t> const& batch);
     /// Saves the envelope (save_envelope on a disk thread); a failure is logged here.
@@ -266,29 +258,55 @@ class Queue {
     QueueControl control_;
 };
 
-/// Delivers recipient `index` of `envelope`: the parent forks the delivery as the user.
-asio::awaitable<ipc::LocalDeliveryDone> Queue::deliver_one(QueuedEnvelope const& envelope,
-                                                           std::size_t index) {
+/// Asks the parent to deliver recipient `index` of `envelope` (a worker of its account makes
+/// the delivery as the user) and returns the id its outcome will complete; a request that
+/// cannot be sent is completed at once as a temporary failure.
+ipc::RequestId Queue::send_local(QueuedEnvelope const& envelope, std::size_t index) {
     QueuedRecipient const& rcpt = envelope.recipients.at(index);
+    ipc::RequestId const id = delivered_.expect();
+    auto fail = [this, id](std::string text) {
+        (void)delivered_.complete(id, {id, ipc::DeliveryStatus::TempFail, std::move(text)});
+    };
     auto file = spool_.open_content(envelope.id);
     if (!file) {
-        co_return ipc::LocalDeliveryDone{0, ipc::DeliveryStatus::TempFail,
-                                         "cannot open the queued message: " + file.error().what()};
+        fail("cannot open the queued message: " + file.error().what());
+        return id;
     }
-    ipc::LocalDelivery request{0,
-                               envelope.id,
-                               envelope.sender,
-                               encode_recipient(rcpt),
-                               "Return-Path: <" + envelope.sender +
-                                   ">\nDelivered-To: " + rcpt.address + "\n",
-                               delivery_name(envelope, rcpt)};
-    auto asking =
-        ipc::ask(peers_.to(Role::Parent), delivered_, std::move(request), std::move(file).value());
-    auto done = co_await std::move(asking);
-    if (!done) {
-        co_return ipc::LocalDeliveryDone{0, ipc::DeliveryStatus::TempFail, done.error().what()};
+    ipc::LocalDelivery const request{id,
+                                     envelope.id,
+                                     envelope.sender,
+                                     encode_recipient(rcpt),
+                                     "Return-Path: <" + envelope.sender +
+                                         ">\nDelivered-To: " + rcpt.address + "\n",
+                                     delivery_name(envelope, rcpt)};
+    if (auto sent = peers_.to(Role::Parent).send(request, std::move(file).value()); !sent) {
+        fail(sent.error().what());
     }
-    co_return std::move(done).value();
+    return id;
+}
+
+/// The local recipients of `batch`, all asked for at once (the parent's workers make the
+/// Maildir deliveries of one account together, syncing new/ once), then their outcomes awaited.
+/// One result per index of `batch`, in order.
+asio::awaitable<std::vector<ipc::RelayResult>>
+Queue::deliver_local(QueuedEnvelope const& envelope, std::vector<std::uint32_t> const& batch) {
+    std::vector<ipc::RequestId> ids;
+    ids.reserve(batch.size());
+    for (std::uint32_t const i : batch) {
+        ids.push_back(send_local(envelope, i));
+    }
+    std::vector<ipc::RelayResult> results;
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+        auto waiting = delivered_.async_wait(ids[k], asio::use_awaitable);
+        Result<ipc::LocalDeliveryDone> answer = co_await std::move(waiting);
+        ipc::LocalDeliveryDone done =
+            answer
+                ? std::move(answer).value()
+                : ipc::LocalDeliveryDone{0, ipc::DeliveryStatus::TempFail, answer.error().what()};
+        log_delivery(envelope, envelope.recipients.at(batch[k]), done);
+        results.push_back(ipc::RelayResult{batch[k], done.status, done.text, {}, false});
+    }
+    co_return results;
 }
 
 asio::awaitable<Result<void>> Queue::save(QueuedEnvelope const& envelope, RemovalSync removal) {
@@ -300,35 +318,14 @@ asio::awaitable<Result<void>> Queue::save(QueuedEnvelope const& envelope, Remova
     co_return saved;
 }
 
-/// The recipients tried together from position `next` on: a local one alone; a relayed one with
-/// every later recipient of the same relay action and domain (one transaction at the MTA).
-std::vector<std::uint32_t> batch_at(QueuedEnvelope const& envelope, std::size_t next) {
-    auto const& rcpts = envelope.recipients;
-    QueuedRecipient const& first = rcpts.at(next);
-    std::vector<std::uint32_t> batch{static_cast<std::uint32_t>(next)};
-    if (first.method != QueuedRecipient::Method::Relay) {
-        return batch;
-    }
-    std::string const domain = relay_domain(first);
-    for (std::size_t i = next + 1; i < rcpts.size(); ++i) {
-        if (rcpts[i].method == QueuedRecipient::Method::Relay && rcpts[i].action == first.action &&
-            relay_domain(rcpts[i]) == domain) {
-            batch.push_back(static_cast<std::uint32_t>(i));
-        }
-    }
-    return batch;
-}
-
-/// A local recipient goes to the parent, one at a time; relayed ones to the dispatcher's MTA,
-/// all of a batch in one request. One result per index of `batch`, in order.
+/// Local recipients go to the parent (deliver_local); relayed ones to the dispatcher's MTA, all
+/// of a batch in one request. One result per index of `batch`, in order.
 asio::awaitable<std::vector<ipc::RelayResult>>
 Queue::deliver_batch(QueuedEnvelope const& envelope, std::vector<std::uint32_t> const& batch) {
     std::vector<ipc::RelayResult> results;
     if (envelope.recipients.at(batch.front()).method != QueuedRecipient::Method::Relay) {
-        ipc::LocalDeliveryDone done = co_await deliver_one(envelope, batch.front());
-        log_delivery(envelope, envelope.recipients.at(batch.front()), done);
-        results.push_back(ipc::RelayResult{batch.front(), done.status, done.text, {}, false});
-        co_return results;
+        auto delivering = deliver_local(envelope, batch);
+        co_return co_await std::move(delivering);
     }
     auto file = spool_.open_content(envelope.id);
     std::optional<ipc::RelayDone> done;

@@ -2,6 +2,9 @@
 several deliveries to one user go through one worker process, each account gets its own worker
 running as that user (run as root), an idle worker goes away, and a worker killed in the middle of
 a delivery leaves that recipient queued with a temporary failure, never reported delivered.
+The Maildir recipients of a message are asked for at once and one worker makes them as a batch
+(parent/delivery_batch: new/ synced once for all); a slow mda of an account never holds up a
+Maildir delivery of the same account.
 """
 import os
 import pwd
@@ -24,7 +27,9 @@ class WorkerSmtpd(harness.Smtpd):
     root) and bob (the test's own), and an mda that sleeps for slow.test (as bob)."""
 
     CONFIG = """\
-table vusers {{ "alice@localhost" = "alice", "bob@localhost" = "bob", "@slow.test" = "bob" }}
+table vusers {{ "alice@localhost" = "alice", "bob@localhost" = "bob", "@slow.test" = "bob",
+                "a1@localhost" = "alice", "a2@localhost" = "alice", "a3@localhost" = "alice",
+                "a4@localhost" = "alice" }}
 table accounts {{ alice = "{alice_ids}:{dir}/alice", bob = "{bob_ids}:{dir}/bob" }}
 listen on 127.0.0.1 port {port}
 action "local" maildir virtual <vusers> userbase <accounts>
@@ -66,7 +71,7 @@ def _title(pid):
 
 class DeliveryWorkers(unittest.TestCase):
     def setUp(self):
-        self.smtpd = WorkerSmtpd().start()
+        self.smtpd = WorkerSmtpd(extra_args=["-T", "imsg"]).start()
         self.addCleanup(self.smtpd.cleanup)
 
     def send(self, rcpt, body="hello\r\n"):
@@ -111,6 +116,34 @@ class DeliveryWorkers(unittest.TestCase):
                      for fd in os.listdir(fds) if int(fd) > 2]
             self.assertEqual(kinds.count("socket"), 1, (user, kinds))
             self.assertEqual(set(kinds), {"socket", "anon_inode"}, (user, kinds))
+
+    def test_the_maildir_recipients_of_a_message_are_one_batch_of_one_worker(self):
+        rcpts = ["alice@localhost"] + ["a%d@localhost" % n for n in range(1, 5)]
+        with smtplib.SMTP("127.0.0.1", self.smtpd.port, timeout=10) as c:
+            c.sendmail("sender@example.org", rcpts, "Subject: t\r\n\r\nfive\r\n")
+        self.delivered("alice", 5)
+        self.assertEqual(len(self.smtpd.workers("alice")), 1, self.smtpd.read_log())
+        # The parent was asked for all five before it answered any (-T imsg, started so).
+        log = [l for l in self.smtpd.read_log().splitlines() if "imsg: parent" in l]
+        asked = [i for i, l in enumerate(log) if "parent <- queue LocalDelivery" in l]
+        answered = [i for i, l in enumerate(log) if "parent -> queue LocalDeliveryDone" in l]
+        self.assertEqual(len(asked), 5, "\n".join(log))
+        self.assertEqual(len(answered), 5, "\n".join(log))
+        self.assertLess(max(asked), min(answered), "\n".join(log))
+        for name in self.smtpd.mailbox("alice"):
+            with open(os.path.join(self.smtpd.dir, "alice", "Maildir", "new", name)) as f:
+                self.assertIn("five", f.read())
+        self.assertTrue(wait_for(lambda: not spool_files.queued_ids(self.smtpd.spool)))
+
+    def test_a_slow_mda_does_not_hold_up_a_maildir_of_its_account(self):
+        self.send("someone@slow.test")
+        busy = wait_for(lambda: [p for p in self.smtpd.workers("bob") if children_of(p)])
+        self.assertTrue(busy, self.smtpd.read_log())
+        self.send("bob@localhost")
+        self.delivered("bob", 1)
+        workers = self.smtpd.workers("bob")
+        self.assertEqual(len(workers), 2, self.smtpd.read_log())
+        self.assertIn(busy[0], workers)
 
     def test_an_idle_worker_goes_away(self):
         self.send("bob@localhost")

@@ -321,5 +321,52 @@ TEST(IpcChannel, SendAfterCloseIsChannelClosed) {
     EXPECT_EQ(sent.error().code, IpcErrc::ChannelClosed);
 }
 
+TEST(IpcChannel, TryReceiveTakesWhatHasArrivedAndNeverWaits) {
+    asio::io_context io;
+    auto [a, b] = channel_pair(io);
+    auto none = b.try_receive();
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(none.value());
+    for (std::uint64_t id = 1; id <= 3; ++id) {
+        ASSERT_TRUE(a.send(MessageCreated{id, "m" + std::to_string(id), ""},
+                           rt::Fd(::open("/dev/null", O_RDONLY))));
+    }
+    for (std::uint64_t id = 1; id <= 3; ++id) {
+        auto got = b.try_receive();
+        ASSERT_TRUE(got);
+        ASSERT_TRUE(got.value());
+        EXPECT_EQ(std::get<MessageCreated>(got.value()->message),
+                  (MessageCreated{id, "m" + std::to_string(id), ""}));
+        EXPECT_TRUE(got.value()->fd.valid());
+    }
+    auto after = b.try_receive();
+    ASSERT_TRUE(after);
+    EXPECT_FALSE(after.value());
+}
+
+TEST(IpcChannel, TryReceiveLeavesAHalfFrameForLater) {
+    RawPeer peer;
+    auto const frame = encode(MessageCreated{7, "x", ""}, false).value();
+    std::vector<std::byte> const head(frame.begin(), frame.begin() + 3);
+    std::vector<std::byte> const tail(frame.begin() + 3, frame.end());
+    raw_send(peer.raw.native_handle(), head, {});
+    auto half = peer.channel->try_receive();
+    ASSERT_TRUE(half);
+    EXPECT_FALSE(half.value());
+    raw_send(peer.raw.native_handle(), tail, {});
+    auto whole = peer.channel->try_receive();
+    ASSERT_TRUE(whole);
+    ASSERT_TRUE(whole.value());
+    EXPECT_EQ(std::get<MessageCreated>(whole.value()->message), (MessageCreated{7, "x", ""}));
+}
+
+TEST(IpcChannel, TryReceiveReportsAClosedPeer) {
+    RawPeer peer;
+    peer.raw.close();
+    auto got = peer.channel->try_receive();
+    ASSERT_FALSE(got);
+    EXPECT_EQ(got.error().code, IpcErrc::PeerClosed);
+}
+
 } // namespace
 } // namespace smtpd::ipc
