@@ -128,7 +128,7 @@ Result<std::string> deliver_maildir(MaildirDelivery const& d, std::string_view h
     }
     std::string const name =
         d.unique.empty() ? unique_name(hostname) : d.unique + "." + safe_host(hostname);
-    if (!d.unique.empty()) {
+    if (!d.unique.empty() && d.may_exist) {
         // Found, it may be a delivery whose sync of new/ failed: synced now before it counts.
         if (auto earlier = earlier_delivery(d.maildir, name); earlier) {
             return synced(d, *earlier);

@@ -24,6 +24,10 @@ struct MaildirDelivery {
     /// queue's note of it): nothing is written and the existing path is returned. The queue
     /// derives it from the envelope, so a redelivery of the same recipient is exactly once.
     std::string unique;
+    /// With `unique`: false when no earlier attempt can have made the copy (the first attempt of
+    /// a message this run of the queue committed), so new/ and cur/ are not searched for it: a
+    /// mailbox with many messages in cur/ is not read through at every delivery.
+    bool may_exist = true;
     /// When false, new/ is not synced here: the caller syncs it (once for several deliveries)
     /// before it reports any of them delivered.
     bool sync_new = true;

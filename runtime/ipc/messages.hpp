@@ -21,7 +21,7 @@
 namespace smtpd::ipc {
 
 /// Bump on every change to a message, an enum or the frame format (docs/arch/ipc.md).
-inline constexpr std::uint16_t kIpcVersion = 10;
+inline constexpr std::uint16_t kIpcVersion = 11;
 
 using RequestId = std::uint64_t;
 
@@ -299,8 +299,11 @@ struct LocalDelivery {
     std::string recipient;
     std::string prepend;
     std::string unique;
+    /// False only on the first attempt of a message committed by this run of the queue: no
+    /// copy can exist yet, so the Maildir need not be searched for one (deliver/maildir.hpp).
+    bool retry = true;
     static auto fields(auto& m) {
-        return std::tie(m.id, m.msgid, m.sender, m.recipient, m.prepend, m.unique);
+        return std::tie(m.id, m.msgid, m.sender, m.recipient, m.prepend, m.unique, m.retry);
     }
     friend bool operator==(LocalDelivery const&, LocalDelivery const&) = default;
 };

@@ -48,6 +48,19 @@ DeliveryOutcome run_mda(ipc::LocalDelivery const& d, QueuedRecipient const& r, i
     return deliver_mda(mda);
 }
 
+/// new/ is left to the worker's batch (parent/delivery_batch.hpp).
+MaildirDelivery maildir_delivery(ipc::LocalDelivery const& d, QueuedRecipient const& r,
+                                 int message_fd) {
+    MaildirDelivery maildir;
+    maildir.maildir = r.target;
+    maildir.prepend = d.prepend;
+    maildir.message_fd = message_fd;
+    maildir.unique = d.unique;
+    maildir.may_exist = d.retry;
+    maildir.sync_new = false;
+    return maildir;
+}
+
 MboxDelivery mbox_delivery(ipc::LocalDelivery const& d, QueuedRecipient const& r, int message_fd) {
     MboxDelivery mbox;
     mbox.mbox = r.target;
@@ -77,8 +90,7 @@ LocalOutcome deliver_locally(ipc::LocalDelivery const& d, QueuedRecipient const&
     std::string unsynced;
     switch (r.method) {
     case QueuedRecipient::Method::Maildir:
-        outcome = to_outcome(deliver_maildir(
-            MaildirDelivery{r.target, d.prepend, {}, message_fd, d.unique, false}, hostname));
+        outcome = to_outcome(deliver_maildir(maildir_delivery(d, r, message_fd), hostname));
         if (outcome.kind == DeliveryOutcome::Kind::Delivered) {
             kill_point("after-maildir-rename");
             unsynced = r.target + "/new";

@@ -29,6 +29,7 @@
 #include <optional>
 #include <regex>
 #include <unistd.h>
+#include <unordered_set>
 
 namespace smtpd::rt {
 
@@ -37,6 +38,8 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::size_t kDiskThreads = 16;
+/// Bounds Queue::fresh_ (messages whose first delivery has not begun yet).
+constexpr std::size_t kMaxFresh = 100000;
 
 /// The RFC 3463 status of a permanent failure: the one the LMTP server's reply carried
 /// ("550 5.1.1 ...") or the mda outcome starts with ("5.1.1 mda exited 67 ..."), else 5.0.0
@@ -219,6 +222,10 @@ class Queue {
                               : ipc::MessageCommitted{m.id, false, committed.error().what(),
                                                       is_no_space(committed.error().code)});
         if (committed) {
+            if (fresh_.size() >= kMaxFresh) {
+                fresh_.clear(); // forgetting only costs those messages a search of their Maildir
+            }
+            fresh_.insert(envelope->id);
             peers_.send(Role::Scheduler, schedule_of(*envelope));
         }
     }
@@ -233,11 +240,13 @@ class Queue {
 
     asio::awaitable<void> deliver(ipc::DeliverRequest request);
     asio::awaitable<void> notify(ipc::NotifySender request);
-    ipc::RequestId send_local(QueuedEnvelope const& envelope, std::size_t index);
+    ipc::RequestId send_local(QueuedEnvelope const& envelope, std::size_t index, bool retry);
     asio::awaitable<std::vector<ipc::RelayResult>>
-    deliver_local(QueuedEnvelope const& envelope, std::vector<std::uint32_t> const& batch);
+    deliver_local(QueuedEnvelope const& envelope, std::vector<std::uint32_t> const& batch,
+                  bool retry);
     asio::awaitable<std::vector<ipc::RelayResult>>
-    deliver_batch(QueuedEnvelope const& envelope, std::vector<std::uint32_t> const& batch);
+    deliver_batch(QueuedEnvelope const& envelope, std::vector<std::uint32_t> const& batch,
+                  bool retry);
     /// Saves the envelope (save_envelope on a disk thread); a failure is logged here.
     asio::awaitable<Result<void>> save(QueuedEnvelope const& envelope,
                                        RemovalSync removal = RemovalSync::Now);
@@ -252,6 +261,8 @@ class Queue {
     std::map<std::string, IncomingMessage> incoming_;
     ReadyMessages ready_{io_.get_executor(), spool_, disk_};
     ipc::Pending<ipc::LocalDeliveryDone> delivered_;
+    /// Messages committed by this run and not yet handed to delivery (LocalDelivery's retry).
+    std::unordered_set<std::string> fresh_;
     ipc::Pending<ipc::RelayDone> relayed_;
     Notices notices_;
     MessageLocks locks_;
@@ -261,7 +272,7 @@ class Queue {
 /// Asks the parent to deliver recipient `index` of `envelope` (a worker of its account makes
 /// the delivery as the user) and returns the id its outcome will complete; a request that
 /// cannot be sent is completed at once as a temporary failure.
-ipc::RequestId Queue::send_local(QueuedEnvelope const& envelope, std::size_t index) {
+ipc::RequestId Queue::send_local(QueuedEnvelope const& envelope, std::size_t index, bool retry) {
     QueuedRecipient const& rcpt = envelope.recipients.at(index);
     ipc::RequestId const id = delivered_.expect();
     auto fail = [this, id](std::string text) {
@@ -278,7 +289,8 @@ ipc::RequestId Queue::send_local(QueuedEnvelope const& envelope, std::size_t ind
                                      encode_recipient(rcpt),
                                      "Return-Path: <" + envelope.sender +
                                          ">\nDelivered-To: " + rcpt.address + "\n",
-                                     delivery_name(envelope, rcpt)};
+                                     delivery_name(envelope, rcpt),
+                                     retry};
     if (auto sent = peers_.to(Role::Parent).send(request, std::move(file).value()); !sent) {
         fail(sent.error().what());
     }
@@ -289,11 +301,12 @@ ipc::RequestId Queue::send_local(QueuedEnvelope const& envelope, std::size_t ind
 /// Maildir deliveries of one account together, syncing new/ once), then their outcomes awaited.
 /// One result per index of `batch`, in order.
 asio::awaitable<std::vector<ipc::RelayResult>>
-Queue::deliver_local(QueuedEnvelope const& envelope, std::vector<std::uint32_t> const& batch) {
+Queue::deliver_local(QueuedEnvelope const& envelope, std::vector<std::uint32_t> const& batch,
+                     bool retry) {
     std::vector<ipc::RequestId> ids;
     ids.reserve(batch.size());
     for (std::uint32_t const i : batch) {
-        ids.push_back(send_local(envelope, i));
+        ids.push_back(send_local(envelope, i, retry));
     }
     std::vector<ipc::RelayResult> results;
     for (std::size_t k = 0; k < batch.size(); ++k) {
@@ -321,10 +334,11 @@ asio::awaitable<Result<void>> Queue::save(QueuedEnvelope const& envelope, Remova
 /// Local recipients go to the parent (deliver_local); relayed ones to the dispatcher's MTA, all
 /// of a batch in one request. One result per index of `batch`, in order.
 asio::awaitable<std::vector<ipc::RelayResult>>
-Queue::deliver_batch(QueuedEnvelope const& envelope, std::vector<std::uint32_t> const& batch) {
+Queue::deliver_batch(QueuedEnvelope const& envelope, std::vector<std::uint32_t> const& batch,
+                     bool retry) {
     std::vector<ipc::RelayResult> results;
     if (envelope.recipients.at(batch.front()).method != QueuedRecipient::Method::Relay) {
-        auto delivering = deliver_local(envelope, batch);
+        auto delivering = deliver_local(envelope, batch, retry);
         co_return co_await std::move(delivering);
     }
     auto file = spool_.open_content(envelope.id);
@@ -366,6 +380,8 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
     }
     QueuedEnvelope envelope = std::move(loaded).value();
     envelope.last_try = std::time(nullptr);
+    // The first batch of a message this run committed cannot have been delivered before.
+    bool retry = fresh_.erase(request.msgid) == 0;
     // Recipients before `next` failed for now and stay; the others are tried. The message is
     // retried (one more attempt) if any stayed.
     std::size_t next = 0;
@@ -383,9 +399,10 @@ asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
                 results.push_back(ipc::RelayResult{i, Status::TempFail, {}, {}, false});
             }
         } else {
-            auto delivering = deliver_batch(envelope, batch);
+            auto delivering = deliver_batch(envelope, batch, retry);
             results = co_await std::move(delivering);
         }
+        retry = true; // a later batch may hold a file name this one delivered
         // The failure notice is queued before the recipients are forgotten; if it cannot be,
         // they stay, as after a temporary failure.
         std::vector<DsnRecipient> about;

@@ -79,7 +79,7 @@ TEST(IpcCodec, FrameBytesAreAsDocumented) {
     LookupRecipient const m{0x0102030405060708, "ab", "c", true};
     auto const expected = bytes({
         0x1E, 0x00, 0x00, 0x00,                         // length 30 = 10 + 8 + 6 + 5 + 1
-        0x0a, 0x00,                                     // version 10
+        0x0b, 0x00,                                     // version 11
         0x03, 0x00,                                     // type LookupRecipient
         0x00, 0x00,                                     // flags
         0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, // id

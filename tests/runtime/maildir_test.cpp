@@ -108,5 +108,25 @@ TEST(Maildir, ADerivedNameMovedToCurByAReaderStillCountsAsDelivered) {
     EXPECT_TRUE(fs::is_empty(dir.path() + "/M/new"));
 }
 
+// The first attempt of a fresh message (may_exist false) does not search new/ and cur/ for an
+// earlier copy: the copy a reader moved to cur/ is not found, and the delivery writes its own.
+TEST(Maildir, AFirstAttemptDoesNotSearchForAnEarlierCopy) {
+    testing::TempDir dir;
+    std::string const message = dir.path() + "/message";
+    ASSERT_TRUE(write_file_synced(message, "Subject: first\r\n\r\n", 0));
+    MaildirDelivery d{dir.path() + "/M", "", message, -1, "1700000000.Mghi"};
+    fs::create_directories(dir.path() + "/M/cur");
+    std::string const seen = dir.path() + "/M/cur/1700000000.Mghi.mx:2,S";
+    ASSERT_TRUE(write_file_synced(seen, "an earlier copy", 0));
+    d.may_exist = false;
+    auto const delivered = deliver_maildir(d, "mx");
+    ASSERT_TRUE(delivered);
+    EXPECT_EQ(delivered.value(), dir.path() + "/M/new/1700000000.Mghi.mx");
+    d.may_exist = true;
+    auto const again = deliver_maildir(d, "mx");
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again.value(), delivered.value()); // a retry finds it
+}
+
 } // namespace
 } // namespace smtpd::rt
