@@ -18,7 +18,7 @@ import tempfile
 
 CONF = os.path.dirname(os.path.abspath(__file__))
 REF = os.environ.get("OPENSMTPD68_ROOT", "/work/main/build/refs/opensmtpd")
-VERDICT = re.compile(r"^# verdict: (valid|invalid line (\d+))$")
+VERDICT = re.compile(r"^# verdict: (valid|invalid line (\d+)(?: in (\S+))?)$")
 
 
 def corpus_files():
@@ -32,9 +32,10 @@ def corpus_files():
 
 
 def parse_header(text):
-    """The leading comment header: {"valid": bool, "line": int or None, "opensmtpd": str,
+    """The leading comment header: {"valid": bool, "line": int or None, "in": the file the
+    error is in when it is an included one (relative to tests/conf), else None, "opensmtpd": str,
     "follows": str or None}; raises ValueError when the verdict or 6.8 line is missing."""
-    h = {"valid": None, "line": None, "opensmtpd": None, "follows": None}
+    h = {"valid": None, "line": None, "in": None, "opensmtpd": None, "follows": None}
     for line in text.splitlines():
         if not line.startswith("#"):
             break
@@ -42,6 +43,7 @@ def parse_header(text):
         if m:
             h["valid"] = m.group(2) is None
             h["line"] = int(m.group(2)) if m.group(2) else None
+            h["in"] = m.group(3)
         elif line.startswith("# opensmtpd-6.8: "):
             h["opensmtpd"] = line[len("# opensmtpd-6.8: "):]
         elif line.startswith("# follows: "):
@@ -71,9 +73,10 @@ def run68(path):
     return r.returncode, msg.replace(path, "FILE").replace(CONF, "@CONF@")
 
 
-def line_of(msg):
-    m = re.match(r"^FILE:(\d+): ", msg)
-    return int(m.group(1)) if m else None
+def place_of(msg):
+    """(line, included file relative to tests/conf or None) a 6.8 message names, or (None, None)."""
+    m = re.match(r"^(FILE|@CONF@/(\S+?)):(\d+): ", msg)
+    return (int(m.group(3)), m.group(2)) if m else (None, None)
 
 
 def check(rel):
@@ -88,8 +91,9 @@ def check(rel):
     if h["follows"] is None:
         if h["valid"] != (status == 0):
             problems.append("6.8 exits %d, header says %s" % (status, "valid" if h["valid"] else "invalid"))
-        elif not h["valid"] and line_of(msg) != h["line"]:
-            problems.append("6.8 reports line %s, header says %s" % (line_of(msg), h["line"]))
+        elif not h["valid"] and place_of(msg) != (h["line"], h["in"]):
+            problems.append("6.8 reports line %s in %s, header says %s in %s"
+                            % (place_of(msg) + (h["line"], h["in"])))
     if rel.startswith("valid/") != h["valid"]:
         problems.append("verdict does not match the directory")
     return problems
@@ -116,7 +120,8 @@ def write(rel):
     elif status == 0:
         verdict = "# verdict: valid"
     else:
-        verdict = "# verdict: invalid line %s" % line_of(msg)
+        line, included = place_of(msg)
+        verdict = "# verdict: invalid line %s" % line + (" in " + included if included else "")
     with open(full, "w") as f:
         f.write("\n".join([verdict, "# opensmtpd-6.8: " + msg] + kept) + "\n")
     print("%s: %s | %s" % (rel, verdict, msg))
