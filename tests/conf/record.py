@@ -2,8 +2,8 @@
 """Records OpenSMTPD 6.8's verdict on every configuration of the corpus (tests/conf/valid,
 tests/conf/invalid) and reports each file whose header disagrees with what 6.8 says now.
 
-Each file is copied to a temporary file with @CONF@ replaced by the absolute path of
-tests/conf, and `smtpd -n -f COPY` of 6.8 is run on it. On-demand tool, not run in CI.
+Each file is copied into a temporary copy of tests/conf/files with @CONF@ replaced by that
+copy's directory (instantiate()), and `smtpd -n -f COPY` of 6.8 is run on it. On-demand tool, not run in CI.
   record.py            check every header, exit 1 if any disagrees
   record.py --write F  rewrite the verdict and opensmtpd-6.8 lines of F from 6.8's answer
                        (a file with a `# follows:` line keeps the verdict written in it)
@@ -54,23 +54,36 @@ def parse_header(text):
 
 
 def instantiate(rel, directory):
-    """Writes the corpus file `rel` with @CONF@ substituted into `directory`; returns its path."""
+    """Copies tests/conf/files into `directory` and writes the corpus file `rel` beside it, with
+    @CONF@ replaced by `directory` in both; returns the configuration's path. Keys are made
+    mode 0600 (git keeps no such mode, and 6.8 refuses a key others can read)."""
+    files = os.path.join(directory, "files")
+    if not os.path.isdir(files):
+        os.mkdir(files)
+        for name in os.listdir(os.path.join(CONF, "files")):
+            with open(os.path.join(CONF, "files", name), "rb") as f:
+                data = f.read()
+            target = os.path.join(files, name)
+            with open(target, "wb") as f:
+                f.write(data.replace(b"@CONF@", directory.encode()))
+            os.chmod(target, 0o600 if name.endswith(".key") else 0o644)
     with open(os.path.join(CONF, rel)) as f:
         text = f.read()
     path = os.path.join(directory, os.path.basename(rel))
     with open(path, "w") as f:
-        f.write(text.replace("@CONF@", CONF))
+        f.write(text.replace("@CONF@", directory))
     return path
 
 
 def run68(path):
-    """(exit status, first message line) of 6.8's `smtpd -n -f path`, the path shown as FILE."""
+    """(exit status, first message line) of 6.8's `smtpd -n -f path`, the path shown as FILE and
+    its directory (the copy of tests/conf) as @CONF@."""
     env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(REF, "usr/lib"))
     r = subprocess.run([os.path.join(REF, "usr/sbin/smtpd"), "-n", "-f", path],
                        capture_output=True, text=True, timeout=30, env=env)
     lines = [l for l in (r.stderr + r.stdout).splitlines() if l.strip()]
     msg = lines[0] if lines else ""
-    return r.returncode, msg.replace(path, "FILE").replace(CONF, "@CONF@")
+    return r.returncode, msg.replace(path, "FILE").replace(os.path.dirname(path), "@CONF@")
 
 
 def place_of(msg):

@@ -38,14 +38,20 @@ def ours_disagrees(rel):
     with tempfile.TemporaryDirectory() as d:
         path = record.instantiate(rel, d)
         r = subprocess.run([SMTPD, "-n", "-f", path], capture_output=True, text=True, timeout=30)
+        return judge(header, path, d, r)
+
+
+def judge(header, path, d, r):
+    """None when the result `r` of `smtpd -n -f path` (copy of tests/conf in `d`) is the verdict
+    of `header`, else what ours said instead."""
     said = [l for l in r.stderr.splitlines() if l.strip()]
-    first = said[0].replace(path, "FILE").replace(record.CONF + "/", "") if said else "(nothing)"
+    first = said[0].replace(path, "FILE").replace(d + "/", "") if said else "(nothing)"
     if header["valid"]:
         return None if r.returncode == 0 else "exit %d: %s" % (r.returncode, first)
     if r.returncode == 0:
         return "accepted (exit 0), expected an error at line %d" % header["line"]
-    # The error names the copy, or for an error in an included file that file in tests/conf.
-    named = os.path.join(record.CONF, header["in"]) if header["in"] else path
+    # The error names the copy, or for an error in an included file that file in the copy.
+    named = os.path.join(d, header["in"]) if header["in"] else path
     m = re.match(r"^" + re.escape(named) + r":(\d+):", said[0]) if said else None
     if not m or int(m.group(1)) != header["line"]:
         return "expected %s:%d, got: %s" % (header["in"] or "FILE", header["line"], first)
