@@ -273,7 +273,7 @@ struct Config {
     /// queue ttl <duration>: how long a message may stay queued before it bounces.
     std::chrono::seconds queue_ttl = kDefaultQueueTtl;
     /// bounce warn-interval <duration>[, ...]: when delay notices are sent, counted from the
-    /// message's arrival; at most kMaxBounceWarnIntervals, in the order written.
+    /// message's arrival; the first kMaxBounceWarnIntervals written (later ones are not used).
     std::vector<std::chrono::seconds> bounce_warn_intervals{kDefaultBounceWarn};
 
     /// The pki or ca of that (lowercased) name, or nullptr.

@@ -192,7 +192,9 @@ void ConfigBuilder::operator()(rules::QueueStmt const& s) {
 }
 
 // parse.y: BOUNCE WARN_INTERVAL bouncedelays. The first bounce directive replaces the default;
-// later ones add intervals, up to MAX_BOUNCE_WARN in all.
+// later ones add intervals. As in OpenSMTPD (its bouncedelay rule fills the MAX_BOUNCE_WARN
+// slots and skips a delay when none is free), delays beyond the first four are accepted and
+// not used.
 void ConfigBuilder::operator()(rules::BounceStmt const& s) {
     std::vector<std::chrono::seconds> delays;
     for (auto const& token : s.delays) {
@@ -203,19 +205,15 @@ void ConfigBuilder::operator()(rules::BounceStmt const& s) {
         }
         delays.push_back(*d);
     }
-    std::size_t const before = bounce_set_ ? config_.bounce_warn_intervals.size() : 0;
-    if (before + delays.size() > kMaxBounceWarnIntervals) {
-        error(s.delays.at(std::min(s.delays.size(), kMaxBounceWarnIntervals - before)),
-              "too many bounce warn-intervals: at most " + std::to_string(kMaxBounceWarnIntervals) +
-                  " are allowed");
-        return;
-    }
     if (!bounce_set_) {
         config_.bounce_warn_intervals.clear();
         bounce_set_ = true;
     }
-    config_.bounce_warn_intervals.insert(config_.bounce_warn_intervals.end(), delays.begin(),
-                                         delays.end());
+    for (auto const& d : delays) {
+        if (config_.bounce_warn_intervals.size() < kMaxBounceWarnIntervals) {
+            config_.bounce_warn_intervals.push_back(d);
+        }
+    }
 }
 
 } // namespace smtpd::conf

@@ -10,12 +10,29 @@
 #include "relay_url.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string>
 #include <string_view>
 
 namespace smtpd::conf {
 
 namespace {
+
+/// A `listen on` word written as an IP address (only digits and dots, or a colon in it) that is
+/// not one: neither an interface nor a host name can look so (RFC 1123 §2.1: a host name is
+/// never of the dotted-decimal form), and OpenSMTPD refuses it ("invalid virtual ip").
+bool malformed_address(std::string const& text) {
+    bool const dotted = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+        return (c >= '0' && c <= '9') || c == '.';
+    });
+    bool const colon = text.find(':') != std::string::npos;
+    if (!dotted && !colon) {
+        return false;
+    }
+    in6_addr storage{};
+    return ::inet_pton(colon ? AF_INET6 : AF_INET, text.c_str(), &storage) != 1;
+}
 
 // The option groups whose members exclude each other: the TLS modes, the auth modes.
 std::string_view option_group(std::string_view keyword) {
@@ -217,6 +234,10 @@ void ConfigBuilder::operator()(rules::ListenStmt const& s) {
     bool ok = true;
     if (s.address.text.empty()) {
         error(s.address, "empty address or interface");
+        ok = false;
+    } else if (malformed_address(s.address.text)) {
+        error(s.address, "invalid address " + quote_for_message(s.address.text) +
+                             ": neither an IPv4 nor an IPv6 address");
         ok = false;
     }
     std::vector<rules::ListenOption const*> seen;

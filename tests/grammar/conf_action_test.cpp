@@ -136,8 +136,6 @@ ErrorCase const kErrorCases[] = {
     {"BounceWithoutKeyword", "bounce 4h\n", R"(smtpd.conf:1:8: expected "warn-interval" after "bounce")"},
     {"BounceBadDelay", "bounce warn-interval 1h, 2x\n", R"(smtpd.conf:1:26: invalid bounce delay "2x": expected a number followed by s, m, h or d)"},
     {"BounceTrailingComma", "bounce warn-interval 1h,\n", R"(smtpd.conf:1:25: expected a duration after ",")"},
-    {"BounceTooMany", "bounce warn-interval 1h, 2h, 3h, 4h, 5h\n", R"(smtpd.conf:1:38: too many bounce warn-intervals: at most 4 are allowed)"},
-    {"BounceTooManyAcrossLines", "bounce warn-interval 1h, 2h, 3h\nbounce warn-interval 4h, 5h\n", R"(smtpd.conf:2:26: too many bounce warn-intervals: at most 4 are allowed)"},
 };
 // clang-format on
 
@@ -176,6 +174,22 @@ TEST(ConfQueue, TtlAndWarnIntervals) {
     EXPECT_EQ(r.config->queue_ttl, hours(36));
     EXPECT_EQ(r.config->bounce_warn_intervals,
               (std::vector<seconds>{minutes(30), hours(2), hours(24), seconds(90)}));
+}
+
+// OpenSMTPD fills four slots and skips the delays for which none is left, in one directive or
+// across several; a bad delay among the skipped ones is still an error.
+TEST(ConfQueue, DelaysBeyondTheFourthAreAcceptedAndNotUsed) {
+    for (char const* text : {"bounce warn-interval 1h, 2h, 3h, 4h, 5h, 6h\n",
+                             "bounce warn-interval 1h, 2h, 3h\nbounce warn-interval 4h, 5h\n"}) {
+        ConfResult r = parse_config(text, "smtpd.conf");
+        ASSERT_TRUE(r.ok()) << text << r.errors[0].to_string();
+        EXPECT_EQ(r.config->bounce_warn_intervals,
+                  (std::vector<seconds>{hours(1), hours(2), hours(3), hours(4)}));
+    }
+    ConfResult bad = parse_config("bounce warn-interval 1h, 2h, 3h, 4h, 5x\n", "smtpd.conf");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.errors[0].to_string(), "smtpd.conf:1:38: invalid bounce delay \"5x\": expected "
+                                         "a number followed by s, m, h or d");
 }
 
 TEST(ConfNumbers, ParseDurationIsDelaytonum) {

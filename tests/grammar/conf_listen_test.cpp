@@ -203,6 +203,8 @@ ErrorCase const kErrorCases[] = {
     {"CaTwice", "ca c cert /a\nca C cert /b\n", {"smtpd.conf:2:4: ca \"c\" is already defined at line 1"}},
     {"CaEmptyFile", "ca c cert ''\n", {"smtpd.conf:1:11: empty file name"}},
     {"CaNameNotAHost", "ca c..d. cert /a\nca _c cert /a\n", {"smtpd.conf:2:4: invalid ca name \"_c\": not a valid domain name"}},
+    {"ListenBadIpv4", "listen on 127.0.0.300\n", {"smtpd.conf:1:11: invalid address \"127.0.0.300\": neither an IPv4 nor an IPv6 address"}},
+    {"ListenBadIpv6", "listen on ::1::2\n", {"smtpd.conf:1:11: invalid address \"::1::2\": neither an IPv4 nor an IPv6 address"}},
     {"ListenUnknownPki", "listen on lo tls pki nope\n", {"smtpd.conf:1:22: undefined pki \"nope\" (a pki must be declared before the listeners that use it)"}},
     {"ListenPkiDeclaredLater", "listen on lo tls pki m1\npki m1 cert /c key /k\n", {"smtpd.conf:1:22: undefined pki \"m1\" (a pki must be declared before the listeners that use it)"}},
     {"ListenPkiWithoutKey", "pki m1 cert /c\nlisten on lo tls pki M1\n", {"smtpd.conf:2:22: pki \"m1\" has no key file"}},
