@@ -115,7 +115,7 @@ bool ConfigBuilder::local_option(Action& action, rules::ActionOption const& o) {
             error(arg, "empty user name");
             return false;
         }
-    } else if (!table_exists(arg)) {
+    } else if (!table_usable(arg, true, keyword)) { // parse.y: T_DYNAMIC|T_HASH for each
         *slot = arg.text; // still counts as given, for "alias" and "virtual"
         return false;
     }

@@ -215,7 +215,8 @@ void ConfigBuilder::operator()(rules::MatchStmt const& s) {
             auto const& spec = *option.dest.domain;
             match.for_.kind = MatchFor::Kind::Domain;
             if (spec.is_table) {
-                ok = table_exists(spec.value) && ok;
+                // parse.y: a domain table is a list (T_DYNAMIC|T_LIST), not a mapping.
+                ok = table_usable(spec.value, false, "domain") && ok;
                 match.for_.domain_table = spec.value.text;
             } else if (spec.value.text.empty()) {
                 error(spec.value, "empty domain");

@@ -44,6 +44,10 @@ ErrorCase const kErrorCases[] = {
     {"DuplicateAction", "action a maildir\naction a maildir\n", "smtpd.conf:2:8: action \"a\" is already defined at line 1"},
     {"UndefinedVirtualTable", "action x maildir virtual <nope>\n", "smtpd.conf:1:27: undefined table \"nope\" (tables must be declared before use)"},
     {"VirtualWithoutAngleBrackets", "action x maildir virtual nope\n", "smtpd.conf:1:26: expected a table reference \"<name>\" after \"virtual\""},
+    {"MappingAsDomainTable", "table m { a = b }\naction a maildir\nmatch for domain <m> action a\n", "smtpd.conf:3:19: table \"m\" may not be used for domain lookups: it is a mapping, not a list"},
+    {"ListAsVirtualTable", "table v { a, b }\naction a mbox virtual <v>\n", "smtpd.conf:2:24: table \"v\" may not be used for virtual lookups: it is a list, not a mapping"},
+    {"ListAsUserbase", "table u { a }\naction a maildir userbase <u>\n", "smtpd.conf:2:28: table \"u\" may not be used for userbase lookups: it is a list, not a mapping"},
+    {"ListAsAliasTable", "table l { a }\naction a maildir alias <l>\n", "smtpd.conf:2:25: table \"l\" may not be used for alias lookups: it is a list, not a mapping"},
     {"UndefinedDomainTable", "action a maildir\nmatch for domain <nope> action a\n", "smtpd.conf:2:19: undefined table \"nope\" (tables must be declared before use)"},
     {"ActionDeclaredAfterMatch", "match from any action \"later\"\naction later maildir\n", "smtpd.conf:1:23: undefined action \"later\" (an action must be declared before the match rules that use it)"},
     {"MatchFromUnknown", "action a maildir\nmatch from foo action a\n", "smtpd.conf:2:12: expected \"local\" or \"any\" after \"from\""},
@@ -238,7 +242,7 @@ TEST(ConfRobustness, AnyBytesGiveErrorsWithPositions) {
 }
 
 TEST(ConfRecovery, ActionWithBadPathIsNotAddedEvenWithAValidVirtualTable) {
-    EXPECT_EQ(all_errors("table t { a }\naction x maildir \"%{nope}\" virtual <t>\n"
+    EXPECT_EQ(all_errors("table t { a = b }\naction x maildir \"%{nope}\" virtual <t>\n"
                          "match for any action x\n"),
               (std::vector<std::string>{
                   "smtpd.conf:2:18: invalid maildir path \"%{nope}\": unknown variable \"nope\"",
