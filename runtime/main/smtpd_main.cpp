@@ -16,6 +16,7 @@
 #include "role/daemon_options.hpp"
 #include "role/topology.hpp"
 #include "scheduler/scheduler_process.hpp"
+#include "tls/tls_config.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -234,6 +235,12 @@ int run(DaemonOptions const& o) {
     }
     if (auto recipients = rt::Recipients::create(config, rt::host_name()); !recipients) {
         std::fprintf(stderr, "%s\n", recipients.error().what().c_str());
+        return 1;
+    }
+    if (auto const bad = rt::tls::check_pkis(config); !bad.empty()) {
+        for (auto const& e : bad) {
+            std::fprintf(stderr, "%s\n", e.to_string().c_str());
+        }
         return 1;
     }
     if (o.check_only) {

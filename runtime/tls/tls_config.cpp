@@ -161,4 +161,24 @@ ServerTlsConfig server_tls_config(conf::Config const& config, conf::Listen const
     return out;
 }
 
+std::vector<conf::ConfError> check_pkis(conf::Config const& config) {
+    std::vector<conf::ConfError> errors;
+    for (conf::Pki const& pki : config.pkis) {
+        ServerTlsConfig one;
+        one.pkis.push_back(
+            PkiFiles{pki.name, pki.cert_file.value_or(""), pki.key_file.value_or("")});
+        if (auto loaded = ServerTls::create(one); !loaded) {
+            errors.push_back(
+                conf::ConfError{pki.where, "pki \"" + pki.name + "\": " + loaded.error().what()});
+        }
+    }
+    for (conf::Ca const& ca : config.cas) {
+        if (auto read = read_certificates(ca.cert_file, TlsErrc::BadCa); !read) {
+            errors.push_back(
+                conf::ConfError{ca.where, "ca \"" + ca.name + "\": " + read.error().what()});
+        }
+    }
+    return errors;
+}
+
 } // namespace smtpd::rt::tls

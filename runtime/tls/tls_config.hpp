@@ -10,6 +10,7 @@
 
 #include "common/result.hpp"
 #include "conf/ast.hpp"
+#include "conf/conf.hpp"
 #include "tls/key_store.hpp"
 
 #include <utility> // before Asio (Boost 1.74 under -std=c++20)
@@ -42,6 +43,11 @@ struct ServerTlsConfig {
 /// The listener's pkis and ca from a parsed configuration (which has checked they exist).
 [[nodiscard]] ServerTlsConfig server_tls_config(conf::Config const& config,
                                                 conf::Listen const& listen);
+
+/// Every pki's certificate and key, and every ca's certificates, loaded as a listener would load
+/// them, so that a file missing or unusable is a configuration error at its declaration (as
+/// OpenSMTPD loads its pki tree with the configuration), not a failure once running.
+[[nodiscard]] std::vector<conf::ConfError> check_pkis(conf::Config const& config);
 
 /// A server TLS context. Not movable: OpenSSL's SNI callback points at it. Share it between the
 /// connections of a listener; each makes `ssl::stream<tcp::socket>(socket, context())`.
