@@ -84,7 +84,6 @@ class ConfigBuilder {
     Config config_;
     std::vector<ConfError> errors_;
     Token const* first_ = nullptr;
-    std::vector<std::string> reported_pkis_; ///< incomplete pkis already named in an error
     bool gave_up_ = false;
     bool bounce_set_ = false; ///< a bounce directive replaced the default warn-interval
 };

@@ -129,12 +129,8 @@ bool ConfigBuilder::listen_pki(Listen& listen, Token const& name) {
                         " (a pki must be declared before the listeners that use it)");
         return false;
     }
-    if (!pki->cert_file || !pki->key_file) {
-        error(name, "pki " + quote_for_message(lower) + " has no " +
-                        (pki->cert_file ? "key" : "certificate") + " file");
-        reported_pkis_.push_back(lower);
-        return false;
-    }
+    // Its certificate and key may still come on later lines (OpenSMTPD loads the pki tree after
+    // the whole file): check_pkis_complete reports a missing one at the pki's declaration.
     listen.pkis.push_back(lower);
     return true;
 }
@@ -252,9 +248,7 @@ void ConfigBuilder::operator()(rules::ListenStmt const& s) {
 // OpenSMTPD refuses to start with a pki that lacks its certificate or key, used or not.
 void ConfigBuilder::check_pkis_complete() {
     for (auto const& pki : config_.pkis) {
-        if ((!pki.cert_file || !pki.key_file) &&
-            std::find(reported_pkis_.begin(), reported_pkis_.end(), pki.name) ==
-                reported_pkis_.end()) {
+        if (!pki.cert_file || !pki.key_file) {
             errors_.push_back(
                 ConfError{pki.where, "pki " + quote_for_message(pki.name) + " has no " +
                                          (pki.cert_file ? "key" : "certificate") + " file"});

@@ -85,6 +85,16 @@ TEST(ConfListen, PlainListenerHasNoTlsNoAuthAndDefaultPort25) {
     EXPECT_EQ(l.port_or_default(), 25);
 }
 
+// As in OpenSMTPD, which loads the pki tree once the whole file is read: a listener may name a
+// pki whose key (or certificate) comes on a later line.
+TEST(ConfPki, KeyDeclaredAfterTheListenerThatNamesIt) {
+    Config const c =
+        parse_ok("pki mail cert /c\nlisten on 127.0.0.1 tls pki mail\npki mail key /k\n");
+    ASSERT_EQ(c.listeners.size(), 1u);
+    EXPECT_EQ(c.listeners[0].pkis, std::vector<std::string>{"mail"});
+    EXPECT_EQ(c.pkis[0].key_file, "/k");
+}
+
 TEST(ConfListen, StarttlsWithOnePki) {
     Listen const l = listen_ok("listen on lo tls pki mx.example.org");
     EXPECT_EQ(l.tls, Listen::TlsMode::Starttls);
@@ -207,8 +217,8 @@ ErrorCase const kErrorCases[] = {
     {"ListenBadIpv6", "listen on ::1::2\n", {"smtpd.conf:1:11: invalid address \"::1::2\": neither an IPv4 nor an IPv6 address"}},
     {"ListenUnknownPki", "listen on lo tls pki nope\n", {"smtpd.conf:1:22: undefined pki \"nope\" (a pki must be declared before the listeners that use it)"}},
     {"ListenPkiDeclaredLater", "listen on lo tls pki m1\npki m1 cert /c key /k\n", {"smtpd.conf:1:22: undefined pki \"m1\" (a pki must be declared before the listeners that use it)"}},
-    {"ListenPkiWithoutKey", "pki m1 cert /c\nlisten on lo tls pki M1\n", {"smtpd.conf:2:22: pki \"m1\" has no key file"}},
-    {"ListenPkiWithoutCert", "pki m1 key /k\nlisten on lo smtps pki m1\n", {"smtpd.conf:2:24: pki \"m1\" has no certificate file"}},
+    {"ListenPkiWithoutKey", "pki m1 cert /c\nlisten on lo tls pki M1\n", {"smtpd.conf:1:1: pki \"m1\" has no key file"}},
+    {"ListenPkiWithoutCert", "pki m1 key /k\nlisten on lo smtps pki m1\n", {"smtpd.conf:1:1: pki \"m1\" has no certificate file"}},
     {"ListenSamePkiTwice", "pki m1 cert /c key /k\nlisten on lo tls pki m1 pki M1\n", {"smtpd.conf:2:29: pki \"m1\" already specified for this listener"}},
     {"ListenPkiWithoutName", "listen on lo tls pki\n", {"smtpd.conf:1:21: expected a pki name after \"pki\""}},
     {"ListenTlsWithoutPki", "listen on lo tls\n", {"smtpd.conf:1:14: \"tls\" requires a certificate: add \"pki <name>\" to this listener"}},
@@ -238,8 +248,8 @@ ErrorCase const kErrorCases[] = {
         "smtpd.conf:1:19: invalid port \"0\": expected a number between 1 and 65535",
         "smtpd.conf:1:25: undefined pki \"nope\" (a pki must be declared before the listeners that use it)",
         "smtpd.conf:1:39: empty host name"}},
-    {"IncompletePkiReportedOnceWhenAListenerNamesIt", "pki a cert /c\npki b key /k\nlisten on lo tls pki a\n", {
-        "smtpd.conf:3:22: pki \"a\" has no key file",
+    {"IncompletePkiReportedOnceAtItsDeclaration", "pki a cert /c\npki b key /k\nlisten on lo tls pki a\n", {
+        "smtpd.conf:1:1: pki \"a\" has no key file",
         "smtpd.conf:2:1: pki \"b\" has no certificate file"}},
     {"SmtpMaxMessageSizeMissing", "smtp max-message-size\n", {"smtpd.conf:1:22: expected a size after \"max-message-size\""}},
     {"SmtpMaxMessageSizeGarbage", "smtp max-message-size 35Q\n", {"smtpd.conf:1:23: invalid max-message-size \"35Q\": expected a number of bytes, optionally followed by K, M or G"}},
