@@ -185,6 +185,38 @@ struct Channel::State : std::enable_shared_from_this<Channel::State> {
         }
         return std::optional<Received>{std::move(received)};
     }
+
+    // The next message from what is buffered or can be read now without waiting; std::nullopt
+    // when the socket has nothing more yet. An error leaves the channel failed.
+    Result<std::optional<Received>> take_ready() {
+        while (true) {
+            if (error) {
+                return error;
+            }
+            auto received = take_frame();
+            if (!received) {
+                fail(received.error().code);
+                return received.error();
+            }
+            if (std::optional<Received> const& message = received.value(); message) {
+                trace(*message);
+                return received;
+            }
+            if (!socket.is_open()) {
+                return IpcErrc::ChannelClosed;
+            }
+            auto n = read_some();
+            if (!n && (n.error().code == std::errc::resource_unavailable_try_again ||
+                       n.error().code == std::errc::operation_would_block)) {
+                return std::optional<Received>{};
+            }
+            if (!n) {
+                fail(n.error().code);
+            } else if (n.value() == 0) {
+                fail(IpcErrc::PeerClosed);
+            }
+        }
+    }
 };
 
 Channel::Channel(Socket socket) : state_(std::make_shared<State>(std::move(socket))) {}
@@ -245,69 +277,24 @@ Result<void> Channel::send(Message const& message, rt::Fd fd) {
 boost::asio::awaitable<Result<Received>> Channel::receive() {
     std::shared_ptr<State> const state = state_;
     while (true) {
-        if (state->error) {
-            co_return state->error;
+        auto ready = state->take_ready();
+        if (!ready) {
+            co_return ready.error();
         }
-        auto received = state->take_frame();
-        if (!received) {
-            state->fail(received.error().code);
-            co_return received.error();
-        }
-        if (std::optional<Received>& message = received.value(); message) {
-            state->trace(*message);
+        if (std::optional<Received>& message = ready.value(); message) {
             co_return std::move(*message);
         }
-        if (!state->socket.is_open()) {
-            co_return IpcErrc::ChannelClosed;
-        }
-        auto n = state->read_some();
-        if (!n && (n.error().code == std::errc::resource_unavailable_try_again ||
-                   n.error().code == std::errc::operation_would_block)) {
-            boost::system::error_code ec;
-            co_await state->socket.async_wait(
-                Socket::wait_read, boost::asio::redirect_error(boost::asio::use_awaitable, ec));
-            if (ec) {
-                state->fail(ec);
-            }
-            continue;
-        }
-        if (!n) {
-            state->fail(n.error().code);
-        } else if (n.value() == 0) {
-            state->fail(IpcErrc::PeerClosed);
+        boost::system::error_code ec;
+        co_await state->socket.async_wait(
+            Socket::wait_read, boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+        if (ec) {
+            state->fail(ec);
         }
     }
 }
 
 Result<std::optional<Received>> Channel::try_receive() {
-    State& state = *state_;
-    for (;;) {
-        if (state.error) {
-            return state.error;
-        }
-        auto received = state.take_frame();
-        if (!received) {
-            state.fail(received.error().code);
-            return received.error();
-        }
-        if (std::optional<Received> const& message = received.value(); message) {
-            state.trace(*message);
-            return received;
-        }
-        if (!state.socket.is_open()) {
-            return IpcErrc::ChannelClosed;
-        }
-        auto n = state.read_some();
-        if (!n && (n.error().code == std::errc::resource_unavailable_try_again ||
-                   n.error().code == std::errc::operation_would_block)) {
-            return std::optional<Received>{};
-        }
-        if (!n) {
-            state.fail(n.error().code);
-        } else if (n.value() == 0) {
-            state.fail(IpcErrc::PeerClosed);
-        }
-    }
+    return state_->take_ready();
 }
 
 void Channel::close() {

@@ -1,23 +1,17 @@
 // One sync per directory for a worker's batch of deliveries.
 #include "parent/delivery_batch.hpp"
 
-#include <algorithm>
 #include <map>
 #include <utility>
 
 namespace smtpd::rt {
 
 std::vector<ipc::LocalDeliveryDone> DeliveryBatch::finish(SyncDir const& sync) {
-    std::vector<std::string> order;
-    std::map<std::string, Result<void>> synced;
+    std::map<std::string, Result<void>> synced; // each directory once, in the order first owed
     for (LocalOutcome const& o : outcomes_) {
         if (!o.unsynced_dir.empty() && !synced.contains(o.unsynced_dir)) {
-            order.push_back(o.unsynced_dir);
-            synced.emplace(o.unsynced_dir, success());
+            synced.emplace(o.unsynced_dir, sync(o.unsynced_dir));
         }
-    }
-    for (std::string const& dir : order) {
-        synced.at(dir) = sync(dir);
     }
     std::vector<ipc::LocalDeliveryDone> dones;
     dones.reserve(outcomes_.size());

@@ -123,7 +123,12 @@ class DeliveryWorkers(unittest.TestCase):
             c.sendmail("sender@example.org", rcpts, "Subject: t\r\n\r\nfive\r\n")
         self.delivered("alice", 5)
         self.assertEqual(len(self.smtpd.workers("alice")), 1, self.smtpd.read_log())
-        # The parent was asked for all five before it answered any (-T imsg, started so).
+        # The queue drops the message only once it has all five answers, so by then the parent
+        # has logged every request and answer it traced (-T imsg, started so); both kinds of
+        # line come from the parent alone, in the order it handled them.
+        self.assertTrue(wait_for(lambda: not spool_files.queued_ids(self.smtpd.spool)),
+                        self.smtpd.read_log())
+        # The parent was asked for all five before it answered any.
         log = [l for l in self.smtpd.read_log().splitlines() if "imsg: parent" in l]
         asked = [i for i, l in enumerate(log) if "parent <- queue LocalDelivery" in l]
         answered = [i for i, l in enumerate(log) if "parent -> queue LocalDeliveryDone" in l]
@@ -133,7 +138,6 @@ class DeliveryWorkers(unittest.TestCase):
         for name in self.smtpd.mailbox("alice"):
             with open(os.path.join(self.smtpd.dir, "alice", "Maildir", "new", name)) as f:
                 self.assertIn("five", f.read())
-        self.assertTrue(wait_for(lambda: not spool_files.queued_ids(self.smtpd.spool)))
 
     def test_a_slow_mda_does_not_hold_up_a_maildir_of_its_account(self):
         self.send("someone@slow.test")
