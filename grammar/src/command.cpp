@@ -48,7 +48,7 @@ constexpr std::array<VerbRow, kVerbCount> kVerbs{{
     {"RCPT", Verb::Rcpt, ascii::Entry::rfc5321_rcpt, utf8::Entry::rfc5321_rcpt},
     {"DATA", Verb::Data, ascii::Entry::rfc5321_data, std::nullopt},
     {"RSET", Verb::Rset, ascii::Entry::rfc5321_rset, std::nullopt},
-    {"NOOP", Verb::Noop, ascii::Entry::rfc5321_noop, std::nullopt},
+    {"NOOP", Verb::Noop, ascii::Entry::rfc5321_noop_line, std::nullopt},
     {"QUIT", Verb::Quit, ascii::Entry::rfc5321_quit, std::nullopt},
     {"VRFY", Verb::Vrfy, ascii::Entry::rfc5321_vrfy, utf8::Entry::rfc6531_vrfy},
     {"HELP", Verb::Help, ascii::Entry::rfc5321_help, std::nullopt},
@@ -284,8 +284,9 @@ using Builder = void (*)(Captures const&, Command&);
 
 // Indexed by Verb.
 constexpr std::array<Builder, kVerbCount> kBuilders{
-    build_domain,  build_domain, build_mail, build_rcpt, build_nothing, build_nothing, build_text,
-    build_nothing, build_text,   build_text, build_text, build_nothing, build_auth,    build_bdat};
+    build_domain,  build_domain,  build_mail,    build_rcpt, build_nothing,
+    build_nothing, build_nothing, build_nothing, build_text, build_text,
+    build_text,    build_nothing, build_auth,    build_bdat};
 
 /// Octets of "A-d-l :" as sent: every At-domain is "@" Domain, with a "," between two.
 std::size_t route_octets(Path const& path) {
