@@ -258,11 +258,10 @@ class Ours(Server):
     name = "ours"
     durable_250 = True
     CONFIG = """\
-maildir_path = "{maildir}"
 table vusers {{ "@" = "{user}" }}
 {extra}
 listen on 127.0.0.1 port {port} {listen_options}
-action "local" maildir $maildir_path virtual <vusers>
+action "local" maildir "{maildir}" virtual <vusers>
 match from any for local action "local"
 """
 

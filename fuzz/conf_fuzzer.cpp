@@ -1,8 +1,8 @@
-// libFuzzer target for the smtpd.conf parsers: the same bytes go to parse_config,
-// parse_table_file and expand_format/check_format. Property: nothing crashes, a result is either a
-// value or errors (never both, never neither), and every error carries line >= 1 and column >= 1;
-// a format that check_format rejects is rejected by expand_format too. abort() otherwise.
-// Depends on: grammar/conf (conf.hpp, table_file.hpp, format.hpp).
+// libFuzzer target for the smtpd.conf parsers: the same bytes go to parse_config (with a fixed
+// include file), parse_table_file and expand_format/check_format. Property: nothing crashes, a
+// result is either a value or errors (never both, never neither), and every error carries line >= 1
+// and column >= 1; a format that check_format rejects is rejected by expand_format too. abort()
+// otherwise. Depends on: grammar/conf (conf.hpp, table_file.hpp, format.hpp).
 #include "conf/conf.hpp"
 #include "conf/format.hpp"
 #include "conf/table_file.hpp"
@@ -25,8 +25,18 @@ std::optional<std::string> fixed_lookup(std::string_view name) {
     return "bob+tag";
 }
 
+// include "a" reads a small file with a macro, a statement and an unterminated brace; any other
+// name cannot be read (the fuzzer never touches the file system).
+smtpd::conf::FileText fixed_file(std::string const& path) {
+    if (path == "a") {
+        return {"x = \"1\"\nlisten on lo port $x\ntable t {", {}};
+    }
+    return {std::nullopt, "cannot open file: No such file or directory"};
+}
+
 void check_config(std::string_view text) {
-    auto const r = smtpd::conf::parse_config(text, "fuzz.conf", {{"d", "lo port 25 {"}});
+    auto const r =
+        smtpd::conf::parse_config(text, "fuzz.conf", {{"d", "lo port 25 {"}}, fixed_file);
     if (r.ok() == !r.errors.empty()) {
         std::abort();
     }

@@ -1,8 +1,10 @@
 // parse_config / load_config: lexes smtpd.conf one statement at a time (a statement ends at a
 // newline outside braces), expanding macros defined so far, parses it with the X3 grammar of
-// conf_def.hpp (instantiated here, once) and applies it through ConfigBuilder. After an error the
-// parser goes on with the next line, like OpenSMTPD's "grammar error '\n'" rule, and reports every
-// error. Never throws: x3::expectation_failure is caught here and becomes a ConfError.
+// conf_def.hpp (instantiated here, once) and applies it through ConfigBuilder. `include "file"`
+// is handled here, as OpenSMTPD's pushfile: the file's statements come next, its errors carry its
+// own name and lines. After an error the parser goes on with the next line, like OpenSMTPD's
+// "grammar error '\n'" rule, and reports every error. Never throws: x3::expectation_failure is
+// caught here and becomes a ConfError.
 // Depends on: conf_def.hpp, conf_build.hpp, conf_lexer.hpp and the standard library.
 #include "conf.hpp"
 
@@ -13,7 +15,9 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <memory>
 
 namespace smtpd::conf::rules {
 BOOST_SPIRIT_INSTANTIATE(statement_type, TokenIt, x3::unused_type)
@@ -30,10 +34,12 @@ namespace {
 
 // Like a compiler's error limit; also bounds the work on pathological input.
 constexpr std::size_t kMaxErrors = 100;
+// Files open at once through include (OpenSMTPD has no limit; this stops an include cycle).
+constexpr std::size_t kMaxIncludeDepth = 16;
 
 // OpenSMTPD directives that this implementation does not have yet.
 constexpr auto kUnsupported =
-    std::to_array<std::string_view>({"filter", "include", "mda", "proc", "scheduler"});
+    std::to_array<std::string_view>({"filter", "mda", "proc", "scheduler"});
 
 // A token named in a message. It is never a Newline or the End: every statement rule ends with
 // `eol`, which accepts either, so an expectation never fails at one with kEndOfLine; the first
@@ -95,7 +101,7 @@ class StatementParser {
             builder_.error(first, "unexpected " + describe(first));
         } else if (std::find(kUnsupported.begin(), kUnsupported.end(), first.text) !=
                    kUnsupported.end()) {
-            builder_.error(first, "directive " + describe(first) + " is not supported");
+            builder_.error(first, "directive " + describe(first) + " is not implemented yet");
         } else {
             builder_.error(first, "unknown directive " + describe(first));
         }
@@ -206,41 +212,81 @@ Collected collect(Lexer& lexer, ConfigBuilder& builder, std::vector<Token>& toke
     }
 }
 
-} // namespace
+/// The files being read: the configuration, then each file an include opened, innermost last.
+class Sources {
+  public:
+    Sources(std::string_view text, std::string_view name) { push(std::string(text), name); }
 
-ConfResult parse_config(std::string_view text, std::string_view file,
-                        std::map<std::string, std::string> const& defines) {
-    ConfigBuilder builder(file, defines);
-    Lexer lexer(text);
-    std::vector<Token> tokens;
-    for (;;) {
-        Collected const got = collect(lexer, builder, tokens);
-        if (got == Collected::Done) {
-            break;
-        }
-        if (builder.error_count() >= kMaxErrors) {
-            builder.give_up();
-            break;
-        }
-        if (got == Collected::LexError) {
-            continue;
-        }
-        if (auto const resume = StatementParser(tokens, builder).run()) {
-            Token const& newline = tokens[*resume];
-            lexer.resume_at(newline.offset + 1, newline.line + 1);
-        }
+    [[nodiscard]] Lexer& lexer() { return open_.back()->lexer; }
+    [[nodiscard]] std::string const& name() const { return open_.back()->name; }
+    [[nodiscard]] std::size_t depth() const { return open_.size(); }
+    void push(std::string text, std::string_view name) {
+        open_.push_back(std::make_unique<Source>(std::move(text), std::string(name)));
     }
-    return std::move(builder).finish();
+    /// Closes the innermost file; false when it was the configuration itself.
+    bool pop() {
+        if (open_.size() == 1) {
+            return false;
+        }
+        open_.pop_back();
+        return true;
+    }
+
+  private:
+    struct Source {
+        Source(std::string t, std::string n) : text(std::move(t)), name(std::move(n)) {}
+        std::string text;
+        std::string name;
+        Lexer lexer{text};
+    };
+    std::vector<std::unique_ptr<Source>> open_; // unique_ptr: each Lexer views its own text
+};
+
+/// `include STRING`, parse.y's include rule: true when the statement is one (handled here).
+bool run_include(std::vector<Token> const& tokens, Sources& sources, ConfigBuilder& builder,
+                 FileReader const& reader) {
+    if (tokens.front().kind != Token::Kind::Word || tokens.front().text != "include") {
+        return false;
+    }
+    Token const& file = tokens.at(1);
+    bool const is_string = file.kind == Token::Kind::String ||
+                           (file.kind == Token::Kind::Word && !rules::is_keyword(file.text));
+    if (!is_string) {
+        builder.error(file, "expected a file name after \"include\"");
+        return true;
+    }
+    if (tokens.size() > 3 || (tokens.size() == 3 && tokens[2].kind != Token::Kind::Newline &&
+                              tokens[2].kind != Token::Kind::End)) {
+        builder.error(tokens[2], "unexpected " + describe(tokens[2]) + " after " + describe(file));
+        return true;
+    }
+    if (sources.depth() >= kMaxIncludeDepth) {
+        builder.error(tokens.front(),
+                      "include nested too deeply (" + std::to_string(kMaxIncludeDepth) + " files)");
+        return true;
+    }
+    FileText read = reader(file.text);
+    if (!read.text) {
+        builder.error(file, "failed to include file " + describe(file) + ": " + read.error);
+        return true;
+    }
+    sources.push(std::move(*read.text), file.text);
+    builder.set_file(file.text);
+    return true;
 }
 
-ConfResult load_config(std::string const& path, std::map<std::string, std::string> const& defines) {
+} // namespace
+
+FileText read_config_file(std::string const& path) {
+    constexpr std::size_t kMaxFile = std::size_t{64} << 20;
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         int const saved = errno;
-        ConfResult result;
-        result.errors.push_back(ConfError{Location{path, 0, 0}, std::string("cannot open file: ") +
-                                                                    std::strerror(saved)});
-        return result;
+        return {std::nullopt, std::string("cannot open file: ") + std::strerror(saved)};
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        return {std::nullopt, "not a regular file"};
     }
     // istream::read turns a read error (EISDIR for a directory) into badbit; reading through
     // istreambuf_iterator would let basic_filebuf's std::ios_base::failure escape instead.
@@ -248,13 +294,54 @@ ConfResult load_config(std::string const& path, std::map<std::string, std::strin
     std::array<char, 4096> chunk{};
     while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
         text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+        if (text.size() > kMaxFile) {
+            return {std::nullopt, "file too large"};
+        }
     }
     if (in.bad()) {
+        return {std::nullopt, "cannot read file"};
+    }
+    return {std::move(text), {}};
+}
+
+ConfResult parse_config(std::string_view text, std::string_view file,
+                        std::map<std::string, std::string> const& defines,
+                        FileReader const& reader) {
+    ConfigBuilder builder(file, defines);
+    Sources sources(text, file);
+    std::vector<Token> tokens;
+    for (;;) {
+        Collected const got = collect(sources.lexer(), builder, tokens);
+        if (got == Collected::Done) {
+            if (!sources.pop()) {
+                break;
+            }
+            builder.set_file(sources.name());
+            continue;
+        }
+        if (builder.error_count() >= kMaxErrors) {
+            builder.give_up();
+            break;
+        }
+        if (got == Collected::LexError || run_include(tokens, sources, builder, reader)) {
+            continue;
+        }
+        if (auto const resume = StatementParser(tokens, builder).run()) {
+            Token const& newline = tokens[*resume];
+            sources.lexer().resume_at(newline.offset + 1, newline.line + 1);
+        }
+    }
+    return std::move(builder).finish();
+}
+
+ConfResult load_config(std::string const& path, std::map<std::string, std::string> const& defines) {
+    FileText read = read_config_file(path);
+    if (!read.text) {
         ConfResult result;
-        result.errors.push_back(ConfError{Location{path, 0, 0}, "cannot read file"});
+        result.errors.push_back(ConfError{Location{path, 0, 0}, read.error});
         return result;
     }
-    return parse_config(text, path, defines);
+    return parse_config(*read.text, path, defines);
 }
 
 } // namespace smtpd::conf

@@ -28,6 +28,9 @@ class ConfigBuilder {
     void apply(rules::Statement const& statement, Token const& first);
     /// Records an error at a token.
     void error(Token const& at, std::string message);
+    /// The file the next statements come from (an include's, then back): errors and locations
+    /// name it.
+    void set_file(std::string_view file) { file_ = file; }
     /// How many errors so far.
     [[nodiscard]] std::size_t error_count() const { return errors_.size(); }
     /// Ends the report with "too many errors" at the position of the last error.

@@ -195,16 +195,27 @@ template <bool Capture> struct KeywordParser : x3::parser<KeywordParser<Capture>
     }
 };
 
-/// OpenSMTPD's STRING: a quoted string, or a bare word that is not a keyword.
+/// OpenSMTPD's STRING (a quoted string, or a bare word that is not a keyword), its NUMBER, or
+/// either where parse.y takes both (a port, a size).
 struct ValueParser : x3::parser<ValueParser> {
+    enum class Accepts : unsigned char { String, Number, Either };
     using attribute_type = Token;
     static bool const has_attribute = true;
     std::string_view what; ///< for messages: "expected <what>"
+    Accepts accepts = Accepts::String;
+
+    [[nodiscard]] bool takes(Token const& t) const {
+        bool const string =
+            t.kind == Token::Kind::String || (t.kind == Token::Kind::Word && !is_keyword(t.text));
+        bool const number = t.kind == Token::Kind::Number;
+        return accepts == Accepts::String   ? string
+               : accepts == Accepts::Number ? number
+                                            : string || number;
+    }
 
     template <class It, class Ctx, class RCtx, class Attr>
     bool parse(It& first, It const& last, Ctx const&, RCtx&, Attr& attr) const {
-        if (first == last || !(first->kind == Token::Kind::String ||
-                               (first->kind == Token::Kind::Word && !is_keyword(first->text)))) {
+        if (first == last || !takes(*first)) {
             return false;
         }
         x3::traits::move_to(Token(*first), attr);
@@ -246,7 +257,15 @@ constexpr KeywordParser<true> kwt(std::string_view a, std::string_view b = {},
     return {{}, {a, b, c}};
 }
 constexpr ValueParser value(std::string_view what) {
-    return {{}, what};
+    return {{}, what, ValueParser::Accepts::String};
+}
+/// parse.y's NUMBER.
+constexpr ValueParser number(std::string_view what) {
+    return {{}, what, ValueParser::Accepts::Number};
+}
+/// parse.y's STRING or NUMBER (PORT STRING | PORT NUMBER; size: NUMBER | STRING).
+constexpr ValueParser value_or_number(std::string_view what) {
+    return {{}, what, ValueParser::Accepts::Either};
 }
 constexpr PunctParser punct(char c) {
     return {{}, c};
@@ -376,7 +395,7 @@ auto const varset_def = (value("a macro name") >> punct('=')) > value("a macro v
 // opt_if_listen: PORT STRING | PKI STRING | CA STRING | HOSTNAME STRING | TLS | NO_DSN
 //   | TLS_REQUIRE [VERIFY] | SMTPS [VERIFY] | AUTH [tableref] | AUTH_OPTIONAL [tableref]
 auto const listen_option_def =
-    (kwt("port") > value("a port number")) | (kwt("pki") > value("a pki name")) |
+    (kwt("port") > value_or_number("a port number")) | (kwt("pki") > value("a pki name")) |
     (kwt("ca") > value("a ca name")) | (kwt("hostname") > value("a host name")) |
     (kwt("tls", "no-dsn") >> x3::attr(boost::optional<Token>())) |
     (kwt("tls-require", "smtps") >> -kwt("verify")) | (kwt("auth", "auth-optional") >> -tableref);
@@ -446,18 +465,18 @@ auto const match_action_def = kw("action");
 // match: MATCH match_options ACTION STRING
 auto const match_def = kw("match") > *match_option > match_action > value("an action name") > eol;
 // limits_smtp: (STRING NUMBER)+
-auto const limit_pair_def = value("\"max-rcpt\" or \"max-mails\"") > value("a number");
+auto const limit_pair_def = value("\"max-rcpt\" or \"max-mails\"") > number("a number");
 auto const limit_list_def = +limit_pair;
 // smtp: SMTP LIMIT limits_smtp | SMTP MAX_MESSAGE_SIZE size
 auto const smtp_option_def =
     ((kwt("limit") > limit_list) >> x3::attr(boost::optional<Token>())) |
-    (kwt("max-message-size") >> x3::attr(std::vector<LimitPair>()) > value("a size"));
+    (kwt("max-message-size") >> x3::attr(std::vector<LimitPair>()) > value_or_number("a size"));
 auto const smtp_def = kw("smtp") > smtp_option > eol;
 // opt_limit_mta: INET4 | INET6 | STRING NUMBER
 auto const mta_limit_item_def =
-    (kwt("inet4", "inet6") >> no_token) | (value("an mta limit") > value("a number"));
+    (kwt("inet4", "inet6") >> no_token) | (value("an mta limit") > number("a number"));
 // mta: MTA MAX_DEFERRED NUMBER | MTA LIMIT FOR DOMAIN STRING limits_mta | MTA LIMIT limits_mta
-auto const mta_option_def = ((kwt("max-deferred") > value("a number")) >> no_token >>
+auto const mta_option_def = ((kwt("max-deferred") > number("a number")) >> no_token >>
                              x3::attr(std::vector<MtaLimitItem>())) |
                             (kwt("limit") >> no_token >>
                              -(kw("for") > kw("domain") > value("a domain")) >> *mta_limit_item);

@@ -1,8 +1,9 @@
-// The smtpd.conf lexer (see conf_lexer.hpp), a transcription of OpenSMTPD 6.8's yylex/lgetc with
-// two deliberate differences: a quoted string may not run over a newline (OpenSMTPD silently
-// drops the newline; here it is "unterminated quoted string"), and bytes that are neither
-// printable ASCII nor blanks are errors outside quoted strings instead of one-byte tokens.
-// Depends on: conf_lexer.hpp and the standard library.
+// The smtpd.conf lexer (see conf_lexer.hpp), a transcription of OpenSMTPD's yylex/lgetc (6.8 and
+// 7.x alike): a quoted string may run over newlines, which it drops; a word starts with a letter,
+// a digit, ':' or '_' (any other byte, '/' and '~' included, is a one-byte token the grammar
+// refuses); digits ended by a blank, ')', ',', '/', '}', '=' or the end are a Number. One
+// deliberate difference: bytes that are neither printable ASCII nor blanks are errors outside
+// quoted strings instead of one-byte tokens. Depends on: conf_lexer.hpp and the standard library.
 #include "conf_lexer.hpp"
 
 #include <array>
@@ -28,16 +29,23 @@ std::string byte_message(int c) {
     return buf.data();
 }
 
+// OpenSMTPD's allowed_to_end_number.
+bool ends_number(int c) {
+    return c == -1 || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' ||
+           c == ')' || c == ',' || c == '/' || c == '}' || c == '=';
+}
+
 } // namespace
 
 bool is_word_byte(int c, bool first) {
     if (is_ascii_alnum(c)) {
         return true;
     }
-    if (c == '!') {
-        return !first; // a leading '!' stays a token of its own, OpenSMTPD's negation
+    if (first) {
+        return c == ':' || c == '_';
     }
-    constexpr std::string_view kExcluded = "(){}<>=#,\"'";
+    // OpenSMTPD's allowed_in_string: quotes inside a word are part of it.
+    constexpr std::string_view kExcluded = "(){}<>!=#,";
     return is_ascii_punct(c) && kExcluded.find(static_cast<char>(c)) == std::string_view::npos;
 }
 
@@ -88,9 +96,11 @@ Token Lexer::read_quoted(Char open) {
     std::string value;
     for (;;) {
         Char const ch = raw_get();
-        if (ch.c == -1 || ch.c == '\n') {
-            unget(ch); // skip_line() must still see the newline
+        if (ch.c == -1) {
             return make(Token::Kind::Error, "unterminated quoted string", open);
+        }
+        if (ch.c == '\n') {
+            continue; // OpenSMTPD drops it: the string goes on on the next line
         }
         if (ch.c == '\\') {
             Char const next = raw_get();
@@ -111,6 +121,32 @@ Token Lexer::read_quoted(Char open) {
             return make(Token::Kind::Error, "string too long", open);
         }
     }
+}
+
+std::optional<Token> Lexer::read_number(Char first) {
+    std::vector<Char> read{first};
+    std::string value(1, static_cast<char>(first.c));
+    for (;;) {
+        Char const ch = get();
+        if (ch.c < '0' || ch.c > '9') {
+            unget(ch);
+            break;
+        }
+        read.push_back(ch);
+        value.push_back(static_cast<char>(ch.c));
+        if (value.size() > kMaxTokenLength) {
+            return make(Token::Kind::Error, "string too long", first);
+        }
+    }
+    Char const after = get();
+    unget(after);
+    if (value != "-" && ends_number(after.c)) {
+        return make(Token::Kind::Number, std::move(value), first);
+    }
+    for (auto it = read.rbegin(); it != read.rend() - 1; ++it) {
+        unget(*it); // not a number: read again as a word, or a '-' token
+    }
+    return std::nullopt;
 }
 
 Token Lexer::read_word(Char first) {
@@ -187,6 +223,11 @@ Token Lexer::next(MacroLookup const& macros) {
         }
         if ((ch.c == '"' || ch.c == '\'') && !ch.literal) {
             return read_quoted(ch);
+        }
+        if ((ch.c == '-' || (ch.c >= '0' && ch.c <= '9')) && !ch.literal) {
+            if (auto number = read_number(ch)) {
+                return *number;
+            }
         }
         if (is_word_byte(ch.c, true)) {
             return read_word(ch);

@@ -1,9 +1,9 @@
 // The smtpd.conf lexer: bytes to tokens with exact 1-based line:column, as OpenSMTPD's yylex does
 // it: '#' comments, backslash-newline continuations, "double" and 'single' quoted strings, bare
-// words, single-character punctuation, and $macro expansion outside quotes (the value is re-read
-// as input, without further expansion). Invariant: never throws, never reads out of bounds, and
-// every token it returns has line >= 1 and column >= 1. Columns count bytes (a tab is one).
-// Depends on: the standard library only.
+// words, numbers, single-character punctuation, and $macro expansion outside quotes (the value is
+// re-read as input, without further expansion: a macro holding digits is a number there).
+// Invariant: never throws, never reads out of bounds, and every token it returns has line >= 1 and
+// column >= 1. Columns count bytes (a tab is one). Depends on: the standard library only.
 #pragma once
 
 #include <cstddef>
@@ -20,9 +20,11 @@ inline constexpr std::size_t kMaxTokenLength = 8096;
 
 /// One lexical token. Positions of tokens produced by a macro expansion are those of its '$'.
 struct Token {
-    enum class Kind : unsigned char { Word, String, Punct, Newline, End, Error };
+    /// Number: OpenSMTPD's NUMBER, digits with an optional leading '-', accepted only where
+    /// parse.y takes a NUMBER (a port, a size, a limit); never a string.
+    enum class Kind : unsigned char { Word, String, Number, Punct, Newline, End, Error };
     Kind kind = Kind::End;
-    std::string text; ///< Word/String: the value; Punct: the character; Error: the message
+    std::string text; ///< Word/String/Number: the value; Punct: the character; Error: the message
     unsigned line = 1;
     unsigned column = 1;
     std::size_t offset = 0; ///< byte offset in the source (of the '$' for expanded tokens)
@@ -59,6 +61,7 @@ class Lexer {
     Token make(Token::Kind kind, std::string text, Char const& at) const;
     Token read_quoted(Char open);
     Token read_word(Char first);
+    std::optional<Token> read_number(Char first);
     std::optional<Token> expand_macro(Char dollar, MacroLookup const& macros);
 
     std::string_view text_;
@@ -68,7 +71,8 @@ class Lexer {
     std::vector<Char> pushback_; ///< read back to front
 };
 
-/// True for bytes a bare word may contain (OpenSMTPD's allowed_in_string, plus '!' inside).
+/// True for bytes that may start (`first`) or continue a bare word: OpenSMTPD's alnum, ':' or
+/// '_' first, then its allowed_in_string.
 [[nodiscard]] bool is_word_byte(int c, bool first);
 
 } // namespace smtpd::conf

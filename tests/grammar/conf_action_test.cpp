@@ -130,7 +130,7 @@ ErrorCase const kErrorCases[] = {
     {"JunkAfterOption", "action x maildir user bob junk\n", R"(smtpd.conf:1:27: unexpected "junk" after "bob")"},
     {"QueueWithoutTtl", "queue compression\n", R"(smtpd.conf:1:7: expected "ttl" after "queue")"},
     {"QueueTtlMissing", "queue ttl\n", R"(smtpd.conf:1:10: expected a duration after "ttl")"},
-    {"QueueTtlNoUnit", "queue ttl 4\n", R"(smtpd.conf:1:11: invalid ttl delay "4": expected a number followed by s, m, h or d)"},
+    {"QueueTtlNoUnit", "queue ttl 4\n", R"(smtpd.conf:1:11: expected a duration after "ttl")"},
     {"QueueTtlBadUnit", "queue ttl 4w\n", R"(smtpd.conf:1:11: invalid ttl delay "4w": expected a number followed by s, m, h or d)"},
     {"QueueTtlZero", "queue ttl 0d\n", R"(smtpd.conf:1:11: invalid ttl delay "0d": expected a number followed by s, m, h or d)"},
     {"BounceWithoutKeyword", "bounce 4h\n", R"(smtpd.conf:1:8: expected "warn-interval" after "bounce")"},

@@ -64,7 +64,7 @@ TEST(ConfPki, CertAndKeyOnSeparateLinesMakeOnePki) {
 }
 
 TEST(ConfPki, CatchAllNameAndKeyBeforeCert) {
-    Config const c = parse_ok("pki * key /k\npki * cert /c\n");
+    Config const c = parse_ok("pki \"*\" key \"/k\"\npki \"*\" cert \"/c\"\n");
     ASSERT_EQ(c.pkis.size(), 1u);
     EXPECT_EQ(c.pkis[0].name, "*");
     EXPECT_EQ(c.pkis[0].cert_file, "/c");
@@ -89,7 +89,7 @@ TEST(ConfListen, PlainListenerHasNoTlsNoAuthAndDefaultPort25) {
 // pki whose key (or certificate) comes on a later line.
 TEST(ConfPki, KeyDeclaredAfterTheListenerThatNamesIt) {
     Config const c =
-        parse_ok("pki mail cert /c\nlisten on 127.0.0.1 tls pki mail\npki mail key /k\n");
+        parse_ok("pki mail cert \"/c\"\nlisten on 127.0.0.1 tls pki mail\npki mail key \"/k\"\n");
     ASSERT_EQ(c.listeners.size(), 1u);
     EXPECT_EQ(c.listeners[0].pkis, std::vector<std::string>{"mail"});
     EXPECT_EQ(c.pkis[0].key_file, "/k");
@@ -196,49 +196,49 @@ ErrorCase const kErrorCases[] = {
     {"PkiWithoutParam", "pki m1\n", {"smtpd.conf:1:7: expected \"cert\" or \"key\" after \"m1\""}},
     {"PkiUnknownParam", "pki m1 dhe auto\n", {"smtpd.conf:1:8: expected \"cert\" or \"key\" after \"m1\""}},
     {"PkiCertWithoutFile", "pki m1 cert\n", {"smtpd.conf:1:12: expected a file name after \"cert\""}},
-    {"PkiGarbageAfterFile", "pki m1 cert /c /d\n", {"smtpd.conf:1:16: unexpected \"/d\" after \"/c\""}},
-    {"PkiNamedLikeAKeyword", "pki mx cert /c key /k\n", {"smtpd.conf:1:5: expected a pki name after \"pki\""}},
-    {"PkiNameNotAHost", "pki -m1 cert /c key /k\n", {"smtpd.conf:1:5: invalid pki name \"-m1\": not a valid domain name"}},
-    {"PkiNameEmpty", "pki \"\" cert /c key /k\n", {"smtpd.conf:1:5: invalid pki name \"\": not a valid domain name"}},
-    {"PkiNameWithSlash", "pki \"a/b\" cert /c key /k\n", {"smtpd.conf:1:5: invalid pki name \"a/b\": not a valid domain name"}},
-    {"PkiNameEndsWithDash", "pki a- cert /c key /k\n", {"smtpd.conf:1:5: invalid pki name \"a-\": not a valid domain name"}},
-    {"PkiCertTwice", "pki m1 cert /c key /k\npki M1 cert /d\n", {"smtpd.conf:2:8: \"cert\" already specified for pki \"m1\""}},
-    {"PkiKeyTwiceOnOneLine", "pki m1 key /k key /l cert /c\n", {"smtpd.conf:1:15: \"key\" already specified for pki \"m1\""}},
-    {"PkiEmptyFile", "pki m1 cert \"\" key /k\n", {"smtpd.conf:1:13: empty file name"}},
-    {"PkiWithoutKey", "pki m1 cert /c\n", {"smtpd.conf:1:1: pki \"m1\" has no key file"}},
-    {"PkiWithoutCert", "\npki m1 key /k\n", {"smtpd.conf:2:1: pki \"m1\" has no certificate file"}},
+    {"PkiGarbageAfterFile", "pki m1 cert \"/c\" \"/d\"\n", {"smtpd.conf:1:18: unexpected \"/d\" after \"/c\""}},
+    {"PkiNamedLikeAKeyword", "pki mx cert \"/c\" key \"/k\"\n", {"smtpd.conf:1:5: expected a pki name after \"pki\""}},
+    {"PkiNameNotAHost", "pki -m1 cert \"/c\" key \"/k\"\n", {"smtpd.conf:1:5: expected a pki name after \"pki\""}},
+    {"PkiNameEmpty", "pki \"\" cert \"/c\" key \"/k\"\n", {"smtpd.conf:1:5: invalid pki name \"\": not a valid domain name"}},
+    {"PkiNameWithSlash", "pki \"a/b\" cert \"/c\" key \"/k\"\n", {"smtpd.conf:1:5: invalid pki name \"a/b\": not a valid domain name"}},
+    {"PkiNameEndsWithDash", "pki a- cert \"/c\" key \"/k\"\n", {"smtpd.conf:1:5: invalid pki name \"a-\": not a valid domain name"}},
+    {"PkiCertTwice", "pki m1 cert \"/c\" key \"/k\"\npki M1 cert \"/d\"\n", {"smtpd.conf:2:8: \"cert\" already specified for pki \"m1\""}},
+    {"PkiKeyTwiceOnOneLine", "pki m1 key \"/k\" key \"/l\" cert \"/c\"\n", {"smtpd.conf:1:17: \"key\" already specified for pki \"m1\""}},
+    {"PkiEmptyFile", "pki m1 cert \"\" key \"/k\"\n", {"smtpd.conf:1:13: empty file name"}},
+    {"PkiWithoutKey", "pki m1 cert \"/c\"\n", {"smtpd.conf:1:1: pki \"m1\" has no key file"}},
+    {"PkiWithoutCert", "\npki m1 key \"/k\"\n", {"smtpd.conf:2:1: pki \"m1\" has no certificate file"}},
     {"CaWithoutCert", "ca c\n", {"smtpd.conf:1:5: expected \"cert\" after \"c\""}},
-    {"CaKeyInsteadOfCert", "ca c key /k\n", {"smtpd.conf:1:6: expected \"cert\" after \"c\""}},
+    {"CaKeyInsteadOfCert", "ca c key \"/k\"\n", {"smtpd.conf:1:6: expected \"cert\" after \"c\""}},
     {"CaWithoutFile", "ca c cert\n", {"smtpd.conf:1:10: expected a file name after \"cert\""}},
-    {"CaTwice", "ca c cert /a\nca C cert /b\n", {"smtpd.conf:2:4: ca \"c\" is already defined at line 1"}},
+    {"CaTwice", "ca c cert \"/a\"\nca C cert \"/b\"\n", {"smtpd.conf:2:4: ca \"c\" is already defined at line 1"}},
     {"CaEmptyFile", "ca c cert ''\n", {"smtpd.conf:1:11: empty file name"}},
-    {"CaNameNotAHost", "ca c..d. cert /a\nca _c cert /a\n", {"smtpd.conf:2:4: invalid ca name \"_c\": not a valid domain name"}},
+    {"CaNameNotAHost", "ca c..d. cert \"/a\"\nca _c cert \"/a\"\n", {"smtpd.conf:2:4: invalid ca name \"_c\": not a valid domain name"}},
     {"ListenBadIpv4", "listen on 127.0.0.300\n", {"smtpd.conf:1:11: invalid address \"127.0.0.300\": neither an IPv4 nor an IPv6 address"}},
     {"ListenBadIpv6", "listen on ::1::2\n", {"smtpd.conf:1:11: invalid address \"::1::2\": neither an IPv4 nor an IPv6 address"}},
     {"ListenUnknownPki", "listen on lo tls pki nope\n", {"smtpd.conf:1:22: undefined pki \"nope\" (a pki must be declared before the listeners that use it)"}},
-    {"ListenPkiDeclaredLater", "listen on lo tls pki m1\npki m1 cert /c key /k\n", {"smtpd.conf:1:22: undefined pki \"m1\" (a pki must be declared before the listeners that use it)"}},
-    {"ListenPkiWithoutKey", "pki m1 cert /c\nlisten on lo tls pki M1\n", {"smtpd.conf:1:1: pki \"m1\" has no key file"}},
-    {"ListenPkiWithoutCert", "pki m1 key /k\nlisten on lo smtps pki m1\n", {"smtpd.conf:1:1: pki \"m1\" has no certificate file"}},
-    {"ListenSamePkiTwice", "pki m1 cert /c key /k\nlisten on lo tls pki m1 pki M1\n", {"smtpd.conf:2:29: pki \"m1\" already specified for this listener"}},
+    {"ListenPkiDeclaredLater", "listen on lo tls pki m1\npki m1 cert \"/c\" key \"/k\"\n", {"smtpd.conf:1:22: undefined pki \"m1\" (a pki must be declared before the listeners that use it)"}},
+    {"ListenPkiWithoutKey", "pki m1 cert \"/c\"\nlisten on lo tls pki M1\n", {"smtpd.conf:1:1: pki \"m1\" has no key file"}},
+    {"ListenPkiWithoutCert", "pki m1 key \"/k\"\nlisten on lo smtps pki m1\n", {"smtpd.conf:1:1: pki \"m1\" has no certificate file"}},
+    {"ListenSamePkiTwice", "pki m1 cert \"/c\" key \"/k\"\nlisten on lo tls pki m1 pki M1\n", {"smtpd.conf:2:29: pki \"m1\" already specified for this listener"}},
     {"ListenPkiWithoutName", "listen on lo tls pki\n", {"smtpd.conf:1:21: expected a pki name after \"pki\""}},
     {"ListenTlsWithoutPki", "listen on lo tls\n", {"smtpd.conf:1:14: \"tls\" requires a certificate: add \"pki <name>\" to this listener"}},
     {"ListenSmtpsWithoutPki", "listen on lo port 465 smtps verify\n", {"smtpd.conf:1:23: \"smtps\" requires a certificate: add \"pki <name>\" to this listener"}},
     {"ListenTlsRequireWithoutPki", "listen on lo tls-require\n", {"smtpd.conf:1:14: \"tls-require\" requires a certificate: add \"pki <name>\" to this listener"}},
-    {"ListenTlsAndSmtps", "pki m1 cert /c key /k\nlisten on lo tls pki m1 smtps\n", {"smtpd.conf:2:25: \"smtps\" conflicts with \"tls\": a listener has one TLS mode"}},
-    {"ListenTlsRequireAndTls", "pki m1 cert /c key /k\nlisten on lo tls-require verify tls pki m1\n", {"smtpd.conf:2:33: \"tls\" conflicts with \"tls-require\": a listener has one TLS mode"}},
-    {"ListenTlsTwice", "pki m1 cert /c key /k\nlisten on lo tls tls pki m1\n", {"smtpd.conf:2:18: \"tls\" already specified for this listener"}},
-    {"ListenTlsVerify", "pki m1 cert /c key /k\nlisten on lo tls verify pki m1\n", {"smtpd.conf:2:18: unexpected \"verify\" after \"tls\""}},
-    {"ListenPkiWithoutTls", "pki m1 cert /c key /k\nlisten on lo pki m1\n", {"smtpd.conf:2:14: \"pki\" requires \"tls\", \"tls-require\" or \"smtps\""}},
-    {"ListenCaWithoutTls", "ca c cert /a\nlisten on lo ca c\n", {"smtpd.conf:2:14: \"ca\" requires \"tls\", \"tls-require\" or \"smtps\""}},
+    {"ListenTlsAndSmtps", "pki m1 cert \"/c\" key \"/k\"\nlisten on lo tls pki m1 smtps\n", {"smtpd.conf:2:25: \"smtps\" conflicts with \"tls\": a listener has one TLS mode"}},
+    {"ListenTlsRequireAndTls", "pki m1 cert \"/c\" key \"/k\"\nlisten on lo tls-require verify tls pki m1\n", {"smtpd.conf:2:33: \"tls\" conflicts with \"tls-require\": a listener has one TLS mode"}},
+    {"ListenTlsTwice", "pki m1 cert \"/c\" key \"/k\"\nlisten on lo tls tls pki m1\n", {"smtpd.conf:2:18: \"tls\" already specified for this listener"}},
+    {"ListenTlsVerify", "pki m1 cert \"/c\" key \"/k\"\nlisten on lo tls verify pki m1\n", {"smtpd.conf:2:18: unexpected \"verify\" after \"tls\""}},
+    {"ListenPkiWithoutTls", "pki m1 cert \"/c\" key \"/k\"\nlisten on lo pki m1\n", {"smtpd.conf:2:14: \"pki\" requires \"tls\", \"tls-require\" or \"smtps\""}},
+    {"ListenCaWithoutTls", "ca c cert \"/a\"\nlisten on lo ca c\n", {"smtpd.conf:2:14: \"ca\" requires \"tls\", \"tls-require\" or \"smtps\""}},
     {"ListenAuthWithoutTls", "listen on lo auth\n", {"smtpd.conf:1:14: \"auth\" requires \"tls\", \"tls-require\" or \"smtps\""}},
     {"ListenAuthOptionalWithoutTls", "listen on lo port 587 auth-optional\n", {"smtpd.conf:1:23: \"auth-optional\" requires \"tls\", \"tls-require\" or \"smtps\""}},
-    {"ListenAuthAndAuthOptional", "pki m1 cert /c key /k\nlisten on lo tls pki m1 auth auth-optional\n", {"smtpd.conf:2:30: \"auth-optional\" conflicts with \"auth\": a listener has one authentication mode"}},
-    {"ListenAuthTwice", "pki m1 cert /c key /k\nlisten on lo tls pki m1 auth-optional auth-optional\n", {"smtpd.conf:2:39: \"auth-optional\" already specified for this listener"}},
-    {"ListenAuthUndefinedTable", "pki m1 cert /c key /k\nlisten on lo tls pki m1 auth <nope>\n", {"smtpd.conf:2:31: undefined table \"nope\" (tables must be declared before use)"}},
-    {"ListenAuthTableWithoutBrackets", "pki m1 cert /c key /k\nlisten on lo tls pki m1 auth creds\n", {"smtpd.conf:2:30: unexpected \"creds\" after \"auth\""}},
+    {"ListenAuthAndAuthOptional", "pki m1 cert \"/c\" key \"/k\"\nlisten on lo tls pki m1 auth auth-optional\n", {"smtpd.conf:2:30: \"auth-optional\" conflicts with \"auth\": a listener has one authentication mode"}},
+    {"ListenAuthTwice", "pki m1 cert \"/c\" key \"/k\"\nlisten on lo tls pki m1 auth-optional auth-optional\n", {"smtpd.conf:2:39: \"auth-optional\" already specified for this listener"}},
+    {"ListenAuthUndefinedTable", "pki m1 cert \"/c\" key \"/k\"\nlisten on lo tls pki m1 auth <nope>\n", {"smtpd.conf:2:31: undefined table \"nope\" (tables must be declared before use)"}},
+    {"ListenAuthTableWithoutBrackets", "pki m1 cert \"/c\" key \"/k\"\nlisten on lo tls pki m1 auth creds\n", {"smtpd.conf:2:30: unexpected \"creds\" after \"auth\""}},
     {"ListenAuthTableUnclosed", "table t { a }\nlisten on lo auth <t\n", {"smtpd.conf:2:21: expected \">\" after \"t\""}},
-    {"ListenUndefinedCa", "pki m1 cert /c key /k\nlisten on lo tls-require verify pki m1 ca nope\n", {"smtpd.conf:2:43: undefined ca \"nope\" (a ca must be declared before the listeners that use it)"}},
-    {"ListenCaTwice", "ca c cert /a\npki m1 cert /c key /k\nlisten on lo tls pki m1 ca c ca c\n", {"smtpd.conf:3:30: \"ca\" already specified for this listener"}},
+    {"ListenUndefinedCa", "pki m1 cert \"/c\" key \"/k\"\nlisten on lo tls-require verify pki m1 ca nope\n", {"smtpd.conf:2:43: undefined ca \"nope\" (a ca must be declared before the listeners that use it)"}},
+    {"ListenCaTwice", "ca c cert \"/a\"\npki m1 cert \"/c\" key \"/k\"\nlisten on lo tls pki m1 ca c ca c\n", {"smtpd.conf:3:30: \"ca\" already specified for this listener"}},
     {"ListenHostnameMissing", "listen on lo hostname\n", {"smtpd.conf:1:22: expected a host name after \"hostname\""}},
     {"ListenHostnameEmpty", "listen on lo hostname \"\"\n", {"smtpd.conf:1:23: empty host name"}},
     {"ListenHostnameTwice", "listen on lo hostname a hostname b\n", {"smtpd.conf:1:25: \"hostname\" already specified for this listener"}},
@@ -248,13 +248,13 @@ ErrorCase const kErrorCases[] = {
         "smtpd.conf:1:19: invalid port \"0\": expected a number between 1 and 65535",
         "smtpd.conf:1:25: undefined pki \"nope\" (a pki must be declared before the listeners that use it)",
         "smtpd.conf:1:39: empty host name"}},
-    {"IncompletePkiReportedOnceAtItsDeclaration", "pki a cert /c\npki b key /k\nlisten on lo tls pki a\n", {
+    {"IncompletePkiReportedOnceAtItsDeclaration", "pki a cert \"/c\"\npki b key \"/k\"\nlisten on lo tls pki a\n", {
         "smtpd.conf:1:1: pki \"a\" has no key file",
         "smtpd.conf:2:1: pki \"b\" has no certificate file"}},
     {"SmtpMaxMessageSizeMissing", "smtp max-message-size\n", {"smtpd.conf:1:22: expected a size after \"max-message-size\""}},
     {"SmtpMaxMessageSizeGarbage", "smtp max-message-size 35Q\n", {"smtpd.conf:1:23: invalid max-message-size \"35Q\": expected a number of bytes, optionally followed by K, M or G"}},
     {"SmtpMaxMessageSizeUnitOnly", "smtp max-message-size M\n", {"smtpd.conf:1:23: invalid max-message-size \"M\": expected a number of bytes, optionally followed by K, M or G"}},
-    {"SmtpMaxMessageSizeNegative", "smtp max-message-size -1M\n", {"smtpd.conf:1:23: invalid max-message-size \"-1M\": expected a number of bytes, optionally followed by K, M or G"}},
+    {"SmtpMaxMessageSizeNegative", "smtp max-message-size -1M\n", {"smtpd.conf:1:23: expected a size after \"max-message-size\""}},
     {"SmtpMaxMessageSizeTrailing", "smtp max-message-size 35MB\n", {"smtpd.conf:1:23: invalid max-message-size \"35MB\": expected a number of bytes, optionally followed by K, M or G"}},
     {"SmtpMaxMessageSizeOverflow", "smtp max-message-size 9000000000E\n", {"smtpd.conf:1:23: invalid max-message-size \"9000000000E\": expected a number of bytes, optionally followed by K, M or G"}},
     {"SmtpMaxMessageSizeZero", "smtp max-message-size 0K\n", {"smtpd.conf:1:23: invalid max-message-size \"0K\": the size must be at least 1 byte"}},
@@ -288,7 +288,7 @@ TEST(ConfListen, AListenerWithAnErrorAddsNothingAndTheNextLineIsParsed) {
 
 TEST(ConfPki, APkiStatementWithAnErrorAddsNothing) {
     // The second line's valid key is not kept: the pki still has no key.
-    EXPECT_EQ(all_errors("pki m1 cert /c\npki m1 key \"\" cert /d\n"),
+    EXPECT_EQ(all_errors("pki m1 cert \"/c\"\npki m1 key \"\" cert \"/d\"\n"),
               (std::vector<std::string>{"smtpd.conf:2:12: empty file name",
                                         "smtpd.conf:2:15: \"cert\" already specified for pki "
                                         "\"m1\"",
@@ -296,7 +296,7 @@ TEST(ConfPki, APkiStatementWithAnErrorAddsNothing) {
 }
 
 TEST(ConfPki, NoCompletenessCheckAfterGivingUp) {
-    std::string text = "pki m1 cert /c\n";
+    std::string text = "pki m1 cert \"/c\"\n";
     for (int i = 0; i < 120; ++i) {
         text += "relay\n";
     }

@@ -56,7 +56,7 @@ TEST(Regression, LoadConfigOnADirectoryIsAnErrorNotAnException) {
     ASSERT_NO_THROW(r = load_config(dir));
     EXPECT_FALSE(r.ok());
     ASSERT_EQ(r.errors.size(), 1u);
-    EXPECT_EQ(r.errors[0].to_string(), dir + ":0:0: cannot read file");
+    EXPECT_EQ(r.errors[0].to_string(), dir + ":0:0: not a regular file");
 }
 
 } // namespace

@@ -1,14 +1,16 @@
 // Tests of the building blocks of the smtpd.conf grammar (grammar/conf/conf_def.hpp) on token
 // ranges the lexer cannot produce on its own (empty, or not ending a statement), of the
 // "expected <what>" text of each primitive, and of ConfigBuilder::give_up
-// (grammar/conf/conf_build.hpp).
+// (grammar/conf/conf_build.hpp); and that conf_fuzzer's dictionary names every keyword.
 // Depends on: grammar/conf/conf_def.hpp, grammar/conf/conf_build.hpp, GoogleTest.
 #include "conf/conf_build.hpp"
 #include "conf/conf_def.hpp"
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -130,6 +132,17 @@ TEST(ConfBuilder, GivingUpWithoutAnErrorIsReportedAtTheStartOfTheFile) {
     EXPECT_FALSE(r.ok());
     ASSERT_EQ(r.errors.size(), 1u);
     EXPECT_EQ(r.errors[0].to_string(), "smtpd.conf:1:1: too many errors, giving up");
+}
+
+TEST(ConfRules, FuzzDictionaryHasEveryKeyword) {
+    std::ifstream in(std::string(SMTPD_SOURCE_DIR) + "/fuzz/dict/conf.dict");
+    ASSERT_TRUE(in) << "fuzz/dict/conf.dict";
+    std::stringstream text;
+    text << in.rdbuf();
+    for (std::string_view const keyword : rules::kKeywords) {
+        EXPECT_NE(text.str().find("=\"" + std::string(keyword) + "\"\n"), std::string::npos)
+            << keyword << " is missing from fuzz/dict/conf.dict";
+    }
 }
 
 } // namespace

@@ -178,11 +178,10 @@ class SmtpdPeer(harness.Smtpd):
     `domain` to its Maildir."""
 
     CONFIG = """\
-maildir_path = "{maildir}"
 table vusers {{ "@" = "{user}" }}
 {extra}
 listen on %s port {port} {listen_options}
-action "local" maildir $maildir_path virtual <vusers>
+action "local" maildir "{maildir}" virtual <vusers>
 match from any for domain "%s" action "local"
 """
 

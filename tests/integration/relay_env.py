@@ -46,11 +46,10 @@ SMTP_SINK = os.environ.get("SMTP_SINK_BIN", os.path.join(POSTFIX, "usr/sbin/smtp
 # ({maildir}, {port}, {user}, {extra}, {listen_options}) and the relay's (RELAY_FIELDS), which
 # relay_config() fills in first.
 RELAY_TEMPLATE = """\
-maildir_path = "{maildir}"
 table vusers {{ {vusers}"@" = "{user}" }}
 {extra}
 listen on 127.0.0.1 port {port} {listen_options}
-{listen_also}action "local" maildir $maildir_path virtual <vusers>
+{listen_also}action "local" maildir "{maildir}" virtual <vusers>
 action "relay" relay {relay_options}
 match from any for local action "local"
 match from local for any action "relay"

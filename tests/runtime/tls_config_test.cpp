@@ -173,8 +173,8 @@ TEST_F(TlsConfig, SelectMatchesSubjectAltNamesThenTheCommonName) {
 
 TEST(TlsServerConfig, FromAListenerOfAParsedConfiguration) {
     conf::ConfResult const r = conf::parse_config(
-        "pki a.example.org cert \"/a.crt\" key \"/a.key\"\npki B cert /b.crt key /b.key\n"
-        "ca clients cert /ca.pem\n"
+        "pki a.example.org cert \"/a.crt\" key \"/a.key\"\npki B cert \"/b.crt\" key \"/b.key\"\n"
+        "ca clients cert \"/ca.pem\"\n"
         "listen on lo smtps verify pki b pki a.example.org ca clients\nlisten on lo\n",
         "smtpd.conf");
     ASSERT_TRUE(r.ok()) << r.errors[0].to_string();
