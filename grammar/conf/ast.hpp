@@ -38,13 +38,18 @@ struct Table {
     Location where;
 };
 
-/// pki <name> cert "<file>" | pki <name> key "<file>": one certificate and its private key. A pki
-/// may be declared over several lines; the name is lowercased (as in OpenSMTPD).
+/// pki <name> cert "<file>" | pki <name> key "<file>" | pki <name> dhe none|auto|legacy: one
+/// certificate, its private key and the DHE key exchange. A pki may be declared over several
+/// lines; the name is lowercased (as in OpenSMTPD).
 struct Pki {
+    /// none: no DHE cipher suites (the default); auto: DH parameters sized to the certificate's
+    /// key; legacy: a fixed 1024-bit group (refused where OpenSSL's security level forbids it).
+    enum class Dhe : unsigned char { None, Auto, Legacy };
     std::string name;
     std::optional<std::string> cert_file; ///< PEM: the certificate, then its chain
     std::optional<std::string> key_file;  ///< PEM: the private key
-    Location where;                       ///< its first declaration
+    Dhe dhe = Dhe::None;
+    Location where; ///< its first declaration
 };
 
 /// ca <name> cert "<file>": certificates trusted to sign client certificates.
@@ -118,12 +123,14 @@ struct Relay {
 
 /// action "<name>" <method> [options], the delivery methods of smtpd.conf(5):
 ///   maildir ["<path>"] [junk] | mbox | lmtp <destination> [rcpt-to] | mda "<command>" |
-///   forward-only | relay
+///   forward-only | expand-only | relay
 /// then, in any order and each at most once: for the local methods alias <table> | virtual
 /// <table> (not both), userbase <table>, user <name> (not with mbox); for relay the options of
 /// Relay; for every method ttl <duration>.
 struct Action {
-    enum class Method : unsigned char { Maildir, Mbox, Lmtp, Mda, ForwardOnly, Relay };
+    /// ForwardOnly: every recipient must expand to addresses; ExpandOnly: to something an alias
+    /// or ~/.forward names (an address, a file, a command), never to the user itself.
+    enum class Method : unsigned char { Maildir, Mbox, Lmtp, Mda, ForwardOnly, ExpandOnly, Relay };
     std::string name;
     Method method = Method::Maildir;
     std::optional<std::string> path; ///< Maildir: unexpanded, may hold ~ and %{...} formats

@@ -31,6 +31,9 @@ Action::Method method_of(std::string const& keyword) {
     if (keyword == "forward-only") {
         return Action::Method::ForwardOnly;
     }
+    if (keyword == "expand-only") {
+        return Action::Method::ExpandOnly;
+    }
     if (keyword == "relay") {
         return Action::Method::Relay;
     }
@@ -90,6 +93,7 @@ bool ConfigBuilder::action_method(Action& action, rules::ActionMethod const& m) 
         return true;
     case Action::Method::Mbox:
     case Action::Method::ForwardOnly:
+    case Action::Method::ExpandOnly:
     case Action::Method::Relay:
         break;
     }
@@ -107,8 +111,15 @@ bool ConfigBuilder::local_option(Action& action, rules::ActionOption const& o) {
         return false;
     }
     if (keyword == "user") {
-        if (action.method == Action::Method::Mbox) {
-            error(o.keyword, R"("user" may not be specified for an mbox action)");
+        // parse.y: "user may not be specified for this dispatcher / forward-only / expand-only".
+        if (action.method == Action::Method::Mbox || action.method == Action::Method::ForwardOnly ||
+            action.method == Action::Method::ExpandOnly) {
+            error(o.keyword,
+                  "\"user\" may not be specified for an " +
+                      std::string(action.method == Action::Method::Mbox          ? "mbox"
+                                  : action.method == Action::Method::ForwardOnly ? "forward-only"
+                                                                                 : "expand-only") +
+                      " action");
             return false;
         }
         if (arg.text.empty()) {

@@ -77,6 +77,7 @@ class ConfigBuilder {
                        std::vector<rules::ListenOption const*>& seen);
     bool listen_value(Listen& listen, std::string const& keyword, Token const& value);
     bool listen_pki(Listen& listen, Token const& name);
+    bool pki_dhe(Pki& pki, Token const& value);
     bool listen_consistent(Listen const& listen,
                            std::vector<rules::ListenOption const*> const& seen);
     [[nodiscard]] std::optional<std::string> tls_name(Token const& name, char const* what);

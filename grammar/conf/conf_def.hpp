@@ -41,7 +41,7 @@ struct ListenStmt {
     Token address;
     std::vector<ListenOption> options;
 };
-/// cert <file> | key <file> after "pki <name>"
+/// cert <file> | key <file> | dhe <value> after "pki <name>"
 struct PkiParam {
     Token keyword;
     Token file;
@@ -340,8 +340,9 @@ BOOST_SPIRIT_DECLARE(statement_type)
 x3::rule<class varset_class, MacroDef> const varset = "a macro definition";
 x3::rule<class listen_option_class, ListenOption> const listen_option = "a listen option";
 x3::rule<class listen_class, ListenStmt> const listen = "a listen directive";
-x3::rule<class pki_param_class, PkiParam> const pki_param = "\"cert\" or \"key\"";
-x3::rule<class pki_params_class, std::vector<PkiParam>> const pki_params = "\"cert\" or \"key\"";
+x3::rule<class pki_param_class, PkiParam> const pki_param = "\"cert\", \"key\" or \"dhe\"";
+x3::rule<class pki_params_class, std::vector<PkiParam>> const pki_params =
+    "\"cert\", \"key\" or \"dhe\"";
 x3::rule<class pki_class, PkiStmt> const pki = "a pki directive";
 x3::rule<class ca_class, CaStmt> const ca = "a ca directive";
 x3::rule<class keyval_class, KeyValue> const keyval = "key = value";
@@ -353,7 +354,7 @@ x3::rule<class table_body_class, TableBody> const table_body = "\"{\" or a table
 x3::rule<class table_class, TableStmt> const table = "a table directive";
 x3::rule<class tableref_class, Token> const tableref = "a table reference \"<name>\"";
 x3::rule<class action_method_class, ActionMethod> const action_method =
-    R"(a delivery method ("maildir", "mbox", "lmtp", "mda", "forward-only" or "relay"))";
+    R"(a delivery method ("maildir", "mbox", "lmtp", "mda", "forward-only", "expand-only" or "relay"))";
 x3::rule<class table_arg_class, OptionArg> const table_arg = "a table reference \"<name>\"";
 x3::rule<class value_arg_class, OptionArg> const value_arg = "a value";
 x3::rule<class user_arg_class, OptionArg> const user_arg = "a user name";
@@ -402,8 +403,9 @@ auto const listen_option_def =
 // listen: LISTEN ON STRING opt_if_listen*
 auto const listen_def = kw("listen") > kw("on") > value("an address or interface") > *listen_option
                         > eol;
-// pki: PKI STRING pki_params; pki_params_opt: CERT STRING | KEY STRING
-auto const pki_param_def = kwt("cert", "key") > value("a file name");
+// pki: PKI STRING pki_params; pki_params_opt: CERT STRING | KEY STRING | DHE STRING
+auto const pki_param_def = (kwt("cert", "key") > value("a file name")) |
+                           (kwt("dhe") > value(R"("none", "auto" or "legacy")"));
 auto const pki_params_def = +pki_param;
 auto const pki_def = kw("pki") > value("a pki name") > pki_params > eol;
 // ca: CA STRING CERT STRING
@@ -422,10 +424,11 @@ auto const table_def = kw("table") > value("a table name") > table_body > eol;
 // tableref: '<' STRING '>'
 auto const tableref_def = punct('<') > value("a table name") > punct('>');
 // dispatcher_local_type: MBOX | MAILDIR [STRING] [JUNK] | LMTP STRING [RCPT_TO] | MDA STRING
-//   | FORWARD_ONLY;  dispatcher_remote: RELAY
+//   | FORWARD_ONLY | EXPAND_ONLY;  dispatcher_remote: RELAY
 auto const no_token = x3::attr(boost::optional<Token>());
 auto const action_method_def = (kwt("maildir") >> -value("a path") >> -kwt("junk")) |
                                (kwt("mbox", "forward-only", "relay") >> no_token >> no_token) |
+                               (kwt("expand-only") >> no_token >> no_token) |
                                ((kwt("lmtp") > value("an LMTP destination")) >> -kwt("rcpt-to")) |
                                ((kwt("mda") > value("a command")) >> no_token);
 // tables: tablenew | tableref, of which we take STRING (a one-value table) and '<' STRING '>'.

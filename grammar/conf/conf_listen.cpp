@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <array>
 #include <netinet/in.h>
 #include <string>
 #include <string_view>
@@ -67,6 +68,22 @@ std::optional<std::string> ConfigBuilder::tls_name(Token const& name, char const
 }
 
 // pki: a pki may be declared by several statements; a statement with an error adds nothing.
+// parse.y: "none", "auto" or "legacy", without case.
+bool ConfigBuilder::pki_dhe(Pki& pki, Token const& value) {
+    static constexpr std::array<std::pair<std::string_view, Pki::Dhe>, 3> kDhe{
+        {{"none", Pki::Dhe::None}, {"auto", Pki::Dhe::Auto}, {"legacy", Pki::Dhe::Legacy}}};
+    std::string const v = lowercase(value.text);
+    for (auto const& [name, dhe] : kDhe) {
+        if (v == name) {
+            pki.dhe = dhe;
+            return true;
+        }
+    }
+    error(value, "invalid dhe value " + quote_for_message(value.text) +
+                     R"(: expected "none", "auto" or "legacy")");
+    return false;
+}
+
 void ConfigBuilder::operator()(rules::PkiStmt const& s) {
     auto const name = tls_name(s.name, "pki");
     if (!name) {
@@ -74,9 +91,14 @@ void ConfigBuilder::operator()(rules::PkiStmt const& s) {
     }
     auto const existing = std::find_if(config_.pkis.begin(), config_.pkis.end(),
                                        [&](Pki const& p) { return p.name == *name; });
-    Pki pki = existing != config_.pkis.end() ? *existing : Pki{*name, {}, {}, where(*first_)};
+    Pki pki = existing != config_.pkis.end() ? *existing
+                                             : Pki{*name, {}, {}, Pki::Dhe::None, where(*first_)};
     bool ok = true;
     for (auto const& param : s.params) {
+        if (param.keyword.text == "dhe") {
+            ok = pki_dhe(pki, param.file) && ok;
+            continue;
+        }
         bool const is_cert = param.keyword.text == "cert";
         auto& file = is_cert ? pki.cert_file : pki.key_file;
         if (file) {

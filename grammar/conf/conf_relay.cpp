@@ -24,11 +24,13 @@ bool has_blank_or_control(std::string_view text) {
     });
 }
 
-// A MAIL FROM path without its angle brackets: local@domain, no blanks or brackets.
+// A mail-from value (OpenSMTPD's text_to_mailaddr): user@domain, @domain (the sender's user at
+// that domain) or user (that user at the sender's domain); no blanks or brackets.
 bool is_mail_from(std::string_view text) {
     auto const at = text.rfind('@');
-    return at != std::string_view::npos && at > 0 && at + 1 < text.size() &&
-           !has_blank_or_control(text) && text.find_first_of("<>") == std::string_view::npos;
+    bool const shape = at == std::string_view::npos ? !text.empty() : at + 1 < text.size();
+    return shape && !has_blank_or_control(text) &&
+           text.find_first_of("<>") == std::string_view::npos;
 }
 
 /// The first entry of an inline table that `option` cannot use, as a sentence, or nullopt. A
@@ -120,8 +122,8 @@ bool ConfigBuilder::relay_value(Relay& relay, Token const& keyword, Token const&
         relay.helo = v;
     } else if (k == "mail-from") {
         if (!is_mail_from(v)) {
-            error(value,
-                  "invalid mail-from address " + quote_for_message(v) + ": expected user@domain");
+            error(value, "invalid mail-from address " + quote_for_message(v) +
+                             ": expected user@domain, @domain or user");
             return false;
         }
         relay.mail_from = v;

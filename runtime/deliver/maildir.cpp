@@ -1,11 +1,14 @@
 // Maildir delivery: tmp/ -> fsync -> new/ -> fsync new/. Unique names follow the maildir(5)
 // convention time.M<usec>P<pid>Q<count>.<host>, with '/' and ':' in the host name replaced.
+// With junk, spam (header_says_spam) goes to the .Junk folder, as OpenSMTPD's mail.maildir -j.
 #include "deliver/maildir.hpp"
 
 #include "common/fs.hpp"
 #include "deliver/message_source.hpp"
 
+#include <array>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -101,6 +104,43 @@ Result<std::string> synced(MaildirDelivery const& d, std::string path) {
 
 } // namespace
 
+bool header_says_spam(int fd) {
+    constexpr std::size_t kMaxScan = std::size_t{256} * 1024;
+    off_t const start = ::lseek(fd, 0, SEEK_CUR);
+    if (start < 0) {
+        return false;
+    }
+    std::string text;
+    std::array<char, 4096> buf{};
+    std::size_t line_start = 0;
+    while (text.size() < kMaxScan) {
+        ssize_t const n =
+            ::pread(fd, buf.data(), buf.size(), start + static_cast<off_t>(text.size()));
+        if (n <= 0) {
+            return false;
+        }
+        text.append(buf.data(), static_cast<std::size_t>(n));
+        for (auto end = text.find('\n', line_start); end != std::string::npos;
+             end = text.find('\n', line_start)) {
+            std::string line = text.substr(line_start, end - line_start);
+            line_start = end + 1;
+            if (!line.empty() && line.back() == '\r') {
+                line.pop_back();
+            }
+            if (line.empty()) {
+                return false; // the end of the header
+            }
+            for (char& c : line) {
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            }
+            if (line == "x-spam: yes" || line == "x-spam-flag: yes") {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 std::string crlf_to_lf(std::string_view text, bool& pending_cr) {
     std::string out;
     out.reserve(text.size() + 1);
@@ -122,7 +162,15 @@ std::string crlf_to_lf(std::string_view text, bool& pending_cr) {
     return out;
 }
 
-Result<std::string> deliver_maildir(MaildirDelivery const& d, std::string_view hostname) {
+Result<std::string> deliver_maildir(MaildirDelivery const& given, std::string_view hostname) {
+    auto in = open_message(given.message_path, given.message_fd);
+    if (!in) {
+        return in.error();
+    }
+    MaildirDelivery d = given;
+    if (d.junk && header_says_spam(in.value().get())) {
+        d.maildir += "/.Junk";
+    }
     if (auto r = ensure_maildir(d.maildir); !r) {
         return r.error();
     }
@@ -136,10 +184,6 @@ Result<std::string> deliver_maildir(MaildirDelivery const& d, std::string_view h
     }
     std::string const tmp = d.maildir + "/tmp/" + name;
     std::string const dst = d.maildir + "/new/" + name;
-    auto in = open_message(d.message_path, d.message_fd);
-    if (!in) {
-        return in.error();
-    }
     // A tmp/ file of a derived name is a crashed earlier attempt's: it is overwritten.
     int const exclusive = d.unique.empty() ? O_EXCL : O_TRUNC;
     auto out = open_file(tmp, O_WRONLY | O_CREAT | exclusive | O_NOFOLLOW, 0600);

@@ -31,11 +31,20 @@ struct MaildirDelivery {
     /// When false, new/ is not synced here: the caller syncs it (once for several deliveries)
     /// before it reports any of them delivered.
     bool sync_new = true;
+    /// `maildir junk`: a message whose header has a line "X-Spam: yes" or "X-Spam-Flag: yes"
+    /// (without case, as OpenSMTPD's mail.maildir -j) goes to the .Junk folder of the Maildir.
+    bool junk = false;
 };
 
-/// Delivers; returns the path of the new file under new/ (or of the earlier delivery).
+/// Delivers; returns the path of the new file under new/ (or of the earlier delivery), in the
+/// Maildir or, for junk, in its .Junk folder.
 [[nodiscard]] Result<std::string> deliver_maildir(MaildirDelivery const& delivery,
                                                   std::string_view hostname);
+
+/// Whether the message header (up to its first empty line) read from `fd`, from its current
+/// offset, which is left as it was, holds "X-Spam: yes" or "X-Spam-Flag: yes" (without case).
+/// A read error or a header longer than 256 KiB counts as no.
+[[nodiscard]] bool header_says_spam(int fd);
 
 /// Converts every CRLF of `crlf_text` to LF, leaving bare CR and bare LF as they are; `pending_cr`
 /// carries a CR that ended the previous chunk.

@@ -3,7 +3,8 @@
 // the alias (or virtual) table first, then must be a user of the userbase; its ~/.forward is read
 // unless the action runs as another user; /files and |commands run as the user whose ~/.forward
 // named them, else as the unprivileged user, and never from root's ~/.forward; a forward-only
-// action yields only addresses (anything local is a temporary failure, as lka_session.c has it).
+// action yields only addresses (anything local is a temporary failure, as lka_session.c has it),
+// an expand-only action anything an alias or ~/.forward names but the user itself (permanent).
 #include "lookup/expansion.hpp"
 
 #include "conf/format.hpp"
@@ -29,6 +30,7 @@ DeliveryMethod delivery_method(conf::Action::Method m) {
         return DeliveryMethod::Mda;
     case conf::Action::Method::Maildir:
     case conf::Action::Method::ForwardOnly:
+    case conf::Action::Method::ExpandOnly:
         break;
     case conf::Action::Method::Relay: // expand_address() queues a relay action's address
         return DeliveryMethod::Relay;
@@ -262,6 +264,9 @@ void Expansion::read_forward(std::size_t i, UserInfo const& user) {
     } else if (node.action->method == conf::Action::Method::ForwardOnly) {
         fail(Failure::Temporary,
              "no ~/.forward for user " + user.name + " on a forward-only action");
+    } else if (node.action->method == conf::Action::Method::ExpandOnly) {
+        fail(Failure::Permanent, "no ~/.forward for user " + user.name +
+                                     " and no delivery method on an expand-only action");
     } else {
         submit_user(i, user);
     }
@@ -272,6 +277,10 @@ void Expansion::submit_user(std::size_t i, UserInfo const& user) {
     conf::Action const& action = *node.action;
     if (action.method == conf::Action::Method::ForwardOnly) {
         fail(Failure::Temporary, "local delivery to " + user.name + " on a forward-only action");
+        return;
+    }
+    if (action.method == conf::Action::Method::ExpandOnly) {
+        fail(Failure::Permanent, "local delivery to " + user.name + " on an expand-only action");
         return;
     }
     auto run_as =
@@ -302,6 +311,7 @@ void Expansion::submit_user(std::size_t i, UserInfo const& user) {
         break;
     case conf::Action::Method::Mda:
     case conf::Action::Method::ForwardOnly:
+    case conf::Action::Method::ExpandOnly:
     case conf::Action::Method::Relay:
         d.target = action.command;
         break;

@@ -93,6 +93,20 @@ sm::MailOptions mail_options(QueuedEnvelope const& e) {
     return m;
 }
 
+/// `mail-from` applied to a sender, as OpenSMTPD's mta.c: each part the value gives (user, domain)
+/// replaces the sender's; "@example.com" keeps the sender's user, "bounces" its domain.
+std::string override_sender(std::string_view configured, std::string_view sender) {
+    auto const split = [](std::string_view a) {
+        auto const at = a.rfind('@');
+        return at == std::string_view::npos ? std::pair{a, std::string_view()}
+                                            : std::pair{a.substr(0, at), a.substr(at + 1)};
+    };
+    auto const [user, domain] = split(configured);
+    auto const [sender_user, sender_domain] = split(sender);
+    return std::string(user.empty() ? sender_user : user) + "@" +
+           std::string(domain.empty() ? sender_domain : domain);
+}
+
 /// The sender to announce: <> stays <> (`mail-from` never makes a notice bounceable); else
 /// `mail-from`, or the SRS rewrite of a forwarded message's sender, or the sender itself.
 std::string mail_from(conf::Relay const& relay, QueuedEnvelope const& envelope,
@@ -101,7 +115,7 @@ std::string mail_from(conf::Relay const& relay, QueuedEnvelope const& envelope,
         return {};
     }
     if (relay.mail_from) {
-        return *relay.mail_from;
+        return override_sender(*relay.mail_from, envelope.sender);
     }
     auto const forwarded = std::find_if(indexes.begin(), indexes.end(), [&](std::uint32_t i) {
         return !envelope.recipients[i].dest.empty();

@@ -1,6 +1,8 @@
 // A local delivery as its worker runs it, once it is the recipient's user.
 #include "parent/local_delivery.hpp"
 
+#include <filesystem>
+
 #include "common/address.hpp"
 #include "common/kill_point.hpp"
 #include "common/log.hpp"
@@ -58,6 +60,7 @@ MaildirDelivery maildir_delivery(ipc::LocalDelivery const& d, QueuedRecipient co
     maildir.unique = d.unique;
     maildir.may_exist = d.retry;
     maildir.sync_new = false;
+    maildir.junk = r.junk;
     return maildir;
 }
 
@@ -89,13 +92,18 @@ LocalOutcome deliver_locally(ipc::LocalDelivery const& d, QueuedRecipient const&
     DeliveryOutcome outcome{DeliveryOutcome::Kind::PermFail, "unknown delivery method"};
     std::string unsynced;
     switch (r.method) {
-    case QueuedRecipient::Method::Maildir:
-        outcome = to_outcome(deliver_maildir(maildir_delivery(d, r, message_fd), hostname));
-        if (outcome.kind == DeliveryOutcome::Kind::Delivered) {
+    case QueuedRecipient::Method::Maildir: {
+        auto delivered = deliver_maildir(maildir_delivery(d, r, message_fd), hostname);
+        if (delivered) {
             kill_point("after-maildir-rename");
-            unsynced = r.target + "/new";
+            // .../new/<name> or .../cur/<name>, in the Maildir or its .Junk folder.
+            unsynced =
+                (std::filesystem::path(delivered.value()).parent_path().parent_path() / "new")
+                    .string();
         }
+        outcome = to_outcome(std::move(delivered));
         break;
+    }
     case QueuedRecipient::Method::Mbox:
         outcome = deliver_mbox(mbox_delivery(d, r, message_fd));
         break;

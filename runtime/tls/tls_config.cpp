@@ -9,7 +9,10 @@
 #include "tls/pem_files.hpp"
 #include "tls/tls_error.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -64,6 +67,33 @@ Result<void> use_verification(SSL_CTX* ctx, ServerTlsConfig const& config) {
     return success();
 }
 
+/// `dhe`: none leaves DHE cipher suites out (OpenSSL has no DH parameters); auto sizes them to
+/// the certificate's key (SSL_CTX_set_dh_auto); legacy takes RFC 5114's 1024-bit group, which
+/// OpenSSL refuses below its security level 1 (Debian's default is 2: an error at load).
+Result<void> use_dhe(SSL_CTX* ctx, conf::Pki::Dhe dhe) {
+    if (dhe == conf::Pki::Dhe::Auto && SSL_CTX_set_dh_auto(ctx, 1) != 1) {
+        return failure(TlsErrc::Library, "dhe auto: " + take_openssl_errors());
+    }
+    if (dhe != conf::Pki::Dhe::Legacy) {
+        return success();
+    }
+    EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new_from_name(nullptr, "DH", nullptr);
+    EVP_PKEY* params = nullptr;
+    std::array<char, 16> group{"dh_1024_160"};
+    std::array<OSSL_PARAM, 2> const request{
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group.data(), 0),
+        OSSL_PARAM_construct_end()};
+    bool const made = pctx != nullptr && EVP_PKEY_paramgen_init(pctx) == 1 &&
+                      EVP_PKEY_CTX_set_params(pctx, request.data()) == 1 &&
+                      EVP_PKEY_paramgen(pctx, &params) == 1;
+    EVP_PKEY_CTX_free(pctx);
+    if (!made || SSL_CTX_set0_tmp_dh_pkey(ctx, params) != 1) {
+        EVP_PKEY_free(params); // set0 took it only on success
+        return failure(TlsErrc::Library, "dhe legacy (1024-bit): " + take_openssl_errors());
+    }
+    return success();
+}
+
 } // namespace
 
 struct ServerTls::Pki {
@@ -110,6 +140,9 @@ Result<std::shared_ptr<ServerTls>> ServerTls::create(ServerTlsConfig const& conf
         if (auto attached = tls->keys_.attach(key.value(), pki.ctx); !attached) {
             return attached.error();
         }
+        if (auto dhe = use_dhe(pki.ctx, files.dhe); !dhe) {
+            return dhe.error();
+        }
         if (auto verification = use_verification(pki.ctx, config); !verification) {
             return verification.error();
         }
@@ -148,8 +181,8 @@ ServerTlsConfig server_tls_config(conf::Config const& config, conf::Listen const
     ServerTlsConfig out;
     for (auto const& name : listen.pkis) {
         if (conf::Pki const* pki = config.find_pki(name)) {
-            out.pkis.push_back(
-                PkiFiles{pki->name, pki->cert_file.value_or(""), pki->key_file.value_or("")});
+            out.pkis.push_back(PkiFiles{pki->name, pki->cert_file.value_or(""),
+                                        pki->key_file.value_or(""), pki->dhe});
         }
     }
     if (listen.ca) {
@@ -166,7 +199,7 @@ std::vector<conf::ConfError> check_pkis(conf::Config const& config) {
     for (conf::Pki const& pki : config.pkis) {
         ServerTlsConfig one;
         one.pkis.push_back(
-            PkiFiles{pki.name, pki.cert_file.value_or(""), pki.key_file.value_or("")});
+            PkiFiles{pki.name, pki.cert_file.value_or(""), pki.key_file.value_or(""), pki.dhe});
         if (auto loaded = ServerTls::create(one); !loaded) {
             errors.push_back(
                 conf::ConfError{pki.where, "pki \"" + pki.name + "\": " + loaded.error().what()});

@@ -26,11 +26,12 @@
 
 namespace smtpd::rt::tls {
 
-/// One pki's files.
+/// One pki's files, and its DHE setting (smtpd.conf `pki NAME dhe`).
 struct PkiFiles {
     std::string name;
     std::string cert_file; ///< PEM: the certificate, then the chain
     std::string key_file;  ///< PEM: its private key, unencrypted
+    conf::Pki::Dhe dhe = conf::Pki::Dhe::None;
 };
 
 /// What a server context is built from.

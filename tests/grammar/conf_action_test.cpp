@@ -108,7 +108,7 @@ struct ErrorCase {
     std::string first_error;
 };
 ErrorCase const kErrorCases[] = {
-    {"UnknownMethod", "action x expand-only\n", R"(smtpd.conf:1:10: expected a delivery method ("maildir", "mbox", "lmtp", "mda", "forward-only" or "relay") after "x")"},
+    {"UnknownMethod", "action x procmail\n", R"(smtpd.conf:1:10: expected a delivery method ("maildir", "mbox", "lmtp", "mda", "forward-only", "expand-only" or "relay") after "x")"},
     {"LmtpWithoutDestination", "action x lmtp\n", R"(smtpd.conf:1:14: expected an LMTP destination after "lmtp")"},
     {"LmtpWithoutPort", "action x lmtp localhost\n", R"(smtpd.conf:1:15: invalid LMTP destination "localhost": expected host:port, [address]:port or an absolute socket path)"},
     {"LmtpBadPort", "action x lmtp localhost:0\n", R"(smtpd.conf:1:15: invalid LMTP destination "localhost:0": invalid port "0")"},

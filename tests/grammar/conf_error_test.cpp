@@ -58,7 +58,7 @@ ErrorCase const kErrorCases[] = {
     {"MacroNameWithDash", "\"a-b\" = x\n", "smtpd.conf:1:1: invalid macro name \"a-b\": only letters, digits and \"_\" are allowed"},
     {"MacroWithoutValue", "a =\n", "smtpd.conf:1:4: expected a macro value after \"=\""},
     {"QuotedStringWithoutAssignment", "\"foo\" bar\n", "smtpd.conf:1:7: expected \"=\" after \"foo\""},
-    {"UnsupportedMethod", "action x expand-only\n", "smtpd.conf:1:10: expected a delivery method (\"maildir\", \"mbox\", \"lmtp\", \"mda\", \"forward-only\" or \"relay\") after \"x\""},
+    {"UnsupportedMethod", "action x smtp\n", "smtpd.conf:1:10: expected a delivery method (\"maildir\", \"mbox\", \"lmtp\", \"mda\", \"forward-only\", \"expand-only\" or \"relay\") after \"x\""},
     {"BareKeywordAsName", "action local maildir\n", "smtpd.conf:1:8: expected an action name after \"action\""},
     {"BadMaildirFormat", "action x maildir \"%{rcpt.nope}\"\n", "smtpd.conf:1:18: invalid maildir path \"%{rcpt.nope}\": unknown variable \"rcpt.nope\""},
     {"SmtpWithoutLimit", "smtp max-mails 5\n", "smtpd.conf:1:6: expected \"limit\" or \"max-message-size\" after \"smtp\""},
@@ -125,13 +125,14 @@ std::vector<std::string> all_errors(std::string_view text) {
 }
 
 TEST(ConfRecovery, ReportsEveryErrorAndGoesOnAtTheNextLine) {
-    EXPECT_EQ(all_errors("listen\nlisten on lo\nrelay\naction a expand-only\nlisten on $x\n"
+    EXPECT_EQ(all_errors("listen\nlisten on lo\nrelay\naction a procmail\nlisten on $x\n"
                          "listen on lo port 0\n"),
               (std::vector<std::string>{
                   "smtpd.conf:1:7: expected \"on\" after \"listen\"",
                   "smtpd.conf:3:1: unknown directive \"relay\"",
                   std::string("smtpd.conf:4:10: expected a delivery method (\"maildir\", ") +
-                      "\"mbox\", \"lmtp\", \"mda\", \"forward-only\" or \"relay\") after \"a\"",
+                      "\"mbox\", \"lmtp\", \"mda\", \"forward-only\", \"expand-only\" or "
+                      "\"relay\") after \"a\"",
                   "smtpd.conf:5:11: macro \"x\" is not defined",
                   "smtpd.conf:6:19: invalid port \"0\": expected a number between 1 and 65535",
               }));
@@ -162,7 +163,8 @@ TEST(ConfRecovery, AStringUnterminatedAtTheEndIsReportedAtItsQuote) {
     EXPECT_EQ(all_errors("action \"local mbox\nmatch for local action \"local\"\n"),
               (std::vector<std::string>{
                   "smtpd.conf:2:25: expected a delivery method (\"maildir\", \"mbox\", \"lmtp\", "
-                  "\"mda\", \"forward-only\" or \"relay\") after \"local mboxmatch for local "
+                  "\"mda\", \"forward-only\", \"expand-only\" or \"relay\") after \"local "
+                  "mboxmatch for local "
                   "action \""}));
 }
 

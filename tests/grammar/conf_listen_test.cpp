@@ -193,8 +193,10 @@ struct ErrorCase {
 // clang-format off
 ErrorCase const kErrorCases[] = {
     {"PkiWithoutName", "pki\n", {"smtpd.conf:1:4: expected a pki name after \"pki\""}},
-    {"PkiWithoutParam", "pki m1\n", {"smtpd.conf:1:7: expected \"cert\" or \"key\" after \"m1\""}},
-    {"PkiUnknownParam", "pki m1 dhe auto\n", {"smtpd.conf:1:8: expected \"cert\" or \"key\" after \"m1\""}},
+    {"PkiWithoutParam", "pki m1\n", {"smtpd.conf:1:7: expected \"cert\", \"key\" or \"dhe\" after \"m1\""}},
+    {"PkiUnknownParam", "pki m1 dh auto\n", {"smtpd.conf:1:8: expected \"cert\", \"key\" or \"dhe\" after \"m1\""}},
+    {"PkiBadDhe", "pki m1 cert \"/c\" key \"/k\" dhe sometimes\n", {"smtpd.conf:1:31: invalid dhe value \"sometimes\": expected \"none\", \"auto\" or \"legacy\""}},
+    {"PkiDheWithoutValue", "pki m1 dhe\n", {"smtpd.conf:1:11: expected \"none\", \"auto\" or \"legacy\" after \"dhe\""}},
     {"PkiCertWithoutFile", "pki m1 cert\n", {"smtpd.conf:1:12: expected a file name after \"cert\""}},
     {"PkiGarbageAfterFile", "pki m1 cert \"/c\" \"/d\"\n", {"smtpd.conf:1:18: unexpected \"/d\" after \"/c\""}},
     {"PkiNamedLikeAKeyword", "pki mx cert \"/c\" key \"/k\"\n", {"smtpd.conf:1:5: expected a pki name after \"pki\""}},

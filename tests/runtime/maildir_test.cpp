@@ -1,5 +1,6 @@
 // Maildir delivery into a real directory: tmp/new/cur are created, the file lands in new/ with
-// the prepended lines, CRLF becomes LF, bare CR and bare LF stay as they were.
+// the prepended lines, CRLF becomes LF, bare CR and bare LF stay as they were; with junk, spam
+// lands in .Junk/new (OpenSMTPD's mail.maildir -j).
 #include "common/fs.hpp"
 #include "deliver/maildir.hpp"
 #include "temp_dir.hpp"
@@ -126,6 +127,49 @@ TEST(Maildir, AFirstAttemptDoesNotSearchForAnEarlierCopy) {
     auto const again = deliver_maildir(d, "mx");
     ASSERT_TRUE(again);
     EXPECT_EQ(again.value(), delivered.value()); // a retry finds it
+}
+
+std::string junk_delivery(testing::TempDir const& dir, std::string const& text, bool junk) {
+    std::string const message = dir.path() + "/message";
+    {
+        auto fd = open_file(message, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        EXPECT_TRUE(fd && write_all(fd.value().get(), text));
+    }
+    MaildirDelivery d{dir.path() + "/M", "", message, -1, ""};
+    d.junk = junk;
+    auto const delivered = deliver_maildir(d, "mx");
+    EXPECT_TRUE(delivered);
+    return delivered ? fs::path(delivered.value()).parent_path().string() : std::string();
+}
+
+TEST(MaildirJunk, SpamGoesToTheJunkFolder) {
+    testing::TempDir dir;
+    EXPECT_EQ(junk_delivery(dir, "Subject: a\r\nX-Spam: yes\r\n\r\nbody\r\n", true),
+              dir.path() + "/M/.Junk/new");
+    EXPECT_EQ(junk_delivery(dir, "x-spam-flag: YES\r\nSubject: b\r\n\r\nbody\r\n", true),
+              dir.path() + "/M/.Junk/new");
+    EXPECT_TRUE(fs::is_directory(dir.path() + "/M/.Junk/cur"));
+}
+
+TEST(MaildirJunk, OnlyAnExactHeaderLineCounts) {
+    testing::TempDir dir;
+    std::string const inbox = dir.path() + "/M/new";
+    EXPECT_EQ(junk_delivery(dir, "Subject: a\r\n\r\nX-Spam: yes\r\n", true), inbox);
+    EXPECT_EQ(junk_delivery(dir, "X-Spam: no\r\nX-Spam-Score: 9\r\n\r\nb\r\n", true), inbox);
+    EXPECT_EQ(junk_delivery(dir, "X-Spam: yes, surely\r\n\r\nb\r\n", true), inbox);
+    EXPECT_EQ(junk_delivery(dir, "X-Spam: yes\r\n\r\nb\r\n", false), inbox); // no junk
+}
+
+TEST(MaildirJunk, TheHeaderIsReadWithoutMovingTheDescriptor) {
+    testing::TempDir dir;
+    auto fd = open_file(dir.path() + "/message", O_RDWR | O_CREAT, 0600);
+    ASSERT_TRUE(fd);
+    ASSERT_TRUE(write_all(fd.value().get(), "SLOT\n\nX-Spam: yes\n\nbody\n"));
+    ASSERT_EQ(::lseek(fd.value().get(), 6, SEEK_SET), 6);
+    EXPECT_TRUE(header_says_spam(fd.value().get()));
+    EXPECT_EQ(::lseek(fd.value().get(), 0, SEEK_CUR), 6);
+    ASSERT_EQ(::lseek(fd.value().get(), 0, SEEK_SET), 0);
+    EXPECT_FALSE(header_says_spam(fd.value().get())); // "SLOT", then the end of that header
 }
 
 } // namespace

@@ -198,6 +198,34 @@ TEST(ResolverForwardOnly, AcceptsOnlyAddresses) {
     }
 }
 
+// parse.y/lka_session.c: expand-only delivers what an alias or ~/.forward names (addresses matched
+// again, files, commands) and refuses, permanently, a recipient that ends at a user.
+TEST(ResolverExpandOnly, AcceptsWhatAliasesNameButNoUser) {
+    conf::Action exp = action("exp", Method::ExpandOnly);
+    exp.alias_table = "aliases";
+    conf::Action mbox = action("mbox", Method::Mbox);
+    conf::Config c = local_config({exp, mbox}, {map_table("aliases", {{"list", "bob@lists.example"},
+                                                                      {"bobby", "bob"},
+                                                                      {"log", "/var/log/mail"}})});
+    conf::Match lists;
+    lists.from.kind = conf::MatchFrom::Kind::Local;
+    lists.for_ = {conf::MatchFor::Kind::Domain, "lists.example", {}};
+    lists.action = "mbox";
+    c.matches.push_back(lists);
+    auto const r = make_resolver(c);
+    Destination const listed = only(r.resolve("list", "localhost", false));
+    EXPECT_EQ(listed.action, "mbox");
+    EXPECT_EQ(listed.target, "/var/mail/bob");
+    Destination const file = only(r.resolve("log", "localhost", false));
+    EXPECT_EQ(file.method, DeliveryMethod::Mbox);
+    EXPECT_EQ(file.target, "/var/log/mail");
+    for (char const* user : {"bobby", "bob"}) {
+        Resolution const refused = r.resolve(user, "localhost", false);
+        EXPECT_EQ(refused.verdict, Kind::UnknownUser) << user;
+        EXPECT_NE(refused.reason.find("expand-only"), std::string::npos) << refused.reason;
+    }
+}
+
 // A recipient routed to a relay action, directly or through an alias (matched again as local
 // mail), is queued for the MTA with no user; a remote client finds no rule for a remote domain:
 // we are no open relay.

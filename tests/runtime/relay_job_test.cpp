@@ -119,7 +119,7 @@ TEST(RelayJob, ASmarthostsSchemeSetsPortTlsAndVerification) {
 
 TEST(RelayJob, ASmarthostAddressIsALiteralAndItsLabelIsKept) {
     EXPECT_EQ(plan("host 192.0.2.7").target.name, "[192.0.2.7]");
-    EXPECT_EQ(plan("host [2001:db8::7]:26").target.name, "[IPv6:2001:db8::7]");
+    EXPECT_EQ(plan("host \"[2001:db8::7]:26\"").target.name, "[IPv6:2001:db8::7]");
     auto parsed = conf::parse_config("table secrets { label1 = \"u:p\" }\n"
                                      "action \"relay\" relay host smtp+tls://label1@relay.example "
                                      "auth <secrets>\nmatch from local for any action \"relay\"\n",
@@ -138,6 +138,19 @@ TEST(RelayJob, HeloMailFromAndBackupMx) {
     EXPECT_EQ(job.target.backup_mx, "mail.example");
     EXPECT_EQ(plan("backup mx mx9.example").target.backup_mx, "mx9.example");
     EXPECT_EQ(plan("").target.backup_mx, "");
+}
+
+TEST(RelayJob, MailFromReplacesOnlyThePartsItGives) {
+    // OpenSMTPD's mta.c: "@domain" keeps the sender's user, a bare user keeps its domain.
+    QueuedEnvelope e = envelope();
+    e.sender = "alice@origin.example";
+    auto const sender = [&](std::string const& options) {
+        auto const& mailbox = plan(options, {0}, e).message.sender.mailbox;
+        return mailbox ? mailbox->local_part + "@" + mailbox->domain : std::string("<>");
+    };
+    EXPECT_EQ(sender("mail-from \"@example.com\""), "alice@example.com");
+    EXPECT_EQ(sender("mail-from bounces"), "bounces@origin.example");
+    EXPECT_EQ(sender("mail-from b@x.example"), "b@x.example");
 }
 
 TEST(RelayJob, ANoticeKeepsItsNullSenderWhateverMailFromSays) {
