@@ -479,12 +479,12 @@ auto const srs_def = kw("srs") > srs_option > eol;
 auto const statement_def =
     varset | listen | pki | ca | table | action | match | smtp | queue | bounce | mta | srs;
 
-BOOST_SPIRIT_DEFINE(varset, listen_option, listen_target, listen, pki_param, pki_params, pki, ca, keyval,
-                    keyval_next, keyval_list, string_list, tableval_list, close_brace, table_body,
-                    table, tableref, action_method, table_arg, value_arg, user_arg, duration_arg,
-                    value_or_table, no_verify, backup_mx, mx_name, action_option, action, queue,
-                    delay_list, bounce, domain_spec, from_dest, for_dest, match_option,
-                    match_action, match, limit_pair, limit_list, smtp_option, smtp, mta_limit_item,
-                    mta_option, mta, srs_option, srs, statement)
+BOOST_SPIRIT_DEFINE(varset, listen_option, listen_target, listen, pki_param, pki_params, pki, ca,
+                    keyval, keyval_next, keyval_list, string_list, tableval_list, close_brace,
+                    table_body, table, tableref, action_method, table_arg, value_arg, user_arg,
+                    duration_arg, value_or_table, no_verify, backup_mx, mx_name, action_option,
+                    action, queue, delay_list, bounce, domain_spec, from_dest, for_dest,
+                    match_option, match_action, match, limit_pair, limit_list, smtp_option, smtp,
+                    mta_limit_item, mta_option, mta, srs_option, srs, statement)
 
 } // namespace smtpd::conf::rules
