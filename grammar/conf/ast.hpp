@@ -61,8 +61,9 @@ struct Ca {
 
 /// listen on <address-or-interface> [options]: port, tls, tls-require [verify], smtps [verify],
 /// pki <name> (repeatable), ca <name>, auth [<table>], auth-optional [<table>], hostname <name>,
-/// no-dsn. The parser has checked every cross-reference: each pki exists and has a certificate
-/// and a key, the ca exists, the auth table exists.
+/// no-dsn, inet4|inet6, mask-src, received-auth, proxy-v2, hostnames <t>, senders <t>
+/// [masquerade], protocols <s>, ciphers <s>. The parser has checked every cross-reference: each
+/// pki exists and has a certificate and a key, the ca exists, each table exists.
 struct Listen {
     /// none | tls (STARTTLS offered) | tls-require (STARTTLS before MAIL) | smtps (implicit TLS)
     enum class TlsMode : unsigned char { None, Starttls, Required, Smtps };
@@ -72,7 +73,9 @@ struct Listen {
     static constexpr std::uint16_t kSmtpPort = 25;
     static constexpr std::uint16_t kSmtpsPort = 465;
 
-    std::string address; ///< as written: an IPv4/IPv6 address, "localhost", an interface
+    /// as written: an IPv4/IPv6 address, an interface name, "egress" (the interfaces holding a
+    /// default route), or a host name ("localhost"); resolved when the listeners are bound
+    std::string address;
     std::optional<std::uint16_t> port; ///< as written; see port_or_default()
     TlsMode tls = TlsMode::None;
     bool verify = false; ///< tls-require verify / smtps verify: a client certificate is required
@@ -82,6 +85,17 @@ struct Listen {
     std::optional<std::string> ca;         ///< lowercased
     std::optional<std::string> hostname;   ///< the name in the greeting; the host's when absent
     bool no_dsn = false;                   ///< do not offer DSN (RFC 3461)
+    /// inet4 | inet6: only the addresses of that family of an interface or host name
+    enum class Family : unsigned char { Any, Inet4, Inet6 };
+    Family family = Family::Any;
+    bool mask_src = false;      ///< the Received: header omits the client's "from" clause
+    bool received_auth = false; ///< the Received: header says auth=yes user=<name> | auth=no
+    bool proxy_v2 = false;      ///< each connection opens with a PROXY protocol v2 header
+    std::optional<std::string> hostnames_table; ///< addrname: local address -> greeting name
+    std::optional<std::string> senders_table;   ///< mailaddrmap: user -> allowed MAIL FROM
+    bool masquerade = false;                    ///< senders ... masquerade
+    std::optional<std::string> tls_protocols;   ///< libtls protocol string ("tlsv1.2,tlsv1.3")
+    std::optional<std::string> tls_ciphers;     ///< OpenSSL cipher list
     Location where;
 
     /// The port to bind: as written, else 465 for smtps and 25 otherwise (as in OpenSMTPD).

@@ -66,6 +66,8 @@ class ConfigBuilder {
     bool relay_table(Relay& relay, Token const& keyword, rules::OptionArg const& arg);
     bool relay_host(Relay& relay, Token const& keyword, rules::OptionArg const& arg);
     bool relay_consistent(Action const& action, rules::ActionStmt const& s);
+    /// protocols <list> | ciphers <list>: a list libtls reads (conf_relay.cpp).
+    bool tls_value_ok(Token const& keyword, Token const& value);
     /// Whether the table is declared and, when it is inline, a mapping (`mapping`) or a list.
     [[nodiscard]] bool table_usable(Token const& name, bool mapping, std::string_view use);
     /// The entries of an inline table fit `option` of a relay action (conf_relay.cpp).
@@ -75,7 +77,7 @@ class ConfigBuilder {
     void max_message_size(Token const& size);
     bool listen_option(Listen& listen, rules::ListenOption const& option,
                        std::vector<rules::ListenOption const*>& seen);
-    bool listen_value(Listen& listen, std::string const& keyword, Token const& value);
+    bool listen_value(Listen& listen, Token const& option, Token const& value);
     bool listen_pki(Listen& listen, Token const& name);
     bool pki_dhe(Pki& pki, Token const& value);
     bool listen_consistent(Listen const& listen,

@@ -340,6 +340,7 @@ BOOST_SPIRIT_DECLARE(statement_type)
 x3::rule<class varset_class, MacroDef> const varset = "a macro definition";
 x3::rule<class listen_option_class, ListenOption> const listen_option = "a listen option";
 x3::rule<class listen_class, ListenStmt> const listen = "a listen directive";
+x3::rule<class listen_target_class, Token> const listen_target = "an address or interface";
 x3::rule<class pki_param_class, PkiParam> const pki_param = "\"cert\", \"key\" or \"dhe\"";
 x3::rule<class pki_params_class, std::vector<PkiParam>> const pki_params =
     "\"cert\", \"key\" or \"dhe\"";
@@ -395,14 +396,22 @@ auto const comma = (punct(',') >> optnl) | +nl;
 auto const varset_def = (value("a macro name") >> punct('=')) > value("a macro value") > eol;
 // opt_if_listen: PORT STRING | PKI STRING | CA STRING | HOSTNAME STRING | TLS | NO_DSN
 //   | TLS_REQUIRE [VERIFY] | SMTPS [VERIFY] | AUTH [tableref] | AUTH_OPTIONAL [tableref]
+//   | INET4 | INET6 | MASK_SRC | RECEIVEDAUTH | PROXY_V2 | HOSTNAMES tableref
+//   | SENDERS tableref [MASQUERADE] | PROTOCOLS STRING | CIPHERS STRING | FILTER STRING
+// ("masquerade" is read as an option of its own; the builder checks that it follows "senders").
 auto const listen_option_def =
     (kwt("port") > value_or_number("a port number")) | (kwt("pki") > value("a pki name")) |
     (kwt("ca") > value("a ca name")) | (kwt("hostname") > value("a host name")) |
+    (kwt("protocols") > value("a protocol list")) | (kwt("ciphers") > value("a cipher list")) |
+    (kwt("filter") > value("a filter name")) | (kwt("hostnames", "senders") > tableref) |
     (kwt("tls", "no-dsn") >> x3::attr(boost::optional<Token>())) |
+    (kwt("inet4", "inet6") >> x3::attr(boost::optional<Token>())) |
+    (kwt("mask-src", "received-auth", "proxy-v2") >> x3::attr(boost::optional<Token>())) |
+    (kwt("masquerade") >> x3::attr(boost::optional<Token>())) |
     (kwt("tls-require", "smtps") >> -kwt("verify")) | (kwt("auth", "auth-optional") >> -tableref);
-// listen: LISTEN ON STRING opt_if_listen*
-auto const listen_def = kw("listen") > kw("on") > value("an address or interface") > *listen_option
-                        > eol;
+// listen: LISTEN ON STRING opt_if_listen* | LISTEN ON SOCKET ...
+auto const listen_target_def = kwt("socket") | value("an address or interface");
+auto const listen_def = kw("listen") > kw("on") > listen_target > *listen_option > eol;
 // pki: PKI STRING pki_params; pki_params_opt: CERT STRING | KEY STRING | DHE STRING
 auto const pki_param_def = (kwt("cert", "key") > value("a file name")) |
                            (kwt("dhe") > value(R"("none", "auto" or "legacy")"));
@@ -492,12 +501,12 @@ auto const srs_def = kw("srs") > srs_option > eol;
 auto const statement_def =
     varset | listen | pki | ca | table | action | match | smtp | queue | bounce | mta | srs;
 
-BOOST_SPIRIT_DEFINE(varset, listen_option, listen, pki_param, pki_params, pki, ca, keyval,
-                    keyval_next, keyval_list, string_list, tableval_list, close_brace, table_body,
-                    table, tableref, action_method, table_arg, value_arg, user_arg, duration_arg,
-                    value_or_table, no_verify, backup_mx, mx_name, action_option, action, queue,
-                    delay_list, bounce, domain_spec, from_dest, for_dest, match_option,
-                    match_action, match, limit_pair, limit_list, smtp_option, smtp, mta_limit_item,
-                    mta_option, mta, srs_option, srs, statement)
+BOOST_SPIRIT_DEFINE(varset, listen_option, listen_target, listen, pki_param, pki_params, pki, ca,
+                    keyval, keyval_next, keyval_list, string_list, tableval_list, close_brace,
+                    table_body, table, tableref, action_method, table_arg, value_arg, user_arg,
+                    duration_arg, value_or_table, no_verify, backup_mx, mx_name, action_option,
+                    action, queue, delay_list, bounce, domain_spec, from_dest, for_dest,
+                    match_option, match_action, match, limit_pair, limit_list, smtp_option, smtp,
+                    mta_limit_item, mta_option, mta, srs_option, srs, statement)
 
 } // namespace smtpd::conf::rules

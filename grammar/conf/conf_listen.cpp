@@ -1,7 +1,9 @@
 // The semantic checks of listen, pki and ca (see conf_build.hpp), after OpenSMTPD 6.8's parse.y:
 // each listen option at most once (pki may be repeated, for SNI), one TLS mode among tls,
 // tls-require and smtps, one of auth and auth-optional; tls, tls-require and smtps need a pki;
-// pki, ca and auth need one of them; a named pki must exist and have a certificate and a key.
+// pki, ca, auth, protocols and ciphers need one of them; a named pki must exist and have a
+// certificate and a key; hostnames and senders name mapping tables; "masquerade" follows
+// "senders". `listen on socket`, `filter` and `senders` are refused as not implemented yet.
 // Pki and ca names are lowercased and must be host names (res_hnok) or "*".
 // Depends on: conf_build.hpp, numbers.hpp, relay_url.hpp (is_host_name) and the standard library.
 #include "conf_build.hpp"
@@ -42,6 +44,9 @@ std::string_view option_group(std::string_view keyword) {
     }
     if (keyword == "auth" || keyword == "auth-optional") {
         return "authentication mode";
+    }
+    if (keyword == "inet4" || keyword == "inet6") {
+        return "address family";
     }
     return keyword;
 }
@@ -173,12 +178,27 @@ bool ConfigBuilder::listen_option(Listen& listen, rules::ListenOption const& opt
             return false;
         }
     }
+    rules::ListenOption const* previous = seen.empty() ? nullptr : seen.back();
     seen.push_back(&option);
-    if (option.arg &&
-        (keyword == "port" || keyword == "pki" || keyword == "ca" || keyword == "hostname")) {
-        return listen_value(listen, keyword, *option.arg);
+    if (option.arg && keyword != "auth" && keyword != "auth-optional" && keyword != "tls-require" &&
+        keyword != "smtps") {
+        return listen_value(listen, option.keyword, *option.arg);
     }
-    if (keyword == "tls") {
+    if (keyword == "masquerade") { // senders <table> masquerade
+        if (previous == nullptr || previous->keyword.text != "senders") {
+            error(option.keyword, R"("masquerade" must follow "senders <table>")");
+            return false;
+        }
+        listen.masquerade = true;
+    } else if (keyword == "inet4" || keyword == "inet6") {
+        listen.family = keyword == "inet4" ? Listen::Family::Inet4 : Listen::Family::Inet6;
+    } else if (keyword == "mask-src") {
+        listen.mask_src = true;
+    } else if (keyword == "received-auth") {
+        listen.received_auth = true;
+    } else if (keyword == "proxy-v2") {
+        listen.proxy_v2 = true;
+    } else if (keyword == "tls") {
         listen.tls = Listen::TlsMode::Starttls;
     } else if (keyword == "tls-require" || keyword == "smtps") {
         listen.tls = keyword == "smtps" ? Listen::TlsMode::Smtps : Listen::TlsMode::Required;
@@ -189,16 +209,40 @@ bool ConfigBuilder::listen_option(Listen& listen, rules::ListenOption const& opt
             listen.auth_table = option.arg->text;
             return table_exists(*option.arg);
         }
-    } else { // no-dsn, the only other option of the grammar
+    } else if (keyword == "no-dsn") {
         listen.no_dsn = true;
     }
     return true;
 }
 
-// The options with a value: port, pki, ca, hostname.
-bool ConfigBuilder::listen_value(Listen& listen, std::string const& keyword, Token const& value) {
+// The options with a value: port, pki, ca, hostname, hostnames, senders, protocols, ciphers,
+// filter.
+bool ConfigBuilder::listen_value(Listen& listen, Token const& option, Token const& value) {
+    std::string const& keyword = option.text;
     if (keyword == "pki") {
         return listen_pki(listen, value);
+    }
+    if (keyword == "filter") { // the filter issue implements them
+        error(option, "filters are not implemented yet");
+        return false;
+    }
+    if (keyword == "senders") { // needs the MAIL FROM verdict of the session
+        error(option, "\"senders\" is not implemented yet");
+        return false;
+    }
+    if (keyword == "hostnames") {
+        if (!table_usable(value, true, keyword)) {
+            return false;
+        }
+        listen.hostnames_table = value.text;
+        return true;
+    }
+    if (keyword == "protocols" || keyword == "ciphers") {
+        if (!tls_value_ok(option, value)) {
+            return false;
+        }
+        (keyword == "ciphers" ? listen.tls_ciphers : listen.tls_protocols) = value.text;
+        return true;
     }
     if (keyword == "port") {
         listen.port = parse_port(value.text);
@@ -214,10 +258,11 @@ bool ConfigBuilder::listen_value(Listen& listen, std::string const& keyword, Tok
                              " (a ca must be declared before the listeners that use it)");
             return false;
         }
-    } else if (value.text.empty()) { // hostname
-        error(value, "empty host name");
-        return false;
-    } else {
+    } else if (keyword == "hostname") {
+        if (value.text.empty()) {
+            error(value, "empty host name");
+            return false;
+        }
         listen.hostname = value.text;
     }
     return true;
@@ -236,7 +281,8 @@ bool ConfigBuilder::listen_consistent(Listen const& listen,
         }
         return true;
     }
-    for (std::string_view const needs : {"pki", "ca", "authentication mode"}) {
+    for (std::string_view const needs :
+         {"pki", "ca", "authentication mode", "protocols", "ciphers"}) {
         if (auto const* option = find_option(seen, needs)) {
             error(option->keyword, "\"" + option->keyword.text + "\"" + kNeedsTls);
             return false;
@@ -250,7 +296,12 @@ void ConfigBuilder::operator()(rules::ListenStmt const& s) {
     listen.address = s.address.text;
     listen.where = where(*first_);
     bool ok = true;
-    if (s.address.text.empty()) {
+    if (s.address.kind == Token::Kind::Word && s.address.text == "socket") {
+        // The local socket (smtpd.conf(5): mail from sendmail(8)) belongs to the submission
+        // issue; until then it is refused rather than ignored.
+        error(s.address, "\"listen on socket\" is not implemented yet");
+        ok = false;
+    } else if (s.address.text.empty()) {
         error(s.address, "empty address or interface");
         ok = false;
     } else if (malformed_address(s.address.text)) {

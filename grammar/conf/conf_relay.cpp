@@ -127,26 +127,35 @@ bool ConfigBuilder::relay_value(Relay& relay, Token const& keyword, Token const&
             return false;
         }
         relay.mail_from = v;
-    } else if (k == "protocols") {
-        auto const set = parse_tls_protocols(v);
-        if (!set) {
-            error(value, "invalid TLS protocols " + quote_for_message(v) +
-                             ": expected names such as \"tlsv1.2,tlsv1.3\", \"secure\" or "
-                             "\"all\"");
-            return false;
-        }
-        if ((*set & kTlsProtocolsAll) == 0) {
-            error(value, "TLS protocols " + quote_for_message(v) +
-                             " leave neither TLS 1.2 nor TLS 1.3 (the versions supported)");
-            return false;
-        }
-        relay.protocols = v;
-    } else { // ciphers
+    } else if (!tls_value_ok(keyword, value)) {
+        return false;
+    } else {
+        (k == "protocols" ? relay.protocols : relay.ciphers) = v;
+    }
+    return true;
+}
+
+// protocols <list> | ciphers <list>, of a relay action or a listener.
+bool ConfigBuilder::tls_value_ok(Token const& keyword, Token const& value) {
+    std::string const& v = value.text;
+    if (keyword.text == "ciphers") {
         if (v.empty() || has_blank_or_control(v)) {
             error(value, "invalid TLS ciphers " + quote_for_message(v));
             return false;
         }
-        relay.ciphers = v;
+        return true;
+    }
+    auto const set = parse_tls_protocols(v);
+    if (!set) {
+        error(value, "invalid TLS protocols " + quote_for_message(v) +
+                         ": expected names such as \"tlsv1.2,tlsv1.3\", \"secure\" or "
+                         "\"all\"");
+        return false;
+    }
+    if ((*set & kTlsProtocolsAll) == 0) {
+        error(value, "TLS protocols " + quote_for_message(v) +
+                         " leave neither TLS 1.2 nor TLS 1.3 (the versions supported)");
+        return false;
     }
     return true;
 }

@@ -1,8 +1,11 @@
 // Accepting. Each listen line gets its ListenerContext: the session's TLS and AUTH policies from
-// its options, its TLS context (tls/), its credentials (auth/).
+// its options, its TLS context (tls/), its credentials (auth/), its hostnames table and the
+// Received: options mask-src and received-auth.
 #include "dispatcher/listener.hpp"
 
+#include "common/fs.hpp"
 #include "common/log.hpp"
+#include "conf/table_file.hpp"
 #include "tls/tls_config.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -11,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fcntl.h>
 #include <memory>
 #include <sys/socket.h>
@@ -44,6 +48,32 @@ asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acceptor,
     }
 }
 
+/// The key -> value entries of a mapping table (hostnames <t>). Kept apart, in one function, until
+/// the table backends of runtime/table/ serve the dispatcher.
+Result<std::vector<std::pair<std::string, std::string>>> mapping_table(conf::Config const& config,
+                                                                       std::string const& name) {
+    auto const table = std::find_if(config.tables.begin(), config.tables.end(),
+                                    [&](conf::Table const& t) { return t.name == name; });
+    if (table == config.tables.end()) { // the configuration check makes this impossible
+        return failure(std::make_error_code(std::errc::invalid_argument),
+                       fmt::format("no table <{}>", name));
+    }
+    if (table->source == conf::Table::Source::Inline) {
+        return table->map;
+    }
+    auto text = read_file(table->path);
+    if (!text) {
+        return failure(text.error().code,
+                       fmt::format("{}: {}", where(table->where), text.error().what()));
+    }
+    conf::TableResult parsed = conf::parse_table_file(text.value(), table->path);
+    if (!parsed.table) {
+        return failure(std::make_error_code(std::errc::invalid_argument),
+                       parsed.error ? parsed.error->to_string() : table->path);
+    }
+    return std::move(parsed.table->map);
+}
+
 /// The session's policies for a listener (smtpd.conf(5) listen options).
 sm::SessionParams session_params(conf::Listen const& listen, sm::SessionParams params) {
     using Tls = conf::Listen::TlsMode;
@@ -64,6 +94,17 @@ listener_context(conf::Config const& config, std::uint32_t index, ServerContext&
     auto ctx = std::make_shared<ListenerContext>(
         ListenerContext{server, index, session_params(listen, server.session_params), nullptr,
                         listen.hostname.value_or(server.hostname)});
+    ctx->mask_src = listen.mask_src;
+    ctx->received_auth = listen.received_auth;
+    ctx->proxy_v2 = listen.proxy_v2;
+    if (listen.hostnames_table) {
+        auto names = mapping_table(config, *listen.hostnames_table);
+        if (!names) {
+            return failure(names.error().code,
+                           fmt::format("{}: {}", where(listen.where), names.error().what()));
+        }
+        ctx->hostnames = std::move(names).value();
+    }
     if (listen.tls != conf::Listen::TlsMode::None) {
         auto tls = tls::ServerTls::create(tls::server_tls_config(config, listen));
         if (!tls.has_value()) {

@@ -1,5 +1,7 @@
 // Received: header construction. RFC 5321 §4.4: "from" the client's HELO name and address, "by"
 // our name, "with" SMTP or ESMTP (RFC 3848), "id" the queue id, "for" the single recipient.
+// OpenSMTPD's smtp_message_begin: mask-src drops the "from" clause; received-auth adds
+// "auth=yes user=NAME" or "auth=no" after the TLS parameters (only over TLS).
 #include "dispatcher/received.hpp"
 
 #include <array>
@@ -34,11 +36,18 @@ std::string protocol(ReceivedInfo const& info) {
 } // namespace
 
 std::string received_header(ReceivedInfo const& info) {
-    std::string out =
-        fmt::format("Received: from {} ({})\r\n\tby {} (smtpd) with {} id {}", info.helo,
-                    address_literal(info.client_ip), info.hostname, protocol(info), info.id);
+    // mask-src leaves "Received: " and the folded "by" line, as OpenSMTPD does.
+    std::string out = info.mask_source ? std::string("Received: ")
+                                       : fmt::format("Received: from {} ({})", info.helo,
+                                                     address_literal(info.client_ip));
+    out += fmt::format("\r\n\tby {} (smtpd) with {} id {}", info.hostname, protocol(info), info.id);
     if (!info.tls_info.empty()) {
         out += fmt::format(" ({})", info.tls_info);
+        // OpenSMTPD writes received-auth only inside its TLS branch.
+        if (info.received_auth) {
+            out += info.authenticated ? fmt::format(" auth=yes user={}", info.auth_user)
+                                      : std::string(" auth=no");
+        }
     }
     if (!info.single_recipient.empty()) {
         out += fmt::format("\r\n\tfor <{}>", info.single_recipient);

@@ -8,6 +8,7 @@
 #include "common/kill_point.hpp"
 #include "common/log.hpp"
 #include "common/random_id.hpp"
+#include "dispatcher/proxy_header.hpp"
 #include "dispatcher/queued_options.hpp"
 #include "dispatcher/received.hpp"
 #include "dispatcher/smtp_trace.hpp"
@@ -27,6 +28,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <array>
 #include <ctime>
 #include <optional>
@@ -65,6 +67,16 @@ std::pair<std::string, std::string> split_recipient(grammar::Path const& path,
     return {"Postmaster", hostname};
 }
 
+/// Our name on a local address: listen ... hostnames <t> (keyed by the address as text, as
+/// OpenSMTPD's addrname lookup), else the listener's.
+std::string server_name(ListenerContext const& listener, asio::ip::address const& local) {
+    std::string const key = local.to_string();
+    auto const it =
+        std::find_if(listener.hostnames.begin(), listener.hostnames.end(),
+                     [&](std::pair<std::string, std::string> const& e) { return e.first == key; });
+    return it == listener.hostnames.end() ? listener.hostname : it->second;
+}
+
 std::string path_address(grammar::Path const& path) {
     return path.mailbox ? path.mailbox->local_part + "@" + path.mailbox->domain : std::string();
 }
@@ -83,6 +95,7 @@ class Connection {
         auto const local = stream_.socket().local_endpoint(ec);
         if (!ec) {
             listener_address_ = endpoint_text(local);
+            hostname_ = server_name(*listener_, local.address());
         }
         conn_.set_observer(sm::ServerObserver{
             [this](sm::Frame const& frame, sm::FramerMode mode) { trace_received(frame, mode); },
@@ -94,6 +107,11 @@ class Connection {
 
   private:
     asio::awaitable<void> run() {
+        if (listener_->proxy_v2 && !co_await read_proxy()) {
+            co_await stream_.close();
+            log_info("{} smtp disconnected reason={}", id_, disconnect_reason_);
+            co_return;
+        }
         log_info("{} smtp connected address={} host={}", id_, client_ip_, client_ip_);
         if (conn_.session().params.implicit_tls && !co_await start_tls()) {
             co_await stream_.close();
@@ -131,6 +149,25 @@ class Connection {
         co_await flush();
         co_await stream_.close();
         log_info("{} smtp disconnected reason={}", id_, disconnect_reason_);
+    }
+
+    /// listen ... proxy-v2: the client is the one the proxy's header names (Received:, the
+    /// envelope, "from local"); a header that is not one closes the connection.
+    asio::awaitable<bool> read_proxy() {
+        auto reading = read_proxy_header(stream_, ctx_.command_timeout);
+        auto header = co_await std::move(reading);
+        if (!header) {
+            log_warn("{} smtp proxy-v2 error from {}: {}", id_, client_ip_, header.error().what());
+            disconnect_reason_ = "proxy-error";
+            co_return false;
+        }
+        if (header.value()) {
+            asio::ip::address const source = header.value()->address();
+            log_info("{} smtp proxy-v2 address={} proxy={}", id_, source.to_string(), client_ip_);
+            client_ip_ = source.to_string();
+            client_local_ = is_loopback(source);
+        }
+        co_return true;
     }
 
     /// RFC 2920: the batched replies go out when no complete command is left in the input; then
@@ -251,7 +288,10 @@ class Connection {
         ReceivedInfo info;
         info.helo = envelope.helo;
         info.client_ip = client_ip_;
-        info.hostname = listener_->hostname;
+        info.hostname = hostname_;
+        info.mask_source = listener_->mask_src;
+        info.received_auth = listener_->received_auth;
+        info.auth_user = envelope.auth_user.value_or("");
         info.esmtp = envelope.esmtp;
         info.when = std::time(nullptr);
         info.tls = envelope.tls;
@@ -352,7 +392,7 @@ class Connection {
     }
 
     void batch_reply(sm::Reply const& reply) {
-        std::string const rendered = sm::render_reply(reply, listener_->hostname);
+        std::string const rendered = sm::render_reply(reply, hostname_);
         if (tracing(Trace::Smtp)) {
             trace_reply(rendered);
         }
@@ -409,6 +449,7 @@ class Connection {
     std::string client_ip_ = "unknown";
     bool client_local_ = false;
     std::string listener_address_; ///< the local address:port accepted on, for the envelope
+    std::string hostname_ = listener_->hostname; ///< ours, for this local address
     std::string disconnect_reason_ = "disconnect";
 };
 

@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace smtpd::rt {
 
@@ -36,6 +38,11 @@ struct ListenerContext {
     std::shared_ptr<tls::ServerTls> tls;  ///< null without tls / smtps
     std::string hostname;                 ///< the greeting's name
     std::chrono::seconds tls_timeout{60}; ///< for a TLS handshake
+    /// listen ... hostnames <t>: local address -> the greeting's name on that address
+    std::vector<std::pair<std::string, std::string>> hostnames{};
+    bool mask_src = false;      ///< listen ... mask-src (dispatcher/received.hpp)
+    bool received_auth = false; ///< listen ... received-auth
+    bool proxy_v2 = false;      ///< listen ... proxy-v2: a PROXY v2 header comes first
 };
 
 /// Starts serving an accepted socket; the connection keeps itself alive until it closes.

@@ -1,7 +1,9 @@
-// Binding. Interface names and host names other than localhost come in a later issue. Each
-// endpoint is bound with SO_REUSEADDR, IPv6 sockets IPv6-only (so "localhost" can bind both
-// families on one port).
+// Binding. The addresses of each target come from io/listen_addresses.hpp. Each endpoint is
+// bound with SO_REUSEADDR, IPv6 sockets IPv6-only (so "localhost" can bind both families on one
+// port).
 #include "io/bind_listeners.hpp"
+
+#include "io/listen_addresses.hpp"
 
 #include "common/log.hpp"
 
@@ -52,19 +54,27 @@ Result<Fd> bind_endpoint(tcp::endpoint const& endpoint) {
 } // namespace
 
 Result<std::vector<tcp::endpoint>> listen_endpoints(conf::Listen const& listen) {
-    std::uint16_t const port = listen.port_or_default();
-    if (listen.address == "localhost") {
-        return std::vector{tcp::endpoint(asio::ip::address_v4::loopback(), port),
-                           tcp::endpoint(asio::ip::address_v6::loopback(), port)};
+    auto addresses = listen_addresses(listen.address, listen.family);
+    if (!addresses) {
+        return failure(addresses.error().code,
+                       fmt::format("{}: listen on {}: {}", where(listen.where), listen.address,
+                                   addresses.error().what()));
     }
-    boost::system::error_code ec;
-    auto const address = asio::ip::make_address(listen.address, ec);
-    if (ec) {
-        return failure(std::make_error_code(std::errc::invalid_argument),
-                       fmt::format("{}: listen on {}: not an IP address or \"localhost\"",
-                                   where(listen.where), listen.address));
+    std::vector<tcp::endpoint> endpoints;
+    for (auto const& address : addresses.value()) {
+        endpoints.emplace_back(address, listen.port_or_default());
     }
-    return std::vector{tcp::endpoint(address, port)};
+    return endpoints;
+}
+
+std::vector<std::string> check_listen_targets(conf::Config const& config) {
+    std::vector<std::string> errors;
+    for (conf::Listen const& listen : config.listeners) {
+        if (auto endpoints = listen_endpoints(listen); !endpoints) {
+            errors.push_back(endpoints.error().what());
+        }
+    }
+    return errors;
 }
 
 Result<std::vector<BoundSocket>> bind_listeners(conf::Config const& config) {

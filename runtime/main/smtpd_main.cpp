@@ -9,6 +9,7 @@
 #include "conf/conf.hpp"
 #include "control/control_process.hpp"
 #include "dispatcher/dispatcher_process.hpp"
+#include "io/bind_listeners.hpp"
 #include "lookup/lookup_process.hpp"
 #include "lookup/recipients.hpp"
 #include "parent/parent_process.hpp"
@@ -240,6 +241,12 @@ int run(DaemonOptions const& o) {
     if (auto const bad = rt::tls::check_pkis(config); !bad.empty()) {
         for (auto const& e : bad) {
             std::fprintf(stderr, "%s\n", e.to_string().c_str());
+        }
+        return 1;
+    }
+    if (auto const bad = rt::check_listen_targets(config); !bad.empty()) {
+        for (auto const& e : bad) {
+            std::fprintf(stderr, "%s\n", e.c_str());
         }
         return 1;
     }

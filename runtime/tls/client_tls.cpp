@@ -37,37 +37,6 @@ std::string lowercase(std::string_view text) {
     return out;
 }
 
-/// TLS 1.2 and 1.3 only, whatever else the list names (libtls no longer speaks TLS 1.0 or 1.1).
-Result<void> use_protocols(SSL_CTX* ctx, std::optional<std::string> const& protocols) {
-    std::uint32_t set = conf::kTlsProtocolsDefault;
-    if (protocols) {
-        auto const parsed = conf::parse_tls_protocols(*protocols);
-        if (!parsed || (*parsed & conf::kTlsProtocolsAll) == 0) {
-            return failure(TlsErrc::BadProtocols,
-                           "protocols \"" + *protocols + "\": " +
-                               (parsed ? "neither TLS 1.2 nor TLS 1.3 is left"
-                                       : "not a list of TLS versions"));
-        }
-        set = *parsed;
-    }
-    int const min = (set & conf::kTlsV1_2) != 0 ? TLS1_2_VERSION : TLS1_3_VERSION;
-    int const max = (set & conf::kTlsV1_3) != 0 ? TLS1_3_VERSION : TLS1_2_VERSION;
-    if (SSL_CTX_set_min_proto_version(ctx, min) != 1 ||
-        SSL_CTX_set_max_proto_version(ctx, max) != 1) {
-        return failure(TlsErrc::Library, "SSL_CTX_set_min_proto_version: " + take_openssl_errors());
-    }
-    return success();
-}
-
-Result<void> use_ciphers(SSL_CTX* ctx, std::optional<std::string> const& ciphers) {
-    std::string const list = openssl_cipher_list(ciphers.value_or("secure"));
-    if (SSL_CTX_set_cipher_list(ctx, list.c_str()) != 1) {
-        return failure(TlsErrc::BadCiphers,
-                       "ciphers \"" + ciphers.value_or("secure") + "\": " + take_openssl_errors());
-    }
-    return success();
-}
-
 Result<void> use_trust_anchors(SSL_CTX* ctx, std::optional<std::string> const& ca_file) {
     if (!ca_file) {
         if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
@@ -101,6 +70,37 @@ Result<void> use_pki(SSL_CTX* ctx, KeyStore& keys, PkiFiles const& pki) {
 }
 
 } // namespace
+
+/// TLS 1.2 and 1.3 only, whatever else the list names (libtls no longer speaks TLS 1.0 or 1.1).
+Result<void> use_protocols(SSL_CTX* ctx, std::optional<std::string> const& protocols) {
+    std::uint32_t set = conf::kTlsProtocolsDefault;
+    if (protocols) {
+        auto const parsed = conf::parse_tls_protocols(*protocols);
+        if (!parsed || (*parsed & conf::kTlsProtocolsAll) == 0) {
+            return failure(TlsErrc::BadProtocols,
+                           "protocols \"" + *protocols + "\": " +
+                               (parsed ? "neither TLS 1.2 nor TLS 1.3 is left"
+                                       : "not a list of TLS versions"));
+        }
+        set = *parsed;
+    }
+    int const min = (set & conf::kTlsV1_2) != 0 ? TLS1_2_VERSION : TLS1_3_VERSION;
+    int const max = (set & conf::kTlsV1_3) != 0 ? TLS1_3_VERSION : TLS1_2_VERSION;
+    if (SSL_CTX_set_min_proto_version(ctx, min) != 1 ||
+        SSL_CTX_set_max_proto_version(ctx, max) != 1) {
+        return failure(TlsErrc::Library, "SSL_CTX_set_min_proto_version: " + take_openssl_errors());
+    }
+    return success();
+}
+
+Result<void> use_ciphers(SSL_CTX* ctx, std::optional<std::string> const& ciphers) {
+    std::string const list = openssl_cipher_list(ciphers.value_or("secure"));
+    if (SSL_CTX_set_cipher_list(ctx, list.c_str()) != 1) {
+        return failure(TlsErrc::BadCiphers,
+                       "ciphers \"" + ciphers.value_or("secure") + "\": " + take_openssl_errors());
+    }
+    return success();
+}
 
 std::string openssl_cipher_list(std::string const& ciphers) {
     // libtls's TLS_CIPHERS_* (tls_internal.h). Its default, "TLSv1.3:TLSv1.2+AEAD+ECDHE:

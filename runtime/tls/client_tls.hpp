@@ -38,6 +38,13 @@ struct ClientTlsConfig {
 /// "secure"/"default", "compat", "legacy", "all"/"insecure" mapped, anything else as is.
 [[nodiscard]] std::string openssl_cipher_list(std::string const& ciphers);
 
+/// `protocols` (tls_config_parse_protocols(3)) on a context, client or server: TLS 1.2 and 1.3
+/// only, whatever else the list names; both without one.
+[[nodiscard]] Result<void> use_protocols(SSL_CTX* ctx, std::optional<std::string> const& protocols);
+
+/// `ciphers` (tls_config_set_ciphers(3)) on a context, client or server; "secure" without one.
+[[nodiscard]] Result<void> use_ciphers(SSL_CTX* ctx, std::optional<std::string> const& ciphers);
+
 /// A client context: loads the ca (or the system store), the pki's certificate, chain and key,
 /// and applies protocols and ciphers. Errors name the file or the option. Verification is set
 /// per connection by SmtpStream::client_handshake; share the context between connections.

@@ -6,6 +6,7 @@
 // Depends on: tls_config.hpp, key_store.hpp, pem_files.hpp, tls_error.hpp, OpenSSL, Boost.Asio.
 #include "tls/tls_config.hpp"
 
+#include "tls/client_tls.hpp"
 #include "tls/pem_files.hpp"
 #include "tls/tls_error.hpp"
 
@@ -94,6 +95,19 @@ Result<void> use_dhe(SSL_CTX* ctx, conf::Pki::Dhe dhe) {
     return success();
 }
 
+/// listen ... protocols / ciphers; without them TLS 1.2+ and OpenSSL's default ciphers.
+Result<void> use_versions(SSL_CTX* ctx, ServerTlsConfig const& config) {
+    if (config.protocols) {
+        if (auto r = use_protocols(ctx, config.protocols); !r) {
+            return r;
+        }
+    }
+    if (config.ciphers) {
+        return use_ciphers(ctx, config.ciphers);
+    }
+    return success();
+}
+
 } // namespace
 
 struct ServerTls::Pki {
@@ -146,6 +160,9 @@ Result<std::shared_ptr<ServerTls>> ServerTls::create(ServerTlsConfig const& conf
         if (auto verification = use_verification(pki.ctx, config); !verification) {
             return verification.error();
         }
+        if (auto versions = use_versions(pki.ctx, config); !versions) {
+            return versions.error();
+        }
         tls->pkis_.push_back(std::move(pki));
     }
     SSL_CTX* first = tls->context_.native_handle();
@@ -191,6 +208,8 @@ ServerTlsConfig server_tls_config(conf::Config const& config, conf::Listen const
         }
     }
     out.verify = listen.verify;
+    out.protocols = listen.tls_protocols;
+    out.ciphers = listen.tls_ciphers;
     return out;
 }
 

@@ -4,7 +4,8 @@
 // default, and by SNI (RFC 6066 §3) the first pki whose certificate names the requested host
 // (subjectAltName DNS names, else the CN; a "*." wildcard stands for one label), as OpenSMTPD's
 // libtls does. With verify, a client certificate is required and must chain to the ca (or to the
-// system's trust store without one). Private keys stay inside KeyStore.
+// system's trust store without one). The listener's `protocols` and `ciphers` are read as the
+// relay's are (tls/client_tls.hpp). Private keys stay inside KeyStore.
 // Depends on: common/result.hpp, tls/key_store.hpp, grammar's conf/ast.hpp, Boost.Asio SSL.
 #pragma once
 
@@ -36,9 +37,11 @@ struct PkiFiles {
 
 /// What a server context is built from.
 struct ServerTlsConfig {
-    std::vector<PkiFiles> pkis;         ///< at least one; the first is the default certificate
-    std::optional<std::string> ca_file; ///< PEM: the issuers trusted for client certificates
-    bool verify = false;                ///< require a client certificate that verifies
+    std::vector<PkiFiles> pkis;             ///< at least one; the first is the default certificate
+    std::optional<std::string> ca_file;     ///< PEM: the issuers trusted for client certificates
+    bool verify = false;                    ///< require a client certificate that verifies
+    std::optional<std::string> protocols{}; ///< listen ... protocols: the TLS versions offered
+    std::optional<std::string> ciphers{};   ///< listen ... ciphers; OpenSSL's default without
 };
 
 /// The listener's pkis and ca from a parsed configuration (which has checked they exist).

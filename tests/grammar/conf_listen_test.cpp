@@ -245,7 +245,7 @@ ErrorCase const kErrorCases[] = {
     {"ListenHostnameEmpty", "listen on lo hostname \"\"\n", {"smtpd.conf:1:23: empty host name"}},
     {"ListenHostnameTwice", "listen on lo hostname a hostname b\n", {"smtpd.conf:1:25: \"hostname\" already specified for this listener"}},
     {"ListenNoDsnTwice", "listen on lo no-dsn no-dsn\n", {"smtpd.conf:1:21: \"no-dsn\" already specified for this listener"}},
-    {"ListenUnsupportedOption", "listen on lo mask-src\n", {"smtpd.conf:1:14: unexpected \"mask-src\" after \"lo\""}},
+    {"ListenUnknownOption", "listen on lo tagged\n", {"smtpd.conf:1:14: unexpected \"tagged\" after \"lo\""}},
     {"ListenSeveralErrorsInOneStatement", "listen on lo port 0 pki nope hostname \"\"\n", {
         "smtpd.conf:1:19: invalid port \"0\": expected a number between 1 and 65535",
         "smtpd.conf:1:25: undefined pki \"nope\" (a pki must be declared before the listeners that use it)",
