@@ -32,8 +32,7 @@ namespace {
 constexpr std::size_t kMaxErrors = 100;
 
 // OpenSMTPD directives that this implementation does not have yet.
-constexpr auto kUnsupported =
-    std::to_array<std::string_view>({"filter", "include", "mda", "proc", "scheduler"});
+constexpr auto kUnsupported = std::to_array<std::string_view>({"filter", "include", "proc"});
 
 // A token named in a message. It is never a Newline or the End: every statement rule ends with
 // `eol`, which accepts either, so an expectation never fails at one with kEndOfLine; the first

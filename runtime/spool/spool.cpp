@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -219,8 +220,8 @@ Result<void> Spool::sync_queue_dir() const {
     return sync_fd(queue_fd_->get());
 }
 
-Result<Spool> Spool::open(std::string root) {
-    Spool spool(std::move(root));
+Result<Spool> Spool::open(std::string root, SpoolCoding coding) {
+    Spool spool(std::move(root), std::move(coding));
     for (auto const& dir : {spool.root_, spool.queue_dir(), spool.free_dir()}) {
         if (auto r = make_dirs(dir, kDirMode); !r) {
             return r.error();
@@ -312,13 +313,51 @@ Result<IncomingMessage> Spool::begin() {
     }
 }
 
+Result<std::string> Spool::stored_envelope(QueuedEnvelope const& envelope) const {
+    return coding_.encode(encode_envelope(envelope));
+}
+
+// OpenSMTPD's queue_message_commit() codes the content file (compression, then encryption)
+// before it is committed; here in place, before the file's one fsync.
+Result<void> Spool::code_content(int fd, std::uint64_t offset) const {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        return last_error();
+    }
+    auto const size = static_cast<std::uint64_t>(st.st_size);
+    auto plain = read_at(fd, offset, size > offset ? size - offset : 0);
+    if (!plain) {
+        return plain.error();
+    }
+    auto coded = coding_.encode(plain.value());
+    if (!coded) {
+        return coded.error();
+    }
+    if (auto r = write_all_at(fd, coded.value(), offset); !r) {
+        return r.error();
+    }
+    if (::ftruncate(fd, static_cast<off_t>(offset + coded.value().size())) != 0) {
+        return last_error();
+    }
+    return success();
+}
+
 Result<void> Spool::commit(IncomingMessage& message, QueuedEnvelope const& envelope) {
     if (message.error_) {
         return message.error_;
     }
     std::string const receiving = path(message.id_, kReceiving);
     sf::Header const header; // begin() wrote the default one
-    sf::Slot const slot{1, encode_envelope(envelope)};
+    auto text = stored_envelope(envelope);
+    if (!text) {
+        return text.error();
+    }
+    if (coding_.active()) {
+        if (auto r = code_content(message.fd_.get(), header.content_offset()); !r) {
+            return r.error();
+        }
+    }
+    sf::Slot const slot{1, std::move(text).value()};
     if (!header.fits(slot.envelope.size())) {
         auto copied = write_copy(message.fd_.get(), header, message.id_, slot);
         message.fd_.reset();
@@ -405,9 +444,15 @@ void Spool::convert_directories() {
             continue;
         }
         std::string const growing = path(entry.name, kGrowing);
+        // The earlier layout was never coded: coded now, as the spool's files are.
+        auto text = coding_.encode(envelope.value());
+        auto body = coding_.encode(content.value());
+        if (!text || !body) {
+            continue;
+        }
         auto written =
-            write_file(growing, sf::Slot{1, envelope.value()}, [&](int out, std::uint64_t at) {
-                return write_all_at(out, content.value(), at);
+            write_file(growing, sf::Slot{1, text.value()}, [&](int out, std::uint64_t at) {
+                return write_all_at(out, body.value(), at);
             });
         // Exchanged, not renamed over: the directory stays until the file has its name.
         if (written &&
@@ -463,7 +508,11 @@ Result<QueuedEnvelope> Spool::load_envelope(std::string const& id) const {
     if (!loaded) {
         return loaded.error();
     }
-    auto envelope = decode_envelope(loaded.value().slot.envelope);
+    auto text = coding_.decode(loaded.value().slot.envelope);
+    if (!text) {
+        return failure(text.error().code, "envelope: " + text.error().what());
+    }
+    auto envelope = decode_envelope(text.value());
     if (!envelope) {
         return corrupt();
     }
@@ -480,7 +529,11 @@ Result<void> Spool::update_envelope(QueuedEnvelope const& envelope) {
         return loaded.error();
     }
     auto const& [header, current, index] = loaded.value();
-    sf::Slot const next{current.generation + 1, encode_envelope(envelope)};
+    auto text = stored_envelope(envelope);
+    if (!text) {
+        return text.error();
+    }
+    sf::Slot const next{current.generation + 1, std::move(text).value()};
     if (!header.fits(next.envelope.size())) {
         return write_copy(fd.value().get(), header, envelope.id, next);
     }
@@ -505,7 +558,26 @@ Result<Fd> Spool::open_content(std::string const& id) const {
         0) {
         return last_error();
     }
-    return fd;
+    if (!coding_.active()) {
+        return fd;
+    }
+    // Decoded into memory, never onto a disk: readers get a memfd at its start.
+    auto stored = read_to_end(fd.value().get());
+    if (!stored) {
+        return stored.error();
+    }
+    auto plain = coding_.decode(stored.value());
+    if (!plain) {
+        return failure(plain.error().code, "content: " + plain.error().what());
+    }
+    Fd decoded(::memfd_create("smtpd-content", MFD_CLOEXEC));
+    if (decoded.get() < 0) {
+        return last_error();
+    }
+    if (auto r = write_all_at(decoded.get(), plain.value(), 0); !r) {
+        return r.error();
+    }
+    return decoded;
 }
 
 Result<std::string> Spool::read_content(std::string const& id) const {
@@ -514,6 +586,16 @@ Result<std::string> Spool::read_content(std::string const& id) const {
         return fd.error();
     }
     return read_to_end(fd.value().get());
+}
+
+Result<void> Spool::set_aside(std::string const& id) {
+    if (auto made = make_dirs(corrupt_dir(), kDirMode); !made) { // made the first time only
+        return made.error();
+    }
+    if (::rename(path(id).c_str(), (corrupt_dir() + "/" + id).c_str()) != 0) {
+        return last_error();
+    }
+    return sync_queue_dir();
 }
 
 Result<void> Spool::remove(std::string const& id, RemovalSync sync) {

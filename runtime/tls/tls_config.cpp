@@ -3,9 +3,11 @@
 // the certificate and key (the way libtls serves several keypairs). Every context gets the same
 // verification settings and ca, since the switch also switches the store a client's certificate
 // is checked against.
-// Depends on: tls_config.hpp, key_store.hpp, pem_files.hpp, tls_error.hpp, OpenSSL, Boost.Asio.
+// Depends on: tls_config.hpp, client_tls.hpp (cipher keywords), key_store.hpp, pem_files.hpp,
+// tls_error.hpp, OpenSSL, Boost.Asio.
 #include "tls/tls_config.hpp"
 
+#include "tls/client_tls.hpp"
 #include "tls/pem_files.hpp"
 #include "tls/tls_error.hpp"
 
@@ -113,6 +115,11 @@ Result<std::shared_ptr<ServerTls>> ServerTls::create(ServerTlsConfig const& conf
         if (auto verification = use_verification(pki.ctx, config); !verification) {
             return verification.error();
         }
+        if (config.ciphers &&
+            SSL_CTX_set_cipher_list(pki.ctx, openssl_cipher_list(*config.ciphers).c_str()) != 1) {
+            return failure(TlsErrc::BadCiphers,
+                           "smtp ciphers \"" + *config.ciphers + "\": " + take_openssl_errors());
+        }
         tls->pkis_.push_back(std::move(pki));
     }
     SSL_CTX* first = tls->context_.native_handle();
@@ -158,6 +165,7 @@ ServerTlsConfig server_tls_config(conf::Config const& config, conf::Listen const
         }
     }
     out.verify = listen.verify;
+    out.ciphers = config.smtp_ciphers;
     return out;
 }
 

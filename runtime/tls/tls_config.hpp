@@ -4,7 +4,8 @@
 // default, and by SNI (RFC 6066 §3) the first pki whose certificate names the requested host
 // (subjectAltName DNS names, else the CN; a "*." wildcard stands for one label), as OpenSMTPD's
 // libtls does. With verify, a client certificate is required and must chain to the ca (or to the
-// system's trust store without one). Private keys stay inside KeyStore.
+// system's trust store without one). `smtp ciphers` sets the cipher list (TLS 1.2 and below) of
+// every listener. Private keys stay inside KeyStore.
 // Depends on: common/result.hpp, tls/key_store.hpp, grammar's conf/ast.hpp, Boost.Asio SSL.
 #pragma once
 
@@ -38,6 +39,9 @@ struct ServerTlsConfig {
     std::vector<PkiFiles> pkis;         ///< at least one; the first is the default certificate
     std::optional<std::string> ca_file; ///< PEM: the issuers trusted for client certificates
     bool verify = false;                ///< require a client certificate that verifies
+    /// smtp ciphers: SSL_CTX_set_cipher_list(3) of every context (libtls's keywords read as
+    /// client_tls.hpp's openssl_cipher_list); OpenSSL's default when absent.
+    std::optional<std::string> ciphers;
 };
 
 /// The listener's pkis and ca from a parsed configuration (which has checked they exist).
