@@ -4,7 +4,9 @@ A message is held in the queue by starting smtpd with local deliveries paused (-
 inflates to the message. Encrypted: neither the content nor the envelope holds any plaintext;
 a restart with the key delivers the held message; a flipped byte makes that message corrupt:
 logged, moved to corrupt/, never delivered and never retried; the key can come from the standard
-input (`queue encryption -`), and a key of the wrong length there stops smtpd at start.
+input (`queue encryption -`), and a key of the wrong length there stops smtpd at start. The
+crash campaign (crash_campaign.py) holds with both codings on: every 250 delivered once under
+random SIGKILLs.
 """
 import os
 import smtplib
@@ -14,9 +16,11 @@ import time
 import unittest
 from unittest import mock
 
+import crash_campaign
 import harness
 import refservers
 import spool_files
+from test_crash_campaign import run_campaign
 
 KEY = "0123456789abcdef0123456789abcdef"
 MARKER = b"plaintext-marker-7f3a"
@@ -170,6 +174,19 @@ class KeyFromStdin(CodingTestCase):
         with self.assertRaises(refservers.StartError) as e:
             start_with_stdin(smtpd, b"too short\n")
         self.assertIn("invalid key for queue encryption", str(e.exception))
+
+
+class CodedCampaign(crash_campaign.Campaign):
+    def make_smtpd(self):
+        return crash_campaign.CrashSmtpd("queue compression\nqueue encryption %s\n" % KEY)
+
+
+class CrashCampaignWithCoding(unittest.TestCase):
+    def test_every_250_is_delivered_once_with_a_coded_queue(self):
+        with mock.patch("test_crash_campaign.Campaign", CodedCampaign):
+            stats = run_campaign(self, "coded crash campaign",
+                                 int(os.environ.get("SMTPD_CODED_CRASH_ROUNDS", "15")), 60.0)
+        self.assertEqual(stats["maildir_tmp_left"], 0)
 
 
 if __name__ == "__main__":
