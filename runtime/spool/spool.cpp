@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -313,35 +312,6 @@ Result<IncomingMessage> Spool::begin() {
     }
 }
 
-Result<std::string> Spool::stored_envelope(QueuedEnvelope const& envelope) const {
-    return coding_.encode(encode_envelope(envelope));
-}
-
-// OpenSMTPD's queue_message_commit() codes the content file (compression, then encryption)
-// before it is committed; here in place, before the file's one fsync.
-Result<void> Spool::code_content(int fd, std::uint64_t offset) const {
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-        return last_error();
-    }
-    auto const size = static_cast<std::uint64_t>(st.st_size);
-    auto plain = read_at(fd, offset, size > offset ? size - offset : 0);
-    if (!plain) {
-        return plain.error();
-    }
-    auto coded = coding_.encode(plain.value());
-    if (!coded) {
-        return coded.error();
-    }
-    if (auto r = write_all_at(fd, coded.value(), offset); !r) {
-        return r.error();
-    }
-    if (::ftruncate(fd, static_cast<off_t>(offset + coded.value().size())) != 0) {
-        return last_error();
-    }
-    return success();
-}
-
 Result<void> Spool::commit(IncomingMessage& message, QueuedEnvelope const& envelope) {
     if (message.error_) {
         return message.error_;
@@ -561,23 +531,7 @@ Result<Fd> Spool::open_content(std::string const& id) const {
     if (!coding_.active()) {
         return fd;
     }
-    // Decoded into memory, never onto a disk: readers get a memfd at its start.
-    auto stored = read_to_end(fd.value().get());
-    if (!stored) {
-        return stored.error();
-    }
-    auto plain = coding_.decode(stored.value());
-    if (!plain) {
-        return failure(plain.error().code, "content: " + plain.error().what());
-    }
-    Fd decoded(::memfd_create("smtpd-content", MFD_CLOEXEC));
-    if (decoded.get() < 0) {
-        return last_error();
-    }
-    if (auto r = write_all_at(decoded.get(), plain.value(), 0); !r) {
-        return r.error();
-    }
-    return decoded;
+    return decoded(fd.value().get());
 }
 
 Result<std::string> Spool::read_content(std::string const& id) const {
@@ -586,16 +540,6 @@ Result<std::string> Spool::read_content(std::string const& id) const {
         return fd.error();
     }
     return read_to_end(fd.value().get());
-}
-
-Result<void> Spool::set_aside(std::string const& id) {
-    if (auto made = make_dirs(corrupt_dir(), kDirMode); !made) { // made the first time only
-        return made.error();
-    }
-    if (::rename(path(id).c_str(), (corrupt_dir() + "/" + id).c_str()) != 0) {
-        return last_error();
-    }
-    return sync_queue_dir();
 }
 
 Result<void> Spool::remove(std::string const& id, RemovalSync sync) {

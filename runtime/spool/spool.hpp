@@ -122,6 +122,8 @@ class Spool {
     [[nodiscard]] Result<std::string> stored_envelope(QueuedEnvelope const& envelope) const;
     /// Codes the content written through `fd` from `offset` to its end, in place.
     [[nodiscard]] Result<void> code_content(int fd, std::uint64_t offset) const;
+    /// A memfd holding the decoded content read from `stored` (positioned at the content).
+    [[nodiscard]] Result<Fd> decoded(int stored) const;
     [[nodiscard]] std::string path(std::string const& id, std::string_view suffix = {}) const {
         return queue_dir() + "/" + id + std::string(suffix);
     }
