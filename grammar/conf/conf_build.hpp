@@ -12,6 +12,7 @@
 #include "conf.hpp"
 #include "conf_def.hpp"
 
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -77,6 +78,9 @@ class ConfigBuilder {
     void queue_encryption(Token const& option, boost::optional<Token> const& key);
     void sub_addr_delim(Token const& value);
     bool action_wrapper(Action& action, Token const& name);
+    void process_limits(std::string_view kind, std::vector<rules::LimitPair> const& limits,
+                        std::string_view key, std::initializer_list<std::string_view> later,
+                        std::optional<std::size_t>& target);
     bool listen_option(Listen& listen, rules::ListenOption const& option,
                        std::vector<rules::ListenOption const*>& seen);
     bool listen_value(Listen& listen, std::string const& keyword, Token const& value);

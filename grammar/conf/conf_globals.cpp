@@ -169,48 +169,46 @@ void ConfigBuilder::operator()(rules::MdaStmt const& s) {
         config_.mda_wrappers.emplace(s.name->text, s.command->text);
         return;
     }
-    for (auto const& pair : s.limits) {
-        if (pair.name.text == "max-session-per-user" || pair.name.text == "task-lowat" ||
-            pair.name.text == "task-hiwat" || pair.name.text == "task-release") {
-            error(pair.name,
-                  "mda limit " + quote_for_message(pair.name.text) + " is not implemented yet");
-            continue;
-        }
-        if (pair.name.text != "max-session") {
-            error(pair.name, "invalid mda limit keyword: " + quote_for_message(pair.name.text));
-            continue;
-        }
-        auto const n = parse_number(pair.number.text, 1, kMaxLimit);
-        if (!n) {
-            error(pair.number, "invalid max-session " + quote_for_message(pair.number.text) +
-                                   ": expected a number between 1 and 1000000");
-            continue;
-        }
-        config_.limits.mda_max_session = n;
-    }
+    // parse.y: opt_limit_mda.
+    process_limits("mda", s.limits, "max-session",
+                   {"max-session-per-user", "task-lowat", "task-hiwat", "task-release"},
+                   config_.limits.mda_max_session);
 }
 
 // parse.y: SCHEDULER LIMIT, opt_limit_scheduler.
 void ConfigBuilder::operator()(rules::SchedulerStmt const& s) {
-    for (auto const& pair : s.limits) {
-        if (pair.name.text == "max-evp-batch-size" || pair.name.text == "max-msg-batch-size" ||
-            pair.name.text == "max-schedule") {
-            error(pair.name, "scheduler limit " + quote_for_message(pair.name.text) +
-                                 " is not implemented yet");
+    process_limits("scheduler", s.limits, "max-inflight",
+                   {"max-evp-batch-size", "max-msg-batch-size", "max-schedule"},
+                   config_.limits.scheduler_max_inflight);
+}
+
+// The one key of `kind limit` that has a meaning here, `key`; parse.y's other keys (`later`)
+// are refused as not implemented, never ignored, and any other is parse.y's error.
+void ConfigBuilder::process_limits(std::string_view kind,
+                                   std::vector<rules::LimitPair> const& limits,
+                                   std::string_view key,
+                                   std::initializer_list<std::string_view> later,
+                                   std::optional<std::size_t>& target) {
+    for (auto const& pair : limits) {
+        std::string const k(kind);
+        if (std::find(later.begin(), later.end(), pair.name.text) != later.end()) {
+            error(pair.name,
+                  k + " limit " + quote_for_message(pair.name.text) + " is not implemented yet");
             continue;
         }
-        if (pair.name.text != "max-inflight") {
+        if (pair.name.text != key) {
             error(pair.name,
-                  "invalid scheduler limit keyword: " + quote_for_message(pair.name.text));
+                  "invalid " + k + " limit keyword: " + quote_for_message(pair.name.text));
             continue;
         }
         auto const n = parse_number(pair.number.text, 1, kMaxLimit);
         if (!n) {
-            error(pair.number, "invalid max-inflight " + quote_for_message(pair.number.text) +
+            error(pair.number, "invalid " + pair.name.text + " " +
+                                   quote_for_message(pair.number.text) +
                                    ": expected a number between 1 and 1000000");
             continue;
         }
-        config_.limits.scheduler_max_inflight = n;
+        target = n;
     }
 }
 
