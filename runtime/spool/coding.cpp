@@ -44,6 +44,9 @@ bool fits_int(std::size_t n) {
 } // namespace
 
 Result<std::string> gzip_compress(std::string_view plain) {
+    if (plain.size() > UINT_MAX) { // zlib's avail_in
+        return broken("text too long to compress");
+    }
     z_stream z{};
     if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, kGzipWindow, kMemLevel,
                      Z_DEFAULT_STRATEGY) != Z_OK) {
@@ -58,7 +61,7 @@ Result<std::string> gzip_compress(std::string_view plain) {
     int const rc = deflate(&z, Z_FINISH);
     std::size_t const produced = z.total_out;
     deflateEnd(&z);
-    if (rc != Z_STREAM_END || plain.size() > UINT_MAX) {
+    if (rc != Z_STREAM_END) {
         return broken("deflate failed");
     }
     out.resize(produced);
