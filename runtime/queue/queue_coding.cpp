@@ -21,16 +21,16 @@ bool is_corrupt(Failure const& f) {
 SpoolCoding spool_coding(conf::Config const& config) {
     auto const& queue = config.queue;
     if (!queue.encryption) {
-        return SpoolCoding(queue.compression, std::nullopt);
+        return {queue.compression, std::nullopt};
     }
     if (queue.key_source == conf::QueueCoding::KeySource::Config) {
-        return SpoolCoding(queue.compression, queue.key);
+        return {queue.compression, queue.key};
     }
     auto key = read_queue_key(STDIN_FILENO);
     if (!key) {
         fatal("queue: " + key.error().what());
     }
-    return SpoolCoding(queue.compression, std::move(key).value());
+    return {queue.compression, std::move(key).value()};
 }
 
 bool set_aside_if_corrupt(Spool& spool, std::string const& id,

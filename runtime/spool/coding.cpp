@@ -17,7 +17,7 @@ namespace {
 
 constexpr int kGzipWindow = 15 + 16; // zlib: window 2^15, gzip wrapper (RFC 1952)
 constexpr int kMemLevel = 8;
-constexpr std::size_t kChunk = 64 * 1024;
+constexpr std::size_t kChunk = std::size_t{64} * 1024;
 
 Failure corrupt(std::string what) {
     return failure(std::make_error_code(std::errc::illegal_byte_sequence), std::move(what));
