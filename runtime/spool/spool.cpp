@@ -220,7 +220,7 @@ Result<void> Spool::sync_queue_dir() const {
 }
 
 Result<Spool> Spool::open(std::string root, SpoolCoding coding) {
-    Spool spool(std::move(root), std::move(coding));
+    Spool spool(std::move(root), coding);
     for (auto const& dir : {spool.root_, spool.queue_dir(), spool.free_dir()}) {
         if (auto r = make_dirs(dir, kDirMode); !r) {
             return r.error();

@@ -114,7 +114,7 @@ class Spool {
 
   private:
     Spool(std::string root, SpoolCoding coding)
-        : root_(std::move(root)), coding_(std::move(coding)) {}
+        : root_(std::move(root)), coding_(coding) {}
     [[nodiscard]] std::string queue_dir() const { return root_ + "/queue"; }
     [[nodiscard]] std::string free_dir() const { return root_ + "/free"; }
     [[nodiscard]] std::string corrupt_dir() const { return root_ + "/corrupt"; }
