@@ -113,8 +113,7 @@ class Spool {
     [[nodiscard]] SpoolCoding const& coding() const { return coding_; }
 
   private:
-    Spool(std::string root, SpoolCoding coding)
-        : root_(std::move(root)), coding_(coding) {}
+    Spool(std::string root, SpoolCoding coding) : root_(std::move(root)), coding_(coding) {}
     [[nodiscard]] std::string queue_dir() const { return root_ + "/queue"; }
     [[nodiscard]] std::string free_dir() const { return root_ + "/free"; }
     [[nodiscard]] std::string corrupt_dir() const { return root_ + "/corrupt"; }
