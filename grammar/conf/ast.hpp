@@ -151,13 +151,15 @@ struct Action {
     bool junk = false;               ///< Maildir: file spam into the Junk folder
     std::string destination; ///< Lmtp: "host:port", "[ipv6]:port" or "/unix/socket", as written
     bool rcpt_to = false;    ///< Lmtp: RCPT TO is the original recipient, not the user
-    std::string command;     ///< Mda: unexpanded (expanded at delivery, shell-safe)
+    std::string command;     ///< Mda: unexpanded (expanded at delivery, shell-safe); with a
+                             ///< wrapper, the wrapper's command with this one for its %{mda}
     std::optional<std::string> alias_table;    ///< aliases(5) keyed by user; no angle brackets
     std::optional<std::string> virtual_table;  ///< keyed by user@domain, user, @domain, @
     std::optional<std::string> userbase_table; ///< user -> "uid:gid:home"; getpwnam when absent
     std::optional<std::string> user;           ///< every delivery of this action runs as this user
     Relay relay;                               ///< Method::Relay
     std::optional<std::chrono::seconds> ttl;   ///< queue lifetime; the global queue ttl if none
+    std::optional<std::string> wrapper;        ///< Mda: the name of the mda wrapper it runs under
     Location where;
 };
 
@@ -279,6 +281,27 @@ inline constexpr std::chrono::seconds kDefaultBounceWarn = std::chrono::hours(4)
 /// OpenSMTPD's MAX_BOUNCE_WARN.
 inline constexpr std::size_t kMaxBounceWarnIntervals = 4;
 
+/// queue compression, queue encryption [key] (OpenSMTPD's queue_backend.c): message content
+/// and envelopes are compressed (gzip), then encrypted (AES-256-GCM), in the queue.
+struct QueueCoding {
+    /// Where the encryption key comes from: the configuration, the standard input
+    /// (`queue encryption -` or `stdin`) or the terminal (`queue encryption` alone, getpass(3)).
+    enum class KeySource : unsigned char { Config, Stdin, Terminal };
+    /// OpenSMTPD's KEY_SIZE: the key is 32 octets used as they are (not hex, not hashed).
+    static constexpr std::size_t kKeySize = 32;
+    bool compression = false;
+    bool encryption = false;
+    KeySource key_source = KeySource::Config;
+    std::string key; ///< KeySource::Config: exactly kKeySize octets; else filled at start
+    Location where;  ///< the encryption directive, for a key read at start
+};
+
+/// mda limit and scheduler limit: the keys parse.y accepts that have a meaning here.
+struct ProcessLimits {
+    std::optional<std::size_t> mda_max_session;        ///< local deliveries under way at once
+    std::optional<std::size_t> scheduler_max_inflight; ///< deliveries the scheduler has out
+};
+
 /// A whole configuration, in file order within each kind.
 struct Config {
     std::map<std::string, std::string> macros; ///< after -D overrides
@@ -293,6 +316,14 @@ struct Config {
     SrsConfig srs;
     /// queue ttl <duration>: how long a message may stay queued before it bounces.
     std::chrono::seconds queue_ttl = kDefaultQueueTtl;
+    QueueCoding queue;
+    /// smtp sub-addr-delim <c>: a local part's sub-address starts at it (user+tag).
+    char sub_addr_delim = '+';
+    /// smtp ciphers <str>: the OpenSSL cipher list of every listener (SSL_CTX_set_cipher_list).
+    std::optional<std::string> smtp_ciphers;
+    /// mda wrapper <name> <command>: commands that run a local delivery's mda (%{mda}).
+    std::map<std::string, std::string, std::less<>> mda_wrappers;
+    ProcessLimits limits;
     /// bounce warn-interval <duration>[, ...]: when delay notices are sent, counted from the
     /// message's arrival; the first kMaxBounceWarnIntervals written (later ones are not used).
     std::vector<std::chrono::seconds> bounce_warn_intervals{kDefaultBounceWarn};

@@ -38,8 +38,7 @@ constexpr std::size_t kMaxErrors = 100;
 constexpr std::size_t kMaxIncludeDepth = 16;
 
 // OpenSMTPD directives that this implementation does not have yet.
-constexpr auto kUnsupported =
-    std::to_array<std::string_view>({"filter", "mda", "proc", "scheduler"});
+constexpr auto kUnsupported = std::to_array<std::string_view>({"filter", "proc"});
 
 // A token named in a message. It is never a Newline or the End: every statement rule ends with
 // `eol`, which accepts either, so an expectation never fails at one with kEndOfLine; the first

@@ -1,4 +1,4 @@
-// The semantic checks of action, queue and bounce (see conf_build.hpp), after OpenSMTPD 7.x's
+// The semantic checks of action and bounce (see conf_build.hpp), after OpenSMTPD 7.x's
 // parse.y: a maildir path and an mda command must be valid formats, an lmtp destination a socket
 // path or host:port; each option at most once, the local options (alias and virtual exclusive,
 // no user for mbox) only on local methods, the relay options (conf_relay.cpp) only on relay,
@@ -143,6 +143,9 @@ bool ConfigBuilder::action_option(Action& action, rules::ActionOption const& o,
     }
     seen.push_back(keyword);
     bool const relay = action.method == Action::Method::Relay;
+    if (keyword == "wrapper") {
+        return action_wrapper(action, o.arg->value);
+    }
     if (keyword == "ttl") {
         action.ttl = parse_duration(o.arg->value.text);
         if (!action.ttl) {
@@ -190,16 +193,6 @@ void ConfigBuilder::operator()(rules::ActionStmt const& s) {
     if (ok) {
         config_.actions.push_back(std::move(action));
     }
-}
-
-// parse.y: QUEUE TTL STRING; a later ttl replaces an earlier one.
-void ConfigBuilder::operator()(rules::QueueStmt const& s) {
-    auto const ttl = parse_duration(s.value.text);
-    if (!ttl) {
-        error(s.value, "invalid ttl delay " + quote_for_message(s.value.text) + kDurationHelp);
-        return;
-    }
-    config_.queue_ttl = *ttl;
 }
 
 // parse.y: BOUNCE WARN_INTERVAL bouncedelays. The first bounce directive replaces the default;

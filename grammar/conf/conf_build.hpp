@@ -3,7 +3,8 @@
 // duplicate tables and actions, references to undefined tables, actions, pkis and cas (which, as
 // in OpenSMTPD, must be declared before use), table sources, sizes, the consistency of a
 // listener's options (conf_listen.cpp) and of an action's (conf_action.cpp, conf_relay.cpp),
-// durations, mta and srs (conf_mta.cpp).
+// durations, mta and srs (conf_mta.cpp), the queue, smtp, mda and scheduler globals
+// (conf_globals.cpp).
 // Invariant: a statement with any error adds nothing to the Config; every error has a token's
 // line:column. Depends on: conf_def.hpp, conf.hpp, format.hpp.
 #pragma once
@@ -11,6 +12,7 @@
 #include "conf.hpp"
 #include "conf_def.hpp"
 
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -52,6 +54,8 @@ class ConfigBuilder {
     void operator()(rules::BounceStmt const& s);
     void operator()(rules::MtaStmt const& s);
     void operator()(rules::SrsStmt const& s);
+    void operator()(rules::MdaStmt const& s);
+    void operator()(rules::SchedulerStmt const& s);
 
   private:
     [[nodiscard]] Location where(Token const& t) const;
@@ -73,8 +77,15 @@ class ConfigBuilder {
     /// The entries of an inline table fit `option` of a relay action (conf_relay.cpp).
     [[nodiscard]] bool relay_entries_usable(Token const& name, std::string_view option);
     void mta_limits(MtaLimits& limits, std::vector<rules::MtaLimitItem> const& items);
+    // conf_globals.cpp: queue, smtp, mda and scheduler.
     void smtp_limits(std::vector<rules::LimitPair> const& limits);
     void max_message_size(Token const& size);
+    void queue_encryption(Token const& option, boost::optional<Token> const& key);
+    void sub_addr_delim(Token const& value);
+    bool action_wrapper(Action& action, Token const& name);
+    void process_limits(std::string_view kind, std::vector<rules::LimitPair> const& limits,
+                        std::string_view key, std::initializer_list<std::string_view> later,
+                        std::optional<std::size_t>& target);
     bool listen_option(Listen& listen, rules::ListenOption const& option,
                        std::vector<rules::ListenOption const*>& seen);
     bool listen_value(Listen& listen, Token const& option, Token const& value);

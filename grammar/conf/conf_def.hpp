@@ -62,10 +62,23 @@ struct LimitPair {
     Token number;
 };
 /// smtp limit <name> <number> [<name> <number> ...]  |  smtp max-message-size <size>
+/// | smtp ciphers <str> | smtp sub-addr-delim <c>
 struct SmtpStmt {
-    Token option; ///< "limit" or "max-message-size"
+    Token option; ///< "limit", "max-message-size", "ciphers" or "sub-addr-delim"
     std::vector<LimitPair> limits;
-    boost::optional<Token> size;
+    boost::optional<Token> size; ///< the argument of every option but "limit"
+};
+/// mda limit <name> <number> ... | mda wrapper <name> <command>
+struct MdaStmt {
+    Token option; ///< "limit" or "wrapper"
+    std::vector<LimitPair> limits;
+    boost::optional<Token> name;
+    boost::optional<Token> command;
+};
+/// scheduler limit <name> <number> ...
+struct SchedulerStmt {
+    Token option; ///< "limit"
+    std::vector<LimitPair> limits;
 };
 /// k = v inside a table's braces
 struct KeyValue {
@@ -91,7 +104,8 @@ struct OptionArg {
     Token value;
     bool is_table = false;
 };
-/// alias <table> | virtual <table> | userbase <table> | user <name> | ttl <duration> and the
+/// alias <table> | virtual <table> | userbase <table> | user <name> | wrapper <name> |
+/// ttl <duration> and the
 /// relay options: helo, pki, ca, ciphers, protocols, mail-from <value>; helo-src, src, host,
 /// domain, auth <value>|<table>; tls [no-verify] (the flag as the argument); backup [mx <name>];
 /// srs.
@@ -105,10 +119,10 @@ struct ActionStmt {
     ActionMethod method;
     std::vector<ActionOption> options;
 };
-/// queue ttl <duration>
+/// queue ttl <duration> | queue compression | queue encryption [<key>]
 struct QueueStmt {
     Token option;
-    Token value;
+    boost::optional<Token> value;
 };
 /// bounce warn-interval <duration> [, <duration> ...]
 struct BounceStmt {
@@ -150,8 +164,9 @@ struct SrsStmt {
     bool backup = false;
     Token value;
 };
-using Statement = x3::variant<MacroDef, ListenStmt, TableStmt, ActionStmt, MatchStmt, SmtpStmt,
-                              PkiStmt, CaStmt, QueueStmt, BounceStmt, MtaStmt, SrsStmt>;
+using Statement =
+    x3::variant<MacroDef, ListenStmt, TableStmt, ActionStmt, MatchStmt, SmtpStmt, PkiStmt, CaStmt,
+                QueueStmt, BounceStmt, MtaStmt, SrsStmt, MdaStmt, SchedulerStmt>;
 
 /// OpenSMTPD 7.x's keywords (6.8's and "protocols"): unquoted, they are never strings (parse.y
 /// lookup()).
@@ -283,6 +298,8 @@ BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::PkiStmt, name, params)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::CaStmt, name, file)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::LimitPair, name, number)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::SmtpStmt, option, limits, size)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MdaStmt, option, limits, name, command)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::SchedulerStmt, option, limits)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::KeyValue, key, value)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::TableStmt, name, body)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ActionMethod, keyword, arg, flag)
@@ -367,6 +384,8 @@ x3::rule<class backup_mx_class, OptionArg> const backup_mx = "\"mx\"";
 x3::rule<class mx_name_class, OptionArg> const mx_name = "an MX name";
 x3::rule<class action_option_class, ActionOption> const action_option = "an action option";
 x3::rule<class action_class, ActionStmt> const action = "an action directive";
+x3::rule<class queue_option_class, QueueStmt> const queue_option =
+    "\"compression\", \"encryption\" or \"ttl\"";
 x3::rule<class queue_class, QueueStmt> const queue = "a queue directive";
 x3::rule<class delay_list_class, std::vector<Token>> const delay_list = "a duration";
 x3::rule<class bounce_class, BounceStmt> const bounce = "a bounce directive";
@@ -379,7 +398,13 @@ x3::rule<class close_brace_class> const close_brace = "\",\" or \"}\"";
 x3::rule<class match_class, MatchStmt> const match = "a match directive";
 x3::rule<class limit_pair_class, LimitPair> const limit_pair = "a session limit";
 x3::rule<class limit_list_class, std::vector<LimitPair>> const limit_list = "a session limit";
-x3::rule<class smtp_option_class, SmtpStmt> const smtp_option = "\"limit\" or \"max-message-size\"";
+x3::rule<class smtp_option_class, SmtpStmt> const smtp_option =
+    "\"limit\", \"max-message-size\", \"ciphers\" or \"sub-addr-delim\"";
+x3::rule<class named_limit_class, LimitPair> const named_limit = "a limit";
+x3::rule<class named_limits_class, std::vector<LimitPair>> const named_limits = "a limit";
+x3::rule<class mda_option_class, MdaStmt> const mda_option = "\"limit\" or \"wrapper\"";
+x3::rule<class mda_class, MdaStmt> const mda = "an mda directive";
+x3::rule<class scheduler_class, SchedulerStmt> const scheduler = "a scheduler directive";
 x3::rule<class smtp_class, SmtpStmt> const smtp = "an smtp directive";
 x3::rule<class mta_limit_item_class, MtaLimitItem> const mta_limit_item = "an mta limit";
 x3::rule<class mta_option_class, MtaStmt> const mta_option = "\"max-deferred\" or \"limit\"";
@@ -457,15 +482,19 @@ auto const no_arg = x3::attr(boost::optional<OptionArg>());
 // dispatcher_option: TTL STRING
 auto const action_option_def =
     (kwt("alias", "virtual", "userbase") > table_arg) | (kwt("user") > user_arg) |
-    (kwt("ttl") > duration_arg) | (kwt("helo", "pki", "ca") > value_arg) |
+    (kwt("wrapper") > value_arg) | (kwt("ttl") > duration_arg) |
+    (kwt("helo", "pki", "ca") > value_arg) |
     (kwt("ciphers", "protocols", "mail-from") > value_arg) |
     (kwt("helo-src", "src", "host") > value_or_table) | (kwt("domain", "auth") > value_or_table) |
     (kwt("tls") >> -no_verify) | (kwt("backup") >> -backup_mx) | (kwt("srs") >> no_arg);
 // dispatcher: ACTION STRING dispatcher_local_type dispatcher_local_option*
 auto const action_def = kw("action") > value("an action name") > action_method > *action_option
                         > eol;
-// queue: QUEUE TTL STRING
-auto const queue_def = kw("queue") > kwt("ttl") > value("a duration") > eol;
+// queue: QUEUE COMPRESSION | QUEUE ENCRYPTION [STRING] | QUEUE TTL STRING
+auto const queue_option_def = (kwt("ttl") > value("a duration")) |
+                              (kwt("compression") >> no_token) |
+                              (kwt("encryption") >> -value("a key"));
+auto const queue_def = kw("queue") > queue_option > eol;
 // bounce: BOUNCE WARN_INTERVAL bouncedelays; bouncedelays: bouncedelay (',' bouncedelay)*
 auto const delay_list_def = value("a duration") >> *(punct(',') > value("a duration"));
 auto const bounce_def = kw("bounce") > kwt("warn-interval") > delay_list > eol;
@@ -480,10 +509,23 @@ auto const match_def = kw("match") > *match_option > match_action > value("an ac
 auto const limit_pair_def = value("\"max-rcpt\" or \"max-mails\"") > number("a number");
 auto const limit_list_def = +limit_pair;
 // smtp: SMTP LIMIT limits_smtp | SMTP MAX_MESSAGE_SIZE size
+//   | SMTP CIPHERS STRING | SMTP SUB_ADDR_DELIM STRING
 auto const smtp_option_def =
     ((kwt("limit") > limit_list) >> x3::attr(boost::optional<Token>())) |
-    (kwt("max-message-size") >> x3::attr(std::vector<LimitPair>()) > value_or_number("a size"));
+    (kwt("max-message-size") >> x3::attr(std::vector<LimitPair>()) > value_or_number("a size")) |
+    (kwt("ciphers") >> x3::attr(std::vector<LimitPair>()) > value("a cipher list")) |
+    (kwt("sub-addr-delim") >> x3::attr(std::vector<LimitPair>()) > value("a character"));
 auto const smtp_def = kw("smtp") > smtp_option > eol;
+// limits_mda, limits_scheduler: (STRING NUMBER)*
+auto const named_limit_def = value("a limit name") > number("a number");
+auto const named_limits_def = *named_limit;
+// mda: MDA LIMIT limits_mda | MDA WRAPPER STRING STRING
+auto const mda_option_def = ((kwt("limit") > named_limits) >> no_token >> no_token) |
+                            (kwt("wrapper") >> x3::attr(std::vector<LimitPair>()) >
+                             value("a wrapper name") > value("a command"));
+auto const mda_def = kw("mda") > mda_option > eol;
+// scheduler: SCHEDULER LIMIT limits_scheduler
+auto const scheduler_def = kw("scheduler") > kwt("limit") > named_limits > eol;
 // opt_limit_mta: INET4 | INET6 | STRING NUMBER
 auto const mta_limit_item_def =
     (kwt("inet4", "inet6") >> no_token) | (value("an mta limit") > number("a number"));
@@ -498,15 +540,16 @@ auto const srs_option_def =
     ((kwt("key") >> ((kw("backup") >> x3::attr(true)) | x3::attr(false))) > value("a secret")) |
     ((kwt("ttl") >> x3::attr(false)) > value("a duration"));
 auto const srs_def = kw("srs") > srs_option > eol;
-auto const statement_def =
-    varset | listen | pki | ca | table | action | match | smtp | queue | bounce | mta | srs;
+auto const statement_def = varset | listen | pki | ca | table | action | match | smtp | queue |
+                           bounce | mta | srs | mda | scheduler;
 
 BOOST_SPIRIT_DEFINE(varset, listen_option, listen_target, listen, pki_param, pki_params, pki, ca,
                     keyval, keyval_next, keyval_list, string_list, tableval_list, close_brace,
                     table_body, table, tableref, action_method, table_arg, value_arg, user_arg,
                     duration_arg, value_or_table, no_verify, backup_mx, mx_name, action_option,
-                    action, queue, delay_list, bounce, domain_spec, from_dest, for_dest,
-                    match_option, match_action, match, limit_pair, limit_list, smtp_option, smtp,
+                    action, queue_option, queue, delay_list, bounce, domain_spec, from_dest,
+                    for_dest, match_option, match_action, match, limit_pair, limit_list,
+                    smtp_option, smtp, named_limit, named_limits, mda_option, mda, scheduler,
                     mta_limit_item, mta_option, mta, srs_option, srs, statement)
 
 } // namespace smtpd::conf::rules

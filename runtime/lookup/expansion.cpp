@@ -229,7 +229,9 @@ void Expansion::expand_user(std::size_t i) {
         return;
     }
     Node& node = nodes_.at(i);
-    std::string const name = node.entry.value.substr(0, node.entry.value.find('+'));
+    // smtpd.conf(5) smtp sub-addr-delim: the user is the local part before the delimiter.
+    std::string const name =
+        node.entry.value.substr(0, node.entry.value.find(recipients_.sub_addr_delim()));
     auto const user = lookup_user(*node.action, name);
     if (!user) {
         return;

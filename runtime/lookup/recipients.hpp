@@ -86,6 +86,8 @@ class Recipients {
     /// A table by name, or nullptr.
     [[nodiscard]] conf::TableData const* table(std::string_view name) const;
     [[nodiscard]] RecipientsIo const& io() const { return io_; }
+    /// smtp sub-addr-delim: where a local part's sub-address starts.
+    [[nodiscard]] char sub_addr_delim() const { return config_.sub_addr_delim; }
 
   private:
     Recipients(conf::Config config, std::string hostname, RecipientsIo io)

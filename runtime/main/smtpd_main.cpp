@@ -17,6 +17,7 @@
 #include "role/daemon_options.hpp"
 #include "role/topology.hpp"
 #include "scheduler/scheduler_process.hpp"
+#include "spool/queue_key.hpp"
 #include "tls/tls_config.hpp"
 
 #include <cstdint>
@@ -220,6 +221,23 @@ int run_role(rt::Role role, DaemonOptions const& o, conf::Config const& config) 
     return status;
 }
 
+/// smtpd.c: a queue encryption key not in the configuration is read before the daemon detaches,
+/// from the standard input (`queue encryption -` or `stdin`) or the terminal (no key given).
+bool read_queue_key(conf::QueueCoding& queue) {
+    if (!queue.encryption || queue.key_source == conf::QueueCoding::KeySource::Config) {
+        return true;
+    }
+    auto key = queue.key_source == conf::QueueCoding::KeySource::Stdin
+                   ? rt::read_queue_key(STDIN_FILENO)
+                   : rt::ask_queue_key();
+    if (!key) {
+        std::fprintf(stderr, "smtpd: %s\n", key.error().what().c_str());
+        return false;
+    }
+    queue.key = std::move(key).value();
+    return true;
+}
+
 int run(DaemonOptions const& o) {
     auto loaded = conf::load_config(o.config, o.defines);
     if (!loaded.config.has_value()) {
@@ -228,7 +246,7 @@ int run(DaemonOptions const& o) {
         }
         return 1;
     }
-    conf::Config const& config = *loaded.config;
+    conf::Config& config = *loaded.config;
     rt::log_init(o.debug, o.verbose, "smtpd");
     rt::log_set_traces(trace_mask(o));
     if (o.role.has_value()) {
@@ -253,6 +271,9 @@ int run(DaemonOptions const& o) {
     if (o.check_only) {
         std::fprintf(stderr, "configuration OK\n");
         return 0;
+    }
+    if (!read_queue_key(config.queue)) {
+        return 1;
     }
     std::vector<std::string> const args = child_args(o);
     if (!o.debug && !o.foreground && ::daemon(0, 0) != 0) {

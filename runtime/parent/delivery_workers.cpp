@@ -177,12 +177,24 @@ asio::awaitable<void> serve(ipc::Channel& channel, std::string key, std::string 
 
 } // namespace
 
-DeliveryWorkers::DeliveryWorkers(asio::io_context& io, Peers& peers, std::string hostname)
-    : io_(io), peers_(peers), hostname_(std::move(hostname)) {}
+DeliveryWorkers::DeliveryWorkers(asio::io_context& io, Peers& peers, std::string hostname,
+                                 std::optional<std::size_t> max_sessions)
+    : io_(io), peers_(peers), hostname_(std::move(hostname)), max_sessions_(max_sessions) {}
 
 DeliveryWorkers::~DeliveryWorkers() = default;
 
-void DeliveryWorkers::start(ipc::LocalDelivery const& delivery, Fd message) {
+// mda limit max-session: every delivery launched is answered once (answer()), which lets the
+// next waiting one start.
+void DeliveryWorkers::start(ipc::LocalDelivery delivery, Fd message) {
+    if (max_sessions_ && under_way_ >= *max_sessions_) {
+        waiting_.emplace_back(std::move(delivery), std::move(message));
+        return;
+    }
+    ++under_way_;
+    launch(delivery, std::move(message));
+}
+
+void DeliveryWorkers::launch(ipc::LocalDelivery const& delivery, Fd message) {
     auto recipient = decode_recipient(delivery.recipient);
     if (!recipient) {
         answer(delivery.id, ipc::DeliveryStatus::PermFail, "undecodable recipient");
@@ -340,6 +352,13 @@ void DeliveryWorkers::stop() {
 
 void DeliveryWorkers::answer(ipc::RequestId id, ipc::DeliveryStatus status, std::string text) {
     peers_.send(Role::Queue, ipc::LocalDeliveryDone{id, status, std::move(text)});
+    under_way_ -= under_way_ > 0 ? 1 : 0;
+    if (!waiting_.empty() && (!max_sessions_ || under_way_ < *max_sessions_)) {
+        auto [next, message] = std::move(waiting_.front());
+        waiting_.pop_front();
+        ++under_way_;
+        launch(next, std::move(message));
+    }
 }
 
 } // namespace smtpd::rt

@@ -23,8 +23,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 
@@ -37,14 +39,17 @@ inline constexpr std::size_t kWorkerUses = 100;
 
 class DeliveryWorkers {
   public:
-    DeliveryWorkers(boost::asio::io_context& io, Peers& peers, std::string hostname);
+    /// `max_sessions`: smtpd.conf's `mda limit max-session`, deliveries under way at once (the
+    /// others wait in arrival order); none: no limit.
+    DeliveryWorkers(boost::asio::io_context& io, Peers& peers, std::string hostname,
+                    std::optional<std::size_t> max_sessions = std::nullopt);
     ~DeliveryWorkers();
     DeliveryWorkers(DeliveryWorkers const&) = delete;
     DeliveryWorkers& operator=(DeliveryWorkers const&) = delete;
 
     /// Hands the delivery to an idle worker of its account, or to a new one; its outcome goes
     /// back to the queue as LocalDeliveryDone.
-    void start(ipc::LocalDelivery const& delivery, Fd message);
+    void start(ipc::LocalDelivery delivery, Fd message);
 
     /// Notes the exit of child `pid` if it is a worker; false for other children.
     bool reaped(pid_t pid, int status);
@@ -58,6 +63,7 @@ class DeliveryWorkers {
     struct Worker;
 
   private:
+    void launch(ipc::LocalDelivery const& delivery, Fd message);
     void hand(std::shared_ptr<Worker> const& worker, ipc::LocalDelivery const& delivery, Fd message,
               bool joins);
     void answered(std::shared_ptr<Worker> const& worker, ipc::LocalDeliveryDone done);
@@ -69,6 +75,9 @@ class DeliveryWorkers {
     Peers& peers_;
     std::string hostname_;
     std::map<pid_t, std::shared_ptr<Worker>> workers_;
+    std::optional<std::size_t> max_sessions_;
+    std::size_t under_way_ = 0; ///< started and not answered
+    std::deque<std::pair<ipc::LocalDelivery, Fd>> waiting_;
 };
 
 } // namespace smtpd::rt

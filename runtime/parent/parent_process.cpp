@@ -12,6 +12,7 @@
 #include "parent/spool_setup.hpp"
 #include "role/role_process.hpp"
 #include "role/spawn.hpp"
+#include "spool/queue_key.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -21,6 +22,7 @@
 #include <csignal>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sys/wait.h>
 #include <vector>
 
@@ -56,10 +58,12 @@ RelaySockets relay_sockets(conf::Config const& config) {
 class Parent {
   public:
     // The signal sets exist before any child does, so no child's death goes unseen.
-    Parent(asio::io_context& io, Peers& peers, RelaySockets relay_sockets)
+    Parent(asio::io_context& io, Peers& peers, RelaySockets relay_sockets,
+           std::optional<std::size_t> mda_max_session)
         : io_(io), peers_(peers), relay_sockets_(std::move(relay_sockets)),
-          deliveries_(io, peers, host_name()), signals_(io, SIGCHLD, SIGTERM, SIGINT),
-          hup_(io, SIGHUP), stop_timer_(io), cause_timer_(io) {}
+          deliveries_(io, peers, host_name(), mda_max_session),
+          signals_(io, SIGCHLD, SIGTERM, SIGINT), hup_(io, SIGHUP), stop_timer_(io),
+          cause_timer_(io) {}
 
     void start(std::map<pid_t, Role> children) {
         children_ = std::move(children);
@@ -287,15 +291,27 @@ class Parent {
 };
 
 /// Starts every child role; the parent keeps its ends of its own links and drops the rest.
+/// A queue encryption key read at start (not in the configuration) reaches the queue role as
+/// its standard input, which it reads as the parent did (spool/queue_key.hpp).
 Result<std::map<pid_t, Role>> spawn_children(LinkEnds& links, Peers& peers, asio::io_context& io,
-                                             std::vector<std::string> const& args) {
+                                             std::vector<std::string> const& args,
+                                             conf::QueueCoding const& queue) {
     auto exe = self_executable();
     if (!exe) {
         return exe.error();
     }
     std::map<pid_t, Role> children;
     for (RoleInfo const& role : kChildRoles) {
-        auto pid = spawn_role(role, links, exe.value(), args);
+        Fd key;
+        if (role.role == Role::Queue && queue.encryption &&
+            queue.key_source != conf::QueueCoding::KeySource::Config) {
+            auto pipe = key_pipe(queue.key);
+            if (!pipe) {
+                return pipe.error();
+            }
+            key = std::move(pipe).value();
+        }
+        auto pid = spawn_role(role, links, exe.value(), args, key.get());
         if (!pid) {
             return pid.error();
         }
@@ -334,8 +350,8 @@ int run_parent(DaemonOptions const& options, conf::Config const& config,
         log_error("smtpd: {}", links.error().what());
         return 1;
     }
-    Parent parent(io, peers, relay_sockets(config));
-    auto children = spawn_children(links.value(), peers, io, args);
+    Parent parent(io, peers, relay_sockets(config), config.limits.mda_max_session);
+    auto children = spawn_children(links.value(), peers, io, args, config.queue);
     if (!children) {
         log_error("smtpd: {}", children.error().what());
         return 1;

@@ -12,6 +12,7 @@
 #include "ipc/request.hpp"
 #include "queue/message_locks.hpp"
 #include "queue/notices.hpp"
+#include "queue/queue_coding.hpp"
 #include "queue/queue_control.hpp"
 #include "queue/ready_messages.hpp"
 #include "queue/recipient_batches.hpp"
@@ -133,12 +134,13 @@ class Queue {
         }
         for (auto const& id : ids) {
             auto envelope = spool_.load_envelope(id);
-            if (!envelope) {
+            if (!envelope && !set_aside_if_corrupt(spool_, id, envelope)) {
                 log_error("queue: msgid={} cannot load envelope: {}: left in the queue", id,
                           envelope.error().what());
-                continue;
             }
-            peers_.send(Role::Scheduler, schedule_of(envelope.value()));
+            if (envelope) {
+                peers_.send(Role::Scheduler, schedule_of(envelope.value()));
+            }
         }
     }
 
@@ -372,6 +374,10 @@ Queue::deliver_batch(QueuedEnvelope const& envelope, std::vector<std::uint32_t> 
 asio::awaitable<void> Queue::deliver(ipc::DeliverRequest request) {
     using Status = ipc::DeliveryStatus;
     auto loaded = spool_.load_envelope(request.msgid);
+    if (set_aside_if_corrupt(spool_, request.msgid, loaded)) { // never retried
+        peers_.send(Role::Scheduler, ipc::DeliverResult{request.id, Status::PermFail, "corrupt"});
+        co_return;
+    }
     if (!loaded) {
         log_error("queue: msgid={} cannot load envelope: {}", request.msgid, loaded.error().what());
         peers_.send(Role::Scheduler,
@@ -569,7 +575,7 @@ int run_queue(DaemonOptions const& options, conf::Config const& config) {
     // Chrooted into the spool, the queue sees it as "/".
     std::string const root = running_as_root() ? std::string("/") : options.spool;
     enter_jail_or_exit(Role::Queue, options);
-    auto spool = Spool::open(root);
+    auto spool = Spool::open(root, spool_coding(config));
     if (!spool) {
         fatal(fmt::format("queue: spool {}: {}", options.spool, spool.error().what()));
     }

@@ -20,13 +20,16 @@ constexpr int kShuffleBase = 100;
 
 /// In the forked child: only async-signal-safe calls until execv.
 [[noreturn]] void exec_child(std::vector<int> const& sources, std::string const& exe,
-                             std::vector<char*> const& argv) {
+                             std::vector<char*> const& argv, int stdin_fd) {
     std::vector<int> high(sources.size());
     for (std::size_t i = 0; i < sources.size(); ++i) {
         high[i] = ::fcntl(sources[i], F_DUPFD, kShuffleBase);
         if (high[i] < 0) {
             ::_exit(127);
         }
+    }
+    if (stdin_fd >= 0 && ::dup2(stdin_fd, STDIN_FILENO) < 0) {
+        ::_exit(127);
     }
     for (std::size_t i = 0; i < high.size(); ++i) {
         if (::dup2(high[i], kFirstChannelFd + static_cast<int>(i)) < 0) {
@@ -60,7 +63,7 @@ Result<LinkEnds> make_links() {
 }
 
 Result<pid_t> spawn_role(RoleInfo const& role, LinkEnds const& links, std::string const& exe,
-                         std::vector<std::string> const& args) {
+                         std::vector<std::string> const& args, int stdin_fd) {
     std::vector<int> sources;
     for (PeerEnd const& end : peers_of(role.role)) {
         bool const is_a = kPeers[end.link].a == role.role;
@@ -81,7 +84,7 @@ Result<pid_t> spawn_role(RoleInfo const& role, LinkEnds const& links, std::strin
         return failure(code, fmt::format("fork {}: {}", role.name, code.message()));
     }
     if (pid == 0) {
-        exec_child(sources, exe, argv);
+        exec_child(sources, exe, argv, stdin_fd);
     }
     return pid;
 }

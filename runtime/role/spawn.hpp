@@ -21,10 +21,10 @@ using LinkEnds = std::vector<std::array<Fd, 2>>;
 [[nodiscard]] Result<LinkEnds> make_links();
 
 /// Forks and executes `exe` with `args` (argv[0] first) plus "-x <role>", giving the child its
-/// ends of `links`. Returns the child's pid.
+/// ends of `links`, and `stdin_fd` (when not -1) as its standard input. Returns the child's pid.
 [[nodiscard]] Result<pid_t> spawn_role(RoleInfo const& role, LinkEnds const& links,
-                                       std::string const& exe,
-                                       std::vector<std::string> const& args);
+                                       std::string const& exe, std::vector<std::string> const& args,
+                                       int stdin_fd = -1);
 
 /// The path of the running binary (/proc/self/exe), read before any chroot.
 [[nodiscard]] Result<std::string> self_executable();

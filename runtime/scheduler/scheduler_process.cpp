@@ -37,10 +37,10 @@ std::optional<SysSeconds> time_or_none(std::uint64_t seconds) {
 
 class Scheduler {
   public:
-    Scheduler(asio::io_context& io, Peers& peers, SchedulerConfig config, bool paused_mda,
-              bool paused_mta)
-        : io_(io), peers_(peers), config_(std::move(config)), paused_mda_(paused_mda),
-          paused_mta_(paused_mta) {}
+    Scheduler(asio::io_context& io, Peers& peers, SchedulerConfig config, std::size_t max_inflight,
+              bool paused_mda, bool paused_mta)
+        : io_(io), peers_(peers), config_(std::move(config)), max_inflight_(max_inflight),
+          paused_mda_(paused_mda), paused_mta_(paused_mta) {}
 
     void on_message(Role from, ipc::Received received) {
         auto& m = received.message;
@@ -128,7 +128,7 @@ class Scheduler {
 
     void start_ready() {
         bool const all_paused = paused_mda_ && paused_mta_;
-        while (!all_paused && in_flight_.size() < kMaxInFlight && !ready_.empty()) {
+        while (!all_paused && in_flight_.size() < max_inflight_ && !ready_.empty()) {
             std::string msgid = std::move(ready_.front());
             ready_.pop_front();
             ipc::RequestId const id = next_id_++;
@@ -263,6 +263,7 @@ class Scheduler {
     asio::io_context& io_;
     Peers& peers_;
     SchedulerConfig config_;
+    std::size_t max_inflight_; ///< scheduler limit max-inflight
     std::map<std::string, Entry> entries_;
     std::deque<std::string> ready_;
     std::map<ipc::RequestId, std::string> in_flight_;
@@ -278,6 +279,7 @@ int run_scheduler(DaemonOptions const& options, conf::Config const& config) {
     Peers peers = inherit_peers(io, Role::Scheduler);
     enter_jail_or_exit(Role::Scheduler, options);
     Scheduler scheduler(io, peers, SchedulerConfig{config.queue_ttl, config.bounce_warn_intervals},
+                        config.limits.scheduler_max_inflight.value_or(kDefaultMaxInFlight),
                         options.paused_mda, options.paused_mta);
     start_serving(io, peers, scheduler);
     io.run();

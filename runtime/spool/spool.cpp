@@ -219,8 +219,8 @@ Result<void> Spool::sync_queue_dir() const {
     return sync_fd(queue_fd_->get());
 }
 
-Result<Spool> Spool::open(std::string root) {
-    Spool spool(std::move(root));
+Result<Spool> Spool::open(std::string root, SpoolCoding coding) {
+    Spool spool(std::move(root), coding);
     for (auto const& dir : {spool.root_, spool.queue_dir(), spool.free_dir()}) {
         if (auto r = make_dirs(dir, kDirMode); !r) {
             return r.error();
@@ -318,7 +318,16 @@ Result<void> Spool::commit(IncomingMessage& message, QueuedEnvelope const& envel
     }
     std::string const receiving = path(message.id_, kReceiving);
     sf::Header const header; // begin() wrote the default one
-    sf::Slot const slot{1, encode_envelope(envelope)};
+    auto text = stored_envelope(envelope);
+    if (!text) {
+        return text.error();
+    }
+    if (coding_.active()) {
+        if (auto r = code_content(message.fd_.get(), header.content_offset()); !r) {
+            return r.error();
+        }
+    }
+    sf::Slot const slot{1, std::move(text).value()};
     if (!header.fits(slot.envelope.size())) {
         auto copied = write_copy(message.fd_.get(), header, message.id_, slot);
         message.fd_.reset();
@@ -405,9 +414,15 @@ void Spool::convert_directories() {
             continue;
         }
         std::string const growing = path(entry.name, kGrowing);
+        // The earlier layout was never coded: coded now, as the spool's files are.
+        auto text = coding_.encode(envelope.value());
+        auto body = coding_.encode(content.value());
+        if (!text || !body) {
+            continue;
+        }
         auto written =
-            write_file(growing, sf::Slot{1, envelope.value()}, [&](int out, std::uint64_t at) {
-                return write_all_at(out, content.value(), at);
+            write_file(growing, sf::Slot{1, text.value()}, [&](int out, std::uint64_t at) {
+                return write_all_at(out, body.value(), at);
             });
         // Exchanged, not renamed over: the directory stays until the file has its name.
         if (written &&
@@ -463,7 +478,11 @@ Result<QueuedEnvelope> Spool::load_envelope(std::string const& id) const {
     if (!loaded) {
         return loaded.error();
     }
-    auto envelope = decode_envelope(loaded.value().slot.envelope);
+    auto text = coding_.decode(loaded.value().slot.envelope);
+    if (!text) {
+        return failure(text.error().code, "envelope: " + text.error().what());
+    }
+    auto envelope = decode_envelope(text.value());
     if (!envelope) {
         return corrupt();
     }
@@ -480,7 +499,11 @@ Result<void> Spool::update_envelope(QueuedEnvelope const& envelope) {
         return loaded.error();
     }
     auto const& [header, current, index] = loaded.value();
-    sf::Slot const next{current.generation + 1, encode_envelope(envelope)};
+    auto text = stored_envelope(envelope);
+    if (!text) {
+        return text.error();
+    }
+    sf::Slot const next{current.generation + 1, std::move(text).value()};
     if (!header.fits(next.envelope.size())) {
         return write_copy(fd.value().get(), header, envelope.id, next);
     }
@@ -505,7 +528,10 @@ Result<Fd> Spool::open_content(std::string const& id) const {
         0) {
         return last_error();
     }
-    return fd;
+    if (!coding_.active()) {
+        return fd;
+    }
+    return decoded(fd.value().get());
 }
 
 Result<std::string> Spool::read_content(std::string const& id) const {

@@ -4,12 +4,17 @@
 // messages, reused by begin(). Commit (the 250 promise): write the envelope's slot, fsync the
 // file, rename <id>.new to <id> within queue/, fsync queue/: two syncs. An envelope update
 // writes the other slot and fdatasyncs; removal moves the file to free/ in one rename. Reuse
-// spares the file system an inode allocation and release per message.
-// Depends on: common/, spool/envelope.hpp, spool/message_file.hpp.
+// spares the file system an inode allocation and release per message. With a SpoolCoding
+// (queue compression, encryption) the envelope text and the content are stored coded: the
+// content is coded in place at commit, before the file's fsync, so the syncs stay as they are;
+// readers get a memfd of the decoded content. A file that does not decode is corrupt
+// (errc::illegal_byte_sequence) and can be set aside in corrupt/.
+// Depends on: common/, spool/coding.hpp, spool/envelope.hpp, spool/message_file.hpp.
 #pragma once
 
 #include "common/fs.hpp"
 #include "common/result.hpp"
+#include "spool/coding.hpp"
 #include "spool/envelope.hpp"
 #include "spool/message_file.hpp"
 
@@ -68,8 +73,8 @@ enum class RemovalSync : std::uint8_t { Now, Later };
 
 class Spool {
   public:
-    /// Opens (creating if needed) the spool at `root`.
-    [[nodiscard]] static Result<Spool> open(std::string root);
+    /// Opens (creating if needed) the spool at `root`; what it stores is coded by `coding`.
+    [[nodiscard]] static Result<Spool> open(std::string root, SpoolCoding coding = {});
 
     /// Starts a new message with a fresh id.
     [[nodiscard]] Result<IncomingMessage> begin();
@@ -96,17 +101,28 @@ class Spool {
     /// end from there).
     [[nodiscard]] Result<Fd> open_content(std::string const& id) const;
     [[nodiscard]] Result<std::string> read_content(std::string const& id) const;
+    /// Moves a message that does not decode (or whose file is damaged) to corrupt/<id>, out
+    /// of the queue for good, as OpenSMTPD's queue_message_corrupt(); queue/ is synced.
+    [[nodiscard]] Result<void> set_aside(std::string const& id);
     /// Removes a delivered message. RemovalSync::Later is for a message whose recipients a
     /// second delivery would find already delivered (Maildir): losing its removal to a crash
     /// costs a try that makes nothing, not a duplicate.
     [[nodiscard]] Result<void> remove(std::string const& id, RemovalSync sync = RemovalSync::Now);
 
     [[nodiscard]] std::string const& root() const { return root_; }
+    [[nodiscard]] SpoolCoding const& coding() const { return coding_; }
 
   private:
-    explicit Spool(std::string root) : root_(std::move(root)) {}
+    Spool(std::string root, SpoolCoding coding) : root_(std::move(root)), coding_(coding) {}
     [[nodiscard]] std::string queue_dir() const { return root_ + "/queue"; }
     [[nodiscard]] std::string free_dir() const { return root_ + "/free"; }
+    [[nodiscard]] std::string corrupt_dir() const { return root_ + "/corrupt"; }
+    /// The envelope's text as a slot holds it (coded).
+    [[nodiscard]] Result<std::string> stored_envelope(QueuedEnvelope const& envelope) const;
+    /// Codes the content written through `fd` from `offset` to its end, in place.
+    [[nodiscard]] Result<void> code_content(int fd, std::uint64_t offset) const;
+    /// A memfd holding the decoded content read from `stored` (positioned at the content).
+    [[nodiscard]] Result<Fd> decoded(int stored) const;
     [[nodiscard]] std::string path(std::string const& id, std::string_view suffix = {}) const {
         return queue_dir() + "/" + id + std::string(suffix);
     }
@@ -126,6 +142,7 @@ class Spool {
     [[nodiscard]] Result<void> sync_queue_dir() const;
 
     std::string root_;
+    SpoolCoding coding_;
     std::shared_ptr<Fd> queue_fd_; ///< queue/, open for its syncs
     std::shared_ptr<FreeFiles> free_ = std::make_shared<FreeFiles>();
 };

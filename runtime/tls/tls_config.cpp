@@ -3,7 +3,8 @@
 // the certificate and key (the way libtls serves several keypairs). Every context gets the same
 // verification settings and ca, since the switch also switches the store a client's certificate
 // is checked against.
-// Depends on: tls_config.hpp, key_store.hpp, pem_files.hpp, tls_error.hpp, OpenSSL, Boost.Asio.
+// Depends on: tls_config.hpp, client_tls.hpp (cipher keywords), key_store.hpp, pem_files.hpp,
+// tls_error.hpp, OpenSSL, Boost.Asio.
 #include "tls/tls_config.hpp"
 
 #include "tls/client_tls.hpp"
@@ -209,7 +210,7 @@ ServerTlsConfig server_tls_config(conf::Config const& config, conf::Listen const
     }
     out.verify = listen.verify;
     out.protocols = listen.tls_protocols;
-    out.ciphers = listen.tls_ciphers;
+    out.ciphers = listen.tls_ciphers ? listen.tls_ciphers : config.smtp_ciphers;
     return out;
 }
 

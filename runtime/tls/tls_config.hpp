@@ -5,7 +5,8 @@
 // (subjectAltName DNS names, else the CN; a "*." wildcard stands for one label), as OpenSMTPD's
 // libtls does. With verify, a client certificate is required and must chain to the ca (or to the
 // system's trust store without one). The listener's `protocols` and `ciphers` are read as the
-// relay's are (tls/client_tls.hpp). Private keys stay inside KeyStore.
+// relay's are (tls/client_tls.hpp); `smtp ciphers` is the cipher list of the listeners without
+// their own. Private keys stay inside KeyStore.
 // Depends on: common/result.hpp, tls/key_store.hpp, grammar's conf/ast.hpp, Boost.Asio SSL.
 #pragma once
 
@@ -41,7 +42,9 @@ struct ServerTlsConfig {
     std::optional<std::string> ca_file;     ///< PEM: the issuers trusted for client certificates
     bool verify = false;                    ///< require a client certificate that verifies
     std::optional<std::string> protocols{}; ///< listen ... protocols: the TLS versions offered
-    std::optional<std::string> ciphers{};   ///< listen ... ciphers; OpenSSL's default without
+    /// listen ... ciphers, else smtp ciphers (libtls's keywords read as client_tls.hpp's
+    /// openssl_cipher_list); OpenSSL's default without either.
+    std::optional<std::string> ciphers{};
 };
 
 /// The listener's pkis and ca from a parsed configuration (which has checked they exist).

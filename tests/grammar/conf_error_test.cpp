@@ -61,7 +61,7 @@ ErrorCase const kErrorCases[] = {
     {"UnsupportedMethod", "action x smtp\n", "smtpd.conf:1:10: expected a delivery method (\"maildir\", \"mbox\", \"lmtp\", \"mda\", \"forward-only\", \"expand-only\" or \"relay\") after \"x\""},
     {"BareKeywordAsName", "action local maildir\n", "smtpd.conf:1:8: expected an action name after \"action\""},
     {"BadMaildirFormat", "action x maildir \"%{rcpt.nope}\"\n", "smtpd.conf:1:18: invalid maildir path \"%{rcpt.nope}\": unknown variable \"rcpt.nope\""},
-    {"SmtpWithoutLimit", "smtp max-mails 5\n", "smtpd.conf:1:6: expected \"limit\" or \"max-message-size\" after \"smtp\""},
+    {"SmtpWithoutLimit", "smtp max-mails 5\n", "smtpd.conf:1:6: expected \"limit\", \"max-message-size\", \"ciphers\" or \"sub-addr-delim\" after \"smtp\""},
     {"SmtpLimitWithoutPair", "smtp limit\n", "smtpd.conf:1:11: expected a session limit after \"limit\""},
     {"SmtpLimitUnknownName", "smtp limit max-conn 5\n", "smtpd.conf:1:12: invalid session limit \"max-conn\": expected \"max-rcpt\" or \"max-mails\""},
     {"SmtpLimitWithoutNumber", "smtp limit max-mails\n", "smtpd.conf:1:21: expected a number after \"max-mails\""},

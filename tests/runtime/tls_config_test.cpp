@@ -38,7 +38,7 @@ class TlsConfig : public ::testing::Test {
         return tls ? Failure{} : tls.error();
     }
     [[nodiscard]] ServerTlsConfig with(std::string const& cert, std::string const& key) const {
-        return ServerTlsConfig{{{"mail", cert, key}}, std::nullopt, false};
+        return ServerTlsConfig{{{"mail", cert, key}}, std::nullopt, false, std::nullopt};
     }
 };
 
@@ -155,7 +155,8 @@ TEST_F(TlsConfig, SelectMatchesSubjectAltNamesThenTheCommonName) {
                                            {"legacy", cn_only.cert_file, cn_only.key_file},
                                            {"both", san_and_cn.cert_file, san_and_cn.key_file}},
                                           std::nullopt,
-                                          false});
+                                          false,
+                                          std::nullopt});
     ASSERT_TRUE(tls.has_value()) << tls.error().message;
     ServerTls const& t = *tls.value();
     EXPECT_EQ(t.select("mail.example.org"), 0u);

@@ -134,7 +134,8 @@ class TlsHandshake : public ::testing::Test {
         return ServerTlsConfig{{{"mail", mail_.cert_file, mail_.key_file},
                                 {"wild", wildcard_.cert_file, wildcard_.key_file}},
                                std::nullopt,
-                               false};
+                               false,
+                               std::nullopt};
     }
 };
 
