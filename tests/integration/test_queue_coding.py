@@ -153,7 +153,7 @@ def start_with_stdin(smtpd, data):
 
 class KeyFromStdin(CodingTestCase):
     def test_the_key_read_from_stdin_encrypts_and_decrypts(self):
-        smtpd = self.server("queue encryption -\n")
+        smtpd = self.server("queue encryption \"-\"\n")
         start_with_stdin(smtpd, (KEY + "\n").encode())
         self.send(smtpd)
         _, data = self.held_file(smtpd)
