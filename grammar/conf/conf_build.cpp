@@ -186,59 +186,6 @@ void ConfigBuilder::operator()(rules::TableStmt const& s) {
     config_.tables.push_back(std::move(table));
 }
 
-void ConfigBuilder::operator()(rules::MatchStmt const& s) {
-    // parse.y: without "from", "from local"; without "for", "for local".
-    Match match{MatchFrom{MatchFrom::Kind::Local},
-                MatchFor{MatchFor::Kind::Local, {}, {}},
-                {},
-                where(*first_)};
-    bool ok = true;
-    bool seen_from = false;
-    bool seen_for = false;
-    for (auto const& option : s.options) {
-        bool const is_from = option.keyword.text == "from";
-        bool& seen = is_from ? seen_from : seen_for;
-        if (seen) {
-            error(option.keyword, "\"" + option.keyword.text +
-                                      "\" already specified for this "
-                                      "match rule");
-            ok = false;
-            continue;
-        }
-        seen = true;
-        std::string const& kind = option.dest.kind.text;
-        if (is_from) {
-            match.from.kind = kind == "any" ? MatchFrom::Kind::Any : MatchFrom::Kind::Local;
-        } else if (kind != "domain") {
-            match.for_.kind = kind == "any" ? MatchFor::Kind::Any : MatchFor::Kind::Local;
-        } else if (option.dest.domain) {
-            auto const& spec = *option.dest.domain;
-            match.for_.kind = MatchFor::Kind::Domain;
-            if (spec.is_table) {
-                // parse.y: a domain table is a list (T_DYNAMIC|T_LIST), not a mapping.
-                ok = table_usable(spec.value, false, "domain") && ok;
-                match.for_.domain_table = spec.value.text;
-            } else if (spec.value.text.empty()) {
-                error(spec.value, "empty domain");
-                ok = false;
-            } else {
-                match.for_.domain = spec.value.text;
-            }
-        }
-    }
-    auto const action = std::find_if(config_.actions.begin(), config_.actions.end(),
-                                     [&](Action const& a) { return a.name == s.action.text; });
-    if (action == config_.actions.end()) {
-        error(s.action, "undefined action " + quote_for_message(s.action.text) +
-                            " (an action must be declared before the match rules that use it)");
-        ok = false;
-    }
-    match.action = s.action.text;
-    if (ok) {
-        config_.matches.push_back(std::move(match));
-    }
-}
-
 // smtp limit: parse.y's opt_limit_smtp names max-rcpt and max-mails; each may be repeated, the
 // last one wins.
 void ConfigBuilder::smtp_limits(std::vector<rules::LimitPair> const& limits) {

@@ -19,6 +19,8 @@ namespace smtpd::conf {
 
 namespace {
 
+constexpr std::size_t kTagSize = 33; // OpenSMTPD's SMTPD_TAG_SIZE (32 + 1)
+
 /// A `listen on` word written as an IP address (only digits and dots, or a colon in it) that is
 /// not one: neither an interface nor a host name can look so (RFC 1123 §2.1: a host name is
 /// never of the dotted-decimal form), and OpenSMTPD refuses it ("invalid virtual ip").
@@ -153,7 +155,8 @@ bool ConfigBuilder::listen_option(Listen& listen, rules::ListenOption const& opt
     }
     seen.push_back(&option);
     if (option.arg &&
-        (keyword == "port" || keyword == "pki" || keyword == "ca" || keyword == "hostname")) {
+        (keyword == "port" || keyword == "pki" || keyword == "ca" || keyword == "hostname" ||
+         keyword == "tag")) {
         return listen_value(listen, keyword, *option.arg);
     }
     if (keyword == "tls") {
@@ -173,7 +176,7 @@ bool ConfigBuilder::listen_option(Listen& listen, rules::ListenOption const& opt
     return true;
 }
 
-// The options with a value: port, pki, ca, hostname.
+// The options with a value: port, pki, ca, hostname, tag.
 bool ConfigBuilder::listen_value(Listen& listen, std::string const& keyword, Token const& value) {
     if (keyword == "pki") {
         return listen_pki(listen, value);
@@ -192,6 +195,13 @@ bool ConfigBuilder::listen_value(Listen& listen, std::string const& keyword, Tok
                              " (a ca must be declared before the listeners that use it)");
             return false;
         }
+    } else if (keyword == "tag") {
+        // parse.y: a tag is shorter than SMTPD_TAG_SIZE (at most 32 characters).
+        if (value.text.size() >= kTagSize) {
+            error(value, "tag name too long");
+            return false;
+        }
+        listen.tag = value.text;
     } else if (value.text.empty()) { // hostname
         error(value, "empty host name");
         return false;
