@@ -64,6 +64,7 @@ listener_context(conf::Config const& config, std::uint32_t index, ServerContext&
     auto ctx = std::make_shared<ListenerContext>(
         ListenerContext{server, index, session_params(listen, server.session_params), nullptr,
                         listen.hostname.value_or(server.hostname)});
+    ctx->tag = listen.tag.value_or("");
     if (listen.tls != conf::Listen::TlsMode::None) {
         auto tls = tls::ServerTls::create(tls::server_tls_config(config, listen));
         if (!tls.has_value()) {

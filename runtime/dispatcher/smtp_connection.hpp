@@ -35,6 +35,7 @@ struct ListenerContext {
     sm::SessionParams params;
     std::shared_ptr<tls::ServerTls> tls;  ///< null without tls / smtps
     std::string hostname;                 ///< the greeting's name
+    std::string tag{};                    ///< `listen ... tag NAME`, for `match tag`
     std::chrono::seconds tls_timeout{60}; ///< for a TLS handshake
 };
 
