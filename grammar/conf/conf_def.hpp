@@ -359,8 +359,7 @@ x3::rule<class delay_list_class, std::vector<Token>> const delay_list = "a durat
 x3::rule<class bounce_class, BounceStmt> const bounce = "a bounce directive";
 x3::rule<class from_kind_class, Token> const from_kind =
     R"("any", "local", "socket", "auth", "rdns", "src" or "mail-from")";
-x3::rule<class for_kind_class, Token> const for_kind =
-    R"("any", "local", "domain" or "rcpt-to")";
+x3::rule<class for_kind_class, Token> const for_kind = R"("any", "local", "domain" or "rcpt-to")";
 x3::rule<class match_tables_class, OptionArg> const match_tables =
     "a value or a table reference \"<name>\"";
 x3::rule<class match_criterion_class, MatchCriterion> const match_criterion = "a match option";
@@ -455,8 +454,8 @@ auto const bounce_def = kw("bounce") > kwt("warn-interval") > delay_list > eol;
 // match_option: negation (FROM|FOR) <kind> [REGEX] [tables] | negation (AUTH|HELO|MAIL_FROM|
 // RCPT_TO|TAG) [REGEX] [tables] | negation TLS. Which kinds take (or need) a table, and each
 // criterion at most once, is checked in conf_match.cpp.
-auto const from_kind_def = kwt("any", "local", "socket") | kwt("auth", "rdns", "src") |
-                           kwt("mail-from");
+auto const from_kind_def =
+    kwt("any", "local", "socket") | kwt("auth", "rdns", "src") | kwt("mail-from");
 auto const for_kind_def = kwt("any", "local", "domain") | kwt("rcpt-to");
 auto const match_tables_def = table_arg | value_arg;
 auto const match_criterion_def =
@@ -500,8 +499,8 @@ BOOST_SPIRIT_DEFINE(varset, listen_option, listen, pki_param, pki_params, pki, c
                     keyval_next, keyval_list, string_list, tableval_list, close_brace, table_body,
                     table, tableref, action_method, table_arg, value_arg, user_arg, duration_arg,
                     value_or_table, no_verify, backup_mx, mx_name, action_option, action, queue,
-                    delay_list, bounce, from_kind, for_kind, match_tables,
-                    match_criterion, match_option, match_end, match, limit_pair, limit_list, smtp_option, smtp, mta_limit_item,
-                    mta_option, mta, srs_option, srs, statement)
+                    delay_list, bounce, from_kind, for_kind, match_tables, match_criterion,
+                    match_option, match_end, match, limit_pair, limit_list, smtp_option, smtp,
+                    mta_limit_item, mta_option, mta, srs_option, srs, statement)
 
 } // namespace smtpd::conf::rules

@@ -154,9 +154,8 @@ bool ConfigBuilder::listen_option(Listen& listen, rules::ListenOption const& opt
         }
     }
     seen.push_back(&option);
-    if (option.arg &&
-        (keyword == "port" || keyword == "pki" || keyword == "ca" || keyword == "hostname" ||
-         keyword == "tag")) {
+    if (option.arg && (keyword == "port" || keyword == "pki" || keyword == "ca" ||
+                       keyword == "hostname" || keyword == "tag")) {
         return listen_value(listen, keyword, *option.arg);
     }
     if (keyword == "tls") {

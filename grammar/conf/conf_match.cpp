@@ -27,8 +27,9 @@ std::optional<MatchTable> ConfigBuilder::match_table(rules::MatchCriterion const
     Token const& at = c.kind ? *c.kind : c.keyword;
     if (!c.arg) {
         if (required || c.regex) {
-            error(c.regex ? *c.regex : at, "expected a value or a table reference \"<name>\" after " +
-                                               quoted(c.regex ? *c.regex : at));
+            error(c.regex ? *c.regex : at,
+                  "expected a value or a table reference \"<name>\" after " +
+                      quoted(c.regex ? *c.regex : at));
             ok = false;
         }
         return std::nullopt;
@@ -56,7 +57,7 @@ void ConfigBuilder::match_from(Match& match, rules::MatchCriterion const& c, boo
             error(*c.kind, "\"from socket\" is not implemented yet");
             ok = false;
         }
-        match.from.kind = kind == "any"      ? MatchFrom::Kind::Any
+        match.from.kind = kind == "any"     ? MatchFrom::Kind::Any
                           : kind == "local" ? MatchFrom::Kind::Local
                                             : MatchFrom::Kind::Socket;
         match.from.negated = negated;

@@ -138,8 +138,8 @@ struct RcptSession {
     std::string tag;       ///< the listener's tag; "" when none
     bool tls{};
     static auto fields(auto& m) {
-        return std::tie(m.client_address, m.rdns, m.authenticated, m.auth_user, m.helo,
-                        m.mail_from, m.tag, m.tls);
+        return std::tie(m.client_address, m.rdns, m.authenticated, m.auth_user, m.helo, m.mail_from,
+                        m.tag, m.tls);
     }
     friend bool operator==(RcptSession const&, RcptSession const&) = default;
 };

@@ -1,7 +1,7 @@
 // Recipient resolution: the match rules (rules.hpp, first match wins), Postmaster whatever they
-// say (RFC 5321 §4.5.1), and the loading of the tables; what a recipient expands to is expansion.cpp's work, what an SRS
-// recipient stands for srs_reverse.cpp's. Depends on: recipients.hpp, expansion.hpp,
-// srs_reverse.hpp, rules.hpp, common/fs.hpp.
+// say (RFC 5321 §4.5.1), and the loading of the tables; what a recipient expands to is
+// expansion.cpp's work, what an SRS recipient stands for srs_reverse.cpp's. Depends on:
+// recipients.hpp, expansion.hpp, srs_reverse.hpp, rules.hpp, common/fs.hpp.
 #include "lookup/recipients.hpp"
 
 #include "common/fs.hpp"
@@ -101,9 +101,8 @@ conf::Match const* Recipients::find_match(std::string_view local, std::string_vi
 }
 
 conf::Action const* Recipients::action_named(std::string const& name) const {
-    auto const action =
-        std::find_if(config_.actions.begin(), config_.actions.end(),
-                     [&](conf::Action const& a) { return a.name == name; });
+    auto const action = std::find_if(config_.actions.begin(), config_.actions.end(),
+                                     [&](conf::Action const& a) { return a.name == name; });
     return action == config_.actions.end() ? nullptr : &*action;
 }
 

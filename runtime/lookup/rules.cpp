@@ -26,8 +26,8 @@ bool arg_matches(conf::MatchTable const& t, Service service, std::string_view ke
     return data != nullptr && table_matches(*data, s, key, ctx.subaddress_delim);
 }
 
-bool criterion(std::optional<conf::MatchCriterion> const& c, Service service,
-               std::string_view key, RuleContext const& ctx) {
+bool criterion(std::optional<conf::MatchCriterion> const& c, Service service, std::string_view key,
+               RuleContext const& ctx) {
     if (!c) {
         return true;
     }
@@ -95,8 +95,8 @@ bool auth_holds(std::optional<conf::MatchCriterion> const& c, SessionFacts const
     }
     bool hit = s.auth_user.has_value();
     if (hit && c->table) {
-        Service const service = s.auth_user->find('@') != std::string::npos ? Service::Mailaddr
-                                                                            : Service::String;
+        Service const service =
+            s.auth_user->find('@') != std::string::npos ? Service::Mailaddr : Service::String;
         hit = arg_matches(*c->table, service, *s.auth_user, ctx);
     }
     return hit != c->negated;

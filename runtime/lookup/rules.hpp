@@ -39,8 +39,7 @@ struct RuleContext {
 /// True when one of the list (or mapping keys) of a table matches `key` for the service, the
 /// way OpenSMTPD's static table compares (table/service.hpp).
 [[nodiscard]] bool table_matches(conf::TableData const& table, table::Service service,
-                                 std::string_view key,
-                                 char subaddress_delim = '+');
+                                 std::string_view key, char subaddress_delim = '+');
 
 /// True when the rule's `for` criterion holds for `domain`.
 [[nodiscard]] bool for_matches(conf::MatchFor const& f, std::string_view domain,

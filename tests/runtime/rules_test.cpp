@@ -106,7 +106,7 @@ TEST(MatchRules, TagOfTheListener) {
     SessionFacts dkim = remote();
     dkim.tag = "DKIM";
     EXPECT_EQ(r.line("x@y", mx), 2u);
-    EXPECT_EQ(r.line("x@y", dkim), 0u); // the key is lowercased: (?i) makes ^DK match
+    EXPECT_EQ(r.line("x@y", dkim), 0u);     // the key is lowercased: (?i) makes ^DK match
     EXPECT_EQ(r.line("x@y", remote()), 3u); // no tag: "! tag" holds
 }
 
