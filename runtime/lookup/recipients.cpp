@@ -88,15 +88,14 @@ conf::Match const* Recipients::find_match(std::string_view local, std::string_vi
                                           SessionFacts const& session) const {
     conf::Match const* m = first_match(config_.matches, local, domain, session, rule_context());
     if (m != nullptr) {
-        log_trace(Trace::Rules, "rules: <{}@{}> (client {}) matched {}:{} {}", local, domain,
-                  session.client_address.empty() ? (session.client_local ? "local" : "remote")
-                                                 : session.client_address,
-                  m->where.file, m->where.line,
-                  m->reject ? std::string("reject") : "action \"" + m->action + "\"");
+        log_trace(Trace::Rules, "rules: domain {} (client {}) matched {}:{} {} for <{}@{}>", domain,
+                  session.client_local ? "local" : "remote", m->where.file, m->where.line,
+                  m->reject ? std::string("reject") : "action \"" + m->action + "\"", local,
+                  domain);
         return m;
     }
-    log_trace(Trace::Rules, "rules: <{}@{}> (client {}) matched no rule", local, domain,
-              session.client_local ? "local" : "remote");
+    log_trace(Trace::Rules, "rules: domain {} (client {}) matched no rule for <{}@{}>", domain,
+              session.client_local ? "local" : "remote", local, domain);
     return nullptr;
 }
 
