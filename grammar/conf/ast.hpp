@@ -96,6 +96,7 @@ struct Listen {
     bool masquerade = false;                    ///< senders ... masquerade
     std::optional<std::string> tls_protocols;   ///< libtls protocol string ("tlsv1.2,tlsv1.3")
     std::optional<std::string> tls_ciphers;     ///< OpenSSL cipher list
+    std::optional<std::string> tag;        ///< tag NAME: matched by `match tag`
     Location where;
 
     /// The port to bind: as written, else 465 for smtps and 25 otherwise (as in OpenSMTPD).
@@ -163,25 +164,57 @@ struct Action {
     Location where;
 };
 
-/// The `from` criterion of a match rule.
-struct MatchFrom {
-    enum class Kind : unsigned char { Local, Any };
-    Kind kind = Kind::Local;
+/// The table argument of a match criterion (parse.y's `tables`): a table declared earlier
+/// (`<name>`) or one literal value; with `regex`, its entries are extended regexes.
+struct MatchTable {
+    std::string value;     ///< the table's name (without brackets) or the literal
+    bool is_table = false; ///< written as <name>
+    bool regex = false;    ///< written `... regex <t>`
+    friend bool operator==(MatchTable const&, MatchTable const&) = default;
 };
 
-/// The `for` criterion of a match rule: `for local`, `for any`, `for domain <d>|<table>`.
+/// The `from` criterion of a match rule: `from local|any|socket`, `from src <t>` (the client's
+/// address, netaddr), `from rdns [<t>]` (its reverse DNS name: any, or one of the table's).
+/// `from auth` and `from mail-from` are `from any` plus the `auth` or `mail-from` criterion, as in
+/// parse.y.
+struct MatchFrom {
+    enum class Kind : unsigned char { Local, Any, Socket, Src, Rdns };
+    Kind kind = Kind::Local;
+    bool negated = false;
+    std::optional<MatchTable> table; ///< Src (always), Rdns (when given)
+};
+
+/// The `for` criterion of a match rule: `for local`, `for any`, `for domain <d>|<table>` (with
+/// `regex`, the table's entries are regexes). `for rcpt-to <t>` is `for any` plus `rcpt-to`.
 struct MatchFor {
     enum class Kind : unsigned char { Local, Any, Domain };
     Kind kind = Kind::Local;
     std::string domain;                      ///< Kind::Domain with a literal domain
     std::optional<std::string> domain_table; ///< Kind::Domain with <table>
+    bool regex = false;                      ///< Kind::Domain: `for domain regex ...`
+    bool negated = false;
 };
 
-/// match from ... for ... action "<name>"
+/// One session criterion of a match rule (`auth [<t>]`, `helo <t>`, `mail-from <t>`,
+/// `rcpt-to <t>`, `tag <t>`, `tls`): present when written, negated with `!`.
+struct MatchCriterion {
+    bool negated = false;
+    std::optional<MatchTable> table; ///< none for `tls` and a bare `auth`
+};
+
+/// match <criteria> action "<name>" | match <criteria> reject: every criterion written must hold
+/// (each at most once); without `from`, `from local`; without `for`, `for local`.
 struct Match {
     MatchFrom from;
     MatchFor for_;
-    std::string action;
+    std::optional<MatchCriterion> auth;      ///< the session authenticated (as one of <t>)
+    std::optional<MatchCriterion> helo;      ///< HELO/EHLO name, domain (or regex) table
+    std::optional<MatchCriterion> mail_from; ///< MAIL FROM, mailaddr (or regex) table
+    std::optional<MatchCriterion> rcpt_to;   ///< RCPT TO, mailaddr (or regex) table
+    std::optional<MatchCriterion> tag;       ///< the listener's tag, string (or regex) table
+    std::optional<MatchCriterion> tls;       ///< the session is under TLS
+    bool reject = false;                     ///< `reject`: the recipient is refused
+    std::string action;                      ///< empty when reject
     Location where;
 };
 

@@ -94,6 +94,10 @@ class ConfigBuilder {
     bool listen_consistent(Listen const& listen,
                            std::vector<rules::ListenOption const*> const& seen);
     [[nodiscard]] std::optional<std::string> tls_name(Token const& name, char const* what);
+    std::optional<MatchTable> match_table(rules::MatchCriterion const& c, bool required,
+                                          bool mapping_ok, std::string_view use, bool& ok);
+    void match_from(Match& match, rules::MatchCriterion const& c, bool negated, bool& ok);
+    void match_for(Match& match, rules::MatchCriterion const& c, bool negated, bool& ok);
     void check_pkis_complete();
 
     std::string file_;

@@ -129,22 +129,29 @@ struct BounceStmt {
     Token option;
     std::vector<Token> delays;
 };
-/// domain <d> or domain <table>
-using DomainSpec = OptionArg;
-/// local | any | domain <spec>
-struct MatchDest {
-    Token kind;
-    boost::optional<DomainSpec> domain;
-};
-/// from <dest> | for <dest>
-struct MatchOption {
+/// One match criterion after its optional '!': the keyword (from, for, auth, helo, mail-from,
+/// rcpt-to, tag, tls), the kind after from/for (any, local, socket, auth, rdns, src, mail-from,
+/// domain, rcpt-to), the regex flag and the table argument, as written.
+struct MatchCriterion {
     Token keyword;
-    MatchDest dest;
+    boost::optional<Token> kind;
+    boost::optional<Token> regex;
+    boost::optional<OptionArg> arg;
 };
-/// match <options> action <name>
+/// [!] <criterion>
+struct MatchOption {
+    bool negated = false;
+    MatchCriterion criterion;
+};
+/// action <name> | reject
+struct MatchEnd {
+    Token keyword;
+    boost::optional<Token> action;
+};
+/// match <options> (action <name> | reject)
 struct MatchStmt {
     std::vector<MatchOption> options;
-    Token action;
+    MatchEnd end;
 };
 /// inet4 | inet6 | <key> <number>, after "mta limit"
 struct MtaLimitItem {
@@ -308,9 +315,10 @@ BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ActionOption, keyword, arg)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::ActionStmt, name, method, options)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::QueueStmt, option, value)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::BounceStmt, option, delays)
-BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MatchDest, kind, domain)
-BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MatchOption, keyword, dest)
-BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MatchStmt, options, action)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MatchCriterion, keyword, kind, regex, arg)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MatchOption, negated, criterion)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MatchEnd, keyword, action)
+BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MatchStmt, options, end)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MtaLimitItem, name, number)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::MtaStmt, option, number, domain, limits)
 BOOST_FUSION_ADAPT_STRUCT(smtpd::conf::rules::SrsStmt, option, backup, value)
@@ -389,11 +397,15 @@ x3::rule<class queue_option_class, QueueStmt> const queue_option =
 x3::rule<class queue_class, QueueStmt> const queue = "a queue directive";
 x3::rule<class delay_list_class, std::vector<Token>> const delay_list = "a duration";
 x3::rule<class bounce_class, BounceStmt> const bounce = "a bounce directive";
-x3::rule<class domain_spec_class, DomainSpec> const domain_spec = "a domain or \"<table>\"";
-x3::rule<class from_dest_class, MatchDest> const from_dest = "\"local\" or \"any\"";
-x3::rule<class for_dest_class, MatchDest> const for_dest = "\"local\", \"any\" or \"domain\"";
+x3::rule<class from_kind_class, Token> const from_kind =
+    R"("any", "local", "socket", "auth", "rdns", "src" or "mail-from")";
+x3::rule<class for_kind_class, Token> const for_kind = R"("any", "local", "domain" or "rcpt-to")";
+x3::rule<class match_tables_class, OptionArg> const match_tables =
+    "a value or a table reference \"<name>\"";
+x3::rule<class match_criterion_class, MatchCriterion> const match_criterion = "a match option";
 x3::rule<class match_option_class, MatchOption> const match_option = "a match option";
-x3::rule<class match_action_class> const match_action = "\"from\", \"for\" or \"action\"";
+x3::rule<class match_end_class, MatchEnd> const match_end =
+    "a match option, \"action\" or \"reject\"";
 x3::rule<class close_brace_class> const close_brace = "\",\" or \"}\"";
 x3::rule<class match_class, MatchStmt> const match = "a match directive";
 x3::rule<class limit_pair_class, LimitPair> const limit_pair = "a session limit";
@@ -419,7 +431,7 @@ auto const comma = (punct(',') >> optnl) | +nl;
 
 // varset: STRING '=' STRING
 auto const varset_def = (value("a macro name") >> punct('=')) > value("a macro value") > eol;
-// opt_if_listen: PORT STRING | PKI STRING | CA STRING | HOSTNAME STRING | TLS | NO_DSN
+// opt_if_listen: PORT STRING | PKI STRING | CA STRING | HOSTNAME STRING | TAG STRING | TLS | NO_DSN
 //   | TLS_REQUIRE [VERIFY] | SMTPS [VERIFY] | AUTH [tableref] | AUTH_OPTIONAL [tableref]
 //   | INET4 | INET6 | MASK_SRC | RECEIVEDAUTH | PROXY_V2 | HOSTNAMES tableref
 //   | SENDERS tableref [MASQUERADE] | PROTOCOLS STRING | CIPHERS STRING | FILTER STRING
@@ -429,6 +441,7 @@ auto const listen_option_def =
     (kwt("ca") > value("a ca name")) | (kwt("hostname") > value("a host name")) |
     (kwt("protocols") > value("a protocol list")) | (kwt("ciphers") > value("a cipher list")) |
     (kwt("filter") > value("a filter name")) | (kwt("hostnames", "senders") > tableref) |
+    (kwt("tag") > value("a tag name")) |
     (kwt("tls", "no-dsn") >> x3::attr(boost::optional<Token>())) |
     (kwt("inet4", "inet6") >> x3::attr(boost::optional<Token>())) |
     (kwt("mask-src", "received-auth", "proxy-v2") >> x3::attr(boost::optional<Token>())) |
@@ -498,13 +511,25 @@ auto const queue_def = kw("queue") > queue_option > eol;
 // bounce: BOUNCE WARN_INTERVAL bouncedelays; bouncedelays: bouncedelay (',' bouncedelay)*
 auto const delay_list_def = value("a duration") >> *(punct(',') > value("a duration"));
 auto const bounce_def = kw("bounce") > kwt("warn-interval") > delay_list > eol;
-auto const domain_spec_def = table_arg | (value("a domain") >> x3::attr(false));
-auto const from_dest_def = kwt("local", "any") >> x3::attr(boost::optional<DomainSpec>());
-auto const for_dest_def = from_dest | (kwt("domain") > domain_spec);
-auto const match_option_def = (kwt("from") > from_dest) | (kwt("for") > for_dest);
-auto const match_action_def = kw("action");
-// match: MATCH match_options ACTION STRING
-auto const match_def = kw("match") > *match_option > match_action > value("an action name") > eol;
+// match_option: negation (FROM|FOR) <kind> [REGEX] [tables] | negation (AUTH|HELO|MAIL_FROM|
+// RCPT_TO|TAG) [REGEX] [tables] | negation TLS. Which kinds take (or need) a table, and each
+// criterion at most once, is checked in conf_match.cpp.
+auto const from_kind_def =
+    kwt("any", "local", "socket") | kwt("auth", "rdns", "src") | kwt("mail-from");
+auto const for_kind_def = kwt("any", "local", "domain") | kwt("rcpt-to");
+auto const match_tables_def = table_arg | value_arg;
+auto const match_criterion_def =
+    ((kwt("from") > from_kind) >> -kwt("regex") >> -match_tables) |
+    ((kwt("for") > for_kind) >> -kwt("regex") >> -match_tables) |
+    (kwt("auth", "helo", "mail-from") >> no_token >> -kwt("regex") >> -match_tables) |
+    (kwt("rcpt-to", "tag") >> no_token >> -kwt("regex") >> -match_tables) |
+    (kwt("tls") >> no_token >> no_token >> x3::attr(boost::optional<OptionArg>()));
+auto const negation = (punct('!') >> x3::attr(true)) | x3::attr(false);
+auto const match_option_def = negation >> match_criterion;
+// action: REJECT | ACTION match_dispatcher
+auto const match_end_def = (kwt("reject") >> no_token) | (kwt("action") > value("an action name"));
+// match: MATCH match_options action
+auto const match_def = kw("match") > *match_option > match_end > eol;
 // limits_smtp: (STRING NUMBER)+
 auto const limit_pair_def = value("\"max-rcpt\" or \"max-mails\"") > number("a number");
 auto const limit_list_def = +limit_pair;
@@ -547,9 +572,10 @@ BOOST_SPIRIT_DEFINE(varset, listen_option, listen_target, listen, pki_param, pki
                     keyval, keyval_next, keyval_list, string_list, tableval_list, close_brace,
                     table_body, table, tableref, action_method, table_arg, value_arg, user_arg,
                     duration_arg, value_or_table, no_verify, backup_mx, mx_name, action_option,
-                    action, queue_option, queue, delay_list, bounce, domain_spec, from_dest,
-                    for_dest, match_option, match_action, match, limit_pair, limit_list,
-                    smtp_option, smtp, named_limit, named_limits, mda_option, mda, scheduler,
+                    action, queue_option, queue, delay_list, bounce, from_kind, for_kind,
+                    match_tables, match_criterion, match_option, match_end, match, limit_pair,
+                    limit_list, smtp_option, smtp, named_limit, named_limits, mda_option, mda,
+                    scheduler,
                     mta_limit_item, mta_option, mta, srs_option, srs, statement)
 
 } // namespace smtpd::conf::rules

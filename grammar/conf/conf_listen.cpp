@@ -22,6 +22,8 @@ namespace smtpd::conf {
 
 namespace {
 
+constexpr std::size_t kTagSize = 33; // OpenSMTPD's SMTPD_TAG_SIZE (32 + 1)
+
 /// A `listen on` word written as an IP address (only digits and dots, or a colon in it) that is
 /// not one: neither an interface nor a host name can look so (RFC 1123 §2.1: a host name is
 /// never of the dotted-decimal form), and OpenSMTPD refuses it ("invalid virtual ip").
@@ -258,6 +260,13 @@ bool ConfigBuilder::listen_value(Listen& listen, Token const& option, Token cons
                              " (a ca must be declared before the listeners that use it)");
             return false;
         }
+    } else if (keyword == "tag") {
+        // parse.y: a tag is shorter than SMTPD_TAG_SIZE (at most 32 characters).
+        if (value.text.size() >= kTagSize) {
+            error(value, "tag name too long");
+            return false;
+        }
+        listen.tag = value.text;
     } else if (keyword == "hostname") {
         if (value.text.empty()) {
             error(value, "empty host name");

@@ -105,6 +105,7 @@ listener_context(conf::Config const& config, std::uint32_t index, ServerContext&
         }
         ctx->hostnames = std::move(names).value();
     }
+    ctx->tag = listen.tag.value_or("");
     if (listen.tls != conf::Listen::TlsMode::None) {
         auto tls = tls::ServerTls::create(tls::server_tls_config(config, listen));
         if (!tls.has_value()) {

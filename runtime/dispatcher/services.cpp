@@ -15,8 +15,10 @@ DispatcherServices::DispatcherServices(Peers& peers, asio::any_io_executor const
       committed_(executor), relay_sockets_(executor) {}
 
 asio::awaitable<Result<ipc::RecipientResolved>>
-DispatcherServices::resolve(std::string local, std::string domain, bool client_local) {
-    ipc::LookupRecipient request{0, std::move(local), std::move(domain), client_local};
+DispatcherServices::resolve(std::string local, std::string domain, bool client_local,
+                            ipc::RcptSession session) {
+    ipc::LookupRecipient request{0, std::move(local), std::move(domain), client_local,
+                                 std::move(session)};
     auto asking = ipc::ask(peers_.to(Role::Lookup), resolved_, std::move(request));
     co_return co_await std::move(asking);
 }

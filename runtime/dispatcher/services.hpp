@@ -48,7 +48,7 @@ class DispatcherServices {
     DispatcherServices(Peers& peers, boost::asio::any_io_executor const& executor);
 
     [[nodiscard]] boost::asio::awaitable<Result<ipc::RecipientResolved>>
-    resolve(std::string local, std::string domain, bool client_local);
+    resolve(std::string local, std::string domain, bool client_local, ipc::RcptSession session);
     [[nodiscard]] boost::asio::awaitable<Result<ipc::CredentialsChecked>>
     check_credentials(std::uint32_t listen_index, std::string user, std::string password);
     /// Where mail for `domain` goes (RFC 5321 §5.1): the addresses to try in order, or why

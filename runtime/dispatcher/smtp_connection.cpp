@@ -249,6 +249,21 @@ class Connection {
         co_return sm::AuthVerdict{kind};
     }
 
+    /// What the match rules read of this session. The client's reverse name is not looked up
+    /// (yet): `from rdns` does not match.
+    [[nodiscard]] ipc::RcptSession rcpt_session() const {
+        sm::Session const& s = conn_.session();
+        ipc::RcptSession out;
+        out.client_address = client_ip_;
+        out.authenticated = s.auth_user.has_value();
+        out.auth_user = s.auth_user.value_or("");
+        out.helo = s.helo;
+        out.mail_from = s.sender ? path_address(*s.sender) : std::string();
+        out.tag = listener_->tag;
+        out.tls = s.tls;
+        return out;
+    }
+
     /// Asks the lookup role whether a recipient is ours, and records where its mail goes.
     asio::awaitable<sm::RcptVerdict> check_recipient(grammar::Path const& path) {
         using Kind = sm::RcptVerdict::Kind;
@@ -256,7 +271,7 @@ class Connection {
             tx_.destinations.clear(); // the transaction's first recipient
         }
         auto const [local, domain] = split_recipient(path, ctx_.hostname);
-        auto resolving = ctx_.services.resolve(local, domain, client_local_);
+        auto resolving = ctx_.services.resolve(local, domain, client_local_, rcpt_session());
         auto resolved = co_await std::move(resolving);
         if (!resolved) {
             log_warn("{} lookup: <{}@{}> failed: {}", id_, local, domain, resolved.error().what());

@@ -37,6 +37,7 @@ struct ListenerContext {
     sm::SessionParams params;
     std::shared_ptr<tls::ServerTls> tls;  ///< null without tls / smtps
     std::string hostname;                 ///< the greeting's name
+    std::string tag{};                    ///< `listen ... tag NAME`, for `match tag`
     std::chrono::seconds tls_timeout{60}; ///< for a TLS handshake
     /// listen ... hostnames <t>: local address -> the greeting's name on that address
     std::vector<std::pair<std::string, std::string>> hostnames{};

@@ -21,7 +21,7 @@
 namespace smtpd::ipc {
 
 /// Bump on every change to a message, an enum or the frame format (docs/arch/ipc.md).
-inline constexpr std::uint16_t kIpcVersion = 11;
+inline constexpr std::uint16_t kIpcVersion = 12;
 
 using RequestId = std::uint64_t;
 
@@ -127,6 +127,23 @@ struct Shutdown {
     friend bool operator==(Shutdown const&, Shutdown const&) = default;
 };
 
+/// What the match rules read of the session (runtime/lookup/rules.hpp), in LookupRecipient.
+struct RcptSession {
+    std::string client_address; ///< the client's IP address, as text
+    std::string rdns;           ///< its reverse DNS name; "" when unknown
+    bool authenticated{};
+    std::string auth_user; ///< when authenticated
+    std::string helo;
+    std::string mail_from; ///< user@domain; "" for the null reverse-path
+    std::string tag;       ///< the listener's tag; "" when none
+    bool tls{};
+    static auto fields(auto& m) {
+        return std::tie(m.client_address, m.rdns, m.authenticated, m.auth_user, m.helo, m.mail_from,
+                        m.tag, m.tls);
+    }
+    friend bool operator==(RcptSession const&, RcptSession const&) = default;
+};
+
 /// Dispatcher -> lookup: is local@domain ours, and where does it go?
 struct LookupRecipient {
     static constexpr MsgType kType = MsgType::LookupRecipient;
@@ -134,7 +151,10 @@ struct LookupRecipient {
     std::string local;
     std::string domain;
     bool client_local{}; ///< the session came from a local address (`match from local`)
-    static auto fields(auto& m) { return std::tie(m.id, m.local, m.domain, m.client_local); }
+    RcptSession session{};
+    static auto fields(auto& m) {
+        return std::tie(m.id, m.local, m.domain, m.client_local, m.session);
+    }
     friend bool operator==(LookupRecipient const&, LookupRecipient const&) = default;
 };
 

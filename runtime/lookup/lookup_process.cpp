@@ -35,6 +35,24 @@ namespace asio = boost::asio;
 
 namespace {
 
+/// The session facts of a recipient query, for the match rules.
+SessionFacts session_facts(ipc::LookupRecipient const& m) {
+    SessionFacts f;
+    f.client_address = m.session.client_address;
+    f.client_local = m.client_local;
+    if (!m.session.rdns.empty()) {
+        f.rdns = m.session.rdns;
+    }
+    if (m.session.authenticated) {
+        f.auth_user = m.session.auth_user;
+    }
+    f.helo = m.session.helo;
+    f.mail_from = m.session.mail_from;
+    f.tag = m.session.tag;
+    f.tls = m.session.tls;
+    return f;
+}
+
 // Password hashes cost milliseconds each; a few threads keep lookups flowing meanwhile.
 constexpr std::size_t kHashThreads = 2;
 
@@ -121,7 +139,7 @@ class Lookup {
                 missing.push_back(user);
                 return std::nullopt;
             };
-            Resolution r = recipients_.resolve(m.local, m.domain, m.client_local, io);
+            Resolution r = recipients_.resolve(m.local, m.domain, session_facts(m), io);
             if (missing.empty()) {
                 co_return r;
             }

@@ -11,6 +11,7 @@
 #include "conf/ast.hpp"
 #include "conf/table_file.hpp"
 #include "lookup/aliases.hpp"
+#include "lookup/rules.hpp"
 #include "smtpd/sm/event.hpp"
 
 #include <functional>
@@ -77,6 +78,10 @@ class Recipients {
     /// The same with other file access for this call (the lookup role's ~/.forward reads).
     [[nodiscard]] Resolution resolve(std::string_view local_part, std::string_view domain,
                                      bool client_local, RecipientsIo const& io) const;
+    /// Resolves local_part@domain for a session with these facts (every match criterion).
+    /// Postmaster (RFC 5321 §4.5.1) at any local domain is accepted whatever the rules say.
+    [[nodiscard]] Resolution resolve(std::string_view local_part, std::string_view domain,
+                                     SessionFacts const& session, RecipientsIo const& io) const;
 
     /// True when `domain` is one of this host's names (`for local` in smtpd.conf).
     [[nodiscard]] bool is_local_domain(std::string_view domain) const;
@@ -93,7 +98,12 @@ class Recipients {
     Recipients(conf::Config config, std::string hostname, RecipientsIo io)
         : config_(std::move(config)), hostname_(std::move(hostname)), io_(std::move(io)) {}
 
-    [[nodiscard]] conf::Match const* find_match(std::string_view domain, bool client_local) const;
+    [[nodiscard]] conf::Match const* find_match(std::string_view local, std::string_view domain,
+                                                SessionFacts const& session) const;
+    [[nodiscard]] conf::Action const* action_named(std::string const& name) const;
+    [[nodiscard]] RuleContext rule_context() const;
+    /// RFC 5321 §4.5.1: the action that takes postmaster@domain when the rules do not.
+    [[nodiscard]] conf::Action const* postmaster_action(std::string_view domain) const;
 
     conf::Config config_;
     std::string hostname_;

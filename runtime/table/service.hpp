@@ -38,10 +38,13 @@ inline constexpr std::array<std::string_view, kServiceCount> kServiceNames{
 }
 [[nodiscard]] std::optional<Service> service_from_name(std::string_view name);
 
-/// True when the table entry `pattern` matches `key` for the service: domains and addresses
-/// without case, `*.example.org` as any subdomain (Domain), CIDR blocks (Netaddr), `user`,
-/// `@domain`, `user@domain`, `user@*.domain` (Mailaddr), an extended regex (Regex); otherwise an
-/// exact comparison without case.
-[[nodiscard]] bool service_match(Service service, std::string_view pattern, std::string_view key);
+/// True when the table entry `pattern` matches `key` for the service, as OpenSMTPD's table.c
+/// does (the key lowercased first): `*` in a domain skips to the next character of the pattern,
+/// so `*.example.org` is one label under example.org (Domain); CIDR blocks and addresses, IPv4
+/// and IPv6 (Netaddr); `user`, `@domain`, `user@domain`, `user@*.domain`, `@` (Mailaddr, the
+/// key's `+tag` ignored unless the entry has one); an extended regex, `(?i)` for no case (Regex);
+/// otherwise an exact comparison without case.
+[[nodiscard]] bool service_match(Service service, std::string_view pattern, std::string_view key,
+                                 char subaddress_delim = '+');
 
 } // namespace smtpd::rt::table

@@ -78,14 +78,22 @@ RC_GTEST_PROP(IpcCodecProps, EveryTruncationIsAnErrorNotACrash, ()) {
 TEST(IpcCodec, FrameBytesAreAsDocumented) {
     LookupRecipient const m{0x0102030405060708, "ab", "c", true};
     auto const expected = bytes({
-        0x1E, 0x00, 0x00, 0x00,                         // length 30 = 10 + 8 + 6 + 5 + 1
-        0x0b, 0x00,                                     // version 11
+        0x38, 0x00, 0x00, 0x00,                         // length 56 = 10 + 8 + 6 + 5 + 1 + 26
+        0x0c, 0x00,                                     // version 12
         0x03, 0x00,                                     // type LookupRecipient
         0x00, 0x00,                                     // flags
         0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, // id
         0x02, 0x00, 0x00, 0x00, 'a',  'b',              // local
         0x01, 0x00, 0x00, 0x00, 'c',                    // domain
         0x01,                                           // client_local
+        0x00, 0x00, 0x00, 0x00,                         // session: client_address ""
+        0x00, 0x00, 0x00, 0x00,                         //   rdns ""
+        0x00,                                           //   authenticated
+        0x00, 0x00, 0x00, 0x00,                         //   auth_user ""
+        0x00, 0x00, 0x00, 0x00,                         //   helo ""
+        0x00, 0x00, 0x00, 0x00,                         //   mail_from ""
+        0x00, 0x00, 0x00, 0x00,                         //   tag ""
+        0x00,                                           //   tls
     });
     EXPECT_EQ(frame_of(m), expected);
     EXPECT_EQ(frame_of(m, true)[8], std::byte{kFlagFd});

@@ -74,6 +74,30 @@ TEST(Recipients, FromLocalRulesIgnoreRemoteClients) {
     EXPECT_EQ(r.value().resolve("a", "localhost", false).verdict, Kind::RelayDenied);
 }
 
+// RFC 5321 §4.5.1: postmaster at a local domain, whatever the rules say.
+TEST(Recipients, PostmasterIsAcceptedWhateverTheRules) {
+    conf::Config c = catch_all_config("root");
+    c.matches[0].from.kind = conf::MatchFrom::Kind::Local; // remote clients match no rule
+    auto r = Recipients::create(c, "mx.example");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r.value().resolve("a", "mx.example", false).verdict, Kind::RelayDenied);
+    EXPECT_EQ(r.value().resolve("POSTMASTER", "mx.example", false).verdict, Kind::Accepted);
+    EXPECT_EQ(r.value().resolve("postmaster", "elsewhere.example", false).verdict,
+              Kind::RelayDenied);
+}
+
+TEST(Recipients, RejectRuleAnswersInvalidRecipientButNotToPostmaster) {
+    conf::Config c = catch_all_config("root");
+    conf::Match reject = c.matches[0];
+    reject.reject = true;
+    reject.action.clear();
+    c.matches.insert(c.matches.begin(), reject);
+    auto r = Recipients::create(c, "mx.example");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r.value().resolve("a", "localhost", false).verdict, Kind::UnknownUser);
+    EXPECT_EQ(r.value().resolve("Postmaster", "localhost", false).verdict, Kind::Accepted);
+}
+
 TEST(Recipients, AddressCannotSteerTheMaildirPath) {
     conf::Config c = catch_all_config("root");
     c.actions[0].path = "/srv/mail/%{rcpt.user}";
