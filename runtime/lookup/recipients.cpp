@@ -1,13 +1,14 @@
 // Recipient resolution over the match rules, in file order, first match wins (smtpd.conf(5)),
 // and the loading of the tables; what a recipient expands to is expansion.cpp's work, what an SRS
 // recipient stands for srs_reverse.cpp's. Depends on: recipients.hpp, expansion.hpp,
-// srs_reverse.hpp, common/fs.hpp.
+// srs_reverse.hpp, table/.
 #include "lookup/recipients.hpp"
 
-#include "common/fs.hpp"
 #include "common/log.hpp"
 #include "lookup/expansion.hpp"
 #include "lookup/srs_reverse.hpp"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <pwd.h>
@@ -29,22 +30,7 @@ bool iequals(std::string_view a, std::string_view b) {
     return lowercase(a) == lowercase(b);
 }
 
-bool table_contains(conf::TableData const& table, std::string_view key) {
-    return std::any_of(table.list.begin(), table.list.end(),
-                       [&](std::string const& v) { return iequals(v, key); }) ||
-           table_get(table, key).has_value();
-}
-
 } // namespace
-
-std::optional<std::string> table_get(conf::TableData const& table, std::string_view key) {
-    for (auto const& [k, v] : table.map) {
-        if (iequals(k, key)) {
-            return v;
-        }
-    }
-    return std::nullopt;
-}
 
 std::optional<UserInfo> find_user(std::string const& name) {
     std::vector<char> buf(16384);
@@ -59,23 +45,13 @@ std::optional<UserInfo> find_user(std::string const& name) {
 Result<Recipients> Recipients::create(conf::Config config, std::string hostname, RecipientsIo io) {
     Recipients r(std::move(config), std::move(hostname), std::move(io));
     for (auto const& t : r.config_.tables) {
-        if (t.source == conf::Table::Source::Inline) {
-            r.tables_.emplace(t.name, conf::TableData{t.list, t.map});
-            continue;
+        auto opened = table::open_table(t);
+        if (!opened) {
+            return failure(opened.error().code,
+                           fmt::format("{}:{}:{}: table <{}>: {}", t.where.file, t.where.line,
+                                       t.where.column, t.name, opened.error().what()));
         }
-        auto text = read_file(t.path);
-        if (!text) {
-            return failure(text.error().code, t.where.file + ":" + std::to_string(t.where.line) +
-                                                  ":" + std::to_string(t.where.column) +
-                                                  ": cannot read table file " + t.path + ": " +
-                                                  text.error().what());
-        }
-        auto parsed = conf::parse_table_file(text.value(), t.path);
-        if (!parsed.table) {
-            return failure(std::make_error_code(std::errc::invalid_argument),
-                           parsed.error ? parsed.error->to_string() : t.path + ": invalid table");
-        }
-        r.tables_.emplace(t.name, std::move(*parsed.table));
+        r.tables_.emplace(t.name, std::move(opened).value());
     }
     return r;
 }
@@ -100,8 +76,10 @@ conf::Match const* Recipients::find_match(std::string_view domain, bool client_l
             break;
         case conf::MatchFor::Kind::Domain:
             if (m.for_.domain_table) {
-                auto const t = tables_.find(*m.for_.domain_table);
-                matched = t != tables_.end() && table_contains(t->second, domain);
+                table::Table* t = table(*m.for_.domain_table);
+                auto const found =
+                    t != nullptr ? t->match(table::Service::Domain, domain) : Result<bool>(false);
+                matched = found.has_value() && found.value();
             } else {
                 matched = iequals(m.for_.domain, domain);
             }
@@ -130,9 +108,9 @@ conf::Action const* Recipients::find_action(std::string_view domain, bool client
     return action == config_.actions.end() ? nullptr : &*action;
 }
 
-conf::TableData const* Recipients::table(std::string_view name) const {
+table::Table* Recipients::table(std::string_view name) const {
     auto const t = tables_.find(name);
-    return t == tables_.end() ? nullptr : &t->second;
+    return t == tables_.end() ? nullptr : t->second.get();
 }
 
 Resolution Recipients::resolve(std::string_view local_part, std::string_view domain,

@@ -5,14 +5,15 @@ namespace smtpd::rt {
 
 std::optional<RelayCredentials> relay_credentials(Recipients const& recipients,
                                                   std::string_view table, std::string_view label) {
-    conf::TableData const* data = recipients.table(table);
+    table::Table* data = recipients.table(table);
     if (data == nullptr || label.empty()) {
         return std::nullopt;
     }
-    auto const value = table_get(*data, label);
-    if (!value) {
+    auto const found = data->lookup(table::Service::Credentials, label);
+    if (!found || !found.value()) {
         return std::nullopt;
     }
+    auto const& value = found.value();
     auto const colon = value->find(':');
     if (colon == std::string::npos || colon == 0) {
         return std::nullopt;
