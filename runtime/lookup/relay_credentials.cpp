@@ -13,12 +13,12 @@ std::optional<RelayCredentials> relay_credentials(Recipients const& recipients,
     if (!found || !found.value()) {
         return std::nullopt;
     }
-    auto const& value = found.value();
-    auto const colon = value->find(':');
+    std::string const value = found.value().value_or(std::string());
+    auto const colon = value.find(':');
     if (colon == std::string::npos || colon == 0) {
         return std::nullopt;
     }
-    return RelayCredentials{value->substr(0, colon), value->substr(colon + 1)};
+    return RelayCredentials{value.substr(0, colon), value.substr(colon + 1)};
 }
 
 } // namespace smtpd::rt

@@ -196,7 +196,7 @@ class ProcTable final : public Table {
         }
     }
 
-    Result<void> send_line(std::string line) { return send_raw(line + "\n"); }
+    Result<void> send_line(std::string const& line) { return send_raw(line + "\n"); }
 
     Result<void> send_raw(std::string_view bytes) {
         while (!bytes.empty()) {

@@ -50,6 +50,7 @@ Result<std::unique_ptr<Table>> open_table(conf::Table const& declared) {
     switch (declared.source) {
     case conf::Table::Source::Inline: {
         std::vector<Entry> entries;
+        entries.reserve(declared.list.size() + declared.map.size());
         for (auto const& key : declared.list) {
             entries.push_back(Entry{key, std::nullopt});
         }
