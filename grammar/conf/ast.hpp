@@ -27,12 +27,14 @@ struct Location {
     friend bool operator==(Location const&, Location const&) = default;
 };
 
-/// table <name> file:<path>   |   table <name> { v, v, ... }   |   table <name> { k = v, ... }
+/// table <name> file:<path> | <path> | db:<path> | getpwnam | proc:<name-or-path> |
+/// table <name> { v, v, ... } | table <name> { k = v, ... }   (table(5))
 struct Table {
-    enum class Source : unsigned char { File, Inline };
+    enum class Source : unsigned char { File, Inline, Db, Getpwnam, Proc };
     std::string name;
     Source source = Source::Inline;
-    std::string path;                                     ///< Source::File
+    /// File, Db: the absolute path; Proc: the command (a path, or /usr/libexec/.../table-<name>)
+    std::string path;
     std::vector<std::string> list;                        ///< Source::Inline, list form
     std::vector<std::pair<std::string, std::string>> map; ///< Source::Inline, key = value form
     Location where;

@@ -126,27 +126,53 @@ bool ConfigBuilder::table_exists(Token const& name) {
     return found;
 }
 
-// parse.y: "/path" is a file; "backend:config" names a backend, whose config must be absolute.
+// parse.y (7.x): "/path" is a file; "backend:config" names a backend, whose config must be
+// absolute; a bare word names a backend without config (getpwnam). table.c: "file" is the static
+// backend; db, getpwnam and proc are the others.
 bool ConfigBuilder::table_source(Table& table, Token const& source) {
     std::string_view const text = source.text;
     if (!text.empty() && text.front() == '/') {
+        table.source = Table::Source::File;
         table.path = text;
         return true;
     }
     auto const colon = text.find(':');
-    if (colon == std::string_view::npos) {
-        error(source, "invalid table source " + quote_for_message(text) +
-                          ": expected file:/path or { ... }");
+    std::string_view const backend = text.substr(0, colon);
+    std::optional<Table::Source> kind;
+    if (backend == "file") {
+        kind = Table::Source::File;
+    } else if (backend == "db") {
+        kind = Table::Source::Db;
+    } else if (backend == "getpwnam") {
+        kind = Table::Source::Getpwnam;
+    } else if (backend == "proc") {
+        kind = Table::Source::Proc;
+    }
+    if (!kind) {
+        error(source, "unsupported table backend " + quote_for_message(backend) +
+                          R"(: expected "file", "db", "getpwnam" or "proc")");
         return false;
     }
-    if (text.substr(0, colon) != "file") {
-        error(source, "unsupported table backend " + quote_for_message(text.substr(0, colon)) +
-                          ": only file: is supported");
+    table.source = *kind;
+    if (colon == std::string_view::npos) {
+        if (*kind == Table::Source::Getpwnam) {
+            return true;
+        }
+        error(source, "invalid table source " + quote_for_message(text) + ": the " +
+                          std::string(backend) + " backend needs an absolute path after \"" +
+                          std::string(backend) + ":\"");
         return false;
     }
     if (colon + 1 >= text.size() || text[colon + 1] != '/') {
+        error(source,
+              "invalid table source " + quote_for_message(text) +
+                  (*kind == Table::Source::Proc ? ": the table process must be an absolute path"
+                                                : ": the file path must be absolute"));
+        return false;
+    }
+    if (*kind == Table::Source::Getpwnam) {
         error(source, "invalid table source " + quote_for_message(text) +
-                          ": the file path must be absolute");
+                          ": the getpwnam backend takes no parameter");
         return false;
     }
     table.path = text.substr(colon + 1);
@@ -170,7 +196,6 @@ void ConfigBuilder::operator()(rules::TableStmt const& s) {
     table.where = where(*first_);
     auto const& body = s.body.get();
     if (auto const* source = boost::get<Token>(&body)) {
-        table.source = Table::Source::File;
         if (!table_source(table, *source)) {
             return;
         }

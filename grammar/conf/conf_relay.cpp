@@ -9,6 +9,7 @@
 #include "conf_build.hpp"
 
 #include "relay_url.hpp"
+#include "table_file.hpp"
 #include "tls_protocols.hpp"
 
 #include <algorithm>
@@ -16,6 +17,29 @@
 namespace smtpd::conf {
 
 namespace {
+
+// The smtpd-tables(7) service a table option looks up (parse.y's table_check_use calls).
+std::string_view service_of_use(std::string_view use) {
+    if (use == "alias" || use == "virtual") {
+        return "alias";
+    }
+    if (use == "userbase") {
+        return "userinfo";
+    }
+    if (use == "host") {
+        return "relayhost";
+    }
+    if (use == "auth") {
+        return "credentials";
+    }
+    if (use == "helo-src") {
+        return "addrname";
+    }
+    if (use == "src") {
+        return "source";
+    }
+    return "domain"; // "domain": a match rule's list, or a relay's domain <table> (relayhost)
+}
 
 bool has_blank_or_control(std::string_view text) {
     return std::any_of(text.begin(), text.end(), [](char c) {
@@ -87,6 +111,15 @@ bool ConfigBuilder::table_usable(Token const& name, bool mapping, std::string_vi
     }
     auto const table = std::find_if(config_.tables.begin(), config_.tables.end(),
                                     [&](Table const& t) { return t.name == name.text; });
+    // table.c table_check_service: the backend must serve the lookup's service.
+    if (std::string_view const service = service_of_use(use);
+        !backend_serves(table->source, service)) {
+        error(name, "table " + quote_for_message(name.text) + " may not be used for " +
+                        std::string(use) + " lookups: the " +
+                        std::string(backend_name(table->source)) + " backend cannot serve " +
+                        std::string(service) + " lookups");
+        return false;
+    }
     bool const inline_list = table->source == Table::Source::Inline && table->map.empty();
     bool const inline_map = table->source == Table::Source::Inline && !table->map.empty();
     if ((mapping && inline_list) || (!mapping && inline_map)) {

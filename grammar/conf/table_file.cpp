@@ -1,9 +1,10 @@
 // parse_table_file: OpenSMTPD's table(5) file format, after table_static.c. Per line: trailing
 // blanks (and a CR) dropped; a line whose first non-blank byte is '#' is a comment ('#' later on
-// the line is data); the key runs to the first space, tab or ':'; the value starts after blanks
-// and ": " separators and runs to the end of the line. A line with a value is a mapping entry,
-// one without is a list entry; the first entry fixes the kind and mixing is an error.
-// Depends on: table_file.hpp and the standard library.
+// the line is data), and "# @list" before the first entry makes every line one list entry; the
+// key runs to the first space, tab or ':' (or to "]" when it starts with "["); the value starts
+// after blanks and ": " separators and runs to the end of the line. A line with a value is a
+// mapping entry, one without is a list entry; the first entry fixes the kind and mixing is an
+// error. Depends on: table_file.hpp and the standard library.
 #include "table_file.hpp"
 
 #include <string>
@@ -18,12 +19,21 @@ bool is_blank(char c) {
 
 enum class Kind : unsigned char { Unknown, List, Map };
 
+// table(5): the comment "# @list" before the first entry makes the file a list.
+bool is_list_marker(std::string_view comment) {
+    while (!comment.empty() && is_blank(comment.front())) {
+        comment.remove_prefix(1);
+    }
+    return comment == "@list";
+}
+
 } // namespace
 
 TableResult parse_table_file(std::string_view text, std::string_view file) {
     TableResult result;
     TableData data;
     Kind kind = Kind::Unknown;
+    bool forced_list = false;
     unsigned first_line = 0;
     unsigned line = 1;
     auto fail = [&](std::size_t column, std::string message) {
@@ -46,11 +56,32 @@ TableResult parse_table_file(std::string_view text, std::string_view file) {
         while (k < entry.size() && is_blank(entry[k])) {
             ++k;
         }
-        if (k == entry.size() || entry[k] == '#') {
+        if (k == entry.size()) {
             continue;
         }
-        auto key_end = entry.find_first_of(" \t:", k);
-        key_end = key_end == std::string_view::npos ? entry.size() : key_end;
+        if (entry[k] == '#') {
+            if (kind == Kind::Unknown && is_list_marker(entry.substr(k + 1))) {
+                kind = Kind::List;
+                forced_list = true;
+                first_line = line;
+            }
+            continue;
+        }
+        if (forced_list) { // util.c parse_table_line: in a "# @list" file the line is the key
+            data.list.emplace_back(entry.substr(k));
+            continue;
+        }
+        std::size_t key_end = 0;
+        if (entry[k] == '[') { // "[::1]:25": the key runs to the closing bracket
+            key_end = entry.find(']', k);
+            if (key_end == std::string_view::npos) {
+                return fail(k + 1, "missing \"]\" in key");
+            }
+            ++key_end;
+        } else {
+            key_end = entry.find_first_of(" \t:", k);
+            key_end = key_end == std::string_view::npos ? entry.size() : key_end;
+        }
         if (key_end == k) {
             return fail(k + 1, "empty key");
         }
@@ -82,6 +113,36 @@ TableResult parse_table_file(std::string_view text, std::string_view file) {
     }
     result.table = std::move(data);
     return result;
+}
+
+bool backend_serves(Table::Source source, std::string_view service) {
+    switch (source) {
+    case Table::Source::Getpwnam:
+        return service == "userinfo";
+    case Table::Source::Proc:
+        return true;
+    case Table::Source::File:
+    case Table::Source::Inline:
+    case Table::Source::Db:
+        return service != "auth";
+    }
+    return false;
+}
+
+std::string_view backend_name(Table::Source source) {
+    switch (source) {
+    case Table::Source::File:
+        return "file";
+    case Table::Source::Inline:
+        return "static";
+    case Table::Source::Db:
+        return "db";
+    case Table::Source::Getpwnam:
+        return "getpwnam";
+    case Table::Source::Proc:
+        return "proc";
+    }
+    return "static";
 }
 
 } // namespace smtpd::conf

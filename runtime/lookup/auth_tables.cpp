@@ -1,5 +1,8 @@
-// Loading the credentials tables the listeners name.
+// Loading the credentials tables the listeners name: file and inline tables through
+// auth::Credentials, db: tables through their entries (runtime/table).
 #include "lookup/auth_tables.hpp"
+
+#include "table/table.hpp"
 
 #include <fmt/format.h>
 
@@ -11,6 +14,23 @@ namespace {
 
 std::string where(conf::Location const& l) {
     return fmt::format("{}:{}:{}", l.file, l.line, l.column);
+}
+
+// A db: (or other enumerable) table's entries as user -> hash pairs.
+Result<auth::Credentials> from_backend(conf::Table const& declared) {
+    auto opened = table::open_table(declared);
+    if (!opened) {
+        return opened.error();
+    }
+    auto entries = opened.value()->entries();
+    if (!entries) {
+        return entries.error();
+    }
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (auto& entry : entries.value()) {
+        pairs.emplace_back(std::move(entry.key), entry.value.value_or(std::string()));
+    }
+    return auth::Credentials::from_entries(pairs, "table <" + declared.name + ">");
 }
 
 Result<std::shared_ptr<auth::Credentials const>> credentials(conf::Config const& config,
@@ -25,9 +45,10 @@ Result<std::shared_ptr<auth::Credentials const>> credentials(conf::Config const&
         return failure(std::make_error_code(std::errc::invalid_argument),
                        fmt::format("{}: no table <{}>", where(listen.where), *listen.auth_table));
     }
-    auto loaded = table->source == conf::Table::Source::File
-                      ? auth::Credentials::load(table->path)
-                      : auth::Credentials::from_entries(table->map, "table <" + table->name + ">");
+    auto loaded = table->source == conf::Table::Source::File ? auth::Credentials::load(table->path)
+                  : table->source == conf::Table::Source::Inline
+                      ? auth::Credentials::from_entries(table->map, "table <" + table->name + ">")
+                      : from_backend(*table);
     if (!loaded.has_value()) {
         return failure(loaded.error().code,
                        fmt::format("{}: {}", where(table->where), loaded.error().what()));

@@ -176,13 +176,19 @@ void Expansion::expand_address(std::size_t i) {
                node.action);
         return;
     }
-    conf::TableData const* table = recipients_.table(*action.virtual_table);
+    table::Table* table = recipients_.table(*action.virtual_table);
     if (table == nullptr) {
         fail(Failure::Temporary, "virtual table not loaded: " + *action.virtual_table);
         return;
     }
     for (auto const& key : virtual_keys(node.entry.value, node.entry.domain)) {
-        if (auto const value = table_get(*table, key)) {
+        auto const found = table->lookup(table::Service::Alias, key);
+        if (!found) {
+            fail(Failure::Temporary,
+                 "virtual table " + *action.virtual_table + ": " + found.error().what());
+            return;
+        }
+        if (auto const& value = found.value()) {
             auto const entries = parse_alias_values(*value);
             if (!entries) {
                 fail(Failure::Temporary, "invalid virtual entry for " + key);
@@ -203,7 +209,7 @@ bool Expansion::expand_aliases(std::size_t i) {
     if (node.sameuser || node.entry.verbatim || !name) {
         return false;
     }
-    conf::TableData const* table = recipients_.table(*name);
+    table::Table* table = recipients_.table(*name);
     if (table == nullptr) {
         fail(Failure::Temporary, "alias table not loaded: " + *name);
         return true;
@@ -211,7 +217,12 @@ bool Expansion::expand_aliases(std::size_t i) {
     auto const keys =
         action.alias_table ? alias_keys(node.entry.value) : virtual_keys(node.entry.value, "");
     for (auto const& key : keys) {
-        if (auto const value = table_get(*table, key)) {
+        auto const found = table->lookup(table::Service::Alias, key);
+        if (!found) {
+            fail(Failure::Temporary, "alias table " + *name + ": " + found.error().what());
+            return true;
+        }
+        if (auto const& value = found.value()) {
             auto const entries = parse_alias_values(*value);
             if (!entries) {
                 fail(Failure::Temporary, "invalid alias entry for " + key);
@@ -356,10 +367,13 @@ void Expansion::expand_file_or_command(std::size_t i) {
 std::optional<UserInfo> Expansion::lookup_user(conf::Action const& action, std::string const& name,
                                                Failure missing) {
     if (action.userbase_table) {
-        conf::TableData const* table = recipients_.table(*action.userbase_table);
-        auto const value = table ? table_get(*table, name) : std::nullopt;
+        table::Table* table = recipients_.table(*action.userbase_table);
+        auto const found = table != nullptr ? table->lookup(table::Service::Userinfo, name)
+                                            : Result<std::optional<std::string>>(std::nullopt);
+        auto const& value = found.has_value() ? found.value() : std::nullopt;
         if (!value) {
-            fail(table ? missing : Failure::Temporary, "no such user: " + name);
+            bool const answered = table != nullptr && found.has_value();
+            fail(answered ? missing : Failure::Temporary, "no such user: " + name);
             return std::nullopt;
         }
         auto user = parse_userbase_entry(name, *value);

@@ -1,13 +1,14 @@
 // Recipient resolution: the match rules (rules.hpp, first match wins), Postmaster whatever they
-// say (RFC 5321 §4.5.1), and the loading of the tables; what a recipient expands to is
+// say (RFC 5321 §4.5.1), and the loading of the tables (table/); what a recipient expands to is
 // expansion.cpp's work, what an SRS recipient stands for srs_reverse.cpp's. Depends on:
-// recipients.hpp, expansion.hpp, srs_reverse.hpp, rules.hpp, common/fs.hpp.
+// recipients.hpp, expansion.hpp, srs_reverse.hpp, rules.hpp, table/.
 #include "lookup/recipients.hpp"
 
-#include "common/fs.hpp"
 #include "common/log.hpp"
 #include "lookup/expansion.hpp"
 #include "lookup/srs_reverse.hpp"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <pwd.h>
@@ -31,15 +32,6 @@ bool iequals(std::string_view a, std::string_view b) {
 
 } // namespace
 
-std::optional<std::string> table_get(conf::TableData const& table, std::string_view key) {
-    for (auto const& [k, v] : table.map) {
-        if (iequals(k, key)) {
-            return v;
-        }
-    }
-    return std::nullopt;
-}
-
 std::optional<UserInfo> find_user(std::string const& name) {
     std::vector<char> buf(16384);
     passwd pw{};
@@ -53,23 +45,13 @@ std::optional<UserInfo> find_user(std::string const& name) {
 Result<Recipients> Recipients::create(conf::Config config, std::string hostname, RecipientsIo io) {
     Recipients r(std::move(config), std::move(hostname), std::move(io));
     for (auto const& t : r.config_.tables) {
-        if (t.source == conf::Table::Source::Inline) {
-            r.tables_.emplace(t.name, conf::TableData{t.list, t.map});
-            continue;
+        auto opened = table::open_table(t);
+        if (!opened) {
+            return failure(opened.error().code,
+                           fmt::format("{}:{}:{}: table <{}>: {}", t.where.file, t.where.line,
+                                       t.where.column, t.name, opened.error().what()));
         }
-        auto text = read_file(t.path);
-        if (!text) {
-            return failure(text.error().code, t.where.file + ":" + std::to_string(t.where.line) +
-                                                  ":" + std::to_string(t.where.column) +
-                                                  ": cannot read table file " + t.path + ": " +
-                                                  text.error().what());
-        }
-        auto parsed = conf::parse_table_file(text.value(), t.path);
-        if (!parsed.table) {
-            return failure(std::make_error_code(std::errc::invalid_argument),
-                           parsed.error ? parsed.error->to_string() : t.path + ": invalid table");
-        }
-        r.tables_.emplace(t.name, std::move(*parsed.table));
+        r.tables_.emplace(t.name, std::move(opened).value());
     }
     return r;
 }
@@ -135,9 +117,9 @@ conf::Action const* Recipients::postmaster_action(std::string_view domain) const
     return nullptr;
 }
 
-conf::TableData const* Recipients::table(std::string_view name) const {
+table::Table* Recipients::table(std::string_view name) const {
     auto const t = tables_.find(name);
-    return t == tables_.end() ? nullptr : &t->second;
+    return t == tables_.end() ? nullptr : t->second.get();
 }
 
 Resolution Recipients::resolve(std::string_view local_part, std::string_view domain,

@@ -3,19 +3,20 @@
 // tables and the users' ~/.forward files: one Destination per delivery. This is the lookup role's
 // logic (OpenSMTPD's lka); for now it runs in the same process as the sessions. Files outside the
 // tables are read only through RecipientsIo, so the privileged parent can open ~/.forward.
-// Depends on: grammar/ (conf AST, table files, formats), statemachine/ (RcptVerdict), aliases.hpp.
+// Depends on: grammar/ (conf AST, formats), statemachine/ (RcptVerdict), table/, aliases.hpp.
 #pragma once
 
 #include "common/clock.hpp"
 #include "common/result.hpp"
 #include "conf/ast.hpp"
-#include "conf/table_file.hpp"
 #include "lookup/aliases.hpp"
 #include "lookup/rules.hpp"
 #include "smtpd/sm/event.hpp"
+#include "table/table.hpp"
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,7 +69,8 @@ struct RecipientsIo {
 
 class Recipients {
   public:
-    /// Loads the file tables the configuration names. Errors read "file:line:col: message".
+    /// Opens the tables the configuration names (runtime/table). Errors read "file:line:col:
+    /// message".
     [[nodiscard]] static Result<Recipients> create(conf::Config config, std::string hostname,
                                                    RecipientsIo io = default_recipients_io());
 
@@ -88,8 +90,9 @@ class Recipients {
 
     /// The action of the first match rule for `domain`, or nullptr.
     [[nodiscard]] conf::Action const* find_action(std::string_view domain, bool client_local) const;
-    /// A table by name, or nullptr.
-    [[nodiscard]] conf::TableData const* table(std::string_view name) const;
+    /// A table by name, or nullptr. Lookups may change a table's state (a db file opened
+    /// again, a fetch turn), hence not const.
+    [[nodiscard]] table::Table* table(std::string_view name) const;
     [[nodiscard]] RecipientsIo const& io() const { return io_; }
     /// smtp sub-addr-delim: where a local part's sub-address starts.
     [[nodiscard]] char sub_addr_delim() const { return config_.sub_addr_delim; }
@@ -108,14 +111,10 @@ class Recipients {
     conf::Config config_;
     std::string hostname_;
     RecipientsIo io_;
-    std::map<std::string, conf::TableData, std::less<>> tables_;
+    std::map<std::string, std::unique_ptr<table::Table>, std::less<>> tables_;
 };
 
 /// getpwnam_r(3).
 [[nodiscard]] std::optional<UserInfo> find_user(std::string const& name);
-
-/// The value of `key` in a table's mapping, compared without case; nullopt when absent.
-[[nodiscard]] std::optional<std::string> table_get(conf::TableData const& table,
-                                                   std::string_view key);
 
 } // namespace smtpd::rt

@@ -1,8 +1,6 @@
 // relay_table_values and RelayTableAnswers (see relay_tables.hpp).
 #include "lookup/relay_tables.hpp"
 
-#include "lookup/recipients.hpp"
-
 #include <algorithm>
 #include <arpa/inet.h>
 #include <array>
@@ -12,34 +10,37 @@ namespace smtpd::rt {
 
 namespace {
 
-std::vector<std::string> entries(conf::TableData const& table, ipc::RelayTableService service) {
+std::vector<std::string> entries(std::vector<table::Entry> const& all,
+                                 ipc::RelayTableService service) {
     std::vector<std::string> out;
-    auto add = [&](std::string const& entry) {
+    for (auto const& entry : all) {
         if (service != ipc::RelayTableService::Source) {
-            out.push_back(entry);
-        } else if (auto address = canonical_address(entry)) {
+            out.push_back(entry.key);
+        } else if (auto address = canonical_address(entry.key)) {
             out.push_back(std::move(*address));
         }
-    };
-    std::for_each(table.list.begin(), table.list.end(), add);
-    for (auto const& [key, value] : table.map) {
-        add(key);
     }
     return out;
 }
 
-std::optional<std::string> value_of(conf::TableData const& table, ipc::RelayTableService service,
+std::optional<std::string> value_of(table::Table& table, ipc::RelayTableService service,
                                     std::string_view key) {
     if (service == ipc::RelayTableService::RelayHost) {
-        return table_get(table, key);
+        auto found = table.lookup(table::Service::Relayhost, key);
+        return found ? std::move(found).value() : std::nullopt;
     }
     auto const wanted = canonical_address(key);
     if (!wanted) {
         return std::nullopt;
     }
-    for (auto const& [k, v] : table.map) {
-        if (canonical_address(k) == wanted) {
-            return v;
+    auto all = table.entries();
+    if (!all) { // a backend that cannot list its entries: ask it the address as written
+        auto found = table.lookup(table::Service::Addrname, *wanted);
+        return found ? std::move(found).value() : std::nullopt;
+    }
+    for (auto const& entry : all.value()) {
+        if (entry.value && canonical_address(entry.key) == wanted) {
+            return entry.value;
         }
     }
     return std::nullopt;
@@ -60,7 +61,7 @@ std::optional<std::string> canonical_address(std::string_view text) {
     return std::nullopt;
 }
 
-std::optional<std::vector<std::string>> relay_table_values(conf::TableData const* table,
+std::optional<std::vector<std::string>> relay_table_values(table::Table* table,
                                                            ipc::RelayTableService service,
                                                            std::string_view key, std::size_t turn) {
     if (table == nullptr) {
@@ -76,7 +77,11 @@ std::optional<std::vector<std::string>> relay_table_values(conf::TableData const
     if (service == ipc::RelayTableService::AddrName) {
         return std::nullopt; // a source address's name: never listed
     }
-    std::vector<std::string> all = entries(*table, service);
+    auto listed = table->entries();
+    if (!listed) {
+        return std::nullopt;
+    }
+    std::vector<std::string> all = entries(listed.value(), service);
     if (all.empty()) {
         return std::nullopt;
     }

@@ -3,11 +3,11 @@
 // address in `helo-src <table>` ("addrname"), the relay URLs of `host <table>` and the URL of a
 // domain in `domain <table>` ("relayhost"). The tables stay here; the MTA gets only what one
 // relay request needs (ipc FindRelayTable). Pure but for the turn counter of each list.
-// Depends on: ipc/messages.hpp, grammar's conf/table_file.hpp.
+// Depends on: ipc/messages.hpp, table/.
 #pragma once
 
-#include "conf/table_file.hpp"
 #include "ipc/messages.hpp"
+#include "table/table.hpp"
 
 #include <cstddef>
 #include <functional>
@@ -27,15 +27,15 @@ namespace smtpd::rt {
 /// addresses, canonical), turned left by `turn` places. A key gives its one value: AddrName
 /// matches the keys as addresses, RelayHost as domains without case.
 [[nodiscard]] std::optional<std::vector<std::string>>
-relay_table_values(conf::TableData const* table, ipc::RelayTableService service,
-                   std::string_view key, std::size_t turn);
+relay_table_values(table::Table* table, ipc::RelayTableService service, std::string_view key,
+                   std::size_t turn);
 
 /// The answers of the lookup role, each listing request of a table turning it one place more,
 /// so that successive requests start at each entry in turn (round robin, as OpenSMTPD's
 /// table_fetch).
 class RelayTableAnswers {
   public:
-    using Find = std::function<conf::TableData const*(std::string_view name)>;
+    using Find = std::function<table::Table*(std::string_view name)>;
     explicit RelayTableAnswers(Find find) : find_(std::move(find)) {}
 
     [[nodiscard]] ipc::RelayTableFound answer(ipc::FindRelayTable const& request);

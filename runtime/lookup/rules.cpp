@@ -1,10 +1,10 @@
-// first_match and table_matches (rules.hpp), after OpenSMTPD's ruleset.c ruleset_match_*: each
+// first_match (rules.hpp), after OpenSMTPD's ruleset.c ruleset_match_*: each
 // criterion a rule does not write holds; one it writes is looked up in its table (or compared
 // with its literal) by the service ruleset.c uses, then inverted when negated, except that
 // `from rdns <t>` never holds for a client without a reverse name, negated or not. Unlike
 // OpenSMTPD, whose `tls` criterion is a temporary failure ("not until TLS flag is added to
 // envelope"), `tls` holds when the session is under TLS.
-// Depends on: rules.hpp, table/service.hpp.
+// Depends on: rules.hpp, table/.
 #include "lookup/rules.hpp"
 
 #include <algorithm>
@@ -22,8 +22,12 @@ bool arg_matches(conf::MatchTable const& t, Service service, std::string_view ke
     if (!t.is_table) {
         return table::service_match(s, t.value, key, ctx.subaddress_delim);
     }
-    conf::TableData const* data = ctx.table ? ctx.table(t.value) : nullptr;
-    return data != nullptr && table_matches(*data, s, key, ctx.subaddress_delim);
+    table::Table* found = ctx.table ? ctx.table(t.value) : nullptr;
+    if (found == nullptr) {
+        return false;
+    }
+    Result<bool> const hit = found->match(s, key); // a failing table (proc:) matches nothing
+    return hit.has_value() && hit.value();
 }
 
 bool criterion(std::optional<conf::MatchCriterion> const& c, Service service, std::string_view key,
@@ -107,16 +111,6 @@ bool tls_holds(std::optional<conf::MatchCriterion> const& c, SessionFacts const&
 }
 
 } // namespace
-
-bool table_matches(conf::TableData const& table, Service service, std::string_view key,
-                   char subaddress_delim) {
-    auto const hit = [&](std::string const& entry) {
-        return table::service_match(service, entry, key, subaddress_delim);
-    };
-    return std::any_of(table.list.begin(), table.list.end(), hit) ||
-           std::any_of(table.map.begin(), table.map.end(),
-                       [&](auto const& kv) { return hit(kv.first); });
-}
 
 conf::Match const* first_match(std::vector<conf::Match> const& rules, std::string_view local,
                                std::string_view domain, SessionFacts const& session,

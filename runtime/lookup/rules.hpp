@@ -2,12 +2,12 @@
 // ruleset.c: rules in file order, the first whose every criterion holds wins (tag, from, for,
 // helo, auth, tls, mail-from, rcpt-to); a `!` inverts one criterion. Pure: tables come through a
 // finder, the host's names through a predicate; no I/O.
-// Depends on: grammar/ (conf AST, TableData), table/service.hpp.
+// Depends on: grammar/ (conf AST), table/ (Table, services).
 #pragma once
 
 #include "conf/ast.hpp"
-#include "conf/table_file.hpp"
 #include "table/service.hpp"
+#include "table/table.hpp"
 
 #include <functional>
 #include <optional>
@@ -31,15 +31,10 @@ struct SessionFacts {
 
 /// What the rules need besides the session: the tables by name and the host's own domains.
 struct RuleContext {
-    std::function<conf::TableData const*(std::string_view name)> table;
+    std::function<table::Table*(std::string_view name)> table;
     std::function<bool(std::string_view domain)> is_local_domain;
     char subaddress_delim = '+';
 };
-
-/// True when one of the list (or mapping keys) of a table matches `key` for the service, the
-/// way OpenSMTPD's static table compares (table/service.hpp).
-[[nodiscard]] bool table_matches(conf::TableData const& table, table::Service service,
-                                 std::string_view key, char subaddress_delim = '+');
 
 /// True when the rule's `for` criterion holds for `domain`.
 [[nodiscard]] bool for_matches(conf::MatchFor const& f, std::string_view domain,

@@ -1,16 +1,19 @@
-// smtpctl(8), and mailq(8) when run under that name: the control client of smtpd. Parses -s and
-// the command words (control/smtpctl.hpp), connects to the control socket, sends one
-// ControlRequest in the IPC codec (docs/arch/ipc.md) and prints the ControlReply: an ok reply's
-// lines on stdout, exit 0; a refused request's on stderr, exit 1; any failure to reach the
-// daemon or to read its reply is one line on stderr naming the socket, exit 1. Blocking I/O on a
+// smtpctl(8), and mailq(8), makemap(8) and newaliases(8) when run under those names (the last two
+// also as `smtpctl makemap|newaliases ...`; runtime/table/makemap.hpp): the control client of
+// smtpd. Parses -s and the command words (control/smtpctl.hpp), connects to the control socket,
+// sends one ControlRequest in the IPC codec (docs/arch/ipc.md) and prints the ControlReply: an ok
+// reply's lines on stdout, exit 0; a refused one's on stderr, exit 1; a failure to reach the
+// daemon or read its reply is one line on stderr naming the socket, exit 1. Blocking I/O on a
 // plain unix socket (common/connect); the reply is awaited at most kReplyTimeout.
-// Depends on: runtime/control/smtpctl, runtime/ipc (codec, FrameReader), runtime/common.
+// Depends on: runtime/control/smtpctl, runtime/ipc (codec, FrameReader), runtime/common,
+// runtime/table (makemap).
 #include "common/connect.hpp"
 #include "common/fs.hpp"
 #include "common/result.hpp"
 #include "control/smtpctl.hpp"
 #include "ipc/codec.hpp"
 #include "ipc/frame_reader.hpp"
+#include "table/makemap.hpp"
 
 #include <fmt/format.h>
 
@@ -177,6 +180,17 @@ int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
     bool const mailq = argc > 0 && rt::invoked_as_mailq(argv[0]);
     try {
+        // makemap(8) and newaliases(8): by name, or as `smtpctl makemap ...` (OpenSMTPD's).
+        for (auto const& [name, program] :
+             {std::pair{"makemap", rt::table::MapProgram::Makemap},
+              std::pair{"newaliases", rt::table::MapProgram::Newaliases}}) {
+            if (argc > 0 && rt::table::invoked_as(argv[0], name)) {
+                return rt::table::run_makemap(program, argc, argv);
+            }
+            if (argc > 1 && std::string_view(argv[1]) == name) {
+                return rt::table::run_makemap(program, argc - 1, argv + 1);
+            }
+        }
         auto options = parse_options(argc, argv, mailq);
         if (!options) {
             return 1;

@@ -83,6 +83,19 @@ TEST(ConfParser, TableFileBackend) {
     EXPECT_EQ(c.tables[0].path, "/etc/mail/aliases");
 }
 
+TEST(ConfParser, TableDbGetpwnamAndProcBackends) {
+    Config c = parse_ok("table a db:/etc/mail/aliases.db\ntable pw getpwnam\n"
+                        "table p \"proc:/usr/local/libexec/table-x\"\n"
+                        "action l maildir userbase <pw> alias <a>\n");
+    ASSERT_EQ(c.tables.size(), 3u);
+    EXPECT_EQ(c.tables[0].source, Table::Source::Db);
+    EXPECT_EQ(c.tables[0].path, "/etc/mail/aliases.db");
+    EXPECT_EQ(c.tables[1].source, Table::Source::Getpwnam);
+    EXPECT_TRUE(c.tables[1].path.empty());
+    EXPECT_EQ(c.tables[2].source, Table::Source::Proc);
+    EXPECT_EQ(c.tables[2].path, "/usr/local/libexec/table-x");
+}
+
 TEST(ConfParser, TableQuotedAbsolutePathIsAFile) {
     Config c = parse_ok("table aliases \"/etc/mail/aliases\"\ntable t2 \"file:/x y\"\n");
     ASSERT_EQ(c.tables.size(), 2u);

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,19 @@ namespace smtpd::rt::mta {
 namespace {
 
 using Service = ipc::RelayTableService;
+
+std::unique_ptr<table::Table>
+static_table(std::vector<std::string> const& list,
+             std::vector<std::pair<std::string, std::string>> const& map) {
+    std::vector<table::Entry> entries;
+    for (auto const& key : list) {
+        entries.push_back(table::Entry{key, std::nullopt});
+    }
+    for (auto const& [key, value] : map) {
+        entries.push_back(table::Entry{key, value});
+    }
+    return table::make_static_table("t", std::move(entries));
+}
 
 constexpr char const* kTables =
     "table hosts { \"smtp://a.example:2525\", \"smtps://b.example\" }\n"
@@ -52,17 +66,17 @@ RelayJob plan(conf::Action const& a, QueuedEnvelope const& e = envelope()) {
 
 /// The lookup role's side, in process: the tables of kTables, answered by RelayTables.
 struct FakeLookup {
-    std::map<std::string, conf::TableData, std::less<>> data;
-    RelayTableAnswers tables{[this](std::string_view name) -> conf::TableData const* {
+    std::map<std::string, std::unique_ptr<table::Table>, std::less<>> data;
+    RelayTableAnswers tables{[this](std::string_view name) -> table::Table* {
         auto const it = data.find(name);
-        return it == data.end() ? nullptr : &it->second;
+        return it == data.end() ? nullptr : it->second.get();
     }};
     std::vector<ipc::FindRelayTable> asked;
 
     FakeLookup() {
         auto parsed = conf::parse_config(kTables, "smtpd.conf");
         for (conf::Table const& t : parsed.config->tables) {
-            data.emplace(t.name, conf::TableData{t.list, t.map});
+            data.emplace(t.name, table::open_table(t).value());
         }
     }
     RelayTableFinder finder() {
@@ -116,24 +130,25 @@ TEST(RelayTablesLookup, AListTurnsOnePlaceAtEachRequest) {
 }
 
 TEST(RelayTablesLookup, KeysAreAddressesOrDomainsAndMissesAreNotFound) {
-    conf::TableData const names{{}, {{"127.0.0.5", "five.example"}, {"0::1", "one.example"}}};
-    EXPECT_EQ(relay_table_values(&names, Service::AddrName, "::1", 0),
+    auto const names = static_table({}, {{"127.0.0.5", "five.example"}, {"0::1", "one.example"}});
+    EXPECT_EQ(relay_table_values(names.get(), Service::AddrName, "::1", 0),
               (std::vector<std::string>{"one.example"}));
-    EXPECT_EQ(relay_table_values(&names, Service::AddrName, "127.0.0.5", 0),
+    EXPECT_EQ(relay_table_values(names.get(), Service::AddrName, "127.0.0.5", 0),
               (std::vector<std::string>{"five.example"}));
-    EXPECT_EQ(relay_table_values(&names, Service::AddrName, "127.0.0.6", 0), std::nullopt);
-    EXPECT_EQ(relay_table_values(&names, Service::AddrName, "", 0), std::nullopt);
-    conf::TableData const domains{{}, {{"Remote.Example", "smtp://relay.example"}}};
-    EXPECT_EQ(relay_table_values(&domains, Service::RelayHost, "remote.EXAMPLE", 0),
+    EXPECT_EQ(relay_table_values(names.get(), Service::AddrName, "127.0.0.6", 0), std::nullopt);
+    EXPECT_EQ(relay_table_values(names.get(), Service::AddrName, "", 0), std::nullopt);
+    auto const domains = static_table({}, {{"Remote.Example", "smtp://relay.example"}});
+    EXPECT_EQ(relay_table_values(domains.get(), Service::RelayHost, "remote.EXAMPLE", 0),
               (std::vector<std::string>{"smtp://relay.example"}));
-    EXPECT_EQ(relay_table_values(&domains, Service::RelayHost, "other.example", 0), std::nullopt);
+    EXPECT_EQ(relay_table_values(domains.get(), Service::RelayHost, "other.example", 0),
+              std::nullopt);
     EXPECT_EQ(relay_table_values(nullptr, Service::Source, "", 0), std::nullopt);
     // A file table's entry that is not an address is no source; none left is nothing.
-    conf::TableData const sources{{"bogus", "127.0.0.7", "0:0::1"}, {}};
-    EXPECT_EQ(relay_table_values(&sources, Service::Source, "", 0),
+    auto const sources = static_table({"bogus", "127.0.0.7", "0:0::1"}, {});
+    EXPECT_EQ(relay_table_values(sources.get(), Service::Source, "", 0),
               (std::vector<std::string>{"127.0.0.7", "::1"}));
-    conf::TableData const useless{{"bogus"}, {}};
-    EXPECT_EQ(relay_table_values(&useless, Service::Source, "", 0), std::nullopt);
+    auto const useless = static_table({"bogus"}, {});
+    EXPECT_EQ(relay_table_values(useless.get(), Service::Source, "", 0), std::nullopt);
 }
 
 TEST(RelayTablesResolve, ADomainInTheTableGoesToItsSmarthostOthersToTheirMx) {
@@ -189,7 +204,9 @@ TEST(RelayTablesResolve, SourcesComeInTurnEachWithItsHeloName) {
 
 TEST(RelayTablesResolve, HeloSrcWithALiteralSourceAndANameThatIsNoName) {
     FakeLookup lookup;
-    lookup.data["names"].map.emplace_back("127.0.0.8", "bad name\r\nRSET");
+    lookup.data["names"] = static_table({}, {{"127.0.0.5", "five.example"},
+                                             {"0::1", "one.example"},
+                                             {"127.0.0.8", "bad name\r\nRSET"}});
     conf::Action const a = action("src 127.0.0.5 helo-src <names>");
     auto const job = resolve(a, plan(a), lookup.finder());
     ASSERT_TRUE(job);
@@ -203,7 +220,7 @@ TEST(RelayTablesResolve, HeloSrcWithALiteralSourceAndANameThatIsNoName) {
 
 TEST(RelayTablesResolve, NothingUsableKeepsTheMailQueued) {
     FakeLookup lookup;
-    lookup.data["srcs"] = conf::TableData{{"bogus"}, {}};
+    lookup.data["srcs"] = static_table({"bogus"}, {});
     conf::Action const a = action("src <srcs>");
     auto const none = resolve(a, plan(a), lookup.finder());
     ASSERT_FALSE(none);
@@ -211,7 +228,7 @@ TEST(RelayTablesResolve, NothingUsableKeepsTheMailQueued) {
     lookup.data.erase("hosts");
     conf::Action const h = action("host <hosts>");
     EXPECT_FALSE(resolve(h, plan(h), lookup.finder()));
-    lookup.data["domains"].map.front().second = "http://nowhere";
+    lookup.data["domains"] = static_table({}, {{"remote.example", "http://nowhere"}});
     conf::Action const d = action("domain <domains>");
     auto const bad = resolve(d, plan(d), lookup.finder());
     ASSERT_FALSE(bad);

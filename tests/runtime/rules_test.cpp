@@ -22,15 +22,19 @@ class Rules {
         }
         config_ = r.config.value_or(conf::Config{});
         for (auto const& t : config_.tables) {
-            tables_[t.name] = conf::TableData{t.list, t.map};
+            auto opened = table::open_table(t);
+            EXPECT_TRUE(opened) << t.name;
+            if (opened) {
+                tables_[t.name] = std::move(opened).value();
+            }
         }
     }
     /// The line of the rule that matches, 0 for none.
     unsigned line(std::string_view rcpt, SessionFacts const& s) const {
         auto const at = rcpt.find('@');
-        RuleContext const ctx{[this](std::string_view name) -> conf::TableData const* {
+        RuleContext const ctx{[this](std::string_view name) -> table::Table* {
                                   auto const it = tables_.find(std::string(name));
-                                  return it == tables_.end() ? nullptr : &it->second;
+                                  return it == tables_.end() ? nullptr : it->second.get();
                               },
                               [](std::string_view d) { return d == "localhost"; }};
         conf::Match const* m =
@@ -40,7 +44,7 @@ class Rules {
 
   private:
     conf::Config config_;
-    std::map<std::string, conf::TableData> tables_;
+    std::map<std::string, std::unique_ptr<table::Table>> tables_;
 };
 
 SessionFacts remote(std::string address = "203.0.113.5") {
@@ -151,9 +155,9 @@ TEST(MatchRules, ForDomainWildcardAndNegation) {
 }
 
 TEST(MatchRules, TableMatchesKeysOfMappingsToo) {
-    conf::TableData const t{{}, {{"joe@example.org", "x"}}};
-    EXPECT_TRUE(table_matches(t, table::Service::Mailaddr, "joe+a@example.org"));
-    EXPECT_FALSE(table_matches(t, table::Service::Mailaddr, "jim@example.org"));
+    auto const t = table::make_static_table("t", {{"joe@example.org", "x"}});
+    EXPECT_TRUE(t->match(table::Service::Mailaddr, "joe+a@example.org").value());
+    EXPECT_FALSE(t->match(table::Service::Mailaddr, "jim@example.org").value());
 }
 
 } // namespace
