@@ -2,9 +2,10 @@
 // blanks (and a CR) dropped; a line whose first non-blank byte is '#' is a comment ('#' later on
 // the line is data), and "# @list" before the first entry makes every line one list entry; the
 // key runs to the first space, tab or ':' (or to "]" when it starts with "["); the value starts
-// after blanks and ": " separators and runs to the end of the line. A line with a value is a
-// mapping entry, one without is a list entry; the first entry fixes the kind and mixing is an
-// error. Depends on: table_file.hpp and the standard library.
+// after blanks and ": " separators and runs to the end of the line. The first entry fixes the
+// kind: without a value, a list, whose every later line is one key whole (util.c
+// parse_table_line: "2001:db8::/32" is no key-value pair there); with one, a mapping, where a
+// line without a value is an error. Depends on: table_file.hpp and the standard library.
 #include "table_file.hpp"
 
 #include <string>
@@ -33,7 +34,6 @@ TableResult parse_table_file(std::string_view text, std::string_view file) {
     TableResult result;
     TableData data;
     Kind kind = Kind::Unknown;
-    bool forced_list = false;
     unsigned first_line = 0;
     unsigned line = 1;
     auto fail = [&](std::size_t column, std::string message) {
@@ -62,12 +62,11 @@ TableResult parse_table_file(std::string_view text, std::string_view file) {
         if (entry[k] == '#') {
             if (kind == Kind::Unknown && is_list_marker(entry.substr(k + 1))) {
                 kind = Kind::List;
-                forced_list = true;
                 first_line = line;
             }
             continue;
         }
-        if (forced_list) { // util.c parse_table_line: in a "# @list" file the line is the key
+        if (kind == Kind::List) { // util.c parse_table_line: in a list the line is the key
             data.list.emplace_back(entry.substr(k));
             continue;
         }
