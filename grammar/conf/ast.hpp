@@ -98,7 +98,7 @@ struct Listen {
     bool masquerade = false;                    ///< senders ... masquerade
     std::optional<std::string> tls_protocols;   ///< libtls protocol string ("tlsv1.2,tlsv1.3")
     std::optional<std::string> tls_ciphers;     ///< OpenSSL cipher list
-    std::optional<std::string> tag;        ///< tag NAME: matched by `match tag`
+    std::optional<std::string> tag;             ///< tag NAME: matched by `match tag`
     Location where;
 
     /// The port to bind: as written, else 465 for smtps and 25 otherwise (as in OpenSMTPD).

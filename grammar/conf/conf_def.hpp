@@ -575,7 +575,6 @@ BOOST_SPIRIT_DEFINE(varset, listen_option, listen_target, listen, pki_param, pki
                     action, queue_option, queue, delay_list, bounce, from_kind, for_kind,
                     match_tables, match_criterion, match_option, match_end, match, limit_pair,
                     limit_list, smtp_option, smtp, named_limit, named_limits, mda_option, mda,
-                    scheduler,
-                    mta_limit_item, mta_option, mta, srs_option, srs, statement)
+                    scheduler, mta_limit_item, mta_option, mta, srs_option, srs, statement)
 
 } // namespace smtpd::conf::rules

@@ -71,7 +71,8 @@ struct EsmtpParam {
 /// One parsed command. Which fields are meaningful depends on the verb:
 /// HELO/EHLO: `domain` (a Domain, or for EHLO an address-literal with brackets);
 /// MAIL/RCPT: `path` and `params`; VRFY/EXPN/HELP: `text` (the String argument, may be empty;
-/// NOOP's argument is any printable text, ignored as RFC 5321 §4.1.1.9 says, and not kept); AUTH: `mechanism` and `initial_response`; BDAT: `chunk_size` and `last`.
+/// NOOP's argument is any printable text, ignored as RFC 5321 §4.1.1.9 says, and not kept); AUTH:
+/// `mechanism` and `initial_response`; BDAT: `chunk_size` and `last`.
 struct Command {
     Verb verb = Verb::Noop;
     std::string domain;
