@@ -39,7 +39,7 @@ class CliTest(unittest.TestCase):
         self.assertRegex(r.stderr, "^" + path + r":3:1: ")
 
     def test_define_overrides_a_macro(self):
-        path = self.write('portnum = 99999\nlisten on 127.0.0.1 port $portnum\n')
+        path = self.write('portnum = "99999"\nlisten on 127.0.0.1 port $portnum\n')
         self.assertEqual(run("-n", "-f", path).returncode, 1)
         r = run("-n", "-f", path, "-D", "portnum=2526")
         self.assertEqual(r.returncode, 0, r.stderr)

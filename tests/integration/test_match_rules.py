@@ -10,7 +10,9 @@ from harness import AUTH_PASSWORD, AUTH_USER, Dialogue, Smtpd, TlsSmtpd
 
 # Declared before the harness's own `match from any for local action "local"`, so these rules
 # come first; "t" delivers as "local" does.
-ACTION_T = 'action "t" maildir $maildir_path virtual <vusers>\n'
+def action_t(smtpd):
+    """The action the rules name: the server's Maildir, through its catch-all virtual table."""
+    return 'action "t" maildir "%s" virtual <vusers>\n' % smtpd.maildir
 
 
 def rcpt_reply(port, rcpt, sender="<s@client.test>"):
@@ -30,8 +32,7 @@ class TagSrcRejectTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        extra = (ACTION_T +
-                 "table nets { 127.0.0.0/8 }\n"
+        extra = ("table nets { 127.0.0.0/8 }\n"
                  "table othernets { 10.0.0.0/8, 2001:db8::/32 }\n"
                  'match from any tag MX for domain "tagged.test" action "t"\n'
                  'match from any ! tag MX for domain "untagged.test" action "t"\n'
@@ -39,7 +40,9 @@ class TagSrcRejectTest(unittest.TestCase):
                  'match from src <othernets> for domain "other.test" action "t"\n'
                  'match from any for domain "spam.test" reject\n'
                  'match from any for domain "spam.test" action "t"\n')
-        cls.smtpd = Smtpd(extra_config=extra, listen_options="tag MX").start()
+        cls.smtpd = Smtpd(listen_options="tag MX")
+        cls.smtpd.extra_config += action_t(cls.smtpd) + extra
+        cls.smtpd.start()
 
     @classmethod
     def tearDownClass(cls):
@@ -64,7 +67,7 @@ class FromAuthTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.smtpd = TlsSmtpd("tls pki mx.test auth-optional <creds> hostname mx.test")
-        cls.smtpd.extra_config += (ACTION_T + "table users { %s }\n" % AUTH_USER +
+        cls.smtpd.extra_config += (action_t(cls.smtpd) + "table users { %s }\n" % AUTH_USER +
                                    'match from auth <users> for domain "auth.test" action "t"\n')
         cls.smtpd.start()
 
