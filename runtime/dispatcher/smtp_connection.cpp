@@ -161,8 +161,8 @@ class Connection {
             disconnect_reason_ = "proxy-error";
             co_return false;
         }
-        if (header.value()) {
-            asio::ip::address const source = header.value()->address();
+        if (auto const& parsed = header.value(); parsed) {
+            asio::ip::address const source = parsed->address();
             log_info("{} smtp proxy-v2 address={} proxy={}", id_, source.to_string(), client_ip_);
             client_ip_ = source.to_string();
             client_local_ = is_loopback(source);

@@ -101,7 +101,7 @@ LocalOutcome deliver_locally(ipc::LocalDelivery const& d, QueuedRecipient const&
                 (std::filesystem::path(delivered.value()).parent_path().parent_path() / "new")
                     .string();
         }
-        outcome = to_outcome(std::move(delivered));
+        outcome = to_outcome(delivered);
         break;
     }
     case QueuedRecipient::Method::Mbox:

@@ -173,7 +173,10 @@ std::optional<std::string> aliases_source(std::string const& config_path) {
         }
         return std::nullopt;
     }
-    for (auto const& t : parsed.config.value().tables) {
+    if (!parsed.config) {
+        return std::nullopt;
+    }
+    for (auto const& t : parsed.config->tables) {
         if (t.name == "aliases" && !t.path.empty()) {
             std::string path = t.path;
             if (path.size() > 3 && path.ends_with(".db")) {

@@ -27,6 +27,7 @@ FileReader files(std::map<std::string, std::string> contents) {
 
 std::vector<std::string> errors(ConfResult const& r) {
     std::vector<std::string> out;
+    out.reserve(r.errors.size());
     for (auto const& e : r.errors) {
         out.push_back(e.to_string());
     }

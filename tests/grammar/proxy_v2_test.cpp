@@ -30,7 +30,7 @@ TEST(ProxyV2, Inet4ProxyGivesBothEndpointsAndItsLength) {
     std::string const bytes = header(0x21, 0x11, kInet4) + "EHLO x\r\n";
     auto const r = parse_proxy_v2(bytes);
     ASSERT_TRUE(std::holds_alternative<ProxyHeader>(r));
-    ProxyHeader const& h = std::get<ProxyHeader>(r);
+    auto const& h = std::get<ProxyHeader>(r);
     EXPECT_EQ(h.length, 28u);
     EXPECT_FALSE(h.local);
     ASSERT_TRUE(h.source.has_value());
@@ -54,7 +54,7 @@ TEST(ProxyV2, Inet6AndTlvsAfterTheAddresses) {
     std::string const tlv("\x04\x00\x02hi", 5);
     auto const r = parse_proxy_v2(header(0x21, 0x21, body + tlv));
     ASSERT_TRUE(std::holds_alternative<ProxyHeader>(r));
-    ProxyHeader const& h = std::get<ProxyHeader>(r);
+    auto const& h = std::get<ProxyHeader>(r);
     EXPECT_EQ(h.length, 16u + 36u + 5u);
     ASSERT_TRUE(h.source.has_value());
     EXPECT_TRUE(h.source->ipv6);

@@ -37,6 +37,7 @@ TEST(ListenEgress, InterfacesHoldingAnUpDefaultRouteOfEitherFamily) {
 
 std::vector<std::string> texts(std::vector<ip::address> const& addresses) {
     std::vector<std::string> out;
+    out.reserve(addresses.size());
     for (auto const& a : addresses) {
         out.push_back(a.to_string());
     }

@@ -30,7 +30,7 @@ class Rules {
         }
     }
     /// The line of the rule that matches, 0 for none.
-    unsigned line(std::string_view rcpt, SessionFacts const& s) const {
+    [[nodiscard]] unsigned line(std::string_view rcpt, SessionFacts const& s) const {
         auto const at = rcpt.find('@');
         RuleContext const ctx{[this](std::string_view name) -> table::Table* {
                                   auto const it = tables_.find(std::string(name));
