@@ -21,6 +21,17 @@ SMTPD = os.environ.get("SMTPD_BIN", os.path.join(os.path.dirname(__file__), "../
 SMTPCTL = os.environ.get("SMTPCTL_BIN", os.path.join(os.path.dirname(SMTPD), "smtpctl"))
 
 
+def wait_for(predicate, timeout=30, what="condition"):
+    """Polls predicate (bounded); returns its first true value or raises AssertionError."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
 class Smtpd(refservers.Ours):
     """Our smtpd with -v, started and stopped by conformance/refservers.py, plus what the tests
     read back: the log, the Maildir, the queue."""

@@ -10,6 +10,7 @@ import time
 import unittest
 
 import harness
+from harness import wait_for  # noqa: F401  (relay tests take it from here)
 import relay_env
 import spool_files
 
@@ -42,17 +43,6 @@ def in_user_namespace():
 
 skip_in_user_namespace = unittest.skipIf(
     in_user_namespace(), "smtpd cannot start as the root of a user namespace")
-
-
-def wait_for(predicate, timeout=30, what="condition"):
-    """Polls predicate (bounded); returns its first true value or raises AssertionError."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def unescape(value):

@@ -10,22 +10,12 @@ import pwd
 import smtplib
 import socket
 import ssl
-import time
 import unittest
 
 import harness
+from harness import wait_for
 
 USER = pwd.getpwuid(os.getuid()).pw_name
-
-
-def wait_for(predicate, what, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for %s" % what)
 
 
 class ConfSmtpd(harness.Smtpd):
@@ -119,7 +109,7 @@ match from any for local action "wrapped"
                 return data if data.endswith(b"\n") and b"WRAPPED" in data else None
             return None
 
-        data = wait_for(delivered, "the wrapped delivery")
+        data = wait_for(delivered, what="the wrapped delivery")
         self.assertIn(b"WRAPPED-bob", data)
         self.assertNotIn(b"\nbody\n", data)
 
@@ -151,7 +141,7 @@ match from any for local action "slow"
 
         times = wait_for(lambda: all(read(n) for n in ("end-one", "end-two")) and
                          {u: (read("start-" + u), read("end-" + u)) for u in ("one", "two")},
-                         "both deliveries")
+                         what="both deliveries")
         return sorted(times.values())
 
     def assertSerial(self, spans):

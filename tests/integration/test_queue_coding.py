@@ -18,6 +18,7 @@ from unittest import mock
 
 import crash_campaign
 import harness
+from harness import wait_for
 import refservers
 import spool_files
 from test_crash_campaign import run_campaign
@@ -25,16 +26,6 @@ from test_crash_campaign import run_campaign
 KEY = "0123456789abcdef0123456789abcdef"
 MARKER = b"plaintext-marker-7f3a"
 SENDER = "alice.coding@example.org"
-
-
-def wait_for(predicate, what, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for %s" % what)
 
 
 class CodingTestCase(unittest.TestCase):
@@ -50,7 +41,7 @@ class CodingTestCase(unittest.TestCase):
 
     def held_file(self, smtpd):
         """The bytes of the one committed queue file, once there is one."""
-        (msgid,) = wait_for(lambda: spool_files.queued_ids(smtpd.spool), "a queued message")
+        (msgid,) = wait_for(lambda: spool_files.queued_ids(smtpd.spool), timeout=20, what="a queued message")
         with open(os.path.join(smtpd.spool, "queue", msgid), "rb") as f:
             return msgid, f.read()
 
@@ -60,7 +51,7 @@ class CodingTestCase(unittest.TestCase):
         self.assertEqual(r.returncode, 0, "%r\nlog:\n%s" % (r, smtpd.read_log()))
 
     def wait_log(self, smtpd, text, timeout=20):
-        wait_for(lambda: text in smtpd.read_log(), repr(text), timeout)
+        wait_for(lambda: text in smtpd.read_log(), timeout, what=repr(text))
 
 
 class Compression(CodingTestCase):
@@ -163,11 +154,12 @@ class KeyFromStdin(CodingTestCase):
         # The same queue, read at a restart with the key given on stdin again.
         self.smtpctl(smtpd, "pause", "mda")
         self.send(smtpd, "second")
-        wait_for(lambda: spool_files.queued_ids(smtpd.spool), "the second message queued")
+        wait_for(lambda: spool_files.queued_ids(smtpd.spool), timeout=20, what="the second message queued")
         smtpd.stop()
         start_with_stdin(smtpd, (KEY + "\n").encode())
         self.smtpctl(smtpd, "resume", "mda")
-        wait_for(lambda: len(smtpd.all_delivered(MARKER)) == 2, "the second message delivered")
+        wait_for(lambda: len(smtpd.all_delivered(MARKER)) == 2, 20,
+                 what="the second message delivered")
 
     def test_a_key_of_the_wrong_length_on_stdin_stops_smtpd(self):
         smtpd = self.server("queue encryption stdin\n")
